@@ -1,0 +1,186 @@
+// The ordered inbound and outbound rules of one Calico profile (the runbook's
+// step 5), written authoritatively: the whole rule set goes in with one
+// `calicoctl profile <P> rule update` and is read back with `rule json` in the
+// same SSH command, retried if a concurrent writer got in between.
+import * as pulumi from "@pulumi/pulumi";
+import { CalicoRule, canonicalRule, formatRule, parseRule, ruleFromJson, rulesEqual, ruleToJson } from "./calicoRule";
+import { containsUnknown, configureFromStack, Resolved, sameHost } from "./providerSupport";
+import { commandFailure, commandLine, privileged, runCommand, SshError, SshHost } from "./ssh";
+
+export interface ProfileRulesArgs {
+    /** Any host with calicoctl and access to the cluster's etcd. */
+    host: pulumi.Input<SshHost>;
+    /** The profile's name: the Docker network's name, which calicoctl maps to the network ID. */
+    profile: pulumi.Input<string>;
+    /** The Docker network's ID, so that a replaced network replaces its rules. */
+    networkId: pulumi.Input<string>;
+    /** Inbound rules in calicoctl's grammar, in order, e.g. "allow tcp from tag management-ui to ports 9000". */
+    inbound: pulumi.Input<pulumi.Input<string>[]>;
+    /** Outbound rules in calicoctl's grammar, in order. */
+    outbound: pulumi.Input<pulumi.Input<string>[]>;
+    /** ETCD_AUTHORITY for calicoctl, when the host's environment does not set it. */
+    etcdAuthority?: pulumi.Input<string>;
+}
+
+type ProfileRulesInputs = Resolved<ProfileRulesArgs>;
+
+/** Outputs are the inputs, with the rules as calicoctl prints them after the last apply or refresh. */
+type ProfileRulesOutputs = ProfileRulesInputs;
+
+interface RuleSet {
+    inbound: CalicoRule[];
+    outbound: CalicoRule[];
+}
+
+const applyAttempts = 3;
+const directions = ["inbound", "outbound"] as const;
+
+function calicoctl(inputs: ProfileRulesInputs, args: string[]): string[] {
+    const environment = inputs.etcdAuthority !== undefined ? ["env", `ETCD_AUTHORITY=${inputs.etcdAuthority}`] : [];
+    return privileged(inputs.host, [...environment, "calicoctl", "profile", inputs.profile, "rule", ...args]);
+}
+
+function rulesJson(profile: string, rules: RuleSet): string {
+    return JSON.stringify({
+        id: profile,
+        inbound_rules: rules.inbound.map(ruleToJson),
+        outbound_rules: rules.outbound.map(ruleToJson),
+    });
+}
+
+function parseRulesJson(stdout: string, profile: string): RuleSet {
+    let parsed: { inbound_rules?: unknown[]; outbound_rules?: unknown[] };
+    try {
+        parsed = JSON.parse(stdout);
+    } catch {
+        throw new SshError(`calicoctl profile ${profile} rule json: unexpected output: ${stdout.slice(0, 200)}`);
+    }
+    return {
+        inbound: (parsed.inbound_rules ?? []).map(ruleFromJson),
+        outbound: (parsed.outbound_rules ?? []).map(ruleFromJson),
+    };
+}
+
+function sameRules(a: CalicoRule[], b: CalicoRule[]): boolean {
+    return a.length === b.length && a.every((rule, i) => rulesEqual(rule, b[i]));
+}
+
+function isProfileMissing(output: string, profile: string): boolean {
+    return output.includes(`Profile ${profile} not found.`);
+}
+
+/** Writes the whole rule set and reads it back in one SSH command; retries while the read-back differs. */
+async function applyRules(inputs: ProfileRulesInputs, wanted: RuleSet): Promise<RuleSet> {
+    const update = calicoctl(inputs, ["update"]);
+    const script = `${commandLine(update)} >/dev/null && ${commandLine(calicoctl(inputs, ["json"]))}`;
+    let observed: RuleSet | undefined;
+    for (let attempt = 1; attempt <= applyAttempts; attempt++) {
+        const result = await runCommand(inputs.host, { script }, { stdin: rulesJson(inputs.profile, wanted) });
+        if (result.code !== 0) {
+            throw commandFailure(inputs.host, update, result);
+        }
+        observed = parseRulesJson(result.stdout, inputs.profile);
+        if (sameRules(observed.inbound, wanted.inbound) && sameRules(observed.outbound, wanted.outbound)) {
+            return observed;
+        }
+    }
+    throw new SshError(`profile ${inputs.profile}: after ${applyAttempts} attempts the rules read back still differ from the declared ones ` +
+        `(another writer is editing this profile?): inbound [${observed!.inbound.map(formatRule).join("; ")}], outbound [${observed!.outbound.map(formatRule).join("; ")}]`);
+}
+
+function declared(inputs: ProfileRulesInputs): RuleSet {
+    return { inbound: inputs.inbound.map(parseRule), outbound: inputs.outbound.map(parseRule) };
+}
+
+function outputsFor(inputs: ProfileRulesInputs, rules: RuleSet): ProfileRulesOutputs {
+    return { ...inputs, inbound: rules.inbound.map(formatRule), outbound: rules.outbound.map(formatRule) };
+}
+
+/** What calico-libnetwork gives a new network's profile: members may talk to each other, all may go out. */
+function libnetworkDefaults(profile: string): RuleSet {
+    return { inbound: [{ action: "allow", src_tag: profile }], outbound: [{ action: "allow" }] };
+}
+
+function sameList(a: unknown, b: unknown): boolean {
+    return JSON.stringify(a) === JSON.stringify(b);
+}
+
+const profileRulesProvider: pulumi.dynamic.ResourceProvider = {
+    configure: configureFromStack,
+
+    /** Rejects a rule outside calicoctl's grammar before anything runs, and stores each rule in calicoctl's own spelling. */
+    async check(_olds: ProfileRulesInputs, news: ProfileRulesInputs) {
+        const failures: pulumi.dynamic.CheckFailure[] = [];
+        const inputs = { ...news };
+        for (const direction of directions) {
+            const rules = news[direction];
+            if (!Array.isArray(rules)) {
+                continue;
+            }
+            inputs[direction] = rules.map((text, i) => {
+                if (containsUnknown(text)) {
+                    return text;
+                }
+                try {
+                    return canonicalRule(text);
+                } catch (err) {
+                    failures.push({ property: direction, reason: `rule ${i + 1} "${text}": ${(err as Error).message}` });
+                    return text;
+                }
+            });
+        }
+        return { inputs, failures };
+    },
+
+    async diff(_id: string, olds: ProfileRulesOutputs, news: ProfileRulesInputs) {
+        const replaces = (["profile", "networkId"] as const).filter((key) => olds[key] !== news[key]);
+        const changes = replaces.length > 0
+            || directions.some((d) => !sameList(olds[d], news[d]))
+            || olds.etcdAuthority !== news.etcdAuthority
+            || !sameHost(olds.host, news.host);
+        // a new profile's rules must not be reset to the defaults by the old resource's delete
+        return { changes, replaces, deleteBeforeReplace: true };
+    },
+
+    async create(inputs: ProfileRulesInputs) {
+        const applied = await applyRules(inputs, declared(inputs));
+        return { id: `${inputs.networkId}`, outs: outputsFor(inputs, applied) };
+    },
+
+    async read(id: string, props: ProfileRulesOutputs) {
+        const argv = calicoctl(props, ["json"]);
+        const result = await runCommand(props.host, argv);
+        if (result.code !== 0) {
+            if (isProfileMissing(result.stdout, props.profile)) {
+                return { id: "", props: {} };
+            }
+            throw commandFailure(props.host, argv, result);
+        }
+        const outs = outputsFor(props, parseRulesJson(result.stdout, props.profile));
+        return { id, props: outs, inputs: outs };
+    },
+
+    async update(_id: string, _olds: ProfileRulesOutputs, news: ProfileRulesInputs) {
+        const applied = await applyRules(news, declared(news));
+        return { outs: outputsFor(news, applied) };
+    },
+
+    /** Gives the profile back libnetwork's defaults; a profile already gone (its network removed) is fine. */
+    async delete(_id: string, props: ProfileRulesOutputs) {
+        const argv = calicoctl(props, ["update"]);
+        const result = await runCommand(props.host, argv, { stdin: rulesJson(props.profile, libnetworkDefaults(props.profile)) });
+        if (result.code !== 0 && !isProfileMissing(result.stdout, props.profile)) {
+            throw commandFailure(props.host, argv, result);
+        }
+    },
+};
+
+export class ProfileRules extends pulumi.dynamic.Resource {
+    declare readonly profile: pulumi.Output<string>;
+    declare readonly inbound: pulumi.Output<string[]>;
+    declare readonly outbound: pulumi.Output<string[]>;
+
+    constructor(name: string, args: ProfileRulesArgs, opts?: pulumi.CustomResourceOptions) {
+        super(profileRulesProvider, name, { etcdAuthority: undefined, ...args }, opts, "calico-stars", "ProfileRules");
+    }
+}

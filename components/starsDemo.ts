@@ -1,0 +1,139 @@
+// The whole demo as one component: networks -> profile rules -> Marathon
+// group, with the image pre-pulled and the collector's resources file placed
+// on every agent, and the UI port forwarded on the DNAT hosts.
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import * as random from "@pulumi/random";
+import { ConfigError, StarsConfig } from "./config";
+import { DockerNetwork } from "./dockerNetwork";
+import { IptablesDnat } from "./iptablesDnat";
+import { MarathonGroup } from "./marathonGroup";
+import { ProfileRules } from "./profileRules";
+import { commandLine, knownHostKey, privileged, SshHost } from "./ssh";
+import { defaultStarsTemplate, renderResourcesFile, renderStarsGroup, resourcesFileName, StarsParameters } from "./starsTemplate";
+
+export interface StarsDemoArgs {
+    /** The validated stack configuration. */
+    config: StarsConfig;
+    /** The SSH private key for @pulumi/command's connections (a secret), when no agent is used. */
+    privateKey?: pulumi.Input<string>;
+}
+
+export class StarsDemo extends pulumi.ComponentResource {
+    /** Where to browse the UI: the first DNAT host's forwarded port. */
+    readonly uiUrl: pulumi.Output<string>;
+    /** Docker network name -> network ID (the name of its Calico profile). */
+    readonly networkIds: pulumi.Output<Record<string, string>>;
+    /** Profile -> its inbound and outbound rules as calicoctl prints them. */
+    readonly profiles: pulumi.Output<Record<string, { inbound: string[]; outbound: string[] }>>;
+
+    constructor(name: string, args: StarsDemoArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("calico-stars:index:StarsDemo", name, {}, opts);
+        const { config } = args;
+        const parent = { parent: this };
+        const hostOf = (address: { address: string; port: number; user?: string }): SshHost =>
+            ({ address: address.address, port: address.port, user: address.user ?? config.sshUser, sudo: config.sudo });
+        const master = hostOf(config.master);
+        const agents = config.agents.map(hostOf);
+        const allHosts = [master, ...agents];
+        const networkHost = allHosts.find((h) => h.address === config.networkHost) ?? agents[0];
+
+        const owner = new random.RandomId("owner", { byteLength: 4 }, parent);
+
+        const networks = config.networks.map((network) => new DockerNetwork(`network-${network.name}`, {
+            host: networkHost,
+            networkName: network.name,
+            subnet: network.subnet,
+        }, parent));
+
+        // calicoctl resolves every tag to a network ID, so each profile waits for all networks
+        const profileRules = Object.entries(config.policy).map(([profile, rules]) => new ProfileRules(`profile-${profile}`, {
+            host: networkHost,
+            profile,
+            networkId: networks[config.networks.findIndex((n) => n.name === profile)].networkId,
+            inbound: rules.inbound,
+            outbound: rules.outbound,
+            etcdAuthority: config.etcdAuthority,
+        }, { parent: this, dependsOn: networks }));
+
+        const connectionFor = (host: SshHost): command.types.input.remote.ConnectionArgs => ({
+            host: host.address,
+            port: host.port,
+            user: host.user,
+            privateKey: args.privateKey,
+            agentSocketPath: args.privateKey === undefined ? config.sshAgentSocket ?? process.env.SSH_AUTH_SOCK : undefined,
+            hostKey: commandHostKey(config, host),
+            perDialTimeout: config.connectTimeoutSeconds,
+            dialErrorLimit: config.connectAttempts,
+        });
+
+        const prePulls = agents.map((agent) => new command.remote.Command(`prepull-${agent.address}`, {
+            connection: connectionFor(agent),
+            // an image already present is never pulled, so no registry is contacted needlessly
+            create: `${commandLine(privileged(agent, ["docker", "inspect", "--type=image", config.image]))} >/dev/null 2>&1 || ${commandLine(privileged(agent, ["docker", "pull", config.image]))}`,
+            triggers: [config.image],
+        }, parent));
+
+        const resourcesFilePath = `${config.resourcesDir}/${config.groupId}/${resourcesFileName}`;
+        const starsParameters = owner.hex.apply((ownerId): StarsParameters => ({
+            template: config.starsTemplate ?? defaultStarsTemplate,
+            groupId: config.groupId,
+            image: config.image,
+            collectorIp: config.collectorIp,
+            collectorPort: config.collectorPort,
+            probePort: config.probePort,
+            mesosDnsStyle: config.mesosDnsStyle,
+            mesosDnsDomain: config.mesosDnsDomain,
+            resourcesFilePath,
+            ownerId,
+        }));
+        const resourcesFile = starsParameters.apply(renderResourcesFile);
+        const resourcesFiles = agents.map((agent) => new command.remote.Command(`resources-file-${agent.address}`, {
+            connection: connectionFor(agent),
+            create: `${commandLine(["mkdir", "-p", `${config.resourcesDir}/${config.groupId}`])} && ${commandLine(["cat"])} > ${commandLine([resourcesFilePath])}`,
+            delete: commandLine(["rm", "-f", resourcesFilePath]),
+            stdin: resourcesFile,
+            triggers: [resourcesFilePath, resourcesFile],
+        }, parent));
+
+        new MarathonGroup("marathon-group", {
+            host: master,
+            marathonHost: config.marathonHost,
+            marathonPort: config.marathonPort,
+            group: starsParameters.apply(renderStarsGroup),
+            ownerId: owner.hex,
+            deploymentTimeoutSeconds: config.deploymentTimeoutSeconds,
+        }, { parent: this, dependsOn: [...networks, ...profileRules, ...prePulls, ...resourcesFiles] });
+
+        const dnatHosts = (config.dnatHosts ?? [master.address]).map((address) => allHosts.find((h) => h.address === address)!);
+        for (const host of dnatHosts) {
+            // the runbook opens the collector's profile before forwarding to it
+            new IptablesDnat(`dnat-${host.address}`, {
+                host,
+                publicInterface: config.publicInterface,
+                publicPort: config.uiPort,
+                targetIp: config.collectorIp,
+                targetPort: config.collectorPort,
+                ownerId: owner.hex,
+            }, { parent: this, dependsOn: profileRules });
+        }
+
+        this.uiUrl = pulumi.output(`http://${dnatHosts[0].address}:${config.uiPort}`);
+        this.networkIds = pulumi.all(networks.map((n) => n.networkId)).apply((ids) =>
+            Object.fromEntries(config.networks.map((n, i) => [n.name, ids[i]])));
+        this.profiles = pulumi.all(profileRules.map((p) => pulumi.all([p.profile, p.inbound, p.outbound]))).apply((entries) =>
+            Object.fromEntries(entries.map(([profile, inbound, outbound]) => [profile, { inbound, outbound }])));
+        this.registerOutputs({ uiUrl: this.uiUrl, networkIds: this.networkIds, profiles: this.profiles });
+    }
+}
+
+/** @pulumi/command checks a host only against a full public key; without one it would accept any host. */
+function commandHostKey(config: StarsConfig, host: SshHost): string | undefined {
+    const key = config.hostKeys[`${host.address}:${host.port}`]?.[0] ?? config.hostKeys[host.address]?.[0]
+        ?? (config.knownHostsPath !== undefined ? knownHostKey(config.knownHostsPath, host) : undefined);
+    if (key === undefined && !config.insecureSkipHostKeyVerification) {
+        throw new ConfigError(`calico-stars:hostKeys: no public key for ${host.address}: the pre-pull and resources-file commands ` +
+            `(@pulumi/command) verify a host only against its full public key; add it (ssh-keyscan ${host.address}) or a knownHostsPath entry`);
+    }
+    return key;
+}

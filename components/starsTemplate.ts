@@ -1,0 +1,126 @@
+// Renders the Marathon group and the collector's resources file from the
+// stars.json template. Both come from the same probe names, because the UI
+// draws an edge only when a probe's target URL equals a resource URL exactly.
+import { z } from "zod";
+import * as defaultTemplateJson from "./stars.json";
+
+const appId = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be a Marathon app id: lower-case letters, digits and -");
+/** Words, $VARS and {{placeholders}} only: the command runs through /bin/sh -c in the container. */
+const containerCommand = z.string().max(1000)
+    .regex(/^([A-Za-z0-9_.\/=:,@%+-]|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[a-zA-Z]+\}\}| )+$/,
+        "may hold only words of letters, digits and _ . / = : , @ % + -, $VARIABLES and {{placeholders}}, separated by spaces");
+const resources = { cpus: z.number().positive().max(64), mem: z.number().positive().max(1 << 20) };
+const networkRef = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a managed network's name");
+
+export const starsTemplateSchema = z.object({
+    collector: z.object({ id: appId, network: networkRef, cmd: containerCommand, ...resources }).strict(),
+    probes: z.array(z.object({
+        id: appId,
+        resourceId: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/, "must be a short id of letters, digits, _ -"),
+        network: networkRef,
+        ...resources,
+    }).strict()).min(1, "needs at least one probe"),
+    probeCmd: containerCommand,
+}).strict().superRefine((template, ctx) => {
+    const ids = [template.collector.id, ...template.probes.map((p) => p.id)];
+    ids.forEach((id, i) => {
+        if (ids.indexOf(id) !== i) {
+            ctx.addIssue({ code: "custom", message: `app id "${id}" is used twice` });
+        }
+    });
+    if (!template.probeCmd.includes("{{urls}}")) {
+        ctx.addIssue({ code: "custom", path: ["probeCmd"], message: "must contain {{urls}} (the probe's targets)" });
+    }
+});
+
+export type StarsTemplate = z.output<typeof starsTemplateSchema>;
+
+export const defaultStarsTemplate: StarsTemplate = starsTemplateSchema.parse(
+    (defaultTemplateJson as unknown as { default?: unknown }).default ?? defaultTemplateJson);
+
+export interface StarsParameters {
+    template: StarsTemplate;
+    groupId: string;
+    image: string;
+    collectorIp: string;
+    collectorPort: number;
+    probePort: number;
+    mesosDnsStyle: "hyphen" | "dot";
+    mesosDnsDomain: string;
+    /** absolute path of the resources file on every agent */
+    resourcesFilePath: string;
+    ownerId: string;
+}
+
+export const resourcesFileName = "calico-stars-resources.json";
+export const ownerLabel = "calico-stars.owner";
+
+export interface MarathonApp {
+    id: string;
+    cmd: string;
+    cpus: number;
+    mem: number;
+    instances: number;
+    uris: string[];
+    labels: Record<string, string>;
+    container: { type: "DOCKER"; docker: { image: string; parameters: { key: string; value: string }[] } };
+}
+
+export interface MarathonGroup {
+    id: string;
+    apps: MarathonApp[];
+}
+
+/** Marathon names a task after the reversed app path; Mesos-DNS 0.5 turns its dots into hyphens. */
+export function probeHostname(app: string, groupId: string, style: "hyphen" | "dot", domain: string): string {
+    const taskName = [app, ...groupId.split("/").reverse()];
+    return `${taskName.join(style === "hyphen" ? "-" : ".")}.${domain}`;
+}
+
+export function probeUrl(app: string, p: StarsParameters): string {
+    return `http://${probeHostname(app, p.groupId, p.mesosDnsStyle, p.mesosDnsDomain)}:${p.probePort}/status`;
+}
+
+/** The collector's resources file: one entry per probe, with the very URLs the probes are given. */
+export function renderResourcesFile(p: StarsParameters): string {
+    return `${JSON.stringify(p.template.probes.map((probe) => ({ id: probe.resourceId, url: probeUrl(probe.id, p) })), null, 2)}\n`;
+}
+
+function fill(command: string, values: Record<string, string>): string {
+    return command.replace(/\{\{([a-zA-Z]+)\}\}/g, (whole, name: string) => {
+        if (!(name in values)) {
+            throw new Error(`stars template: unknown placeholder ${whole} (known: ${Object.keys(values).map((k) => `{{${k}}}`).join(", ")})`);
+        }
+        return values[name];
+    });
+}
+
+export function renderStarsGroup(p: StarsParameters): MarathonGroup {
+    const values = {
+        collectorPort: String(p.collectorPort),
+        probePort: String(p.probePort),
+        resourcesFile: resourcesFileName,
+    };
+    const app = (id: string, cmd: string, sizing: { cpus: number; mem: number }, parameters: { key: string; value: string }[], uris: string[]): MarathonApp => ({
+        id,
+        cmd,
+        cpus: sizing.cpus,
+        mem: sizing.mem,
+        instances: 1,
+        uris,
+        labels: { [ownerLabel]: p.ownerId },
+        container: { type: "DOCKER", docker: { image: p.image, parameters } },
+    });
+    const { collector, probes } = p.template;
+    return {
+        id: `/${p.groupId}`,
+        apps: [
+            app(collector.id, fill(collector.cmd, values), collector,
+                [{ key: "net", value: collector.network }, { key: "ip", value: p.collectorIp }],
+                [`file://${p.resourcesFilePath}`]),
+            ...probes.map((probe) => app(probe.id,
+                fill(p.template.probeCmd, { ...values, urls: probes.filter((other) => other.id !== probe.id).map((other) => probeUrl(other.id, p)).join(",") }),
+                probe, [{ key: "net", value: probe.network }], [])),
+        ],
+    };
+}

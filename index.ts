@@ -1,0 +1,35 @@
+// Stack config -> StarsDemo -> stack outputs.
+import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, parseStackConfig, projectName } from "./components/config";
+import { StarsDemo } from "./components/starsDemo";
+
+/** Never read by the program itself except as secrets, so they cannot leak into plain inputs. */
+const secretKeys = ["sshPrivateKey", "sshPrivateKeyPassphrase"];
+
+const stackConfig = new pulumi.Config(projectName);
+
+function loadConfig() {
+    try {
+        return parseStackConfig(
+            (key) => {
+                const name = key.slice(projectName.length + 1);
+                return secretKeys.includes(name) ? undefined : stackConfig.get(name);
+            },
+            Object.keys(pulumi.runtime.allConfig()),
+        );
+    } catch (err) {
+        // a RunError is shown without a stack trace: the message names every bad key
+        throw err instanceof ConfigError ? new pulumi.RunError(err.message) : err;
+    }
+}
+
+const config = loadConfig();
+const privateKey = stackConfig.getSecret("sshPrivateKey")
+    ?? (config.sshPrivateKeyPath !== undefined ? pulumi.secret(fs.readFileSync(config.sshPrivateKeyPath, "utf8")) : undefined);
+
+const demo = new StarsDemo("stars", { config, privateKey });
+
+export const uiUrl = demo.uiUrl;
+export const networkIds = demo.networkIds;
+export const profiles = demo.profiles;

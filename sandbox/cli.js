@@ -1,0 +1,223 @@
+// @ts-check
+// The sandbox cluster: `node sandbox/cli.js up | status | down`, or require() it for { up, down, status }.
+const fs = require("node:fs");
+const { hosts, master, namespaces, bridge, dockerNamespace, collectorAddress, publicInterface, etcdUrl, marathonPort,
+    marathonUrl, image, paths } = require("./lib/layout");
+const { readPid } = require("./lib/run");
+const { createNetwork, removeNetwork, existingNamespaces, bridgeExists } = require("./lib/network");
+const { generateKeys, startSshd, sshdName, auditLogPath } = require("./lib/ssh-hosts");
+const { startEtcd, startMarathon, startPlugin, startDockerd } = require("./lib/services");
+const { buildImageTarball, importImage, imagePresent } = require("./lib/star-image");
+const { findSandboxProcesses, isAlive, stopProcesses, removeContainerCgroups } = require("./lib/processes");
+const { writeClusterFile, readClusterFile, writePulumiConfig } = require("./lib/cluster-files");
+const { httpGet, isPortOpen, isSocketAccepting } = require("./lib/wait");
+
+/** @typedef {import("./lib/cluster-files").Cluster} Cluster */
+/** @typedef {{ name: string, alive: boolean, detail: string }} ComponentStatus */
+
+/**
+ * Brings the sandbox up, or only verifies it when it is up already; leftovers of a crash are cleaned first.
+ * @returns {Promise<Cluster>}
+ */
+async function up() {
+    requireRoot();
+    const existing = readClusterFile();
+    if (existing !== undefined && (await checkComponents()).every((component) => component.alive)) {
+        return existing;
+    }
+    await down();
+    try {
+        return await startCluster();
+    } catch (error) {
+        await down();
+        throw error;
+    }
+}
+
+/** @returns {Promise<Cluster>} */
+async function startCluster() {
+    for (const dir of [paths.pids, paths.logs, paths.audit, paths.ssh, paths.imageDir]) {
+        fs.mkdirSync(dir, { recursive: true });
+    }
+    await createNetwork();
+    const [fingerprints, imageTarball] = await allSettledOrThrow([generateKeys(hosts), buildImageTarball()]);
+    const [sshdPids, etcdPid, marathonPid] = await allSettledOrThrow([
+        allSettledOrThrow(hosts.map(startSshd)),
+        startEtcd(),
+        fs.existsSync(paths.marathonScript) ? startMarathon() : undefined,
+    ]);
+    const pluginPid = fs.existsSync(paths.pluginScript) ? await startPlugin() : undefined;
+    const dockerdPid = await startDockerd();
+    await importImage(imageTarball);
+    const cluster = describeCluster({ fingerprints, sshdPids, etcdPid, marathonPid, pluginPid, dockerdPid });
+    writeClusterFile(cluster);
+    writePulumiConfig(cluster);
+    return cluster;
+}
+
+/**
+ * Like Promise.all, but waits for every promise before failing, so that no start is still under way
+ * while the cleanup after a failure runs.
+ * @template {readonly unknown[]} T
+ * @param {T} promises
+ * @returns {Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }>}
+ */
+async function allSettledOrThrow(promises) {
+    const results = await Promise.allSettled(promises);
+    const failure = results.find((result) => result.status === "rejected");
+    if (failure !== undefined) {
+        throw failure.reason;
+    }
+    return /** @type {any} */ (results.map((result) => /** @type {PromiseFulfilledResult<unknown>} */ (result).value));
+}
+
+/**
+ * @param {{ fingerprints: Record<string, string>, sshdPids: number[], etcdPid: number, marathonPid?: number,
+ *   pluginPid?: number, dockerdPid: number }} started
+ * @returns {Cluster}
+ */
+function describeCluster(started) {
+    const clusterHosts = hosts.map((host, index) => ({
+        name: host.name, role: host.role, address: host.address, port: 22, user: "root", namespace: host.name,
+        hostKeyFingerprint: started.fingerprints[host.name], auditLog: auditLogPath(host), sshdPid: started.sshdPids[index],
+    }));
+    const pids = Object.fromEntries(fs.readdirSync(paths.pids).map((file) => file.replace(/\.pid$/, ""))
+        .map((name) => [name, readPid(name) ?? 0]));
+    return {
+        hosts: clusterHosts,
+        master: clusterHosts[0],
+        agents: clusterHosts.slice(1),
+        sshPrivateKeyPath: paths.clientKey,
+        hostKeyFingerprints: Object.fromEntries(clusterHosts.map((host) => [host.address, [host.hostKeyFingerprint]])),
+        publicInterface,
+        collectorAddress,
+        bridge,
+        namespaces,
+        etcd: { url: etcdUrl, pid: started.etcdPid },
+        marathon: started.marathonPid === undefined ? null : { url: marathonUrl, pid: started.marathonPid },
+        plugin: started.pluginPid === undefined ? null : { socket: paths.pluginSocket, pid: started.pluginPid },
+        docker: { socket: paths.dockerSocket, host: `unix://${paths.dockerSocket}`, namespace: dockerNamespace, pid: started.dockerdPid, image },
+        stateDir: paths.state,
+        pulumiConfigPath: paths.pulumiConfig,
+        pids,
+    };
+}
+
+/**
+ * Stops every sandbox process and removes namespaces, bridge, veths, container cgroups and sandbox/.state.
+ * Finds leftovers by name as well as by pid file, so it also cleans up after a crash. Keeps Pulumi.sandbox.yaml.
+ */
+async function down() {
+    requireRoot();
+    const recorded = new Set(recordedPids());
+    const found = findSandboxProcesses(existingNamespaces());
+    // The services first and with time to spare: dockerd stops its containers and containerd itself.
+    await stopProcesses(found.filter((pid) => recorded.has(pid)), 4000);
+    await stopProcesses(findSandboxProcesses(existingNamespaces()), 1000);
+    removeContainerCgroups();
+    await removeNetwork();
+    fs.rmSync(paths.state, { recursive: true, force: true });
+}
+
+function recordedPids() {
+    const names = fs.existsSync(paths.pids) ? fs.readdirSync(paths.pids) : [];
+    return names.map((file) => readPid(file.replace(/\.pid$/, ""))).filter((pid) => pid !== undefined);
+}
+
+/** @returns {Promise<{ allUp: boolean, components: ComponentStatus[] }>} */
+async function status() {
+    requireRoot();
+    const components = await checkComponents();
+    return { allUp: components.every((component) => component.alive), components };
+}
+
+/** @returns {Promise<ComponentStatus[]>} */
+async function checkComponents() {
+    const present = existingNamespaces();
+    const network = [
+        ...namespaces.map((name) => ({ name: `namespace ${name}`, alive: present.includes(name), detail: "" })),
+        { name: `bridge ${bridge.name}`, alive: bridgeExists(), detail: bridge.cidr },
+    ];
+    const processes = await Promise.all([
+        ...hosts.map((host) => checkProcess(`sshd ${host.name}`, sshdName(host), `${host.address}:22`, () => isPortOpen(host.address, 22))),
+        checkProcess("etcd", "etcd", etcdUrl, async () => (await httpGet(`${etcdUrl}/health`))?.status === 200),
+        checkOptional(paths.marathonScript, () => checkProcess("marathon", "marathon", marathonUrl, () => isPortOpen(master.address, marathonPort))),
+        checkOptional(paths.pluginScript, () => checkProcess("calico plugin", "plugin", paths.pluginSocket, () => isSocketAccepting(paths.pluginSocket))),
+        checkProcess("dockerd", "dockerd", paths.dockerSocket, async () => (await httpGet("http://docker/_ping", paths.dockerSocket))?.status === 200),
+    ]);
+    const dockerUp = processes[processes.length - 1].alive;
+    const imageStatus = { name: `image ${image}`, alive: dockerUp && (await imagePresent()), detail: "" };
+    return [...network, ...processes, imageStatus];
+}
+
+/**
+ * @param {string} label
+ * @param {string} pidName
+ * @param {string} endpoint
+ * @param {() => Promise<boolean>} answers
+ * @returns {Promise<ComponentStatus>}
+ */
+async function checkProcess(label, pidName, endpoint, answers) {
+    const pid = readPid(pidName);
+    if (pid === undefined || !isAlive(pid)) {
+        return { name: label, alive: false, detail: pid === undefined ? "not started" : `pid ${pid} is gone` };
+    }
+    const ok = await answers();
+    return { name: label, alive: ok, detail: `pid ${pid}, ${endpoint}${ok ? "" : " does not answer"}` };
+}
+
+/**
+ * A stand-in written elsewhere in the project counts only once its script exists.
+ * @param {string} script
+ * @param {() => Promise<ComponentStatus>} check
+ * @returns {Promise<ComponentStatus>}
+ */
+async function checkOptional(script, check) {
+    if (!fs.existsSync(script)) {
+        const name = script.endsWith("marathon.js") ? "marathon" : "calico plugin";
+        return { name, alive: true, detail: `not installed (${script} is missing)` };
+    }
+    return check();
+}
+
+function requireRoot() {
+    if (process.getuid?.() !== 0) {
+        throw new Error("the sandbox needs root: it creates network namespaces and runs sshd and dockerd");
+    }
+}
+
+/** @param {string | undefined} command */
+async function main(command) {
+    const started = Date.now();
+    const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+    if (command === "up") {
+        const cluster = await up();
+        console.log(`sandbox is up (${elapsed()}): ssh -i ${cluster.sshPrivateKeyPath} root@${cluster.master.address}; `
+            + `Marathon ${marathonUrl}, etcd ${etcdUrl}, Docker ${cluster.docker.host}; details in ${paths.clusterFile}`);
+        return 0;
+    }
+    if (command === "down") {
+        await down();
+        console.log(`sandbox is down (${elapsed()})`);
+        return 0;
+    }
+    if (command === "status") {
+        const { allUp, components } = await status();
+        const width = Math.max(...components.map((component) => component.name.length));
+        for (const component of components) {
+            console.log(`${component.name.padEnd(width)}  ${component.alive ? "up  " : "DOWN"}  ${component.detail}`);
+        }
+        return allUp ? 0 : 1;
+    }
+    console.error("usage: node sandbox/cli.js up | status | down");
+    return 2;
+}
+
+module.exports = { up, down, status };
+
+if (require.main === module) {
+    main(process.argv[2]).then(
+        (code) => { process.exitCode = code; },
+        (error) => { console.error(`sandbox: ${error instanceof Error ? error.message : error}`); process.exitCode = 1; },
+    );
+}

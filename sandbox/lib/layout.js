@@ -1,0 +1,76 @@
+// @ts-check
+// Every name, address and path of the sandbox cluster, in one place.
+const path = require("node:path");
+
+const sandboxDir = path.resolve(__dirname, "..");
+const projectDir = path.dirname(sandboxDir);
+const stateDir = path.join(sandboxDir, ".state");
+
+const bridge = { name: "csbr0", cidr: "10.197.0.1/24" };
+const publicInterface = "eth1";
+const collectorAddress = "192.168.255.254";
+
+/** The reference cluster's three hosts, each a network namespace with its own sshd. */
+const hosts = [
+    { name: "cs-master", role: "master", address: "10.197.0.11", hostVeth: "csv-master" },
+    { name: "cs-agent1", role: "agent", address: "10.197.0.12", hostVeth: "csv-agent1" },
+    { name: "cs-agent2", role: "agent", address: "10.197.0.13", hostVeth: "csv-agent2" },
+];
+const master = hosts[0];
+const collectorHost = hosts[1];
+
+/** Holds the one dockerd all hosts share; loopback only, so it can never reach a registry. */
+const dockerNamespace = "cs-docker";
+const namespaces = [...hosts.map((host) => host.name), dockerNamespace];
+
+/** Containers' cgroups go under this parent so that down can find and remove them. */
+const cgroupParent = "cs-sandbox";
+
+const etcdUrl = `http://${master.address}:2379`;
+const marathonPort = 8080;
+const marathonUrl = `http://${master.address}:${marathonPort}`;
+const image = "djosborne/star:v0.5.0";
+
+const paths = {
+    state: stateDir,
+    clusterFile: path.join(stateDir, "cluster.json"),
+    hostFacts: path.join(stateDir, "host-facts.json"),
+    pids: path.join(stateDir, "pids"),
+    logs: path.join(stateDir, "logs"),
+    audit: path.join(stateDir, "audit"),
+    ssh: path.join(stateDir, "ssh"),
+    clientKey: path.join(stateDir, "ssh", "id_ed25519"),
+    authorizedKeys: path.join(stateDir, "ssh", "authorized_keys"),
+    etcdData: path.join(stateDir, "etcd"),
+    docker: path.join(stateDir, "docker"),
+    dockerSocket: path.join(stateDir, "docker", "docker.sock"),
+    dockerPidFile: path.join(stateDir, "docker", "dockerd.pid"),
+    pluginSocket: path.join(stateDir, "plugins", "calico.sock"),
+    marathonState: path.join(stateDir, "marathon", "state.json"),
+    imageDir: path.join(stateDir, "image"),
+    remoteShell: path.join(sandboxDir, "bin", "remote-shell"),
+    pluginScript: path.join(sandboxDir, "libnetwork-plugin.js"),
+    marathonScript: path.join(sandboxDir, "marathon.js"),
+    calicoctl: path.join(sandboxDir, "bin", "calicoctl"),
+    starScripts: path.join(__dirname, "star-image"),
+    pulumiConfig: path.join(projectDir, "Pulumi.sandbox.yaml"),
+};
+
+const programs = {
+    ip: "/usr/sbin/ip",
+    sshd: "/usr/sbin/sshd",
+    sshKeygen: "/usr/bin/ssh-keygen",
+    etcd: "/usr/bin/etcd",
+    dockerd: "/usr/sbin/dockerd",
+    docker: "/usr/bin/docker",
+    busybox: "/bin/busybox",
+    unshare: "/usr/bin/unshare",
+    nsenter: "/usr/bin/nsenter",
+    tar: "/usr/bin/tar",
+    node: process.execPath,
+};
+
+module.exports = {
+    sandboxDir, projectDir, bridge, publicInterface, collectorAddress, hosts, master, collectorHost,
+    dockerNamespace, namespaces, cgroupParent, etcdUrl, marathonPort, marathonUrl, image, paths, programs,
+};

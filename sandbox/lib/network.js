@@ -1,0 +1,83 @@
+// @ts-check
+// The sandbox's L2 segment: a bridge in the root namespace and one namespace per host, joined by veths.
+// No namespace gets a default route, so nothing inside can reach past the bridge.
+const fs = require("node:fs");
+const { bridge, hosts, namespaces, master, collectorHost, collectorAddress, publicInterface, programs, paths } = require("./layout");
+const { run, runQuietly } = require("./run");
+
+const namespaceDir = "/run/netns";
+
+/** @param {string[]} args */
+const ip = (args) => run(programs.ip, args);
+
+async function createNetwork() {
+    recordWhetherNamespaceDirExisted();
+    await ip(["link", "add", bridge.name, "type", "bridge"]);
+    await ip(["addr", "add", bridge.cidr, "dev", bridge.name]);
+    await ip(["link", "set", bridge.name, "up"]);
+    for (const namespace of namespaces) {
+        await ip(["netns", "add", namespace]);
+        await ip(["-n", namespace, "link", "set", "lo", "up"]);
+    }
+    await Promise.all(hosts.map(joinHostToBridge));
+    await addCollectorAddress();
+    // The program's DNAT on the master targets the collector; this route keeps that target inside the sandbox.
+    await ip(["-n", master.name, "route", "add", "192.168.0.0/16", "via", collectorHost.address]);
+}
+
+/** @param {typeof hosts[number]} host */
+async function joinHostToBridge(host) {
+    await ip(["link", "add", host.hostVeth, "type", "veth", "peer", "name", publicInterface, "netns", host.name]);
+    await ip(["link", "set", host.hostVeth, "master", bridge.name, "up"]);
+    await ip(["-n", host.name, "addr", "add", `${host.address}/24`, "dev", publicInterface]);
+    await ip(["-n", host.name, "link", "set", publicInterface, "up"]);
+}
+
+async function addCollectorAddress() {
+    const namespace = collectorHost.name;
+    await ip(["-n", namespace, "link", "add", "collector0", "type", "dummy"]);
+    await ip(["-n", namespace, "addr", "add", `${collectorAddress}/32`, "dev", "collector0"]);
+    await ip(["-n", namespace, "link", "set", "collector0", "up"]);
+}
+
+/** `ip netns add` creates /run/netns (and bind-mounts it onto itself); remember whether that was us. */
+function recordWhetherNamespaceDirExisted() {
+    fs.writeFileSync(paths.hostFacts, JSON.stringify({ createdNamespaceDir: !fs.existsSync(namespaceDir) }) + "\n");
+}
+
+/** Removes whatever of the network exists, found by name, so it also works after a crash. */
+async function removeNetwork() {
+    for (const host of hosts) {
+        await runQuietly(programs.ip, ["link", "del", host.hostVeth]);
+    }
+    for (const namespace of existingNamespaces()) {
+        await runQuietly(programs.ip, ["netns", "del", namespace]);
+    }
+    await runQuietly(programs.ip, ["link", "del", bridge.name]);
+    await removeNamespaceDirIfOurs();
+}
+
+async function removeNamespaceDirIfOurs() {
+    let createdNamespaceDir = false;
+    try {
+        ({ createdNamespaceDir } = JSON.parse(fs.readFileSync(paths.hostFacts, "utf8")));
+    } catch {
+        return;
+    }
+    if (createdNamespaceDir && fs.existsSync(namespaceDir) && fs.readdirSync(namespaceDir).length === 0) {
+        await runQuietly("/usr/bin/umount", [namespaceDir]);
+        fs.rmdirSync(namespaceDir);
+    }
+}
+
+/** @returns {string[]} the sandbox's namespaces that exist now */
+function existingNamespaces() {
+    const present = fs.existsSync(namespaceDir) ? fs.readdirSync(namespaceDir) : [];
+    return namespaces.filter((namespace) => present.includes(namespace));
+}
+
+function bridgeExists() {
+    return fs.existsSync(`/sys/class/net/${bridge.name}`);
+}
+
+module.exports = { createNetwork, removeNetwork, existingNamespaces, bridgeExists };

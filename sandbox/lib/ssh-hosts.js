@@ -1,0 +1,87 @@
+// @ts-check
+// One real sshd per host namespace, with throwaway keys, whose ForceCommand (remote-shell) audits every command.
+const fs = require("node:fs");
+const path = require("node:path");
+const { paths, programs } = require("./layout");
+const { run, startDetached } = require("./run");
+const { isPortOpen, waitUntil } = require("./wait");
+
+/** @typedef {import("./layout").hosts[number]} Host */
+
+/** @param {Host} host */
+const hostDir = (host) => path.join(paths.ssh, host.name);
+/** @param {Host} host */
+const hostKeyPath = (host) => path.join(hostDir(host), "ssh_host_ed25519_key");
+/** @param {Host} host */
+const auditLogPath = (host) => path.join(paths.audit, `${host.name}.log`);
+/** @param {Host} host */
+const sshdName = (host) => `sshd-${host.name}`;
+
+/** @param {string} keyPath @param {string} comment */
+function generateKey(keyPath, comment) {
+    return run(programs.sshKeygen, ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", keyPath]);
+}
+
+/** @param {string} keyPath @returns {Promise<string>} "SHA256:..." */
+async function fingerprintOf(keyPath) {
+    const [, fingerprint] = (await run(programs.sshKeygen, ["-lf", `${keyPath}.pub`])).split(" ");
+    return fingerprint;
+}
+
+/**
+ * Generates the client key pair and every host's key; resolves to each host's key fingerprint by host name.
+ * @param {Host[]} hosts
+ * @returns {Promise<Record<string, string>>}
+ */
+async function generateKeys(hosts) {
+    hosts.forEach((host) => fs.mkdirSync(hostDir(host), { recursive: true }));
+    await Promise.all([
+        generateKey(paths.clientKey, "calico-stars-sandbox").then(() => fs.copyFileSync(`${paths.clientKey}.pub`, paths.authorizedKeys)),
+        ...hosts.map((host) => generateKey(hostKeyPath(host), host.name)),
+    ]);
+    const fingerprints = await Promise.all(hosts.map((host) => fingerprintOf(hostKeyPath(host))));
+    return Object.fromEntries(hosts.map((host, index) => [host.name, fingerprints[index]]));
+}
+
+/** @param {Host} host */
+function sshdConfig(host) {
+    return [
+        `ListenAddress ${host.address}:22`,
+        `HostKey ${hostKeyPath(host)}`,
+        `PidFile ${path.join(paths.pids, `${sshdName(host)}.pid`)}`,
+        "PermitRootLogin prohibit-password",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        `AuthorizedKeysFile ${paths.authorizedKeys}`,
+        "StrictModes no",
+        "MaxSessions 10",
+        "AllowTcpForwarding yes",
+        "UsePAM no",
+        "PrintMotd no",
+        "PrintLastLog no",
+        `ForceCommand ${paths.remoteShell} ${host.name}`,
+        "",
+    ].join("\n");
+}
+
+/**
+ * Starts the host's sshd inside its namespace, with the host's name in its own UTS namespace. Its private
+ * mount namespace gets fresh /run (for /run/sshd, which must exist) and /var/log (wtmp of pty sessions),
+ * so that nothing is written outside the sandbox.
+ * @param {Host} host
+ * @returns {Promise<number>} the sshd's pid
+ */
+async function startSshd(host) {
+    const configPath = path.join(hostDir(host), "sshd_config");
+    fs.writeFileSync(configPath, sshdConfig(host));
+    fs.writeFileSync(auditLogPath(host), "");
+    const script = 'mount -n -t tmpfs tmpfs /run && mkdir /run/sshd && mount -n -t tmpfs tmpfs /var/log && hostname "$1" && exec "$2" -D -e -f "$3"';
+    const sshd = startDetached(sshdName(host), [
+        programs.ip, "netns", "exec", host.name, programs.unshare, "--uts", "--mount", "--propagation", "private",
+        "/bin/sh", "-c", script, "sh", host.name, programs.sshd, configPath,
+    ]);
+    await waitUntil(`sshd on ${host.name} (${host.address}:22)`, () => isPortOpen(host.address, 22), { timeoutMs: 5000, process: sshd });
+    return sshd.pid;
+}
+
+module.exports = { generateKeys, startSshd, sshdName, auditLogPath };

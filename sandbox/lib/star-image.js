@@ -1,0 +1,48 @@
+// @ts-check
+// The star image, made here and imported (never pulled): static busybox plus stand-ins for star-probe and star-collect.
+const fs = require("node:fs");
+const path = require("node:path");
+const { image, paths, programs } = require("./layout");
+const { run } = require("./run");
+
+const tarball = path.join(paths.imageDir, "star.tar");
+
+/** @returns {Promise<string>} the tarball, built once per .state */
+async function buildImageTarball() {
+    if (fs.existsSync(tarball)) {
+        return tarball;
+    }
+    const rootfs = path.join(paths.imageDir, "rootfs");
+    fs.mkdirSync(path.join(rootfs, "bin"), { recursive: true });
+    fs.copyFileSync(programs.busybox, path.join(rootfs, "bin", "busybox"));
+    const applets = (await run(programs.busybox, ["--list"])).split("\n").filter((name) => name && name !== "busybox");
+    applets.forEach((applet) => fs.symlinkSync("busybox", path.join(rootfs, "bin", applet)));
+    fs.mkdirSync(path.join(rootfs, "star", "target", "debug"), { recursive: true });
+    fs.copyFileSync(path.join(paths.starScripts, "serve-request"), path.join(rootfs, "star", "serve-request"));
+    for (const binary of ["star-probe", "star-collect"]) {
+        fs.copyFileSync(path.join(paths.starScripts, binary), path.join(rootfs, "star", "target", "debug", binary));
+    }
+    fs.mkdirSync(path.join(rootfs, "etc"));
+    fs.writeFileSync(path.join(rootfs, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\n");
+    fs.mkdirSync(path.join(rootfs, "tmp"), { mode: 0o1777 });
+    fs.chmodSync(path.join(rootfs, "tmp"), 0o1777);
+    await run(programs.tar, ["-C", rootfs, "--owner=0", "--group=0", "--numeric-owner", "-cf", tarball, "."]);
+    fs.rmSync(rootfs, { recursive: true });
+    return tarball;
+}
+
+/** @param {string} imageTarball */
+async function importImage(imageTarball) {
+    await run(programs.docker, [
+        "-H", `unix://${paths.dockerSocket}`, "import",
+        "--change", "ENV PATH=/bin", "--change", 'CMD ["/bin/sh"]',
+        imageTarball, image,
+    ]);
+}
+
+/** @returns {Promise<boolean>} */
+async function imagePresent() {
+    return run(programs.docker, ["-H", `unix://${paths.dockerSocket}`, "image", "inspect", image]).then(() => true, () => false);
+}
+
+module.exports = { buildImageTarball, importImage, imagePresent };

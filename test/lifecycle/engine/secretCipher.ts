@@ -1,0 +1,14 @@
+// Secrets are encrypted in the exported checkpoint, as a Pulumi secrets manager would store them,
+// so a plain-text search of the export can only find a value that leaked outside a secret.
+import * as crypto from "crypto";
+
+export class SecretCipher {
+    private readonly key = crypto.randomBytes(32);
+
+    encrypt(plain: unknown): string {
+        const iv = crypto.randomBytes(12);
+        const cipher = crypto.createCipheriv("aes-256-gcm", this.key, iv);
+        const body = Buffer.concat([cipher.update(JSON.stringify(plain), "utf8"), cipher.final(), cipher.getAuthTag()]);
+        return `v1:${iv.toString("base64")}:${body.toString("base64")}`;
+    }
+}

@@ -1,0 +1,80 @@
+// The engine's public types: what a test configures, and what a run reports.
+
+/** A resource's properties as the engine stores them: secrets stay wrapped, unknowns are the sentinel string. */
+export type PropertyMap = Record<string, unknown>;
+
+export interface EngineOptions {
+    /** Where Pulumi.yaml and the program live; both child processes run with this cwd. */
+    projectDir: string;
+    project: string;
+    stack: string;
+    /** Absolute path of the program module to run. */
+    programPath: string;
+    /** "<project>:key" -> string value (objects JSON-encoded), as the CLI passes them. */
+    config: Record<string, string>;
+    secretKeys?: string[];
+    /** Stand-ins for real (non-dynamic) provider plugins, by type token. */
+    emulators?: Record<string, ResourceEmulator>;
+}
+
+export interface ResourceEmulator {
+    create(inputs: Record<string, any>): Promise<{ id: string; outputs: Record<string, any> }>;
+    update?(id: string, olds: Record<string, any>, news: Record<string, any>): Promise<Record<string, any>>;
+    delete?(id: string, outputs: Record<string, any>): Promise<void>;
+    diff?(olds: Record<string, any>, news: Record<string, any>): { changes: boolean; replaces: string[] };
+}
+
+export type StepOp = "same" | "create" | "update" | "replace" | "delete" | "read";
+
+export interface StepRecord {
+    op: StepOp;
+    urn: string;
+    type: string;
+    name: string;
+    diffKeys?: string[];
+    replaceKeys?: string[];
+}
+
+export interface RpcCall {
+    method: string;
+    urn: string;
+}
+
+export interface RunResult {
+    steps: StepRecord[];
+    /** Stack outputs, secrets in plain text (like `pulumi stack output --show-secrets`). */
+    outputs: Record<string, any>;
+    diagnostics: string[];
+    rpcCalls: RpcCall[];
+}
+
+/** One resource of the checkpoint, shaped like a `pulumi stack export` entry. */
+export interface StateResource {
+    urn: string;
+    type: string;
+    custom: boolean;
+    id?: string;
+    inputs: PropertyMap;
+    outputs: PropertyMap;
+    parent?: string;
+    dependencies?: string[];
+    propertyDependencies?: Record<string, string[]>;
+    provider?: string;
+    additionalSecretOutputs?: string[];
+    /** A replaced resource waiting for deletion, as Pulumi marks it. */
+    delete?: boolean;
+    initErrors?: string[];
+}
+
+export interface StateFile {
+    version: 3;
+    deployment: { resources: StateResource[] };
+}
+
+/** A failed run: the message names the resource and the provider's error; the partial run is attached. */
+export class RunError extends Error {
+    constructor(message: string, readonly result: RunResult) {
+        super(message);
+        this.name = "RunError";
+    }
+}

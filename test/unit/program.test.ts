@@ -1,0 +1,135 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { dynamicType, ProgramMocks, recordDependencies, settled, valueOf } from "../support/programMocks";
+
+const stackConfig: Record<string, string> = {
+    "calico-stars:master": JSON.stringify({ address: "10.1.0.11", port: 22, user: "vagrant" }),
+    "calico-stars:agents": JSON.stringify([{ address: "10.1.0.12" }, { address: "10.1.0.13" }]),
+    "calico-stars:insecureSkipHostKeyVerification": "true",
+    "calico-stars:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----",
+};
+
+describe("the calico-stars program", function () {
+    const mocks = new ProgramMocks();
+    let program: typeof import("../../index");
+
+    before(async function () {
+        pulumi.runtime.setAllConfig(stackConfig, ["calico-stars:sshPrivateKey"]);
+        recordDependencies(mocks);
+        await pulumi.runtime.setMocks(mocks, "calico-stars", "unit", false);
+        program = await import("../../index");
+        await valueOf(program.profiles);
+        await settled(mocks);
+    });
+
+    const inputsOf = (name: string) => mocks.named(name).inputs;
+
+    it("creates one Docker network per runbook network, on the calico driver's resource", function () {
+        assert.deepStrictEqual(mocks.ofType(dynamicType("DockerNetwork")).map((r) => [r.inputs.networkName, r.inputs.subnet]).sort(),
+            [["backend", undefined], ["client", undefined], ["frontend", undefined], ["management-ui", "192.168.0.0/16"]]);
+    });
+
+    it("gives each profile the runbook's end state, with the probes' port 9000", function () {
+        const rules = Object.fromEntries(mocks.ofType(dynamicType("ProfileRules")).map((r) => [r.inputs.profile, { inbound: r.inputs.inbound, outbound: r.inputs.outbound }]));
+        assert.deepStrictEqual(rules, {
+            "management-ui": { inbound: ["allow tcp to ports 9001"], outbound: ["allow"] },
+            "client": { inbound: ["allow from tag client", "allow tcp from tag management-ui to ports 9000"], outbound: ["allow"] },
+            "frontend": { inbound: ["allow from tag frontend", "allow tcp from tag management-ui to ports 9000", "allow tcp from tag client to ports 9000"], outbound: ["allow"] },
+            "backend": { inbound: ["allow from tag backend", "allow tcp from tag management-ui to ports 9000", "allow tcp from tag frontend to ports 9000"], outbound: ["allow"] },
+        });
+    });
+
+    it("feeds each profile its own network's ID, so a replaced network replaces its rules", function () {
+        assert.strictEqual(inputsOf("profile-frontend").networkId, "id-frontend");
+    });
+
+    it("makes every profile wait for every network, since calicoctl resolves tags to network IDs", function () {
+        const networkUrns = mocks.ofType(dynamicType("DockerNetwork")).map((r) => r.name);
+        const deps = mocks.registrations.filter((r) => r.name === "profile-client" && r.dependencies.length > 0)[0].dependencies;
+        assert.deepStrictEqual(networkUrns.filter((name) => deps.some((urn) => urn.endsWith(`::${name}`))), networkUrns);
+    });
+
+    it("launches the Marathon group only after rules, pre-pulls and resources files", function () {
+        const deps = mocks.registrations.filter((r) => r.name === "marathon-group" && r.dependencies.length > 0)[0].dependencies.map((urn) => urn.split("::").pop());
+        for (const name of ["profile-management-ui", "profile-backend", "prepull-10.1.0.12", "prepull-10.1.0.13", "resources-file-10.1.0.12", "network-client"]) {
+            assert.ok(deps.includes(name), `stars should depend on ${name}; has ${deps.join(", ")}`);
+        }
+    });
+
+    it("puts the group on Marathon through the master with four apps on their networks", function () {
+        const inputs = inputsOf("marathon-group");
+        assert.strictEqual(inputs.host.address, "10.1.0.11");
+        assert.deepStrictEqual(inputs.group.apps.map((a: any) => [a.id, a.container.docker.parameters]), [
+            ["management-ui", [{ key: "net", value: "management-ui" }, { key: "ip", value: "192.168.255.254" }]],
+            ["client", [{ key: "net", value: "client" }]],
+            ["frontend", [{ key: "net", value: "frontend" }]],
+            ["backend", [{ key: "net", value: "backend" }]],
+        ]);
+    });
+
+    it("labels every app with the stack's ownership id", function () {
+        assert.ok(inputsOf("marathon-group").group.apps.every((a: any) => a.labels["calico-stars.owner"] === "0a1b2c3d"));
+    });
+
+    it("gives the probes hyphenated Mesos-DNS names and the collector a resources file with the very same URLs", function () {
+        const client = inputsOf("marathon-group").group.apps.find((a: any) => a.id === "client");
+        assert.strictEqual(client.cmd, "/star/target/debug/star-probe --http-port=9000 --urls=http://frontend-calico-stars.marathon.mesos:9000/status,http://backend-calico-stars.marathon.mesos:9000/status");
+        assert.deepStrictEqual(JSON.parse(inputsOf("resources-file-10.1.0.12").stdin), [
+            { id: "C", url: "http://client-calico-stars.marathon.mesos:9000/status" },
+            { id: "F", url: "http://frontend-calico-stars.marathon.mesos:9000/status" },
+            { id: "B", url: "http://backend-calico-stars.marathon.mesos:9000/status" },
+        ]);
+    });
+
+    it("points the collector's uris at the file placed on the agents", function () {
+        const collector = inputsOf("marathon-group").group.apps.find((a: any) => a.id === "management-ui");
+        assert.deepStrictEqual(collector.uris, ["file:///var/tmp/calico-stars/calico-stars/calico-stars-resources.json"]);
+        assert.match(inputsOf("resources-file-10.1.0.13").create, /> \/var\/tmp\/calico-stars\/calico-stars\/calico-stars-resources\.json$/);
+    });
+
+    it("pre-pulls the image on each agent only when it is missing", function () {
+        assert.deepStrictEqual(mocks.ofType("command:remote:Command").filter((r) => r.name.startsWith("prepull-")).map((r) => [r.name, r.inputs.create]), [
+            ["prepull-10.1.0.12", "docker inspect --type=image djosborne/star:v0.5.0 >/dev/null 2>&1 || docker pull djosborne/star:v0.5.0"],
+            ["prepull-10.1.0.13", "docker inspect --type=image djosborne/star:v0.5.0 >/dev/null 2>&1 || docker pull djosborne/star:v0.5.0"],
+        ]);
+    });
+
+    it("forwards the UI port on the master only, to the collector", function () {
+        assert.deepStrictEqual(mocks.ofType(dynamicType("IptablesDnat")).map((r) => [r.inputs.host.address, r.inputs.publicInterface, r.inputs.publicPort, r.inputs.targetIp, r.inputs.targetPort, r.inputs.ownerId]),
+            [["10.1.0.11", "eth1", 9001, "192.168.255.254", 9001, "0a1b2c3d"]]);
+    });
+
+    it("keeps the SSH key out of every dynamic resource's inputs", function () {
+        for (const r of mocks.registrations.filter((reg) => reg.type.startsWith("pulumi-nodejs:dynamic") && reg.inputs)) {
+            assert.ok(!JSON.stringify(r.inputs).includes("not-a-real-key"), `${r.name} carries the key`);
+        }
+    });
+
+    it("gives the key to @pulumi/command only inside a secret", function () {
+        const connection = inputsOf("prepull-10.1.0.12").connection;
+        assert.strictEqual(connection["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
+        assert.strictEqual(connection.value.privateKey, stackConfig["calico-stars:sshPrivateKey"]);
+    });
+
+    it("registers exactly the expected resources", function () {
+        const counts: Record<string, number> = {};
+        for (const r of mocks.registrations.filter((reg) => reg.inputs !== undefined)) {
+            counts[r.type] = (counts[r.type] ?? 0) + 1;
+        }
+        assert.deepStrictEqual(counts, {
+            "calico-stars:index:StarsDemo": 1,
+            "random:index/randomId:RandomId": 1,
+            [dynamicType("DockerNetwork")]: 4,
+            [dynamicType("ProfileRules")]: 4,
+            "command:remote:Command": 4,
+            [dynamicType("MarathonGroup")]: 1,
+            [dynamicType("IptablesDnat")]: 1,
+        });
+    });
+
+    it("exports the UI URL, network IDs and each profile's rules", async function () {
+        assert.strictEqual(await valueOf(program.uiUrl), "http://10.1.0.11:9001");
+        assert.deepStrictEqual(await valueOf(program.networkIds), { "management-ui": "id-management-ui", client: "id-client", frontend: "id-frontend", backend: "id-backend" });
+        assert.deepStrictEqual((await valueOf(program.profiles))["management-ui"], { inbound: ["allow tcp to ports 9001"], outbound: ["allow"] });
+    });
+});
