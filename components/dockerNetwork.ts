@@ -81,7 +81,7 @@ async function ensureNetwork(inputs: DockerNetworkInputs): Promise<InspectedNetw
     return found;
 }
 
-const dockerNetworkProvider: pulumi.dynamic.ResourceProvider = {
+export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider = {
     configure: configureFromStack,
 
     async check(_olds: DockerNetworkInputs, news: DockerNetworkInputs) {

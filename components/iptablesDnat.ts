@@ -77,7 +77,7 @@ function sameRules(a: string[][], b: string[][]): boolean {
     return JSON.stringify(a) === JSON.stringify(b);
 }
 
-const iptablesDnatProvider: pulumi.dynamic.ResourceProvider = {
+export const iptablesDnatProvider: pulumi.dynamic.ResourceProvider = {
     configure: configureFromStack,
 
     async diff(_id: string, olds: IptablesDnatOutputs, news: IptablesDnatInputs) {

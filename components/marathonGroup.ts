@@ -162,7 +162,7 @@ async function putGroup(inputs: MarathonGroupInputs): Promise<MarathonGroupOutpu
     return { ...inputs, version };
 }
 
-const marathonGroupProvider: pulumi.dynamic.ResourceProvider = {
+export const marathonGroupProvider: pulumi.dynamic.ResourceProvider = {
     configure: configureFromStack,
 
     async diff(_id: string, olds: MarathonGroupOutputs, news: MarathonGroupInputs) {

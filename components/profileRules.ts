@@ -105,7 +105,7 @@ function sameList(a: unknown, b: unknown): boolean {
     return JSON.stringify(a) === JSON.stringify(b);
 }
 
-const profileRulesProvider: pulumi.dynamic.ResourceProvider = {
+export const profileRulesProvider: pulumi.dynamic.ResourceProvider = {
     configure: configureFromStack,
 
     /** Rejects a rule outside calicoctl's grammar before anything runs, and stores each rule in calicoctl's own spelling. */

@@ -33,11 +33,9 @@ async function joinHostToBridge(host) {
     await ip(["-n", host.name, "link", "set", publicInterface, "up"]);
 }
 
-async function addCollectorAddress() {
-    const namespace = collectorHost.name;
-    await ip(["-n", namespace, "link", "add", "collector0", "type", "dummy"]);
-    await ip(["-n", namespace, "addr", "add", `${collectorAddress}/32`, "dev", "collector0"]);
-    await ip(["-n", namespace, "link", "set", "collector0", "up"]);
+/** On lo: this kernel has no dummy interfaces. */
+function addCollectorAddress() {
+    return ip(["-n", collectorHost.name, "addr", "add", `${collectorAddress}/32`, "dev", "lo"]);
 }
 
 /** `ip netns add` creates /run/netns (and bind-mounts it onto itself); remember whether that was us. */
@@ -65,7 +63,7 @@ async function removeNamespaceDirIfOurs() {
         return;
     }
     if (createdNamespaceDir && fs.existsSync(namespaceDir) && fs.readdirSync(namespaceDir).length === 0) {
-        await runQuietly("/usr/bin/umount", [namespaceDir]);
+        await runQuietly("/usr/bin/umount", ["-n", namespaceDir]);
         fs.rmdirSync(namespaceDir);
     }
 }

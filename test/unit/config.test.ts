@@ -1,0 +1,113 @@
+import * as assert from "assert";
+import { ConfigError, parseStackConfig, runbookPolicy, StarsConfig } from "../../components/config";
+
+const minimal: Record<string, string> = {
+    "calico-stars:master": JSON.stringify({ address: "172.24.197.101" }),
+    "calico-stars:agents": JSON.stringify([{ address: "172.24.197.102" }, { address: "172.24.197.103" }]),
+};
+
+function parse(overrides: Record<string, string | undefined> = {}, present: string[] = []): StarsConfig {
+    const values = { ...minimal, ...overrides };
+    return parseStackConfig((key) => values[key], present);
+}
+
+function problemWith(overrides: Record<string, string | undefined>, present: string[] = []): string {
+    try {
+        parse(overrides, present);
+    } catch (err) {
+        assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
+        return (err as Error).message;
+    }
+    assert.fail(`accepted ${JSON.stringify(overrides)}`);
+}
+
+describe("stack config", function () {
+    it("fills the runbook's defaults", function () {
+        const config = parse();
+        assert.deepStrictEqual(config.networks.map((n) => n.name), ["management-ui", "client", "frontend", "backend"]);
+        assert.strictEqual(config.networks[0].subnet, "192.168.0.0/16");
+        assert.deepStrictEqual(config.policy, runbookPolicy);
+        assert.strictEqual(config.image, "djosborne/star:v0.5.0");
+        assert.strictEqual(config.sshUser, "vagrant");
+        assert.strictEqual(config.master.port, 22);
+        assert.strictEqual(config.publicInterface, "eth1");
+        assert.strictEqual(config.collectorIp, "192.168.255.254");
+        assert.strictEqual(config.mesosDnsStyle, "hyphen");
+        assert.strictEqual(config.insecureSkipHostKeyVerification, false);
+    });
+
+    it("reads numbers and booleans given as text, as the CLI passes them", function () {
+        const config = parse({ "calico-stars:uiPort": "9101", "calico-stars:sudo": "true" });
+        assert.strictEqual(config.uiPort, 9101);
+        assert.strictEqual(config.sudo, true);
+    });
+
+    it("names a missing required key", function () {
+        assert.match(problemWith({ "calico-stars:master": undefined }), /calico-stars:master: /);
+    });
+
+    it("names an unknown key", function () {
+        assert.match(problemWith({}, ["calico-stars:polcy"]), /calico-stars:polcy: unknown configuration key/);
+    });
+
+    it("ignores other namespaces' keys", function () {
+        assert.doesNotThrow(() => parse({}, ["aws:region"]));
+    });
+
+    it("reports every problem at once", function () {
+        const message = problemWith({ "calico-stars:uiPort": "70000", "calico-stars:image": "Bad Image" });
+        assert.match(message, /calico-stars:uiPort: must be 1-65535/);
+        assert.match(message, /calico-stars:image: must be a Docker image reference/);
+    });
+
+    it("rejects malformed structured values by key", function () {
+        assert.match(problemWith({ "calico-stars:agents": "[{" }), /calico-stars:agents: is not valid JSON/);
+    });
+
+    it("rejects a rule outside calicoctl's grammar, naming profile, direction and index", function () {
+        const policy = { ...runbookPolicy, frontend: { inbound: ["allow tcp from tag client to port 9001"], outbound: [] } };
+        assert.match(problemWith({ "calico-stars:policy": JSON.stringify(policy) }), /calico-stars:policy\.frontend\.inbound\[0\]: .*ports/);
+    });
+
+    it("rejects a tag that names no managed network", function () {
+        const policy = { ...runbookPolicy, backend: { inbound: ["allow from tag databases"], outbound: ["allow"] } };
+        assert.match(problemWith({ "calico-stars:policy": JSON.stringify(policy) }), /policy\.backend\.inbound\[0\]: tag "databases" names no managed network/);
+    });
+
+    it("rejects a profile for a network that is not managed", function () {
+        const policy = { ...runbookPolicy, databases: { inbound: [], outbound: ["allow"] } };
+        assert.match(problemWith({ "calico-stars:policy": JSON.stringify(policy) }), /calico-stars:policy\.databases: names no managed network/);
+    });
+
+    it("rejects an empty policy", function () {
+        assert.match(problemWith({ "calico-stars:policy": "{}" }), /calico-stars:policy: is empty/);
+    });
+
+    it("rejects a duplicate network", function () {
+        const networks = [{ name: "management-ui", subnet: "192.168.0.0/16" }, { name: "client" }, { name: "client" }, { name: "frontend" }, { name: "backend" }];
+        assert.match(problemWith({ "calico-stars:networks": JSON.stringify(networks) }), /network "client" is listed more than once/);
+    });
+
+    it("rejects a collector IP outside the collector network's subnet", function () {
+        assert.match(problemWith({ "calico-stars:collectorIp": "10.0.0.5" }), /calico-stars:collectorIp: 10\.0\.0\.5 is outside/);
+    });
+
+    it("rejects a DNAT host that is not in the cluster", function () {
+        assert.match(problemWith({ "calico-stars:dnatHosts": JSON.stringify(["10.9.9.9"]) }), /calico-stars:dnatHosts\[0\]: 10\.9\.9\.9 is neither/);
+    });
+
+    it("rejects an unknown field inside a host", function () {
+        assert.match(problemWith({ "calico-stars:master": JSON.stringify({ address: "10.0.0.1", passwd: "x" }) }), /calico-stars:master: .*passwd/i);
+    });
+
+    it("rejects a stars template whose command could run something else", function () {
+        const template = JSON.parse(require("fs").readFileSync(`${__dirname}/../../components/stars.json`, "utf8"));
+        template.probeCmd = "star-probe --urls={{urls}}; curl evil";
+        assert.match(problemWith({ "calico-stars:starsTemplate": JSON.stringify(template) }), /calico-stars:starsTemplate\.probeCmd: may hold only words/);
+    });
+
+    it("accepts a host key line and rejects a fingerprint in its place", function () {
+        assert.doesNotThrow(() => parse({ "calico-stars:hostKeys": JSON.stringify({ "172.24.197.101": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHiG"] }) }));
+        assert.match(problemWith({ "calico-stars:hostKeys": JSON.stringify({ "172.24.197.101": ["SHA256:abc"] }) }), /hostKeys\.172\.24\.197\.101\[0\]: must be a public key line/);
+    });
+});

@@ -1,0 +1,41 @@
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import { commandLine, privileged, quote } from "../../components/ssh";
+
+/** What /bin/sh makes of a command line: the argv it would run, one per line. */
+function argvAfterShell(line: string): string[] {
+    const out = execFileSync("/bin/sh", ["-c", `for a in ${line.replace(/^\S+/, "")}; do printf '%s\\0' "$a"; done`], { encoding: "utf8" });
+    return out.split("\0").slice(0, -1);
+}
+
+const hostile = [
+    "$(touch /tmp/pwned)", "`id`", "a;b", "a && b", "a | b", "'", "\"", "it's", "x\ny", "--at=1", "-rf", "*", "~root",
+    "$HOME", "${IFS}", "a\\b", "#comment", "!", "{a,b}", "a b", "", "\t", "<in", ">out", "2>&1",
+];
+
+describe("command quoting", function () {
+    it("leaves plain words as they are", function () {
+        assert.strictEqual(commandLine(["docker", "network", "create", "--subnet=192.168.0.0/16", "management-ui"]),
+            "docker network create --subnet=192.168.0.0/16 management-ui");
+    });
+
+    for (const text of hostile) {
+        it(`keeps ${JSON.stringify(text)} one inert argument`, function () {
+            assert.deepStrictEqual(argvAfterShell(commandLine(["echo", text, "end"])), [text, "end"]);
+        });
+    }
+
+    it("refuses a NUL byte, which no shell word can carry", function () {
+        assert.throws(() => quote("a\0b"), /NUL/);
+    });
+
+    it("refuses an empty command", function () {
+        assert.throws(() => commandLine([]), /empty command/);
+    });
+
+    it("adds sudo -n only for hosts that need it", function () {
+        const host = { address: "h", port: 22, user: "u", sudo: false };
+        assert.deepStrictEqual(privileged(host, ["iptables", "-S"]), ["iptables", "-S"]);
+        assert.deepStrictEqual(privileged({ ...host, sudo: true }, ["iptables", "-S"]), ["sudo", "-n", "iptables", "-S"]);
+    });
+});
