@@ -68,7 +68,8 @@ async function ensureNetwork(inputs: DockerNetworkInputs): Promise<InspectedNetw
     const create = privileged(host, ["docker", "network", "create", "--driver", "calico", "--ipam-driver", "calico",
         ...(inputs.subnet !== undefined ? [`--subnet=${inputs.subnet}`] : []), networkName]);
     const inspect = commandLine(inspectArgv(host, networkName));
-    const script = `${inspect} 2>/dev/null || { ${commandLine(create)} >&2 && ${inspect}; }`;
+    // a failed inspect still prints "[]", so only a successful one may reach stdout
+    const script = `if found=$(${inspect} 2>/dev/null); then printf '%s' "$found"; else ${commandLine(create)} >&2 && ${inspect}; fi`;
     const result = await runCommand(host, { script });
     if (result.code !== 0) {
         throw commandFailure(host, create, result);

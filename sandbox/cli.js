@@ -8,7 +8,7 @@ const { createNetwork, removeNetwork, existingNamespaces, bridgeExists } = requi
 const { generateKeys, startSshd, sshdName, auditLogPath } = require("./lib/ssh-hosts");
 const { startEtcd, startMarathon, startPlugin, startDockerd } = require("./lib/services");
 const { buildImageTarball, importImage, imagePresent } = require("./lib/star-image");
-const { findSandboxProcesses, isAlive, stopProcesses, removeContainerCgroups } = require("./lib/processes");
+const { findSandboxProcesses, findContainerProcesses, isAlive, stopProcesses, killProcesses, removeContainerCgroups } = require("./lib/processes");
 const { writeClusterFile, readClusterFile, writePulumiConfig } = require("./lib/cluster-files");
 const { httpGet, isPortOpen, isSocketAccepting } = require("./lib/wait");
 
@@ -109,10 +109,11 @@ function describeCluster(started) {
  */
 async function down() {
     requireRoot();
+    // Containers are throwaway; killing them first spares dockerd waiting on those that ignore SIGTERM.
+    await killProcesses(findContainerProcesses());
     const recorded = new Set(recordedPids());
-    const found = findSandboxProcesses(existingNamespaces());
-    // The services first and with time to spare: dockerd stops its containers and containerd itself.
-    await stopProcesses(found.filter((pid) => recorded.has(pid)), 4000);
+    // Then the services, with time for dockerd to stop containerd; then whatever is left (sessions, shims).
+    await stopProcesses(findSandboxProcesses(existingNamespaces()).filter((pid) => recorded.has(pid)), 4000);
     await stopProcesses(findSandboxProcesses(existingNamespaces()), 1000);
     removeContainerCgroups();
     await removeNetwork();

@@ -1,12 +1,15 @@
 // @ts-check
 // Finding and stopping the sandbox's processes, by pid file and, after a crash, by what marks them as ours:
-// a sandbox network namespace, a container cgroup under the sandbox's parent, or the state directory on the command line.
+// a sandbox network namespace, a container cgroup under the sandbox's parent, or being one of the programs the
+// sandbox runs with the state directory on its command line (the calico plugin lives in the root namespace).
 const fs = require("node:fs");
 const path = require("node:path");
 const { cgroupParent, paths } = require("./layout");
 const { sleep } = require("./wait");
 
 const cgroupRoot = "/sys/fs/cgroup";
+/** A user's shell or editor that merely names a sandbox file is never taken for the sandbox's. */
+const serviceExecutables = new Set(["node", "sshd", "etcd", "dockerd", "containerd", "containerd-shim-runc-v2"]);
 
 /** @param {number} pid */
 function isAlive(pid) {
@@ -22,16 +25,17 @@ function isAlive(pid) {
 function isZombie(pid) {
     try {
         const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+        // "pid (command) state ...", where the command may itself contain ") "
+        return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
     } catch {
         return true;
     }
 }
 
-/** @param {number} pid @param {NodeJS.Signals} signal */
-function signal(pid, signal) {
+/** @param {number} pid @param {NodeJS.Signals} name */
+function signal(pid, name) {
     try {
-        process.kill(pid, signal);
+        process.kill(pid, name);
     } catch {
         // already gone
     }
@@ -44,18 +48,33 @@ function signal(pid, signal) {
  */
 function findSandboxProcesses(namespaceNames) {
     const namespaceInodes = new Set(namespaceNames.map((name) => inodeOf(`/run/netns/${name}`)));
-    const pids = [];
-    for (const entry of fs.readdirSync("/proc")) {
-        const pid = Number(entry);
-        if (!Number.isInteger(pid) || pid === process.pid) {
-            continue;
-        }
-        if (namespaceInodes.has(inodeOf(`/proc/${pid}/ns/net`)) || readProc(pid, "cgroup").includes(`/${cgroupParent}/`)
-            || readProc(pid, "cmdline").includes(paths.state)) {
-            pids.push(pid);
-        }
+    return livePids().filter((pid) => isContainerProcess(pid) || namespaceInodes.has(inodeOf(`/proc/${pid}/ns/net`))
+        || isSandboxService(pid));
+}
+
+/** @param {number} pid */
+function isSandboxService(pid) {
+    let executable = "";
+    try {
+        executable = fs.readlinkSync(`/proc/${pid}/exe`);
+    } catch {
+        return false;
     }
-    return pids.filter(isAlive);
+    return serviceExecutables.has(path.basename(executable)) && readProc(pid, "cmdline").includes(paths.state);
+}
+
+/** @returns {number[]} the processes in the sandbox's containers */
+function findContainerProcesses() {
+    return livePids().filter(isContainerProcess);
+}
+
+/** @param {number} pid */
+function isContainerProcess(pid) {
+    return readProc(pid, "cgroup").includes(`/${cgroupParent}/`);
+}
+
+function livePids() {
+    return fs.readdirSync("/proc").map(Number).filter((pid) => Number.isInteger(pid) && pid !== process.pid && isAlive(pid));
 }
 
 /** @param {string} file */
@@ -84,9 +103,14 @@ function readProc(pid, file) {
 async function stopProcesses(pids, graceMs) {
     pids.forEach((pid) => signal(pid, "SIGTERM"));
     if (!(await allExited(pids, graceMs))) {
-        pids.filter(isAlive).forEach((pid) => signal(pid, "SIGKILL"));
-        await allExited(pids, 2000);
+        await killProcesses(pids.filter(isAlive));
     }
+}
+
+/** @param {number[]} pids */
+async function killProcesses(pids) {
+    pids.forEach((pid) => signal(pid, "SIGKILL"));
+    await allExited(pids, 2000);
 }
 
 /** @param {number[]} pids @param {number} timeoutMs */
@@ -121,4 +145,4 @@ function removeCgroupTree(dir) {
     fs.rmdirSync(dir);
 }
 
-module.exports = { isAlive, findSandboxProcesses, stopProcesses, removeContainerCgroups };
+module.exports = { isAlive, findSandboxProcesses, findContainerProcesses, stopProcesses, killProcesses, removeContainerCgroups };

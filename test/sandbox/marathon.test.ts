@@ -244,11 +244,10 @@ describe("sandbox Marathon stand-in", function () {
         });
 
         it("with dryRun=true answers the steps and changes nothing", async function () {
-            const before = await listDeployments();
             const reply = await putGroup("dry", { apps: [probe("client")] }, "?dryRun=true");
             assert.deepStrictEqual(reply.body, { steps: [[{ action: "StartApplication", app: "/dry/client" }]] });
             assert.strictEqual((await api("GET", "/v2/groups/dry")).status, 404);
-            assert.deepStrictEqual(await listDeployments(), before);
+            assert.ok(!(await listDeployments()).some(({ affectedApps }) => affectedApps.includes("/dry/client")));
         });
 
         it("creates the missing parents of a nested group", async function () {
@@ -256,6 +255,28 @@ describe("sandbox Marathon stand-in", function () {
             const { body } = await api<Group>("GET", "/v2/groups/outer");
             assert.deepStrictEqual([body.apps, body.groups.map(({ id }) => id), body.groups[0].apps[0].id],
                 [[], ["/outer/inner"], "/outer/inner/client"]);
+        });
+
+        it("keeps the group's apps when the body leaves apps out", async function () {
+            await deployedGroup("kept-apps", [probe("client")]);
+            await holdDeployments();
+            const { body } = await putGroup("kept-apps", { dependencies: ["/other"] });
+            const deployment = (await listDeployments()).find(({ id }) => id === body.deploymentId);
+            const group = (await api<Group>("GET", "/v2/groups/kept-apps")).body;
+            assert.deepStrictEqual([deployment?.steps, group.apps.map(({ id }) => id), group.dependencies],
+                [[], ["/kept-apps/client"], ["/other"]]);
+        });
+
+        it("replaces the subgroups with those the body's groups lists", async function () {
+            await deployedGroup("parent/old", [probe("client")]);
+            await holdDeployments();
+            const { body } = await putGroup("parent", { groups: [{ id: "new", apps: [probe("client")] }] });
+            const deployment = (await listDeployments()).find(({ id }) => id === body.deploymentId);
+            const group = (await api<Group>("GET", "/v2/groups/parent")).body;
+            assert.deepStrictEqual([deployment?.steps, group.groups.map(({ id }) => id)], [[[
+                { action: "StartApplication", app: "/parent/new/client" },
+                { action: "StopApplication", app: "/parent/old/client" },
+            ]], ["/parent/new"]]);
         });
     });
 
@@ -397,6 +418,12 @@ describe("sandbox Marathon stand-in", function () {
             await deployedGroup("single", [probe("client")]);
             const { status, body } = await api<{ app: App }>("GET", "/v2/apps/single/client");
             assert.deepStrictEqual([status, body.app.id, body.app.tasksRunning], [200, "/single/client", 1]);
+        });
+
+        it("lists every app under GET /v2/apps", async function () {
+            await deployedGroup("listing", [probe("client")]);
+            const { body } = await api<{ apps: App[] }>("GET", "/v2/apps");
+            assert.ok(body.apps.some(({ id }) => id === "/listing/client"));
         });
 
         it("answers 404 with Marathon's text for an unknown app", async function () {

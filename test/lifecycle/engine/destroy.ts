@@ -1,0 +1,20 @@
+// `pulumi destroy`: every resource in state deleted, dependents first, in reverse creation order.
+import { deletionOrder } from "./checkpoint";
+import { Drivers, resourceRef } from "./drivers";
+import { stepFailure } from "./deployment";
+import { RunJournal } from "./journal";
+import { StateResource } from "./types";
+
+/** Removes from `resources` in place, so that a failure leaves what was not yet deleted. */
+export async function destroy(resources: StateResource[], drivers: Drivers, journal: RunJournal): Promise<void> {
+    for (const resource of deletionOrder(resources)) {
+        if (resource.custom) {
+            const ref = resourceRef(resource);
+            await drivers.for(ref).delete(ref, resource).catch((error: unknown) => {
+                throw stepFailure("Delete", ref, error);
+            });
+        }
+        resources.splice(resources.indexOf(resource), 1);
+        journal.step("delete", resource);
+    }
+}

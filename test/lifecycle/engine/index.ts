@@ -1,0 +1,24 @@
+// A test engine that stands in for the Pulumi CLI: it runs the program under the SDK's mocks in a child
+// process, drives the REAL dynamic provider host over gRPC for every dynamic resource, and keeps a
+// checkpoint shaped like `pulumi stack export`. What it models: Check (old inputs) then Diff (old
+// outputs) per registration, create/update/replace (deleteBeforeReplace from the provider or the
+// option, otherwise the old resource is deleted at the end), same, deletion of resources no longer
+// declared, unknowns in preview (Create/Update return the checked inputs, as for a provider without
+// preview support), secrets (plain to providers, re-marked on outputs, encrypted in the export),
+// ignoreChanges/replaceOnChanges (top-level names and "*"), additionalSecretOutputs, refresh via
+// Read, destroy in dependency-safe reverse creation order, partial state on failure, and
+// "created but failed to initialise".
+//
+// What it does NOT model:
+// - real provider plugins (docker, command, random...): a test supplies emulators; provider
+//   resources (`pulumi:providers:*`) just record their inputs; default provider resources are not in state;
+// - invokes (functions), Resource.get/read, imports, remote components, aliases, protect,
+//   retainOnDelete, deletedWith, replaceWith, transforms and hooks, custom timeouts;
+// - ignoreChanges/replaceOnChanges on nested property paths (they fail the run);
+// - the replacement of dependents that a deleteBeforeReplace forces;
+// - parallelism limits and cancellation: a failed step stops new steps, in-flight ones finish;
+// - pending deletions left by a failed run are retried at the end of the next up, not its start;
+// - resource references in stack outputs beyond what the SDK's own serialization produces.
+export { TestEngine } from "./engine";
+export { RunError } from "./types";
+export type { EngineOptions, ResourceEmulator, RpcCall, RunResult, StateFile, StateResource, StepOp, StepRecord } from "./types";

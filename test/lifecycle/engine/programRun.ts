@@ -1,0 +1,89 @@
+// The parent side of the program runner: forks it, answers its registrations, collects its output.
+import { ChildProcess, fork } from "child_process";
+import * as path from "path";
+import * as readline from "readline";
+import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, Registration, RegistrationReply } from "./protocol";
+import { PropertyMap } from "./types";
+
+export interface ProgramHandlers {
+    register(registration: Registration): Promise<RegistrationReply>;
+    registerOutputs(urn: string, outputs: PropertyMap): void;
+}
+
+export interface ProgramLaunch {
+    projectDir: string;
+    programPath: string;
+    onDiagnostic(line: string): void;
+}
+
+export class ProgramRun {
+    private readonly exited: Promise<number | null>;
+
+    private constructor(private readonly child: ChildProcess) {
+        this.exited = new Promise((resolve) => child.once("close", (code) => resolve(code)));
+    }
+
+    /** Forks the runner now, so that it loads the SDK while the provider host starts. */
+    static launch(launch: ProgramLaunch): ProgramRun {
+        const child = fork(path.join(__dirname, "runner.ts"), [launch.programPath], {
+            cwd: launch.projectDir,
+            execArgv: ["-r", require.resolve("ts-node/register/transpile-only")],
+            env: { ...process.env, PULUMI_NODEJS_ROOT_DIRECTORY: launch.projectDir },
+            stdio: ["ignore", "pipe", "pipe", "ipc"],
+        });
+        readline.createInterface({ input: child.stdout! }).on("line", (line) => launch.onDiagnostic(`[program] ${line}`));
+        readline.createInterface({ input: child.stderr! }).on("line", (line) => launch.onDiagnostic(`[program] ${line}`));
+        return new ProgramRun(child);
+    }
+
+    /** Runs the program to its end; rejects if it fails or exits without finishing. */
+    run(params: ProgramParams, handlers: ProgramHandlers): Promise<void> {
+        return new Promise<void>((resolve, reject) => {
+            this.child.on("message", (message: ProgramMessage) => {
+                if (message.kind === "done") {
+                    resolve();
+                } else if (message.kind === "failed") {
+                    reject(new Error(`the program failed: ${message.message}`));
+                } else {
+                    this.answer(message, handlers);
+                }
+            });
+            void this.exited.then((code) => reject(new Error(`the program exited with code ${code} before finishing`)));
+            this.send({ kind: "start", params });
+        });
+    }
+
+    /** Kills the runner by its PID and waits until its output is drained. */
+    async stop(): Promise<void> {
+        if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) {
+            process.kill(this.child.pid, "SIGKILL");
+        }
+        await this.exited;
+    }
+
+    private answer(message: ProgramRequest, handlers: ProgramHandlers): void {
+        this.handle(message, handlers).then(
+            (value) => this.send({ kind: "reply", seq: message.seq, value }),
+            (error: unknown) => this.send({ kind: "reply", seq: message.seq, error: error instanceof Error ? error.message : String(error) }),
+        );
+    }
+
+    private async handle(message: ProgramRequest, handlers: ProgramHandlers): Promise<unknown> {
+        switch (message.kind) {
+            case "register":
+                return handlers.register(message.registration);
+            case "registerOutputs":
+                return handlers.registerOutputs(message.urn, message.outputs);
+            case "invoke":
+                throw new Error(`function ${message.token} is not emulated by the test engine`);
+            case "read":
+                throw new Error(`reading an existing resource (${message.name}, ${message.type}) is not modeled by the test engine`);
+        }
+    }
+
+    private send(message: EngineMessage): void {
+        if (this.child.connected) {
+            this.child.send(message);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+// Messages between the engine (parent) and the program runner (child process), over Node's IPC channel.
+import { PropertyMap } from "./types";
+
+/** A RegisterResourceRequest, as much of it as the engine models. */
+export interface Registration {
+    type: string;
+    name: string;
+    /** The parent's URN; "" only for the root stack. */
+    parent: string;
+    custom: boolean;
+    remote: boolean;
+    /** Inputs in RPC form: secrets wrapped, unknowns (preview) as the sentinel string. */
+    object: PropertyMap;
+    dependencies: string[];
+    propertyDependencies: Record<string, string[]>;
+    provider: string;
+    deleteBeforeReplace: boolean;
+    ignoreChanges: string[];
+    replaceOnChanges: string[];
+    additionalSecretOutputs: string[];
+    importId: string;
+}
+
+export interface RegistrationReply {
+    urn: string;
+    id: string;
+    object: PropertyMap;
+}
+
+export interface ProgramParams {
+    project: string;
+    stack: string;
+    preview: boolean;
+    config: Record<string, string>;
+    secretKeys: string[];
+}
+
+export type ProgramRequest =
+    | { kind: "register"; seq: number; registration: Registration }
+    | { kind: "registerOutputs"; seq: number; urn: string; outputs: PropertyMap }
+    | { kind: "invoke"; seq: number; token: string }
+    | { kind: "read"; seq: number; type: string; name: string; id: string };
+
+export type ProgramMessage = ProgramRequest | { kind: "done" } | { kind: "failed"; message: string };
+
+export type EngineMessage =
+    | { kind: "start"; params: ProgramParams }
+    | { kind: "reply"; seq: number; value?: unknown; error?: string };

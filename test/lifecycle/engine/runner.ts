@@ -1,0 +1,136 @@
+// The program side of a run, in its own process because the Pulumi runtime is process-global.
+// Launched by ProgramRun as `node -r ts-node/register/transpile-only runner.ts <programPath>`:
+// it loads the SDK at once (while the engine starts the provider host), then waits for "start".
+//
+// It runs the program under the SDK's mocks (setMocks) but replaces the mock monitor's
+// registerResource: the mocks' newResource sees neither the parent, nor secrets, nor unknowns,
+// which the engine needs to build URNs, keep secrets out of state and pass the unknown sentinel on.
+import * as path from "path";
+import type * as pulumiModule from "@pulumi/pulumi";
+import type * as resourceProto from "@pulumi/pulumi/proto/resource_pb";
+import type * as structProto from "google-protobuf/google/protobuf/struct_pb";
+import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, Registration, RegistrationReply } from "./protocol";
+import { pulumiSdkDir, requireFromSdk } from "./pulumiSdk";
+import { PropertyMap } from "./types";
+
+type Callback<T> = (error: Error | null, response?: T) => void;
+
+interface MonitorOverrides {
+    registerResource(request: resourceProto.RegisterResourceRequest, done: Callback<resourceProto.RegisterResourceResponse>): void;
+    registerResourceOutputs(request: resourceProto.RegisterResourceOutputsRequest, done: Callback<object>): void;
+}
+
+const T0 = Date.now(); const tick = (l: string) => console.error("TICK", l, Date.now() - T0, Date.now() % 100000);
+const programPath = process.argv[2];
+const sdkDir = pulumiSdkDir(path.dirname(programPath));
+const pulumi = requireFromSdk<typeof pulumiModule>(sdkDir, ".");
+const resourceMessages = requireFromSdk<typeof resourceProto>(sdkDir, "./proto/resource_pb");
+const structs = requireFromSdk<typeof structProto>(sdkDir, "google-protobuf/google/protobuf/struct_pb");
+tick("loaded");
+
+const pendingReplies = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+let nextSeq = 0;
+
+function send(message: ProgramMessage): Promise<void> {
+    return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
+}
+
+type WithoutSeq<T> = T extends unknown ? Omit<T, "seq"> : never;
+
+function request<T>(message: WithoutSeq<ProgramRequest>): Promise<T> {
+    const seq = nextSeq++;
+    return new Promise<T>((resolve, reject) => {
+        pendingReplies.set(seq, { resolve: (value) => resolve(value as T), reject });
+        void send({ ...message, seq } as ProgramRequest);
+    });
+}
+
+function toRegistration(req: resourceProto.RegisterResourceRequest): Registration {
+    tick("register " + req.getName());
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps, key) => {
+        propertyDependencies[key] = deps.getUrnsList();
+    });
+    return {
+        type: req.getType(),
+        name: req.getName(),
+        parent: req.getParent(),
+        custom: req.getCustom(),
+        remote: req.getRemote(),
+        object: (req.getObject()?.toJavaScript() ?? {}) as PropertyMap,
+        dependencies: req.getDependenciesList(),
+        propertyDependencies,
+        provider: req.getProvider(),
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        ignoreChanges: req.getIgnorechangesList(),
+        replaceOnChanges: req.getReplaceonchangesList(),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        importId: req.getImportid(),
+    };
+}
+
+function forwardRegistrations(): void {
+    const overrides: MonitorOverrides = {
+        registerResource(req, done) {
+            request<RegistrationReply>({ kind: "register", registration: toRegistration(req) }).then((reply) => {
+                const response = new resourceMessages.RegisterResourceResponse();
+                response.setUrn(reply.urn);
+                response.setId(reply.id);
+                response.setObject(structs.Struct.fromJavaScript(reply.object as Record<string, structProto.JavaScriptValue>));
+                done(null, response);
+            }, (error: Error) => done(error));
+        },
+        registerResourceOutputs(req, done) {
+            const outputs = (req.getOutputs()?.toJavaScript() ?? {}) as PropertyMap;
+            request({ kind: "registerOutputs", urn: req.getUrn(), outputs }).then(() => done(null, {}), (error: Error) => done(error));
+        },
+    };
+    Object.assign(pulumi.runtime.getMonitor()!, overrides);
+}
+
+/** As the Node.js language host does: the module's exports (or what its exported function returns) are the stack outputs. */
+async function runProgram(): Promise<unknown> {
+    const programExport: unknown = require(programPath);
+    return programExport instanceof Function ? programExport() : programExport;
+}
+
+async function run(params: ProgramParams): Promise<void> {
+    pulumi.runtime.setAllConfig(params.config, params.secretKeys);
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => request({ kind: "read", type: args.type, name: args.name, id: args.id ?? "" }),
+            call: (args) => request({ kind: "invoke", token: args.token }),
+        },
+        params.project,
+        params.stack,
+        params.preview,
+    );
+    forwardRegistrations();
+    tick("mocks");
+    await pulumi.runtime.runInPulumiStack(runProgram);
+    tick("program");
+    await pulumi.runtime.disconnect();
+    tick("disconnected");
+}
+
+async function fail(error: unknown): Promise<never> {
+    console.error(error instanceof Error ? error.stack : error);
+    await send({ kind: "failed", message: error instanceof Error ? error.message : String(error) });
+    process.exit(1);
+}
+
+process.on("uncaughtException", (error) => void fail(error));
+process.on("unhandledRejection", (error) => void fail(error));
+process.on("message", (message: EngineMessage) => {
+    if (message.kind === "start") {
+        run(message.params).then(() => send({ kind: "done" })).then(() => process.exit(0), fail);
+        return;
+    }
+    const pending = pendingReplies.get(message.seq);
+    pendingReplies.delete(message.seq);
+    if (message.error !== undefined) {
+        pending?.reject(new Error(message.error));
+    } else {
+        pending?.resolve(message.value);
+    }
+});

@@ -1,0 +1,363 @@
+// The sandbox cluster (sandbox/cli.js) as the program sees it: real sshd per host, audit log, etcd, dockerd
+// with the star image, Marathon behind the master's sshd. Needs root, sshd, etcd and dockerd; skips otherwise.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type * as net from "node:net";
+import * as path from "node:path";
+import { Client } from "ssh2";
+
+interface ClusterHost {
+  name: string;
+  role: string;
+  address: string;
+  port: number;
+  user: string;
+  namespace: string;
+  hostKeyFingerprint: string;
+  auditLog: string;
+  sshdPid: number;
+}
+
+interface Cluster {
+  hosts: ClusterHost[];
+  master: ClusterHost;
+  agents: ClusterHost[];
+  sshPrivateKeyPath: string;
+  hostKeyFingerprints: Record<string, string[]>;
+  namespaces: string[];
+  marathon: { url: string; pid: number } | null;
+  docker: { socket: string; host: string; pid: number; image: string };
+  pulumiConfigPath: string;
+}
+
+interface Sandbox {
+  up(): Promise<Cluster>;
+  down(): Promise<void>;
+  status(): Promise<{ allUp: boolean; components: { name: string; alive: boolean; detail: string }[] }>;
+}
+
+interface RemoteResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface AuditEntry {
+  ts: number;
+  host: string;
+  command: string;
+}
+
+// Plain JavaScript without declarations: its exports are typed here.
+const sandbox: Sandbox = require("../../sandbox/cli.js");
+
+const sandboxDir = path.resolve(__dirname, "../../sandbox");
+const stateDir = path.join(sandboxDir, ".state");
+const sandboxNamespaces = ["cs-master", "cs-agent1", "cs-agent2", "cs-docker"];
+const requiredPrograms = ["/usr/sbin/ip", "/usr/sbin/sshd", "/usr/bin/ssh-keygen", "/usr/bin/etcd", "/usr/sbin/dockerd", "/usr/bin/docker", "/bin/busybox"];
+
+function missingPrerequisite(): string | undefined {
+  if (process.getuid?.() !== 0) {
+    return "the sandbox needs root (network namespaces, sshd, dockerd)";
+  }
+  const missing = requiredPrograms.filter((program) => !fs.existsSync(program));
+  return missing.length > 0 ? `missing ${missing.join(", ")}` : undefined;
+}
+
+function skipBecause(context: Mocha.Context, reason: string): never {
+  console.log(`      skipped: ${reason}`);
+  return context.skip();
+}
+
+function sha256Fingerprint(key: Buffer): string {
+  return `SHA256:${createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
+}
+
+function connect(host: ClusterHost, privateKey: Buffer): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    client.once("ready", () => resolve(client));
+    client.once("error", reject);
+    client.connect({
+      host: host.address,
+      port: host.port,
+      username: host.user,
+      privateKey,
+      readyTimeout: 5000,
+      hostVerifier: (key: Buffer) => sha256Fingerprint(key) === host.hostKeyFingerprint,
+    });
+  });
+}
+
+function runRemote(client: Client, command: string, input?: string): Promise<RemoteResult> {
+  return new Promise((resolve, reject) => {
+    client.exec(command, (error, channel) => {
+      if (error) {
+        reject(error);
+        return;
+      }
+      const result: RemoteResult = { code: null, stdout: "", stderr: "" };
+      channel.on("data", (chunk: Buffer) => { result.stdout += chunk.toString(); });
+      channel.stderr.on("data", (chunk: Buffer) => { result.stderr += chunk.toString(); });
+      channel.on("exit", (code: number | null) => { result.code = code; });
+      channel.on("close", () => resolve(result));
+      channel.end(input);
+    });
+  });
+}
+
+function forwardedGet(client: Client, port: number, urlPath: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    client.forwardOut("127.0.0.1", 0, "127.0.0.1", port, (error, channel) => {
+      if (error) {
+        reject(error);
+        return;
+      }
+      const request = http.request(
+        { path: urlPath, headers: { Host: `127.0.0.1:${port}`, Connection: "close" }, createConnection: () => channel as unknown as net.Socket },
+        (response) => {
+          let body = "";
+          response.setEncoding("utf8");
+          response.on("data", (chunk: string) => { body += chunk; });
+          response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+        },
+      );
+      request.on("error", reject);
+      request.end();
+    });
+  });
+}
+
+function auditEntries(host: ClusterHost): AuditEntry[] {
+  return fs.readFileSync(host.auditLog, "utf8").split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as AuditEntry);
+}
+
+function readProc(pid: string, file: string): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/${file}`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+function isZombie(pid: string): boolean {
+  const stat = readProc(pid, "stat");
+  return stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+}
+
+/** Everything of the sandbox that should be gone after down, found by name. */
+function sandboxLeftovers(): string[] {
+  const leftovers: string[] = [];
+  const namespaces = fs.existsSync("/run/netns") ? fs.readdirSync("/run/netns") : [];
+  leftovers.push(...namespaces.filter((name) => sandboxNamespaces.includes(name)).map((name) => `namespace ${name}`));
+  leftovers.push(...fs.readdirSync("/sys/class/net").filter((link) => link === "csbr0" || link.startsWith("csv-")).map((link) => `link ${link}`));
+  for (const pid of fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)) {
+    const cmdline = readProc(pid, "cmdline");
+    if ((cmdline.includes(stateDir) || readProc(pid, "cgroup").includes("/cs-sandbox/")) && !isZombie(pid)) {
+      leftovers.push(`process ${pid}: ${cmdline.replace(/\0/g, " ")}`);
+    }
+  }
+  const mounts = fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n");
+  leftovers.push(...mounts.filter((line) => line.includes(sandboxDir) || line.includes("/run/netns/cs-")).map((line) => `mount ${line}`));
+  const cgroups = fs.readdirSync("/sys/fs/cgroup").map((hierarchy) => path.join("/sys/fs/cgroup", hierarchy, "cs-sandbox"));
+  leftovers.push(...cgroups.filter((dir) => fs.existsSync(dir)).map((dir) => `cgroup ${dir}`));
+  if (fs.existsSync(stateDir)) {
+    leftovers.push(stateDir);
+  }
+  return leftovers;
+}
+
+describe("sandbox cluster (sandbox/cli.js)", function () {
+  let cluster: Cluster;
+  let privateKey: Buffer;
+  const clients = new Map<string, Client>();
+  let started = false;
+
+  async function clientFor(hostName: string): Promise<Client> {
+    const existing = clients.get(hostName);
+    if (existing !== undefined) {
+      return existing;
+    }
+    const host = cluster.hosts.find((candidate) => candidate.name === hostName);
+    assert.ok(host, `no host ${hostName} in cluster.json`);
+    const client = await connect(host, privateKey);
+    clients.set(hostName, client);
+    return client;
+  }
+
+  function closeClients(): void {
+    clients.forEach((client) => client.end());
+    clients.clear();
+  }
+
+  function host(name: string): ClusterHost {
+    const found = cluster.hosts.find((candidate) => candidate.name === name);
+    assert.ok(found, `no host ${name} in cluster.json`);
+    return found;
+  }
+
+  before(async function () {
+    const missing = missingPrerequisite();
+    if (missing !== undefined) {
+      skipBecause(this, missing);
+    }
+    this.timeout(60000);
+    started = true;
+    cluster = await sandbox.up();
+    privateKey = fs.readFileSync(cluster.sshPrivateKeyPath);
+  });
+
+  after(async function () {
+    if (!started) {
+      return;
+    }
+    this.timeout(30000);
+    closeClients();
+    await sandbox.down();
+    assert.deepEqual(sandboxLeftovers(), []);
+  });
+
+  it("runs each host's commands on that host, over ssh pinned to the recorded host key, and audits each once", async function () {
+    for (const { name, address } of cluster.hosts) {
+      const logged = auditEntries(host(name)).length;
+      const command = "hostname; ip -4 -o addr show dev eth1";
+      const result = await runRemote(await clientFor(name), command);
+      assert.equal(result.code, 0, result.stderr);
+      const [hostname, addressLine] = result.stdout.trim().split("\n");
+      assert.equal(hostname, name);
+      assert.match(addressLine, new RegExp(` ${address.replace(/\./g, "\\.")}/24 `));
+      const entries = auditEntries(host(name));
+      assert.equal(entries.length, logged + 1);
+      assert.equal(entries[logged].command, command);
+      assert.equal(entries[logged].host, name);
+      assert.deepEqual(cluster.hostKeyFingerprints[address], [host(name).hostKeyFingerprint]);
+    }
+  });
+
+  it("logs a command with quotes, a tab, a newline and backslashes faithfully", async function () {
+    const agent2 = host("cs-agent2");
+    const command = "printf '%s|' \"double \\\"quoted\\\"\" 'single' 'back\\slash'\necho \"tab\there\"";
+    const logged = auditEntries(agent2).length;
+    const startedAt = Date.now();
+    const result = await runRemote(await clientFor(agent2.name), command);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, "double \"quoted\"|single|back\\slash|tab\there\n");
+    const entries = auditEntries(agent2);
+    assert.equal(entries.length, logged + 1);
+    assert.equal(entries[logged].command, command);
+    assert.ok(entries[logged].ts >= startedAt - 1000 && entries[logged].ts <= Date.now(), `ts ${entries[logged].ts}`);
+  });
+
+  it("passes stdin, stdout, stderr and the exit code through", async function () {
+    const client = await clientFor("cs-agent1");
+    const input = '{"id": "/calico-stars",\n "apps": ["a\\\\b"]}\n';
+    assert.deepEqual(await runRemote(client, "cat", input), { code: 0, stdout: input, stderr: "" });
+    assert.deepEqual(await runRemote(client, "echo out; echo err >&2; exit 7"), { code: 7, stdout: "out\n", stderr: "err\n" });
+  });
+
+  it("gives sessions the sandbox's PATH, DOCKER_HOST and ETCD_AUTHORITY", async function () {
+    const result = await runRemote(await clientFor("cs-agent1"), 'echo "$PATH"; echo "$DOCKER_HOST"; echo "$ETCD_AUTHORITY"');
+    const [pathVariable, dockerHost, etcdAuthority] = result.stdout.trim().split("\n");
+    assert.equal(pathVariable.split(":")[0], path.join(sandboxDir, "bin"));
+    assert.equal(dockerHost, cluster.docker.host);
+    assert.equal(etcdAuthority, "10.197.0.11:2379");
+  });
+
+  it("has no default route anywhere, and keeps the collector address inside the sandbox", function () {
+    for (const namespace of cluster.namespaces) {
+      for (const family of ["-4", "-6"]) {
+        assert.equal(execFileSync("/usr/sbin/ip", [family, "-n", namespace, "route", "show", "default"], { encoding: "utf8" }), "", `${namespace} ${family}`);
+      }
+    }
+    assert.match(execFileSync("/usr/sbin/ip", ["-n", "cs-master", "route", "show", "192.168.0.0/16"], { encoding: "utf8" }), /via 10\.197\.0\.12 dev eth1/);
+    assert.match(execFileSync("/usr/sbin/ip", ["-n", "cs-agent1", "-4", "addr", "show"], { encoding: "utf8" }), /inet 192\.168\.255\.254\/32/);
+  });
+
+  it("has iptables in cs-master separate from the root namespace's", async function () {
+    const rule = "-A OUTPUT -o lo -p tcp -m tcp --dport 9001 -j DNAT --to-destination 192.168.255.254:9001";
+    const master = await clientFor("cs-master");
+    const added = await runRemote(master, `iptables -t nat ${rule} && iptables -t nat -S OUTPUT`);
+    try {
+      assert.equal(added.code, 0, added.stderr);
+      assert.ok(added.stdout.split("\n").includes(rule), added.stdout);
+      assert.ok(!execFileSync("/usr/sbin/iptables", ["-t", "nat", "-S"], { encoding: "utf8" }).includes("192.168.255.254"));
+    } finally {
+      await runRemote(master, `iptables -t nat ${rule.replace("-A", "-D")}`);
+    }
+  });
+
+  it("has the star image preloaded, runnable without a registry", async function () {
+    this.timeout(20000);
+    const agent2 = await clientFor("cs-agent2");
+    const inspected = await runRemote(agent2, `/usr/bin/docker image inspect --format '{{.RepoTags}}' ${cluster.docker.image}`);
+    assert.equal(inspected.code, 0, inspected.stderr);
+    assert.equal(inspected.stdout.trim(), `[${cluster.docker.image}]`);
+    const binaries = "/star/target/debug/star-probe /star/target/debug/star-collect";
+    const ran = await runRemote(agent2, `/usr/bin/docker run --rm --pull=never --network none ${cluster.docker.image} sh -c 'for f in ${binaries}; do test -x $f || exit 1; done; echo ok'`);
+    assert.deepEqual([ran.code, ran.stdout], [0, "ok\n"], ran.stderr);
+  });
+
+  it("reaches Marathon's GET /v2/info through a direct-tcpip channel of the master's sshd", async function () {
+    if (cluster.marathon === null) {
+      skipBecause(this, "sandbox/marathon.js does not exist yet");
+    }
+    const reply = await forwardedGet(await clientFor("cs-master"), 8080, "/v2/info");
+    assert.equal(reply.status, 200, reply.body);
+    assert.equal((JSON.parse(reply.body) as { name?: string }).name, "marathon");
+  });
+
+  it("creates a calico network whose profile has libnetwork's default rules", async function () {
+    this.timeout(20000);
+    const missing = ["libnetwork-plugin.js", "bin/calicoctl"].filter((file) => !fs.existsSync(path.join(sandboxDir, file)));
+    if (missing.length > 0) {
+      skipBecause(this, `sandbox/${missing.join(" and sandbox/")} do not exist yet`);
+    }
+    const agent1 = await clientFor("cs-agent1");
+    const created = await runRemote(agent1, "/usr/bin/docker network create --driver calico --ipam-driver calico --subnet=192.168.0.0/16 management-ui");
+    try {
+      assert.equal(created.code, 0, created.stderr);
+      const shown = await runRemote(agent1, "calicoctl profile management-ui rule show");
+      assert.equal(shown.code, 0, shown.stdout + shown.stderr);
+      assert.equal(shown.stdout, "Inbound rules:\n   1 allow from tag management-ui\nOutbound rules:\n   1 allow\n");
+    } finally {
+      await runRemote(agent1, "/usr/bin/docker network rm management-ui");
+    }
+  });
+
+  it("reports every component up", async function () {
+    const { allUp, components } = await sandbox.status();
+    assert.ok(allUp, JSON.stringify(components.filter((component) => !component.alive)));
+  });
+
+  it("only verifies when up is run again", async function () {
+    const again = await sandbox.up();
+    assert.deepEqual(again.hosts.map((each) => each.sshdPid), cluster.hosts.map((each) => each.sshdPid));
+    assert.equal(again.docker.pid, cluster.docker.pid);
+  });
+
+  it("rebuilds the cluster when up follows a crash", async function () {
+    this.timeout(60000);
+    process.kill(cluster.master.sshdPid, "SIGKILL");
+    assert.equal((await sandbox.status()).allUp, false);
+    closeClients();
+    cluster = await sandbox.up();
+    privateKey = fs.readFileSync(cluster.sshPrivateKeyPath);
+    const result = await runRemote(await clientFor("cs-master"), "hostname");
+    assert.equal(result.stdout, "cs-master\n");
+  });
+
+  it("leaves nothing behind when down follows a crash, sessions included", async function () {
+    this.timeout(30000);
+    const detached = await runRemote(await clientFor("cs-agent1"), "setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $!");
+    const sleeper = Number(detached.stdout);
+    assert.ok(Number.isInteger(sleeper) && sleeper > 0, detached.stdout);
+    process.kill(host("cs-agent1").sshdPid, "SIGKILL");
+    closeClients();
+    await sandbox.down();
+    assert.deepEqual(sandboxLeftovers(), []);
+    assert.ok(!fs.existsSync(`/proc/${sleeper}`) || isZombie(String(sleeper)), `the session's detached process ${sleeper} survived`);
+  });
+});
