@@ -1,0 +1,428 @@
+import assert from "node:assert";
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+// The calicoctl stand-in and the libnetwork plugin against a real etcd and a real dockerd, as the sandbox runs them.
+
+const etcdBinary = "/usr/bin/etcd";
+const dockerdBinary = "/usr/sbin/dockerd";
+const dockerClient = "/usr/bin/docker";
+const calicoctlPath = path.resolve(__dirname, "../../sandbox/bin/calicoctl");
+const pluginPath = path.resolve(__dirname, "../../sandbox/libnetwork-plugin.js");
+
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface Cluster {
+  dir: string;
+  etcdAuthority: string;
+  dockerSocket: string;
+  processes: Map<string, ChildProcess>;
+}
+
+const runbookShow = "Inbound rules:\n   1 allow from tag management-ui\nOutbound rules:\n   1 allow\n";
+
+function missingPrerequisite(): string | undefined {
+  if (process.getuid?.() !== 0) return "needs root (dockerd, a private mount namespace)";
+  const missing = [etcdBinary, dockerdBinary, dockerClient].filter((binary) => !fs.existsSync(binary));
+  return missing.length > 0 ? `needs ${missing.join(", ")}` : undefined;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function startProcess(cluster: Cluster, name: string, command: string, args: string[]): ChildProcess {
+  const log = fs.openSync(path.join(cluster.dir, `${name}.log`), "a");
+  const child = spawn(command, args, { stdio: ["ignore", log, log] });
+  fs.closeSync(log);
+  cluster.processes.set(name, child);
+  return child;
+}
+
+async function waitFor(what: string, child: ChildProcess, ready: () => Promise<boolean>, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited early (see its log)`);
+    if (await ready().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${what} not ready after ${timeoutMs} ms`);
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const killLater = setTimeout(() => child.kill("SIGKILL"), 10000);
+  await exited;
+  clearTimeout(killLater);
+}
+
+async function startEtcd(cluster: Cluster): Promise<void> {
+  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  const clientUrl = `http://127.0.0.1:${clientPort}`;
+  const peerUrl = `http://127.0.0.1:${peerPort}`;
+  const etcd = startProcess(cluster, "etcd", etcdBinary, [
+    "--name", "test", "--data-dir", path.join(cluster.dir, "etcd"),
+    "--listen-client-urls", clientUrl, "--advertise-client-urls", clientUrl,
+    "--listen-peer-urls", peerUrl, "--initial-advertise-peer-urls", peerUrl, "--initial-cluster", `test=${peerUrl}`,
+    "--enable-v2=true", "--heartbeat-interval=10", "--election-timeout=100",
+  ]);
+  cluster.etcdAuthority = `127.0.0.1:${clientPort}`;
+  await waitFor("etcd", etcd, async () => (await fetch(`${clientUrl}/health`)).ok);
+}
+
+async function startPlugin(cluster: Cluster): Promise<string> {
+  const socket = path.join(cluster.dir, "calico.sock");
+  const plugin = startProcess(cluster, "plugin", process.execPath, [
+    pluginPath, "--socket", socket, "--etcd", `http://${cluster.etcdAuthority}`, "--log-file", path.join(cluster.dir, "plugin-requests.log"),
+  ]);
+  await waitFor("the plugin", plugin, async () => fs.existsSync(socket));
+  return socket;
+}
+
+/**
+ * dockerd finds plugins only in /run/docker/plugins (or /etc/docker/plugins): it runs in a private mount namespace
+ * whose /run is a fresh tmpfs holding a link to the plugin's socket. Everything there vanishes with the namespace.
+ * `unshare` and `sh` exec, so the child's PID is dockerd's.
+ */
+async function startDockerd(cluster: Cluster, pluginSocket: string): Promise<void> {
+  const script = 'mount -t tmpfs tmpfs /run && mkdir -p /run/docker/plugins && ln -s "$1" /run/docker/plugins/calico.sock && shift && exec "$@"';
+  const dockerd = startProcess(cluster, "dockerd", "/usr/bin/unshare", [
+    "--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh", pluginSocket,
+    dockerdBinary, "--storage-driver=vfs", "--bridge=none", "--iptables=false",
+    "--data-root", path.join(cluster.dir, "docker-data"), "--exec-root", path.join(cluster.dir, "docker-run"),
+    "--pidfile", path.join(cluster.dir, "dockerd.pid"), "-H", `unix://${cluster.dockerSocket}`,
+  ]);
+  await waitFor("dockerd", dockerd, async () => docker("version", "--format", "{{.Server.Version}}").status === 0, 30000);
+}
+
+let cluster: Cluster;
+
+function calicoctl(args: string, input = ""): Result {
+  const result = spawnSync(calicoctlPath, args.split(" "), {
+    input,
+    encoding: "utf8",
+    // Node parses NODE_EXTRA_CA_CERTS at every start (~80 ms); the stand-in speaks no TLS.
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: undefined, ETCD_AUTHORITY: cluster.etcdAuthority, DOCKER_HOST: `unix://${cluster.dockerSocket}` },
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function docker(...args: string[]): Result {
+  const result = spawnSync(dockerClient, ["-H", `unix://${cluster.dockerSocket}`, ...args], { encoding: "utf8" });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function createNetwork(name: string, ...options: string[]): string {
+  const result = docker("network", "create", "--driver", "calico", "--ipam-driver", "calico", ...options, name);
+  assert.strictEqual(result.status, 0, result.stderr);
+  return result.stdout.trim();
+}
+
+function networkId(name: string): string {
+  const result = docker("network", "inspect", "-f", "{{.Id}}", name);
+  assert.strictEqual(result.status, 0, result.stderr);
+  return result.stdout.trim();
+}
+
+async function etcdGet(key: string): Promise<{ value: string; modifiedIndex: number } | undefined> {
+  const response = await fetch(`http://${cluster.etcdAuthority}/v2/keys${key}`);
+  if (response.status === 404) return undefined;
+  const { node } = (await response.json()) as { node: { value: string; modifiedIndex: number } };
+  return node;
+}
+
+async function etcdPut(key: string, value: string): Promise<void> {
+  const response = await fetch(`http://${cluster.etcdAuthority}/v2/keys${key}`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ value }).toString(),
+  });
+  assert.ok(response.ok, await response.text());
+}
+
+function assertOutput(result: Result, status: number, stdout: string): void {
+  assert.deepStrictEqual({ status: result.status, stdout: result.stdout }, { status, stdout }, result.stderr);
+}
+
+function assertUsageError(result: Result): void {
+  assert.strictEqual(result.status, 1);
+  assert.strictEqual(result.stdout, "");
+  assert.match(result.stderr, /^Usage:\n {2}calicoctl profile show \[--detailed\]\n/);
+  assert.match(result.stderr, /calicoctl profile <PROFILE> rule update\n$/);
+}
+
+const rulesKey = (id: string) => `/calico/v1/policy/profile/${id}/rules`;
+
+describe("sandbox calicoctl stand-in and libnetwork plugin (real etcd and dockerd)", function () {
+  before(async function () {
+    const reason = missingPrerequisite();
+    if (reason !== undefined) {
+      console.log(`      skipped: ${reason}`);
+      this.skip();
+    }
+    this.timeout(60000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "calicoctl-test-"));
+    cluster = { dir, etcdAuthority: "", dockerSocket: path.join(dir, "docker.sock"), processes: new Map() };
+    await startEtcd(cluster);
+    await startDockerd(cluster, await startPlugin(cluster));
+  });
+
+  after(async function () {
+    this.timeout(60000);
+    if (cluster === undefined) return;
+    for (const name of ["dockerd", "plugin", "etcd"]) {
+      const child = cluster.processes.get(name);
+      if (child !== undefined) await stopProcess(child);
+    }
+    fs.rmSync(cluster.dir, { recursive: true, force: true });
+  });
+
+  describe("docker network create and rm, through the plugin", function () {
+    let managementUi: string;
+
+    before(function () {
+      managementUi = createNetwork("management-ui", "--subnet=192.168.0.0/16");
+    });
+
+    it("writes the network's profile with calico-libnetwork's default tags, labels and rules", async function () {
+      const profile = `/calico/v1/policy/profile/${managementUi}`;
+      assert.strictEqual((await etcdGet(`${profile}/tags`))?.value, `["${managementUi}"]`);
+      assert.strictEqual((await etcdGet(`${profile}/labels`))?.value, "{}");
+      assert.strictEqual((await etcdGet(`${profile}/rules`))?.value,
+        `{"id": "${managementUi}", "inbound_rules": [{"action": "allow", "src_tag": "${managementUi}"}], "outbound_rules": [{"action": "allow"}]}`);
+      const network = JSON.parse((await etcdGet(`/calico/libnetwork/v1/${managementUi}`))?.value ?? "{}");
+      assert.deepStrictEqual([network.NetworkID, network.IPv4Data[0].Pool], [managementUi, "192.168.0.0/16"]);
+    });
+
+    it("shows the runbook's default rules under the network's name", function () {
+      assertOutput(calicoctl("profile management-ui rule show"), 0, runbookShow);
+    });
+
+    it("hands out a free /24 of 10.65.0.0/16 to a network created without --subnet", function () {
+      createNetwork("pool-a");
+      createNetwork("pool-b");
+      const subnets = ["pool-a", "pool-b"].map((name) => docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", name).stdout.trim());
+      assert.deepStrictEqual(subnets, ["10.65.0.0/24", "10.65.1.0/24"]);
+    });
+
+    it("removes the profile and the network record on docker network rm", async function () {
+      const id = createNetwork("short-lived");
+      assert.strictEqual(docker("network", "rm", "short-lived").status, 0);
+      assert.strictEqual(await etcdGet(`/calico/v1/policy/profile/${id}/rules`), undefined);
+      assert.strictEqual(await etcdGet(`/calico/libnetwork/v1/${id}`), undefined);
+      assertOutput(calicoctl("profile short-lived rule show"), 1, "Profile short-lived not found.\n");
+    });
+  });
+
+  describe("the runbook's policy", function () {
+    const ids = new Map<string, string>();
+
+    before(function () {
+      for (const name of ["client", "frontend", "backend"]) ids.set(name, createNetwork(name));
+    });
+
+    it("takes the runbook's commands, with `ports` for the `port` slip, and shows the resulting rules", function () {
+      for (const command of [
+        "profile management-ui rule remove inbound allow from tag management-ui",
+        "profile management-ui rule add inbound allow tcp to ports 9001",
+        "profile client rule add inbound allow tcp from tag management-ui to ports 9000",
+        "profile backend rule add inbound allow tcp from tag management-ui to ports 9000",
+        "profile frontend rule add inbound allow tcp from tag management-ui to ports 9000",
+        "profile frontend rule add inbound allow tcp from tag client to ports 9001",
+        "profile backend rule add inbound allow tcp from tag frontend to ports 9001",
+      ]) {
+        assertOutput(calicoctl(command), 0, "");
+      }
+      const expected: Record<string, string[]> = {
+        "management-ui": ["allow tcp to ports 9001"],
+        client: ["allow from tag client", "allow tcp from tag management-ui to ports 9000"],
+        frontend: ["allow from tag frontend", "allow tcp from tag management-ui to ports 9000", "allow tcp from tag client to ports 9001"],
+        backend: ["allow from tag backend", "allow tcp from tag management-ui to ports 9000", "allow tcp from tag frontend to ports 9001"],
+      };
+      for (const [profile, inbound] of Object.entries(expected)) {
+        const lines = inbound.map((rule, i) => `   ${i + 1} ${rule}\n`).join("");
+        assertOutput(calicoctl(`profile ${profile} rule show`), 0, `Inbound rules:\n${lines}Outbound rules:\n   1 allow\n`);
+      }
+    });
+
+    it("stores tags that name networks as the networks' IDs", async function () {
+      const stored = JSON.parse((await etcdGet(rulesKey(ids.get("frontend") ?? "")))?.value ?? "{}");
+      assert.deepStrictEqual(stored.inbound_rules.map((rule: { src_tag: string }) => rule.src_tag),
+        [ids.get("frontend"), networkId("management-ui"), ids.get("client")]);
+    });
+
+    it("rejects the runbook's singular `to port` as a usage error, and writes nothing", async function () {
+      const before = await etcdGet(rulesKey(ids.get("frontend") ?? ""));
+      assertUsageError(calicoctl("profile frontend rule add inbound allow tcp from tag client to port 9000"));
+      assert.deepStrictEqual(await etcdGet(rulesKey(ids.get("frontend") ?? "")), before);
+    });
+
+    it("refuses a tag that names no network nor profile, with the reference's message", async function () {
+      const before = await etcdGet(rulesKey(ids.get("client") ?? ""));
+      const result = calicoctl("profile client rule add inbound allow from tag no-such-net");
+      assert.strictEqual(result.status, 1);
+      assert.match(result.stdout, /^You are referencing a Docker network \(no-such-net\) that does not exist\.\s+Create/);
+      assert.deepStrictEqual(await etcdGet(rulesKey(ids.get("client") ?? "")), before);
+    });
+  });
+
+  describe("messages and exit codes of the reference's table", function () {
+    before(function () {
+      createNetwork("table");
+    });
+
+    it("Profile <P> not found. (exit 1) for every command on a missing profile", function () {
+      for (const command of ["rule show", "rule json", "tag show", "tag add x", "rule add inbound allow", "rule remove inbound --at=1"]) {
+        assertOutput(calicoctl(`profile missing ${command}`), 1, "Profile missing not found.\n");
+      }
+      assertOutput(calicoctl("profile missing rule update", '{"id": "missing", "inbound_rules": [], "outbound_rules": []}'), 1, "Profile missing not found.\n");
+    });
+
+    it("Rule already present, skipping. (exit 0) and no write", async function () {
+      const key = rulesKey(networkId("table"));
+      const before = await etcdGet(key);
+      assertOutput(calicoctl("profile table rule add inbound allow from tag table"), 0, "Rule already present, skipping.\n");
+      assert.deepStrictEqual(await etcdGet(key), before);
+    });
+
+    it("Position <N> is out-of-range. (exit 0), and the rule is still added, at the end", function () {
+      assertOutput(calicoctl("profile table rule add inbound --at=7 deny udp from ports 53,1000-2000 cidr 10.1.0.0/16"), 0, "Position 7 is out-of-range.\n");
+      assertOutput(calicoctl("profile table rule show"), 0,
+        "Inbound rules:\n   1 allow from tag table\n   2 deny udp from ports 53,1000:2000 cidr 10.1.0.0/16\nOutbound rules:\n   1 allow\n");
+    });
+
+    it("Rule not found. (exit 1) on removing a rule that is not there", function () {
+      assertOutput(calicoctl("profile table rule remove inbound deny udp from ports 53"), 1, "Rule not found.\n");
+    });
+
+    it("Rule position out-of-range. (exit 0) on removing --at past the end", function () {
+      assertOutput(calicoctl("profile table rule remove outbound --at=2"), 0, "Rule position out-of-range.\n");
+    });
+
+    it("Ports are not valid with protocol '<p>' (exit 1)", function () {
+      assertOutput(calicoctl("profile table rule add inbound allow icmp to ports 80"), 1, "Ports are not valid with protocol 'icmp'\n");
+      assertOutput(calicoctl("profile table rule add inbound allow to ports 80"), 1, "Ports are not valid with protocol None\n");
+    });
+
+    it("Created profile <P> / Profile <P> already exists. (exit 0)", function () {
+      assertOutput(calicoctl("profile add plain"), 0, "Created profile plain\n");
+      assertOutput(calicoctl("profile add plain"), 0, "Profile plain already exists.\n");
+      assertOutput(calicoctl("profile plain rule show"), 0, "Inbound rules:\n   1 allow from tag plain\nOutbound rules:\n   1 allow\n");
+    });
+
+    it("refuses to remove a profile in use by an endpoint (exit 1) unless --no-check", async function () {
+      calicoctl("profile add busy");
+      await etcdPut("/calico/v1/host/agent1/workload/libnetwork/libnetwork/endpoint/ep1",
+        JSON.stringify({ state: "active", name: "caliep1", mac: "EE:EE:EE:EE:EE:EE", profile_ids: ["busy"], ipv4_nets: [], ipv6_nets: [] }));
+      assertOutput(calicoctl("profile remove busy"), 1,
+        "Cannot remove profile - profile in use by endpoint(s).\nUse the '--no-check' flag to remove the profile anyway.\n");
+      assertOutput(calicoctl("profile remove busy --no-check"), 0, "Deleted profile busy\n");
+    });
+
+    it("Profile <P> not found. (exit 0) on removing a missing profile", function () {
+      assertOutput(calicoctl("profile remove never-was"), 0, "Profile never-was not found.\n");
+    });
+
+    it("Successfully updated rules on profile <P> (exit 0)", function () {
+      const update = '{"id": "plain", "inbound_rules": [{"action": "deny", "protocol": "icmp", "icmp_type": 8}], "outbound_rules": []}';
+      assertOutput(calicoctl("profile plain rule update", update), 0, "Successfully updated rules on profile plain\n");
+      assertOutput(calicoctl("profile plain rule show"), 0, "Inbound rules:\n   1 deny icmp type 8\nOutbound rules:\n");
+    });
+
+    it("a Python KeyError (exit 1) when the update JSON lacks a key", function () {
+      const result = calicoctl("profile plain rule update", '{"id": "plain", "outbound_rules": []}');
+      assertOutput(result, 1, "KeyError: 'inbound_rules'\n\n");
+      assert.match(result.stderr, /^Traceback \(most recent call last\):\n[\s\S]*KeyError: 'inbound_rules'\n$/);
+    });
+
+    it('Rules JSON "id"=<x> doesn\'t match profile name <P>. (exit 1)', function () {
+      assertOutput(calicoctl("profile plain rule update", '{"id": "other", "inbound_rules": [], "outbound_rules": []}'), 1,
+        'Rules JSON "id"=other doesn\'t match profile name plain.\n');
+    });
+
+    it("the usage text (exit 1) on a usage error", function () {
+      assertUsageError(calicoctl("profile table rule add sideways allow"));
+      assertUsageError(calicoctl("profile table rule remove inbound"));
+      assertUsageError(calicoctl("profile show --no-check"));
+    });
+  });
+
+  describe("rule json and rule update", function () {
+    it("prints Python 2's json.dumps(indent=2), names for network IDs, then a blank line", function () {
+      createNetwork("json-net");
+      calicoctl("profile json-net rule add outbound --at=1 deny tcp from ports 1-3,22 tag json-net cidr 10.0.0.1 to ports 80 tag management-ui");
+      const expected = [
+        "{",
+        '  "id": "json-net", ',
+        '  "inbound_rules": [',
+        "    {",
+        '      "action": "allow", ',
+        '      "src_tag": "json-net"',
+        "    }",
+        "  ], ",
+        '  "outbound_rules": [',
+        "    {",
+        '      "action": "deny", ',
+        '      "protocol": "tcp", ',
+        '      "src_tag": "json-net", ',
+        '      "src_net": "10.0.0.1/32", ',
+        '      "src_ports": [',
+        '        "1:3", ',
+        "        22",
+        "      ], ",
+        '      "dst_tag": "management-ui", ',
+        '      "dst_ports": [',
+        "        80",
+        "      ]",
+        "    }, ",
+        "    {",
+        '      "action": "allow"',
+        "    }",
+        "  ]",
+        "}",
+        "",
+        "",
+      ].join("\n");
+      assertOutput(calicoctl("profile json-net rule json"), 0, expected);
+    });
+
+    it("takes rule json's output back unchanged, and stores network IDs again", async function () {
+      const key = rulesKey(networkId("json-net"));
+      const stored = (await etcdGet(key))?.value;
+      const printed = calicoctl("profile json-net rule json").stdout;
+      assertOutput(calicoctl("profile json-net rule update", printed), 0, "Successfully updated rules on profile json-net\n");
+      assert.strictEqual((await etcdGet(key))?.value, stored);
+      assertOutput(calicoctl("profile json-net rule json"), 0, printed);
+    });
+
+    it("checks the JSON id against the profile name as given, so the network's ID does not match", function () {
+      const id = networkId("json-net");
+      assertOutput(calicoctl("profile json-net rule update", `{"id": "${id}", "inbound_rules": [], "outbound_rules": []}`), 1,
+        `Rules JSON "id"=${id} doesn't match profile name json-net.\n`);
+    });
+  });
+
+  describe("without etcd", function () {
+    it("exits 1 with the datastore error once etcd has stopped", async function () {
+      const etcd = cluster.processes.get("etcd");
+      assert.ok(etcd !== undefined);
+      await stopProcess(etcd);
+      const result = calicoctl("profile management-ui rule show");
+      assert.strictEqual(result.status, 1);
+      assert.match(result.stdout, /^get_profile: Error accessing etcd \(Connection to etcd at 127\.0\.0\.1:\d+ failed\s+due\s+to[\s\S]*ECONNREFUSED[\s\S]*Is etcd running\?\n\n$/);
+    });
+  });
+});
