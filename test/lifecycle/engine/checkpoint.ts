@@ -4,17 +4,13 @@ import { mapSecrets, secretSig, specialSigKey } from "./propertyValues";
 import { SecretCipher } from "./secretCipher";
 import { StateFile, StateResource } from "./types";
 
-export function cloneResource(resource: StateResource): StateResource {
-    return structuredClone(resource);
-}
-
 export function exportCheckpoint(resources: StateResource[], cipher: SecretCipher): StateFile {
     const encrypt = (plain: unknown) => ({ [specialSigKey]: secretSig, ciphertext: cipher.encrypt(plain) });
     return {
         version: 3,
         deployment: {
             resources: resources.map((resource) => ({
-                ...cloneResource(resource),
+                ...structuredClone(resource),
                 inputs: mapSecrets(resource.inputs, encrypt) as StateResource["inputs"],
                 outputs: mapSecrets(resource.outputs, encrypt) as StateResource["outputs"],
             })),

@@ -123,10 +123,18 @@ export class Deployment {
             ...(registration.provider !== "" && { provider: registration.provider }),
             ...(registration.additionalSecretOutputs.length > 0 && { additionalSecretOutputs: registration.additionalSecretOutputs }),
         };
-        if (registration.custom) {
-            await this.customStep(registration, resource, prior);
-        } else {
-            this.componentStep(resource, prior);
+        try {
+            if (registration.custom) {
+                await this.customStep(registration, resource, prior);
+            } else {
+                this.componentStep(resource, prior);
+            }
+        } catch (error) {
+            // A failed step leaves the old resource in state as it was, unless something took its place.
+            if (prior !== undefined && !this.deleted.has(prior) && !this.condemned.includes(prior) && !this.completed.some((r) => r.urn === urn)) {
+                this.consumed.delete(prior);
+            }
+            throw error;
         }
         return { urn, id: resource.id ?? "", object: resource.outputs };
     }
@@ -159,8 +167,9 @@ export class Deployment {
             throw stepFailure("Diff", ref, error);
         });
         const diffKeys = changedKeys(prior.inputs, resource.inputs);
-        // With no answer from the provider, the engine compares old and new inputs itself.
-        const changed = diff.changes === "unknown" ? diffKeys.length > 0 : diff.changes === "some";
+        // With no answer from the provider, the engine compares old and new inputs itself;
+        // a resource that failed to initialise is updated again even without changes.
+        const changed = (diff.changes === "unknown" ? diffKeys.length > 0 : diff.changes === "some") || prior.initErrors !== undefined;
         const replaceKeys = [...new Set([...diff.replaces, ...replaceOnChangesKeys(registration.replaceOnChanges, diffKeys)])];
         if (!changed) {
             resource.id = prior.id;
@@ -202,10 +211,7 @@ export class Deployment {
                 const properties = await driver.update(ref, prior, resource.inputs);
                 resource.outputs = annotateSecrets(properties, resource.inputs, resource.additionalSecretOutputs);
             } catch (error) {
-                // A failed update leaves the resource as it was, unless the provider reports what it became.
-                if (!this.keepInitFailure(resource, error)) {
-                    this.complete(prior);
-                }
+                this.keepInitFailure(resource, error);
                 throw stepFailure("Update", ref, error);
             }
         }
@@ -225,16 +231,12 @@ export class Deployment {
         }
         try {
             await this.create(driver, ref, resource);
-        } catch (error) {
-            // Without a replacement the old resource stays as it was; with one, it still has to go.
+        } finally {
+            // A replacement that exists, even one that failed to initialise, condemns the old resource.
             if (this.completed.includes(resource)) {
                 this.condemned.push(prior);
-            } else {
-                this.complete(prior);
             }
-            throw error;
         }
-        this.condemned.push(prior);
     }
 
     private async deleteResource(ref: ResourceRef, resource: StateResource): Promise<void> {
@@ -248,16 +250,15 @@ export class Deployment {
     }
 
     /** "Created but failed to initialise": the resource exists, so it stays in state with its id. */
-    private keepInitFailure(resource: StateResource, error: unknown): boolean {
+    private keepInitFailure(resource: StateResource, error: unknown): void {
         if (!(error instanceof ProviderCallError) || error.initFailure === undefined) {
-            return false;
+            return;
         }
         const failure = error.initFailure;
         resource.id = failure.id;
         resource.outputs = annotateSecrets(failure.properties, resource.inputs, resource.additionalSecretOutputs);
         resource.initErrors = failure.reasons.length > 0 ? failure.reasons : [error.providerMessage];
         this.complete(resource);
-        return true;
     }
 
     private complete(resource: StateResource): void {

@@ -20,8 +20,6 @@ export function isDynamicType(type: string): boolean {
     return type.startsWith("pulumi-nodejs:dynamic");
 }
 
-export class CheckFailedError extends Error {}
-
 class DynamicDriver implements ResourceDriver {
     constructor(private readonly host: ProviderHost) {}
 
@@ -29,7 +27,7 @@ class DynamicDriver implements ResourceDriver {
         const result = await this.host.check(ref, revealedMap(olds), revealedMap(news));
         if (result.failures.length > 0) {
             const reasons = result.failures.map((f) => `property "${f.property}": ${f.reason}`).join("; ");
-            throw new CheckFailedError(`Check of ${ref.name} (${ref.type}) failed: ${reasons}`);
+            throw new Error(reasons);
         }
         return annotateSecrets(result.inputs, news);
     }

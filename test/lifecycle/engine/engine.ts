@@ -111,7 +111,7 @@ export class TestEngine {
     private async run(journal: RunJournal, operation: (host: ProviderHost, journal: RunJournal) => Promise<Record<string, any>>, program?: ProgramRun): Promise<RunResult> {
         let host: ProviderHost | undefined;
         let outputs: Record<string, any> = {};
-        let failure: unknown;
+        let failure: Error | undefined;
         try {
             host = this.track(
                 await ProviderHost.start({
@@ -125,13 +125,13 @@ export class TestEngine {
             await host.configure(this.configureArgs());
             outputs = await operation(host, journal);
         } catch (error) {
-            failure = error ?? new Error("the run failed");
+            failure = error instanceof Error ? error : new Error(String(error));
         } finally {
             await Promise.all([host, program].map((process) => process && this.stop(process)));
         }
         const result = journal.result(outputs);
         if (failure !== undefined) {
-            throw new RunError(failure instanceof Error ? failure.message : String(failure), result);
+            throw new RunError(failure.message, result);
         }
         return result;
     }

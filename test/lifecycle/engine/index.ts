@@ -16,9 +16,12 @@
 //   retainOnDelete, deletedWith, replaceWith, transforms and hooks, custom timeouts;
 // - ignoreChanges/replaceOnChanges on nested property paths (they fail the run);
 // - the replacement of dependents that a deleteBeforeReplace forces;
-// - parallelism limits and cancellation: a failed step stops new steps, in-flight ones finish;
+// - CheckConfig/DiffConfig, and Check for emulated resources;
+// - parallelism limits, cancellation and timeouts: a failed step stops new steps while in-flight ones
+//   finish; a program that never finishes hangs its run until close();
 // - pending deletions left by a failed run are retried at the end of the next up, not its start;
-// - resource references in stack outputs beyond what the SDK's own serialization produces.
+// - the language host: the program runs under the SDK's mocks (setMocks, registrations forwarded to
+//   the engine), so pulumi.log goes to the diagnostics and no engine connection exists.
 export { TestEngine } from "./engine";
 export { RunError } from "./types";
 export type { EngineOptions, ResourceEmulator, RpcCall, RunResult, StateFile, StateResource, StepOp, StepRecord } from "./types";

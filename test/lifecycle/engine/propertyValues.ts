@@ -1,7 +1,7 @@
-// Property values in Pulumi's RPC form: secrets are {sig: secretSig, value}, unknowns are a sentinel string.
+// Property values in Pulumi's RPC form: secrets are {sig: secretSig, value}; unknowns (the sentinel
+// string 04da6b54-...) need no handling here, they travel to providers as they are.
 import { PropertyMap } from "./types";
 
-export const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 export const specialSigKey = "4dabf18193072939515e22adb298388d";
 export const secretSig = "1b47061264138c4ac30d75fd1eb44270";
 
@@ -10,11 +10,11 @@ interface SecretValue {
     value: unknown;
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
+function isPlainObject(value: unknown): value is Record<string, unknown> {
     return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-export function isSecret(value: unknown): value is SecretValue {
+function isSecret(value: unknown): value is SecretValue {
     return isPlainObject(value) && value[specialSigKey] === secretSig;
 }
 
@@ -23,7 +23,7 @@ export function makeSecret(value: unknown): SecretValue {
 }
 
 /** What a provider that does not accept secrets (acceptSecrets=false) receives: every secret unwrapped. */
-export function revealSecrets(value: unknown): unknown {
+function revealSecrets(value: unknown): unknown {
     if (isSecret(value)) {
         return revealSecrets(value.value);
     }
@@ -73,7 +73,7 @@ export function annotateSecrets(outputs: PropertyMap, inputs: PropertyMap, addit
     return annotated;
 }
 
-export function deepEqual(a: unknown, b: unknown): boolean {
+function deepEqual(a: unknown, b: unknown): boolean {
     if (a === b) {
         return true;
     }

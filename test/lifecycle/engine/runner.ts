@@ -20,13 +20,11 @@ interface MonitorOverrides {
     registerResourceOutputs(request: resourceProto.RegisterResourceOutputsRequest, done: Callback<object>): void;
 }
 
-const T0 = Date.now(); const tick = (l: string) => console.error("TICK", l, Date.now() - T0, Date.now() % 100000);
 const programPath = process.argv[2];
 const sdkDir = pulumiSdkDir(path.dirname(programPath));
 const pulumi = requireFromSdk<typeof pulumiModule>(sdkDir, ".");
 const resourceMessages = requireFromSdk<typeof resourceProto>(sdkDir, "./proto/resource_pb");
 const structs = requireFromSdk<typeof structProto>(sdkDir, "google-protobuf/google/protobuf/struct_pb");
-tick("loaded");
 
 const pendingReplies = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
 let nextSeq = 0;
@@ -46,7 +44,6 @@ function request<T>(message: WithoutSeq<ProgramRequest>): Promise<T> {
 }
 
 function toRegistration(req: resourceProto.RegisterResourceRequest): Registration {
-    tick("register " + req.getName());
     const propertyDependencies: Record<string, string[]> = {};
     req.getPropertydependenciesMap().forEach((deps, key) => {
         propertyDependencies[key] = deps.getUrnsList();
@@ -106,11 +103,8 @@ async function run(params: ProgramParams): Promise<void> {
         params.preview,
     );
     forwardRegistrations();
-    tick("mocks");
     await pulumi.runtime.runInPulumiStack(runProgram);
-    tick("program");
     await pulumi.runtime.disconnect();
-    tick("disconnected");
 }
 
 async function fail(error: unknown): Promise<never> {

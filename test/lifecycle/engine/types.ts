@@ -17,6 +17,11 @@ export interface EngineOptions {
     emulators?: Record<string, ResourceEmulator>;
 }
 
+/**
+ * Stands in for a provider plugin. Values arrive in plain text (secrets revealed); update gets the old
+ * OUTPUTS as olds, as the engine sends them to providers. Without update, outputs become old outputs
+ * merged with the new inputs; without diff, any input change is an update (replaceOnChanges aside).
+ */
 export interface ResourceEmulator {
     create(inputs: Record<string, any>): Promise<{ id: string; outputs: Record<string, any> }>;
     update?(id: string, olds: Record<string, any>, news: Record<string, any>): Promise<Record<string, any>>;
@@ -42,9 +47,11 @@ export interface RpcCall {
 
 export interface RunResult {
     steps: StepRecord[];
-    /** Stack outputs, secrets in plain text (like `pulumi stack output --show-secrets`). */
+    /** Stack outputs, secrets in plain text (like `pulumi stack output --show-secrets`); in preview, unknowns are the sentinel string. */
     outputs: Record<string, any>;
+    /** What the provider host and the program printed, line by line, prefixed with their origin. */
     diagnostics: string[];
+    /** Calls to the provider host, and to emulators (which stand in for provider plugins), in order. */
     rpcCalls: RpcCall[];
 }
 

@@ -7,7 +7,7 @@ export function makeUrn(stack: string, project: string, type: string, name: stri
     return `urn:pulumi:${stack}::${project}::${chain}::${name}`;
 }
 
-export function qualifiedType(urn: string): string {
+function qualifiedType(urn: string): string {
     return urn.split("::")[2];
 }
 
