@@ -8,7 +8,7 @@ const { createNetwork, removeNetwork, existingNamespaces, bridgeExists } = requi
 const { generateKeys, startSshd, sshdName, auditLogPath } = require("./lib/ssh-hosts");
 const { startEtcd, startMarathon, startPlugin, startDockerd } = require("./lib/services");
 const { buildImageTarball, importImage, imagePresent } = require("./lib/star-image");
-const { findSandboxProcesses, findContainerProcesses, isAlive, stopProcesses, killProcesses, removeContainerCgroups } = require("./lib/processes");
+const { findSandboxProcesses, findContainerProcesses, topLevelOf, isAlive, stopProcesses, killProcesses, removeContainerCgroups } = require("./lib/processes");
 const { writeClusterFile, readClusterFile, writePulumiConfig } = require("./lib/cluster-files");
 const { httpGet, isPortOpen, isSocketAccepting } = require("./lib/wait");
 
@@ -40,19 +40,29 @@ async function startCluster() {
         fs.mkdirSync(dir, { recursive: true });
     }
     await createNetwork();
-    const [fingerprints, imageTarball] = await allSettledOrThrow([generateKeys(hosts), buildImageTarball()]);
-    const [sshdPids, etcdPid, marathonPid] = await allSettledOrThrow([
-        allSettledOrThrow(hosts.map(startSshd)),
+    const [{ fingerprints, sshdPids }, etcdPid, marathonPid, { pluginPid, dockerdPid }] = await allSettledOrThrow([
+        startHosts(),
         startEtcd(),
         fs.existsSync(paths.marathonScript) ? startMarathon() : undefined,
+        startDocker(),
     ]);
-    const pluginPid = fs.existsSync(paths.pluginScript) ? await startPlugin() : undefined;
-    const dockerdPid = await startDockerd();
-    await importImage(imageTarball);
     const cluster = describeCluster({ fingerprints, sshdPids, etcdPid, marathonPid, pluginPid, dockerdPid });
     writeClusterFile(cluster);
     writePulumiConfig(cluster);
     return cluster;
+}
+
+async function startHosts() {
+    const fingerprints = await generateKeys(hosts);
+    return { fingerprints, sshdPids: await allSettledOrThrow(hosts.map(startSshd)) };
+}
+
+/** The plugin first (it reaches etcd only when asked), so that dockerd finds it from the start. */
+async function startDocker() {
+    const pluginPid = fs.existsSync(paths.pluginScript) ? await startPlugin() : undefined;
+    const [dockerdPid, imageTarball] = await allSettledOrThrow([startDockerd(), buildImageTarball()]);
+    await importImage(imageTarball);
+    return { pluginPid, dockerdPid };
 }
 
 /**
@@ -105,24 +115,18 @@ function describeCluster(started) {
 
 /**
  * Stops every sandbox process and removes namespaces, bridge, veths, container cgroups and sandbox/.state.
- * Finds leftovers by name as well as by pid file, so it also cleans up after a crash. Keeps Pulumi.sandbox.yaml.
+ * Finds processes by what marks them as the sandbox's (see lib/processes.js), which covers every pid file
+ * and also whatever a crash left without one. Keeps Pulumi.sandbox.yaml.
  */
 async function down() {
     requireRoot();
     // Containers are throwaway; killing them first spares dockerd waiting on those that ignore SIGTERM.
     await killProcesses(findContainerProcesses());
-    const recorded = new Set(recordedPids());
-    // Then the services, with time for dockerd to stop containerd; then whatever is left (sessions, shims).
-    await stopProcesses(findSandboxProcesses(existingNamespaces()).filter((pid) => recorded.has(pid)), 4000);
+    await stopProcesses(topLevelOf(findSandboxProcesses(existingNamespaces())), 4000);
     await stopProcesses(findSandboxProcesses(existingNamespaces()), 1000);
     removeContainerCgroups();
     await removeNetwork();
     fs.rmSync(paths.state, { recursive: true, force: true });
-}
-
-function recordedPids() {
-    const names = fs.existsSync(paths.pids) ? fs.readdirSync(paths.pids) : [];
-    return names.map((file) => readPid(file.replace(/\.pid$/, ""))).filter((pid) => pid !== undefined);
 }
 
 /** @returns {Promise<{ allUp: boolean, components: ComponentStatus[] }>} */

@@ -51,7 +51,6 @@ const paths = {
     remoteShell: path.join(sandboxDir, "bin", "remote-shell"),
     pluginScript: path.join(sandboxDir, "libnetwork-plugin.js"),
     marathonScript: path.join(sandboxDir, "marathon.js"),
-    calicoctl: path.join(sandboxDir, "bin", "calicoctl"),
     starScripts: path.join(__dirname, "star-image"),
     pulumiConfig: path.join(projectDir, "Pulumi.sandbox.yaml"),
 };
@@ -71,6 +70,6 @@ const programs = {
 };
 
 module.exports = {
-    sandboxDir, projectDir, bridge, publicInterface, collectorAddress, hosts, master, collectorHost,
+    bridge, publicInterface, collectorAddress, hosts, master, collectorHost,
     dockerNamespace, namespaces, cgroupParent, etcdUrl, marathonPort, marathonUrl, image, paths, programs,
 };

@@ -45,13 +45,13 @@ function recordWhetherNamespaceDirExisted() {
 
 /** Removes whatever of the network exists, found by name, so it also works after a crash. */
 async function removeNetwork() {
-    for (const host of hosts) {
-        await runQuietly(programs.ip, ["link", "del", host.hostVeth]);
+    // Deleting a veth's root end deletes its peer at once; a namespace's teardown would take it only later.
+    for (const link of [...hosts.map((host) => host.hostVeth), bridge.name].filter(linkExists)) {
+        await runQuietly(programs.ip, ["link", "del", link]);
     }
     for (const namespace of existingNamespaces()) {
         await runQuietly(programs.ip, ["netns", "del", namespace]);
     }
-    await runQuietly(programs.ip, ["link", "del", bridge.name]);
     await removeNamespaceDirIfOurs();
 }
 
@@ -74,8 +74,13 @@ function existingNamespaces() {
     return namespaces.filter((namespace) => present.includes(namespace));
 }
 
+/** @param {string} name */
+function linkExists(name) {
+    return fs.existsSync(`/sys/class/net/${name}`);
+}
+
 function bridgeExists() {
-    return fs.existsSync(`/sys/class/net/${bridge.name}`);
+    return linkExists(bridge.name);
 }
 
 module.exports = { createNetwork, removeNetwork, existingNamespaces, bridgeExists };

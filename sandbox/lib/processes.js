@@ -23,13 +23,26 @@ function isAlive(pid) {
 
 /** @param {number} pid */
 function isZombie(pid) {
-    try {
-        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-        // "pid (command) state ...", where the command may itself contain ") "
-        return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-    } catch {
-        return true;
-    }
+    return statFields(pid)[0] === "Z";
+}
+
+/**
+ * @param {number} pid
+ * @returns {string[]} /proc/<pid>/stat from the state on ("pid (command) state ppid ...", the command may hold ") ")
+ */
+function statFields(pid) {
+    const stat = readProc(pid, "stat");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/**
+ * The processes whose parent is not among them: stopping these first lets each stop its own children
+ * (dockerd its containerd, which it would otherwise see die and try to restart).
+ * @param {number[]} pids
+ */
+function topLevelOf(pids) {
+    const all = new Set(pids);
+    return pids.filter((pid) => !all.has(Number(statFields(pid)[1])));
 }
 
 /** @param {number} pid @param {NodeJS.Signals} name */
@@ -145,4 +158,4 @@ function removeCgroupTree(dir) {
     fs.rmdirSync(dir);
 }
 
-module.exports = { isAlive, findSandboxProcesses, findContainerProcesses, stopProcesses, killProcesses, removeContainerCgroups };
+module.exports = { isAlive, findSandboxProcesses, findContainerProcesses, topLevelOf, stopProcesses, killProcesses, removeContainerCgroups };

@@ -7,12 +7,12 @@ const { paths } = require("./layout");
 
 /**
  * Runs a command to completion and resolves to its stdout; rejects with its stderr on a non-zero exit.
+ * Its stdin is closed at once, so that nothing can wait on a question.
  * @param {string} file
  * @param {string[]} args
- * @param {{ input?: string | Buffer }} [options]
  * @returns {Promise<string>}
  */
-function run(file, args, options = {}) {
+function run(file, args) {
     return new Promise((resolve, reject) => {
         const child = execFile(file, args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
             if (error) {
@@ -21,7 +21,7 @@ function run(file, args, options = {}) {
                 resolve(String(stdout));
             }
         });
-        child.stdin?.end(options.input);
+        child.stdin?.end();
     });
 }
 
@@ -36,7 +36,7 @@ function runQuietly(file, args) {
 }
 
 /**
- * @typedef {{ name: string, pid: number, logFile: string, exitStatus: () => string | undefined }} Detached
+ * @typedef {{ pid: number, logFile: string, exitStatus: () => string | undefined }} Detached
  */
 
 /**
@@ -60,7 +60,7 @@ function startDetached(name, argv, logName = name) {
     child.on("error", (error) => { exitStatus = `could not be run: ${error.message}`; });
     child.unref();
     fs.writeFileSync(pidFile(name), `${child.pid}\n`);
-    return { name, pid: child.pid, logFile, exitStatus: () => exitStatus };
+    return { pid: child.pid, logFile, exitStatus: () => exitStatus };
 }
 
 /** @param {string} name */

@@ -56,13 +56,14 @@ async function startPlugin() {
 /**
  * One dockerd for all hosts, in a namespace with loopback only. Its private mount namespace gets a fresh /run
  * (where Docker looks for plugin sockets, and where containerd puts its shims' sockets) holding a link to the
- * calico plugin's socket, and a fresh /etc/docker (no daemon.json of the machine's, key.json stays in there).
+ * calico plugin's socket, a fresh /etc/docker (no daemon.json of the machine's, key.json stays in there) and
+ * a fresh /tmp (containerd dumps its stacks there when dockerd gives up on it).
  * @returns {Promise<number>} pid
  */
 async function startDockerd() {
     const dockerDir = paths.docker;
-    const script = 'mount -n -t tmpfs tmpfs /run && mount -n -t tmpfs tmpfs /etc/docker && mkdir -p /run/docker/plugins'
-        + ' && ln -s "$1" /run/docker/plugins/calico.sock && shift && exec "$@"';
+    const script = "for dir in /run /etc/docker /tmp; do mount -n -t tmpfs -o mode=755 tmpfs $dir || exit; done"
+        + ' && chmod 1777 /tmp && mkdir -p /run/docker/plugins && ln -s "$1" /run/docker/plugins/calico.sock && shift && exec "$@"';
     const dockerd = startDetached("dockerd", [
         programs.nsenter, `--net=/run/netns/${dockerNamespace}`, programs.unshare, "--mount", "--propagation", "private",
         "/bin/sh", "-c", script, "sh", paths.pluginSocket,

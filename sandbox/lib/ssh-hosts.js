@@ -6,7 +6,7 @@ const { paths, programs } = require("./layout");
 const { run, startDetached } = require("./run");
 const { isPortOpen, waitUntil } = require("./wait");
 
-/** @typedef {import("./layout").hosts[number]} Host */
+/** @typedef {typeof import("./layout").hosts[number]} Host */
 
 /** @param {Host} host */
 const hostDir = (host) => path.join(paths.ssh, host.name);
@@ -66,8 +66,10 @@ function sshdConfig(host) {
 
 /**
  * Starts the host's sshd inside its namespace, with the host's name in its own UTS namespace. Its private
- * mount namespace gets fresh /run (for /run/sshd, which must exist) and /var/log (wtmp of pty sessions),
- * so that nothing is written outside the sandbox.
+ * mount namespace gets empty tmpfs, as a host of its own would: /run (sshd needs /run/sshd), /var/log (wtmp of
+ * pty sessions), /tmp and /var/tmp (what the program leaves on hosts), /root (e.g. ~/.docker; and this
+ * machine's ~/.bashrc, which bash sources for every ssh command, would add a second per session and its own
+ * environment). So nothing a session writes there outlives the sandbox.
  * @param {Host} host
  * @returns {Promise<number>} the sshd's pid
  */
@@ -75,7 +77,8 @@ async function startSshd(host) {
     const configPath = path.join(hostDir(host), "sshd_config");
     fs.writeFileSync(configPath, sshdConfig(host));
     fs.writeFileSync(auditLogPath(host), "");
-    const script = 'mount -n -t tmpfs tmpfs /run && mkdir /run/sshd && mount -n -t tmpfs tmpfs /var/log && hostname "$1" && exec "$2" -D -e -f "$3"';
+    const script = "for dir in /run /var/log /tmp /var/tmp /root; do mount -n -t tmpfs -o mode=755 tmpfs $dir || exit; done"
+        + ' && chmod 1777 /tmp /var/tmp && chmod 700 /root && mkdir /run/sshd && hostname "$1" && exec "$2" -D -e -f "$3"';
     const sshd = startDetached(sshdName(host), [
         programs.ip, "netns", "exec", host.name, programs.unshare, "--uts", "--mount", "--propagation", "private",
         "/bin/sh", "-c", script, "sh", host.name, programs.sshd, configPath,

@@ -7,11 +7,11 @@ const { run } = require("./run");
 
 const tarball = path.join(paths.imageDir, "star.tar");
 
-/** @returns {Promise<string>} the tarball, built once per .state */
+/**
+ * Made anew by every up (~0.1 s, alongside the key generation): down removes .state, so a cache would never be hit.
+ * @returns {Promise<string>} the tarball
+ */
 async function buildImageTarball() {
-    if (fs.existsSync(tarball)) {
-        return tarball;
-    }
     const rootfs = path.join(paths.imageDir, "rootfs");
     fs.mkdirSync(path.join(rootfs, "bin"), { recursive: true });
     fs.copyFileSync(programs.busybox, path.join(rootfs, "bin", "busybox"));
@@ -24,7 +24,7 @@ async function buildImageTarball() {
     }
     fs.mkdirSync(path.join(rootfs, "etc"));
     fs.writeFileSync(path.join(rootfs, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\n");
-    fs.mkdirSync(path.join(rootfs, "tmp"), { mode: 0o1777 });
+    fs.mkdirSync(path.join(rootfs, "tmp"));
     fs.chmodSync(path.join(rootfs, "tmp"), 0o1777);
     await run(programs.tar, ["-C", rootfs, "--owner=0", "--group=0", "--numeric-owner", "-cf", tarball, "."]);
     fs.rmSync(rootfs, { recursive: true });

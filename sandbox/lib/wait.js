@@ -60,7 +60,7 @@ function sleep(ms) {
  * Polls until `isReady` holds. Fails early when the process it waits on exits, quoting the end of its log.
  * @param {string} what
  * @param {() => Promise<boolean>} isReady
- * @param {{ timeoutMs: number, process?: import("./run").Detached }} options
+ * @param {{ timeoutMs: number, process: import("./run").Detached }} options
  */
 async function waitUntil(what, isReady, options) {
     const deadline = Date.now() + options.timeoutMs;
@@ -68,22 +68,20 @@ async function waitUntil(what, isReady, options) {
         if (await isReady()) {
             return;
         }
-        const exit = options.process?.exitStatus();
+        const exit = options.process.exitStatus();
         if (exit !== undefined || Date.now() > deadline) {
             const reason = exit ?? `was not ready after ${options.timeoutMs} ms`;
-            throw new Error(`${what} did not start: it ${reason}${logTail(options.process?.logFile)}`);
+            throw new Error(`${what} did not start: it ${reason}${logTail(options.process.logFile)}`);
         }
         await sleep(pollIntervalMs);
     }
 }
 
-/** @param {string | undefined} logFile */
+/** @param {string} logFile */
 function logTail(logFile) {
-    if (logFile === undefined) {
-        return "";
-    }
+    // Quoted rather than pointed to: the cleanup after a failed up removes the log.
     const lines = fs.readFileSync(logFile, "utf8").trimEnd().split("\n").slice(-8);
-    return `\n  log ${logFile}:\n    ${lines.join("\n    ")}`;
+    return `; its output ended with:\n    ${lines.join("\n    ")}`;
 }
 
 module.exports = { isPortOpen, isSocketAccepting, httpGet, sleep, waitUntil };
