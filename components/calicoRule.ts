@@ -22,8 +22,13 @@ export interface CalicoRule {
   dst_net?: string;
 }
 
+/** Message and name set by hand for the provider host: see SshError in ssh.ts. */
 export class RuleSyntaxError extends Error {
-  override name = "RuleSyntaxError";
+  constructor(message: string) {
+    super(message);
+    this.message = message;
+    this.name = "RuleSyntaxError";
+  }
 }
 
 type RuleKey = keyof CalicoRule;

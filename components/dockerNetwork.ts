@@ -118,7 +118,11 @@ export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider = {
             throw commandFailure(props.host, inspectArgv(props.host, id), result);
         }
         const found = parseInspect(result.stdout, id);
-        const outs: DockerNetworkOutputs = { ...props, networkId: found.id, subnet: found.subnets.find((s) => s === props.subnet) ?? props.subnet };
+        const outs: DockerNetworkOutputs = { ...props, networkId: found.id };
+        if (props.subnet !== undefined && !found.subnets.includes(props.subnet)) {
+            // drift that refresh shows; a missing key, never `undefined`, which gRPC's Struct cannot carry
+            outs.subnet = found.subnets[0] ?? "";
+        }
         return { id, props: outs };
     },
 

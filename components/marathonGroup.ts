@@ -187,8 +187,10 @@ export const marathonGroupProvider: pulumi.dynamic.ResourceProvider = {
         if (found === undefined || !found.apps?.length) {
             return { id: "", props: {} };
         }
-        const outs: MarathonGroupOutputs = { ...props, group: normalizeGroup(found) };
-        return { id, props: outs };
+        const live = normalizeGroup(found);
+        // refresh shows only real drift, not Marathon's spelling of the same group
+        const unchanged = JSON.stringify(live) === JSON.stringify(normalizeGroup(props.group));
+        return { id, props: unchanged ? props : { ...props, group: live } };
     },
 
     async update(_id: string, _olds: MarathonGroupOutputs, news: MarathonGroupInputs) {

@@ -83,9 +83,10 @@ interface SshRegistry {
 
 /** Parallel channels per connection; OpenSSH's MaxSessions is 10 and refuses the 11th. */
 const maxChannelsPerConnection = 8;
-const registryKey = Symbol.for("calico-stars/ssh-registry");
 
 function registry(): SshRegistry {
+    // Created here, not captured: Pulumi's closure serializer cannot carry a Symbol into the provider host.
+    const registryKey = Symbol.for("calico-stars/ssh-registry");
     const holder = globalThis as unknown as Record<symbol, SshRegistry | undefined>;
     let found = holder[registryKey];
     if (!found) {
@@ -119,7 +120,17 @@ export function privileged(host: SshHost, argv: readonly string[]): string[] {
     return host.sudo ? ["sudo", "-n", ...argv] : [...argv];
 }
 
-export class SshError extends Error {}
+/**
+ * Pulumi's closure serializer turns `super(message)` into `Error.call(this, message)`, which sets nothing on
+ * `this`; so, for the provider host, the message and name are set here too.
+ */
+export class SshError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.message = message;
+        this.name = "SshError";
+    }
+}
 
 export function configureSsh(settings: SshSettings): void {
     registry().settings = settings;
@@ -367,7 +378,12 @@ async function connectWithRetry(host: SshHost, settings: SshSettings): Promise<C
     throw new SshError(`cannot connect to ${hostLabel(host)}: ${(lastError as Error).message}`);
 }
 
-class HostKeyRejected extends SshError {}
+class HostKeyRejected extends SshError {
+    constructor(message: string) {
+        super(message);
+        this.name = "HostKeyRejected";
+    }
+}
 
 function connectOnce(host: SshHost, settings: SshSettings): Promise<Client> {
     const { Client: SshClient } = require("ssh2") as typeof import("ssh2");

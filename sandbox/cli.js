@@ -40,21 +40,21 @@ async function startCluster() {
         fs.mkdirSync(dir, { recursive: true });
     }
     await createNetwork();
-    const [{ fingerprints, sshdPids }, etcdPid, marathonPid, { pluginPid, dockerdPid }] = await allSettledOrThrow([
+    const [{ hostKeys, sshdPids }, etcdPid, marathonPid, { pluginPid, dockerdPid }] = await allSettledOrThrow([
         startHosts(),
         startEtcd(),
         fs.existsSync(paths.marathonScript) ? startMarathon() : undefined,
         startDocker(),
     ]);
-    const cluster = describeCluster({ fingerprints, sshdPids, etcdPid, marathonPid, pluginPid, dockerdPid });
+    const cluster = describeCluster({ hostKeys, sshdPids, etcdPid, marathonPid, pluginPid, dockerdPid });
     writeClusterFile(cluster);
     writePulumiConfig(cluster);
     return cluster;
 }
 
 async function startHosts() {
-    const fingerprints = await generateKeys(hosts);
-    return { fingerprints, sshdPids: await allSettledOrThrow(hosts.map(startSshd)) };
+    const hostKeys = await generateKeys(hosts);
+    return { hostKeys, sshdPids: await allSettledOrThrow(hosts.map(startSshd)) };
 }
 
 /** The plugin first (it reaches etcd only when asked), so that dockerd finds it from the start. */
@@ -82,14 +82,14 @@ async function allSettledOrThrow(promises) {
 }
 
 /**
- * @param {{ fingerprints: Record<string, string>, sshdPids: number[], etcdPid: number, marathonPid?: number,
+ * @param {{ hostKeys: Record<string, { fingerprint: string, publicKey: string }>, sshdPids: number[], etcdPid: number, marathonPid?: number,
  *   pluginPid?: number, dockerdPid: number }} started
  * @returns {Cluster}
  */
 function describeCluster(started) {
     const clusterHosts = hosts.map((host, index) => ({
         name: host.name, role: host.role, address: host.address, port: 22, user: "root", namespace: host.name,
-        hostKeyFingerprint: started.fingerprints[host.name], auditLog: auditLogPath(host), sshdPid: started.sshdPids[index],
+        hostKeyFingerprint: started.hostKeys[host.name].fingerprint, hostKey: started.hostKeys[host.name].publicKey, auditLog: auditLogPath(host), sshdPid: started.sshdPids[index],
     }));
     const pids = Object.fromEntries(fs.readdirSync(paths.pids).map((file) => file.replace(/\.pid$/, ""))
         .map((name) => [name, readPid(name) ?? 0]));
@@ -99,6 +99,7 @@ function describeCluster(started) {
         agents: clusterHosts.slice(1),
         sshPrivateKeyPath: paths.clientKey,
         hostKeyFingerprints: Object.fromEntries(clusterHosts.map((host) => [host.address, [host.hostKeyFingerprint]])),
+        hostKeys: Object.fromEntries(clusterHosts.map((host) => [host.address, [host.hostKey]])),
         publicInterface,
         collectorAddress,
         bridge,

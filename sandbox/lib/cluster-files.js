@@ -5,10 +5,11 @@ const { paths, publicInterface } = require("./layout");
 
 /**
  * @typedef {{ name: string, role: string, address: string, port: number, user: string, namespace: string,
- *   hostKeyFingerprint: string, auditLog: string, sshdPid: number }} ClusterHost
+ *   hostKeyFingerprint: string, hostKey: string, auditLog: string, sshdPid: number }} ClusterHost
  * @typedef {{
  *   hosts: ClusterHost[], master: ClusterHost, agents: ClusterHost[],
- *   sshPrivateKeyPath: string, hostKeyFingerprints: Record<string, string[]>, publicInterface: string,
+ *   sshPrivateKeyPath: string, hostKeyFingerprints: Record<string, string[]>, hostKeys: Record<string, string[]>,
+ *   publicInterface: string,
  *   collectorAddress: string, bridge: { name: string, cidr: string }, namespaces: string[],
  *   etcd: { url: string, pid: number },
  *   marathon: { url: string, pid: number } | null,
@@ -47,6 +48,7 @@ function writePulumiConfig(cluster) {
         ["agents", quoted(cluster.agents.map(endpoint))],
         ["sshPrivateKeyPath", cluster.sshPrivateKeyPath],
         ["hostKeyFingerprints", quoted(cluster.hostKeyFingerprints)],
+        ["hostKeys", quoted(cluster.hostKeys)],
         ["publicInterface", publicInterface],
         ["sudo", '"false"'],
     ].map(([key, value]) => `  calico-stars:${key}: ${value}`);

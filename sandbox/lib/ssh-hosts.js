@@ -29,9 +29,10 @@ async function fingerprintOf(keyPath) {
 }
 
 /**
- * Generates the client key pair and every host's key; resolves to each host's key fingerprint by host name.
+ * Generates the client key pair and every host's key; resolves to each host's key fingerprint and public key
+ * line ("ssh-ed25519 AAAA..."), by host name.
  * @param {Host[]} hosts
- * @returns {Promise<Record<string, string>>}
+ * @returns {Promise<Record<string, { fingerprint: string, publicKey: string }>>}
  */
 async function generateKeys(hosts) {
     hosts.forEach((host) => fs.mkdirSync(hostDir(host), { recursive: true }));
@@ -40,7 +41,10 @@ async function generateKeys(hosts) {
         ...hosts.map((host) => generateKey(hostKeyPath(host), host.name)),
     ]);
     const fingerprints = await Promise.all(hosts.map((host) => fingerprintOf(hostKeyPath(host))));
-    return Object.fromEntries(hosts.map((host, index) => [host.name, fingerprints[index]]));
+    return Object.fromEntries(hosts.map((host, index) => [host.name, {
+        fingerprint: fingerprints[index],
+        publicKey: fs.readFileSync(`${hostKeyPath(host)}.pub`, "utf8").trim(),
+    }]));
 }
 
 /** @param {Host} host */

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import Module = require("module");
 import * as pulumi from "@pulumi/pulumi";
 import { dockerNetworkProvider } from "../../components/dockerNetwork";
 import { dnatRules, iptablesDnatProvider } from "../../components/iptablesDnat";
@@ -120,6 +121,32 @@ describe("provider decisions", function () {
     });
 
     describe("serialization", function () {
+        const readInputs: Record<string, object> = {
+            dockerNetworkProvider: { host, networkName: "client", networkId: "abc" },
+            profileRulesProvider: rules,
+            iptablesDnatProvider: dnat,
+            marathonGroupProvider: marathon,
+        };
+
+        /** Loads the text the way @pulumi/pulumi/cmd/dynamic-provider does: a module whose `handler` returns the provider. */
+        async function revive(provider: pulumi.dynamic.ResourceProvider): Promise<pulumi.dynamic.ResourceProvider> {
+            const { text } = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: false });
+            const loaded = new Module("serialized-provider.js", module);
+            loaded.paths = module.paths;
+            (loaded as unknown as { _compile(text: string, file: string): void })._compile(text, "serialized-provider.js");
+            return loaded.exports.handler();
+        }
+
+        it("revives profileRulesProvider whose check still parses calicoctl rules", async function () {
+            this.timeout(60000);
+            const revived = await revive(profileRulesProvider);
+            assert.deepStrictEqual(await revived.check!({}, { ...rules, inbound: ["allow tcp from tag a to ports 1:3"], outbound: ["allow tcp to port 9"] }), {
+                inputs: { ...rules, inbound: ["allow tcp from tag a to ports 1:3"], outbound: ["allow tcp to port 9"] },
+                failures: [{ property: "outbound", reason: 'rule 1 "allow tcp to port 9": Invalid calicoctl rule "allow tcp to port 9": ' +
+                    '"to" must be followed by "ports", "tag" or "cidr", but is followed by "port" (the keyword is "ports", plural, not "port")' }],
+            });
+        });
+
         for (const [name, provider] of Object.entries({ dockerNetworkProvider, profileRulesProvider, iptablesDnatProvider, marathonGroupProvider })) {
             it(`serializes ${name} without capturing a client, a secret or zod`, async function () {
                 this.timeout(60000);
@@ -127,6 +154,16 @@ describe("provider decisions", function () {
                 assert.ok(!/require\("zod"\)/.test(text), "zod should stay out of providers");
                 assert.ok(/require\("ssh2"\)/.test(text), "ssh2 is required inside methods");
                 assert.ok(text.length < 200_000, `serialized size ${text.length}`);
+            });
+
+            it(`revives ${name} from its serialized text, as the provider host does, with errors that keep their message`, async function () {
+                this.timeout(60000);
+                const revived = await revive(provider);
+                const config = new Map([["calico-stars:sshPrivateKeyPath", "/nonexistent/key"], ["calico-stars:connectAttempts", "1"]]);
+                await revived.configure!({ config } as unknown as pulumi.dynamic.ConfigureRequest);
+                const closedPort = { address: "127.0.0.1", port: 1, user: "nobody", sudo: false };
+                await assert.rejects(revived.read!("x", { ...readInputs[name], host: closedPort }),
+                    (error: Error) => error.name === "SshError" && error.message.includes("127.0.0.1:1"));
             });
         }
     });

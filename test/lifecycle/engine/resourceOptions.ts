@@ -1,4 +1,5 @@
-// ignoreChanges and replaceOnChanges, for top-level property names and "*" only.
+// ignoreChanges and replaceOnChanges, for top-level property names and "*" only; replaceOnChanges also takes
+// "name[*]" (what @pulumi/command sets for `triggers`), since any change under an array is a change of it.
 import { PropertyMap } from "./types";
 
 function topLevelKeys(option: string, paths: string[], present: string[]): string[] {
@@ -32,6 +33,7 @@ export function applyIgnoreChanges(news: PropertyMap, olds: PropertyMap | undefi
 }
 
 export function replaceOnChangesKeys(replaceOnChanges: string[], diffKeys: string[]): string[] {
-    const keys = topLevelKeys("replaceOnChanges", replaceOnChanges, diffKeys);
+    const wholeArrays = replaceOnChanges.map((path) => path.replace(/(\[\*\])+$/, ""));
+    const keys = topLevelKeys("replaceOnChanges", wholeArrays, diffKeys);
     return diffKeys.filter((key) => keys.includes(key));
 }
