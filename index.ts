@@ -2,6 +2,7 @@
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig, projectName } from "./components/config";
+import { expandHome } from "./components/ssh";
 import { StarsDemo } from "./components/starsDemo";
 
 /** Never read by the program itself except as secrets, so they cannot leak into plain inputs. */
@@ -24,9 +25,17 @@ function loadConfig() {
     }
 }
 
+function readPrivateKeyFile(path: string): pulumi.Output<string> {
+    try {
+        return pulumi.secret(fs.readFileSync(expandHome(path), "utf8"));
+    } catch (err) {
+        throw new pulumi.RunError(`calico-stars:sshPrivateKeyPath: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
+    }
+}
+
 const config = loadConfig();
 const privateKey = stackConfig.getSecret("sshPrivateKey")
-    ?? (config.sshPrivateKeyPath !== undefined ? pulumi.secret(fs.readFileSync(config.sshPrivateKeyPath, "utf8")) : undefined);
+    ?? (config.sshPrivateKeyPath !== undefined ? readPrivateKeyFile(config.sshPrivateKeyPath) : undefined);
 
 const demo = new StarsDemo("stars", { config, privateKey });
 

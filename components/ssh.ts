@@ -406,7 +406,7 @@ function connectOnce(host: SshHost, settings: SshSettings): Promise<Client> {
         if (settings.privateKey !== undefined) {
             config.privateKey = settings.privateKey;
         } else if (settings.privateKeyPath !== undefined) {
-            config.privateKey = fs.readFileSync(settings.privateKeyPath);
+            config.privateKey = fs.readFileSync(expandHome(settings.privateKeyPath));
         }
         if (settings.passphrase !== undefined) {
             config.passphrase = settings.passphrase;
@@ -463,6 +463,12 @@ export function sha256Fingerprint(key: Buffer): string {
     return `SHA256:${crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
 }
 
+/** `~/...` as a shell would read it: stack files such as Pulumi.dev.yaml name `~/.ssh/known_hosts`. */
+export function expandHome(path: string): string {
+    const os: typeof import("os") = require("os");
+    return path === "~" || path.startsWith("~/") ? os.homedir() + path.slice(1) : path;
+}
+
 interface KnownHostEntry {
     marker?: "@revoked" | "@cert-authority";
     keyType: string;
@@ -482,7 +488,7 @@ function knownHostEntries(path: string, host: SshHost): KnownHostEntry[] {
         return pattern.split(",").some((entry) => names.includes(entry));
     };
     const entries: KnownHostEntry[] = [];
-    for (const line of fs.readFileSync(path, "utf8").split("\n")) {
+    for (const line of fs.readFileSync(expandHome(path), "utf8").split("\n")) {
         const fields = line.trim().split(/\s+/);
         if (fields.length < 3 || fields[0].startsWith("#")) {
             continue;

@@ -1,6 +1,9 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
-import { commandLine, privileged, quote } from "../../components/ssh";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { commandLine, expandHome, knownHostKey, privileged, quote } from "../../components/ssh";
 
 /** What /bin/sh makes of a command line: the argv it would run, one per line. */
 function argvAfterShell(line: string): string[] {
@@ -37,5 +40,33 @@ describe("command quoting", function () {
         const host = { address: "h", port: 22, user: "u", sudo: false };
         assert.deepStrictEqual(privileged(host, ["iptables", "-S"]), ["iptables", "-S"]);
         assert.deepStrictEqual(privileged({ ...host, sudo: true }, ["iptables", "-S"]), ["sudo", "-n", "iptables", "-S"]);
+    });
+});
+
+describe("home-relative paths", function () {
+    let home: string;
+    let savedHome: string | undefined;
+
+    beforeEach(function () {
+        savedHome = process.env.HOME;
+        home = fs.mkdtempSync(path.join(os.tmpdir(), "calico-stars-home-"));
+        process.env.HOME = home;
+    });
+
+    afterEach(function () {
+        process.env.HOME = savedHome;
+        fs.rmSync(home, { recursive: true, force: true });
+    });
+
+    it("reads ~/ as the home directory, and leaves ~user and other paths alone", function () {
+        assert.deepStrictEqual([expandHome("~/.ssh/known_hosts"), expandHome("~"), expandHome("~root/x"), expandHome("/etc/x")],
+            [`${home}/.ssh/known_hosts`, home, "~root/x", "/etc/x"]);
+    });
+
+    it("finds a host's key in a known_hosts file named ~/...", function () {
+        fs.mkdirSync(path.join(home, ".ssh"));
+        fs.writeFileSync(path.join(home, ".ssh", "known_hosts"), "10.197.0.11 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEk0\n");
+        assert.strictEqual(knownHostKey("~/.ssh/known_hosts", { address: "10.197.0.11", port: 22, user: "root", sudo: false }),
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEk0");
     });
 });
