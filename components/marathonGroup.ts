@@ -3,7 +3,7 @@
 // is gone from /v2/deployments, which is how Marathon says it finished.
 import * as pulumi from "@pulumi/pulumi";
 import { configureFromStack, Resolved, sameHost } from "./providerSupport";
-import { httpOverSsh, HttpResponse, SshError, SshHost } from "./ssh";
+import { hostLabel, httpOverSsh, HttpResponse, SshError, SshHost } from "./ssh";
 import { MarathonApp, MarathonGroup as GroupDefinition, ownerLabel } from "./starsTemplate";
 
 export interface MarathonGroupArgs {
@@ -49,8 +49,13 @@ class Marathon {
         });
     }
 
+    /** Where Marathon was reached, for errors: its address as the master sees it, and the SSH hop. */
+    where(): string {
+        return `Marathon ${this.inputs.marathonHost}:${this.inputs.marathonPort} via ${hostLabel(this.inputs.host)}`;
+    }
+
     fail(what: string, response: HttpResponse): SshError {
-        return new SshError(`Marathon ${what}: HTTP ${response.status}: ${response.body.slice(0, 500)}`);
+        return new SshError(`${this.where()}: ${what}: HTTP ${response.status}: ${response.body.slice(0, 500)}`);
     }
 
     async getGroup(groupId: string): Promise<GroupDefinition | undefined> {
@@ -84,7 +89,7 @@ class Marathon {
             if (Date.now() >= deadline) {
                 const states = pending.map((d) => `${d.id} at step ${d.currentStep ?? "?"}/${d.totalSteps ?? "?"}` +
                     ` (${(d.currentActions ?? []).map((a) => `${a.action} ${a.app}`).join(", ") || "no current action"})`);
-                throw new SshError(`Marathon ${what}: deployment not finished within ${this.inputs.deploymentTimeoutSeconds} s: ${states.join("; ")}`);
+                throw new SshError(`${this.where()}: ${what}: deployment not finished within ${this.inputs.deploymentTimeoutSeconds} s: ${states.join("; ")}`);
             }
             log.info(`Marathon ${what}: waiting for deployment ${pending.map((d) => d.id).join(", ")} (step ${pending[0].currentStep ?? "?"}/${pending[0].totalSteps ?? "?"})`);
             await new Promise((resolve) => setTimeout(resolve, delayMs));

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CalicoRule, canonicalRule, formatRule, parseRule, ruleFromJson, rulesEqual, ruleToJson } from "./calicoRule";
 import { containsUnknown, configureFromStack, Resolved, sameHost } from "./providerSupport";
-import { commandFailure, commandLine, privileged, runCommand, SshError, SshHost } from "./ssh";
+import { commandFailure, commandLine, hostLabel, privileged, runCommand, SshError, SshHost } from "./ssh";
 
 export interface ProfileRulesArgs {
     /** Any host with calicoctl and access to the cluster's etcd. */
@@ -32,7 +32,7 @@ interface RuleSet {
     outbound: CalicoRule[];
 }
 
-const applyAttempts = 3;
+const applyAttempts = 5;
 const directions = ["inbound", "outbound"] as const;
 
 function calicoctl(inputs: ProfileRulesInputs, args: string[]): string[] {
@@ -83,8 +83,10 @@ async function applyRules(inputs: ProfileRulesInputs, wanted: RuleSet): Promise<
         if (sameRules(observed.inbound, wanted.inbound) && sameRules(observed.outbound, wanted.outbound)) {
             return observed;
         }
+        // a random pause, so that this write and the other writer's stop colliding
+        await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200 * attempt));
     }
-    throw new SshError(`profile ${inputs.profile}: after ${applyAttempts} attempts the rules read back still differ from the declared ones ` +
+    throw new SshError(`profile ${inputs.profile} on ${hostLabel(inputs.host)}: after ${applyAttempts} attempts the rules read back still differ from the declared ones ` +
         `(another writer is editing this profile?): inbound [${observed!.inbound.map(formatRule).join("; ")}], outbound [${observed!.outbound.map(formatRule).join("; ")}]`);
 }
 

@@ -168,7 +168,7 @@ function settingsOrThrow(): SshSettings {
     return settings;
 }
 
-function hostLabel(host: SshHost): string {
+export function hostLabel(host: SshHost): string {
     return `${host.user}@${host.address}:${host.port}`;
 }
 

@@ -2,16 +2,10 @@
 // real dynamic provider host by the test engine: up, no-op up, a policy change
 // previewed then applied, refresh after a hand edit, destroy.
 import * as assert from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { runbookPolicy } from "../../components/config";
-import { closeAllConnections, configureSsh, httpOverSsh, runChecked, SshHost } from "../../components/ssh";
-import { RunResult, TestEngine } from "./engine";
-import { emulators } from "./emulators";
+import { RunResult } from "./engine";
 import { sandboxUnavailable } from "../support/sandboxCluster";
-
-const projectDir = path.resolve(__dirname, "../..");
-const sandbox = require("../../sandbox/cli.js");
+import { profiles, SandboxStack } from "../support/sandboxStack";
 
 /** The runbook's `rule show` after step 1 (libnetwork's defaults), and after step 5 with `ports` for its `port` slip. */
 const runbookDefaults = (profile: string) => `Inbound rules:\n   1 allow from tag ${profile}\nOutbound rules:\n   1 allow\n`;
@@ -24,38 +18,28 @@ const runbookSteps: { command: string[]; profile: string; ruleShow: string }[] =
     { command: ["frontend", "rule", "add", "inbound", "allow", "tcp", "from", "tag", "client", "to", "ports", "9000"], profile: "frontend", ruleShow: "Inbound rules:\n   1 allow from tag frontend\n   2 allow tcp from tag management-ui to ports 9000\n   3 allow tcp from tag client to ports 9000\nOutbound rules:\n   1 allow\n" },
     { command: ["backend", "rule", "add", "inbound", "allow", "tcp", "from", "tag", "frontend", "to", "ports", "9000"], profile: "backend", ruleShow: "Inbound rules:\n   1 allow from tag backend\n   2 allow tcp from tag management-ui to ports 9000\n   3 allow tcp from tag frontend to ports 9000\nOutbound rules:\n   1 allow\n" },
 ];
-const profiles = ["management-ui", "client", "frontend", "backend"];
-
 describe("the program's lifecycle on the sandbox cluster", function () {
     this.timeout(180000);
-    let cluster: any;
-    let engine: TestEngine;
-    let master: SshHost;
-    let agent: SshHost;
-    let config: Record<string, string>;
+    let stack: SandboxStack;
     const auditCounts: Record<string, number> = {};
     const runbookEndState: Record<string, string> = {};
     let emptyCluster: Record<string, string>;
 
-    const auditLines = (): number => cluster.hosts.reduce((sum: number, h: any) =>
-        sum + (fs.existsSync(h.auditLog) ? fs.readFileSync(h.auditLog, "utf8").split("\n").filter(Boolean).length : 0), 0);
     const counting = async (label: string, run: () => Promise<RunResult>): Promise<RunResult> => {
-        const before = auditLines();
+        const before = stack.auditLines();
         const result = await run();
-        auditCounts[label] = auditLines() - before;
+        auditCounts[label] = stack.auditLines() - before;
         return result;
     };
-    const on = async (host: SshHost, argv: string[]) => (await runChecked(host, argv)).stdout;
-    const ruleShow = (profile: string) => on(agent, ["calicoctl", "profile", profile, "rule", "show"]);
-    const natRules = async () => (await on(master, ["iptables", "-t", "nat", "-S"])).split("\n").filter((l) => l.includes("DNAT")).sort();
-    const marathonGroup = async () => httpOverSsh(master, { method: "GET", path: "/v2/groups/calico-stars", targetHost: "127.0.0.1", targetPort: 8080 });
+    const on = (...args: Parameters<SandboxStack["on"]>) => stack.on(...args);
+    const ruleShow = (profile: string) => stack.ruleShow(profile);
     /** What the cluster holds that the program manages: networks, profiles in etcd, DNAT rules, the group, resources files. */
     const snapshot = async (): Promise<Record<string, string>> => ({
-        networks: await on(agent, ["docker", "network", "ls", "--filter", "driver=calico", "--format", "{{.Name}}"]),
-        profiles: await on(master, ["calicoctl", "profile", "show"]),
-        nat: (await natRules()).join("\n"),
-        group: String((await marathonGroup()).status),
-        resourcesFiles: await on(agent, ["sh", "-c", "ls /var/tmp/calico-stars/calico-stars 2>/dev/null || true"]),
+        networks: (await stack.networks()).join("\n"),
+        profiles: await on(stack.master, ["calicoctl", "profile", "show"]),
+        nat: (await stack.natRules()).join("\n"),
+        group: String((await stack.marathon("GET", "/v2/groups/calico-stars")).status),
+        resourcesFiles: await on(stack.agent, ["sh", "-c", "ls /var/tmp/calico-stars/calico-stars 2>/dev/null || true"]),
     });
 
     before(async function () {
@@ -64,43 +48,22 @@ describe("the program's lifecycle on the sandbox cluster", function () {
             console.log(`      skipped: ${missing}`);
             this.skip();
         }
-        cluster = await sandbox.up();
-        const hostOf = (h: any): SshHost => ({ address: h.address, port: h.port, user: h.user, sudo: false });
-        master = hostOf(cluster.master);
-        agent = hostOf(cluster.agents[0]);
-        configureSsh({
-            privateKeyPath: cluster.sshPrivateKeyPath, hostKeys: {}, hostKeyFingerprints: cluster.hostKeyFingerprints,
-            insecureSkipHostKeyVerification: false, connectTimeoutMs: 10000, commandTimeoutMs: 60000, connectAttempts: 3,
-        });
-        config = {
-            "calico-stars:master": JSON.stringify(cluster.master && { address: cluster.master.address, port: cluster.master.port, user: cluster.master.user }),
-            "calico-stars:agents": JSON.stringify(cluster.agents.map((a: any) => ({ address: a.address, port: a.port, user: a.user }))),
-            "calico-stars:sshPrivateKeyPath": cluster.sshPrivateKeyPath,
-            "calico-stars:hostKeyFingerprints": JSON.stringify(cluster.hostKeyFingerprints),
-            "calico-stars:hostKeys": JSON.stringify(cluster.hostKeys),
-            "calico-stars:publicInterface": cluster.publicInterface,
-            "calico-stars:deploymentTimeoutSeconds": "60",
-        };
-        engine = new TestEngine({ projectDir, project: "calico-stars", stack: "sandbox", programPath: path.join(projectDir, "index.ts"), config, emulators });
+        stack = await SandboxStack.start();
     });
 
     after(async function () {
-        await engine?.close();
-        await closeAllConnections();
-        if (cluster) {
-            await sandbox.down();
-        }
+        await stack?.close();
     });
 
     it("the sandbox follows the runbook step by step, each rule show as the runbook prints it", async function () {
         emptyCluster = await snapshot();
         for (const profile of profiles) {
-            await on(agent, ["docker", "network", "create", "--driver", "calico", "--ipam-driver", "calico",
+            await on(stack.agent, ["docker", "network", "create", "--driver", "calico", "--ipam-driver", "calico",
                 ...(profile === "management-ui" ? ["--subnet=192.168.0.0/16"] : []), profile]);
             assert.strictEqual(await ruleShow(profile), runbookDefaults(profile));
         }
         for (const step of runbookSteps) {
-            await on(agent, ["calicoctl", "profile", ...step.command]);
+            await on(stack.agent, ["calicoctl", "profile", ...step.command]);
             assert.strictEqual(await ruleShow(step.profile), step.ruleShow, `after calicoctl profile ${step.command.join(" ")}`);
         }
         // every profile is read before any network goes: a tag naming a removed network shows as its ID
@@ -108,34 +71,34 @@ describe("the program's lifecycle on the sandbox cluster", function () {
             runbookEndState[profile] = await ruleShow(profile);
         }
         for (const profile of profiles) {
-            await on(agent, ["docker", "network", "rm", profile]);
+            await on(stack.agent, ["docker", "network", "rm", profile]);
         }
         assert.deepStrictEqual(await snapshot(), emptyCluster);
     });
 
     it("up from empty builds what the runbook builds", async function () {
-        const result = await counting("up", () => engine.up());
+        const result = await counting("up", () => stack.engine.up());
         assert.ok(result.steps.every((s) => s.op === "create"), JSON.stringify(result.steps.filter((s) => s.op !== "create")));
-        assert.deepStrictEqual((await on(agent, ["docker", "network", "ls", "--filter", "driver=calico", "--format", "{{.Name}}"])).split("\n").filter(Boolean).sort(),
-            [...profiles].sort());
+        assert.deepStrictEqual(await stack.networks(), [...profiles].sort());
         for (const profile of profiles) {
             assert.strictEqual(await ruleShow(profile), runbookEndState[profile], `rule show ${profile}`);
         }
-        const owner = result.outputs.profiles && (await natRules()).join("\n").match(/calico-stars:([0-9a-f]{8})/)?.[1];
+        const owner = result.outputs.profiles && (await stack.natRules()).join("\n").match(/calico-stars:([0-9a-f]{8})/)?.[1];
         assert.ok(owner, "the DNAT rules carry the ownership comment");
-        assert.deepStrictEqual(await natRules(), [
+        assert.deepStrictEqual(await stack.natRules(), [
             `-A OUTPUT -o lo -p tcp -m tcp --dport 9001 -m comment --comment "calico-stars:${owner}" -j DNAT --to-destination 192.168.255.254:9001`,
             `-A PREROUTING -i eth1 -p tcp -m tcp --dport 9001 -m comment --comment "calico-stars:${owner}" -j DNAT --to-destination 192.168.255.254:9001`,
         ]);
-        const group = JSON.parse((await marathonGroup()).body);
+        const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body);
         assert.deepStrictEqual(group.apps.map((a: any) => a.id).sort(), ["/calico-stars/backend", "/calico-stars/client", "/calico-stars/frontend", "/calico-stars/management-ui"]);
-        assert.deepStrictEqual(JSON.parse(await on(agent, ["cat", "/var/tmp/calico-stars/calico-stars/calico-stars-resources.json"])).map((r: any) => r.id), ["C", "F", "B"]);
-        assert.strictEqual(result.outputs.uiUrl, `http://${cluster.master.address}:9001`);
+        assert.deepStrictEqual(JSON.parse(await on(stack.agent, ["cat", "/var/tmp/calico-stars/calico-stars/calico-stars-resources.json"])).map((r: any) => r.id), ["C", "F", "B"]);
+        assert.strictEqual(result.outputs.uiUrl, `http://${stack.cluster.master.address}:9001`);
         assert.deepStrictEqual(result.outputs.profiles["frontend"].inbound, runbookPolicy.frontend.inbound);
+        await stack.assertConverged();
     });
 
     it("a second up with no change does nothing: no write, and no remote command at all", async function () {
-        const result = await counting("no-op up", () => engine.up());
+        const result = await counting("no-op up", () => stack.engine.up());
         assert.deepStrictEqual(result.steps.filter((s) => s.op !== "same"), []);
         assert.deepStrictEqual(result.rpcCalls.filter((c) => !["Configure", "Check", "Diff"].includes(c.method)), []);
         assert.strictEqual(auditCounts["no-op up"], 0);
@@ -143,9 +106,9 @@ describe("the program's lifecycle on the sandbox cluster", function () {
 
     it("previews a policy change as exactly the changed profile and rules, writing nothing", async function () {
         const policy = { ...runbookPolicy, backend: { inbound: [...runbookPolicy.backend.inbound.slice(0, 2), "allow tcp from tag client to ports 9000"], outbound: ["allow"] } };
-        engine.setConfig("calico-stars:policy", JSON.stringify(policy));
+        stack.engine.setConfig("calico-stars:policy", JSON.stringify(policy));
         const before = await ruleShow("backend");
-        const result = await counting("preview", () => engine.preview());
+        const result = await counting("preview", () => stack.engine.preview());
         assert.deepStrictEqual(result.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name, s.diffKeys]), [["update", "profile-backend", ["inbound"]]]);
         assert.deepStrictEqual(result.rpcCalls.filter((c) => !["Configure", "Check", "Diff"].includes(c.method)), []);
         assert.strictEqual(auditCounts["preview"], 0);
@@ -153,24 +116,24 @@ describe("the program's lifecycle on the sandbox cluster", function () {
     });
 
     it("applies the policy change on up", async function () {
-        const result = await counting("policy up", () => engine.up());
+        const result = await counting("policy up", () => stack.engine.up());
         assert.deepStrictEqual(result.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]), [["update", "profile-backend"]]);
         assert.strictEqual(await ruleShow("backend"), "Inbound rules:\n   1 allow from tag backend\n   2 allow tcp from tag management-ui to ports 9000\n   3 allow tcp from tag client to ports 9000\nOutbound rules:\n   1 allow\n");
     });
 
     it("refresh reports a DNAT rule deleted by hand, and up repairs it", async function () {
-        const prerouting = (await natRules()).find((r) => r.startsWith("-A PREROUTING"))!;
-        await on(master, ["sh", "-c", `iptables -t nat ${prerouting.replace("-A PREROUTING", "-D PREROUTING")}`]);
-        const refreshed = await engine.refresh();
+        const prerouting = (await stack.natRules()).find((r) => r.startsWith("-A PREROUTING"))!;
+        await on(stack.master, ["sh", "-c", `iptables -t nat ${prerouting.replace("-A PREROUTING", "-D PREROUTING")}`]);
+        const refreshed = await stack.engine.refresh();
         assert.deepStrictEqual(refreshed.steps.filter((s) => s.op === "update").map((s) => s.name), ["dnat-10.197.0.11"]);
-        const repaired = await engine.up();
+        const repaired = await stack.engine.up();
         assert.deepStrictEqual(repaired.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]), [["update", "dnat-10.197.0.11"]]);
-        assert.ok((await natRules()).some((r) => r === prerouting));
+        assert.ok((await stack.natRules()).some((r) => r === prerouting));
     });
 
     it("destroy leaves the sandbox as it was before up", async function () {
-        await counting("destroy", () => engine.destroy());
-        assert.deepStrictEqual(engine.state().deployment.resources.filter((r) => r.custom), []);
+        await counting("destroy", () => stack.engine.destroy());
+        assert.deepStrictEqual(stack.engine.state().deployment.resources.filter((r) => r.custom), []);
         assert.deepStrictEqual(await snapshot(), emptyCluster);
         console.log(`      remote commands (audit log): ${JSON.stringify(auditCounts)}`);
     });

@@ -177,7 +177,7 @@ describe("providers over a real sshd", function () {
             const state = sshd.cluster();
             state.intruderRules = 5;
             sshd.writeCluster(state);
-            await assert.rejects(profileRulesProvider.update!("n1", inputs(), inputs()), /profile frontend: after 3 attempts the rules read back still differ.*deny from cidr 10\.66\.0\.0\/16/);
+            await assert.rejects(profileRulesProvider.update!("n1", inputs(), inputs()), /profile frontend on root@127\.0\.0\.1:\d+: after 5 attempts the rules read back still differ.*deny from cidr 10\.66\.0\.0\/16/);
             sshd.writeCluster({ ...sshd.cluster(), intruderRules: 0 });
         });
 

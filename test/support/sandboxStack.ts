@@ -1,0 +1,117 @@
+// The program as a stack on the sandbox cluster: the stack config that targets it, a test engine that
+// runs index.ts against it, and the ways tests look at the cluster (over SSH, as an operator would).
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { runbookPolicy } from "../../components/config";
+import { closeAllConnections, configureSsh, httpOverSsh, HttpResponse, runChecked, SshHost } from "../../components/ssh";
+import { TestEngine } from "../lifecycle/engine";
+import { emulators } from "../lifecycle/emulators";
+
+const projectDir = path.resolve(__dirname, "../..");
+export const sandbox: { up(): Promise<any>; down(): Promise<void> } = require("../../sandbox/cli.js");
+export const profiles = ["management-ui", "client", "frontend", "backend"];
+
+export function sshHostOf(host: { address: string; port: number; user: string }): SshHost {
+    return { address: host.address, port: host.port, user: host.user, sudo: false };
+}
+
+/** What `pulumi config set` would hold for a stack on the sandbox (Pulumi.sandbox.yaml), plus a short deployment timeout. */
+export function sandboxStackConfig(cluster: any): Record<string, string> {
+    const endpoint = (h: any) => ({ address: h.address, port: h.port, user: h.user });
+    return {
+        "calico-stars:master": JSON.stringify(endpoint(cluster.master)),
+        "calico-stars:agents": JSON.stringify(cluster.agents.map(endpoint)),
+        "calico-stars:sshPrivateKeyPath": cluster.sshPrivateKeyPath,
+        "calico-stars:hostKeyFingerprints": JSON.stringify(cluster.hostKeyFingerprints),
+        "calico-stars:hostKeys": JSON.stringify(cluster.hostKeys),
+        "calico-stars:publicInterface": cluster.publicInterface,
+        "calico-stars:deploymentTimeoutSeconds": "60",
+    };
+}
+
+export class SandboxStack {
+    readonly master: SshHost;
+    /** Where the program runs docker and calicoctl by default. */
+    readonly agent: SshHost;
+    readonly engine: TestEngine;
+
+    private constructor(readonly cluster: any) {
+        this.master = sshHostOf(cluster.master);
+        this.agent = sshHostOf(cluster.agents[0]);
+        // the test's own SSH layer, also used by the remote.Command emulator
+        configureSsh({
+            privateKeyPath: cluster.sshPrivateKeyPath, hostKeys: {}, hostKeyFingerprints: cluster.hostKeyFingerprints,
+            insecureSkipHostKeyVerification: false, connectTimeoutMs: 10000, commandTimeoutMs: 60000, connectAttempts: 3,
+        });
+        this.engine = new TestEngine({
+            projectDir, project: "calico-stars", stack: "sandbox", programPath: path.join(projectDir, "index.ts"),
+            config: sandboxStackConfig(cluster), emulators,
+        });
+    }
+
+    /** Brings the sandbox up; `close` must follow, even when the test fails. */
+    static async start(): Promise<SandboxStack> {
+        return new SandboxStack(await sandbox.up());
+    }
+
+    async close(): Promise<void> {
+        await this.engine.close();
+        await closeAllConnections();
+        await sandbox.down();
+    }
+
+    /** Commands the hosts ran so far, by the sandbox's audit logs. */
+    auditLines(): number {
+        return this.cluster.hosts.reduce((sum: number, h: any) =>
+            sum + (fs.existsSync(h.auditLog) ? fs.readFileSync(h.auditLog, "utf8").split("\n").filter(Boolean).length : 0), 0);
+    }
+
+    async on(host: SshHost, argv: string[]): Promise<string> {
+        return (await runChecked(host, argv)).stdout;
+    }
+
+    ruleShow(profile: string): Promise<string> {
+        return this.on(this.agent, ["calicoctl", "profile", profile, "rule", "show"]);
+    }
+
+    async natRules(): Promise<string[]> {
+        return (await this.on(this.master, ["iptables", "-t", "nat", "-S"])).split("\n").filter((l) => l.includes("DNAT")).sort();
+    }
+
+    async networks(): Promise<string[]> {
+        return (await this.on(this.agent, ["docker", "network", "ls", "--filter", "driver=calico", "--format", "{{.Name}}"])).split("\n").filter(Boolean).sort();
+    }
+
+    marathon(method: string, urlPath: string, body?: unknown): Promise<HttpResponse> {
+        return httpOverSsh(this.master, { method, path: urlPath, body: body === undefined ? undefined : JSON.stringify(body), targetHost: "127.0.0.1", targetPort: 8080 });
+    }
+
+    /** The sandbox Marathon's fault switches (sandbox/marathon.js): deployDelayMs, hangDeployments, failNext. */
+    async marathonFaults(faults: object | "reset"): Promise<void> {
+        const response = faults === "reset" ? await this.marathon("DELETE", "/_sandbox/faults") : await this.marathon("POST", "/_sandbox/faults", faults);
+        if (response.status !== 200) {
+            throw new Error(`Marathon faults ${JSON.stringify(faults)}: HTTP ${response.status} ${response.body}`);
+        }
+    }
+
+    /**
+     * Fails unless the cluster holds exactly what the program declares: the four networks, each profile's
+     * rules as `policy` says (rule show, line by line), both DNAT rules, and the group's four apps.
+     */
+    async assertConverged(policy: Record<string, { inbound: string[]; outbound: string[] }> = runbookPolicy): Promise<void> {
+        assert.deepStrictEqual(await this.networks(), [...profiles].sort());
+        for (const profile of profiles) {
+            const numbered = (rules: string[]) => rules.map((rule, i) => `${String(i + 1).padStart(4)} ${rule}\n`).join("");
+            assert.strictEqual(await this.ruleShow(profile),
+                `Inbound rules:\n${numbered(policy[profile].inbound)}Outbound rules:\n${numbered(policy[profile].outbound)}`, `profile ${profile}`);
+        }
+        assert.strictEqual((await this.natRules()).filter((rule) => /--comment "?calico-stars:[0-9a-f]{8}/.test(rule)).length, 2);
+        const group = await this.marathon("GET", "/v2/groups/calico-stars");
+        assert.strictEqual(group.status, 200);
+        assert.deepStrictEqual(JSON.parse(group.body).apps.map((a: any) => a.id).sort(),
+            ["/calico-stars/backend", "/calico-stars/client", "/calico-stars/frontend", "/calico-stars/management-ui"]);
+        const deployments = await this.marathon("GET", "/v2/deployments");
+        assert.deepStrictEqual(JSON.parse(deployments.body), [], "no deployment left running");
+    }
+}
