@@ -99,11 +99,14 @@ export const iptablesDnatProvider: pulumi.dynamic.ResourceProvider = {
 
     async update(_id: string, olds: IptablesDnatOutputs, news: IptablesDnatInputs) {
         const wanted = dnatRules(news);
-        const stale = sameHost(olds.host, news.host) ? olds.rules.filter((rule) => !wanted.some((w) => sameRules([w], [rule]))) : [];
-        if (!sameHost(olds.host, news.host)) {
+        const stale = olds.rules.filter((rule) => !wanted.some((w) => sameRules([w], [rule])));
+        // the same nat table (another login to the same host): one command, new rules before old ones go
+        const sameTable = olds.host.address === news.host.address && olds.host.port === news.host.port;
+        await runScript(news.host, [...addMissing(news.host, wanted), ...(sameTable ? removePresent(news.host, stale) : [])]);
+        if (!sameTable) {
+            // only once the new host forwards: a failure there leaves the old forwarding in place
             await runScript(olds.host, removePresent(olds.host, olds.rules));
         }
-        await runScript(news.host, [...removePresent(news.host, stale), ...addMissing(news.host, wanted)]);
         const outs: IptablesDnatOutputs = { ...news, rules: wanted };
         return { outs };
     },

@@ -18,6 +18,11 @@ export interface ProfileRulesArgs {
     inbound: pulumi.Input<pulumi.Input<string>[]>;
     /** Outbound rules in calicoctl's grammar, in order. */
     outbound: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * The network ID behind each tag the rules name. calicoctl stores a tag as the network's ID, so a
+     * replaced network leaves every rule naming it pointing at the old ID until the rules are written again.
+     */
+    tagNetworkIds: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** ETCD_AUTHORITY for calicoctl, when the host's environment does not set it. */
     etcdAuthority?: pulumi.Input<string>;
 }
@@ -72,7 +77,8 @@ function isProfileMissing(output: string, profile: string): boolean {
 /** Writes the whole rule set and reads it back in one SSH command; retries while the read-back differs. */
 async function applyRules(inputs: ProfileRulesInputs, wanted: RuleSet): Promise<RuleSet> {
     const update = calicoctl(inputs, ["update"]);
-    const script = `${commandLine(update)} >/dev/null && ${commandLine(calicoctl(inputs, ["json"]))}`;
+    // calicoctl 0.x prints its errors on stdout: the update's output goes to stderr, where a failure shows it
+    const script = `${commandLine(update)} >&2 && ${commandLine(calicoctl(inputs, ["json"]))}`;
     let observed: RuleSet | undefined;
     for (let attempt = 1; attempt <= applyAttempts; attempt++) {
         const result = await runCommand(inputs.host, { script }, { stdin: rulesJson(inputs.profile, wanted) });
@@ -138,6 +144,7 @@ export const profileRulesProvider: pulumi.dynamic.ResourceProvider = {
         const replaces = (["profile", "networkId"] as const).filter((key) => olds[key] !== news[key]);
         const changes = replaces.length > 0
             || directions.some((d) => !sameList(olds[d], news[d]))
+            || !sameList(olds.tagNetworkIds, news.tagNetworkIds)
             || olds.etcdAuthority !== news.etcdAuthority
             || !sameHost(olds.host, news.host);
         // a new profile's rules must not be reset to the defaults by the old resource's delete

@@ -4,13 +4,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
-import { ConfigError, StarsConfig } from "./config";
+import { parseRule, ruleTags } from "./calicoRule";
+import { commandHostKey, StarsConfig } from "./config";
 import { DockerNetwork } from "./dockerNetwork";
 import { IptablesDnat } from "./iptablesDnat";
 import { MarathonGroup } from "./marathonGroup";
 import { ProfileRules } from "./profileRules";
-import { commandLine, knownHostKey, privileged, SshHost } from "./ssh";
+import { commandLine, privileged, SshHost } from "./ssh";
 import { defaultStarsTemplate, renderResourcesFile, renderStarsGroup, resourcesFileName, StarsParameters } from "./starsTemplate";
+
+/** The tags a profile's rules name, sorted: each is a managed network (config validation sees to that). */
+function policyTags(rules: { inbound: string[]; outbound: string[] }): string[] {
+    return [...new Set([...rules.inbound, ...rules.outbound].flatMap((rule) => ruleTags(parseRule(rule))))].sort();
+}
 
 export interface StarsDemoArgs {
     /** The validated stack configuration. */
@@ -46,13 +52,15 @@ export class StarsDemo extends pulumi.ComponentResource {
             subnet: network.subnet,
         }, parent));
 
+        const networkIdOf = (name: string) => networks[config.networks.findIndex((n) => n.name === name)].networkId;
         // calicoctl resolves every tag to a network ID, so each profile waits for all networks
         const profileRules = Object.entries(config.policy).map(([profile, rules]) => new ProfileRules(`profile-${profile}`, {
             host: networkHost,
             profile,
-            networkId: networks[config.networks.findIndex((n) => n.name === profile)].networkId,
+            networkId: networkIdOf(profile),
             inbound: rules.inbound,
             outbound: rules.outbound,
+            tagNetworkIds: Object.fromEntries(policyTags(rules).map((tag) => [tag, networkIdOf(tag)])),
             etcdAuthority: config.etcdAuthority,
         }, { parent: this, dependsOn: networks }));
 
@@ -125,15 +133,4 @@ export class StarsDemo extends pulumi.ComponentResource {
             Object.fromEntries(entries.map(([profile, inbound, outbound]) => [profile, { inbound, outbound }])));
         this.registerOutputs({ uiUrl: this.uiUrl, networkIds: this.networkIds, profiles: this.profiles });
     }
-}
-
-/** @pulumi/command checks a host only against a full public key; without one it would accept any host. */
-function commandHostKey(config: StarsConfig, host: SshHost): string | undefined {
-    const key = config.hostKeys[`${host.address}:${host.port}`]?.[0] ?? config.hostKeys[host.address]?.[0]
-        ?? (config.knownHostsPath !== undefined ? knownHostKey(config.knownHostsPath, host) : undefined);
-    if (key === undefined && !config.insecureSkipHostKeyVerification) {
-        throw new ConfigError(`calico-stars:hostKeys: no public key for ${host.address}: the pre-pull and resources-file commands ` +
-            `(@pulumi/command) verify a host only against its full public key; add it (ssh-keyscan ${host.address}) or a knownHostsPath entry`);
-    }
-    return key;
 }

@@ -11,6 +11,13 @@ const containerCommand = z.string().max(1000)
         "may hold only words of letters, digits and _ . / = : , @ % + -, $VARIABLES and {{placeholders}}, separated by spaces");
 const resources = { cpus: z.number().positive().max(64), mem: z.number().positive().max(1 << 20) };
 const networkRef = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a managed network's name");
+/** What renderStarsGroup fills in: the collector's command gets no {{urls}}, the probes' command must have them. */
+const collectorPlaceholders = ["collectorPort", "probePort", "resourcesFile"];
+const probePlaceholders = [...collectorPlaceholders, "urls"];
+
+function unknownPlaceholders(command: string, known: readonly string[]): string[] {
+    return [...command.matchAll(/\{\{([a-zA-Z]+)\}\}/g)].map((m) => m[1]).filter((name) => !known.includes(name));
+}
 
 export const starsTemplateSchema = z.object({
     collector: z.object({ id: appId, network: networkRef, cmd: containerCommand, ...resources }).strict(),
@@ -28,6 +35,18 @@ export const starsTemplateSchema = z.object({
             ctx.addIssue({ code: "custom", message: `app id "${id}" is used twice` });
         }
     });
+    // the UI draws an edge by resource id, so two probes with one id would be drawn as one
+    const resourceIds = template.probes.map((p) => p.resourceId);
+    resourceIds.forEach((id, i) => {
+        if (resourceIds.indexOf(id) !== i) {
+            ctx.addIssue({ code: "custom", path: ["probes", i, "resourceId"], message: `resource id "${id}" is used twice` });
+        }
+    });
+    for (const [path, command, known] of [[["collector", "cmd"], template.collector.cmd, collectorPlaceholders], [["probeCmd"], template.probeCmd, probePlaceholders]] as const) {
+        for (const name of unknownPlaceholders(command, known)) {
+            ctx.addIssue({ code: "custom", path: [...path], message: `{{${name}}} is not filled in here (known: ${known.map((k) => `{{${k}}}`).join(", ")})` });
+        }
+    }
     if (!template.probeCmd.includes("{{urls}}")) {
         ctx.addIssue({ code: "custom", path: ["probeCmd"], message: "must contain {{urls}} (the probe's targets)" });
     }

@@ -155,6 +155,11 @@ describe("providers over a real sshd", function () {
             assert.strictEqual(sshStats().commands, 1);
         });
 
+        it("shows what calicoctl printed (on stdout, as 0.x does) when the update fails", async function () {
+            await assert.rejects(profileRulesProvider.update!("n9", { ...inputs(), profile: "ghost" }, { ...inputs(), profile: "ghost" }),
+                /on root@127\.0\.0\.1:\d+: `calicoctl profile ghost rule update` exited 1: Profile ghost not found\./);
+        });
+
         it("reads drift made by hand", async function () {
             const state = sshd.cluster();
             state.profiles.frontend.inbound_rules.push({ action: "deny", protocol: "udp" });
@@ -224,6 +229,16 @@ describe("providers over a real sshd", function () {
         it("moves the rules when the port changes", async function () {
             await iptablesDnatProvider.update!("h", { ...inputs(), rules: dnatRules(inputs()) }, { ...inputs(), publicPort: 9101 });
             assert.deepStrictEqual(sshd.cluster().nat, dnatRules({ ...inputs(), publicPort: 9101 }).map((r) => r.join(" ")));
+        });
+
+        it("leaves the old rules in place when the new host refuses the login", async function () {
+            const { outs } = await iptablesDnatProvider.create(inputs());
+            const before = sshd.cluster().nat;
+            assert.ok(before.length >= 2);
+            await assert.rejects(iptablesDnatProvider.update!("h", outs, { ...inputs(), host: { ...host, user: "intruder" } }),
+                /cannot log in to intruder@127\.0\.0\.1/);
+            assert.deepStrictEqual(sshd.cluster().nat, before);
+            await iptablesDnatProvider.delete!("h", outs);
         });
 
         it("deletes only its own rules and tolerates missing ones", async function () {

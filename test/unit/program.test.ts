@@ -43,6 +43,10 @@ describe("the calico-stars program", function () {
         assert.strictEqual(inputsOf("profile-frontend").networkId, "id-frontend");
     });
 
+    it("feeds each profile the IDs of the networks its tags name, so a replaced network rewrites rules naming it", function () {
+        assert.deepStrictEqual(inputsOf("profile-frontend").tagNetworkIds, { "client": "id-client", "frontend": "id-frontend", "management-ui": "id-management-ui" });
+    });
+
     it("makes every profile wait for every network, since calicoctl resolves tags to network IDs", function () {
         const networkUrns = mocks.ofType(dynamicType("DockerNetwork")).map((r) => r.name);
         const deps = mocks.registrations.filter((r) => r.name === "profile-client" && r.dependencies.length > 0)[0].dependencies;

@@ -77,6 +77,11 @@ describe("provider decisions", function () {
             assert.deepStrictEqual(result.replaces, ["networkId"]);
         });
 
+        it("updates in place when a network its tags name was replaced", async function () {
+            const result = await profileRulesProvider.diff!("abc", { ...rules, tagNetworkIds: { frontend: "abc" } }, { ...rules, tagNetworkIds: { frontend: unknownValue } });
+            assert.deepStrictEqual([result.changes, result.replaces], [true, []]);
+        });
+
         it("sees no change for identical rules", async function () {
             assert.strictEqual((await profileRulesProvider.diff!("abc", rules, { ...rules })).changes, false);
         });

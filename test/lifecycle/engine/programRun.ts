@@ -83,7 +83,8 @@ export class ProgramRun {
 
     private send(message: EngineMessage): void {
         if (this.child.connected) {
-            this.child.send(message);
+            // a runner killed since the check (an interrupted run) cannot take the reply: exited reports it
+            this.child.send(message, () => undefined);
         }
     }
 }
