@@ -80,7 +80,8 @@ function sshdConfig(host) {
 async function startSshd(host) {
     const configPath = path.join(hostDir(host), "sshd_config");
     fs.writeFileSync(configPath, sshdConfig(host));
-    fs.writeFileSync(auditLogPath(host), "");
+    // appended to, so that an sshd restarted by a fault test keeps the host's record
+    fs.appendFileSync(auditLogPath(host), "");
     const script = "for dir in /run /var/log /tmp /var/tmp /root; do mount -n -t tmpfs -o mode=755 tmpfs $dir || exit; done"
         + ' && chmod 1777 /tmp /var/tmp && chmod 700 /root && mkdir /run/sshd && hostname "$1" && exec "$2" -D -e -f "$3"';
     const sshd = startDetached(sshdName(host), [

@@ -1,22 +1,55 @@
 // Stand-ins for the provider plugins the test engine cannot run: @pulumi/random's
-// RandomId and @pulumi/command's remote.Command. The command emulator runs the
-// resource's commands over SSH with the program's own SSH layer, as the real
-// plugin would run them over its own connection; it does not model the plugin's
-// environment variables, `update` command, logging or dial retries.
+// RandomId and @pulumi/command's remote.Command. The command emulator, like the
+// plugin, opens one SSH connection per operation with the resource's own
+// connection (user, private key, host key); it does not model the plugin's
+// environment variables, `update` command, logging, agent or dial retries.
 import * as crypto from "crypto";
+import { Client } from "ssh2";
 import type { ResourceEmulator } from "./engine";
-import { runCommand, SshHost } from "../../components/ssh";
 
-function hostOf(connection: { host: string; port?: number; user?: string }): SshHost {
-    return { address: connection.host, port: connection.port ?? 22, user: connection.user ?? "root", sudo: false };
+interface Connection {
+    host: string;
+    port?: number;
+    user?: string;
+    privateKey?: string;
+    hostKey?: string;
+    perDialTimeout?: number;
 }
 
-async function runOrFail(connection: any, script: string, stdin?: string): Promise<{ stdout: string; stderr: string }> {
-    const result = await runCommand(hostOf(connection), { script }, { stdin });
-    if (result.code !== 0) {
-        throw new Error(`command exited ${result.code}: ${result.stderr}`);
-    }
-    return { stdout: result.stdout, stderr: result.stderr };
+function runOrFail(connection: Connection, script: string, stdin?: string): Promise<{ stdout: string; stderr: string }> {
+    const where = `${connection.user ?? "root"}@${connection.host}:${connection.port ?? 22}`;
+    return new Promise((resolve, reject) => {
+        const client = new Client();
+        const fail = (message: string) => {
+            client.end();
+            reject(new Error(`${where}: ${message}`));
+        };
+        client.on("error", (error) => fail(error.message));
+        client.on("ready", () => client.exec(script, (error, channel) => {
+            if (error) {
+                return fail(error.message);
+            }
+            const stdout: Buffer[] = [];
+            const stderr: Buffer[] = [];
+            channel.on("data", (chunk: Buffer) => stdout.push(chunk));
+            channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+            channel.on("close", (code: number) => {
+                client.end();
+                const output = { stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
+                return code === 0 ? resolve(output) : reject(new Error(`${where}: command exited ${code}: ${output.stderr}`));
+            });
+            channel.end(stdin);
+        }));
+        client.connect({
+            host: connection.host,
+            port: connection.port ?? 22,
+            username: connection.user ?? "root",
+            privateKey: connection.privateKey,
+            readyTimeout: (connection.perDialTimeout ?? 15) * 1000,
+            // the plugin compares the offered key with `hostKey` and refuses any other
+            hostVerifier: (key: Buffer) => connection.hostKey?.split(" ")[1] === key.toString("base64"),
+        });
+    });
 }
 
 export const randomIdEmulator: ResourceEmulator = {

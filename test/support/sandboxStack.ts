@@ -61,10 +61,13 @@ export class SandboxStack {
         await sandbox.down();
     }
 
-    /** Commands the hosts ran so far, by the sandbox's audit logs. */
+    /** Commands the hosts ran so far, by the sandbox's audit logs (one JSON line each). */
+    auditEntries(): string[] {
+        return this.cluster.hosts.flatMap((h: any) => fs.existsSync(h.auditLog) ? fs.readFileSync(h.auditLog, "utf8").split("\n").filter(Boolean) : []);
+    }
+
     auditLines(): number {
-        return this.cluster.hosts.reduce((sum: number, h: any) =>
-            sum + (fs.existsSync(h.auditLog) ? fs.readFileSync(h.auditLog, "utf8").split("\n").filter(Boolean).length : 0), 0);
+        return this.auditEntries().length;
     }
 
     async on(host: SshHost, argv: string[]): Promise<string> {
