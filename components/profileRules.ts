@@ -89,6 +89,7 @@ async function applyRules(inputs: ProfileRulesInputs, wanted: RuleSet): Promise<
         if (sameRules(observed.inbound, wanted.inbound) && sameRules(observed.outbound, wanted.outbound)) {
             return observed;
         }
+        pulumi.log.warn(`profile ${inputs.profile}: the rules read back differ from the ones just written (another writer?); writing again (${attempt}/${applyAttempts})`);
         // a random pause, so that this write and the other writer's stop colliding
         await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200 * attempt));
     }

@@ -1,0 +1,81 @@
+// One up rewrites every profile (the provider host runs the four updates at once) while another writer
+// edits the same profiles by hand with calicoctl, whose edits are unguarded read-modify-writes of one
+// etcd key. Nothing may be lost: afterwards every profile holds exactly the declared rules, and hand
+// edits made after the up show as drift on refresh. Needs root and the sandbox; skips, saying so, without.
+import * as assert from "assert";
+import { runbookPolicy } from "../../components/config";
+import { runCommand } from "../../components/ssh";
+import { sandboxUnavailable } from "../support/sandboxCluster";
+import { profiles, SandboxStack } from "../support/sandboxStack";
+
+const stopFile = "/tmp/calico-stars-writer.stop";
+/** The hand writer's rule: outside the declared policy, so that any leftover shows. */
+const handRule = ["inbound", "allow", "from", "cidr", "10.99.0.0/16"];
+
+/** A shell loop on the agent: add then remove the hand rule on every profile until told to stop; prints its rounds. */
+function writerScript(): string {
+    const rule = handRule.join(" ");
+    const edits = profiles.map((p) => `calicoctl profile ${p} rule add ${rule} >/dev/null 2>&1; calicoctl profile ${p} rule remove ${rule} >/dev/null 2>&1`).join("; ");
+    return `rm -f ${stopFile}; rounds=0; while [ ! -e ${stopFile} ]; do ${edits}; rounds=$((rounds + 1)); done; echo $rounds`;
+}
+
+describe("concurrent writers on the sandbox: nothing lost", function () {
+    this.timeout(180000);
+    let stack: SandboxStack;
+    /** Two policies an up alternates between, each changing every profile. */
+    const policies = [7000, 7001].map((port) => Object.fromEntries(profiles.map((p) => [p, {
+        inbound: [...runbookPolicy[p].inbound, `allow tcp from tag ${p} to ports ${port}`],
+        outbound: runbookPolicy[p].outbound,
+    }])));
+    const policy = policies[1];
+    const rounds = 3;
+
+    before(async function () {
+        const missing = sandboxUnavailable();
+        if (missing) {
+            console.log(`      skipped: ${missing}`);
+            this.skip();
+        }
+        stack = await SandboxStack.start();
+        await stack.engine.up();
+    });
+
+    after(async function () {
+        await stack?.close();
+    });
+
+    it(`applies all four profiles in each of ${rounds} ups while a hand writer edits them, and every profile ends exactly as declared`, async function () {
+        for (let round = 0; round < rounds; round++) {
+            const declared = policies[round % 2 === 0 ? 1 : 0];
+            const writer = runCommand(stack.agent, { script: writerScript() }, { timeoutMs: 170000 });
+            stack.engine.setConfig("calico-stars:policy", JSON.stringify(declared));
+            let result;
+            try {
+                result = await stack.engine.up();
+            } finally {
+                await stack.on(stack.agent, ["touch", stopFile]);
+            }
+            const writerRounds = Number((await writer).stdout.trim());
+            const rewrites = result.diagnostics.filter((line) => line.includes("writing again")).length;
+            console.log(`      up ${round + 1}: the hand writer made ${writerRounds * profiles.length * 2} calicoctl edits during it; the provider rewrote ${rewrites} times`);
+            assert.ok(writerRounds > 0, "the writer ran during the up");
+            assert.deepStrictEqual(result.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]).sort(), profiles.map((p) => ["update", `profile-${p}`]).sort());
+            assert.deepStrictEqual(result.outputs.profiles, declared);
+            await stack.assertConverged(declared);
+        }
+    });
+
+    it("shows hand edits made after the up as drift on refresh, and the next up removes them", async function () {
+        const edited = ["client", "backend"];
+        for (const profile of edited) {
+            await stack.on(stack.agent, ["calicoctl", "profile", profile, "rule", "add", ...handRule]);
+        }
+        const refreshed = await stack.engine.refresh();
+        assert.deepStrictEqual(refreshed.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]).sort(), edited.map((p) => ["update", `profile-${p}`]).sort());
+        const refreshedClient = stack.engine.state().deployment.resources.find((r) => r.urn.endsWith("::profile-client"))!;
+        assert.deepStrictEqual(refreshedClient.outputs.inbound, [...policy.client.inbound, "allow from cidr 10.99.0.0/16"]);
+        const repaired = await stack.engine.up();
+        assert.deepStrictEqual(repaired.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]).sort(), edited.map((p) => ["update", `profile-${p}`]).sort());
+        await stack.assertConverged(policy);
+    });
+});
