@@ -4,7 +4,6 @@
 import * as assert from "assert";
 import { runbookPolicy } from "../../components/config";
 import { RunResult } from "./engine";
-import { sandboxUnavailable } from "../support/sandboxCluster";
 import { profiles, SandboxStack } from "../support/sandboxStack";
 
 /** The runbook's `rule show` after step 1 (libnetwork's defaults), and after step 5 with `ports` for its `port` slip. */
@@ -43,12 +42,7 @@ describe("the program's lifecycle on the sandbox cluster", function () {
     });
 
     before(async function () {
-        const missing = sandboxUnavailable();
-        if (missing) {
-            console.log(`      skipped: ${missing}`);
-            this.skip();
-        }
-        stack = await SandboxStack.start();
+        stack = await SandboxStack.startOrSkip(this);
     });
 
     after(async function () {
@@ -109,7 +103,8 @@ describe("the program's lifecycle on the sandbox cluster", function () {
         stack.engine.setConfig("calico-stars:policy", JSON.stringify(policy));
         const before = await ruleShow("backend");
         const result = await counting("preview", () => stack.engine.preview());
-        assert.deepStrictEqual(result.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name, s.diffKeys]), [["update", "profile-backend", ["inbound"]]]);
+        // the new rule names the client network instead of frontend: its ID joins the inputs in frontend's place
+        assert.deepStrictEqual(result.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name, s.diffKeys]), [["update", "profile-backend", ["inbound", "tagNetworkIds"]]]);
         assert.deepStrictEqual(result.rpcCalls.filter((c) => !["Configure", "Check", "Diff"].includes(c.method)), []);
         assert.strictEqual(auditCounts["preview"], 0);
         assert.strictEqual(await ruleShow("backend"), before);

@@ -5,7 +5,6 @@
 import * as assert from "assert";
 import { runbookPolicy } from "../../components/config";
 import { runCommand } from "../../components/ssh";
-import { sandboxUnavailable } from "../support/sandboxCluster";
 import { profiles, SandboxStack } from "../support/sandboxStack";
 
 const stopFile = "/tmp/calico-stars-writer.stop";
@@ -31,12 +30,7 @@ describe("concurrent writers on the sandbox: nothing lost", function () {
     const rounds = 3;
 
     before(async function () {
-        const missing = sandboxUnavailable();
-        if (missing) {
-            console.log(`      skipped: ${missing}`);
-            this.skip();
-        }
-        stack = await SandboxStack.start();
+        stack = await SandboxStack.startOrSkip(this);
         await stack.engine.up();
     });
 

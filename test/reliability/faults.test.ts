@@ -8,7 +8,6 @@ import * as os from "os";
 import * as path from "path";
 import { runbookPolicy } from "../../components/config";
 import { RunError, RunResult } from "../lifecycle/engine";
-import { sandboxUnavailable } from "../support/sandboxCluster";
 import { restartEtcd, restartSshd, stopEtcd, stopSshd } from "../support/sandboxFaults";
 import { profiles, SandboxStack, sandboxStackConfig } from "../support/sandboxStack";
 
@@ -69,14 +68,9 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
     };
 
     before(async function () {
-        const missing = sandboxUnavailable();
-        if (missing) {
-            console.log(`      skipped: ${missing}`);
-            this.skip();
-        }
         keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "calico-stars-faults-"));
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "stranger", "-f", path.join(keyDir, "stranger")]);
-        stack = await SandboxStack.start();
+        stack = await SandboxStack.startOrSkip(this);
         await converges();
     });
 

@@ -13,7 +13,6 @@ import * as path from "path";
 import { ConfigError, parseStackConfig, runbookPolicy } from "../../components/config";
 import { RunError, TestEngine } from "../lifecycle/engine";
 import { emulators } from "../lifecycle/emulators";
-import { sandboxUnavailable } from "../support/sandboxCluster";
 import { SandboxStack, sandboxStackConfig } from "../support/sandboxStack";
 
 interface HostileInput {
@@ -302,12 +301,7 @@ describe("hostile stack config through the program on the sandbox: nothing runs 
     let auditBefore: number;
 
     before(async function () {
-        const missing = sandboxUnavailable();
-        if (missing) {
-            console.log(`      skipped: ${missing}`);
-            this.skip();
-        }
-        stack = await SandboxStack.start();
+        stack = await SandboxStack.startOrSkip(this);
     });
 
     after(async function () {

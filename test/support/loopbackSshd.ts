@@ -100,7 +100,11 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
         "",
     ].join("\n"));
     fs.mkdirSync("/run/sshd", { recursive: true });
-    const child = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", path.join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
+    // An empty /root of its own, as on a fresh host: bash sources root's ~/.bashrc for every ssh session, and
+    // this machine's (pyenv) would add half a second to each.
+    const child = spawn("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c",
+        'mount -n -t tmpfs -o mode=700 tmpfs /root && exec /usr/sbin/sshd -D -e -f "$0"', path.join(dir, "sshd_config")],
+    { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (chunk) => { stderr += chunk; });
     try {

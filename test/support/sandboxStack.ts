@@ -6,6 +6,7 @@ import * as path from "path";
 import { runbookPolicy } from "../../components/config";
 import { closeAllConnections, configureSsh, httpOverSsh, HttpResponse, runChecked, SshHost } from "../../components/ssh";
 import { TestEngine } from "../lifecycle/engine";
+import { sandboxUnavailable } from "./sandboxCluster";
 import { emulators } from "../lifecycle/emulators";
 
 const projectDir = path.resolve(__dirname, "../..");
@@ -53,6 +54,16 @@ export class SandboxStack {
     /** Brings the sandbox up; `close` must follow, even when the test fails. */
     static async start(): Promise<SandboxStack> {
         return new SandboxStack(await sandbox.up());
+    }
+
+    /** For a suite's `before`: skips the suite, saying why, on a machine where the sandbox cannot start. */
+    static async startOrSkip(suite: Mocha.Context): Promise<SandboxStack> {
+        const missing = sandboxUnavailable();
+        if (missing) {
+            console.log(`      skipped: ${missing}`);
+            suite.skip();
+        }
+        return SandboxStack.start();
     }
 
     async close(): Promise<void> {
