@@ -83,6 +83,8 @@ interface SshRegistry {
 
 /** Parallel channels per connection; OpenSSH's MaxSessions is 10 and refuses the 11th. */
 const maxChannelsPerConnection = 8;
+/** Tries to open a command's channel while sshd still counts just-closed sessions. */
+const channelOpenAttempts = 10;
 
 function registry(): SshRegistry {
     // Created here, not captured: Pulumi's closure serializer cannot carry a Symbol into the provider host.
@@ -181,10 +183,18 @@ export async function runCommand(host: SshHost, argvOrScript: readonly string[] 
     const settings = settingsOrThrow();
     const command = "script" in argvOrScript ? argvOrScript.script : commandLine(argvOrScript);
     const timeoutMs = options.timeoutMs ?? settings.commandTimeoutMs;
-    return withChannel(host, async (client) => {
-        registry().stats.commands++;
-        return execOnce(client, host, command, options.stdin, timeoutMs);
-    });
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return await withChannel(host, (client) => execOnce(client, host, command, options.stdin, timeoutMs));
+        } catch (err) {
+            // sshd frees a closed session's slot a moment after the close, so a burst can still meet its
+            // MaxSessions; the command never started, so it is safe to open the channel again
+            if (!(err as { channelRefused?: boolean }).channelRefused || attempt === channelOpenAttempts) {
+                throw err;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+        }
+    }
 }
 
 /** Runs one command and throws, naming host, command and output, unless it exits 0. */
@@ -285,10 +295,12 @@ function execOnce(client: Client, host: SshHost, command: string, stdin: string 
         }, timeoutMs);
         client.exec(command, (err, channel) => {
             if (err) {
-                finish(() => reject(new SshError(`on ${hostLabel(host)}: cannot start \`${abbreviate(command)}\`: ${err.message}`)));
+                const refused = new SshError(`on ${hostLabel(host)}: cannot start \`${abbreviate(command)}\`: ${err.message}`);
+                finish(() => reject(Object.assign(refused, { channelRefused: /open failed|Channel open failure/.test(err.message) })));
                 return;
             }
             channelRef = channel;
+            registry().stats.commands++;
             const stdout: Buffer[] = [];
             const stderr: Buffer[] = [];
             let exitCode: number | undefined;
