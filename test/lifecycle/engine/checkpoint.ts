@@ -18,6 +18,8 @@ export function exportCheckpoint(resources: StateResource[], cipher: SecretCiphe
     };
 }
 
+const dependsOn = (r: StateResource, urn: string) => r.parent === urn || (r.dependencies ?? []).includes(urn);
+
 /**
  * Reverse creation order, except that nothing is deleted while a resource that depends on it
  * (or is its child) is still waiting: a snapshot appends untouched old resources after new ones,
@@ -26,7 +28,6 @@ export function exportCheckpoint(resources: StateResource[], cipher: SecretCiphe
 export function deletionOrder(resources: StateResource[]): StateResource[] {
     const pending = [...resources].reverse();
     const ordered: StateResource[] = [];
-    const dependsOn = (r: StateResource, urn: string) => r.parent === urn || (r.dependencies ?? []).includes(urn);
     while (pending.length > 0) {
         const index = pending.findIndex((candidate) => !pending.some((other) => other !== candidate && dependsOn(other, candidate.urn)));
         // A dependency cycle cannot come from a program; fall back to plain reverse order if one is found.
@@ -34,4 +35,35 @@ export function deletionOrder(resources: StateResource[]): StateResource[] {
         ordered.push(next);
     }
     return ordered;
+}
+
+/**
+ * Deletes as the Pulumi engine does: every resource at once, except that each waits until everything
+ * that depends on it (or is its child) is gone. After a failure nothing new starts, and what depends on
+ * the failed resource stays; the first failure is thrown once the deletes already started have settled.
+ */
+export async function deleteInDependencyOrder(resources: StateResource[], remove: (resource: StateResource) => Promise<void>): Promise<void> {
+    const deleted = new Map<StateResource, Promise<boolean>>();
+    let failure: { error: unknown } | undefined;
+    for (const resource of deletionOrder(resources)) {
+        // dependents come earlier in deletionOrder, so their deletes are already in the map
+        const dependents = resources.filter((other) => other !== resource && dependsOn(other, resource.urn))
+            .flatMap((other) => deleted.get(other) ?? []);
+        deleted.set(resource, Promise.all(dependents).then(async (gone) => {
+            if (failure !== undefined || !gone.every(Boolean)) {
+                return false;
+            }
+            try {
+                await remove(resource);
+                return true;
+            } catch (error) {
+                failure ??= { error };
+                return false;
+            }
+        }));
+    }
+    await Promise.all(deleted.values());
+    if (failure !== undefined) {
+        throw failure.error;
+    }
 }

@@ -6,7 +6,7 @@ import { Registration, RegistrationReply } from "./protocol";
 import { ProviderCallError, ResourceRef } from "./providerHost";
 import { annotateSecrets, changedKeys } from "./propertyValues";
 import { applyIgnoreChanges, replaceOnChangesKeys } from "./resourceOptions";
-import { deletionOrder } from "./checkpoint";
+import { deleteInDependencyOrder } from "./checkpoint";
 import { PropertyMap, StateResource } from "./types";
 import { makeUrn, rootStackType } from "./urns";
 
@@ -77,14 +77,14 @@ export class Deployment {
     async deleteLeftovers(): Promise<void> {
         const condemned = new Set(this.condemned);
         const leftovers = this.ctx.prior.filter((r) => !this.consumed.has(r));
-        for (const resource of deletionOrder([...this.condemned, ...leftovers])) {
+        await deleteInDependencyOrder([...this.condemned, ...leftovers], async (resource) => {
             if (!this.ctx.preview) {
                 await this.deleteResource(resourceRef(resource), resource);
             }
             if (!condemned.has(resource)) {
                 this.ctx.journal.step("delete", resource);
             }
-        }
+        });
     }
 
     /** The checkpoint as it stands: Pulumi appends untouched old resources after the new ones. */

@@ -1,5 +1,5 @@
-// `pulumi destroy`: every resource in state deleted, dependents first, in reverse creation order.
-import { deletionOrder } from "./checkpoint";
+// `pulumi destroy`: every resource in state deleted, in parallel where nothing depends on it any more.
+import { deleteInDependencyOrder } from "./checkpoint";
 import { Drivers, resourceRef } from "./drivers";
 import { stepFailure } from "./deployment";
 import { RunJournal } from "./journal";
@@ -7,7 +7,7 @@ import { StateResource } from "./types";
 
 /** Removes from `resources` in place, so that a failure leaves what was not yet deleted. */
 export async function destroy(resources: StateResource[], drivers: Drivers, journal: RunJournal): Promise<void> {
-    for (const resource of deletionOrder(resources)) {
+    await deleteInDependencyOrder([...resources], async (resource) => {
         if (resource.custom) {
             const ref = resourceRef(resource);
             await drivers.for(ref).delete(ref, resource).catch((error: unknown) => {
@@ -16,5 +16,5 @@ export async function destroy(resources: StateResource[], drivers: Drivers, jour
         }
         resources.splice(resources.indexOf(resource), 1);
         journal.step("delete", resource);
-    }
+    });
 }

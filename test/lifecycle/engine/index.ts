@@ -6,7 +6,7 @@
 // declared, unknowns in preview (Create/Update return the checked inputs, as for a provider without
 // preview support), secrets (plain to providers, re-marked on outputs, encrypted in the export),
 // ignoreChanges/replaceOnChanges (top-level names and "*"), additionalSecretOutputs, refresh via
-// Read, destroy in dependency-safe reverse creation order, partial state on failure, and
+// Read, deletes in parallel as far as dependencies allow (destroy and leftovers), partial state on failure, and
 // "created but failed to initialise".
 //
 // What it does NOT model:
