@@ -11,7 +11,7 @@ import { IptablesDnat } from "./iptablesDnat";
 import { MarathonGroup } from "./marathonGroup";
 import { ProfileRules } from "./profileRules";
 import { commandLine, privileged, SshHost } from "./ssh";
-import { defaultStarsTemplate, renderResourcesFile, renderStarsGroup, resourcesFileName, StarsParameters } from "./starsTemplate";
+import { renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "./starsTemplate";
 
 /** The tags a profile's rules name, sorted: each is a managed network (config validation sees to that). */
 function policyTags(rules: { inbound: string[]; outbound: string[] }): string[] {
@@ -82,33 +82,22 @@ export class StarsDemo extends pulumi.ComponentResource {
             triggers: [config.image],
         }, parent));
 
-        const resourcesFilePath = `${config.resourcesDir}/${config.groupId}/${resourcesFileName}`;
-        const starsParameters = owner.hex.apply((ownerId): StarsParameters => ({
-            template: config.starsTemplate ?? defaultStarsTemplate,
-            groupId: config.groupId,
-            image: config.image,
-            collectorIp: config.collectorIp,
-            collectorPort: config.collectorPort,
-            probePort: config.probePort,
-            mesosDnsStyle: config.mesosDnsStyle,
-            mesosDnsDomain: config.mesosDnsDomain,
-            resourcesFilePath,
-            ownerId,
-        }));
-        const resourcesFile = starsParameters.apply(renderResourcesFile);
+        const resourcesFileAt = resourcesFileLocation(config);
+        const parameters = owner.hex.apply((ownerId) => starsParameters(config, ownerId));
+        const resourcesFile = parameters.apply(renderResourcesFile);
         const resourcesFiles = agents.map((agent) => new command.remote.Command(`resources-file-${agent.address}`, {
             connection: connectionFor(agent),
-            create: `${commandLine(["mkdir", "-p", `${config.resourcesDir}/${config.groupId}`])} && ${commandLine(["cat"])} > ${commandLine([resourcesFilePath])}`,
-            delete: commandLine(["rm", "-f", resourcesFilePath]),
+            create: `${commandLine(["mkdir", "-p", resourcesFileAt.dir])} && ${commandLine(["cat"])} > ${commandLine([resourcesFileAt.path])}`,
+            delete: commandLine(["rm", "-f", resourcesFileAt.path]),
             stdin: resourcesFile,
-            triggers: [resourcesFilePath, resourcesFile],
+            triggers: [resourcesFileAt.path, resourcesFile],
         }, parent));
 
         new MarathonGroup("marathon-group", {
             host: master,
             marathonHost: config.marathonHost,
             marathonPort: config.marathonPort,
-            group: starsParameters.apply(renderStarsGroup),
+            group: parameters.apply(renderStarsGroup),
             ownerId: owner.hex,
             deploymentTimeoutSeconds: config.deploymentTimeoutSeconds,
         }, { parent: this, dependsOn: [...networks, ...profileRules, ...prePulls, ...resourcesFiles] });

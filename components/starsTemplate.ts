@@ -2,6 +2,7 @@
 // stars.json template. Both come from the same probe names, because the UI
 // draws an edge only when a probe's target URL equals a resource URL exactly.
 import { z } from "zod";
+import type { StarsConfig } from "./config";
 import * as defaultTemplateJson from "./stars.json";
 
 const appId = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be a Marathon app id: lower-case letters, digits and -");
@@ -73,6 +74,28 @@ export interface StarsParameters {
 
 export const resourcesFileName = "calico-stars-resources.json";
 export const ownerLabel = "calico-stars.owner";
+
+/** Where every agent keeps the collector's resources file. */
+export function resourcesFileLocation(config: Pick<StarsConfig, "resourcesDir" | "groupId">): { dir: string; path: string } {
+    const dir = `${config.resourcesDir}/${config.groupId}`;
+    return { dir, path: `${dir}/${resourcesFileName}` };
+}
+
+/** The template's parameters from the stack's config; `ownerId` marks what this stack made. */
+export function starsParameters(config: StarsConfig, ownerId: string): StarsParameters {
+    return {
+        template: config.starsTemplate ?? defaultStarsTemplate,
+        groupId: config.groupId,
+        image: config.image,
+        collectorIp: config.collectorIp,
+        collectorPort: config.collectorPort,
+        probePort: config.probePort,
+        mesosDnsStyle: config.mesosDnsStyle,
+        mesosDnsDomain: config.mesosDnsDomain,
+        resourcesFilePath: resourcesFileLocation(config).path,
+        ownerId,
+    };
+}
 
 export interface MarathonApp {
     id: string;
