@@ -52,8 +52,10 @@ export class StarsDemo extends pulumi.ComponentResource {
             subnet: network.subnet,
         }, parent));
 
-        const networkIdOf = (name: string) => networks[config.networks.findIndex((n) => n.name === name)].networkId;
-        // calicoctl resolves every tag to a network ID, so each profile waits for all networks
+        const networkNamed = (name: string) => networks[config.networks.findIndex((n) => n.name === name)];
+        const networkIdOf = (name: string) => networkNamed(name).networkId;
+        // calicoctl resolves every tag to a network ID, so each profile waits for all networks. Removing a
+        // network drops its profile (libnetwork), so rules deleted with their network skip the reset to defaults.
         const profileRules = Object.entries(config.policy).map(([profile, rules]) => new ProfileRules(`profile-${profile}`, {
             host: networkHost,
             profile,
@@ -62,7 +64,7 @@ export class StarsDemo extends pulumi.ComponentResource {
             outbound: rules.outbound,
             tagNetworkIds: Object.fromEntries(policyTags(rules).map((tag) => [tag, networkIdOf(tag)])),
             etcdAuthority: config.etcdAuthority,
-        }, { parent: this, dependsOn: networks }));
+        }, { parent: this, dependsOn: networks, deletedWith: networkNamed(profile) }));
 
         const connectionFor = (host: SshHost): command.types.input.remote.ConnectionArgs => ({
             host: host.address,

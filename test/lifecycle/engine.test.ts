@@ -230,6 +230,29 @@ describe("lifecycle test engine: failures and emulated resources", function () {
         assert.ok(!engine.state().deployment.resources.some((r) => r.urn.endsWith("::widget")));
     });
 
+    it("deletedWith: destroy drops the widget without a Delete since the note goes too; removed alone, it is deleted", async function () {
+        const calls: string[] = [];
+        const widgetEmulator: ResourceEmulator = {
+            create: async (inputs) => ({ id: `widget-${calls.push("create")}`, outputs: { ...inputs, serial: "W" } }),
+            delete: async (id) => {
+                calls.push(`delete ${id}`);
+            },
+        };
+        const engine = engineWith({ withWidget: "true", widgetGoesWithNote: "true" }, { "fixture:index:Widget": widgetEmulator });
+        await engine.up();
+        const destroyed = await engine.destroy();
+        assert.equal(opsByName(destroyed).widget, "delete");
+        assert.deepEqual(calls, ["create"]);
+        assert.deepEqual(callsTo(destroyed, "note"), ["Delete"]);
+        assert.deepEqual(engine.state().deployment.resources, []);
+
+        await engine.up();
+        engine.setConfig("engine-fixture:withWidget", "false");
+        const removed = await engine.up();
+        assert.equal(opsByName(removed).widget, "delete");
+        assert.deepEqual(calls, ["create", "create", "delete widget-2"]);
+    });
+
     it("a Create that fails after creating keeps the resource in state with its id, fails the run, and the next up retries it", async function () {
         const engine = engineWith({ content: "fail-after-create" });
         const error = await runError(engine.up());

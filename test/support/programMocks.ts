@@ -7,6 +7,8 @@ export interface Registration {
     name: string;
     inputs: Record<string, any>;
     dependencies: string[];
+    /** The URN given as deletedWith, or "". */
+    deletedWith: string;
 }
 
 export const dynamicType = (name: string) => `pulumi-nodejs:dynamic/calico-stars:${name}`;
@@ -20,7 +22,7 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
         if (registration) {
             registration.inputs = inputs;
         } else {
-            this.registrations.push({ type: args.type, name: args.name, inputs, dependencies: [] });
+            this.registrations.push({ type: args.type, name: args.name, inputs, dependencies: [], deletedWith: "" });
         }
         switch (args.type) {
             case "calico-stars:index:StarsDemo":
@@ -58,14 +60,16 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
 }
 
 /**
- * The mocks API does not pass dependencies to newResource; the mock monitor's
- * request has them, so record them from there.
+ * The mocks API does not pass dependencies or deletedWith to newResource; the mock
+ * monitor's request has them, so record them from there.
  */
 export function recordDependencies(mocks: ProgramMocks): void {
     const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
     const original = MockMonitor.prototype.registerResource;
     MockMonitor.prototype.registerResource = function (req: any, callback: any) {
-        mocks.registrations.push({ type: req.getType(), name: req.getName(), inputs: undefined as any, dependencies: req.getDependenciesList() });
+        mocks.registrations.push({
+            type: req.getType(), name: req.getName(), inputs: undefined as any, dependencies: req.getDependenciesList(), deletedWith: req.getDeletedwith(),
+        });
         return original.call(this, req, callback);
     };
 }

@@ -53,6 +53,13 @@ describe("the calico-stars program", function () {
         assert.deepStrictEqual(networkUrns.filter((name) => deps.some((urn) => urn.endsWith(`::${name}`))), networkUrns);
     });
 
+    it("deletes each profile's rules with its network, whose removal drops the profile anyway", function () {
+        for (const profile of ["management-ui", "client", "frontend", "backend"]) {
+            const deletedWith = mocks.registrations.filter((r) => r.name === `profile-${profile}` && r.dependencies.length > 0)[0].deletedWith;
+            assert.ok(deletedWith.endsWith(`::network-${profile}`), `profile-${profile} is deleted with ${deletedWith || "nothing"}`);
+        }
+    });
+
     it("launches the Marathon group only after rules, pre-pulls and resources files", function () {
         const deps = mocks.registrations.filter((r) => r.name === "marathon-group" && r.dependencies.length > 0)[0].dependencies.map((urn) => urn.split("::").pop());
         for (const name of ["profile-management-ui", "profile-backend", "prepull-10.1.0.12", "prepull-10.1.0.13", "resources-file-10.1.0.12", "network-client"]) {

@@ -18,7 +18,12 @@ export function exportCheckpoint(resources: StateResource[], cipher: SecretCiphe
     };
 }
 
-const dependsOn = (r: StateResource, urn: string) => r.parent === urn || (r.dependencies ?? []).includes(urn);
+const dependsOn = (r: StateResource, urn: string) => r.parent === urn || r.deletedWith === urn || (r.dependencies ?? []).includes(urn);
+
+/** As Pulumi's delete step: a resource whose deletedWith target is deleted in the same run is dropped without a Delete. */
+export function goesWith(resource: StateResource, deletedThisRun: Set<string>): boolean {
+    return resource.deletedWith !== undefined && deletedThisRun.has(resource.deletedWith);
+}
 
 /**
  * Reverse creation order, except that nothing is deleted while a resource that depends on it

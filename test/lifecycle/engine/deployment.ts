@@ -6,7 +6,7 @@ import { Registration, RegistrationReply } from "./protocol";
 import { ProviderCallError, ResourceRef } from "./providerHost";
 import { annotateSecrets, changedKeys } from "./propertyValues";
 import { applyIgnoreChanges, replaceOnChangesKeys } from "./resourceOptions";
-import { deleteInDependencyOrder } from "./checkpoint";
+import { deleteInDependencyOrder, goesWith } from "./checkpoint";
 import { PropertyMap, StateResource } from "./types";
 import { makeUrn, rootStackType } from "./urns";
 
@@ -77,9 +77,10 @@ export class Deployment {
     async deleteLeftovers(): Promise<void> {
         const condemned = new Set(this.condemned);
         const leftovers = this.ctx.prior.filter((r) => !this.consumed.has(r));
+        const deletedThisRun = new Set([...this.deleted, ...this.condemned, ...leftovers].map((r) => r.urn));
         await deleteInDependencyOrder([...this.condemned, ...leftovers], async (resource) => {
             if (!this.ctx.preview) {
-                await this.deleteResource(resourceRef(resource), resource);
+                await this.deleteResource(resourceRef(resource), resource, deletedThisRun);
             }
             if (!condemned.has(resource)) {
                 this.ctx.journal.step("delete", resource);
@@ -122,6 +123,7 @@ export class Deployment {
             ...(Object.keys(registration.propertyDependencies).length > 0 && { propertyDependencies: registration.propertyDependencies }),
             ...(registration.provider !== "" && { provider: registration.provider }),
             ...(registration.additionalSecretOutputs.length > 0 && { additionalSecretOutputs: registration.additionalSecretOutputs }),
+            ...(registration.deletedWith !== "" && { deletedWith: registration.deletedWith }),
         };
         try {
             if (registration.custom) {
@@ -239,8 +241,8 @@ export class Deployment {
         }
     }
 
-    private async deleteResource(ref: ResourceRef, resource: StateResource): Promise<void> {
-        if (resource.custom) {
+    private async deleteResource(ref: ResourceRef, resource: StateResource, deletedThisRun = new Set<string>()): Promise<void> {
+        if (resource.custom && !goesWith(resource, deletedThisRun)) {
             const driver = this.ctx.drivers.for(ref);
             await driver.delete(ref, resource).catch((error: unknown) => {
                 throw stepFailure("Delete", ref, error);

@@ -6,14 +6,15 @@
 // declared, unknowns in preview (Create/Update return the checked inputs, as for a provider without
 // preview support), secrets (plain to providers, re-marked on outputs, encrypted in the export),
 // ignoreChanges/replaceOnChanges (top-level names and "*"), additionalSecretOutputs, refresh via
-// Read, deletes in parallel as far as dependencies allow (destroy and leftovers), partial state on failure, and
+// Read, deletes in parallel as far as dependencies allow (destroy and leftovers), deletedWith (no Delete
+// when its target goes in the same run), partial state on failure, and
 // "created but failed to initialise".
 //
 // What it does NOT model:
 // - real provider plugins (docker, command, random...): a test supplies emulators; provider
 //   resources (`pulumi:providers:*`) just record their inputs; default provider resources are not in state;
 // - invokes (functions), Resource.get/read, imports, remote components, aliases, protect,
-//   retainOnDelete, deletedWith, replaceWith, transforms and hooks, custom timeouts;
+//   retainOnDelete, replaceWith, transforms and hooks, custom timeouts;
 // - ignoreChanges/replaceOnChanges on nested property paths (they fail the run);
 // - the replacement of dependents that a deleteBeforeReplace forces;
 // - CheckConfig/DiffConfig, and Check for emulated resources;

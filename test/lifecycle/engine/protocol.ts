@@ -19,6 +19,8 @@ export interface Registration {
     replaceOnChanges: string[];
     additionalSecretOutputs: string[];
     importId: string;
+    /** The URN named by the deletedWith option, or "". */
+    deletedWith: string;
 }
 
 export interface RegistrationReply {

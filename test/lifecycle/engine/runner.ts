@@ -63,6 +63,7 @@ function toRegistration(req: resourceProto.RegisterResourceRequest): Registratio
         replaceOnChanges: req.getReplaceonchangesList(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
         importId: req.getImportid(),
+        deletedWith: req.getDeletedwith(),
     };
 }
 

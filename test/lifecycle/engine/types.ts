@@ -68,6 +68,8 @@ export interface StateResource {
     propertyDependencies?: Record<string, string[]>;
     provider?: string;
     additionalSecretOutputs?: string[];
+    /** Delete is skipped when this resource is deleted in the same run. */
+    deletedWith?: string;
     /** A replaced resource waiting for deletion, as Pulumi marks it. */
     delete?: boolean;
     initErrors?: string[];
