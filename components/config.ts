@@ -327,8 +327,8 @@ function crossCheck(config: StarsConfig): string[] {
         for (const agent of config.agents) {
             const host: SshHost = { address: agent.address, port: agent.port, user: agent.user ?? config.sshUser, sudo: config.sudo };
             if (commandHostKey(config, host) === undefined) {
-                problems.push(`${projectName}:hostKeys: no public key for ${agent.address}: the pre-pull and resources-file commands ` +
-                    `(@pulumi/command) verify a host only against its full public key; add it (ssh-keyscan ${agent.address}) or a knownHostsPath entry`);
+                problems.push(`${projectName}:hostKeys: no public key for ${agent.address}: each agent's prep command (pre-pull and resources file, ` +
+                    `@pulumi/command) verifies a host only against its full public key; add it (ssh-keyscan ${agent.address}) or a knownHostsPath entry`);
             }
         }
     }

@@ -77,23 +77,22 @@ export class StarsDemo extends pulumi.ComponentResource {
             dialErrorLimit: config.connectAttempts,
         });
 
-        const prePulls = agents.map((agent) => new command.remote.Command(`prepull-${agent.address}`, {
-            connection: connectionFor(agent),
-            // an image already present is never pulled, so no registry is contacted needlessly
-            create: `${commandLine(privileged(agent, ["docker", "inspect", "--type=image", config.image]))} >/dev/null 2>&1 || ${commandLine(privileged(agent, ["docker", "pull", config.image]))}`,
-            triggers: [config.image],
-        }, parent));
-
         const resourcesFileAt = resourcesFileLocation(config);
         const parameters = owner.hex.apply((ownerId) => starsParameters(config, ownerId));
         const resourcesFile = parameters.apply(renderResourcesFile);
-        const resourcesFiles = agents.map((agent) => new command.remote.Command(`resources-file-${agent.address}`, {
+        const prePull = (agent: SshHost) =>
+            `${commandLine(privileged(agent, ["docker", "inspect", "--type=image", config.image]))} >/dev/null 2>&1 || ${commandLine(privileged(agent, ["docker", "pull", config.image]))}`;
+        // The runbook's prep step and the collector's resources file in one command per agent, since
+        // @pulumi/command opens an SSH connection for each. An image already present is never pulled, so
+        // no registry is contacted needlessly. Delete before replace: the old resource's delete removes
+        // the file at the very path the replacement writes.
+        const agentPreps = agents.map((agent) => new command.remote.Command(`agent-prep-${agent.address}`, {
             connection: connectionFor(agent),
-            create: `${commandLine(["mkdir", "-p", resourcesFileAt.dir])} && ${commandLine(["cat"])} > ${commandLine([resourcesFileAt.path])}`,
+            create: `${prePull(agent)} && ${commandLine(["mkdir", "-p", resourcesFileAt.dir])} && ${commandLine(["cat"])} > ${commandLine([resourcesFileAt.path])}`,
             delete: commandLine(["rm", "-f", resourcesFileAt.path]),
             stdin: resourcesFile,
-            triggers: [resourcesFileAt.path, resourcesFile],
-        }, parent));
+            triggers: [config.image, resourcesFileAt.path, resourcesFile],
+        }, { parent: this, deleteBeforeReplace: true }));
 
         new MarathonGroup("marathon-group", {
             host: master,
@@ -102,7 +101,7 @@ export class StarsDemo extends pulumi.ComponentResource {
             group: parameters.apply(renderStarsGroup),
             ownerId: owner.hex,
             deploymentTimeoutSeconds: config.deploymentTimeoutSeconds,
-        }, { parent: this, dependsOn: [...networks, ...profileRules, ...prePulls, ...resourcesFiles] });
+        }, { parent: this, dependsOn: [...networks, ...profileRules, ...agentPreps] });
 
         const dnatHosts = (config.dnatHosts ?? [master.address]).map((address) => allHosts.find((h) => h.address === address)!);
         for (const host of dnatHosts) {

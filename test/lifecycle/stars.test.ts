@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import { runbookPolicy } from "../../components/config";
 import { RunResult } from "./engine";
-import { profiles, SandboxStack } from "../support/sandboxStack";
+import { profiles, SandboxStack, sshHostOf } from "../support/sandboxStack";
 
 /** The runbook's `rule show` after step 1 (libnetwork's defaults), and after step 5 with `ports` for its `port` slip. */
 const runbookDefaults = (profile: string) => `Inbound rules:\n   1 allow from tag ${profile}\nOutbound rules:\n   1 allow\n`;
@@ -114,6 +114,17 @@ describe("the program's lifecycle on the sandbox cluster", function () {
         const result = await counting("policy up", () => stack.engine.up());
         assert.deepStrictEqual(result.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]), [["update", "profile-backend"]]);
         assert.strictEqual(await ruleShow("backend"), "Inbound rules:\n   1 allow from tag backend\n   2 allow tcp from tag management-ui to ports 9000\n   3 allow tcp from tag client to ports 9000\nOutbound rules:\n   1 allow\n");
+    });
+
+    it("a new Mesos-DNS domain rewrites the resources file on every agent and the group's probe URLs", async function () {
+        stack.engine.setConfig("calico-stars:mesosDnsDomain", "mesos.example");
+        await stack.engine.up();
+        for (const agent of stack.cluster.agents) {
+            const file = await stack.on(sshHostOf(agent), ["cat", "/var/tmp/calico-stars/calico-stars/calico-stars-resources.json"]);
+            assert.deepStrictEqual(JSON.parse(file).map((r: any) => r.url), ["client", "frontend", "backend"].map((app) => `http://${app}-calico-stars.mesos.example:9000/status`));
+        }
+        const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body);
+        assert.match(group.apps.find((a: any) => a.id === "/calico-stars/client").cmd, /--urls=http:\/\/frontend-calico-stars\.mesos\.example:9000\/status,/);
     });
 
     it("refresh reports a DNAT rule deleted by hand, and up repairs it", async function () {

@@ -62,7 +62,7 @@ describe("the calico-stars program", function () {
 
     it("launches the Marathon group only after rules, pre-pulls and resources files", function () {
         const deps = mocks.registrations.filter((r) => r.name === "marathon-group" && r.dependencies.length > 0)[0].dependencies.map((urn) => urn.split("::").pop());
-        for (const name of ["profile-management-ui", "profile-backend", "prepull-10.1.0.12", "prepull-10.1.0.13", "resources-file-10.1.0.12", "network-client"]) {
+        for (const name of ["profile-management-ui", "profile-backend", "agent-prep-10.1.0.12", "agent-prep-10.1.0.13", "network-client"]) {
             assert.ok(deps.includes(name), `stars should depend on ${name}; has ${deps.join(", ")}`);
         }
     });
@@ -85,7 +85,7 @@ describe("the calico-stars program", function () {
     it("gives the probes hyphenated Mesos-DNS names and the collector a resources file with the very same URLs", function () {
         const client = inputsOf("marathon-group").group.apps.find((a: any) => a.id === "client");
         assert.strictEqual(client.cmd, "/star/target/debug/star-probe --http-port=9000 --urls=http://frontend-calico-stars.marathon.mesos:9000/status,http://backend-calico-stars.marathon.mesos:9000/status");
-        assert.deepStrictEqual(JSON.parse(inputsOf("resources-file-10.1.0.12").stdin), [
+        assert.deepStrictEqual(JSON.parse(inputsOf("agent-prep-10.1.0.12").stdin), [
             { id: "C", url: "http://client-calico-stars.marathon.mesos:9000/status" },
             { id: "F", url: "http://frontend-calico-stars.marathon.mesos:9000/status" },
             { id: "B", url: "http://backend-calico-stars.marathon.mesos:9000/status" },
@@ -95,13 +95,15 @@ describe("the calico-stars program", function () {
     it("points the collector's uris at the file placed on the agents", function () {
         const collector = inputsOf("marathon-group").group.apps.find((a: any) => a.id === "management-ui");
         assert.deepStrictEqual(collector.uris, ["file:///var/tmp/calico-stars/calico-stars/calico-stars-resources.json"]);
-        assert.match(inputsOf("resources-file-10.1.0.13").create, /> \/var\/tmp\/calico-stars\/calico-stars\/calico-stars-resources\.json$/);
+        assert.match(inputsOf("agent-prep-10.1.0.13").create, /> \/var\/tmp\/calico-stars\/calico-stars\/calico-stars-resources\.json$/);
     });
 
-    it("pre-pulls the image on each agent only when it is missing", function () {
-        assert.deepStrictEqual(mocks.ofType("command:remote:Command").filter((r) => r.name.startsWith("prepull-")).map((r) => [r.name, r.inputs.create]), [
-            ["prepull-10.1.0.12", "docker inspect --type=image djosborne/star:v0.5.0 >/dev/null 2>&1 || docker pull djosborne/star:v0.5.0"],
-            ["prepull-10.1.0.13", "docker inspect --type=image djosborne/star:v0.5.0 >/dev/null 2>&1 || docker pull djosborne/star:v0.5.0"],
+    it("pre-pulls the image on each agent only when it is missing, then writes the resources file, in one command", function () {
+        const prePull = "docker inspect --type=image djosborne/star:v0.5.0 >/dev/null 2>&1 || docker pull djosborne/star:v0.5.0";
+        const writeFile = "mkdir -p /var/tmp/calico-stars/calico-stars && cat > /var/tmp/calico-stars/calico-stars/calico-stars-resources.json";
+        assert.deepStrictEqual(mocks.ofType("command:remote:Command").map((r) => [r.name, r.inputs.create, r.inputs.delete]), [
+            ["agent-prep-10.1.0.12", `${prePull} && ${writeFile}`, "rm -f /var/tmp/calico-stars/calico-stars/calico-stars-resources.json"],
+            ["agent-prep-10.1.0.13", `${prePull} && ${writeFile}`, "rm -f /var/tmp/calico-stars/calico-stars/calico-stars-resources.json"],
         ]);
     });
 
@@ -117,7 +119,7 @@ describe("the calico-stars program", function () {
     });
 
     it("gives the key to @pulumi/command only inside a secret", function () {
-        const connection = inputsOf("prepull-10.1.0.12").connection;
+        const connection = inputsOf("agent-prep-10.1.0.12").connection;
         assert.strictEqual(connection["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
         assert.strictEqual(connection.value.privateKey, stackConfig["calico-stars:sshPrivateKey"]);
     });
@@ -132,7 +134,7 @@ describe("the calico-stars program", function () {
             "random:index/randomId:RandomId": 1,
             [dynamicType("DockerNetwork")]: 4,
             [dynamicType("ProfileRules")]: 4,
-            "command:remote:Command": 4,
+            "command:remote:Command": 2,
             [dynamicType("MarathonGroup")]: 1,
             [dynamicType("IptablesDnat")]: 1,
         });
