@@ -32,6 +32,7 @@ const marathonUrl = `http://${master.address}:${marathonPort}`;
 const image = "djosborne/star:v0.5.0";
 
 const paths = {
+    project: projectDir,
     state: stateDir,
     clusterFile: path.join(stateDir, "cluster.json"),
     hostFacts: path.join(stateDir, "host-facts.json"),
@@ -65,6 +66,7 @@ const programs = {
     busybox: "/bin/busybox",
     unshare: "/usr/bin/unshare",
     nsenter: "/usr/bin/nsenter",
+    env: "/usr/bin/env",
     tar: "/usr/bin/tar",
     node: process.execPath,
 };

@@ -3,6 +3,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { master, dockerNamespace, cgroupParent, etcdUrl, marathonPort, paths, programs } = require("./layout");
+const { freshDirsScript, withProjectPath } = require("./private-mounts");
 const { startDetached } = require("./run");
 const { httpGet, isPortOpen, isSocketAccepting, waitUntil } = require("./wait");
 
@@ -62,12 +63,11 @@ async function startPlugin() {
  */
 async function startDockerd() {
     const dockerDir = paths.docker;
-    const script = "for dir in /run /etc/docker /tmp; do mount -n -t tmpfs -o mode=755 tmpfs $dir || exit; done"
+    const script = freshDirsScript(["/run", "/etc/docker", "/tmp"])
         + ' && chmod 1777 /tmp && mkdir -p /run/docker/plugins && ln -s "$1" /run/docker/plugins/calico.sock && shift && exec "$@"';
     const dockerd = startDetached("dockerd", [
         programs.nsenter, `--net=/run/netns/${dockerNamespace}`, programs.unshare, "--mount", "--propagation", "private",
-        "/bin/sh", "-c", script, "sh", paths.pluginSocket,
-        programs.dockerd,
+        ...withProjectPath(["/bin/sh", "-c", script, "sh", paths.pluginSocket, programs.dockerd]),
         "--storage-driver=vfs", "--bridge=none", "--iptables=false", "--ip-masq=false",
         `--data-root=${path.join(dockerDir, "data")}`,
         `--exec-root=${path.join(dockerDir, "run")}`,

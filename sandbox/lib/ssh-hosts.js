@@ -3,6 +3,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { paths, programs } = require("./layout");
+const { freshDirsScript, withProjectPath } = require("./private-mounts");
 const { run, startDetached } = require("./run");
 const { isPortOpen, waitUntil } = require("./wait");
 
@@ -82,11 +83,11 @@ async function startSshd(host) {
     fs.writeFileSync(configPath, sshdConfig(host));
     // appended to, so that an sshd restarted by a fault test keeps the host's record
     fs.appendFileSync(auditLogPath(host), "");
-    const script = "for dir in /run /var/log /tmp /var/tmp /root; do mount -n -t tmpfs -o mode=755 tmpfs $dir || exit; done"
+    const script = freshDirsScript(["/run", "/var/log", "/tmp", "/var/tmp", "/root"])
         + ' && chmod 1777 /tmp /var/tmp && chmod 700 /root && mkdir /run/sshd && hostname "$1" && exec "$2" -D -e -f "$3"';
     const sshd = startDetached(sshdName(host), [
         programs.ip, "netns", "exec", host.name, programs.unshare, "--uts", "--mount", "--propagation", "private",
-        "/bin/sh", "-c", script, "sh", host.name, programs.sshd, configPath,
+        ...withProjectPath(["/bin/sh", "-c", script, "sh", host.name, programs.sshd, configPath]),
     ]);
     await waitUntil(`sshd on ${host.name} (${host.address}:22)`, () => isPortOpen(host.address, 22), { timeoutMs: 5000, process: sshd });
     return sshd.pid;

@@ -148,24 +148,25 @@ function isZombie(pid: string): boolean {
   return stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
 }
 
-/** Everything of the sandbox that should be gone after down, found by name. */
-function sandboxLeftovers(): string[] {
+/** Everything of the sandbox in `sandboxRoot` that should be gone after down, found by name. */
+function sandboxLeftovers(sandboxRoot = sandboxDir): string[] {
+  const state = path.join(sandboxRoot, ".state");
   const leftovers: string[] = [];
   const namespaces = fs.existsSync("/run/netns") ? fs.readdirSync("/run/netns") : [];
   leftovers.push(...namespaces.filter((name) => sandboxNamespaces.includes(name)).map((name) => `namespace ${name}`));
   leftovers.push(...fs.readdirSync("/sys/class/net").filter((link) => link === "csbr0" || link.startsWith("csv-")).map((link) => `link ${link}`));
   for (const pid of fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)) {
     const cmdline = readProc(pid, "cmdline");
-    if ((cmdline.includes(stateDir) || readProc(pid, "cgroup").includes("/cs-sandbox/")) && !isZombie(pid)) {
+    if ((cmdline.includes(state) || readProc(pid, "cgroup").includes("/cs-sandbox/")) && !isZombie(pid)) {
       leftovers.push(`process ${pid}: ${cmdline.replace(/\0/g, " ")}`);
     }
   }
   const mounts = fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n");
-  leftovers.push(...mounts.filter((line) => line.includes(sandboxDir) || line.includes("/run/netns/cs-")).map((line) => `mount ${line}`));
+  leftovers.push(...mounts.filter((line) => line.includes(sandboxRoot) || line.includes("/run/netns/cs-")).map((line) => `mount ${line}`));
   const cgroups = fs.readdirSync("/sys/fs/cgroup").map((hierarchy) => path.join("/sys/fs/cgroup", hierarchy, "cs-sandbox"));
   leftovers.push(...cgroups.filter((dir) => fs.existsSync(dir)).map((dir) => `cgroup ${dir}`));
-  if (fs.existsSync(stateDir)) {
-    leftovers.push(stateDir);
+  if (fs.existsSync(state)) {
+    leftovers.push(state);
   }
   return leftovers;
 }
@@ -359,5 +360,44 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
     await sandbox.down();
     assert.deepEqual(sandboxLeftovers(), []);
     assert.ok(!fs.existsSync(`/proc/${sleeper}`) || isZombie(String(sleeper)), `the session's detached process ${sleeper} survived`);
+  });
+});
+
+describe("sandbox cluster from a checkout under /tmp, a directory every host and dockerd get empty", function () {
+  let copy: { sandbox: Sandbox; dir: string } | undefined;
+
+  before(function () {
+    const missing = missingPrerequisite();
+    if (missing !== undefined) {
+      skipBecause(this, missing);
+    }
+  });
+
+  after(async function () {
+    this.timeout(30000);
+    if (copy !== undefined) {
+      await copy.sandbox.down();
+      fs.rmSync(copy.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("comes up with sshd, the audited shell and dockerd reaching the checkout, and goes down leaving nothing", async function () {
+    this.timeout(60000);
+    const dir = fs.mkdtempSync("/tmp/calico-stars-checkout-");
+    fs.cpSync(sandboxDir, path.join(dir, "sandbox"), { recursive: true, filter: (source) => !source.startsWith(stateDir) });
+    // a module of its own path, so its layout is the copy's
+    copy = { sandbox: require(path.join(dir, "sandbox", "cli.js")) as Sandbox, dir };
+    const cluster = await copy.sandbox.up();
+    assert.ok(cluster.sshPrivateKeyPath.startsWith(`${dir}/`), cluster.sshPrivateKeyPath);
+    const client = await connect(cluster.master, fs.readFileSync(cluster.sshPrivateKeyPath));
+    try {
+      assert.equal((await runRemote(client, "hostname")).stdout, "cs-master\n");
+    } finally {
+      client.end();
+    }
+    assert.ok(auditEntries(cluster.master).some((entry) => entry.command === "hostname"));
+    assert.equal(cluster.docker.image, "djosborne/star:v0.5.0");
+    await copy.sandbox.down();
+    assert.deepEqual(sandboxLeftovers(path.join(dir, "sandbox")), []);
   });
 });

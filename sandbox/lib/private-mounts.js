@@ -1,0 +1,29 @@
+// @ts-check
+// Empty directories for a process in a private mount namespace, as a host of its own would have them.
+const { paths, programs } = require("./layout");
+
+/**
+ * A shell command that mounts an empty tmpfs on each of `dirs`. A checkout under one of them (in /root or
+ * /tmp, say) would vanish with it, and with it the sandbox's own state and scripts: so the project is bound
+ * back in place through a descriptor opened before the tmpfs hid it. The script reads the project's path
+ * from $SANDBOX_PROJECT (see `withProjectPath`), so no path is ever parsed by the shell.
+ * @param {string[]} dirs absolute paths without a trailing slash
+ */
+function freshDirsScript(dirs) {
+    const mounts = `for dir in ${dirs.join(" ")}; do mount -n -t tmpfs -o mode=755 tmpfs $dir || exit; done`;
+    if (!dirs.some((dir) => paths.project === dir || paths.project.startsWith(`${dir}/`))) {
+        return mounts;
+    }
+    return `exec 3<"$SANDBOX_PROJECT" && ${mounts} && mkdir -p "$SANDBOX_PROJECT"`
+        + ' && mount -n --no-canonicalize --bind /proc/self/fd/3 "$SANDBOX_PROJECT" && exec 3<&-';
+}
+
+/**
+ * The argv that runs `argv` with $SANDBOX_PROJECT set, for `freshDirsScript`.
+ * @param {string[]} argv
+ */
+function withProjectPath(argv) {
+    return [programs.env, `SANDBOX_PROJECT=${paths.project}`, ...argv];
+}
+
+module.exports = { freshDirsScript, withProjectPath };
