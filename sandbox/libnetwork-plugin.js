@@ -1,9 +1,12 @@
 // @ts-check
 // Stand-in for calico-libnetwork (v0.8-v0.10): a Docker legacy remote plugin serving NetworkDriver and IpamDriver
 // on a unix socket. Networks become Calico profiles in etcd exactly as the real plugin writes them; addresses come
-// from an in-memory allocator, because nothing in the sandbox routes container traffic.
-//   node sandbox/libnetwork-plugin.js --socket /path/calico.sock --etcd http://HOST:PORT [--log-file PATH]
+// from an in-memory allocator, because nothing in the sandbox routes container traffic. Each endpoint still gets a
+// veth pair, made in dockerd's network namespace (--netns), so that containers can run on calico networks and a
+// network with one on it is in use.
+//   node sandbox/libnetwork-plugin.js --socket /path/calico.sock --etcd http://HOST:PORT [--netns NAME] [--log-file PATH]
 "use strict";
+const { execFile } = require("node:child_process");
 const fs = require("node:fs");
 const http = require("node:http");
 const net = require("node:net");
@@ -31,15 +34,15 @@ function parseArguments(argv) {
     /** @type {{ [flag: string]: string }} */
     const values = {};
     for (let i = 0; i < argv.length; i += 2) {
-        if (!["--socket", "--etcd", "--log-file"].includes(argv[i]) || argv[i + 1] === undefined) {
-            throw new Error(`usage: libnetwork-plugin.js --socket PATH --etcd http://HOST:PORT [--log-file PATH] (at "${argv[i]}")`);
+        if (!["--socket", "--etcd", "--netns", "--log-file"].includes(argv[i]) || argv[i + 1] === undefined) {
+            throw new Error(`usage: libnetwork-plugin.js --socket PATH --etcd http://HOST:PORT [--netns NAME] [--log-file PATH] (at "${argv[i]}")`);
         }
         values[argv[i]] = argv[i + 1];
     }
     if (!values["--socket"] || !values["--etcd"]) {
-        throw new Error("usage: libnetwork-plugin.js --socket PATH --etcd http://HOST:PORT [--log-file PATH]");
+        throw new Error("usage: libnetwork-plugin.js --socket PATH --etcd http://HOST:PORT [--netns NAME] [--log-file PATH]");
     }
-    return { socket: values["--socket"], etcd: new URL(values["--etcd"]), logFile: values["--log-file"] };
+    return { socket: values["--socket"], etcd: new URL(values["--etcd"]), netns: values["--netns"], logFile: values["--log-file"] };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -259,8 +262,31 @@ function defaultRulesJson(id) {
     return `{"id": "${id}", "inbound_rules": [{"action": "allow", "src_tag": "${id}"}], "outbound_rules": [{"action": "allow"}]}`;
 }
 
-/** @param {Etcd} etcd */
-function networkDriver(etcd) {
+/**
+ * `ip` in the namespace dockerd runs in (this process's own when none is given).
+ * @param {string | undefined} netns
+ * @returns {(args: string[]) => Promise<void>}
+ */
+function ipIn(netns) {
+    return (args) => new Promise((resolve, reject) => {
+        execFile("/usr/sbin/ip", [...(netns === undefined ? [] : ["-n", netns]), ...args], { timeout: ETCD_TIMEOUT_MS }, (error, _stdout, stderr) => {
+            if (error) {
+                reject(new PluginError(`ip ${args.join(" ")}: ${stderr.trim() || error.message}`));
+            } else {
+                resolve();
+            }
+        });
+    });
+}
+
+/** The veth pair of an endpoint: Docker moves `inside` into the container; `outside` stays. @param {Json} request */
+function endpointLinks(request) {
+    const id = String(request.EndpointID).slice(0, 11);
+    return { inside: `tmp${id}`, outside: `cal${id}` };
+}
+
+/** @param {Etcd} etcd @param {(args: string[]) => Promise<void>} ip */
+function networkDriver(etcd, ip) {
     return {
         /** @param {Json} request */
         async createNetwork(request) {
@@ -283,17 +309,26 @@ function networkDriver(etcd) {
             return {};
         },
 
-        /** @param {Json} request */
-        join(request) {
-            return { InterfaceName: { SrcName: `tmp${String(request.EndpointID).slice(0, 11)}`, DstPrefix: "eth" }, DisableGatewayService: true };
+        /** A Join that Docker retries finds the pair of its first try, and replaces it. @param {Json} request */
+        async join(request) {
+            const { inside, outside } = endpointLinks(request);
+            await ip(["link", "del", outside]).catch(() => undefined);
+            await ip(["link", "add", inside, "type", "veth", "peer", "name", outside]);
+            return { InterfaceName: { SrcName: inside, DstPrefix: "eth" }, DisableGatewayService: true };
+        },
+
+        /** The pair goes with the container's namespace too, so a pair already gone is fine. @param {Json} request */
+        async leave(request) {
+            await ip(["link", "del", endpointLinks(request).outside]).catch(() => undefined);
+            return {};
         },
     };
 }
 
-/** @param {Etcd} etcd @returns {Map<string, Handler>} */
-function routes(etcd) {
+/** @param {Etcd} etcd @param {(args: string[]) => Promise<void>} ip @returns {Map<string, Handler>} */
+function routes(etcd, ip) {
     const ipam = new Ipam(etcd);
-    const driver = networkDriver(etcd);
+    const driver = networkDriver(etcd, ip);
     const empty = () => ({});
     return new Map(Object.entries({
         "/Plugin.Activate": () => ({ Implements: ["NetworkDriver", "IpamDriver"] }),
@@ -304,7 +339,7 @@ function routes(etcd) {
         "/NetworkDriver.DeleteEndpoint": empty,
         "/NetworkDriver.EndpointOperInfo": () => ({ Value: {} }),
         "/NetworkDriver.Join": driver.join,
-        "/NetworkDriver.Leave": empty,
+        "/NetworkDriver.Leave": driver.leave,
         "/NetworkDriver.DiscoverNew": empty,
         "/NetworkDriver.DiscoverDelete": empty,
         "/NetworkDriver.ProgramExternalConnectivity": empty,
@@ -365,7 +400,7 @@ async function answerRequest(handler, body) {
 function start() {
     const options = parseArguments(process.argv.slice(2));
     fs.rmSync(options.socket, { force: true });
-    const server = http.createServer(handleRequests(routes(new Etcd(options.etcd)), options.logFile));
+    const server = http.createServer(handleRequests(routes(new Etcd(options.etcd), ipIn(options.netns)), options.logFile));
     server.listen(options.socket, () => {
         console.log(`calico plugin listening on ${options.socket}`);
     });

@@ -48,6 +48,7 @@ async function startPlugin() {
         programs.node, paths.pluginScript,
         "--socket", paths.pluginSocket,
         "--etcd", etcdUrl,
+        "--netns", dockerNamespace,
         "--log-file", path.join(paths.logs, "plugin.log"),
     ], "plugin.stdout");
     await waitUntil("calico libnetwork plugin", () => isSocketAccepting(paths.pluginSocket), { timeoutMs: 5000, process: plugin });

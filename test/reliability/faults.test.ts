@@ -207,6 +207,24 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
         });
     });
 
+    describe("Docker", function () {
+        it("names the network a container still uses when destroy cannot remove it, and destroys once it is free", async function () {
+            const container = (await stack.on(stack.agent, ["docker", "run", "-d", "--net", "client", stack.cluster.docker.image, "sleep", "600"])).trim();
+            try {
+                await fails("network in use on destroy", () => stack.engine.destroy(),
+                    /Delete of network-client \(.*\) failed: .*docker network rm [0-9a-f]+` exited 1: .*network client id [0-9a-f]+ has active endpoints/);
+                assert.deepStrictEqual(stack.engine.state().deployment.resources.filter((r) => r.custom).map((r) => r.urn.split("::").pop()), ["network-client"]);
+                assert.deepStrictEqual(await stack.networks(), ["client"]);
+            } finally {
+                await stack.on(stack.agent, ["docker", "rm", "-f", container]);
+            }
+            record(await stack.engine.destroy());
+            assert.deepStrictEqual(stack.engine.state().deployment.resources.filter((r) => r.custom), []);
+            assert.deepStrictEqual([await stack.networks(), await stack.natRules()], [[], []]);
+            await converges();
+        });
+    });
+
     describe("interrupted and hand-cleaned runs", function () {
         it("destroys cleanly after everything was removed by hand", async function () {
             await stack.marathon("DELETE", "/v2/groups/calico-stars?force=true");
