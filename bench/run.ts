@@ -7,11 +7,11 @@ import { parseStackConfig } from "../components/config";
 import { emulators } from "../test/lifecycle/emulators";
 import { RunResult, TestEngine } from "../test/lifecycle/engine";
 import { sandboxUnavailable } from "../test/support/sandboxCluster";
-import { sandbox, sandboxStackConfig, SandboxStack } from "../test/support/sandboxStack";
+import { oneRuleChange, sandbox, sandboxStackConfig, SandboxStack } from "../test/support/sandboxStack";
 import { floor } from "./floor";
 import { ClusterHost, measure } from "./measure";
 import { CaseResult, report } from "./report";
-import { oneRuleChange, PolicyShape, runbookShape, scaledShape } from "./shapes";
+import { PolicyShape, runbookShape, scaledShape } from "./shapes";
 
 const projectDir = path.resolve(__dirname, "..");
 const runs = Number(process.env.BENCH_RUNS ?? 5);

@@ -1,8 +1,7 @@
 // The policies the bench runs: the runbook's, and generated ones that scale profiles and rules apart.
-import { runbookPolicy } from "../components/config";
+import { runbookNetworks } from "../components/config";
 import { parseRule, ruleToJson } from "../components/calicoRule";
 import { commandLine } from "../components/ssh";
-import { defaultStarsTemplate } from "../components/starsTemplate";
 
 type Policy = Record<string, { inbound: string[]; outbound: string[] }>;
 
@@ -16,10 +15,6 @@ export interface PolicyShape {
     /** What the floor runs on the network host once the networks exist. */
     floorProfileCommands: string[];
 }
-
-/** The runbook's step 1: only the collector's network gets a subnet, which its fixed --ip needs. */
-const runbookNetworks = Object.keys(runbookPolicy).map((name) =>
-    name === defaultStarsTemplate.collector.network ? { name, subnet: "192.168.0.0/16" } : { name });
 
 export const runbookShape: PolicyShape = {
     label: "runbook (4 profiles, 1-3 rules)",
@@ -35,12 +30,6 @@ export const runbookShape: PolicyShape = {
         "calicoctl profile frontend rule add inbound allow tcp from tag client to ports 9000",
         "calicoctl profile backend rule add inbound allow tcp from tag frontend to ports 9000",
     ],
-};
-
-/** The runbook's one-rule change that the lifecycle test previews: backend's third rule opens it to client. */
-export const oneRuleChange: Policy = {
-    ...runbookPolicy,
-    backend: { inbound: [...runbookPolicy.backend.inbound.slice(0, 2), "allow tcp from tag client to ports 9000"], outbound: ["allow"] },
 };
 
 /**

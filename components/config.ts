@@ -139,7 +139,8 @@ const profilePolicySchema = z.object({
     outbound: z.array(ruleText).default([]),
 }).strict();
 
-const runbookNetworks = [
+/** The runbook's step 1: only the collector's network gets a subnet, which its fixed --ip needs. */
+export const runbookNetworks: { name: string; subnet?: string }[] = [
     { name: "management-ui", subnet: "192.168.0.0/16" },
     { name: "client" },
     { name: "frontend" },

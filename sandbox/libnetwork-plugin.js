@@ -17,6 +17,7 @@ const POOL_ID_PREFIX = "calico-";
 const DEFAULT_POOLS = { first: ip4ToNumber("10.65.0.0"), count: 256, prefix: 24 };
 const GATEWAY_REQUEST = "com.docker.network.gateway";
 const ETCD_TIMEOUT_MS = 5000;
+const IP_TIMEOUT_MS = 5000;
 
 /**
  * @typedef {{ [key: string]: any }} Json
@@ -269,7 +270,7 @@ function defaultRulesJson(id) {
  */
 function ipIn(netns) {
     return (args) => new Promise((resolve, reject) => {
-        execFile("/usr/sbin/ip", [...(netns === undefined ? [] : ["-n", netns]), ...args], { timeout: ETCD_TIMEOUT_MS }, (error, _stdout, stderr) => {
+        execFile("/usr/sbin/ip", [...(netns === undefined ? [] : ["-n", netns]), ...args], { timeout: IP_TIMEOUT_MS }, (error, _stdout, stderr) => {
             if (error) {
                 reject(new PluginError(`ip ${args.join(" ")}: ${stderr.trim() || error.message}`));
             } else {

@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import { runbookPolicy } from "../../components/config";
 import { RunResult } from "./engine";
-import { profiles, SandboxStack, sshHostOf } from "../support/sandboxStack";
+import { oneRuleChange, profiles, SandboxStack, sshHostOf } from "../support/sandboxStack";
 
 /** The runbook's `rule show` after step 1 (libnetwork's defaults), and after step 5 with `ports` for its `port` slip. */
 const runbookDefaults = (profile: string) => `Inbound rules:\n   1 allow from tag ${profile}\nOutbound rules:\n   1 allow\n`;
@@ -99,8 +99,7 @@ describe("the program's lifecycle on the sandbox cluster", function () {
     });
 
     it("previews a policy change as exactly the changed profile and rules, writing nothing", async function () {
-        const policy = { ...runbookPolicy, backend: { inbound: [...runbookPolicy.backend.inbound.slice(0, 2), "allow tcp from tag client to ports 9000"], outbound: ["allow"] } };
-        stack.engine.setConfig("calico-stars:policy", JSON.stringify(policy));
+        stack.engine.setConfig("calico-stars:policy", JSON.stringify(oneRuleChange));
         const before = await ruleShow("backend");
         const result = await counting("preview", () => stack.engine.preview());
         // the new rule names the client network instead of frontend: its ID joins the inputs in frontend's place

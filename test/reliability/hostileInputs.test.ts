@@ -10,7 +10,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError, parseStackConfig, runbookPolicy } from "../../components/config";
+import { ConfigError, parseStackConfig, runbookNetworks, runbookPolicy } from "../../components/config";
 import { RunError, TestEngine } from "../lifecycle/engine";
 import { emulators } from "../lifecycle/emulators";
 import { SandboxStack, sandboxStackConfig } from "../support/sandboxStack";
@@ -29,7 +29,6 @@ type Policy = Record<string, { inbound: string[]; outbound: string[] }>;
 const projectDir = path.resolve(__dirname, "../..");
 const json = JSON.stringify;
 const starsTemplate = JSON.parse(fs.readFileSync(path.join(projectDir, "components/stars.json"), "utf8"));
-const runbookNetworks = [{ name: "management-ui", subnet: "192.168.0.0/16" }, { name: "client" }, { name: "frontend" }, { name: "backend" }];
 
 /** The runbook's networks plus one more, at index 4. */
 const withNetwork = (name: string) => json([...runbookNetworks, { name }]);

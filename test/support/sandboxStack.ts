@@ -12,6 +12,11 @@ import { emulators } from "../lifecycle/emulators";
 const projectDir = path.resolve(__dirname, "../..");
 export const sandbox: { up(): Promise<any>; down(): Promise<void> } = require("../../sandbox/cli.js");
 export const profiles = ["management-ui", "client", "frontend", "backend"];
+/** A one-rule policy change: backend's third rule opens it to client instead of frontend. */
+export const oneRuleChange: Record<string, { inbound: string[]; outbound: string[] }> = {
+    ...runbookPolicy,
+    backend: { inbound: [...runbookPolicy.backend.inbound.slice(0, 2), "allow tcp from tag client to ports 9000"], outbound: ["allow"] },
+};
 
 export function sshHostOf(host: { address: string; port: number; user: string }): SshHost {
     return { address: host.address, port: host.port, user: host.user, sudo: false };
