@@ -1,5 +1,6 @@
 // @ts-check
 // Every name, address and path of the sandbox cluster, in one place.
+const crypto = require("node:crypto");
 const path = require("node:path");
 
 const sandboxDir = path.resolve(__dirname, "..");
@@ -23,8 +24,15 @@ const collectorHost = hosts[1];
 const dockerNamespace = "cs-docker";
 const namespaces = [...hosts.map((host) => host.name), dockerNamespace];
 
-/** Containers' cgroups go under this parent so that down can find and remove them. */
-const cgroupParent = "cs-sandbox";
+/**
+ * Containers' cgroups go under this parent so that down can find and remove them. Cgroups are machine-wide,
+ * so the name carries the checkout: one checkout's down never touches another checkout's containers.
+ * @param {string} state the checkout's sandbox/.state
+ */
+function cgroupParentFor(state) {
+    return `cs-sandbox-${crypto.createHash("sha256").update(state).digest("hex").slice(0, 8)}`;
+}
+const cgroupParent = cgroupParentFor(stateDir);
 
 const etcdUrl = `http://${master.address}:2379`;
 const marathonPort = 8080;
@@ -73,5 +81,5 @@ const programs = {
 
 module.exports = {
     bridge, publicInterface, collectorAddress, hosts, master, collectorHost,
-    dockerNamespace, namespaces, cgroupParent, etcdUrl, marathonPort, marathonUrl, image, paths, programs,
+    dockerNamespace, namespaces, cgroupParent, cgroupParentFor, etcdUrl, marathonPort, marathonUrl, image, paths, programs,
 };

@@ -53,6 +53,7 @@ interface AuditEntry {
 
 // Plain JavaScript without declarations: its exports are typed here.
 const sandbox: Sandbox = require("../../sandbox/cli.js");
+const { cgroupParentFor }: { cgroupParentFor(state: string): string } = require("../../sandbox/lib/layout.js");
 
 const sandboxDir = path.resolve(__dirname, "../../sandbox");
 const stateDir = path.join(sandboxDir, ".state");
@@ -157,13 +158,13 @@ function sandboxLeftovers(sandboxRoot = sandboxDir): string[] {
   leftovers.push(...fs.readdirSync("/sys/class/net").filter((link) => link === "csbr0" || link.startsWith("csv-")).map((link) => `link ${link}`));
   for (const pid of fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)) {
     const cmdline = readProc(pid, "cmdline");
-    if ((cmdline.includes(state) || readProc(pid, "cgroup").includes("/cs-sandbox/")) && !isZombie(pid)) {
+    if ((cmdline.includes(state) || readProc(pid, "cgroup").includes(`/${cgroupParentFor(state)}/`)) && !isZombie(pid)) {
       leftovers.push(`process ${pid}: ${cmdline.replace(/\0/g, " ")}`);
     }
   }
   const mounts = fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n");
   leftovers.push(...mounts.filter((line) => line.includes(sandboxRoot) || line.includes("/run/netns/cs-")).map((line) => `mount ${line}`));
-  const cgroups = fs.readdirSync("/sys/fs/cgroup").map((hierarchy) => path.join("/sys/fs/cgroup", hierarchy, "cs-sandbox"));
+  const cgroups = fs.readdirSync("/sys/fs/cgroup").map((hierarchy) => path.join("/sys/fs/cgroup", hierarchy, cgroupParentFor(state)));
   leftovers.push(...cgroups.filter((dir) => fs.existsSync(dir)).map((dir) => `cgroup ${dir}`));
   if (fs.existsSync(state)) {
     leftovers.push(state);
