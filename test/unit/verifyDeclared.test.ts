@@ -1,29 +1,11 @@
 import * as assert from "assert";
-import { parseStackConfig, StarsConfig } from "../../components/config";
 import { defaultStarsTemplate, renderResourcesFile, renderStarsGroup, starsParameters } from "../../components/starsTemplate";
 import { declaredMatrix } from "../../components/verify/declaredMatrix";
 import { deployedApps, parseResourcesFile } from "../../components/verify/deployedApps";
 import type { DeclaredMatrix } from "../../components/verify/matrix";
 import { marathonTaskName, mesosDnsName, resolveAppHost, rfc1123Label } from "../../components/verify/mesosDns";
 import { profilesFromPolicy, VerifyInputError } from "../../components/verify/policyProfiles";
-import { declaredMatrixForStack } from "../../components/verify/stackDeclaredMatrix";
-
-/** A stack config with the program's defaults: only the hosts are given. */
-function stackConfig(extra: Record<string, unknown> = {}): StarsConfig {
-    const raw: Record<string, string> = {
-        "calico-stars:master": JSON.stringify({ address: "10.1.0.11" }),
-        "calico-stars:agents": JSON.stringify([{ address: "10.1.0.12" }]),
-        "calico-stars:insecureSkipHostKeyVerification": "true",
-    };
-    for (const [key, value] of Object.entries(extra)) {
-        raw[`calico-stars:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    return parseStackConfig((key) => raw[key]);
-}
-
-function declaredOf(config: StarsConfig, addresses?: Record<string, string>): DeclaredMatrix {
-    return declaredMatrixForStack(starsParameters(config, "test-owner"), { networks: config.networks.map((n) => n.name), policy: config.policy }, { addresses });
-}
+import { declaredOf, stackConfig } from "../support/verifyFixtures";
 
 function reachableEdges(matrix: DeclaredMatrix): string[] {
     return matrix.edges.filter((edge) => edge.reach === "reachable").map((edge) => `${edge.source} -> ${edge.target}`);

@@ -1,37 +1,10 @@
 import * as assert from "assert";
-import { parseStackConfig } from "../../components/config";
-import { starsParameters } from "../../components/starsTemplate";
-import type { DeclaredMatrix, ObservedMatrix } from "../../components/verify/matrix";
+import type { ObservedMatrix } from "../../components/verify/matrix";
 import { observedMatrix, parseResponses } from "../../components/verify/observedMatrix";
 import { VerifyInputError } from "../../components/verify/policyProfiles";
-import { declaredMatrixForStack } from "../../components/verify/stackDeclaredMatrix";
+import { declaredOf, healthyProbes as healthy, probeUrl as url, responsesBody, stackConfig } from "../support/verifyFixtures";
 
-const config = parseStackConfig((key) => ({
-    "calico-stars:master": JSON.stringify({ address: "10.1.0.11" }),
-    "calico-stars:agents": JSON.stringify([{ address: "10.1.0.12" }]),
-    "calico-stars:insecureSkipHostKeyVerification": "true",
-} as Record<string, string>)[key]);
-const declared: DeclaredMatrix = declaredMatrixForStack(starsParameters(config, "test-owner"), { networks: config.networks.map((n) => n.name), policy: config.policy });
-
-const url = (app: string) => `http://${app}-calico-stars.marathon.mesos:9000/status`;
-const ids: Record<string, string> = { client: "C", frontend: "F", backend: "B" };
-
-/** A /responses body as star-collect writes it: resource id -> the probe's status (targets reachable or not), or null. */
-function responsesBody(probes: Record<string, Record<string, boolean> | null>): string {
-    const responses = Object.fromEntries(Object.entries(probes).map(([app, targets]) => [ids[app], targets === null ? null : {
-        url: url(app),
-        statusCode: 200,
-        json: { status: { targets: Object.entries(targets).map(([target, reachable]) => ({ url: url(target), reachable })) } },
-    }]));
-    return JSON.stringify({ responses });
-}
-
-/** What the runbook's final graph looks like from the collector. */
-const healthy = {
-    client: { frontend: true, backend: false },
-    frontend: { client: false, backend: true },
-    backend: { client: false, frontend: false },
-};
+const declared = declaredOf(stackConfig());
 
 function reaches(matrix: ObservedMatrix): string[] {
     return matrix.edges.map((edge) => `${edge.source} -> ${edge.target}: ${edge.reach}${edge.drawn ? "" : " (not drawn)"}`);
