@@ -119,6 +119,12 @@ describe("verify's Felix evaluator", function () {
                 [false, "client outbound: no rule matched (default drop)", 'backend inbound rule 1 "allow"']);
         });
 
+        it("names the outbound drop when both chains would drop, as the packet never reaches the target's host", function () {
+            const policy = { client: { inbound: [], outbound: ["deny to tag backend", "allow"] } };
+            assert.deepStrictEqual(evaluate(policy, endpoint("client"), endpoint("backend")),
+                { allowed: false, by: 'client outbound rule 1 "deny to tag backend"' });
+        });
+
         it("matches `to tag` in the outbound chain against the target's profile", function () {
             const policy = { client: { inbound: [], outbound: ["allow tcp to tag frontend"] }, frontend: { inbound: ["allow"], outbound: [] } };
             const verdict = evaluateFlow(profiles(policy), { source: endpoint("client"), target: endpoint("frontend"), packet: http9000 });
