@@ -162,9 +162,13 @@ describe("verify's Felix evaluator", function () {
                 { allowed: undefined, by: 'frontend inbound rule 1 "allow tcp from cidr 10.0.0.0/8", whose src_net verify cannot decide' });
         });
 
-        it("compares under the mask, so host bits in the rule's CIDR do not matter", function () {
-            const hostBits = { frontend: { inbound: ["allow from cidr 10.1.2.3/8"], outbound: ["allow"] } };
-            assert.strictEqual(evaluate(hostBits, outside("10.200.0.1"), endpoint("frontend")).allowed, true);
+        it("compares under the mask, so host bits in a CIDR read back from a cluster do not matter", function () {
+            // calicoctl 0.x stores an IPv4 CIDR as typed (calicoctl-0x.md); Felix's netaddr and iptables mask it
+            const built = profiles({});
+            const withRule = new Map(built);
+            withRule.set("frontend", { ...built.get("frontend")!, inbound: [{ action: "allow", src_net: "10.1.2.3/8" }] });
+            const verdict = evaluateFlow(withRule, { source: outside("10.200.0.1"), target: endpoint("frontend"), packet: http9000 });
+            assert.strictEqual(verdict.allowed, true);
         });
 
         it("matches the destination cidr against the target's address", function () {
