@@ -1,0 +1,182 @@
+// Calico 0.x policy, evaluated as Felix programs it into iptables, for one
+// connection between two endpoints (or between an endpoint and an address
+// outside Calico).
+//
+// Sources: projectcalico/felix tag 1.4.0b1 (the Felix in calico-node v0.19.0):
+// - calico/felix/plugins/fiptgenerator.py, filter_forward_chain: felix-FORWARD sends
+//   a packet coming in from a workload interface through felix-FROM-ENDPOINT (the
+//   source's "from" chain: outbound rules) and one going out to a workload
+//   interface through felix-TO-ENDPOINT (the target's "to" chain: inbound rules).
+//   Between two workloads both apply, outbound first; a packet from outside the
+//   cluster meets only the target's inbound rules, one to outside only the
+//   source's outbound rules. RELATED,ESTABLISHED packets are accepted before any
+//   of it, so the first packet of a connection decides.
+// - _build_to_or_from_chain: the endpoint chain clears the accept mark, jumps to
+//   each of the endpoint's profile chains in turn, RETURNs as soon as one set the
+//   mark, and ends in a DROP ("Packet did not match any profile").
+// - profile_updates (called with on_allow="RETURN" by
+//   calico/felix/profilerules.py, ProfileRules._update_chains): the profile
+//   chain sets the mark, then one iptables rule per Calico rule in order, allow
+//   -> RETURN (mark still set: accepted), deny -> DROP; at the end the mark is
+//   cleared ("No match, fall through to next profile"). So: first match wins,
+//   and no match is a drop.
+// - _rule_to_iptables_fragments_inner: ICMP type 255 cannot be programmed; the
+//   caller (_rule_to_iptables_fragments) puts an unconditional DROP in its place.
+// - calico/felix/fiptables.py, IptablesUpdater: a chain referenced but never
+//   written (a profile missing from etcd) is a stub that drops everything.
+import { CalicoRule, formatRule } from "../calicoRule";
+import type { Direction, PolicyProfiles } from "./policyProfiles";
+import { Clause, matchRule, Packet, PacketEnd } from "./ruleMatch";
+
+/** One end of a flow: a Calico endpoint, or an address outside Calico. */
+export type FlowEnd =
+    | { kind: "endpoint"; /** The app that owns it. */ name: string; /** Its profile (network). */ profile: string; /** Its IPv4 address, when known. */ address?: string }
+    | { kind: "outside"; /** A label for reports, e.g. "outside". */ name: string; /** Its IPv4 address, when known. */ address?: string };
+
+export interface Flow {
+    /** Who opens the connection. */
+    source: FlowEnd;
+    /** Who it is opened to. */
+    target: FlowEnd;
+    /** Its first packet. */
+    packet: Packet;
+}
+
+/** A rule as `calicoctl profile <P> rule show` lists it. */
+export interface RuleRef {
+    /** The profile that holds it. */
+    profile: string;
+    /** Which of its rule lists. */
+    direction: Direction;
+    /** Its 1-based position, as `rule show` numbers it. */
+    position: number;
+    /** The rule as calicoctl prints it. */
+    text: string;
+}
+
+/** An allow rule meant for these peers that failed on one clause only (a port, the protocol): the likely slip when nothing matched. */
+export interface NearMiss {
+    /** The rule. */
+    rule: RuleRef;
+    /** The one clause that did not match. */
+    clause: Clause;
+}
+
+/** What one profile chain did with the packet. */
+export type ChainOutcome =
+    | { kind: "allowed"; rule: RuleRef }
+    | { kind: "denied"; rule: RuleRef; /** Set when Felix put a DROP in place of a rule it cannot program. */ unprogrammable?: string }
+    | { kind: "default-drop"; profile: string; direction: Direction; nearMisses: NearMiss[] }
+    | { kind: "missing-profile"; profile: string; direction: Direction }
+    | { kind: "undecided"; rule: RuleRef; clauses: Clause[] }
+    | { kind: "not-policed"; direction: Direction; reason: string };
+
+export interface FlowVerdict {
+    /** true: let through; false: dropped; undefined: depends on something unknown (see `deciding`). */
+    allowed: boolean | undefined;
+    /** The source's outbound rules. */
+    outbound: ChainOutcome;
+    /** The target's inbound rules. */
+    inbound: ChainOutcome;
+    /** The outcome that settles it: the first drop (or undecided) on the path, else the inbound allow (or the outbound one when inbound is not policed). */
+    deciding: ChainOutcome;
+}
+
+const unprogrammableIcmpType = 255;
+/** The clauses that pick the peers; a rule failing on one of these was never meant for them. */
+const peerClauses: readonly Clause[] = ["src_tag", "src_net", "dst_tag", "dst_net"];
+
+export function evaluateFlow(profiles: PolicyProfiles, flow: Flow): FlowVerdict {
+    const source = packetEnd(profiles, flow.source);
+    const target = packetEnd(profiles, flow.target);
+    const outbound = flow.source.kind === "endpoint"
+        ? evaluateChain(profiles, flow.source.profile, "outbound", flow.packet, source, target)
+        : { kind: "not-policed" as const, direction: "outbound" as const, reason: `${flow.source.name} is outside Calico: no outbound rules apply` };
+    const inbound = flow.target.kind === "endpoint"
+        ? evaluateChain(profiles, flow.target.profile, "inbound", flow.packet, source, target)
+        : { kind: "not-policed" as const, direction: "inbound" as const, reason: `${flow.target.name} is outside Calico: no inbound rules apply` };
+    const path = [outbound, inbound];
+    const dropped = path.find(isDrop);
+    const undecided = path.find((outcome) => outcome.kind === "undecided");
+    if (dropped !== undefined) {
+        return { allowed: false, outbound, inbound, deciding: dropped };
+    }
+    if (undecided !== undefined) {
+        return { allowed: undefined, outbound, inbound, deciding: undecided };
+    }
+    return { allowed: true, outbound, inbound, deciding: inbound.kind === "allowed" ? inbound : outbound };
+}
+
+export function isDrop(outcome: ChainOutcome): boolean {
+    return outcome.kind === "denied" || outcome.kind === "default-drop" || outcome.kind === "missing-profile";
+}
+
+function packetEnd(profiles: PolicyProfiles, end: FlowEnd): PacketEnd {
+    const tags = end.kind === "endpoint" ? profiles.get(end.profile)?.tags ?? [] : undefined;
+    return { tags, address: end.address };
+}
+
+/** One profile chain, walked as Felix programs it. */
+function evaluateChain(profiles: PolicyProfiles, profileName: string, direction: Direction, packet: Packet, source: PacketEnd, target: PacketEnd): ChainOutcome {
+    const profile = profiles.get(profileName);
+    if (profile === undefined) {
+        return { kind: "missing-profile", profile: profileName, direction };
+    }
+    const nearMisses: NearMiss[] = [];
+    const rules = profile[direction];
+    for (let index = 0; index < rules.length; index++) {
+        const rule = rules[index];
+        const ref: RuleRef = { profile: profileName, direction, position: index + 1, text: ruleText(rule) };
+        if (rule.icmp_type === unprogrammableIcmpType) {
+            return { kind: "denied", rule: ref, unprogrammable: "Felix cannot program ICMP type 255 and drops everything at this rule instead" };
+        }
+        const match = matchRule(rule, packet, source, target);
+        if (match.result === "maybe") {
+            return { kind: "undecided", rule: ref, clauses: match.undecided };
+        }
+        if (match.result === "yes") {
+            return rule.action === "allow" ? { kind: "allowed", rule: ref } : { kind: "denied", rule: ref };
+        }
+        if (rule.action === "allow" && isNearMiss(match.failed)) {
+            nearMisses.push({ rule: ref, clause: match.failed[0] });
+        }
+    }
+    return { kind: "default-drop", profile: profileName, direction, nearMisses };
+}
+
+/** As `rule show` prints it; a rule read back from a cluster may hold what this grammar refuses (ICMP type 255 from calicoctl v0.21 on). */
+function ruleText(rule: CalicoRule): string {
+    try {
+        return formatRule(rule);
+    } catch {
+        return JSON.stringify(rule);
+    }
+}
+
+/** A rule meant for these peers (its tags and CIDRs match) that fails on one thing only: the likely slip. */
+function isNearMiss(failed: Clause[]): boolean {
+    return failed.length === 1 && !peerClauses.includes(failed[0]);
+}
+
+/** One line naming what an outcome rests on, e.g. `frontend inbound rule 3 "allow tcp from tag client to ports 9000"`. */
+export function describeOutcome(outcome: ChainOutcome): string {
+    switch (outcome.kind) {
+        case "allowed":
+        case "denied":
+            return `${describeRule(outcome.rule)}${outcome.kind === "denied" && outcome.unprogrammable ? ` (${outcome.unprogrammable})` : ""}`;
+        case "undecided":
+            return `${describeRule(outcome.rule)}, whose ${outcome.clauses.join(", ")} verify cannot decide`;
+        case "default-drop": {
+            const misses = outcome.nearMisses.map((miss) => `rule ${miss.rule.position} "${miss.rule.text}" fails only on ${miss.clause}`);
+            return `${outcome.profile} ${outcome.direction}: no rule matched (default drop)${misses.length > 0 ? `; ${misses.join("; ")}` : ""}`;
+        }
+        case "missing-profile":
+            return `profile ${outcome.profile} does not exist: Felix drops everything on its ${outcome.direction} chain`;
+        case "not-policed":
+            return outcome.reason;
+    }
+}
+
+export function describeRule(rule: RuleRef): string {
+    return `${rule.profile} ${rule.direction} rule ${rule.position} "${rule.text}"`;
+}

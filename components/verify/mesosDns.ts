@@ -1,0 +1,66 @@
+// Which Marathon app a URL's host names, and whether Mesos-DNS answers for it.
+//
+// - Marathon names a task after its app's path reversed and joined with dots
+//   (mesosphere/marathon, PathId.toHostname: `path.reverse.mkString(".")`, used as
+//   the TaskInfo name): /calico-stars/frontend runs as "frontend.calico-stars".
+// - Mesos-DNS v0.5.0 (mesosphere/mesos-dns tag v0.5.0, records/generator.go,
+//   RecordGenerator.taskRecords) serves `<label(task name)>.<framework>.<domain>`,
+//   where label is records/labels/labels.go RFC1123: lower case, `.` and `_` become
+//   `-`, other characters dropped, leading `-` trimmed, cut at 63, trailing `-`
+//   trimmed. So "frontend-calico-stars.marathon.mesos" resolves, and the dotted
+//   "frontend.calico-stars.marathon.mesos" of the runbook's stars.json does not.
+// The program's `mesosDnsDomain` ("marathon.mesos") is `<framework>.<domain>`.
+
+const maxLabelLength = 63;
+
+/** Marathon's task name for an app, from the group's id and the app's (relative or absolute) id. */
+export function marathonTaskName(groupId: string, appId: string): string {
+    const path = appId.startsWith("/") ? appId : `${groupId.replace(/\/+$/, "")}/${appId}`;
+    return path.split("/").filter((segment) => segment !== "").reverse().join(".");
+}
+
+/** Mesos-DNS v0.5.0's labels.RFC1123. */
+export function rfc1123Label(name: string): string {
+    const mapped = [...name].map((c) => {
+        if (/[A-Z]/.test(c)) return c.toLowerCase();
+        if (/[a-z0-9]/.test(c)) return c;
+        return c === "-" || c === "." || c === "_" ? "-" : "";
+    }).join("");
+    const trimmed = mapped.replace(/^-+/, "");
+    const head = trimmed.slice(0, maxLabelLength).replace(/-+$/, "");
+    if (head.length === Math.min(trimmed.length, maxLabelLength)) {
+        return head;
+    }
+    // trimCut: refill the label from past the cut, skipping the dashes there
+    const tail = trimmed.slice(maxLabelLength).replace(/^-+/, "");
+    return head + tail.slice(0, maxLabelLength - head.length);
+}
+
+/** The A record Mesos-DNS serves for the app's task. */
+export function mesosDnsName(groupId: string, appId: string, domain: string): string {
+    return `${rfc1123Label(marathonTaskName(groupId, appId))}.${domain}`.toLowerCase();
+}
+
+/** The task name with the domain appended and nothing mapped: the runbook's dotted form, which Mesos-DNS never serves. */
+export function dottedTaskName(groupId: string, appId: string, domain: string): string {
+    return `${marathonTaskName(groupId, appId)}.${domain}`.toLowerCase();
+}
+
+export type HostResolution =
+    | { kind: "resolves"; app: string }
+    | { kind: "unserved"; app: string; served: string }
+    | { kind: "unknown" };
+
+/** What Mesos-DNS does with a URL's host, given the group's apps. */
+export function resolveAppHost(host: string, groupId: string, appIds: readonly string[], domain: string): HostResolution {
+    const name = host.toLowerCase().replace(/\.$/, "");
+    const served = appIds.find((app) => mesosDnsName(groupId, app, domain) === name);
+    if (served !== undefined) {
+        return { kind: "resolves", app: served };
+    }
+    const meant = appIds.find((app) => dottedTaskName(groupId, app, domain) === name);
+    if (meant !== undefined) {
+        return { kind: "unserved", app: meant, served: mesosDnsName(groupId, meant, domain) };
+    }
+    return { kind: "unknown" };
+}
