@@ -177,7 +177,11 @@ class RuleTextParser {
     if (this.accept("code")) rule.icmp_code = parseIcmpValue(this.takeValue("code"), "code", this.fail);
   }
 
-  /** A "from" or "to" with nothing after it is calicoctl's grammar too (docopt's sub-clauses are all optional). */
+  /**
+   * A "from" or "to" with nothing after it is calicoctl's grammar too: in profile.py's docopt usage
+   * (calico-containers v0.17.0-v0.23.0) `[(from [(ports <SRCPORTS>)] [(tag <SRCTAG>)] [(cidr <SRCCIDR>)])]`
+   * every sub-clause is optional. It adds nothing to the rule, so the canonical text drops it.
+   */
   private parseEndpointClause(rule: CalicoRule, side: Side): void {
     const keys = ENDPOINT_KEYS[side];
     if (!this.accept(keys.keyword)) return;
@@ -414,8 +418,10 @@ function isOneOf<T extends string>(value: string, options: readonly T[]): value 
 const PORT_RANGE = /^([0-9]+)[:-]([0-9]+)$/;
 
 /**
- * A comma list of ports. Leading zeros are read as calicoctl's int() reads them (080 is 80). Ranges are refused:
- * on every 0.x release libcalico's Rule.to_json_dict runs int() on each port, so a range fails the write.
+ * A comma list of ports. Leading zeros are read as calicoctl's int() reads them (080 is 80: profile.py
+ * parse_ports, libcalico util.py validate_ports). Ranges are refused: on every 0.x release libcalico's
+ * pycalico/datastore_datatypes.py Rule.to_json_dict runs int() on each port (v0.12.0-v0.18.0), so a range
+ * fails the write, and calicoctl v0.17-v0.19's command-line check walks the ports word a character at a time.
  */
 function parsePortList(text: string, fail: Fail): number[] {
   const items = text.split(",");
@@ -443,7 +449,7 @@ function portRangeProblem(range: string, items: string[]): string {
     `list the ports instead, e.g. ${example}`;
 }
 
-/** An ICMP type or code in decimal digits (leading zeros allowed, as int() reads them), 0..254. */
+/** An ICMP type or code in decimal digits (leading zeros allowed, as int() reads them), 0..254 (MAX_ICMP_VALUE). */
 function parseIcmpValue(text: string, keyword: string, fail: Fail): number {
   if (!DIGITS.test(text)) fail(`icmp ${keyword} ${quote(text)} must be a number 0..${MAX_ICMP_VALUE} written in digits`);
   const value = Number(text);

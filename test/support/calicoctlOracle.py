@@ -6,9 +6,13 @@ Not run by npm test: it needs CPython 2.7 and the sources at their tags, in one 
   SOURCES/pycalico             projectcalico/libcalico v0.14.0: calico_containers/pycalico/
   SOURCES/netaddr              netaddr/netaddr netaddr-0.7.18: netaddr/
   SOURCES/docopt.py            docopt/docopt 0.6.2: docopt.py
-(the versions calico/build:v0.14.0 froze in libcalico v0.14.0's build-requirements-frozen.txt, which built
-calicoctl v0.19.0). etcd and Docker are replaced by the small in-memory stand-ins below; everything else is
-the released code. Usage: python2.7 calicoctlOracle.py SOURCES test/unit/calicoRuleVectors.json
+(netaddr and docopt at the versions libcalico v0.14.0's build-requirements-frozen.txt froze into the
+calico/build:v0.14.0 image, which calico-containers v0.19.0's Makefile builds calicoctl in). For example, from
+clones of those repositories: `git -C calico-containers archive v0.19.0 calicoctl | tar x -C SOURCES`, and so
+on. etcd and Docker are replaced by the small in-memory stand-ins below (and subprocess32 and prettytable,
+which these commands do not use); everything else is the released code. Each command runs in its own
+process on a profile "vec" that holds no rules before it.
+Usage: python2.7 calicoctlOracle.py SOURCES test/unit/calicoRuleVectors.json
 """
 import json, os, shutil, subprocess, sys, tempfile
 from collections import OrderedDict
