@@ -3,7 +3,7 @@
 // `calicoctl profile <P> rule update` and is read back with `rule json` in the
 // same SSH command, retried if a concurrent writer got in between.
 import * as pulumi from "@pulumi/pulumi";
-import { CalicoRule, canonicalRule, formatRule, parseRule, ruleFromJson, rulesEqual, ruleToJson } from "./calicoRule";
+import { CalicoRule, canonicalRule, formatRule, parseRule, ruleToJson, storedRuleText } from "./calicoRule";
 import { containsUnknown, configureFromStack, Resolved, sameHost } from "./providerSupport";
 import { commandFailure, commandLine, hostLabel, privileged, runCommand, SshError, SshHost } from "./ssh";
 
@@ -37,6 +37,12 @@ interface RuleSet {
     outbound: CalicoRule[];
 }
 
+/** Rules as `rule json` printed them, each as refresh shows it (storedRuleText). */
+interface StoredRules {
+    inbound: string[];
+    outbound: string[];
+}
+
 const applyAttempts = 5;
 const directions = ["inbound", "outbound"] as const;
 
@@ -53,7 +59,8 @@ function rulesJson(profile: string, rules: RuleSet): string {
     });
 }
 
-function parseRulesJson(stdout: string, profile: string): RuleSet {
+/** Never throws on a rule another writer stored: a rule outside the grammar comes back as drift to show. */
+function parseRulesJson(stdout: string, profile: string): StoredRules {
     let parsed: { inbound_rules?: unknown[]; outbound_rules?: unknown[] };
     try {
         parsed = JSON.parse(stdout);
@@ -61,13 +68,13 @@ function parseRulesJson(stdout: string, profile: string): RuleSet {
         throw new SshError(`calicoctl profile ${profile} rule json: unexpected output: ${stdout.slice(0, 200)}`);
     }
     return {
-        inbound: (parsed.inbound_rules ?? []).map(ruleFromJson),
-        outbound: (parsed.outbound_rules ?? []).map(ruleFromJson),
+        inbound: (parsed.inbound_rules ?? []).map(storedRuleText),
+        outbound: (parsed.outbound_rules ?? []).map(storedRuleText),
     };
 }
 
-function sameRules(a: CalicoRule[], b: CalicoRule[]): boolean {
-    return a.length === b.length && a.every((rule, i) => rulesEqual(rule, b[i]));
+function sameRules(stored: string[], wanted: CalicoRule[]): boolean {
+    return stored.length === wanted.length && stored.every((text, i) => text === formatRule(wanted[i]));
 }
 
 function isProfileMissing(output: string, profile: string): boolean {
@@ -75,11 +82,11 @@ function isProfileMissing(output: string, profile: string): boolean {
 }
 
 /** Writes the whole rule set and reads it back in one SSH command; retries while the read-back differs. */
-async function applyRules(inputs: ProfileRulesInputs, wanted: RuleSet): Promise<RuleSet> {
+async function applyRules(inputs: ProfileRulesInputs, wanted: RuleSet): Promise<StoredRules> {
     const update = calicoctl(inputs, ["update"]);
     // calicoctl 0.x prints its errors on stdout: the update's output goes to stderr, where a failure shows it
     const script = `${commandLine(update)} >&2 && ${commandLine(calicoctl(inputs, ["json"]))}`;
-    let observed: RuleSet | undefined;
+    let observed: StoredRules | undefined;
     for (let attempt = 1; attempt <= applyAttempts; attempt++) {
         const result = await runCommand(inputs.host, { script }, { stdin: rulesJson(inputs.profile, wanted) });
         if (result.code !== 0) {
@@ -94,15 +101,15 @@ async function applyRules(inputs: ProfileRulesInputs, wanted: RuleSet): Promise<
         await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200 * attempt));
     }
     throw new SshError(`profile ${inputs.profile} on ${hostLabel(inputs.host)}: after ${applyAttempts} attempts the rules read back still differ from the declared ones ` +
-        `(another writer is editing this profile?): inbound [${observed!.inbound.map(formatRule).join("; ")}], outbound [${observed!.outbound.map(formatRule).join("; ")}]`);
+        `(another writer is editing this profile?): inbound [${observed!.inbound.join("; ")}], outbound [${observed!.outbound.join("; ")}]`);
 }
 
 function declared(inputs: ProfileRulesInputs): RuleSet {
     return { inbound: inputs.inbound.map(parseRule), outbound: inputs.outbound.map(parseRule) };
 }
 
-function outputsFor(inputs: ProfileRulesInputs, rules: RuleSet): ProfileRulesOutputs {
-    return { ...inputs, inbound: rules.inbound.map(formatRule), outbound: rules.outbound.map(formatRule) };
+function outputsFor(inputs: ProfileRulesInputs, rules: StoredRules): ProfileRulesOutputs {
+    return { ...inputs, inbound: rules.inbound, outbound: rules.outbound };
 }
 
 /** What calico-libnetwork gives a new network's profile: members may talk to each other, all may go out. */
