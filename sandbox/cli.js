@@ -1,12 +1,12 @@
 // @ts-check
 // The sandbox cluster: `node sandbox/cli.js up | status | down`, or require() it for { up, down, status }.
 const fs = require("node:fs");
-const { hosts, master, namespaces, bridge, dockerNamespace, collectorAddress, publicInterface, etcdUrl, marathonPort,
-    marathonUrl, image, paths } = require("./lib/layout");
+const { hosts, master, agents, namespaces, bridge, collectorAddress, publicInterface, etcdUrl, marathonPort,
+    marathonUrl, image, paths, dockerSocketOf, pluginSocketOf } = require("./lib/layout");
 const { readPid } = require("./lib/run");
 const { createNetwork, removeNetwork, existingNamespaces, bridgeExists } = require("./lib/network");
 const { generateKeys, startSshd, sshdName, auditLogPath } = require("./lib/ssh-hosts");
-const { startEtcd, startMarathon, startPlugin, startDockerd } = require("./lib/services");
+const { startEtcd, startMarathon, startPlugin, startCalicoNode, startDockerd } = require("./lib/services");
 const { buildImageTarball, importImage, imagePresent } = require("./lib/star-image");
 const { findSandboxProcesses, findContainerProcesses, topLevelOf, isAlive, stopProcesses, killProcesses, removeContainerCgroups } = require("./lib/processes");
 const { writeClusterFile, readClusterFile, writePulumiConfig } = require("./lib/cluster-files");
@@ -40,13 +40,13 @@ async function startCluster() {
         fs.mkdirSync(dir, { recursive: true });
     }
     await createNetwork();
-    const [{ hostKeys, sshdPids }, etcdPid, marathonPid, { pluginPid, dockerdPid }] = await allSettledOrThrow([
+    const [{ hostKeys, sshdPids }, { etcdPid, calicoNodePids, dockerdPids }, pluginPids, marathonPid] = await allSettledOrThrow([
         startHosts(),
-        startEtcd(),
+        startCalicoAndDocker(),
+        allSettledOrThrow(hosts.map(startPlugin)),
         fs.existsSync(paths.marathonScript) ? startMarathon() : undefined,
-        startDocker(),
     ]);
-    const cluster = describeCluster({ hostKeys, sshdPids, etcdPid, marathonPid, pluginPid, dockerdPid });
+    const cluster = describeCluster({ hostKeys, sshdPids, etcdPid, marathonPid, pluginPids, calicoNodePids, dockerdPids });
     writeClusterFile(cluster);
     writePulumiConfig(cluster);
     return cluster;
@@ -57,12 +57,19 @@ async function startHosts() {
     return { hostKeys, sshdPids: await allSettledOrThrow(hosts.map(startSshd)) };
 }
 
-/** The plugin first (it reaches etcd only when asked), so that dockerd finds it from the start. */
-async function startDocker() {
-    const pluginPid = fs.existsSync(paths.pluginScript) ? await startPlugin() : undefined;
-    const [dockerdPid, imageTarball] = await allSettledOrThrow([startDockerd(), buildImageTarball()]);
-    await importImage(imageTarball);
-    return { pluginPid, dockerdPid };
+/**
+ * etcd first: calico-node writes its host's records there and each dockerd keeps its networks there. The plugins
+ * start alongside (they reach etcd only when asked), so that each dockerd finds its own from the start.
+ */
+async function startCalicoAndDocker() {
+    const [etcdPid, imageTarball] = await allSettledOrThrow([startEtcd(), buildImageTarball()]);
+    const [calicoNodePids, dockerdPids] = await allSettledOrThrow([
+        allSettledOrThrow(hosts.map(startCalicoNode)),
+        allSettledOrThrow(hosts.map(startDockerd)),
+    ]);
+    // Tasks run on the agents only; the master's dockerd serves calicoctl's network lookups there.
+    await allSettledOrThrow(agents.map((agent) => importImage(imageTarball, dockerSocketOf(agent))));
+    return { etcdPid, calicoNodePids, dockerdPids };
 }
 
 /**
@@ -83,13 +90,15 @@ async function allSettledOrThrow(promises) {
 
 /**
  * @param {{ hostKeys: Record<string, { fingerprint: string, publicKey: string }>, sshdPids: number[], etcdPid: number, marathonPid?: number,
- *   pluginPid?: number, dockerdPid: number }} started
+ *   pluginPids: number[], calicoNodePids: number[], dockerdPids: number[] }} started
  * @returns {Cluster}
  */
 function describeCluster(started) {
     const clusterHosts = hosts.map((host, index) => ({
         name: host.name, role: host.role, address: host.address, port: 22, user: "root", namespace: host.name,
         hostKeyFingerprint: started.hostKeys[host.name].fingerprint, hostKey: started.hostKeys[host.name].publicKey, auditLog: auditLogPath(host), sshdPid: started.sshdPids[index],
+        dockerSocket: dockerSocketOf(host), dockerHost: `unix://${dockerSocketOf(host)}`, dockerdPid: started.dockerdPids[index],
+        pluginSocket: pluginSocketOf(host), pluginPid: started.pluginPids[index], calicoNodePid: started.calicoNodePids[index],
     }));
     const pids = Object.fromEntries(fs.readdirSync(paths.pids).map((file) => file.replace(/\.pid$/, ""))
         .map((name) => [name, readPid(name) ?? 0]));
@@ -106,8 +115,7 @@ function describeCluster(started) {
         namespaces,
         etcd: { url: etcdUrl, pid: started.etcdPid },
         marathon: started.marathonPid === undefined ? null : { url: marathonUrl, pid: started.marathonPid },
-        plugin: started.pluginPid === undefined ? null : { socket: paths.pluginSocket, pid: started.pluginPid },
-        docker: { socket: paths.dockerSocket, host: `unix://${paths.dockerSocket}`, namespace: dockerNamespace, pid: started.dockerdPid, image },
+        docker: { image },
         stateDir: paths.state,
         pulumiConfigPath: paths.pulumiConfig,
         pids,
@@ -148,12 +156,16 @@ async function checkComponents() {
         ...hosts.map((host) => checkProcess(`sshd ${host.name}`, sshdName(host), `${host.address}:22`, () => isPortOpen(host.address, 22))),
         checkProcess("etcd", "etcd", etcdUrl, async () => (await httpGet(`${etcdUrl}/health`))?.status === 200),
         checkOptional(paths.marathonScript, () => checkProcess("marathon", "marathon", marathonUrl, () => isPortOpen(master.address, marathonPort))),
-        checkOptional(paths.pluginScript, () => checkProcess("calico plugin", "plugin", paths.pluginSocket, () => isSocketAccepting(paths.pluginSocket))),
-        checkProcess("dockerd", "dockerd", paths.dockerSocket, async () => (await httpGet("http://docker/_ping", paths.dockerSocket))?.status === 200),
+        ...hosts.flatMap((host) => [
+            checkProcess(`calico-node ${host.name}`, `calico-node-${host.name}`, "Felix and BIRD stand-ins", async () => true),
+            checkProcess(`calico plugin ${host.name}`, `plugin-${host.name}`, pluginSocketOf(host), () => isSocketAccepting(pluginSocketOf(host))),
+            checkProcess(`dockerd ${host.name}`, `dockerd-${host.name}`, dockerSocketOf(host),
+                async () => (await httpGet("http://docker/_ping", dockerSocketOf(host)))?.status === 200),
+        ]),
     ]);
-    const dockerUp = processes[processes.length - 1].alive;
-    const imageStatus = { name: `image ${image}`, alive: dockerUp && (await imagePresent()), detail: "" };
-    return [...network, ...processes, imageStatus];
+    const images = await Promise.all(agents.map(async (agent) => ({
+        name: `image ${image} on ${agent.name}`, alive: await imagePresent(dockerSocketOf(agent)), detail: "" })));
+    return [...network, ...processes, ...images];
 }
 
 /**
@@ -180,15 +192,14 @@ async function checkProcess(label, pidName, endpoint, answers) {
  */
 async function checkOptional(script, check) {
     if (!fs.existsSync(script)) {
-        const name = script.endsWith("marathon.js") ? "marathon" : "calico plugin";
-        return { name, alive: true, detail: `not installed (${script} is missing)` };
+        return { name: "marathon", alive: true, detail: `not installed (${script} is missing)` };
     }
     return check();
 }
 
 function requireRoot() {
     if (process.getuid?.() !== 0) {
-        throw new Error("the sandbox needs root: it creates network namespaces and runs sshd and dockerd");
+        throw new Error("the sandbox needs root: it creates network namespaces and runs sshd, dockerd and iptables");
     }
 }
 
@@ -199,7 +210,7 @@ async function main(command) {
     if (command === "up") {
         const cluster = await up();
         console.log(`sandbox is up (${elapsed()}): ssh -i ${cluster.sshPrivateKeyPath} root@${cluster.master.address}; `
-            + `Marathon ${marathonUrl}, etcd ${etcdUrl}, Docker ${cluster.docker.host}; details in ${paths.clusterFile}`);
+            + `Marathon ${marathonUrl}, etcd ${etcdUrl}, Docker on each host (DOCKER_HOST=${cluster.agents[0].dockerHost}, ...); details in ${paths.clusterFile}`);
         return 0;
     }
     if (command === "down") {

@@ -31,18 +31,18 @@ async function buildImageTarball() {
     return tarball;
 }
 
-/** @param {string} imageTarball */
-async function importImage(imageTarball) {
+/** @param {string} imageTarball @param {string} dockerSocket */
+async function importImage(imageTarball, dockerSocket) {
     await run(programs.docker, [
-        "-H", `unix://${paths.dockerSocket}`, "import",
+        "-H", `unix://${dockerSocket}`, "import",
         "--change", "ENV PATH=/bin", "--change", 'CMD ["/bin/sh"]',
         imageTarball, image,
     ]);
 }
 
-/** @returns {Promise<boolean>} */
-async function imagePresent() {
-    return run(programs.docker, ["-H", `unix://${paths.dockerSocket}`, "image", "inspect", image]).then(() => true, () => false);
+/** @param {string} dockerSocket @returns {Promise<boolean>} */
+async function imagePresent(dockerSocket) {
+    return run(programs.docker, ["-H", `unix://${dockerSocket}`, "image", "inspect", image]).then(() => true, () => false);
 }
 
 module.exports = { buildImageTarball, importImage, imagePresent };

@@ -19,6 +19,9 @@ interface ClusterHost {
   hostKeyFingerprint: string;
   auditLog: string;
   sshdPid: number;
+  dockerSocket: string;
+  dockerHost: string;
+  dockerdPid: number;
 }
 
 interface Cluster {
@@ -29,7 +32,7 @@ interface Cluster {
   hostKeyFingerprints: Record<string, string[]>;
   namespaces: string[];
   marathon: { url: string; pid: number } | null;
-  docker: { socket: string; host: string; pid: number; image: string };
+  docker: { image: string };
   pulumiConfigPath: string;
 }
 
@@ -57,7 +60,7 @@ const { cgroupParentFor }: { cgroupParentFor(state: string): string } = require(
 
 const sandboxDir = path.resolve(__dirname, "../../sandbox");
 const stateDir = path.join(sandboxDir, ".state");
-const sandboxNamespaces = ["cs-master", "cs-agent1", "cs-agent2", "cs-docker"];
+const sandboxNamespaces = ["cs-master", "cs-agent1", "cs-agent2"];
 const requiredPrograms = ["/usr/sbin/ip", "/usr/sbin/sshd", "/usr/bin/ssh-keygen", "/usr/bin/etcd", "/usr/sbin/dockerd", "/usr/bin/docker", "/bin/busybox"];
 
 function missingPrerequisite(): string | undefined {
@@ -260,22 +263,33 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
     assert.deepEqual(await runRemote(client, "echo out; echo err >&2; exit 7"), { code: 7, stdout: "out\n", stderr: "err\n" });
   });
 
-  it("gives sessions the sandbox's PATH, DOCKER_HOST and ETCD_AUTHORITY", async function () {
-    const result = await runRemote(await clientFor("cs-agent1"), 'echo "$PATH"; echo "$DOCKER_HOST"; echo "$ETCD_AUTHORITY"');
-    const [pathVariable, dockerHost, etcdAuthority] = result.stdout.trim().split("\n");
-    assert.equal(pathVariable.split(":")[0], path.join(sandboxDir, "bin"));
-    assert.equal(dockerHost, cluster.docker.host);
-    assert.equal(etcdAuthority, "10.197.0.11:2379");
+  it("gives sessions the sandbox's PATH, the host's own DOCKER_HOST and ETCD_AUTHORITY", async function () {
+    for (const name of ["cs-master", "cs-agent1", "cs-agent2"]) {
+      const result = await runRemote(await clientFor(name), 'echo "$PATH"; echo "$DOCKER_HOST"; echo "$ETCD_AUTHORITY"; docker info --format "{{.Name}}"');
+      const [pathVariable, dockerHost, etcdAuthority, dockerName] = result.stdout.trim().split("\n");
+      assert.equal(pathVariable.split(":")[0], path.join(sandboxDir, "bin"));
+      assert.equal(dockerHost, host(name).dockerHost);
+      assert.equal(dockerHost, `unix://${host(name).dockerSocket}`);
+      assert.equal(etcdAuthority, "10.197.0.11:2379");
+      assert.equal(dockerName, name, "the session's docker is its own host's daemon");
+    }
   });
 
-  it("has no default route anywhere, and keeps the collector address inside the sandbox", function () {
+  it("resolves names through the master in the agents' sessions", async function () {
+    for (const name of ["cs-agent1", "cs-agent2"]) {
+      const result = await runRemote(await clientFor(name), "cat /etc/resolv.conf");
+      assert.equal(result.stdout, "nameserver 10.197.0.11\n");
+    }
+  });
+
+  it("has no default route anywhere, and no address or route of Calico's until a container needs one", function () {
     for (const namespace of cluster.namespaces) {
       for (const family of ["-4", "-6"]) {
         assert.equal(execFileSync("/usr/sbin/ip", [family, "-n", namespace, "route", "show", "default"], { encoding: "utf8" }), "", `${namespace} ${family}`);
       }
+      assert.doesNotMatch(execFileSync("/usr/sbin/ip", ["-n", namespace, "-4", "addr", "show"], { encoding: "utf8" }), /192\.168\./, namespace);
+      assert.doesNotMatch(execFileSync("/usr/sbin/ip", ["-n", namespace, "-4", "route", "show"], { encoding: "utf8" }), /192\.168\./, namespace);
     }
-    assert.match(execFileSync("/usr/sbin/ip", ["-n", "cs-master", "route", "show", "192.168.0.0/16"], { encoding: "utf8" }), /via 10\.197\.0\.12 dev eth1/);
-    assert.match(execFileSync("/usr/sbin/ip", ["-n", "cs-agent1", "-4", "addr", "show"], { encoding: "utf8" }), /inet 192\.168\.255\.254\/32/);
   });
 
   it("has iptables in cs-master separate from the root namespace's", async function () {
@@ -337,7 +351,7 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
   it("only verifies when up is run again", async function () {
     const again = await sandbox.up();
     assert.deepEqual(again.hosts.map((each) => each.sshdPid), cluster.hosts.map((each) => each.sshdPid));
-    assert.equal(again.docker.pid, cluster.docker.pid);
+    assert.deepEqual(again.hosts.map((each) => each.dockerdPid), cluster.hosts.map((each) => each.dockerdPid));
   });
 
   it("rebuilds the cluster when up follows a crash", async function () {
