@@ -2,11 +2,12 @@
 // The sandbox cluster: `node sandbox/cli.js up | status | down`, or require() it for { up, down, status }.
 const fs = require("node:fs");
 const { hosts, master, agents, namespaces, bridge, collectorAddress, publicInterface, etcdUrl, marathonPort,
-    marathonUrl, image, paths, dockerSocketOf, pluginSocketOf } = require("./lib/layout");
+    marathonUrl, image, paths, dockerSocketOf, pluginSocketOf, mesosDns, mesosAgentUrlOf, mesosAgentIdOf, mesosWorkDirOf } = require("./lib/layout");
 const { readPid } = require("./lib/run");
 const { createNetwork, removeNetwork, existingNamespaces, bridgeExists } = require("./lib/network");
 const { generateKeys, startSshd, sshdName, auditLogPath } = require("./lib/ssh-hosts");
 const { startEtcd, startMarathon, startPlugin, startCalicoNode, startDockerd } = require("./lib/services");
+const { startMesosAgent, startMesosDns, mesosAgentName } = require("./lib/mesos-services");
 const { buildImageTarball, importImage, imagePresent } = require("./lib/star-image");
 const { findSandboxProcesses, findContainerProcesses, topLevelOf, isAlive, stopProcesses, killProcesses, removeContainerCgroups } = require("./lib/processes");
 const { writeClusterFile, readClusterFile, writePulumiConfig } = require("./lib/cluster-files");
@@ -40,21 +41,25 @@ async function startCluster() {
         fs.mkdirSync(dir, { recursive: true });
     }
     await createNetwork();
-    const [{ hostKeys, sshdPids }, { etcdPid, calicoNodePids, dockerdPids }, pluginPids, marathonPid] = await allSettledOrThrow([
+    const [{ hostKeys, sshdPids, mesosAgentPids }, { etcdPid, calicoNodePids, dockerdPids }, pluginPids, marathonPid, mesosDnsPid] = await allSettledOrThrow([
         startHosts(),
         startCalicoAndDocker(),
         allSettledOrThrow(hosts.map(startPlugin)),
         fs.existsSync(paths.marathonScript) ? startMarathon() : undefined,
+        startMesosDns(),
     ]);
-    const cluster = describeCluster({ hostKeys, sshdPids, etcdPid, marathonPid, pluginPids, calicoNodePids, dockerdPids });
+    const cluster = describeCluster({ hostKeys, sshdPids, etcdPid, marathonPid, pluginPids, calicoNodePids, dockerdPids, mesosAgentPids, mesosDnsPid });
     writeClusterFile(cluster);
     writePulumiConfig(cluster);
     return cluster;
 }
 
+/** Each agent's Mesos agent stand-in joins its sshd's namespaces, so it starts once that sshd runs. */
 async function startHosts() {
     const hostKeys = await generateKeys(hosts);
-    return { hostKeys, sshdPids: await allSettledOrThrow(hosts.map(startSshd)) };
+    const sshdPids = await allSettledOrThrow(hosts.map(startSshd));
+    const mesosAgentPids = await allSettledOrThrow(agents.map((agent) => startMesosAgent(agent, sshdPids[hosts.indexOf(agent)])));
+    return { hostKeys, sshdPids, mesosAgentPids };
 }
 
 /**
@@ -90,7 +95,7 @@ async function allSettledOrThrow(promises) {
 
 /**
  * @param {{ hostKeys: Record<string, { fingerprint: string, publicKey: string }>, sshdPids: number[], etcdPid: number, marathonPid?: number,
- *   pluginPids: number[], calicoNodePids: number[], dockerdPids: number[] }} started
+ *   pluginPids: number[], calicoNodePids: number[], dockerdPids: number[], mesosAgentPids: number[], mesosDnsPid: number }} started
  * @returns {Cluster}
  */
 function describeCluster(started) {
@@ -115,6 +120,10 @@ function describeCluster(started) {
         namespaces,
         etcd: { url: etcdUrl, pid: started.etcdPid },
         marathon: started.marathonPid === undefined ? null : { url: marathonUrl, pid: started.marathonPid },
+        mesosAgents: agents.map((agent, index) => ({
+            host: agent.name, id: mesosAgentIdOf(agent), url: mesosAgentUrlOf(agent), workDir: mesosWorkDirOf(agent), pid: started.mesosAgentPids[index],
+        })),
+        mesosDns: { ...mesosDns, url: `http://${mesosDns.address}:${mesosDns.httpPort}`, pid: started.mesosDnsPid },
         docker: { image },
         stateDir: paths.state,
         pulumiConfigPath: paths.pulumiConfig,
@@ -162,6 +171,10 @@ async function checkComponents() {
             checkProcess(`dockerd ${host.name}`, `dockerd-${host.name}`, dockerSocketOf(host),
                 async () => (await httpGet("http://docker/_ping", dockerSocketOf(host)))?.status === 200),
         ]),
+        ...agents.map((agent) => checkProcess(`mesos agent ${agent.name}`, mesosAgentName(agent), mesosAgentUrlOf(agent),
+            async () => (await httpGet(`${mesosAgentUrlOf(agent)}/health`))?.status === 200)),
+        checkProcess("mesos-dns", "mesos-dns", `${mesosDns.address}:${mesosDns.port}`,
+            async () => (await httpGet(`http://${mesosDns.address}:${mesosDns.httpPort}/v1/version`))?.status === 200),
     ]);
     const images = await Promise.all(agents.map(async (agent) => ({
         name: `image ${image} on ${agent.name}`, alive: await imagePresent(dockerSocketOf(agent)), detail: "" })));

@@ -14,6 +14,8 @@ const { paths, publicInterface } = require("./layout");
  *   collectorAddress: string, bridge: { name: string, cidr: string }, namespaces: string[],
  *   etcd: { url: string, pid: number },
  *   marathon: { url: string, pid: number } | null,
+ *   mesosAgents: { host: string, id: string, url: string, workDir: string, pid: number }[],
+ *   mesosDns: { address: string, port: number, httpPort: number, domain: string, url: string, pid: number },
  *   docker: { image: string },
  *   stateDir: string, pulumiConfigPath: string, pids: Record<string, number>
  * }} Cluster

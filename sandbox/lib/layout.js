@@ -36,6 +36,10 @@ const etcdUrl = `http://${master.address}:2379`;
 const marathonPort = 8080;
 const marathonUrl = `http://${master.address}:${marathonPort}`;
 const image = "djosborne/star:v0.5.0";
+/** A Mesos agent's default port (mesos-slave --port). */
+const mesosAgentPort = 5051;
+/** Mesos-DNS on the master: DNS on port 53, its HTTP API on 8123, the domain `mesos` (v0.5.0's defaults). */
+const mesosDns = { address: master.address, port: 53, httpPort: 8123, domain: "mesos" };
 
 const paths = {
     project: projectDir,
@@ -57,6 +61,9 @@ const paths = {
     pluginScript: path.join(sandboxDir, "libnetwork-plugin.js"),
     calicoNodeScript: path.join(sandboxDir, "calico-node.js"),
     marathonScript: path.join(sandboxDir, "marathon.js"),
+    mesosAgentScript: path.join(sandboxDir, "mesos-agent.js"),
+    mesosDnsScript: path.join(sandboxDir, "mesos-dns.js"),
+    mesos: path.join(stateDir, "mesos"),
     starScripts: path.join(__dirname, "star-image"),
     pulumiConfig: path.join(projectDir, "Pulumi.sandbox.yaml"),
 };
@@ -83,6 +90,21 @@ function resolvConfOf(host) {
     return path.join(paths.hosts, host.name, "resolv.conf");
 }
 
+/** The agent's id as the Mesos master would give it (`<master id>-S<n>`). @param {NamedHost} host */
+function mesosAgentIdOf(host) {
+    return `20160101-000000-184600330-5050-1-S${agents.findIndex((agent) => agent.name === host.name)}`;
+}
+
+/** @param {{ address: string }} host */
+function mesosAgentUrlOf(host) {
+    return `http://${host.address}:${mesosAgentPort}`;
+}
+
+/** The agent's --work_dir, where its tasks' sandboxes are: on the shared filesystem, so its dockerd can bind them. @param {NamedHost} host */
+function mesosWorkDirOf(host) {
+    return path.join(paths.mesos, host.name);
+}
+
 const programs = {
     ip: "/usr/sbin/ip",
     sshd: "/usr/sbin/sshd",
@@ -104,4 +126,5 @@ const programs = {
 module.exports = {
     bridge, publicInterface, collectorAddress, hosts, master, agents, namespaces, cgroupParent, cgroupParentFor, etcdUrl,
     marathonPort, marathonUrl, image, paths, programs, dockerDirOf, dockerSocketOf, pluginSocketOf, resolvConfOf,
+    mesosAgentPort, mesosDns, mesosAgentIdOf, mesosAgentUrlOf, mesosWorkDirOf,
 };

@@ -3,12 +3,14 @@
 // and a dockerd.
 const fs = require("node:fs");
 const path = require("node:path");
-const { master, cgroupParent, etcdUrl, marathonPort, paths, programs, dockerDirOf, dockerSocketOf, pluginSocketOf, resolvConfOf } = require("./layout");
+const { master, agents, cgroupParent, etcdUrl, marathonPort, paths, programs, dockerDirOf, dockerSocketOf, pluginSocketOf, resolvConfOf,
+    mesosAgentUrlOf } = require("./layout");
 const { freshDirsAndResolverScript, withProjectPath } = require("./private-mounts");
 const { startDetached } = require("./run");
 const { httpGet, isPortOpen, isSocketAccepting, waitUntil } = require("./wait");
 
-const defaultDeployDelayMs = "300";
+/** Deployments last as long as their tasks take to run; SANDBOX_DEPLOY_DELAY_MS makes them last at least that. */
+const defaultDeployDelayMs = "0";
 
 /** @typedef {typeof import("./layout").hosts[number]} Host */
 
@@ -36,6 +38,7 @@ async function startMarathon() {
     const marathon = startDetached("marathon", [
         programs.ip, "netns", "exec", master.name, programs.node, paths.marathonScript,
         "--listen", `0.0.0.0:${marathonPort}`,
+        ...agents.flatMap((agent) => ["--agent", mesosAgentUrlOf(agent)]),
         "--deploy-delay-ms", process.env.SANDBOX_DEPLOY_DELAY_MS ?? defaultDeployDelayMs,
         "--state-file", paths.marathonState,
         "--log-file", path.join(paths.logs, "marathon.log"),

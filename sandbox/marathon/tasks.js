@@ -58,8 +58,10 @@ class Tasks extends EventEmitter {
         this.queue = new Map();
         /** @type {Map<string, Delay>} keyed by app id and version */
         this.delays = new Map();
-        /** @type {Map<Agent, AgentState>} */
+        /** @type {Map<Agent, AgentState>} the agents that answered their last poll */
         this.agentStates = new Map();
+        /** @type {Set<Agent>} */
+        this.unreachable = new Set();
         /** @type {ReturnType<typeof setInterval>[]} */
         this.timers = [];
         this.polling = false;
@@ -234,9 +236,15 @@ class Tasks extends EventEmitter {
         try {
             state = await agent.state();
         } catch (error) {
-            this.options.log(`polling ${agent.name}: ${error instanceof Error ? error.message : error}`);
+            // Said once per outage: an agent that is still starting is not news every poll.
+            if (this.agentStates.has(agent) || !this.unreachable.has(agent)) {
+                this.options.log(`agent ${agent.name} does not answer: ${error instanceof Error ? error.message : error}`);
+            }
+            this.agentStates.delete(agent);
+            this.unreachable.add(agent);
             return;
         }
+        if (this.unreachable.delete(agent)) this.options.log(`agent ${agent.name} answers`);
         this.agentStates.set(agent, state);
         const listed = new Set(state.tasks.map((task) => task.id));
         for (const reported of state.tasks) {
