@@ -400,6 +400,8 @@ describe("sandbox cluster from a checkout under /tmp, a directory every host and
     this.timeout(60000);
     const dir = fs.mkdtempSync("/tmp/calico-stars-checkout-");
     fs.cpSync(sandboxDir, path.join(dir, "sandbox"), { recursive: true, filter: (source) => !source.startsWith(stateDir) });
+    // as a checkout after `npm ci` (Mesos-DNS needs dns-packet)
+    fs.symlinkSync(path.resolve(sandboxDir, "../node_modules"), path.join(dir, "node_modules"));
     // a module of its own path, so its layout is the copy's
     copy = { sandbox: require(path.join(dir, "sandbox", "cli.js")) as Sandbox, dir };
     const cluster = await copy.sandbox.up();
