@@ -8,6 +8,7 @@ import * as http from "node:http";
 import type * as net from "node:net";
 import * as path from "node:path";
 import { Client } from "ssh2";
+import { isZombie, sandboxLeftovers } from "../support/sandboxLeftovers";
 
 interface ClusterHost {
   name: string;
@@ -22,6 +23,8 @@ interface ClusterHost {
   dockerSocket: string;
   dockerHost: string;
   dockerdPid: number;
+  pluginPid: number;
+  calicoNodePid: number;
 }
 
 interface Cluster {
@@ -56,11 +59,9 @@ interface AuditEntry {
 
 // Plain JavaScript without declarations: its exports are typed here.
 const sandbox: Sandbox = require("../../sandbox/cli.js");
-const { cgroupParentFor }: { cgroupParentFor(state: string): string } = require("../../sandbox/lib/layout.js");
 
 const sandboxDir = path.resolve(__dirname, "../../sandbox");
 const stateDir = path.join(sandboxDir, ".state");
-const sandboxNamespaces = ["cs-master", "cs-agent1", "cs-agent2"];
 const requiredPrograms = ["/usr/sbin/ip", "/usr/sbin/sshd", "/usr/bin/ssh-keygen", "/usr/bin/etcd", "/usr/sbin/dockerd", "/usr/bin/docker", "/bin/busybox"];
 
 function missingPrerequisite(): string | undefined {
@@ -137,42 +138,6 @@ function forwardedGet(client: Client, port: number, urlPath: string): Promise<{ 
 
 function auditEntries(host: ClusterHost): AuditEntry[] {
   return fs.readFileSync(host.auditLog, "utf8").split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as AuditEntry);
-}
-
-function readProc(pid: string, file: string): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/${file}`, "utf8");
-  } catch {
-    return "";
-  }
-}
-
-function isZombie(pid: string): boolean {
-  const stat = readProc(pid, "stat");
-  return stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-}
-
-/** Everything of the sandbox in `sandboxRoot` that should be gone after down, found by name. */
-function sandboxLeftovers(sandboxRoot = sandboxDir): string[] {
-  const state = path.join(sandboxRoot, ".state");
-  const leftovers: string[] = [];
-  const namespaces = fs.existsSync("/run/netns") ? fs.readdirSync("/run/netns") : [];
-  leftovers.push(...namespaces.filter((name) => sandboxNamespaces.includes(name)).map((name) => `namespace ${name}`));
-  leftovers.push(...fs.readdirSync("/sys/class/net").filter((link) => link === "csbr0" || link.startsWith("csv-")).map((link) => `link ${link}`));
-  for (const pid of fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)) {
-    const cmdline = readProc(pid, "cmdline");
-    if ((cmdline.includes(state) || readProc(pid, "cgroup").includes(`/${cgroupParentFor(state)}/`)) && !isZombie(pid)) {
-      leftovers.push(`process ${pid}: ${cmdline.replace(/\0/g, " ")}`);
-    }
-  }
-  const mounts = fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n");
-  leftovers.push(...mounts.filter((line) => line.includes(sandboxRoot) || line.includes("/run/netns/cs-")).map((line) => `mount ${line}`));
-  const cgroups = fs.readdirSync("/sys/fs/cgroup").map((hierarchy) => path.join("/sys/fs/cgroup", hierarchy, cgroupParentFor(state)));
-  leftovers.push(...cgroups.filter((dir) => fs.existsSync(dir)).map((dir) => `cgroup ${dir}`));
-  if (fs.existsSync(state)) {
-    leftovers.push(state);
-  }
-  return leftovers;
 }
 
 describe("sandbox cluster (sandbox/cli.js)", function () {
@@ -365,11 +330,19 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
     assert.equal(result.stdout, "cs-master\n");
   });
 
-  it("leaves nothing behind when down follows a crash, sessions included", async function () {
+  it("leaves nothing behind when down follows a crash, sessions and Calico endpoints included", async function () {
     this.timeout(30000);
-    const detached = await runRemote(await clientFor("cs-agent1"), "setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $!");
+    const agent1 = await clientFor("cs-agent1");
+    const detached = await runRemote(agent1, "setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $!");
     const sleeper = Number(detached.stdout);
     assert.ok(Number.isInteger(sleeper) && sleeper > 0, detached.stdout);
+    const workload = await runRemote(agent1, "/usr/bin/docker network create --driver calico --ipam-driver calico crashed >/dev/null"
+      + ` && /usr/bin/docker run -d --pull=never --net crashed ${cluster.docker.image} sleep 600 >/dev/null && ip -o link show | grep -c ' cali'`);
+    assert.deepEqual([workload.code, workload.stdout], [0, "1\n"], workload.stderr);
+    for (const agent of cluster.agents) {
+      process.kill(agent.calicoNodePid, "SIGKILL");
+      process.kill(agent.pluginPid, "SIGKILL");
+    }
     process.kill(host("cs-agent1").sshdPid, "SIGKILL");
     closeClients();
     await sandbox.down();
