@@ -22,7 +22,8 @@ const { dockerRunArgs } = require("./dockerRun");
 /** @typedef {{state: TaskState, timestamp: number, message: string, ipAddress: string | undefined}} Status */
 /**
  * @typedef {{task: TaskInfo, containerId: string, containerName: string, directory: string, statuses: Status[],
- *   killed: boolean, process: import("child_process").ChildProcess | undefined, ended: boolean}} Run
+ *   killed: boolean, stopped: boolean, exit: string | undefined, process: import("child_process").ChildProcess | undefined,
+ *   ended: boolean}} Run
  */
 /**
  * @typedef {{id: string, hostname: string, port: number, docker: string, dockerSocket: string, workDir: string,
@@ -69,6 +70,8 @@ class Agent {
                 "executors", task.taskId, "runs", containerId),
             statuses: [{ state: "TASK_STAGING", timestamp: Date.now() / 1000, message: "", ipAddress: undefined }],
             killed: false,
+            stopped: false,
+            exit: undefined,
             process: undefined,
             ended: false,
         };
@@ -101,13 +104,23 @@ class Agent {
         run.process = child;
         child.on("error", (error) => this.end(run, "TASK_FAILED", `Docker container run error: ${error.message}`));
         child.on("exit", (code, signal) => {
-            const status = signal ? `terminated with signal ${signal}` : `exited with status ${code}`;
-            if (run.killed) this.end(run, "TASK_KILLED", "");
-            else if (code === 0) this.end(run, "TASK_FINISHED", "");
-            else this.end(run, "TASK_FAILED", `Docker container run error: Container exited on error: ${status}`);
-            this.docker(["rm", "-f", run.containerName]).catch(() => undefined);
+            run.exit = code === 0 ? "" : `Docker container run error: Container exited on error: ${signal ? `terminated with signal ${signal}` : `exited with status ${code}`}`;
+            this.reaped(run);
         });
         void this.awaitStart(run);
+    }
+
+    /**
+     * The Docker executor's `reaped`: once `docker run` has ended and, for a killed task, `docker stop` has returned
+     * (so the container has stopped and left its networks), the task's last state.
+     * @param {Run} run
+     */
+    reaped(run) {
+        if (run.exit === undefined || (run.killed && !run.stopped) || run.ended) return;
+        if (run.killed) this.end(run, "TASK_KILLED", "");
+        else if (run.exit === "") this.end(run, "TASK_FINISHED", "");
+        else this.end(run, "TASK_FAILED", run.exit);
+        this.docker(["rm", "-f", run.containerName]).catch(() => undefined);
     }
 
     /** docker inspect until the container has started: then it is TASK_RUNNING. @param {Run} run */
@@ -134,12 +147,19 @@ class Agent {
         if (run.process !== undefined) void this.stop(run);
     }
 
-    /** A container that is still being created is not there to stop yet: try again until docker run has ended. @param {Run} run */
+    /**
+     * `docker stop -t 0`; a container that is still being created is not there to stop yet, so it is tried again
+     * until it works or `docker run` ended without a container.
+     * @param {Run} run
+     */
     async stop(run) {
-        while (!run.ended) {
-            await this.docker(["stop", "-t", "0", run.containerName]).catch(() => undefined);
+        for (;;) {
+            const stopped = await this.docker(["stop", "-t", "0", run.containerName]).then(() => true, () => false);
+            if (stopped || run.exit !== undefined) break;
             await new Promise((resolve) => setTimeout(resolve, STOP_RETRY_MS));
         }
+        run.stopped = true;
+        this.reaped(run);
     }
 
     /** @param {Run} run @param {TaskState} state @param {string} message @param {string} [ipAddress] */

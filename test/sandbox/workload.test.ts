@@ -7,6 +7,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { sandboxUnavailable } from "../support/sandboxCluster";
+import { sandboxLeftovers } from "../support/sandboxLeftovers";
 import { MarathonTask, sleep, waitFor, Workload, WorkloadCluster } from "../support/workload";
 
 const sandbox: { up(): Promise<WorkloadCluster & { hosts: { name: string; sshdPid: number }[] }>; down(): Promise<void> } = require("../../sandbox/cli.js");
@@ -177,6 +178,18 @@ describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Meso
         assert.strictEqual(fs.readFileSync(path.join(runs, run, "fetched.json"), "utf8"), `["written on ${agent.name}"]\n`);
         await waitFor("the task's output", async () => fs.readFileSync(path.join(runs, run, "stdout"), "utf8") === `["written on ${agent.name}"]\n`, 5000);
         await workload.deleteGroup("/fetched");
+    });
+
+    // last: mocha runs a suite's own tests before its nested suites
+    describe("down", function () {
+        it("after a crash of Marathon and the agents leaves no container, process or task sandbox behind", async function () {
+            await workload.waitUntilDeployed(await workload.putGroup({ id: "/crashed", apps: [{ ...app("left", "sleep 1000", "work"), instances: 2 }] }));
+            const crashed = [cluster.marathon!, ...cluster.mesosAgents].map((service) => (service as unknown as { pid: number }).pid);
+            crashed.forEach((pid) => process.kill(pid, "SIGKILL"));
+            assert.strictEqual((await workload.mesosContainers()).length, 2, "the containers outlive the crash");
+            await sandbox.down();
+            assert.deepStrictEqual(sandboxLeftovers(), []);
+        });
     });
 
     /** The ended tasks of an app on every agent (the agents' /state), with each task's stderr. */
