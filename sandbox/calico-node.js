@@ -108,6 +108,8 @@ class CalicoNode {
         this.running = false;
         this.again = false;
         this.ready = false;
+        /** The etcd index of the last read, where a watch goes on from. */
+        this.lastIndex = 0;
     }
 
     async start() {
@@ -126,15 +128,16 @@ class CalicoNode {
         }
     }
 
-    /** @returns {Promise<number>} the etcd index read at */
+    /** @returns {Promise<number>} the etcd index of the last read */
     async sync() {
         if (this.running) {
             this.again = true;
-            return 0;
+            return this.lastIndex;
         }
         this.running = true;
         try {
             const { node, index } = await this.etcd.snapshot("/calico");
+            this.lastIndex = Math.max(this.lastIndex, index);
             const model = modelOf(leaves(node), this.options.hostname);
             const mine = model.endpoints.filter((endpoint) => endpoint.hostname === this.options.hostname);
             const up = mine.filter((endpoint) => interfaceIsUp(endpoint.name));
@@ -146,7 +149,7 @@ class CalicoNode {
                 this.schedule(INTERFACE_POLL_MS);
             }
             this.markReady();
-            return index;
+            return this.lastIndex;
         } finally {
             this.running = false;
             if (this.again) {
@@ -178,7 +181,7 @@ class CalicoNode {
             } catch (error) {
                 console.error(`calico-node ${this.options.hostname}: watch: ${error instanceof Error ? error.message : error}`);
                 await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-                index = (await this.sync().catch(() => index - 1)) + 1;
+                index = (await this.sync().catch(() => this.lastIndex)) + 1;
             }
         }
     }

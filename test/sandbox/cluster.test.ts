@@ -322,6 +322,10 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
   it("rebuilds the cluster when up follows a crash", async function () {
     this.timeout(60000);
     process.kill(cluster.master.sshdPid, "SIGKILL");
+    // SIGKILL lands when the process is next scheduled: on a busy machine status could still find it alive
+    for (const deadline = Date.now() + 2000; !isZombie(String(cluster.master.sshdPid)) && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     assert.equal((await sandbox.status()).allUp, false);
     closeClients();
     cluster = await sandbox.up();
