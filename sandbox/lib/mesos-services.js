@@ -47,6 +47,8 @@ async function startMesosDns() {
         "--domain", mesosDns.domain,
         "--master", master.address,
         ...agents.flatMap((agent) => ["--agent", mesosAgentUrlOf(agent)]),
+        // the runbook's dotted names resolve only when asked for: Mesos-DNS v0.5.0 serves hyphens
+        ...(process.env.SANDBOX_MESOS_DNS_DOTTED_NAMES === "true" ? ["--dotted-task-names"] : []),
         "--log-file", path.join(paths.logs, "mesos-dns.log"),
     ], "mesos-dns.stdout");
     const answers = async () => (await httpGet(`http://${mesosDns.address}:${mesosDns.httpPort}/v1/version`))?.status === 200;

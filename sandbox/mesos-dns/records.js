@@ -34,12 +34,19 @@ function domainFrag(name) {
     return name.split(".").map(rfc1123).filter(Boolean).join(".");
 }
 
+/**
+ * The first `length` characters of zbase32(bytes): 5 bits each, most significant first.
+ * @param {Buffer} bytes @param {number} length at most bytes.length * 8 / 5
+ */
+function zbase32Head(bytes, length) {
+    let bits = "";
+    for (const byte of bytes.subarray(0, Math.ceil(length * 5 / 8))) bits += byte.toString(2).padStart(8, "0");
+    return Array.from({ length }, (_, index) => ZBASE32[parseInt(bits.slice(index * 5, index * 5 + 5), 2)]).join("");
+}
+
 /** records.hashString: 5 characters of the zbase32-encoded SHA-1. @param {string} text */
 function hashString(text) {
-    const hash = crypto.createHash("sha1").update(text).digest();
-    let bits = "";
-    for (const byte of hash.subarray(0, 4)) bits += byte.toString(2).padStart(8, "0");
-    return Array.from({ length: 5 }, (_, index) => ZBASE32[parseInt(bits.slice(index * 5, index * 5 + 5), 2)]).join("");
+    return zbase32Head(crypto.createHash("sha1").update(text).digest(), 5);
 }
 
 /** records.slaveIDTail. @param {string} slaveId */
@@ -96,4 +103,4 @@ function generateRecords(input) {
     return records;
 }
 
-module.exports = { generateRecords, rfc1123, hashString };
+module.exports = { generateRecords, rfc1123, hashString, zbase32Head };
