@@ -9,7 +9,7 @@ import * as path from "path";
 import { runbookPolicy } from "../../components/config";
 import { RunError, RunResult } from "../lifecycle/engine";
 import { restartEtcd, restartSshd, stopEtcd, stopSshd } from "../support/sandboxFaults";
-import { profiles, SandboxStack, sandboxStackConfig } from "../support/sandboxStack";
+import { profiles, SandboxStack, sandboxStackConfig, sshHostOf } from "../support/sandboxStack";
 
 type Policy = typeof runbookPolicy;
 
@@ -146,7 +146,10 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
         it("waits out a deployment another client started (409), then applies", async function () {
             await stack.marathonFaults({ deployDelayMs: 1500 });
             const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body);
-            const byHand = group.apps.map((app: any) => ({ ...app, cmd: `${app.cmd} `, version: undefined }));
+            // The collector is left alone: its fixed ip makes a restart under the default upgradeStrategy hang
+            // (test/sandbox/workload.test.ts), and this test is about the 409.
+            const fixedIp = (app: any) => (app.container?.docker?.parameters ?? []).some((p: any) => p.key === "ip");
+            const byHand = group.apps.map((app: any) => ({ ...app, cmd: fixedIp(app) ? app.cmd : `${app.cmd} `, version: undefined }));
             assert.strictEqual((await stack.marathon("PUT", "/v2/groups/calico-stars", { id: "/calico-stars", apps: byHand })).status, 200);
             faultsInjected.push("409 deployment lock");
             changeGroup();
@@ -187,7 +190,10 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
 
     describe("Calico and etcd", function () {
         it("reports a network and profile removed by hand on refresh, and up rebuilds both", async function () {
-            await stack.on(stack.agent, ["docker", "network", "rm", "client"]);
+            // Docker removes no network a container uses: the client task's container goes with it, on its agent
+            const [task] = JSON.parse((await stack.marathon("GET", "/v2/apps/calico-stars/client/tasks")).body).tasks;
+            const taskAgent = sshHostOf(stack.cluster.agents.find((agent: any) => agent.address === task.host));
+            await stack.on(taskAgent, ["sh", "-c", "docker rm -f $(docker ps -q --filter network=client) && docker network rm client"]);
             faultsInjected.push("network and profile removed by hand");
             const refreshed = await stack.engine.refresh();
             record(refreshed);
@@ -228,6 +234,8 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
     describe("interrupted and hand-cleaned runs", function () {
         it("destroys cleanly after everything was removed by hand", async function () {
             await stack.marathon("DELETE", "/v2/groups/calico-stars?force=true");
+            // the tasks' containers go first: Docker removes no network a container uses
+            await waitFor("the deletion", async () => JSON.parse((await stack.marathon("GET", "/v2/deployments")).body).length === 0);
             for (const profile of profiles) {
                 await stack.on(stack.agent, ["docker", "network", "rm", profile]);
             }

@@ -108,7 +108,8 @@ async function startDockerd(cluster: Cluster, pluginSocket: string): Promise<voi
   const script = 'mount -t tmpfs tmpfs /run && mkdir -p /run/docker/plugins && ln -s "$1" /run/docker/plugins/calico.sock && shift && exec "$@"';
   const dockerd = startProcess(cluster, "dockerd", "/usr/bin/unshare", [
     "--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh", pluginSocket,
-    dockerdBinary, "--storage-driver=vfs", "--bridge=none", "--iptables=false",
+    // calico-libnetwork's networks are global-scope: Docker needs a cluster store for them, as the reference's has
+    dockerdBinary, "--storage-driver=vfs", "--bridge=none", "--iptables=false", `--cluster-store=etcd://${cluster.etcdAuthority}`,
     "--data-root", path.join(cluster.dir, "docker-data"), "--exec-root", path.join(cluster.dir, "docker-run"),
     "--pidfile", path.join(cluster.dir, "dockerd.pid"), "-H", `unix://${cluster.dockerSocket}`,
   ]);
@@ -218,6 +219,8 @@ describe("sandbox calicoctl stand-in and libnetwork plugin (real etcd and docker
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "calicoctl-test-"));
     cluster = { dir, etcdAuthority: "", dockerSocket: path.join(dir, "docker.sock"), processes: new Map() };
     await startEtcd(cluster);
+    // calico-node's startup creates the default pool before the plugin is used (sandbox/calico/datastore.js startNode)
+    await etcdPut("/calico/v1/ipam/v4/pool/192.168.0.0-16", '{"cidr": "192.168.0.0/16"}');
     await startDockerd(cluster, await startPlugin(cluster));
   });
 
@@ -238,25 +241,27 @@ describe("sandbox calicoctl stand-in and libnetwork plugin (real etcd and docker
       managementUi = createNetwork("management-ui", "--subnet=192.168.0.0/16");
     });
 
-    it("writes the network's profile with calico-libnetwork's default tags, labels and rules", async function () {
+    it("writes the network's profile with calico-libnetwork's default tags and rules, and no labels (libcalico v0.12 create_profile)", async function () {
       const profile = `/calico/v1/policy/profile/${managementUi}`;
       assert.strictEqual((await etcdGet(`${profile}/tags`))?.value, `["${managementUi}"]`);
-      assert.strictEqual((await etcdGet(`${profile}/labels`))?.value, "{}");
+      assert.strictEqual(await etcdGet(`${profile}/labels`), undefined);
       assert.strictEqual((await etcdGet(`${profile}/rules`))?.value,
         `{"id": "${managementUi}", "inbound_rules": [{"action": "allow", "src_tag": "${managementUi}"}], "outbound_rules": [{"action": "allow"}]}`);
       const network = JSON.parse((await etcdGet(`/calico/libnetwork/v1/${managementUi}`))?.value ?? "{}");
-      assert.deepStrictEqual([network.NetworkID, network.IPv4Data[0].Pool], [managementUi, "192.168.0.0/16"]);
+      // calico-libnetwork answers RequestPool with the dummy 0.0.0.0/0 pool and gateway that mark Calico IPAM
+      assert.deepStrictEqual([network.NetworkID, network.IPv4Data[0].Pool, network.IPv4Data[0].Gateway], [managementUi, "0.0.0.0/0", "0.0.0.0/0"]);
     });
 
     it("shows the runbook's default rules under the network's name", function () {
       assertOutput(calicoctl("profile management-ui rule show"), 0, runbookShow);
     });
 
-    it("hands out a free /24 of 10.65.0.0/16 to a network created without --subnet", function () {
+    it("gives a network created without --subnet Calico's dummy pool, and refuses a subnet that is no Calico pool", function () {
       createNetwork("pool-a");
-      createNetwork("pool-b");
-      const subnets = ["pool-a", "pool-b"].map((name) => docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", name).stdout.trim());
-      assert.deepStrictEqual(subnets, ["10.65.0.0/24", "10.65.1.0/24"]);
+      assert.strictEqual(docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "pool-a").stdout.trim(), "0.0.0.0/0");
+      const refused = docker("network", "create", "--driver", "calico", "--ipam-driver", "calico", "--subnet=10.65.0.0/24", "pool-b");
+      assert.notStrictEqual(refused.status, 0);
+      assert.match(refused.stderr, /The requested subnet must match the CIDR of a configured Calico IP Pool\./);
     });
 
     it("removes the profile and the network record on docker network rm", async function () {
