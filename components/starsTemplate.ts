@@ -97,6 +97,11 @@ export function starsParameters(config: StarsConfig, ownerId: string): StarsPara
     };
 }
 
+export interface UpgradeStrategy {
+    minimumHealthCapacity: number;
+    maximumOverCapacity: number;
+}
+
 export interface MarathonApp {
     id: string;
     cmd: string;
@@ -106,7 +111,18 @@ export interface MarathonApp {
     uris: string[];
     labels: Record<string, string>;
     container: { type: "DOCKER"; docker: { image: string; parameters: { key: string; value: string }[] } };
+    upgradeStrategy?: UpgradeStrategy;
 }
+
+/** What Marathon gives an app that names none (v0.14.2 and v1.1.1 UpgradeStrategy.empty): start the new task, then kill the old. */
+export const marathonDefaultUpgradeStrategy: UpgradeStrategy = { minimumHealthCapacity: 1, maximumOverCapacity: 1 };
+
+/**
+ * The collector's: kill the old task, then start the new one. It asks for a fixed --ip, which Calico's
+ * IPAM hands out once, so with the default order its new task could never start and any change to it
+ * would hang its deployment until the timeout.
+ */
+export const killFirstUpgradeStrategy: UpgradeStrategy = { minimumHealthCapacity: 0, maximumOverCapacity: 0 };
 
 export interface MarathonGroup {
     id: string;
@@ -153,13 +169,14 @@ export function renderStarsGroup(p: StarsParameters): MarathonGroup {
         labels: { [ownerLabel]: p.ownerId },
         container: { type: "DOCKER", docker: { image: p.image, parameters } },
     });
+    const collectorApp = (definition: MarathonApp): MarathonApp => ({ ...definition, upgradeStrategy: killFirstUpgradeStrategy });
     const { collector, probes } = p.template;
     return {
         id: `/${p.groupId}`,
         apps: [
-            app(collector.id, fill(collector.cmd, values), collector,
+            collectorApp(app(collector.id, fill(collector.cmd, values), collector,
                 [{ key: "net", value: collector.network }, { key: "ip", value: p.collectorIp }],
-                [`file://${p.resourcesFilePath}`]),
+                [`file://${p.resourcesFilePath}`])),
             ...probes.map((probe) => app(probe.id,
                 fill(p.template.probeCmd, { ...values, urls: probes.filter((other) => other.id !== probe.id).map((other) => probeUrl(other.id, p)).join(",") }),
                 probe, [{ key: "net", value: probe.network }], [])),
