@@ -71,8 +71,9 @@ export class StarsDemo extends pulumi.ComponentResource {
             outbound: rules.outbound,
             tagNetworkIds: Object.fromEntries(policyTags(rules).map((tag) => [tag, networkIdOf(tag)])),
             etcdAuthority: config.etcdAuthority,
-            // an adopted network's profile gets back the rules it had before adoption
-            rulesOnDelete: networkNamed(profile).rulesBeforeAdoption,
+            // an adopted network's profile gets back the rules it had before adoption. Only adopted networks
+            // pass the output: one absent from a network's state would read as unknown in every preview.
+            rulesOnDelete: config.adoptNetworks.includes(profile) ? networkNamed(profile).rulesBeforeAdoption : undefined,
         }, { parent: this, dependsOn: networks, deletedWith: networkNamed(profile) }));
 
         const connectionFor = (host: SshHost): command.types.input.remote.ConnectionArgs => ({
