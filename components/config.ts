@@ -9,7 +9,8 @@ import { acceptedHostKey, SshHost } from "./ssh";
 import { ConfigGetter, parseConfigKeys, projectName, sshConfigShape } from "./sshConfig";
 import { starsTemplateSchema } from "./starsTemplate";
 
-export { ConfigError, ConfigGetter, projectName };
+export { ConfigError, projectName };
+export type { ConfigGetter };
 
 const address = z.string().refine(isAddress, "must be an IP address or a DNS name");
 const ipv4 = z.string().refine(isIpv4, "must be an IPv4 address");
@@ -209,10 +210,4 @@ function crossCheck(config: StarsConfig): string[] {
         }
     }
     return problems;
-}
-
-/** The host's full public key for @pulumi/command, which checks a host only against a key, never a fingerprint. */
-export function commandHostKey(config: StarsConfig, host: SshHost): string | undefined {
-    const found = acceptedHostKey(config, host);
-    return "key" in found ? found.key : undefined;
 }

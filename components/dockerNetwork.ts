@@ -231,8 +231,10 @@ export const dockerNetworkProvider: Provider<DockerNetworkInputs, DockerNetworkO
             host,
             networkName: props?.networkName ?? found.name,
             networkId: found.id,
-            ownerId: props?.ownerId ?? found.owner ?? "",
-            adopted: props?.adopted ?? found.owner === undefined,
+            ownerId: props?.ownerId ?? found.owner,
+            // state from before adoption existed says nothing, and means made by the stack; a read without
+            // state (an import) takes a network without any owner option as adopted, so destroy leaves it
+            adopted: props?.adopted ?? (props?.networkName === undefined && found.owner === undefined),
         } as DockerNetworkOutputs);
         if (props?.subnet !== undefined && !found.subnets.includes(props.subnet)) {
             // drift that refresh shows; a missing key, never `undefined`, which gRPC's Struct cannot carry

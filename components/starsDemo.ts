@@ -6,12 +6,12 @@ import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { agentPrepCreate, removeResourcesFile, ResourcesFilePlace } from "./agentPrep";
 import { parseRule, ruleTags } from "./calicoRule";
-import { commandHostKey, StarsConfig } from "./config";
+import { StarsConfig } from "./config";
 import { DockerNetwork } from "./dockerNetwork";
 import { IptablesDnat } from "./iptablesDnat";
 import { MarathonGroup } from "./marathonGroup";
 import { ProfileRules } from "./profileRules";
-import { SshHost } from "./ssh";
+import { acceptedHostKey, SshHost } from "./ssh";
 import { renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "./starsTemplate";
 
 /** The tags a profile's rules name, sorted: each is a managed network (config validation sees to that). */
@@ -83,7 +83,8 @@ export class StarsDemo extends pulumi.ComponentResource {
             privateKey: args.privateKey,
             privateKeyPassword: args.privateKey !== undefined ? args.privateKeyPassword : undefined,
             agentSocketPath: args.privateKey === undefined ? config.sshAgentSocket ?? process.env.SSH_AUTH_SOCK : undefined,
-            hostKey: commandHostKey(config, host),
+            // config validation made sure every agent has one unless verification is off
+            hostKey: ((found) => ("key" in found ? found.key : undefined))(acceptedHostKey(config, host)),
             perDialTimeout: config.connectTimeoutSeconds,
             dialErrorLimit: config.connectAttempts,
         });

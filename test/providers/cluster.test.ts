@@ -85,6 +85,12 @@ describe("cluster providers over a real sshd", function () {
                 { id, props: { host: env.host, networkName: "imported", networkId: id, ownerId, adopted: false } });
         });
 
+        it("reads a network from state written before owner options existed as its own, not adopted, so destroy still removes it", async function () {
+            const id = foreignNetwork("older");
+            const { props } = await dockerNetworkProvider.read!(id, { host: env.host, networkName: "older", networkId: id } as any);
+            assert.strictEqual(props!.adopted, false);
+        });
+
         it("says what is missing when read has no host", async function () {
             await assert.rejects(dockerNetworkProvider.read!("abc", {} as any), /ConfigError: Docker network abc: cannot read it without its host/);
         });
