@@ -3,6 +3,7 @@
 // draws an edge only when a probe's target URL equals a resource URL exactly.
 import { z } from "zod";
 import type { StarsConfig } from "./config";
+import { ConfigError } from "./errors";
 import * as defaultTemplateJson from "./stars.json";
 
 const appId = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be a Marathon app id: lower-case letters, digits and -");
@@ -147,7 +148,7 @@ export function renderResourcesFile(p: StarsParameters): string {
 function fill(command: string, values: Record<string, string>): string {
     return command.replace(/\{\{([a-zA-Z]+)\}\}/g, (whole, name: string) => {
         if (!(name in values)) {
-            throw new Error(`stars template: unknown placeholder ${whole} (known: ${Object.keys(values).map((k) => `{{${k}}}`).join(", ")})`);
+            throw new ConfigError(`stars template: unknown placeholder ${whole} (known: ${Object.keys(values).map((k) => `{{${k}}}`).join(", ")})`);
         }
         return values[name];
     });
