@@ -50,15 +50,15 @@ describe("ProfileRules refresh over rules outside the grammar (real sshd)", func
 
   it("reports them as a change from the declared rules", async function () {
     const { props } = await profileRulesProvider.read!("n1", declared());
-    const { inputs } = await profileRulesProvider.check!(props, declared());
-    const diff = await profileRulesProvider.diff!("n1", props, inputs);
+    const { inputs } = await profileRulesProvider.check!(props!, declared());
+    const diff = await profileRulesProvider.diff!("n1", props!, inputs!);
     assert.deepStrictEqual({ changes: diff.changes, replaces: diff.replaces }, { changes: true, replaces: [] });
   });
 
   it("writes the declared rules over them on the next update, and reads those back", async function () {
     const { props } = await profileRulesProvider.read!("n1", declared());
-    const { outs } = await profileRulesProvider.update!("n1", props, declared());
-    assert.deepStrictEqual({ inbound: outs.inbound, outbound: outs.outbound }, { inbound: declared().inbound, outbound: declared().outbound });
+    const { outs } = await profileRulesProvider.update!("n1", props!, declared());
+    assert.deepStrictEqual({ inbound: outs!.inbound, outbound: outs!.outbound }, { inbound: declared().inbound, outbound: declared().outbound });
     assert.deepStrictEqual(sshd.cluster().profiles.frontend, {
       inbound_rules: [{ action: "allow", src_tag: "frontend" }, { action: "allow", protocol: "tcp", src_tag: "management-ui", dst_ports: [9000] }],
       outbound_rules: [{ action: "allow" }],
