@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { runbookPolicy } from "../../components/config";
+import { runbookNetworks, runbookPolicy } from "../../components/config";
 import { closeAllConnections, configureSsh, httpOverSsh, HttpResponse, runChecked, SshHost } from "../../components/ssh";
 import { TestEngine } from "../lifecycle/engine";
 import { AutomationDriver, cliUnavailable } from "../lifecycle/automationDriver";
@@ -20,6 +20,19 @@ export const oneRuleChange: Record<string, { inbound: string[]; outbound: string
     ...runbookPolicy,
     backend: { inbound: [...runbookPolicy.backend.inbound.slice(0, 2), "allow tcp from tag client to ports 9000"], outbound: ["allow"] },
 };
+
+export type Policy = Record<string, { inbound: string[]; outbound: string[] }>;
+
+/** The runbook's networks and policy plus a fifth network (the stars template needs the four), for renames. */
+export function withExtraNetwork(name: string): { networks: { name: string; subnet?: string }[]; policy: Policy } {
+    return {
+        networks: [...runbookNetworks, { name }],
+        policy: { ...runbookPolicy, [name]: { inbound: ["allow tcp from tag backend to ports 5432"], outbound: ["allow"] } },
+    };
+}
+
+/** `calicoctl profile <P> rule show` of a profile calico-libnetwork just made. */
+export const libnetworkDefaults = (profile: string) => `Inbound rules:\n   1 allow from tag ${profile}\nOutbound rules:\n   1 allow\n`;
 
 /** `calicoctl profile <P> rule show` for these rules, as calicoctl 0.x numbers them. */
 export function ruleShowOf(rules: { inbound: string[]; outbound: string[] }): string {
@@ -146,12 +159,12 @@ export class SandboxStack {
     }
 
     /**
-     * Fails unless the cluster holds exactly what the program declares: the four networks, each profile's
-     * rules as `policy` says (rule show, line by line), both DNAT rules, and the group's four apps.
+     * Fails unless the cluster holds exactly what the program declares: the networks (the runbook's four unless
+     * named), each profile's rules as `policy` says (rule show, line by line), both DNAT rules, and the group's four apps.
      */
-    async assertConverged(policy: Record<string, { inbound: string[]; outbound: string[] }> = runbookPolicy): Promise<void> {
-        assert.deepStrictEqual(await this.networks(), [...profiles].sort());
-        for (const profile of profiles) {
+    async assertConverged(policy: Record<string, { inbound: string[]; outbound: string[] }> = runbookPolicy, networks: string[] = profiles): Promise<void> {
+        assert.deepStrictEqual(await this.networks(), [...networks].sort());
+        for (const profile of Object.keys(policy)) {
             assert.strictEqual(await this.ruleShow(profile), ruleShowOf(policy[profile]), `profile ${profile}`);
         }
         assert.strictEqual((await this.natRules()).filter((rule) => /--comment "?calico-stars:[0-9a-f]{8}/.test(rule)).length, 2);
