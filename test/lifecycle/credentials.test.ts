@@ -49,7 +49,9 @@ for (const kind of lifecycleDrivers) describe(`credentials changed, then refresh
             setAuthorizedKeys(sandboxKeys);
             await stack.close();
         }
-        fs.rmSync(keyDir, { recursive: true, force: true });
+        if (keyDir !== undefined) {
+            fs.rmSync(keyDir, { recursive: true, force: true });
+        }
     });
 
     it("a new key path: refresh still logs in with the key of the last up, and fails once that key is revoked; an up saves the new one", async function () {
