@@ -83,6 +83,22 @@ describe("lifecycle engine deletes", function () {
         assert.match(String(executor.failure), /cannot delete a/);
     });
 
+    it("hands a chain to a worker only once one is free, which is what the step generator waits for", async function () {
+        const executor = new StepExecutor(1);
+        let secondTaken = false;
+        let takenWhileFirstRan: boolean | undefined;
+        const first = executor.executeSerial([async () => {
+            await new Promise((resolve) => setTimeout(resolve, 10));
+            takenWhileFirstRan = secondTaken;
+        }]);
+        const second = executor.executeSerial([async () => undefined]);
+        void second.accepted.then(() => {
+            secondTaken = true;
+        });
+        await Promise.all([first.done, second.done]);
+        assert.deepStrictEqual([takenWhileFirstRan, secondTaken], [false, true]);
+    });
+
     it("after a refresh drops references to resources that are gone", function () {
         const kept = withoutDanglingReferences([stack, demo, owner, rules, group]);
         const { deletedWith: _gone, ...rulesWithoutNetwork } = rules;

@@ -64,15 +64,12 @@ export class Deployment {
         }
         let reply: RegistrationReply | undefined;
         let ownFailure: unknown;
-        const steps = await this.generate({ ...registration, provider }, (resource) => {
+        const { done } = await this.generate({ ...registration, provider }, (resource) => {
             reply = { urn: resource.urn, id: resource.id ?? "", object: resource.outputs };
+        }, (error) => {
+            ownFailure = error;
         });
-        await this.ctx.executor.executeSerial(steps.map((step) => async () => {
-            await step().catch((error: unknown) => {
-                ownFailure = error;
-                throw error;
-            });
-        }));
+        await done;
         if (reply === undefined) {
             throw ownFailure ?? notProcessed();
         }
@@ -141,15 +138,25 @@ export class Deployment {
         return ref;
     }
 
-    private generate(registration: Registration, reply: (resource: StateResource) => void): Promise<Step[]> {
-        const steps = this.generating.then(() => {
+    /**
+     * The step generator's turn for one registration: its steps go to the executor as one chain, and the next
+     * registration waits until a worker took it. Resolves to the chain's completion, once the chain is taken.
+     */
+    private generate(registration: Registration, reply: (resource: StateResource) => void, failed: (error: unknown) => void): Promise<{ done: Promise<void> }> {
+        const submitted = this.generating.then(async () => {
             if (this.ctx.executor.cancelled) {
                 throw new Error(`${registration.name} (${registration.type}) was not processed: the deployment stopped after an earlier failure`);
             }
-            return this.generateSteps(registration, reply);
+            const steps = await this.generateSteps(registration, reply);
+            const chain = this.ctx.executor.executeSerial(steps.map((step) => () => step().catch((error: unknown) => {
+                failed(error);
+                throw error;
+            })));
+            await chain.accepted;
+            return { done: chain.done };
         });
-        this.generating = steps.catch((error: Error) => this.ctx.executor.fail(error));
-        return steps;
+        this.generating = submitted.catch((error: Error) => this.ctx.executor.fail(error));
+        return submitted;
     }
 
     private async generateSteps(registration: Registration, reply: (resource: StateResource) => void): Promise<Step[]> {

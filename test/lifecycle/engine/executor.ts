@@ -40,17 +40,25 @@ export class StepExecutor {
         return this.firstFailure !== undefined && !this.ignoreErrors;
     }
 
-    /** Resolves once the chain has run, or was dropped or cut short by a cancellation; never rejects. */
-    executeSerial(chain: Step[]): Promise<void> {
-        const done = this.runChain(chain);
+    /**
+     * `done` resolves once the chain has run, or was dropped or cut short by a cancellation; never rejects.
+     * `accepted` resolves once a worker took the chain (or it was dropped): ExecuteSerial sends the chain on an
+     * unbuffered channel, so the deployment executor's loop, which generates the steps, waits for a free worker.
+     */
+    executeSerial(chain: Step[]): { accepted: Promise<void>; done: Promise<void> } {
+        let accept!: () => void;
+        const accepted = new Promise<void>((resolve) => {
+            accept = resolve;
+        });
+        const done = this.runChain(chain, accept).finally(accept);
         this.inFlight.add(done);
         void done.then(() => this.inFlight.delete(done));
-        return done;
+        return { accepted, done };
     }
 
     /** ExecuteParallel: each step as a chain of its own; resolves when all of them are done. */
     async executeParallel(steps: Step[]): Promise<void> {
-        await Promise.all(steps.map((step) => this.executeSerial([step])));
+        await Promise.all(steps.map((step) => this.executeSerial([step]).done));
     }
 
     /** WaitForCompletion. */
@@ -60,11 +68,12 @@ export class StepExecutor {
         }
     }
 
-    private async runChain(chain: Step[]): Promise<void> {
+    private async runChain(chain: Step[], accept: () => void): Promise<void> {
         if (this.cancelled) {
             return;
         }
         await this.acquireWorker();
+        accept();
         try {
             for (const step of chain) {
                 if (this.cancelled) {
