@@ -102,6 +102,24 @@ describe("cluster providers over a real sshd", function () {
             assert.strictEqual(env.sshd.cluster().networks[id], undefined);
         });
 
+        it("deletes with one command when the removal succeeds: the profile goes with the network", async function () {
+            const { id, outs } = await dockerNetworkProvider.create({ host: env.host, networkName: "backend-3", ownerId });
+            const before = sshStats().commands;
+            await dockerNetworkProvider.delete!(id, outs!);
+            assert.strictEqual(sshStats().commands - before, 1);
+        });
+
+        it("resets the profile of a network it cannot remove to libnetwork's defaults, and says so", async function () {
+            const { id, outs } = await dockerNetworkProvider.create({ host: env.host, networkName: "kept", ownerId });
+            const state = env.sshd.cluster();
+            state.networks[id].Containers = { [`c0ffee${"2".repeat(58)}`]: { Name: "web-2" } };
+            state.profiles.kept = { inbound_rules: [{ action: "allow", protocol: "tcp", src_tag: "backend", dst_ports: [5432] }], outbound_rules: [{ action: "deny" }] };
+            env.sshd.writeCluster(state);
+            await assert.rejects(dockerNetworkProvider.delete!(id, outs!),
+                /has active endpoints; network kept \([0-9a-f]+\) is still used by web-2 \(c0ffee222222\): .*; its Calico profile was reset to libnetwork's defaults \(inbound "allow from tag kept", outbound "allow"\)$/);
+            assert.deepStrictEqual(env.sshd.cluster().profiles.kept, { inbound_rules: [{ action: "allow", src_tag: "kept" }], outbound_rules: [{ action: "allow" }] });
+        });
+
         it("names the network and the containers still attached when it cannot be removed", async function () {
             const { id, outs } = await dockerNetworkProvider.create({ host: env.host, networkName: "busy", ownerId });
             const state = env.sshd.cluster();

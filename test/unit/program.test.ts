@@ -95,6 +95,13 @@ describe("the calico-stars program", function () {
         ]);
     });
 
+    it("gives the group the IDs of the networks its apps join, so a replaced network takes the group down first", function () {
+        assert.deepStrictEqual(inputsOf("marathon-group").networkIds,
+            { "backend": "id-backend", "client": "id-client", "frontend": "id-frontend", "management-ui": "id-management-ui" });
+        const deps = mocks.registrations.filter((r) => r.name === "marathon-group" && r.dependencies.length > 0)[0].dependencies;
+        assert.ok(["network-management-ui", "network-client"].every((name) => deps.some((urn) => urn.endsWith(`::${name}`))), deps.join(", "));
+    });
+
     it("labels every app with the stack's ownership id", function () {
         assert.ok(inputsOf("marathon-group").group.apps.every((a: any) => a.labels["calico-stars.owner"] === "0a1b2c3d"));
     });

@@ -187,6 +187,23 @@ describe("provider decisions", function () {
                 ["app /prod/theirs (calico-stars.owner=ffffffff)", "app /prod/bare (no calico-stars.owner label)", "group /prod/payments"]);
         });
 
+        it("replaces, deleting first, when a network its apps join is being replaced: its ID is unknown", async function () {
+            const olds = { ...marathon, networkIds: { client: "abc" }, version: "v" };
+            assert.deepStrictEqual(await marathonGroupProvider.diff!("/calico-stars", olds, { ...marathon, networkIds: unknownValue as any }),
+                { changes: true, replaces: ["networkIds"], deleteBeforeReplace: true });
+        });
+
+        it("replaces when a network its apps join has a new ID", async function () {
+            const olds = { ...marathon, networkIds: { client: "abc", frontend: "def" }, version: "v" };
+            assert.deepStrictEqual((await marathonGroupProvider.diff!("/calico-stars", olds, { ...marathon, networkIds: { frontend: "def", client: "xyz" } })).replaces, ["networkIds"]);
+            assert.strictEqual((await marathonGroupProvider.diff!("/calico-stars", olds, { ...marathon, networkIds: { frontend: "def", client: "abc" } })).changes, false);
+        });
+
+        it("only records the network IDs in state written before it took them: nothing was replaced", async function () {
+            assert.deepStrictEqual(await marathonGroupProvider.diff!("/calico-stars", { ...marathon, version: "v" }, { ...marathon, networkIds: { client: "abc" } }),
+                { changes: true, replaces: [], deleteBeforeReplace: true });
+        });
+
         it("replaces when the group id changes", async function () {
             const moved = { ...group, id: "/other" };
             assert.deepStrictEqual((await marathonGroupProvider.diff!("/calico-stars", { ...marathon, version: "v" }, { ...marathon, group: moved })).replaces, ["group"]);
