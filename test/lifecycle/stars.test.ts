@@ -81,6 +81,7 @@ for (const kind of lifecycleDrivers) describe(`the program's lifecycle on the sa
         assert.ok(owner, "the DNAT rules carry the ownership comment");
         assert.deepStrictEqual(await stack.natRules(), [
             `-A OUTPUT -o lo -p tcp -m tcp --dport 9001 -m comment --comment "calico-stars:${owner}" -j DNAT --to-destination 192.168.255.254:9001`,
+            `-A POSTROUTING -d 192.168.255.254/32 -p tcp -m tcp --dport 9001 -m conntrack --ctstate DNAT -m comment --comment "calico-stars:${owner}" -j MASQUERADE`,
             `-A PREROUTING -i eth1 -p tcp -m tcp --dport 9001 -m comment --comment "calico-stars:${owner}" -j DNAT --to-destination 192.168.255.254:9001`,
         ]);
         const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body);
