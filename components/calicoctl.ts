@@ -1,7 +1,7 @@
 // calicoctl 0.x profile rule commands, as the providers run them (see
 // /work/shared/reference/calicoctl-0x.md: errors are printed on stdout).
 import { z } from "zod";
-import { privileged, SshHost } from "./ssh";
+import { privileged, runChecked, SshHost } from "./ssh";
 
 /** One rule as calicoctl's JSON holds it: `{"action": "allow", "protocol": "tcp", "dst_ports": [9000], ...}`. */
 export interface RuleJson {
@@ -27,4 +27,25 @@ export function isProfileMissing(output: string, profile: string): boolean {
 export function profileRulesJsonSchema() {
     const rule = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()]))]));
     return z.object({ inbound_rules: z.array(rule), outbound_rules: z.array(rule) });
+}
+
+/**
+ * What calico-libnetwork gives a new network's profile (libcalico's create_profile): members may talk to each
+ * other, all may go out. `rule show` prints it as `allow from tag <P>` / `allow`.
+ */
+export function libnetworkDefaultRules(profile: string): ProfileRulesJson {
+    return { inbound_rules: [{ action: "allow", src_tag: profile }], outbound_rules: [{ action: "allow" }] };
+}
+
+/** What `calicoctl profile <P> rule update` reads on stdin: the whole rule set, with the profile's name as its id. */
+export function ruleUpdateInput(profile: string, rules: ProfileRulesJson): string {
+    return JSON.stringify({ id: profile, inbound_rules: rules.inbound_rules, outbound_rules: rules.outbound_rules });
+}
+
+/** Writes a profile's whole rule set back (defaults, or an adopted network's own rules); a profile already gone is fine. */
+export async function restoreProfileRules(host: SshHost, profile: string, etcdAuthority: string | undefined, rules: ProfileRulesJson): Promise<void> {
+    await runChecked(host, calicoctlRule(host, profile, etcdAuthority, ["update"]), {
+        stdin: ruleUpdateInput(profile, rules),
+        accept: (result) => isProfileMissing(result.stdout, profile),
+    });
 }

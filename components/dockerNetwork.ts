@@ -11,7 +11,7 @@
 // same name is refused unless the user adopts it (config adoptNetworks).
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { calicoctlRule, isProfileMissing, ProfileRulesJson, profileRulesJsonSchema } from "./calicoctl";
+import { calicoctlRule, libnetworkDefaultRules, ProfileRulesJson, profileRulesJsonSchema, restoreProfileRules } from "./calicoctl";
 import { OwnershipError, RemoteCommandError } from "./errors";
 import { checkInputs, configureFromStack, gone, Provider, requireHost, Resolved, sameHost, sshHostSchema, withoutUndefined } from "./providerSupport";
 import { command, privileged, runChecked, sh, SshHost } from "./ssh";
@@ -140,15 +140,6 @@ async function profileRulesNow(inputs: DockerNetworkInputs): Promise<ProfileRule
     return { inbound_rules: parsed.data.inbound_rules, outbound_rules: parsed.data.outbound_rules };
 }
 
-/** Gives an adopted network's profile back the rules it had; a profile already gone is fine. */
-async function restoreRules(props: DockerNetworkOutputs, rules: ProfileRulesJson): Promise<void> {
-    const argv = calicoctlRule(props.host, props.networkName, props.etcdAuthority, ["update"]);
-    await runChecked(props.host, argv, {
-        stdin: JSON.stringify({ id: props.networkName, ...rules }),
-        accept: (result) => isProfileMissing(result.stdout, props.networkName),
-    });
-}
-
 function jsonOrUndefined(text: string): unknown {
     try {
         return JSON.parse(text);
@@ -158,17 +149,26 @@ function jsonOrUndefined(text: string): unknown {
 }
 
 /** A failed `docker network rm` says which containers still use the network, so the user knows what to stop. */
-async function withAttachedContainers(err: unknown, props: DockerNetworkOutputs, id: string): Promise<unknown> {
-    if (!(err instanceof RemoteCommandError)) {
-        return err;
-    }
+async function attachedContainers(props: DockerNetworkOutputs, id: string): Promise<string> {
     const inspected = await runChecked(props.host, inspectArgv(props.host, id), { accept: () => true }).catch(() => undefined);
     const containers = inspected?.code === 0 ? parseInspect(inspected.stdout, id).containers : [];
-    if (containers.length === 0) {
-        return err;
+    return containers.length === 0 ? "" : `; network ${props.networkName} (${id}) is still used by ${containers.join(", ")}: ` +
+        `stop or disconnect them (docker rm -f, docker network disconnect ${props.networkName}), then run pulumi up or destroy again`;
+}
+
+/**
+ * A network that stays keeps its profile, and no one else takes the stack's rules off it: its ProfileRules were
+ * deleted with it (deletedWith), so their Delete, which resets the profile, never ran. It gets libnetwork's
+ * defaults back here, which the next successful removal drops anyway.
+ */
+async function resetProfile(props: DockerNetworkOutputs): Promise<string> {
+    const shown = `libnetwork's defaults (inbound "allow from tag ${props.networkName}", outbound "allow")`;
+    try {
+        await restoreProfileRules(props.host, props.networkName, props.etcdAuthority, libnetworkDefaultRules(props.networkName));
+        return `; its Calico profile was reset to ${shown}`;
+    } catch (err) {
+        return `; resetting its Calico profile to ${shown} failed as well: ${(err as Error).message}`;
     }
-    return new RemoteCommandError(`${err.message}; network ${props.networkName} (${id}) is still used by ${containers.join(", ")}: ` +
-        `stop or disconnect them (docker rm -f, docker network disconnect ${props.networkName}) and run destroy again`);
 }
 
 function isNoSuchNetwork(output: string): boolean {
@@ -252,7 +252,7 @@ export const dockerNetworkProvider: Provider<DockerNetworkInputs, DockerNetworkO
     async delete(id, props) {
         if (props.adopted) {
             if (props.rulesBeforeAdoption !== undefined) {
-                await restoreRules(props, props.rulesBeforeAdoption);
+                await restoreProfileRules(props.host, props.networkName, props.etcdAuthority, props.rulesBeforeAdoption);
             }
             return;
         }
@@ -260,7 +260,12 @@ export const dockerNetworkProvider: Provider<DockerNetworkInputs, DockerNetworkO
         try {
             await runChecked(props.host, argv, { accept: (result) => isNoSuchNetwork(result.stderr + result.stdout) });
         } catch (err) {
-            throw await withAttachedContainers(err, props, id);
+            if (!(err instanceof RemoteCommandError)) {
+                throw err;
+            }
+            // the host answered, so its profile can be reset; the containers are named first, then what was done
+            const containers = await attachedContainers(props, id);
+            throw new RemoteCommandError(`${err.message}${containers}${await resetProfile(props)}`);
         }
     },
 };

@@ -1,7 +1,10 @@
 // The runbook's step 4 on one host: forward a host port to the collector's
 // Calico address, both for traffic arriving on the public interface
-// (PREROUTING) and for the host's own loopback traffic (OUTPUT). Each rule
-// carries an ownership comment, so only this stack's rules are ever touched.
+// (PREROUTING) and for the host's own loopback traffic (OUTPUT), and masquerade
+// what was forwarded (POSTROUTING), which the runbook leaves out: the collector
+// runs on an agent, so without it its replies go from that agent straight back
+// to a browser on the hosts' network, around this host's DNAT, and are dropped.
+// Each rule carries an ownership comment, so only this stack's rules are ever touched.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ConfigError } from "./errors";
@@ -46,13 +49,19 @@ export function ownershipComment(ownerId: string): string {
     return `calico-stars:${ownerId}`;
 }
 
-/** The two rules, as iptables arguments after `-t nat -A|-C|-D`. */
+/**
+ * The three rules, as iptables arguments after `-t nat -A|-C|-D`. The POSTROUTING rule takes only connections this
+ * host DNATed to the collector (`--ctstate DNAT`, in iptables 1.4.21's libxt_conntrack, CentOS 7's release), so the
+ * collector's replies come back here to be un-DNATed; the collector sees this host as the client.
+ */
 export function dnatRules(inputs: IptablesDnatInputs): string[][] {
-    const match = ["-p", "tcp", "--dport", String(inputs.publicPort), "-m", "comment", "--comment", ownershipComment(inputs.ownerId)];
+    const owned = ["-m", "comment", "--comment", ownershipComment(inputs.ownerId)];
+    const match = ["-p", "tcp", "--dport", String(inputs.publicPort), ...owned];
     const jump = ["-j", "DNAT", "--to-destination", `${inputs.targetIp}:${inputs.targetPort}`];
     return [
         ["PREROUTING", "-i", inputs.publicInterface, ...match, ...jump],
         ["OUTPUT", "-o", "lo", ...match, ...jump],
+        ["POSTROUTING", "-d", inputs.targetIp, "-p", "tcp", "--dport", String(inputs.targetPort), "-m", "conntrack", "--ctstate", "DNAT", ...owned, "-j", "MASQUERADE"],
     ];
 }
 

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { OwnershipError } from "./errors";
 import { MarathonAppJson, MarathonClient, MarathonEndpoint, MarathonGroupJson } from "./marathonClient";
-import { checkInputs, configureFromStack, gone, Provider, requireHost, Resolved, sameHost, sshHostSchema, withoutUndefined } from "./providerSupport";
+import { checkInputs, configureFromStack, containsUnknown, gone, Provider, requireHost, Resolved, sameHost, sshHostSchema, withoutUndefined } from "./providerSupport";
 import { SshHost } from "./ssh";
 import { MarathonApp, MarathonGroup as GroupDefinition, marathonDefaultUpgradeStrategy, ownerLabel } from "./starsTemplate";
 
@@ -27,6 +27,11 @@ export interface MarathonGroupArgs {
     deploymentTimeoutSeconds: pulumi.Input<number>;
     /** Send writes with ?force=true, which cancels the deployments in their way (config `forceDeployments`). */
     forceDeployments?: pulumi.Input<boolean>;
+    /**
+     * The ID of each Docker network the apps join, by name. A replaced network replaces the group: its tasks keep
+     * the old network in use, so `docker network rm` would fail while they run.
+     */
+    networkIds?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 type MarathonGroupInputs = Resolved<MarathonGroupArgs>;
@@ -51,6 +56,7 @@ function inputsSchema() {
         ownerId: z.string().regex(/^[0-9a-f]{2,64}$/, "must be the stack's ownership id (hex)"),
         deploymentTimeoutSeconds: z.number().positive(),
         forceDeployments: z.boolean().optional(),
+        networkIds: z.record(z.string(), z.string()).optional(),
     }).superRefine((inputs, ctx) => {
         inputs.group.apps.forEach((a, i) => {
             if (a.labels[ownerLabel] !== inputs.ownerId) {
@@ -117,6 +123,12 @@ export function foreignContent(tree: MarathonGroupJson, ownerId: string): string
     return foreign;
 }
 
+/** Network IDs by name, in any key order (state read back over gRPC need not keep it). */
+function sameIds(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+    const sorted = (ids: Record<string, string> | undefined) => (ids === undefined ? undefined : JSON.stringify(Object.entries(ids).sort()));
+    return sorted(a) === sorted(b);
+}
+
 function isEmpty(tree: MarathonGroupJson): boolean {
     return (tree.apps ?? []).length === 0 && (tree.groups ?? []).length === 0;
 }
@@ -160,10 +172,15 @@ export const marathonGroupProvider: Provider<MarathonGroupInputs, MarathonGroupO
     async diff(_id, olds, news) {
         const groupIdChanged = typeof news.group !== "object" || absoluteGroupId(olds.group) !== absoluteGroupId(news.group);
         const definitionChanged = groupIdChanged || JSON.stringify(normalizeGroup(olds.group)) !== JSON.stringify(normalizeGroup(news.group));
+        // A network being replaced shows here as unknown (Pulumi's dependents of a delete-before-replace), and the
+        // group must go first. State from before networkIds existed only records them: nothing was replaced.
+        const networksUnknown = containsUnknown(news.networkIds);
+        const networksChanged = networksUnknown || !sameIds(olds.networkIds, news.networkIds);
+        const networksReplaced = networksUnknown || (olds.networkIds !== undefined && networksChanged);
         return {
-            changes: definitionChanged || !sameHost(olds.host, news.host) || olds.marathonHost !== news.marathonHost
+            changes: definitionChanged || networksChanged || !sameHost(olds.host, news.host) || olds.marathonHost !== news.marathonHost
                 || olds.marathonPort !== news.marathonPort || olds.deploymentTimeoutSeconds !== news.deploymentTimeoutSeconds,
-            replaces: groupIdChanged ? ["group"] : [],
+            replaces: [...(groupIdChanged ? ["group"] : []), ...(networksReplaced ? ["networkIds"] : [])],
             // the collector asks for a fixed IP: two groups cannot both run it
             deleteBeforeReplace: true,
         };

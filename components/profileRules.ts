@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CalicoRule, canonicalRule, formatRule, parseRule, ruleToJson, storedRuleText } from "./calicoRule";
-import { calicoctlRule, isProfileMissing, ProfileRulesJson, profileRulesJsonSchema } from "./calicoctl";
+import { calicoctlRule, isProfileMissing, libnetworkDefaultRules, ProfileRulesJson, profileRulesJsonSchema, restoreProfileRules, ruleUpdateInput } from "./calicoctl";
 import { RemoteCommandError } from "./errors";
 import { checkInputs, configureFromStack, gone, Provider, requireHost, Resolved, sameHost, sshHostSchema, unknownValue, withoutUndefined } from "./providerSupport";
 import { command, hostLabel, runChecked, sh, SshHost } from "./ssh";
@@ -84,11 +84,7 @@ function inputsSchema() {
 }
 
 function rulesJson(profile: string, rules: RuleSet): string {
-    return JSON.stringify({
-        id: profile,
-        inbound_rules: rules.inbound.map(ruleToJson),
-        outbound_rules: rules.outbound.map(ruleToJson),
-    });
+    return ruleUpdateInput(profile, { inbound_rules: rules.inbound.map(ruleToJson), outbound_rules: rules.outbound.map(ruleToJson) } as ProfileRulesJson);
 }
 
 /** Never throws on a rule another writer stored: a rule outside the grammar comes back as drift to show. */
@@ -135,11 +131,6 @@ function declared(inputs: ProfileRulesInputs): RuleSet {
 
 function outputsFor(inputs: ProfileRulesInputs, rules: StoredRules): ProfileRulesOutputs {
     return withoutUndefined({ ...inputs, inbound: rules.inbound, outbound: rules.outbound });
-}
-
-/** What calico-libnetwork gives a new network's profile: members may talk to each other, all may go out. */
-function libnetworkDefaults(profile: string): RuleSet {
-    return { inbound: [{ action: "allow", src_tag: profile }], outbound: [{ action: "allow" }] };
 }
 
 function sameList(a: unknown, b: unknown): boolean {
@@ -193,10 +184,7 @@ export const profileRulesProvider: Provider<ProfileRulesInputs, ProfileRulesOutp
      * own rules; a profile already gone (its network removed) is fine.
      */
     async delete(_id, props) {
-        const argv = calicoctl(props, ["update"]);
-        const restored = props.rulesOnDelete !== undefined ? JSON.stringify({ id: props.profile, ...props.rulesOnDelete })
-            : rulesJson(props.profile, libnetworkDefaults(props.profile));
-        await runChecked(props.host, argv, { stdin: restored, accept: (result) => isProfileMissing(result.stdout, props.profile) });
+        await restoreProfileRules(props.host, props.profile, props.etcdAuthority, props.rulesOnDelete ?? libnetworkDefaultRules(props.profile));
     },
 };
 

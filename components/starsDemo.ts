@@ -12,7 +12,7 @@ import { IptablesDnat } from "./iptablesDnat";
 import { MarathonGroup } from "./marathonGroup";
 import { ProfileRules } from "./profileRules";
 import { acceptedHostKey, SshHost } from "./ssh";
-import { renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "./starsTemplate";
+import { defaultStarsTemplate, renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "./starsTemplate";
 
 /** The tags a profile's rules name, sorted: each is a managed network (config validation sees to that). */
 function policyTags(rules: { inbound: string[]; outbound: string[] }): string[] {
@@ -106,6 +106,10 @@ export class StarsDemo extends pulumi.ComponentResource {
             triggers: [config.image, resourcesFileAt.path, resourcesFile],
         }, { parent: this, deleteBeforeReplace: true, customTimeouts: { create: prepTimeout, update: prepTimeout, delete: prepTimeout } }));
 
+        // The tasks hold their networks: a network replaced (delete before replace) takes the group down first,
+        // since `docker network rm` refuses a network with containers on it, and the group comes back on the new one.
+        const template = config.starsTemplate ?? defaultStarsTemplate;
+        const appNetworks = [...new Set([template.collector.network, ...template.probes.map((probe) => probe.network)])].sort();
         new MarathonGroup("marathon-group", {
             host: master,
             marathonHost: config.marathonHost,
@@ -114,6 +118,7 @@ export class StarsDemo extends pulumi.ComponentResource {
             ownerId: owner.hex,
             deploymentTimeoutSeconds: config.deploymentTimeoutSeconds,
             forceDeployments: config.forceDeployments,
+            networkIds: Object.fromEntries(appNetworks.map((name) => [name, networkIdOf(name)])),
         }, { parent: this, dependsOn: [...networks, ...profileRules, ...agentPreps] });
 
         const dnatHosts = (config.dnatHosts ?? [master.address]).map((address) => allHosts.find((h) => h.address === address)!);

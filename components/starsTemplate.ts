@@ -1,6 +1,7 @@
 // Renders the Marathon group and the collector's resources file from the
 // stars.json template. Both come from the same probe names, because the UI
 // draws an edge only when a probe's target URL equals a resource URL exactly.
+import { createHash } from "crypto";
 import { z } from "zod";
 import type { StarsConfig } from "./config";
 import { ConfigError } from "./errors";
@@ -75,6 +76,13 @@ export interface StarsParameters {
 
 export const resourcesFileName = "calico-stars-resources.json";
 export const ownerLabel = "calico-stars.owner";
+/**
+ * On the collector's app: a short hash of its resources file. star-collect reads the file once, at start, and Marathon
+ * restarts an app only when its definition changes; a label is part of it (v0.14.2 AppDefinition.isUpgrade compares
+ * `labels`, GroupVersioningUtil gives the app a new version, DeploymentPlan a RestartApplication), so a new file
+ * restarts the collector.
+ */
+export const resourcesHashLabel = "calico-stars.resources-sha256";
 
 /** Where every agent keeps the collector's resources file. */
 export function resourcesFileLocation(config: Pick<StarsConfig, "resourcesDir" | "groupId">): { dir: string; path: string } {
@@ -170,7 +178,12 @@ export function renderStarsGroup(p: StarsParameters): MarathonGroup {
         labels: { [ownerLabel]: p.ownerId },
         container: { type: "DOCKER", docker: { image: p.image, parameters } },
     });
-    const collectorApp = (definition: MarathonApp): MarathonApp => ({ ...definition, upgradeStrategy: killFirstUpgradeStrategy });
+    const resourcesHash = createHash("sha256").update(renderResourcesFile(p)).digest("hex").slice(0, 16);
+    const collectorApp = (definition: MarathonApp): MarathonApp => ({
+        ...definition,
+        labels: { ...definition.labels, [resourcesHashLabel]: resourcesHash },
+        upgradeStrategy: killFirstUpgradeStrategy,
+    });
     const { collector, probes } = p.template;
     return {
         id: `/${p.groupId}`,

@@ -1,11 +1,13 @@
 // The stars demo alive on the sandbox (issue 11): the runbook walked step by step, each step checked by what a
 // person would see (the UI, the collector's /responses and the graph the page draws), then the program doing it all
 // with `up`, a policy change seen in the graph, a real browser drawing the UI, and `destroy` leaving nothing.
-// The UI is looked at from the master, through the program's OUTPUT DNAT rule: from the dev box (this root
-// namespace) the PREROUTING rule gets no answer, because the collector's replies go from its agent straight back,
-// around the master's DNAT (see test/sandbox/dataplane.test.ts).
+// The runbook's hand walk looks at the UI from the master, through its OUTPUT DNAT rule: with only the runbook's two
+// rules, the dev box (this root namespace) gets no answer through the PREROUTING rule, because the collector's replies
+// go from its agent straight back, around the master's DNAT (see test/sandbox/dataplane.test.ts). The program's up
+// also masquerades what the master DNATs, so from then on the UI is looked at, and the browser runs, from the dev box.
 import * as assert from "assert";
 import * as fs from "fs";
+import * as http from "http";
 import * as path from "path";
 import { parseStackConfig, runbookNetworks } from "../../components/config";
 import { runChecked } from "../../components/ssh";
@@ -28,26 +30,41 @@ describe("the stars demo, alive on the sandbox", function () {
     let workload: Workload;
     const timings: Record<string, string> = {};
 
-    /** GET on the UI from the master, as a browser there would (busybox wget, 3 s): the body, or undefined for no answer. */
-    async function fromMaster(urlPath: string): Promise<string | undefined> {
+    /** A GET on the UI as a browser somewhere would send it: the body, or undefined for no answer. */
+    type Viewpoint = (urlPath: string) => Promise<string | undefined>;
+
+    /** From the master, through the OUTPUT rule (busybox wget, 3 s). */
+    const fromMaster: Viewpoint = async (urlPath) => {
         try {
             return await stack.on(stack.master, ["busybox", "timeout", "3", "busybox", "wget", "-q", "-O", "-", `${UI}${urlPath}`]);
         } catch {
             return undefined;
         }
-    }
+    };
 
-    async function observedGraph(): Promise<StarsGraph | undefined> {
-        const body = await fromMaster("/responses");
+    /** From this process, the runbook's dev box on the hosts' network, through the PREROUTING rule (3 s). */
+    const fromDevBox: Viewpoint = (urlPath) => new Promise((resolve) => {
+        const request = http.get(`${UI}${urlPath}`, { timeout: 3000, agent: false }, (response) => {
+            let body = "";
+            response.setEncoding("utf8");
+            response.on("data", (chunk: string) => { body += chunk; });
+            response.on("end", () => resolve(response.statusCode === 200 ? body : undefined));
+        });
+        request.on("timeout", () => request.destroy());
+        request.on("error", () => resolve(undefined));
+    });
+
+    async function observedGraph(from: Viewpoint): Promise<StarsGraph | undefined> {
+        const body = await from("/responses");
         return body === undefined ? undefined : graphOf(JSON.parse(body).responses);
     }
 
     /** Waits until the UI draws `expected`; returns how long that took. */
-    async function waitForGraph(expected: StarsGraph, what: string): Promise<number> {
+    async function waitForGraph(from: Viewpoint, expected: StarsGraph, what: string): Promise<number> {
         const started = Date.now();
         let last: StarsGraph | undefined;
         while (Date.now() - started < GRAPH_WAIT_MS) {
-            last = await observedGraph();
+            last = await observedGraph(from);
             if (last !== undefined && JSON.stringify(last) === JSON.stringify(expected)) return Date.now() - started;
             await sleep(500);
         }
@@ -55,10 +72,10 @@ describe("the stars demo, alive on the sandbox", function () {
     }
 
     /** Samples the graph for `ms` and fails if it ever differs from `expected`. */
-    async function graphStays(expected: StarsGraph, ms: number, what: string): Promise<void> {
+    async function graphStays(from: Viewpoint, expected: StarsGraph, ms: number, what: string): Promise<void> {
         const until = Date.now() + ms;
         while (Date.now() < until) {
-            const seen = await observedGraph();
+            const seen = await observedGraph(from);
             assert.deepStrictEqual(seen && describeGraph(seen), describeGraph(expected), what);
             await sleep(1000);
         }
@@ -113,7 +130,7 @@ describe("the stars demo, alive on the sandbox", function () {
             const page = await fromMaster("/");
             assert.match(page ?? "no answer", /<svg id="graph"/);
             // a collector round (5 s) and a bit: the probes still refuse it
-            await graphStays({ nodes: [], edges: [] }, 7000, "no probe visible while the probes' profiles shut the collector out");
+            await graphStays(fromMaster, { nodes: [], edges: [] }, 7000, "no probe visible while the probes' profiles shut the collector out");
             assert.deepStrictEqual(JSON.parse((await fromMaster("/responses"))!).responses, { C: null, F: null, B: null });
         });
 
@@ -121,21 +138,23 @@ describe("the stars demo, alive on the sandbox", function () {
             for (const profile of ["client", "backend", "frontend"]) {
                 await calicoctl(profile, "rule", "add", "inbound", "allow", "tcp", "from", "tag", "management-ui", "to", "ports", "9000");
             }
-            timings["probes visible (ms)"] = String(await waitForGraph(meshWith(PROBES, []), "probes visible"));
-            await graphStays(meshWith(PROBES, []), 6000, "no probe reaches another while each profile admits only its own tag and the management-ui");
+            timings["probes visible (ms)"] = String(await waitForGraph(fromMaster, meshWith(PROBES, []), "probes visible"));
+            await graphStays(fromMaster, meshWith(PROBES, []), 6000, "no probe reaches another while each profile admits only its own tag and the management-ui");
         });
 
         it("5c. the runbook's literal rules (frontend from client, backend from frontend, to port 9001): those edges stay missing", async function () {
             await calicoctl("frontend", "rule", "add", "inbound", "allow", "tcp", "from", "tag", "client", "to", "ports", "9001");
             await calicoctl("backend", "rule", "add", "inbound", "allow", "tcp", "from", "tag", "frontend", "to", "ports", "9001");
             // two probe rounds: the probes listen on 9000, so nothing changes
-            await graphStays(meshWith(PROBES, []), 12000, "9001 opens nothing that listens");
+            await graphStays(fromMaster, meshWith(PROBES, []), 12000, "9001 opens nothing that listens");
         });
 
         it("5d. the same rules on port 9000, where the probes listen: the final graph, client -> frontend -> backend", async function () {
             await calicoctl("frontend", "rule", "add", "inbound", "allow", "tcp", "from", "tag", "client", "to", "ports", "9000");
             await calicoctl("backend", "rule", "add", "inbound", "allow", "tcp", "from", "tag", "frontend", "to", "ports", "9000");
-            timings["runbook's final graph (ms)"] = String(await waitForGraph(FINAL_GRAPH, "the runbook's final graph"));
+            timings["runbook's final graph (ms)"] = String(await waitForGraph(fromMaster, FINAL_GRAPH, "the runbook's final graph"));
+            // the runbook's third slip: its two DNAT rules alone leave a browser on the hosts' network without an answer
+            assert.strictEqual(await fromDevBox("/"), undefined, "the dev box, through the runbook's PREROUTING rule");
         });
 
         it("tear-down: the group deleted (the runbook's last step), then the networks, the DNAT rules and the files", async function () {
@@ -151,20 +170,21 @@ describe("the stars demo, alive on the sandbox", function () {
         });
     });
 
-    describe("the program", function () {
-        it("up from empty reaches the final graph with no manual step", async function () {
+    describe("the program, looked at from the dev box", function () {
+        it("up from empty reaches the final graph with no manual step, seen from the dev box through the PREROUTING rule", async function () {
             const started = Date.now();
             await stack.engine.up();
             timings["program up (ms)"] = String(Date.now() - started);
-            timings["up -> final graph (ms)"] = String(Date.now() - started + await waitForGraph(FINAL_GRAPH, "the graph after up"));
+            timings["up -> final graph (ms)"] = String(Date.now() - started + await waitForGraph(fromDevBox, FINAL_GRAPH, "the graph after up"));
+            assert.match(await fromDevBox("/") ?? "no answer", /<svg id="graph"/);
         });
 
-        it("a real browser (headless Chromium on the master, through the DNAT port) draws the final graph", async function () {
+        it("a real browser (headless Chromium on the dev box, through the DNAT port) draws the final graph", async function () {
             if (!fs.existsSync(chromiumPath)) {
                 console.log(`      skipped: no ${chromiumPath} (.ci/run installs Debian's chromium)`);
                 this.skip();
             }
-            const drawn = await browseGraph(`${UI}/`, stack.cluster.master.namespace, SCREENSHOT);
+            const drawn = await browseGraph(`${UI}/`, undefined, SCREENSHOT);
             assert.deepStrictEqual(drawn, FINAL_GRAPH, `the page drew ${describeGraph(drawn)}`);
             assert.ok(fs.statSync(SCREENSHOT).size > 10000, "the screenshot holds a drawing");
         });
@@ -173,7 +193,7 @@ describe("the stars demo, alive on the sandbox", function () {
             stack.engine.setConfig("calico-stars:policy", JSON.stringify(oneRuleChange));
             await stack.engine.up();
             // backend now admits client instead of frontend
-            const ms = await waitForGraph(meshWith(PROBES, ["C>F", "C>B"]), "the graph after the policy change");
+            const ms = await waitForGraph(fromDevBox, meshWith(PROBES, ["C>F", "C>B"]), "the graph after the policy change");
             timings["policy change -> graph (ms)"] = String(ms);
             assert.ok(ms <= 15000, `the graph changed ${ms} ms after up returned`);
         });

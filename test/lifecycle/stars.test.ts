@@ -5,6 +5,7 @@ import * as assert from "assert";
 import { runbookPolicy } from "../../components/config";
 import { managedResources, StackRun } from "./stackDriver";
 import { driverTitle, lifecycleDrivers, oneRuleChange, profiles, SandboxStack, sshHostOf } from "../support/sandboxStack";
+import { waitFor } from "../support/workload";
 
 /** The runbook's `rule show` after step 1 (libnetwork's defaults), and after step 5 with `ports` for its `port` slip. */
 const runbookDefaults = (profile: string) => `Inbound rules:\n   1 allow from tag ${profile}\nOutbound rules:\n   1 allow\n`;
@@ -81,6 +82,7 @@ for (const kind of lifecycleDrivers) describe(`the program's lifecycle on the sa
         assert.ok(owner, "the DNAT rules carry the ownership comment");
         assert.deepStrictEqual(await stack.natRules(), [
             `-A OUTPUT -o lo -p tcp -m tcp --dport 9001 -m comment --comment "calico-stars:${owner}" -j DNAT --to-destination 192.168.255.254:9001`,
+            `-A POSTROUTING -d 192.168.255.254/32 -p tcp -m tcp --dport 9001 -m conntrack --ctstate DNAT -m comment --comment "calico-stars:${owner}" -j MASQUERADE`,
             `-A PREROUTING -i eth1 -p tcp -m tcp --dport 9001 -m comment --comment "calico-stars:${owner}" -j DNAT --to-destination 192.168.255.254:9001`,
         ]);
         const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body);
@@ -113,15 +115,23 @@ for (const kind of lifecycleDrivers) describe(`the program's lifecycle on the sa
         assert.strictEqual(await ruleShow("backend"), "Inbound rules:\n   1 allow from tag backend\n   2 allow tcp from tag management-ui to ports 9000\n   3 allow tcp from tag client to ports 9000\nOutbound rules:\n   1 allow\n");
     });
 
-    it("a new Mesos-DNS domain rewrites the resources file on every agent and the group's probe URLs", async function () {
+    it("a new Mesos-DNS domain rewrites the resources file on every agent and the group's probe URLs, and restarts the collector, which lists the new URLs", async function () {
+        /** The collector's /resources through the master's DNAT (the OUTPUT rule), as demo.test.ts looks at the UI. */
+        const collectorUrls = async () => JSON.parse(await on(stack.master, ["busybox", "timeout", "3", "busybox", "wget", "-q", "-O", "-",
+            `http://${stack.cluster.master.address}:9001/resources`])).resources.map((r: any) => r.url);
+        const urls = (domain: string) => ["client", "frontend", "backend"].map((app) => `http://${app}-calico-stars.${domain}:9000/status`);
+        assert.deepStrictEqual(await collectorUrls(), urls("marathon.mesos"));
         await stack.driver.setConfig("calico-stars:mesosDnsDomain", "mesos.example");
         await stack.driver.up();
         for (const agent of stack.cluster.agents) {
             const file = await stack.on(sshHostOf(agent), ["cat", "/var/tmp/calico-stars/calico-stars/calico-stars-resources.json"]);
-            assert.deepStrictEqual(JSON.parse(file).map((r: any) => r.url), ["client", "frontend", "backend"].map((app) => `http://${app}-calico-stars.mesos.example:9000/status`));
+            assert.deepStrictEqual(JSON.parse(file).map((r: any) => r.url), urls("mesos.example"));
         }
         const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body);
         assert.match(group.apps.find((a: any) => a.id === "/calico-stars/client").cmd, /--urls=http:\/\/frontend-calico-stars\.mesos\.example:9000\/status,/);
+        // star-collect reads the file once, at start: the new URLs show only if Marathon restarted it (its task is
+        // running once the up returns; its HTTP server a moment later)
+        assert.deepStrictEqual(await waitFor("the collector's /resources", async () => collectorUrls().catch(() => undefined), 10000, 500), urls("mesos.example"));
     });
 
     it("refresh reports a DNAT rule deleted by hand, and up repairs it", async function () {

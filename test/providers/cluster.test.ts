@@ -102,6 +102,24 @@ describe("cluster providers over a real sshd", function () {
             assert.strictEqual(env.sshd.cluster().networks[id], undefined);
         });
 
+        it("deletes with one command when the removal succeeds: the profile goes with the network", async function () {
+            const { id, outs } = await dockerNetworkProvider.create({ host: env.host, networkName: "backend-3", ownerId });
+            const before = sshStats().commands;
+            await dockerNetworkProvider.delete!(id, outs!);
+            assert.strictEqual(sshStats().commands - before, 1);
+        });
+
+        it("resets the profile of a network it cannot remove to libnetwork's defaults, and says so", async function () {
+            const { id, outs } = await dockerNetworkProvider.create({ host: env.host, networkName: "kept", ownerId });
+            const state = env.sshd.cluster();
+            state.networks[id].Containers = { [`c0ffee${"2".repeat(58)}`]: { Name: "web-2" } };
+            state.profiles.kept = { inbound_rules: [{ action: "allow", protocol: "tcp", src_tag: "backend", dst_ports: [5432] }], outbound_rules: [{ action: "deny" }] };
+            env.sshd.writeCluster(state);
+            await assert.rejects(dockerNetworkProvider.delete!(id, outs!),
+                /has active endpoints; network kept \([0-9a-f]+\) is still used by web-2 \(c0ffee222222\): .*; its Calico profile was reset to libnetwork's defaults \(inbound "allow from tag kept", outbound "allow"\)$/);
+            assert.deepStrictEqual(env.sshd.cluster().profiles.kept, { inbound_rules: [{ action: "allow", src_tag: "kept" }], outbound_rules: [{ action: "allow" }] });
+        });
+
         it("names the network and the containers still attached when it cannot be removed", async function () {
             const { id, outs } = await dockerNetworkProvider.create({ host: env.host, networkName: "busy", ownerId });
             const state = env.sshd.cluster();
@@ -185,8 +203,10 @@ describe("cluster providers over a real sshd", function () {
     describe("IptablesDnat", function () {
         const inputs = () => ({ host: env.host, publicInterface: "eth1", publicPort: 9001, targetIp: "192.168.255.254", targetPort: 9001, ownerId });
         const ruleText = () => dnatRules(inputs()).map((r) => r.join(" "));
+        /** The stand-in's nat table in any order: a rule added back goes to the end. */
+        const natTable = () => [...env.sshd.cluster().nat].sort();
 
-        it("adds both rules with -C first, in one command", async function () {
+        it("adds all three rules with -C first, in one command", async function () {
             await iptablesDnatProvider.create(inputs());
             assert.deepStrictEqual(env.sshd.cluster().nat, ruleText());
             assert.strictEqual(sshStats().commands, 1);
@@ -200,17 +220,18 @@ describe("cluster providers over a real sshd", function () {
         it("reads a rule deleted by hand as missing", async function () {
             await runChecked(env.host, ["iptables", "-t", "nat", "-D", ...dnatRules(inputs())[1]]);
             const { props } = await iptablesDnatProvider.read!("h", { ...inputs(), rules: dnatRules(inputs()) });
-            assert.deepStrictEqual(props!.rules, [dnatRules(inputs())[0]]);
+            assert.deepStrictEqual(props!.rules, [dnatRules(inputs())[0], dnatRules(inputs())[2]]);
         });
 
         it("repairs on update", async function () {
-            await iptablesDnatProvider.update!("h", { ...inputs(), rules: [dnatRules(inputs())[0]] }, inputs());
-            assert.deepStrictEqual(env.sshd.cluster().nat, ruleText());
+            await iptablesDnatProvider.update!("h", { ...inputs(), rules: [dnatRules(inputs())[0], dnatRules(inputs())[2]] }, inputs());
+            assert.deepStrictEqual(natTable(), ruleText().sort());
         });
 
-        it("moves the rules when the port changes", async function () {
+        it("moves the rules when the public port changes, keeping the masquerade, whose port is the collector's", async function () {
             await iptablesDnatProvider.update!("h", { ...inputs(), rules: dnatRules(inputs()) }, { ...inputs(), publicPort: 9101 });
-            assert.deepStrictEqual(env.sshd.cluster().nat, dnatRules({ ...inputs(), publicPort: 9101 }).map((r) => r.join(" ")));
+            assert.deepStrictEqual(natTable(), dnatRules({ ...inputs(), publicPort: 9101 }).map((r) => r.join(" ")).sort());
+            assert.ok(env.sshd.cluster().nat.every((rule) => !rule.includes("--dport 9001 -m comment")), "no DNAT rule on the old port");
         });
 
         it("leaves the old rules in place when the new host refuses the login", async function () {

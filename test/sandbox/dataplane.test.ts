@@ -204,9 +204,11 @@ describe("sandbox Calico dataplane (calico-libnetwork, Felix and BIRD stand-ins)
     });
   });
 
-  describe("the UI through the master's DNAT (issue 11 item 5), with the program's two rules added by hand", function () {
-    const rules = dnatRules({ publicInterface: "eth1", publicPort: 9001, targetIp: collectorAddress, targetPort: 9001, ownerId: "0a1b2c3d" } as Parameters<typeof dnatRules>[0]);
-    const masquerade = ["POSTROUTING", "-o", "eth1", "-d", collectorAddress, "-p", "tcp", "--dport", "9001", "-j", "MASQUERADE"];
+  describe("the UI through the master's DNAT (issue 11 item 5), with the program's rules added by hand", function () {
+    const programRules = dnatRules({ publicInterface: "eth1", publicPort: 9001, targetIp: collectorAddress, targetPort: 9001, ownerId: "0a1b2c3d" } as Parameters<typeof dnatRules>[0]);
+    /** The runbook's two: PREROUTING and OUTPUT; then what the program adds to them. */
+    const rules = programRules.filter((rule) => rule[0] !== "POSTROUTING");
+    const masquerade = programRules.filter((rule) => rule[0] === "POSTROUTING");
     const nat = (operation: string, rule: string[]) => inNamespace("cs-master", ["iptables", "-w", "-t", "nat", operation, ...rule]);
     const fromMaster = () => inNamespace("cs-master", ["/bin/busybox", "timeout", "2", "/bin/busybox", "wget", "-q", "-O", "-", "http://10.197.0.11:9001/"]);
 
@@ -217,8 +219,7 @@ describe("sandbox Calico dataplane (calico-libnetwork, Felix and BIRD stand-ins)
     });
 
     after(function () {
-      rules.forEach((rule) => nat("-D", rule));
-      nat("-D", masquerade);
+      programRules.forEach((rule) => nat("-D", rule));
     });
 
     it("keeps the UI closed under libnetwork's default profile (allow from tag self), from the master and from the dev box", async function () {
@@ -233,17 +234,19 @@ describe("sandbox Calico dataplane (calico-libnetwork, Felix and BIRD stand-ins)
       await eventually("master -> 10.197.0.11:9001", async () => fromMaster().stdout === "collector\n", 3000);
     });
 
-    it("gets no answer on the dev box: the collector's replies go from its agent straight to the dev box, around the master's DNAT", async function () {
+    it("gets no answer on the dev box with the runbook's two rules: the collector's replies go from its agent straight to the dev box, around the master's DNAT", async function () {
       this.timeout(20000);
       assert.match(inNamespace("cs-agent1", ["ip", "-4", "route", "get", "10.197.0.1", "from", collectorAddress, "iif",
         inNamespace("cs-agent1", ["ip", "-o", "route", "get", collectorAddress]).stdout.split(/\s+/)[2]]).stdout, /^10\.197\.0\.1 from .* dev eth1/);
       assert.equal(await getFromDevBox("http://10.197.0.11:9001/"), undefined);
     });
 
-    it("answers the dev box once the master also masquerades what it forwards to the collector (what the program would have to add)", async function () {
+    it("answers the dev box once the master also masquerades what it DNATed to the collector (the program's third rule)", async function () {
       this.timeout(20000);
-      assert.equal(nat("-A", masquerade).status, 0);
+      assert.equal(masquerade.length, 1, "the program masquerades in POSTROUTING");
+      assert.equal(nat("-A", masquerade[0]).status, 0);
       assert.equal(await getFromDevBox("http://10.197.0.11:9001/"), "collector\n");
+      assert.equal(fromMaster().stdout, "collector\n", "and the master itself, through the OUTPUT rule, still");
     });
   });
 });

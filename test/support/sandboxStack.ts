@@ -138,6 +138,7 @@ export class SandboxStack {
         return this.on(this.agent, ["calicoctl", "profile", profile, "rule", "show"]);
     }
 
+    /** The master's nat rules that DNAT, or masquerade what was DNATed, sorted. */
     async natRules(): Promise<string[]> {
         return (await this.on(this.master, ["iptables", "-t", "nat", "-S"])).split("\n").filter((l) => l.includes("DNAT")).sort();
     }
@@ -150,7 +151,10 @@ export class SandboxStack {
         return httpOverSsh(this.master, { method, path: urlPath, body: body === undefined ? undefined : JSON.stringify(body), targetHost: "127.0.0.1", targetPort: 8080 });
     }
 
-    /** The sandbox Marathon's fault switches (sandbox/marathon.js): deployDelayMs, hangDeployments, failNext. */
+    /**
+     * The sandbox Marathon's fault switches (sandbox/marathon/faults.js): deployDelayMs, hangDeployments, failNext,
+     * lockAppsForMs, noLeaderForMs.
+     */
     async marathonFaults(faults: object | "reset"): Promise<void> {
         const response = faults === "reset" ? await this.marathon("DELETE", "/_sandbox/faults") : await this.marathon("POST", "/_sandbox/faults", faults);
         if (response.status !== 200) {
@@ -160,14 +164,16 @@ export class SandboxStack {
 
     /**
      * Fails unless the cluster holds exactly what the program declares: the networks (the runbook's four unless
-     * named), each profile's rules as `policy` says (rule show, line by line), both DNAT rules, and the group's four apps.
+     * named), each profile's rules as `policy` says (rule show, line by line), the three DNAT rules (PREROUTING, OUTPUT and
+     * the POSTROUTING masquerade), and the group's four apps.
      */
     async assertConverged(policy: Record<string, { inbound: string[]; outbound: string[] }> = runbookPolicy, networks: string[] = profiles): Promise<void> {
         assert.deepStrictEqual(await this.networks(), [...networks].sort());
         for (const profile of Object.keys(policy)) {
             assert.strictEqual(await this.ruleShow(profile), ruleShowOf(policy[profile]), `profile ${profile}`);
         }
-        assert.strictEqual((await this.natRules()).filter((rule) => /--comment "?calico-stars:[0-9a-f]{8}/.test(rule)).length, 2);
+        assert.deepStrictEqual((await this.natRules()).filter((rule) => /--comment "?calico-stars:[0-9a-f]{8}/.test(rule)).map((rule) => rule.split(" ")[1]),
+            ["OUTPUT", "POSTROUTING", "PREROUTING"]);
         const group = await this.marathon("GET", "/v2/groups/calico-stars");
         assert.strictEqual(group.status, 200);
         assert.deepStrictEqual(JSON.parse(group.body).apps.map((a: any) => a.id).sort(),

@@ -55,17 +55,20 @@ export const chromiumFlags = ["--no-sandbox", "--disable-gpu", "--disable-quic",
     "--disable-component-update", "--disable-sync"];
 
 /**
- * Loads `url` in headless Chromium run inside network namespace `namespace` (through `ip netns exec`), waits for the
- * page to draw, saves a screenshot and returns the graph the page's DOM holds.
+ * Loads `url` in headless Chromium run inside network namespace `namespace` (through `ip netns exec`), or in this
+ * process's own when none is given, waits for the page to draw, saves a screenshot and returns the graph the page's DOM holds.
  */
-export async function browseGraph(url: string, namespace: string, screenshot: string): Promise<StarsGraph> {
+export async function browseGraph(url: string, namespace: string | undefined, screenshot: string): Promise<StarsGraph> {
     const { chromium } = await import("playwright-core");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stars-browser-"));
-    const wrapper = path.join(dir, "chromium-in-namespace");
-    fs.writeFileSync(wrapper, `#!/bin/sh\nexec /usr/sbin/ip netns exec ${namespace} ${chromiumPath} "$@"\n`, { mode: 0o755 });
+    let executablePath = chromiumPath;
+    if (namespace !== undefined) {
+        executablePath = path.join(dir, "chromium-in-namespace");
+        fs.writeFileSync(executablePath, `#!/bin/sh\nexec /usr/sbin/ip netns exec ${namespace} ${chromiumPath} "$@"\n`, { mode: 0o755 });
+    }
     // a fresh profile directory for each run
     const browser = await chromium.launchPersistentContext(path.join(dir, "profile"), {
-        executablePath: wrapper, headless: true, args: chromiumFlags, timeout: 30000, viewport: { width: 1000, height: 800 },
+        executablePath, headless: true, args: chromiumFlags, timeout: 30000, viewport: { width: 1000, height: 800 },
     });
     try {
         const page = await browser.newPage();

@@ -1,5 +1,8 @@
 import * as assert from "assert";
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { parseStackConfig } from "../../components/config";
+import { renderResourcesFile, renderStarsGroup, starsParameters } from "../../components/starsTemplate";
 import { dynamicType, ProgramMocks, recordDependencies, settled, valueOf } from "../support/programMocks";
 
 const stackConfig: Record<string, string> = {
@@ -95,8 +98,34 @@ describe("the calico-stars program", function () {
         ]);
     });
 
+    it("gives the group the IDs of the networks its apps join, so a replaced network takes the group down first", function () {
+        assert.deepStrictEqual(inputsOf("marathon-group").networkIds,
+            { "backend": "id-backend", "client": "id-client", "frontend": "id-frontend", "management-ui": "id-management-ui" });
+        const deps = mocks.registrations.filter((r) => r.name === "marathon-group" && r.dependencies.length > 0)[0].dependencies;
+        assert.ok(["network-management-ui", "network-client"].every((name) => deps.some((urn) => urn.endsWith(`::${name}`))), deps.join(", "));
+    });
+
     it("labels every app with the stack's ownership id", function () {
         assert.ok(inputsOf("marathon-group").group.apps.every((a: any) => a.labels["calico-stars.owner"] === "0a1b2c3d"));
+    });
+
+    it("labels the collector, and only it, with a short SHA-256 of the resources file placed on the agents", function () {
+        const sha256 = createHash("sha256").update(inputsOf("agent-prep-10.1.0.12").stdin).digest("hex");
+        assert.deepStrictEqual(inputsOf("marathon-group").group.apps.map((a: any) => [a.id, a.labels["calico-stars.resources-sha256"]]), [
+            ["management-ui", sha256.slice(0, 16)], ["client", undefined], ["frontend", undefined], ["backend", undefined],
+        ]);
+    });
+
+    it("changes the collector's label, so Marathon restarts it, when the resources file changes (a new Mesos-DNS domain)", function () {
+        const collectorOf = (domain: string) => {
+            const parameters = starsParameters(parseStackConfig((key) => (key === "calico-stars:mesosDnsDomain" ? domain : stackConfig[key])), "0a1b2c3d");
+            const collector = renderStarsGroup(parameters).apps.find((app) => app.id === "management-ui")!;
+            return { label: collector.labels["calico-stars.resources-sha256"], file: renderResourcesFile(parameters) };
+        };
+        const [before, after] = [collectorOf("marathon.mesos"), collectorOf("mesos.example")];
+        assert.notStrictEqual(after.file, before.file);
+        assert.notStrictEqual(after.label, before.label);
+        assert.strictEqual(after.label, createHash("sha256").update(after.file).digest("hex").slice(0, 16));
     });
 
     it("gives the probes hyphenated Mesos-DNS names and the collector a resources file with the very same URLs", function () {

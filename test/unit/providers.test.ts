@@ -113,11 +113,17 @@ describe("provider decisions", function () {
     });
 
     describe("IptablesDnat", function () {
-        it("builds the runbook's two rules with the ownership comment", function () {
-            assert.deepStrictEqual(dnatRules(dnat), [
-                ["PREROUTING", "-i", "eth1", "-p", "tcp", "--dport", "9001", "-m", "comment", "--comment", "calico-stars:0a1b2c3d", "-j", "DNAT", "--to-destination", "192.168.255.254:9001"],
-                ["OUTPUT", "-o", "lo", "-p", "tcp", "--dport", "9001", "-m", "comment", "--comment", "calico-stars:0a1b2c3d", "-j", "DNAT", "--to-destination", "192.168.255.254:9001"],
+        it("builds the runbook's two rules and the masquerade of what they forward, each with the ownership comment", function () {
+            assert.deepStrictEqual(dnatRules({ ...dnat, publicPort: 8080, targetPort: 9001 }), [
+                ["PREROUTING", "-i", "eth1", "-p", "tcp", "--dport", "8080", "-m", "comment", "--comment", "calico-stars:0a1b2c3d", "-j", "DNAT", "--to-destination", "192.168.255.254:9001"],
+                ["OUTPUT", "-o", "lo", "-p", "tcp", "--dport", "8080", "-m", "comment", "--comment", "calico-stars:0a1b2c3d", "-j", "DNAT", "--to-destination", "192.168.255.254:9001"],
+                ["POSTROUTING", "-d", "192.168.255.254", "-p", "tcp", "--dport", "9001", "-m", "conntrack", "--ctstate", "DNAT", "-m", "comment", "--comment", "calico-stars:0a1b2c3d", "-j", "MASQUERADE"],
             ]);
+        });
+
+        it("sees state holding only the two DNAT rules (written before the masquerade existed) as a change, which adds it", async function () {
+            const olds = { ...dnat, rules: dnatRules(dnat).slice(0, 2) };
+            assert.strictEqual((await iptablesDnatProvider.diff!("h:9001", olds, dnat)).changes, true);
         });
 
         it("sees a rule deleted by hand as a change", async function () {
@@ -130,7 +136,7 @@ describe("provider decisions", function () {
             assert.deepStrictEqual(result.failures!.map((f) => f.property).sort(), ["publicInterface", "publicPort"]);
         });
 
-        it("sees no change when both rules are present", async function () {
+        it("sees no change when all three rules are present", async function () {
             const olds = { ...dnat, rules: dnatRules(dnat) };
             assert.strictEqual((await iptablesDnatProvider.diff!("h:9001", olds, dnat)).changes, false);
         });
@@ -185,6 +191,23 @@ describe("provider decisions", function () {
             };
             assert.deepStrictEqual(foreignContent(tree, "0a1b2c3d"),
                 ["app /prod/theirs (calico-stars.owner=ffffffff)", "app /prod/bare (no calico-stars.owner label)", "group /prod/payments"]);
+        });
+
+        it("replaces, deleting first, when a network its apps join is being replaced: its ID is unknown", async function () {
+            const olds = { ...marathon, networkIds: { client: "abc" }, version: "v" };
+            assert.deepStrictEqual(await marathonGroupProvider.diff!("/calico-stars", olds, { ...marathon, networkIds: unknownValue as any }),
+                { changes: true, replaces: ["networkIds"], deleteBeforeReplace: true });
+        });
+
+        it("replaces when a network its apps join has a new ID", async function () {
+            const olds = { ...marathon, networkIds: { client: "abc", frontend: "def" }, version: "v" };
+            assert.deepStrictEqual((await marathonGroupProvider.diff!("/calico-stars", olds, { ...marathon, networkIds: { frontend: "def", client: "xyz" } })).replaces, ["networkIds"]);
+            assert.strictEqual((await marathonGroupProvider.diff!("/calico-stars", olds, { ...marathon, networkIds: { frontend: "def", client: "abc" } })).changes, false);
+        });
+
+        it("only records the network IDs in state written before it took them: nothing was replaced", async function () {
+            assert.deepStrictEqual(await marathonGroupProvider.diff!("/calico-stars", { ...marathon, version: "v" }, { ...marathon, networkIds: { client: "abc" } }),
+                { changes: true, replaces: [], deleteBeforeReplace: true });
         });
 
         it("replaces when the group id changes", async function () {
