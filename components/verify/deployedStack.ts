@@ -15,7 +15,7 @@ import { z } from "zod";
 import type { StarsConfig } from "../config";
 import { MarathonClient } from "../marathonClient";
 import { normalizeGroup } from "../marathonGroup";
-import { httpOverSsh, SshError, SshHost } from "../ssh";
+import { httpOverSsh, isForwardRefused, SshError, SshHost } from "../ssh";
 import { MarathonGroup, ownerLabel, renderResourcesFile, starsParameters, defaultStarsTemplate } from "../starsTemplate";
 import type { DeployedResource } from "./deployedApps";
 import { resolveAppHost } from "./mesosDns";
@@ -80,8 +80,10 @@ async function collectorResources(config: StarsConfig, master: SshHost): Promise
         }
         return { kind: "failed", reason: `HTTP ${response.status}: ${response.body.slice(0, 120)}` };
     } catch (error) {
-        if (error instanceof SshError && !error.message.includes("(waiting for")) {
-            return { kind: "failed", reason: error.message };
+        // as fetchResponses tells the collector's silence from a failing connection to the master
+        const request = `GET http://${config.collectorIp}:${config.collectorPort}/resources via `;
+        if (isForwardRefused(error) || (error instanceof SshError && error.message.startsWith(request) && !error.message.includes("(waiting for"))) {
+            return { kind: "failed", reason: (error as Error).message };
         }
         throw error;
     }

@@ -69,11 +69,13 @@ export async function fetchResponses(collector: CollectorEndpoint, timeoutMs: nu
         response = await httpOverSsh(collector.host, { method: "GET", path: "/responses", targetHost: collector.address, targetPort: collector.port, timeoutMs });
     } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        // the connection to the master itself is not the collector's doing
-        if (!(error instanceof SshError) || message.includes("(waiting for")) {
+        // httpOverSsh names the request in what went wrong with it; the connection to the master (refused, host key,
+        // login), a forward sshd refuses to open, or the wait for the connection are not the collector's doing
+        const request = `GET http://${collector.address}:${collector.port}/responses via `;
+        if (!isForwardRefused(error) && !(error instanceof SshError && message.startsWith(request) && !message.includes("(waiting for"))) {
             throw error;
         }
-        const why = isForwardRefused(error) ? "connection refused" : message.includes("no answer within") ? `no answer within ${timeoutMs} ms` : message;
+        const why = isForwardRefused(error) ? "connection refused" : message.includes("no answer within") ? `no answer within ${timeoutMs} ms` : message.slice(message.indexOf(": ") + 2);
         return { kind: "unreachable", reason: `${collector.address}:${collector.port} from ${collector.host.address}: ${why}` };
     }
     if (response.status !== 200) {
