@@ -13,6 +13,7 @@ import { MarathonGroup } from "./marathonGroup";
 import { ProfileRules } from "./profileRules";
 import { acceptedHostKey, SshHost } from "./ssh";
 import { renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "./starsTemplate";
+import { VerifyPolicy, verifyPolicyArgs } from "./verifyPolicy";
 
 /** The tags a profile's rules name, sorted: each is a managed network (config validation sees to that). */
 function policyTags(rules: { inbound: string[]; outbound: string[] }): string[] {
@@ -106,7 +107,7 @@ export class StarsDemo extends pulumi.ComponentResource {
             triggers: [config.image, resourcesFileAt.path, resourcesFile],
         }, { parent: this, deleteBeforeReplace: true, customTimeouts: { create: prepTimeout, update: prepTimeout, delete: prepTimeout } }));
 
-        new MarathonGroup("marathon-group", {
+        const group = new MarathonGroup("marathon-group", {
             host: master,
             marathonHost: config.marathonHost,
             marathonPort: config.marathonPort,
@@ -127,6 +128,11 @@ export class StarsDemo extends pulumi.ComponentResource {
                 targetPort: config.collectorPort,
                 ownerId: owner.hex,
             }, { parent: this, dependsOn: profileRules });
+        }
+        if (config.verifyPolicy) {
+            // its fetch goes from the master straight to the collector, so the DNAT rules are not what it checks
+            new VerifyPolicy("verify-policy", verifyPolicyArgs(config, master, { groupVersion: group.version, networkIds: networks.map((n) => n.networkId) }),
+                { parent: this, dependsOn: [group, ...profileRules] });
         }
 
         this.uiUrl = pulumi.output(`http://${dnatHosts[0].address}:${config.uiPort}`);
