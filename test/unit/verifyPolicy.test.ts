@@ -31,6 +31,17 @@ describe("the VerifyPolicy resource", function () {
         });
     });
 
+    describe("its config keys", function () {
+        it("leave the check off by default, with a 180 s timeout", function () {
+            assert.deepStrictEqual([stackConfig().verifyPolicy, stackConfig().verifyTimeoutSeconds], [false, 180]);
+        });
+
+        it("name a bad value", function () {
+            assert.throws(() => stackConfig({ verifyPolicy: "yes", verifyTimeoutSeconds: 0 }), (error: Error) => error.name === "ConfigError" &&
+                error.message === "invalid stack configuration:\n  calico-stars:verifyPolicy: is not valid JSON/YAML structure (\"yes\")\n  calico-stars:verifyTimeoutSeconds: Too small: expected number to be >0");
+        });
+    });
+
     describe("check", function () {
         it("passes the program's inputs, and a deployment not known yet", async function () {
             assert.deepStrictEqual((await verifyPolicyProvider.check!(inputs, { ...inputs, groupVersion: unknownValue, networkIds: [unknownValue] })).failures, []);
