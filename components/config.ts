@@ -116,6 +116,8 @@ const configSchema = z.object({
     dnatHosts: z.array(address).superRefine((hosts, ctx) => flagRepeats(hosts, ctx, (i) => [i], "a host gets the DNAT rules once")).optional(),
     resourcesDir: remotePath.default("/var/tmp/calico-stars"),
     starsTemplate: starsTemplateSchema.optional(),
+    verifyPolicy: z.boolean().default(false),
+    verifyTimeoutSeconds: z.number().positive().max(3600).default(180),
 }).strict();
 
 export type StarsConfig = z.output<typeof configSchema>;

@@ -1,6 +1,6 @@
 // The program's errors, one class per kind of failure, so that a message says
 // what failed (the connection, a remote command, Marathon, an ownership check,
-// the configuration) and a caller can tell them apart.
+// the configuration, the policy's observed effect) and a caller can tell them apart.
 //
 // Pulumi's closure serializer turns `super(message)` into `Error.call(this, message)`, which sets nothing on
 // `this`; so, for the provider host, every constructor sets its message and name itself.
@@ -47,5 +47,14 @@ export class ConfigError extends Error {
         super(message);
         this.message = message;
         this.name = "ConfigError";
+    }
+}
+
+/** The policy's observed effect differs from the declared one (the VerifyPolicy resource, `npm run verify`). */
+export class PolicyVerificationError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.message = message;
+        this.name = "PolicyVerificationError";
     }
 }

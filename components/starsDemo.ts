@@ -13,6 +13,7 @@ import { MarathonGroup } from "./marathonGroup";
 import { ProfileRules } from "./profileRules";
 import { acceptedHostKey, SshHost } from "./ssh";
 import { defaultStarsTemplate, renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "./starsTemplate";
+import { VerifyPolicy, verifyPolicyArgs } from "./verifyPolicy";
 
 /** The tags a profile's rules name, sorted: each is a managed network (config validation sees to that). */
 function policyTags(rules: { inbound: string[]; outbound: string[] }): string[] {
@@ -110,7 +111,7 @@ export class StarsDemo extends pulumi.ComponentResource {
         // since `docker network rm` refuses a network with containers on it, and the group comes back on the new one.
         const template = config.starsTemplate ?? defaultStarsTemplate;
         const appNetworks = [...new Set([template.collector.network, ...template.probes.map((probe) => probe.network)])].sort();
-        new MarathonGroup("marathon-group", {
+        const group = new MarathonGroup("marathon-group", {
             host: master,
             marathonHost: config.marathonHost,
             marathonPort: config.marathonPort,
@@ -132,6 +133,11 @@ export class StarsDemo extends pulumi.ComponentResource {
                 targetPort: config.collectorPort,
                 ownerId: owner.hex,
             }, { parent: this, dependsOn: profileRules });
+        }
+        if (config.verifyPolicy) {
+            // its fetch goes from the master straight to the collector, so the DNAT rules are not what it checks
+            new VerifyPolicy("verify-policy", verifyPolicyArgs(config, master, { groupVersion: group.version, networkIds: networks.map((n) => n.networkId) }),
+                { parent: this, dependsOn: [group, ...profileRules] });
         }
 
         this.uiUrl = pulumi.output(`http://${dnatHosts[0].address}:${config.uiPort}`);

@@ -6,7 +6,9 @@
 // star v0.5.0 (mesosphere/star tag v0.5.0, src/bin/star-probe.rs and
 // src/bin/star-collect.rs, the docopt USAGE strings): star-probe takes
 // `--urls=<comma list>` (empty items dropped) and listens on `--http-port`,
-// default 9000; star-collect listens on `--http-port`, default 9001.
+// default 9000; star-collect listens on `--http-port`, default 9001. Each
+// fetches once a round: star-probe every `--http-probe-seconds`, star-collect
+// every `--http-request-seconds`, 5 by default (`parse::<u32>().unwrap()`).
 import type { MarathonGroup } from "../starsTemplate";
 import { VerifyInputError } from "./policyProfiles";
 
@@ -25,6 +27,8 @@ export interface DeployedApp {
     listenPort?: number;
     /** The URLs a probe fetches (its --urls), in order. */
     urls: string[];
+    /** How often it fetches (star-probe's --http-probe-seconds, star-collect's --http-request-seconds), in seconds. */
+    intervalSeconds?: number;
 }
 
 /** One entry of the collector's resources file. */
@@ -36,6 +40,9 @@ export interface DeployedResource {
 }
 
 const defaultPorts: Record<Exclude<StarRole, "other">, number> = { probe: 9000, collector: 9001 };
+const intervalFlags: Record<Exclude<StarRole, "other">, string> = { probe: "--http-probe-seconds", collector: "--http-request-seconds" };
+/** Both binaries' default interval (star v0.5.0's USAGE strings). */
+const defaultIntervalSeconds = 5;
 const binaries: Record<string, StarRole> = { "star-probe": "probe", "star-collect": "collector" };
 
 export function deployedApps(group: MarathonGroup): DeployedApp[] {
@@ -51,6 +58,7 @@ export function deployedApps(group: MarathonGroup): DeployedApp[] {
             fixedAddress: parameter("ip"),
             listenPort: role === "other" ? undefined : port === undefined ? defaultPorts[role] : parsePort(port),
             urls: role === "probe" ? (flagValue(words, "--urls") ?? "").split(",").filter((url) => url !== "") : [],
+            intervalSeconds: role === "other" ? undefined : parseSeconds(flagValue(words, intervalFlags[role])),
         };
     });
 }
@@ -71,6 +79,20 @@ function flagValue(words: readonly string[], name: string): string | undefined {
 function parsePort(text: string): number | undefined {
     // star parses it with .parse().unwrap(): anything else makes the binary panic at start
     return /^[0-9]{1,5}$/.test(text) && Number(text) <= 65535 ? Number(text) : undefined;
+}
+
+function parseSeconds(text: string | undefined): number {
+    return text !== undefined && /^[0-9]{1,6}$/.test(text) && Number(text) > 0 ? Number(text) : defaultIntervalSeconds;
+}
+
+/**
+ * How long a change takes to show in the collector's /responses at most, in ms: the slowest probe's
+ * interval (its next round) plus the collector's (its next fetch of that probe).
+ */
+export function probeRoundMs(group: MarathonGroup): number {
+    const apps = deployedApps(group);
+    const slowest = (role: StarRole) => Math.max(...apps.filter((app) => app.role === role).map((app) => app.intervalSeconds ?? defaultIntervalSeconds), 0) || defaultIntervalSeconds;
+    return (slowest("probe") + slowest("collector")) * 1000;
 }
 
 export function parseResourcesFile(text: string): DeployedResource[] {

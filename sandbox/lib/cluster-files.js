@@ -53,6 +53,7 @@ function writePulumiConfig(cluster) {
         ["hostKeys", quoted(cluster.hostKeys)],
         ["publicInterface", publicInterface],
         ["sudo", '"false"'],
+        ["verifyPolicy", "true"],
     ].map(([key, value]) => `  calico-stars:${key}: ${value}`);
     fs.writeFileSync(paths.pulumiConfig, [...pulumiOwnLines(), "config:", ...config, ""].join("\n"));
 }

@@ -1,0 +1,123 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import Module = require("module");
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { unknownValue } from "../../components/providerSupport";
+import { verifyPolicyArgs, verifyPolicyProvider } from "../../components/verifyPolicy";
+import { starsParameters } from "../../components/starsTemplate";
+import { declaredMatrixForStack } from "../../components/verify/stackDeclaredMatrix";
+import { declaredOf, stackConfig } from "../support/verifyFixtures";
+
+const master = { address: "10.1.0.11", port: 22, user: "vagrant", sudo: false };
+const args = verifyPolicyArgs(stackConfig(), master, { groupVersion: "2026-01-01T00:00:00.000Z", networkIds: ["a", "b", "c", "d"] });
+const inputs = args as unknown as Parameters<NonNullable<typeof verifyPolicyProvider.create>>[0];
+const outputs = { ...inputs, result: "match" as const, summary: "10 edges: 10 match, 0 mismatch, 0 unknown" };
+
+describe("the VerifyPolicy resource", function () {
+    describe("its inputs from the stack config", function () {
+        it("hold the declared matrix of the group the program deploys, as plain data", function () {
+            const config = stackConfig();
+            const expected = declaredMatrixForStack(starsParameters(config, "0"), { networks: config.networks.map((n) => n.name), policy: config.policy }, { outsideAddress: "10.1.0.11" });
+            assert.deepStrictEqual(args.declared, JSON.parse(JSON.stringify(expected)));
+            assert.deepStrictEqual(inputs.declared.edges.map((edge) => edge.reach), declaredOf(config).edges.map((edge) => edge.reach));
+            assert.ok(!JSON.stringify(args.declared).includes("undefined"));
+        });
+
+        it("hold the collector's address and port, the master, a probe round of star's defaults and the configured timeout", function () {
+            assert.deepStrictEqual([args.host, args.collectorIp, args.collectorPort, args.roundSeconds, args.timeoutSeconds],
+                [master, "192.168.255.254", 9001, 10, 180]);
+        });
+    });
+
+    describe("its config keys", function () {
+        it("leave the check off by default, with a 180 s timeout", function () {
+            assert.deepStrictEqual([stackConfig().verifyPolicy, stackConfig().verifyTimeoutSeconds], [false, 180]);
+        });
+
+        it("name a bad value", function () {
+            assert.throws(() => stackConfig({ verifyPolicy: "yes", verifyTimeoutSeconds: 0 }), (error: Error) => error.name === "ConfigError" &&
+                error.message === "invalid stack configuration:\n  calico-stars:verifyPolicy: is not valid JSON/YAML structure (\"yes\")\n  calico-stars:verifyTimeoutSeconds: Too small: expected number to be >0");
+        });
+    });
+
+    describe("check", function () {
+        it("passes the program's inputs, and a deployment not known yet", async function () {
+            assert.deepStrictEqual((await verifyPolicyProvider.check!(inputs, { ...inputs, groupVersion: unknownValue, networkIds: [unknownValue] })).failures, []);
+        });
+
+        it("names an edge whose node the matrix does not have, and a bad collector address", async function () {
+            const declared = { ...inputs.declared, edges: [...inputs.declared.edges, { ...inputs.declared.edges[0], target: "nobody" }] };
+            assert.deepStrictEqual((await verifyPolicyProvider.check!(inputs, { ...inputs, declared, collectorIp: "192.168.255.300" })).failures, [
+                { property: "collectorIp", reason: "must be an IPv4 address" },
+                { property: "declared", reason: 'edges[10]: names node "nobody", which the matrix does not have' },
+            ]);
+        });
+    });
+
+    describe("diff", function () {
+        it("sees no change when nothing it checks changed, so a no-op up runs nothing", async function () {
+            assert.deepStrictEqual(await verifyPolicyProvider.diff!("id", outputs, inputs), { changes: false, replaces: [] });
+        });
+
+        it("sees no change when only how long to wait changed", async function () {
+            assert.strictEqual((await verifyPolicyProvider.diff!("id", outputs, { ...inputs, timeoutSeconds: 30, roundSeconds: 4 })).changes, false);
+        });
+
+        it("checks again when the declared matrix, the group's version or a network changed", async function () {
+            const changedPolicy = verifyPolicyArgs(stackConfig({ policy: { ...stackConfig().policy, backend: { inbound: ["allow"], outbound: ["allow"] } } }), master,
+                { groupVersion: inputs.groupVersion, networkIds: inputs.networkIds }) as unknown as typeof inputs;
+            for (const news of [changedPolicy, { ...inputs, groupVersion: "later" }, { ...inputs, networkIds: ["a", "b", "c", "e"] }, { ...inputs, groupVersion: unknownValue }]) {
+                assert.strictEqual((await verifyPolicyProvider.diff!("id", outputs, news)).changes, true);
+            }
+        });
+
+        it("checks again when the last check or refresh did not find a match", async function () {
+            assert.strictEqual((await verifyPolicyProvider.diff!("id", { ...outputs, result: "mismatch" }, inputs)).changes, true);
+        });
+    });
+
+    describe("read", function () {
+        it("needs the declared matrix to compare with, and says so", async function () {
+            const { declared: _omitted, ...withoutDeclared } = outputs;
+            await assert.rejects(verifyPolicyProvider.read!("192.168.255.254:9001", withoutDeclared as typeof outputs), (error: Error) => error.name === "ConfigError" &&
+                error.message === "policy check 192.168.255.254:9001: cannot read it without declared in the resource's properties: the declared matrix is what the reading is compared with");
+        });
+    });
+
+    describe("serialization", function () {
+        let keyDir: string;
+
+        before(function () {
+            keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "calico-stars-revive-verify-"));
+            fs.writeFileSync(path.join(keyDir, "key"), "not a key\n");
+        });
+
+        after(function () {
+            fs.rmSync(keyDir, { recursive: true, force: true });
+        });
+
+        it("serializes without capturing a client, a secret or zod's objects", async function () {
+            this.timeout(60000);
+            const { text } = await pulumi.runtime.serializeFunction(() => verifyPolicyProvider, { allowSecrets: false });
+            assert.ok(/require\("zod"\)/.test(text) && !/_zod|ZodObject|\$ZodType/.test(text), "zod is required as a package, its schemas built on call");
+            assert.ok(/require\("ssh2"\)/.test(text), "ssh2 is required inside methods");
+            assert.ok(text.length < 200_000, `serialized size ${text.length}`);
+        });
+
+        it("revives from its serialized text, as the provider host does, with errors that keep their message", async function () {
+            this.timeout(60000);
+            const { text } = await pulumi.runtime.serializeFunction(() => verifyPolicyProvider, { allowSecrets: false });
+            const loaded = new Module("serialized-provider.js", module);
+            loaded.paths = module.paths;
+            (loaded as unknown as { _compile(text: string, file: string): void })._compile(text, "serialized-provider.js");
+            const revived = loaded.exports.handler() as typeof verifyPolicyProvider;
+            const config = new Map([["calico-stars:sshPrivateKeyPath", path.join(keyDir, "key")], ["calico-stars:connectAttempts", "1"]]);
+            await revived.configure!({ config } as unknown as pulumi.dynamic.ConfigureRequest);
+            assert.deepStrictEqual((await revived.diff!("id", outputs, inputs)).changes, false);
+            const closedPort = { address: "127.0.0.1", port: 1, user: "nobody", sudo: false };
+            await assert.rejects(revived.read!("x", { ...outputs, host: closedPort }), (error: Error) => error.name === "SshError" && error.message.includes("127.0.0.1:1"));
+        });
+    });
+});
