@@ -2,7 +2,7 @@
 import { ChildProcess, fork } from "child_process";
 import * as path from "path";
 import * as readline from "readline";
-import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, Registration, RegistrationReply } from "./protocol";
+import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, ProgramTimings, Registration, RegistrationReply } from "./protocol";
 import { PropertyMap } from "./types";
 
 export interface ProgramHandlers {
@@ -36,12 +36,12 @@ export class ProgramRun {
         return new ProgramRun(child);
     }
 
-    /** Runs the program to its end; rejects if it fails or exits without finishing. */
-    run(params: ProgramParams, handlers: ProgramHandlers): Promise<void> {
-        return new Promise<void>((resolve, reject) => {
+    /** Runs the program to its end, answering with when the runner reached each point; rejects if it fails or exits without finishing. */
+    run(params: ProgramParams, handlers: ProgramHandlers): Promise<ProgramTimings> {
+        return new Promise<ProgramTimings>((resolve, reject) => {
             this.child.on("message", (message: ProgramMessage) => {
                 if (message.kind === "done") {
-                    resolve();
+                    resolve(message.timings);
                 } else if (message.kind === "failed") {
                     reject(new Error(`the program failed: ${message.message}`));
                 } else {

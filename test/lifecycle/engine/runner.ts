@@ -9,7 +9,7 @@ import * as path from "path";
 import type * as pulumiModule from "@pulumi/pulumi";
 import type * as resourceProto from "@pulumi/pulumi/proto/resource_pb";
 import type * as structProto from "google-protobuf/google/protobuf/struct_pb";
-import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, Registration, RegistrationReply } from "./protocol";
+import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, ProgramTimings, Registration, RegistrationReply } from "./protocol";
 import { pulumiSdkDir, requireFromSdk } from "./pulumiSdk";
 import { PropertyMap } from "./types";
 
@@ -25,6 +25,9 @@ const sdkDir = pulumiSdkDir(path.dirname(programPath));
 const pulumi = requireFromSdk<typeof pulumiModule>(sdkDir, ".");
 const resourceMessages = requireFromSdk<typeof resourceProto>(sdkDir, "./proto/resource_pb");
 const structs = requireFromSdk<typeof structProto>(sdkDir, "google-protobuf/google/protobuf/struct_pb");
+
+const now = () => performance.timeOrigin + performance.now();
+const timings: ProgramTimings = { processStarted: performance.timeOrigin, sdkLoaded: now(), started: 0, programLoaded: 0 };
 
 const pendingReplies = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
 let nextSeq = 0;
@@ -91,6 +94,7 @@ function forwardRegistrations(): void {
 /** As the Node.js language host does: the module's exports (or what its exported function returns) are the stack outputs. */
 async function runProgram(): Promise<unknown> {
     const programExport: unknown = require(programPath);
+    timings.programLoaded = now();
     return programExport instanceof Function ? programExport() : programExport;
 }
 
@@ -120,7 +124,8 @@ process.on("uncaughtException", (error) => void fail(error));
 process.on("unhandledRejection", (error) => void fail(error));
 process.on("message", (message: EngineMessage) => {
     if (message.kind === "start") {
-        run(message.params).then(() => send({ kind: "done" })).then(() => process.exit(0), fail);
+        timings.started = now();
+        run(message.params).then(() => send({ kind: "done", timings })).then(() => process.exit(0), fail);
         return;
     }
     const pending = pendingReplies.get(message.seq);
