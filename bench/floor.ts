@@ -3,7 +3,7 @@
 // program's SSH layer, so that the floor and the program differ only in what they send and how often.
 import * as crypto from "crypto";
 import { StarsConfig } from "../components/config";
-import { commandLine, httpOverSsh, runChecked, SshError, SshHost } from "../components/ssh";
+import { commandLine, httpOverSsh, runChecked, SshError, SshHost } from "@calico-stars/providers/ssh";
 import { renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "../components/starsTemplate";
 import { PolicyShape } from "./shapes";
 

@@ -3,7 +3,7 @@
 // the provider host, the emulated @pulumi/command and the floor alike.
 import * as fs from "fs";
 import * as path from "path";
-import { closeAllConnections } from "../components/ssh";
+import { closeAllConnections } from "@calico-stars/providers/ssh";
 import type { RevivalTimings, StartupBreakdown } from "./startup";
 
 const { sshdName } = require("../sandbox/lib/ssh-hosts.js") as { sshdName: (host: { name: string }) => string };

@@ -110,12 +110,12 @@ function perHostVerdict(program: CaseResult[]): Verdict {
         met: all.length === 0,
         detail: all.length === 0 ? "no run opened more than one connection to any host" : `more than one (most in a run): ${all.join("; ")}`,
         note: all.length === 0 ? undefined
-            : `${providerHost.length === 0 ? "The dynamic providers alone keep to one connection per host in every run (the pool in components/ssh.ts); the rest are"
+            : `${providerHost.length === 0 ? "The dynamic providers alone keep to one connection per host in every run (the pool in @calico-stars/providers, ssh/pool.ts); the rest are"
                 : `Without @pulumi/command's share, runs still exceed one (${providerHost.join("; ")}); the rest are`} `
             + "@pulumi/command's: each agent's prep (the pre-pull and the resources file, one Command) runs outside the provider host, "
             + "and the plugin dials once per Command operation (emulated here by test/lifecycle/emulators.ts, our code, which dials the "
             + "same way). The network host's second connection stays: the prep stays a @pulumi/command resource, whose plugin is a "
-            + "separate Go process with connections of its own, which cannot share the provider host's pool (components/ssh/pool.ts); "
+            + "separate Go process with connections of its own, which cannot share the provider host's pool (@calico-stars/providers, ssh/pool.ts); "
             + "one connection per host would take moving the prep into a dynamic provider.",
     };
 }

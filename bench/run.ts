@@ -76,7 +76,7 @@ async function benchShape(on: SandboxStack, shape: PolicyShape, everyCase: boole
             throw error;
         }
     };
-    const newEngine = () => new TestEngine({ projectDir, project: "calico-stars", stack: "sandbox", programPath: path.join(projectDir, "index.ts"), config, emulators });
+    const newEngine = () => new TestEngine({ projectDir, project: "calico-stars", stack: "sandbox", config, emulators });
     const theFloor = floor(parseStackConfig((key) => config[key]), shape);
     /** One program run of every case; false when a case failed (kept as a failure, and cleaned up after). */
     const programRun = async (): Promise<boolean> => {

@@ -3,8 +3,8 @@
 // Marathon does that a client must survive (mesosphere/marathon v0.14.2 and v1.1.1).
 import * as assert from "assert";
 import * as net from "net";
-import { marathonGroupProvider } from "../../components/marathonGroup";
-import { sshStats } from "../../components/ssh";
+import { marathonGroupProvider } from "@calico-stars/providers/marathonGroup";
+import { sshStats } from "@calico-stars/providers/ssh";
 import { loopbackSshdSuite } from "../support/loopbackSshd";
 import { allRunning, deployment, locked, MarathonReply, MarathonRequest, ScriptedMarathon, startScriptedMarathon } from "../support/standins/scriptedMarathon";
 

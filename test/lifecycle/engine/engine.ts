@@ -133,7 +133,7 @@ export class TestEngine {
     private deploy(kind: "update" | "preview", options: RunOptions): Promise<RunResult> {
         const journal = new RunJournal();
         const program = this.track(
-            ProgramRun.launch({ projectDir: this.opts.projectDir, programPath: this.opts.programPath, onDiagnostic: (line) => journal.diagnostics.push(line) }),
+            ProgramRun.launch({ projectDir: this.opts.projectDir, onDiagnostic: (line) => journal.diagnostics.push(line) }),
         );
         const preview = kind === "preview";
         const params = { project: this.opts.project, stack: this.opts.stack, preview, config: { ...this.config }, secretKeys: [...this.secretKeys] };

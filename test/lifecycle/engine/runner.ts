@@ -1,6 +1,6 @@
 // The program side of a run, in its own process because the Pulumi runtime is process-global.
-// Launched by ProgramRun as `node -r ts-node/register/transpile-only runner.ts <programPath>`:
-// it loads the SDK at once (while the engine starts the provider host), then waits for "start".
+// Launched by ProgramRun as `node -r ts-node/register/transpile-only runner.ts <programPath> <typescript>`
+// (programEntry.ts): it loads the SDK at once (while the engine starts the provider host), then waits for "start".
 //
 // It runs the program under the SDK's mocks (setMocks) but replaces the mock monitor's
 // registerResource: the mocks' newResource sees neither the parent, nor secrets, nor unknowns,
@@ -20,7 +20,7 @@ interface MonitorOverrides {
     registerResourceOutputs(request: resourceProto.RegisterResourceOutputsRequest, done: Callback<object>): void;
 }
 
-const programPath = process.argv[2];
+const [programPath, typescript] = process.argv.slice(2);
 const sdkDir = pulumiSdkDir(path.dirname(programPath));
 const pulumi = requireFromSdk<typeof pulumiModule>(sdkDir, ".");
 const resourceMessages = requireFromSdk<typeof resourceProto>(sdkDir, "./proto/resource_pb");
@@ -93,6 +93,10 @@ function forwardRegistrations(): void {
 
 /** As the Node.js language host does: the module's exports (or what its exported function returns) are the stack outputs. */
 async function runProgram(): Promise<unknown> {
+    if (typescript !== "true" && /\.[cm]?ts$/.test(programPath)) {
+        // without ts-node, Node would take the file for JavaScript and fail on its first type annotation
+        throw new Error(`${programPath} is TypeScript, but Pulumi.yaml sets the runtime option typescript to false`);
+    }
     const programExport: unknown = require(programPath);
     timings.programLoaded = now();
     return programExport instanceof Function ? programExport() : programExport;

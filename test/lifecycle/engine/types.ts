@@ -4,12 +4,10 @@
 export type PropertyMap = Record<string, unknown>;
 
 export interface EngineOptions {
-    /** Where Pulumi.yaml and the program live; both child processes run with this cwd. */
+    /** Where Pulumi.yaml lives: the provider host runs here, the program where Pulumi.yaml and package.json say (programEntry.ts). */
     projectDir: string;
     project: string;
     stack: string;
-    /** Absolute path of the program module to run. */
-    programPath: string;
     /** "<project>:key" -> string value (objects JSON-encoded), as the CLI passes them. */
     config: Record<string, string>;
     secretKeys?: string[];
