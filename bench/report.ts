@@ -134,7 +134,7 @@ function wallVerdict(summaries: Summary[]): Verdict {
         const remote = (run: Figures, fixedCost: Figures, floorRun: Figures) =>
             `${fixed(run.wallMs - fixedCost.wallMs)} ms, ${fixed((run.wallMs - fixedCost.wallMs) / floorRun.wallMs, 2)}x the floor's ${fixed(floorRun.wallMs)} ms`;
         verdict.note = "Most of the gap is what every run costs before its first remote command: the engine starts the dynamic provider "
-            + "host and, for up and preview, the program (index.ts under ts-node), each loading @pulumi/pulumi, then checks and diffs "
+            + "host and, for up and preview, the program (bin/index.js, compiled), each loading @pulumi/pulumi, then checks and diffs "
             + `every resource. For the runbook's policy the no-op up takes ${fixed(noopUp.wallMs)} ms and a destroy with nothing to delete `
             + `${fixed(noopDestroy.wallMs)} ms; beyond that, up takes ${remote(up, noopUp, floorUp)}, and destroy ${remote(destroy, noopDestroy, floorDestroy)}. `
             + "On up every profile costs a command of its own, its rules written after its network exists (on destroy its rules go "

@@ -49,7 +49,7 @@ function breakdownLines(noop: StartupBreakdown, wallMs: number): string[] {
         ["program's process: node, runner, @pulumi/pulumi loaded", noop.programSdkLoadMs],
         ["until the program starts (the later of the two)", noop.processesReadyMs],
         ["program load: require() of its modules, resources constructed", noop.programLoadMs],
-        ["registration until the first provider call (providers serialized)", noop.registrationMs],
+        ["registrations until the first provider call", noop.registrationMs],
         ["provider host calls, first to last", noop.providerCallsMs,
             `Configure ${ms(noop.configureMs)}, Check ${ms(noop.checkMs)} (the first of each provider +${ms(noop.firstCheckExtraMs)}), Diff ${ms(noop.diffMs)}`],
         ["program end, processes stopped", noop.finishMs],
@@ -89,8 +89,8 @@ export function startupVerdicts(summaries: Summary[]): Verdict[] {
         detail: up?.stateBytes !== undefined ? `${kb(up.stateBytes)} after up` : "not measured (failed runs)",
     };
     if (!state.met && up?.stateBytes !== undefined) {
-        state.note = "Each dynamic resource stores its serialized provider (`__provider`) in both its inputs and its outputs; "
-            + "a provider captured by value carries all the code it reaches (see the revival figures above for which).";
+        state.note = "Each dynamic resource stores its provider (`__provider`) in both its inputs and its outputs "
+            + "(components/packagedResource.ts); a provider captured by value carries all the code it reaches.";
     }
     const noopVerdict: Verdict = {
         target: `a no-op up under ${noopTargetMs / 1000} s`,
