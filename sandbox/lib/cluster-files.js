@@ -82,7 +82,8 @@ function writePulumiConfig(cluster) {
     for (const [key, value] of Object.entries(config)) {
         document.setIn(["config", `calico-stars:${key}`], document.createNode(value));
     }
-    fs.writeFileSync(paths.pulumiConfig, document.toString());
+    // lineWidth 0: a host key stays on one line, as Pulumi writes it
+    fs.writeFileSync(paths.pulumiConfig, document.toString({ lineWidth: 0 }));
 }
 
 module.exports = { writeClusterFile, readClusterFile, readPulumiConfig, writePulumiConfig };

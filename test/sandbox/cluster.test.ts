@@ -35,6 +35,7 @@ interface Cluster {
   sudo: boolean;
   sshPrivateKeyPath: string;
   hostKeyFingerprints: Record<string, string[]>;
+  hostKeys: Record<string, string[]>;
   namespaces: string[];
   marathon: { url: string; pid: number } | null;
   docker: { image: string };
@@ -216,12 +217,15 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
   it("gives the program vagrant with sudo, in cluster.json and in Pulumi.sandbox.yaml (YAML objects, as `pulumi config set --path` writes them)", function () {
     assert.deepEqual(cluster.hosts.map((each) => each.user), ["vagrant", "vagrant", "vagrant"]);
     assert.equal(cluster.sudo, true);
-    const config = YAML.parse(fs.readFileSync(cluster.pulumiConfigPath, "utf8")).config;
+    const text = fs.readFileSync(cluster.pulumiConfigPath, "utf8");
+    const config = YAML.parse(text).config;
     assert.deepEqual(config["calico-stars:master"], { address: "10.197.0.11", port: 22, user: "vagrant" });
     assert.deepEqual(config["calico-stars:agents"], [{ address: "10.197.0.12", port: 22, user: "vagrant" }, { address: "10.197.0.13", port: 22, user: "vagrant" }]);
     assert.equal(config["calico-stars:sudo"], true);
     assert.equal(config["calico-stars:etcdAuthority"], "10.197.0.11:2379");
     assert.deepEqual(config["calico-stars:hostKeyFingerprints"], cluster.hostKeyFingerprints);
+    assert.deepEqual(config["calico-stars:hostKeys"], cluster.hostKeys);
+    assert.ok(text.includes(`\n      - ${cluster.hostKeys["10.197.0.11"][0]}\n`), `each host key on one line, as Pulumi writes it:\n${text}`);
   });
 
   it("runs each host's commands on that host, for vagrant and root alike, over ssh pinned to the recorded host key, and audits each once", async function () {
