@@ -38,7 +38,8 @@ async function up(options = {}) {
     readPulumiConfig();
     const login = loginFor(options);
     const existing = readClusterFile();
-    if (existing !== undefined && (await checkComponents()).every((component) => component.alive)) {
+    // a cluster.json without `sudo` was written before the hosts had vagrant: such a sandbox is rebuilt
+    if (existing !== undefined && typeof existing.sudo === "boolean" && (await checkComponents()).every((component) => component.alive)) {
         return existing.master.user === login.user && existing.sudo === login.sudo ? existing : handOut(withLogin(existing, login));
     }
     await down();
