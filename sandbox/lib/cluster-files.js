@@ -3,6 +3,7 @@
 const fs = require("node:fs");
 const YAML = require("yaml");
 const { etcdAuthority, paths, publicInterface } = require("./layout");
+const runbookPolicy = require("../../components/runbookPolicy.json");
 
 /**
  * `user` is the login the program uses (Pulumi.sandbox.yaml's): vagrant with `sudo`, or root without (`up --root`);
@@ -81,6 +82,15 @@ function writePulumiConfig(cluster) {
     };
     for (const [key, value] of Object.entries(config)) {
         document.setIn(["config", `calico-stars:${key}`], document.createNode(value));
+    }
+    // Defaults the user may change in the file, so written only when absent: the policy in full, so that
+    // `pulumi config set --path 'policy.backend.inbound[2]' ...` edits a rule in place (Pulumi refuses a list
+    // index past a list's end), and the program's own check that the policy took effect.
+    const userDefaults = { policy: runbookPolicy, verifyPolicy: true };
+    for (const [key, value] of Object.entries(userDefaults)) {
+        if (!document.hasIn(["config", `calico-stars:${key}`])) {
+            document.setIn(["config", `calico-stars:${key}`], document.createNode(value));
+        }
     }
     // lineWidth 0: a host key stays on one line, as Pulumi writes it
     fs.writeFileSync(paths.pulumiConfig, document.toString({ lineWidth: 0 }));

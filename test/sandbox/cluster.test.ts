@@ -9,6 +9,7 @@ import type * as net from "node:net";
 import * as path from "node:path";
 import { Client } from "ssh2";
 import * as YAML from "yaml";
+import { runbookPolicy } from "../../components/config";
 import { isZombie, sandboxLeftovers } from "../support/sandboxLeftovers";
 
 interface ClusterHost {
@@ -226,6 +227,9 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
     assert.deepEqual(config["calico-stars:hostKeyFingerprints"], cluster.hostKeyFingerprints);
     assert.deepEqual(config["calico-stars:hostKeys"], cluster.hostKeys);
     assert.ok(text.includes(`\n      - ${cluster.hostKeys["10.197.0.11"][0]}\n`), `each host key on one line, as Pulumi writes it:\n${text}`);
+    // written in full, so that README's `pulumi config set --path 'policy.backend.inbound[2]' ...` edits a rule in place
+    assert.deepEqual(config["calico-stars:policy"], runbookPolicy);
+    assert.equal(config["calico-stars:verifyPolicy"], true);
   });
 
   it("runs each host's commands on that host, for vagrant and root alike, over ssh pinned to the recorded host key, and audits each once", async function () {
@@ -406,7 +410,10 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
     const pulumiOwn = "encryptionsalt: v1:c2FuZGJveA==:v1:AAAA:BBBB\n";
     const original = fs.readFileSync(cluster.pulumiConfigPath, "utf8");
     const userKey = "  calico-stars:deploymentTimeoutSeconds: 120\n";
-    fs.writeFileSync(cluster.pulumiConfigPath, pulumiOwn + original.replace("config:\n", `config:\n${userKey}`));
+    const edited = YAML.parseDocument(original);
+    edited.setIn(["config", "calico-stars:policy", "backend", "inbound", 2], "allow tcp from tag client to ports 9000");
+    edited.setIn(["config", "calico-stars:verifyPolicy"], false);
+    fs.writeFileSync(cluster.pulumiConfigPath, pulumiOwn + edited.toString({ lineWidth: 0 }).replace("config:\n", `config:\n${userKey}`));
     try {
       const asRoot = await sandbox.up({ root: true });
       assert.deepEqual(asRoot.hosts.map((each) => [each.user, each.sshdPid]), cluster.hosts.map((each) => ["root", each.sshdPid]));
@@ -418,6 +425,8 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
       assert.deepEqual(config["calico-stars:agents"].map((agent: { user: string }) => agent.user), ["root", "root"]);
       assert.equal(config["calico-stars:sudo"], false);
       assert.equal(config["calico-stars:deploymentTimeoutSeconds"], 120);
+      assert.equal(config["calico-stars:policy"].backend.inbound[2], "allow tcp from tag client to ports 9000");
+      assert.equal(config["calico-stars:verifyPolicy"], false);
       assert.deepEqual(JSON.parse(fs.readFileSync(path.join(stateDir, "cluster.json"), "utf8")).master.user, "root");
       const again = await sandbox.up();
       assert.deepEqual([again.master.user, again.sudo], ["vagrant", true]);
@@ -496,6 +505,9 @@ describe("sandbox cluster from a checkout under /tmp, a directory every host and
     this.timeout(60000);
     const dir = fs.mkdtempSync("/tmp/calico-stars-checkout-");
     fs.cpSync(sandboxDir, path.join(dir, "sandbox"), { recursive: true, filter: (source) => !source.startsWith(stateDir) });
+    // the sandbox's stack file takes the program's default policy from components/
+    fs.mkdirSync(path.join(dir, "components"));
+    fs.copyFileSync(path.resolve(sandboxDir, "../components/runbookPolicy.json"), path.join(dir, "components", "runbookPolicy.json"));
     // as a checkout after `npm ci` (Mesos-DNS needs dns-packet)
     fs.symlinkSync(path.resolve(sandboxDir, "../node_modules"), path.join(dir, "node_modules"));
     // a module of its own path, so its layout is the copy's
