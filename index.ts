@@ -37,7 +37,9 @@ const config = loadConfig();
 const privateKey = stackConfig.getSecret("sshPrivateKey")
     ?? (config.sshPrivateKeyPath !== undefined ? readPrivateKeyFile(config.sshPrivateKeyPath) : undefined);
 
-const demo = new StarsDemo("stars", { config, privateKey });
+const privateKeyPassword = stackConfig.getSecret("sshPrivateKeyPassphrase");
+
+const demo = new StarsDemo("stars", { config, privateKey, privateKeyPassword });
 
 export const uiUrl = demo.uiUrl;
 export const networkIds = demo.networkIds;

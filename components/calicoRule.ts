@@ -2,11 +2,17 @@
 // the JSON that `rule json` prints and `rule update` reads, and Rule.pprint().
 // Everything that passes through here may end up on a shell command line or in
 // etcd, so anything outside the grammar is an error, never "best effort".
-import { isIPv4, isIPv6 } from "net";
+//
+// The grammar is what every calicoctl from v0.17.0 to v0.23.0 (with the libcalico v0.12-v0.18 each pins)
+// accepts through `rule update`, which is how the program writes: sources are
+// projectcalico/calico-containers calicoctl/calico_ctl/profile.py (docopt usage, validate_arguments,
+// parse_ports, profile_rule_update) and projectcalico/libcalico pycalico/datastore_datatypes.py (Rule) and
+// pycalico/util.py (validate_ports, validate_icmp_type) at those tags. Each case, with calicoctl v0.19.0's
+// own answer, is in test/unit/calicoRuleVectors.json.
+import { canonicalCidr, cidrVersion, Fail } from "./calicoCidr";
 
 export type RuleAction = "allow" | "deny";
 export type RuleProtocol = "tcp" | "udp" | "icmp" | "icmpv6";
-export type PortSpec = number | string; // 9000, or a range "1000:2000" (as calicoctl stores it)
 
 /** One rule as calicoctl's `rule json` stores it (keys exactly as in calicoctl's JSON). */
 export interface CalicoRule {
@@ -14,10 +20,10 @@ export interface CalicoRule {
   protocol?: RuleProtocol;
   icmp_type?: number;
   icmp_code?: number;
-  src_ports?: PortSpec[];
+  src_ports?: number[];
   src_tag?: string;
   src_net?: string;
-  dst_ports?: PortSpec[];
+  dst_ports?: number[];
   dst_tag?: string;
   dst_net?: string;
 }
@@ -33,7 +39,6 @@ export class RuleSyntaxError extends Error {
 
 type RuleKey = keyof CalicoRule;
 type RuleFields = Required<CalicoRule>;
-type Fail = (problem: string) => never;
 type Side = "src" | "dst";
 
 const ACTIONS: readonly RuleAction[] = ["allow", "deny"];
@@ -41,14 +46,25 @@ const PROTOCOLS: readonly RuleProtocol[] = ["tcp", "udp", "icmp", "icmpv6"];
 const PORT_PROTOCOLS: readonly RuleProtocol[] = ["tcp", "udp"];
 const ICMP_PROTOCOLS: readonly RuleProtocol[] = ["icmp", "icmpv6"];
 
-/** The order in which calicoctl writes a rule's keys. */
+/**
+ * The order in which the program writes a rule's keys (pprint's order). calicoctl itself writes them in
+ * CPython 2.7's dict order, which depends on the path a rule took, so read-backs are compared parsed.
+ */
 const JSON_KEY_ORDER: readonly RuleKey[] = [
   "action", "protocol", "icmp_type", "icmp_code",
-  "src_tag", "src_net", "src_ports",
-  "dst_tag", "dst_net", "dst_ports",
+  "src_ports", "src_tag", "src_net",
+  "dst_ports", "dst_tag", "dst_net",
 ];
 const OPTIONAL_KEYS = JSON_KEY_ORDER.filter((key) => key !== "action");
 const SELECTOR_KEYS: readonly string[] = ["src_selector", "dst_selector"];
+/** libcalico's Rule.ALLOWED_KEYS (v0.13 on), in the order a stored rule outside the grammar is shown. */
+const STORED_KEY_ORDER: readonly string[] = [
+  "action", "protocol", "icmp_type", "icmp_code",
+  "src_ports", "src_tag", "src_selector", "src_net",
+  "dst_ports", "dst_tag", "dst_selector", "dst_net",
+];
+/** How refresh marks a stored rule the grammar cannot express; no rule text starts with it. */
+export const OUTSIDE_GRAMMAR = "[outside the grammar]";
 
 const ENDPOINT_KEYS = {
   src: { keyword: "from", ports: "src_ports", tag: "src_tag", net: "src_net" },
@@ -62,9 +78,12 @@ const SINGULAR_PORT_HINT = `the keyword is "ports", plural, not "port"`;
 const KEYWORDS = new Set([...ACTIONS, ...PROTOCOLS, "type", "code", "from", "to", "ports", "tag", "cidr"]);
 
 const TAG_PATTERN = /^[a-zA-Z0-9_.][a-zA-Z0-9_.\-]*$/;
-const CANONICAL_INTEGER = /^(0|[1-9][0-9]*)$/;
+const DIGITS = /^[0-9]+$/;
 const MAX_PORT = 65535;
-const MAX_ICMP_VALUE = 255;
+/** libcalico v0.12-v0.15's validate_icmp_type is `0 <= int(x) < 255` (calicoctl v0.17-v0.20); v0.16 on allows 255. */
+const MAX_ICMP_VALUE = 254;
+/** A range written out as its ports in a refusal's suggestion, up to this many ports. */
+const MAX_SUGGESTED_PORTS = 16;
 
 /** Calico tag/profile names: letters, digits, `_`, `.`, `-`, not starting with `-`. */
 export function isValidTag(s: unknown): s is string {
@@ -158,26 +177,21 @@ class RuleTextParser {
     if (this.accept("code")) rule.icmp_code = parseIcmpValue(this.takeValue("code"), "code", this.fail);
   }
 
+  /**
+   * A "from" or "to" with nothing after it is calicoctl's grammar too: in profile.py's docopt usage
+   * (calico-containers v0.17.0-v0.23.0) `[(from [(ports <SRCPORTS>)] [(tag <SRCTAG>)] [(cidr <SRCCIDR>)])]`
+   * every sub-clause is optional. It adds nothing to the rule, so the canonical text drops it.
+   */
   private parseEndpointClause(rule: CalicoRule, side: Side): void {
     const keys = ENDPOINT_KEYS[side];
     if (!this.accept(keys.keyword)) return;
-    const start = this.position;
     if (this.peek() === "ports") {
       failIfPortsNotAllowed(rule.protocol, this.fail);
       this.position++;
       rule[keys.ports] = parsePortList(this.takeValue("ports"), this.fail);
     }
     if (this.accept("tag")) rule[keys.tag] = parseTag(this.takeValue("tag"), this.fail);
-    if (this.accept("cidr")) rule[keys.net] = parseCidr(this.takeValue("cidr"), this.fail);
-    if (this.position === start) this.failEmptyClause(keys.keyword, rule.protocol);
-  }
-
-  private failEmptyClause(keyword: string, protocol: RuleProtocol | undefined): never {
-    const subClauses = isPortProtocol(protocol) ? `"ports", "tag" or "cidr"` : `"tag" or "cidr"`;
-    const found = this.peek();
-    const after = found === undefined ? "nothing" : quote(found);
-    const hint = found === "port" ? ` (${SINGULAR_PORT_HINT})` : "";
-    return this.fail(`"${keyword}" must be followed by ${subClauses}, but is followed by ${after}${hint}`);
+    if (this.accept("cidr")) rule[keys.net] = canonicalCidr(this.takeValue("cidr"), this.fail);
   }
 
   private expectEnd(rule: CalicoRule): void {
@@ -230,12 +244,26 @@ export function ruleToJson(rule: CalicoRule): Record<string, unknown> {
   return json;
 }
 
-/** calicoctl's dict equality: same keys and values, port lists compared in order. */
-export function rulesEqual(a: CalicoRule, b: CalicoRule): boolean {
-  const fieldsA = presentFields(a);
-  const fieldsB = presentFields(b);
-  const keys = new Set([...Object.keys(fieldsA), ...Object.keys(fieldsB)]);
-  return [...keys].every((key) => valuesEqual(fieldsA[key], fieldsB[key]));
+/**
+ * A rule `rule json` printed, as refresh shows it: its canonical text when the grammar can express it, else the
+ * stored JSON (keys in a fixed order), marked with OUTSIDE_GRAMMAR. Another writer may store what calicoctl
+ * itself accepts but the grammar cannot say (a null protocol, an ICMP type as a string, an empty port list,
+ * selectors, a next-tier action, mixed address families): that is drift to show, not an error.
+ */
+export function storedRuleText(value: unknown): string {
+  try {
+    return formatRule(ruleFromJson(value));
+  } catch (error) {
+    if (!(error instanceof RuleSyntaxError)) throw error;
+    return `${OUTSIDE_GRAMMAR} ${JSON.stringify(inStoredKeyOrder(value))}`;
+  }
+}
+
+function inStoredKeyOrder(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  const rank = (key: string) => (STORED_KEY_ORDER.includes(key) ? STORED_KEY_ORDER.indexOf(key) : STORED_KEY_ORDER.length);
+  const keys = Object.keys(value).sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(keys.map((key) => [key, (value as Record<string, unknown>)[key]]));
 }
 
 /** The tags a rule names (src_tag, then dst_tag), without repeats. */
@@ -244,27 +272,16 @@ export function ruleTags(rule: CalicoRule): string[] {
   return [...new Set(tags)];
 }
 
-function presentFields(rule: CalicoRule): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(rule).filter(([, value]) => value !== undefined));
-}
-
-function valuesEqual(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a) && Array.isArray(b)) {
-    return a.length === b.length && a.every((item, index) => item === b[index]);
-  }
-  return a === b;
-}
-
 const FIELD_READERS: { [K in RuleKey]: (raw: unknown, fail: Fail) => RuleFields[K] } = {
   action: (raw, fail) => readOneOf(raw, ACTIONS, "action", fail),
   protocol: (raw, fail) => readOneOf(raw, PROTOCOLS, "protocol", fail),
   icmp_type: (raw, fail) => readIcmpValue(raw, "icmp_type", fail),
   icmp_code: (raw, fail) => readIcmpValue(raw, "icmp_code", fail),
   src_tag: (raw, fail) => parseTag(readString(raw, "src_tag", fail), fail),
-  src_net: (raw, fail) => parseCidr(readString(raw, "src_net", fail), fail),
+  src_net: (raw, fail) => canonicalCidr(readString(raw, "src_net", fail), fail),
   src_ports: (raw, fail) => readPortList(raw, "src_ports", fail),
   dst_tag: (raw, fail) => parseTag(readString(raw, "dst_tag", fail), fail),
-  dst_net: (raw, fail) => parseCidr(readString(raw, "dst_net", fail), fail),
+  dst_net: (raw, fail) => canonicalCidr(readString(raw, "dst_net", fail), fail),
   dst_ports: (raw, fail) => readPortList(raw, "dst_ports", fail),
 };
 
@@ -326,16 +343,14 @@ function readIcmpValue(raw: unknown, key: string, fail: Fail): number {
   return raw;
 }
 
-function readPortList(raw: unknown, key: string, fail: Fail): PortSpec[] {
+function readPortList(raw: unknown, key: string, fail: Fail): number[] {
   if (!Array.isArray(raw) || raw.length === 0) fail(`"${key}" must be a non-empty list of ports`);
   return raw.map((item: unknown) => readPortItem(item, key, fail));
 }
 
-function readPortItem(item: unknown, key: string, fail: Fail): PortSpec {
-  const range = typeof item === "string" ? PORT_RANGE_IN_JSON.exec(item) : null;
-  if (range !== null) return parsePortRange(range, String(item), fail);
+function readPortItem(item: unknown, key: string, fail: Fail): number {
   if (!isIntegerInRange(item, MAX_PORT)) {
-    fail(`"${key}" items must be integers 0..${MAX_PORT} or "A:B" range strings, not ${describeValue(item)}`);
+    fail(`"${key}" items must be integers 0..${MAX_PORT} (calicoctl 0.x has no port ranges), not ${describeValue(item)}`);
   }
   return item;
 }
@@ -399,42 +414,47 @@ function isOneOf<T extends string>(value: string, options: readonly T[]): value 
 
 // ---------------------------------------------------------------- values
 
-/** The command line accepts `A:B` and `A-B`; the JSON only the stored `A:B`. */
-const PORT_RANGE_IN_TEXT = /^([0-9]+)[:-]([0-9]+)$/;
-const PORT_RANGE_IN_JSON = /^([0-9]+):([0-9]+)$/;
+/** A port range in either spelling calicoctl's usage text shows (`1000:2000`, `1000-2000`). */
+const PORT_RANGE = /^([0-9]+)[:-]([0-9]+)$/;
 
-function parsePortList(text: string, fail: Fail): PortSpec[] {
-  return text.split(",").map((item) => {
+/**
+ * A comma list of ports. Leading zeros are read as calicoctl's int() reads them (080 is 80: profile.py
+ * parse_ports, libcalico util.py validate_ports). Ranges are refused: on every 0.x release libcalico's
+ * pycalico/datastore_datatypes.py Rule.to_json_dict runs int() on each port (v0.12.0-v0.18.0), so a range
+ * fails the write, and calicoctl v0.17-v0.19's command-line check walks the ports word a character at a time.
+ */
+function parsePortList(text: string, fail: Fail): number[] {
+  const items = text.split(",");
+  return items.map((item) => {
     if (item === "") fail(`empty item in port list ${quote(text)}`);
-    return parsePortItem(item, fail);
+    if (PORT_RANGE.test(item)) fail(portRangeProblem(item, items));
+    if (!DIGITS.test(item)) fail(`${quote(item)} is not a port number`);
+    const port = Number(item);
+    if (port > MAX_PORT) fail(`port ${quote(item)} is out of range 0..${MAX_PORT}`);
+    return port;
   });
 }
 
-function parsePortItem(item: string, fail: Fail): PortSpec {
-  const range = PORT_RANGE_IN_TEXT.exec(item);
-  if (range !== null) return parsePortRange(range, item, fail);
-  if (!/^[0-9]+$/.test(item)) fail(`${quote(item)} is not a port number or a port range`);
-  return parsePortNumber(item, item, fail);
+function portRangeProblem(range: string, items: string[]): string {
+  const listed = items.flatMap((item) => {
+    const bounds = PORT_RANGE.exec(item);
+    if (bounds === null) return [item];
+    const [first, last] = [Number(bounds[1]), Number(bounds[2])];
+    return Array.from({ length: Math.max(last - first + 1, 0) }, (_, i) => String(first + i));
+  });
+  const example = listed.length > 0 && listed.length <= MAX_SUGGESTED_PORTS && listed.every((port) => Number(port) <= MAX_PORT)
+    ? `"ports ${listed.join(",")}"`
+    : `"ports 1000,1001,1002"`;
+  return `port range ${quote(range)}: calicoctl 0.x has no port ranges (every release fails to write one); ` +
+    `list the ports instead, e.g. ${example}`;
 }
 
-function parsePortRange(range: RegExpExecArray, item: string, fail: Fail): string {
-  const first = parsePortNumber(range[1], item, fail);
-  const last = parsePortNumber(range[2], item, fail);
-  if (first >= last) fail(`port range ${quote(item)} must go from a lower to a higher port`);
-  return `${first}:${last}`;
-}
-
-function parsePortNumber(digits: string, item: string, fail: Fail): number {
-  if (!CANONICAL_INTEGER.test(digits)) fail(`port ${quote(item)} has a leading zero`);
-  const port = Number(digits);
-  if (port > MAX_PORT) fail(`port ${quote(item)} is out of range 0..${MAX_PORT}`);
-  return port;
-}
-
+/** An ICMP type or code in decimal digits (leading zeros allowed, as int() reads them), 0..254 (MAX_ICMP_VALUE). */
 function parseIcmpValue(text: string, keyword: string, fail: Fail): number {
+  if (!DIGITS.test(text)) fail(`icmp ${keyword} ${quote(text)} must be a number 0..${MAX_ICMP_VALUE} written in digits`);
   const value = Number(text);
-  if (!CANONICAL_INTEGER.test(text) || value > MAX_ICMP_VALUE) {
-    fail(`icmp ${keyword} ${quote(text)} must be an integer 0..${MAX_ICMP_VALUE}`);
+  if (value > MAX_ICMP_VALUE) {
+    fail(`icmp ${keyword} ${quote(text)} is out of range 0..${MAX_ICMP_VALUE}: calicoctl v0.17-v0.20 refuse 255`);
   }
   return value;
 }
@@ -444,32 +464,6 @@ function parseTag(text: string, fail: Fail): string {
     fail(`tag ${quote(text)} is not a valid calico tag (letters, digits, "_", ".", "-"; not starting with "-")`);
   }
   return text;
-}
-
-/** Returns the CIDR as calicoctl stores it: as written, a bare address with its full-length prefix. */
-function parseCidr(text: string, fail: Fail): string {
-  const parts = text.split("/");
-  if (parts.length > 2) fail(`cidr ${quote(text)} has more than one "/"`);
-  const [address, prefix] = parts;
-  const version = ipVersion(address);
-  if (version === undefined) fail(`cidr ${quote(text)} is not an IPv4 or IPv6 address or network`);
-  const maxPrefix = version === 4 ? 32 : 128;
-  if (prefix !== undefined && !(CANONICAL_INTEGER.test(prefix) && Number(prefix) <= maxPrefix)) {
-    fail(`cidr ${quote(text)} has a prefix length outside 0..${maxPrefix}`);
-  }
-  const normalizedAddress = version === 6 ? address.toLowerCase() : address;
-  return `${normalizedAddress}/${prefix ?? maxPrefix}`;
-}
-
-function ipVersion(address: string): 4 | 6 | undefined {
-  if (isIPv4(address)) return 4;
-  // Node accepts zone ids (`fe80::1%eth0`); a network address has none.
-  if (isIPv6(address) && !address.includes("%")) return 6;
-  return undefined;
-}
-
-function cidrVersion(cidr: string): 4 | 6 {
-  return cidr.includes(":") ? 6 : 4;
 }
 
 // ---------------------------------------------------------------- messages

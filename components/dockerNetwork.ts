@@ -1,8 +1,20 @@
 // A Docker network on the calico driver: the runbook's step 1. Calico-libnetwork
 // creates one profile per network, named by the network's ID.
+//
+// Ownership is recorded on the network itself, in the same command that creates it: the driver option
+// `calico-stars.owner=<owner id>` (`docker network create -o`, present since Docker 1.9,
+// docker/docker v1.9.0 api/client/network.go; kept by libnetwork with the network and shown by
+// `docker network inspect` as "Options", v1.9.0 api/server/router/network/network_routes.go;
+// network labels only came with Docker 1.11). calico-libnetwork v0.8-v0.10 (driver_plugin.py
+// create_network) reads only `ipip` and `nat-outgoing` from these options and ignores the rest.
+// So a network this stack made is recognised after an interrupted run, and any other network of the
+// same name is refused unless the user adopts it (config adoptNetworks).
 import * as pulumi from "@pulumi/pulumi";
-import { configureFromStack, Resolved, sameHost } from "./providerSupport";
-import { commandLine, commandFailure, privileged, runCommand, SshError, SshHost } from "./ssh";
+import { z } from "zod";
+import { calicoctlRule, isProfileMissing, ProfileRulesJson, profileRulesJsonSchema } from "./calicoctl";
+import { OwnershipError, RemoteCommandError } from "./errors";
+import { checkInputs, configureFromStack, gone, Provider, requireHost, Resolved, sameHost, sshHostSchema, withoutUndefined } from "./providerSupport";
+import { command, privileged, runChecked, sh, SshHost } from "./ssh";
 
 export interface DockerNetworkArgs {
     /** The host whose Docker daemon creates the network (networks are cluster-wide through the cluster store). */
@@ -11,6 +23,12 @@ export interface DockerNetworkArgs {
     networkName: pulumi.Input<string>;
     /** `--subnet`, needed for a container that asks for a fixed `--ip`. */
     subnet?: pulumi.Input<string>;
+    /** This stack's ownership id, recorded on the network as the driver option `calico-stars.owner`. */
+    ownerId: pulumi.Input<string>;
+    /** Take over a network of this name that this stack did not make (config `adoptNetworks`). */
+    adopt?: pulumi.Input<boolean>;
+    /** ETCD_AUTHORITY for calicoctl, which reads an adopted network's rules. */
+    etcdAuthority?: pulumi.Input<string>;
 }
 
 type DockerNetworkInputs = Resolved<DockerNetworkArgs>;
@@ -18,13 +36,48 @@ type DockerNetworkInputs = Resolved<DockerNetworkArgs>;
 interface DockerNetworkOutputs extends DockerNetworkInputs {
     /** Docker's ID for the network, which is also the name of its Calico profile. */
     networkId: string;
+    /** The network existed and was adopted: destroy leaves it in place and restores its rules. */
+    adopted: boolean;
+    /** An adopted network's profile rules as they were before adoption. */
+    rulesBeforeAdoption?: ProfileRulesJson;
 }
+
+export const ownerOption = "calico-stars.owner";
 
 interface InspectedNetwork {
     id: string;
+    name: string;
     driver: string;
     ipamDriver: string;
     subnets: string[];
+    /** The `calico-stars.owner` driver option, when the network has one. */
+    owner?: string;
+    /** Containers attached, as "name (id)". */
+    containers: string[];
+}
+
+function inputsSchema() {
+    return z.object({
+        host: sshHostSchema(),
+        networkName: z.string().max(64).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a Docker network name"),
+        subnet: z.string().optional(),
+        ownerId: z.string().regex(/^[0-9a-f]{2,64}$/, "must be the stack's ownership id (hex)"),
+        adopt: z.boolean().optional(),
+        etcdAuthority: z.string().optional(),
+    });
+}
+
+function inspectOutputSchema() {
+    const text = z.string().nullish();
+    return z.array(z.object({
+        Id: text,
+        ID: text,
+        Name: text,
+        Driver: text,
+        IPAM: z.object({ Driver: text, Config: z.array(z.object({ Subnet: text }).loose()).nullish() }).loose().nullish(),
+        Options: z.record(z.string(), z.string()).nullish(),
+        Containers: z.record(z.string(), z.object({ Name: text }).loose()).nullish(),
+    }).loose());
 }
 
 function inspectArgv(host: SshHost, network: string): string[] {
@@ -32,23 +85,26 @@ function inspectArgv(host: SshHost, network: string): string[] {
 }
 
 function parseInspect(stdout: string, network: string): InspectedNetwork {
-    let parsed: unknown;
+    let json: unknown;
     try {
-        parsed = JSON.parse(stdout);
+        json = JSON.parse(stdout);
     } catch {
-        throw new SshError(`docker network inspect ${network}: unexpected output: ${stdout.slice(0, 200)}`);
+        throw new RemoteCommandError(`docker network inspect ${network}: unexpected output: ${stdout.slice(0, 200)}`);
     }
-    const entry = (Array.isArray(parsed) ? parsed[0] : undefined) as
-        { Id?: string; ID?: string; Driver?: string; IPAM?: { Driver?: string; Config?: { Subnet?: string }[] | null } } | undefined;
+    const parsed = inspectOutputSchema().safeParse(json);
+    const entry = parsed.success ? parsed.data[0] : undefined;
     const id = entry?.Id ?? entry?.ID;
     if (!entry || !id) {
-        throw new SshError(`docker network inspect ${network}: no network in the output`);
+        throw new RemoteCommandError(`docker network inspect ${network}: no network in the output: ${stdout.slice(0, 200)}`);
     }
     return {
         id,
+        name: entry.Name ?? network,
         driver: entry.Driver ?? "",
         ipamDriver: entry.IPAM?.Driver ?? "",
         subnets: (entry.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => typeof s === "string"),
+        owner: entry.Options?.[ownerOption],
+        containers: Object.entries(entry.Containers ?? {}).map(([containerId, c]) => `${c.Name ?? "?"} (${containerId.slice(0, 12)})`),
     };
 }
 
@@ -62,35 +118,73 @@ function specProblem(found: InspectedNetwork, wanted: DockerNetworkInputs): stri
     return undefined;
 }
 
-/** Creates the network unless one of that name exists; one SSH command either way. */
+/** Creates the network, marked as this stack's, unless one of that name exists; one SSH command either way. */
 async function ensureNetwork(inputs: DockerNetworkInputs): Promise<InspectedNetwork> {
     const { host, networkName } = inputs;
-    const create = privileged(host, ["docker", "network", "create", "--driver", "calico", "--ipam-driver", "calico",
-        ...(inputs.subnet !== undefined ? [`--subnet=${inputs.subnet}`] : []), networkName]);
-    const inspect = commandLine(inspectArgv(host, networkName));
+    const create = command(privileged(host, ["docker", "network", "create", "--driver", "calico", "--ipam-driver", "calico",
+        ...(inputs.subnet !== undefined ? [`--subnet=${inputs.subnet}`] : []), "-o", `${ownerOption}=${inputs.ownerId}`, networkName]));
+    const inspect = command(inspectArgv(host, networkName));
     // a failed inspect still prints "[]", so only a successful one may reach stdout
-    const script = `if found=$(${inspect} 2>/dev/null); then printf '%s' "$found"; else ${commandLine(create)} >&2 && ${inspect}; fi`;
-    const result = await runCommand(host, { script });
-    if (result.code !== 0) {
-        throw commandFailure(host, create, result);
-    }
-    const found = parseInspect(result.stdout, networkName);
-    const problem = specProblem(found, inputs);
-    if (problem !== undefined) {
-        throw new SshError(`Docker network "${networkName}" already exists on ${host.address} but ${problem}; remove it (docker network rm ${networkName}) or choose another name`);
-    }
-    return found;
+    const script = sh`if found=$(${inspect} 2>/dev/null); then printf '%s' "$found"; else ${create} >&2 && ${inspect}; fi`;
+    const result = await runChecked(host, script);
+    return parseInspect(result.stdout, networkName);
 }
 
-export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider = {
+async function profileRulesNow(inputs: DockerNetworkInputs): Promise<ProfileRulesJson> {
+    const argv = calicoctlRule(inputs.host, inputs.networkName, inputs.etcdAuthority, ["json"]);
+    const result = await runChecked(inputs.host, argv);
+    const parsed = profileRulesJsonSchema().safeParse(jsonOrUndefined(result.stdout));
+    if (!parsed.success) {
+        throw new RemoteCommandError(`calicoctl profile ${inputs.networkName} rule json: unexpected output: ${result.stdout.slice(0, 200)}`);
+    }
+    return { inbound_rules: parsed.data.inbound_rules, outbound_rules: parsed.data.outbound_rules };
+}
+
+/** Gives an adopted network's profile back the rules it had; a profile already gone is fine. */
+async function restoreRules(props: DockerNetworkOutputs, rules: ProfileRulesJson): Promise<void> {
+    const argv = calicoctlRule(props.host, props.networkName, props.etcdAuthority, ["update"]);
+    await runChecked(props.host, argv, {
+        stdin: JSON.stringify({ id: props.networkName, ...rules }),
+        accept: (result) => isProfileMissing(result.stdout, props.networkName),
+    });
+}
+
+function jsonOrUndefined(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return undefined;
+    }
+}
+
+/** A failed `docker network rm` says which containers still use the network, so the user knows what to stop. */
+async function withAttachedContainers(err: unknown, props: DockerNetworkOutputs, id: string): Promise<unknown> {
+    if (!(err instanceof RemoteCommandError)) {
+        return err;
+    }
+    const inspected = await runChecked(props.host, inspectArgv(props.host, id), { accept: () => true }).catch(() => undefined);
+    const containers = inspected?.code === 0 ? parseInspect(inspected.stdout, id).containers : [];
+    if (containers.length === 0) {
+        return err;
+    }
+    return new RemoteCommandError(`${err.message}; network ${props.networkName} (${id}) is still used by ${containers.join(", ")}: ` +
+        `stop or disconnect them (docker rm -f, docker network disconnect ${props.networkName}) and run destroy again`);
+}
+
+function isNoSuchNetwork(output: string): boolean {
+    return /no such network|not found/i.test(output);
+}
+
+export const dockerNetworkProvider: Provider<DockerNetworkInputs, DockerNetworkOutputs> = {
     configure: configureFromStack,
 
-    async check(_olds: DockerNetworkInputs, news: DockerNetworkInputs) {
-        return { inputs: news };
+    async check(_olds, news) {
+        return checkInputs<DockerNetworkInputs>(inputsSchema(), news);
     },
 
-    // An unknown value (preview) never equals the old one, so it shows as the change it will be.
-    async diff(_id: string, olds: DockerNetworkOutputs, news: DockerNetworkInputs) {
+    // An unknown value (preview) never equals the old one, so it shows as the change it will be. The owner
+    // id, adoption and etcd address do not change the network.
+    async diff(_id, olds, news) {
         const replaces = [
             ...(olds.networkName !== news.networkName ? ["networkName"] : []),
             ...(olds.subnet !== news.subnet ? ["subnet"] : []),
@@ -103,39 +197,70 @@ export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider = {
         };
     },
 
-    async create(inputs: DockerNetworkInputs) {
+    async create(inputs) {
         const found = await ensureNetwork(inputs);
-        const outs: DockerNetworkOutputs = { ...inputs, networkId: found.id };
-        return { id: found.id, outs };
+        const problem = specProblem(found, inputs);
+        if (found.owner === inputs.ownerId && problem === undefined) {
+            return { id: found.id, outs: withoutUndefined({ ...inputs, networkId: found.id, adopted: false }) };
+        }
+        if (found.owner === inputs.ownerId || (inputs.adopt && problem !== undefined)) {
+            throw new OwnershipError(`Docker network "${inputs.networkName}" (ID ${found.id}) already exists on ${inputs.host.address} but ${problem}; ` +
+                `remove it (docker network rm ${inputs.networkName}) or choose another name`);
+        }
+        if (!inputs.adopt) {
+            throw new OwnershipError(`Docker network "${inputs.networkName}" (ID ${found.id}) already exists on ${inputs.host.address} and was not made by this stack ` +
+                `(${found.owner === undefined ? `it has no ${ownerOption} option` : `its ${ownerOption} is ${found.owner}, not ${inputs.ownerId}`}); ` +
+                `refusing to take it over. To manage its rules and leave the network in place on destroy, add it to calico-stars:adoptNetworks; ` +
+                `otherwise remove it (docker network rm ${inputs.networkName}) or choose another name`);
+        }
+        const rulesBeforeAdoption = await profileRulesNow(inputs);
+        pulumi.log.info(`adopting Docker network ${inputs.networkName} (${found.id}); its rules are restored on destroy`);
+        return { id: found.id, outs: withoutUndefined({ ...inputs, networkId: found.id, adopted: true, rulesBeforeAdoption }) };
     },
 
-    async read(id: string, props: DockerNetworkOutputs) {
-        const result = await runCommand(props.host, inspectArgv(props.host, id));
+    async read(id, props) {
+        const host = requireHost(props, `Docker network ${id}`);
+        const argv = inspectArgv(host, id);
+        const result = await runChecked(host, argv, { accept: (r) => isNoSuchNetwork(r.stderr + r.stdout) });
         if (result.code !== 0) {
-            if (/no such network|not found/i.test(result.stderr + result.stdout)) {
-                return { id: "", props: {} };
-            }
-            throw commandFailure(props.host, inspectArgv(props.host, id), result);
+            return gone();
         }
         const found = parseInspect(result.stdout, id);
-        const outs: DockerNetworkOutputs = { ...props, networkId: found.id };
-        if (props.subnet !== undefined && !found.subnets.includes(props.subnet)) {
+        const outs = withoutUndefined({
+            ...props,
+            host,
+            networkName: props?.networkName ?? found.name,
+            networkId: found.id,
+            ownerId: props?.ownerId ?? found.owner,
+            // state from before adoption existed says nothing, and means made by the stack; a read without
+            // state (an import) takes a network without any owner option as adopted, so destroy leaves it
+            adopted: props?.adopted ?? (props?.networkName === undefined && found.owner === undefined),
+        } as DockerNetworkOutputs);
+        if (props?.subnet !== undefined && !found.subnets.includes(props.subnet)) {
             // drift that refresh shows; a missing key, never `undefined`, which gRPC's Struct cannot carry
             outs.subnet = found.subnets[0] ?? "";
         }
         return { id, props: outs };
     },
 
-    async update(_id: string, olds: DockerNetworkOutputs, news: DockerNetworkInputs) {
-        const outs: DockerNetworkOutputs = { ...news, networkId: olds.networkId };
-        return { outs };
+    async update(_id, olds, news) {
+        // outputs not returned here are lost: adoption and the rules to restore carry over
+        return { outs: withoutUndefined({ ...news, networkId: olds.networkId, ownerId: olds.ownerId ?? news.ownerId, adopted: olds.adopted ?? false, rulesBeforeAdoption: olds.rulesBeforeAdoption }) };
     },
 
-    async delete(id: string, props: DockerNetworkOutputs) {
+    /** Removes a network this stack made; an adopted one stays, with its rules as they were before adoption. */
+    async delete(id, props) {
+        if (props.adopted) {
+            if (props.rulesBeforeAdoption !== undefined) {
+                await restoreRules(props, props.rulesBeforeAdoption);
+            }
+            return;
+        }
         const argv = privileged(props.host, ["docker", "network", "rm", id]);
-        const result = await runCommand(props.host, argv);
-        if (result.code !== 0 && !/no such network|not found/i.test(result.stderr + result.stdout)) {
-            throw commandFailure(props.host, argv, result);
+        try {
+            await runChecked(props.host, argv, { accept: (result) => isNoSuchNetwork(result.stderr + result.stdout) });
+        } catch (err) {
+            throw await withAttachedContainers(err, props, id);
         }
     },
 };
@@ -143,8 +268,10 @@ export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider = {
 export class DockerNetwork extends pulumi.dynamic.Resource {
     declare readonly networkId: pulumi.Output<string>;
     declare readonly networkName: pulumi.Output<string>;
+    declare readonly adopted: pulumi.Output<boolean>;
+    declare readonly rulesBeforeAdoption: pulumi.Output<ProfileRulesJson | undefined>;
 
     constructor(name: string, args: DockerNetworkArgs, opts?: pulumi.CustomResourceOptions) {
-        super(dockerNetworkProvider, name, { networkId: undefined, subnet: undefined, ...args }, opts, "calico-stars", "DockerNetwork");
+        super(dockerNetworkProvider, name, { networkId: undefined, subnet: undefined, adopted: undefined, rulesBeforeAdoption: undefined, ...args }, opts, "calico-stars", "DockerNetwork");
     }
 }

@@ -3,8 +3,10 @@
 // (PREROUTING) and for the host's own loopback traffic (OUTPUT). Each rule
 // carries an ownership comment, so only this stack's rules are ever touched.
 import * as pulumi from "@pulumi/pulumi";
-import { configureFromStack, Resolved, sameHost } from "./providerSupport";
-import { commandLine, commandFailure, privileged, runCommand, SshHost } from "./ssh";
+import { z } from "zod";
+import { ConfigError } from "./errors";
+import { checkInputs, configureFromStack, Provider, requireHost, Resolved, sameHost, sshHostSchema } from "./providerSupport";
+import { command, joined, privileged, runChecked, sh, ShellScript, SshHost } from "./ssh";
 
 export interface IptablesDnatArgs {
     /** The host whose nat table gets the rules (the runbook browses the master). */
@@ -28,6 +30,18 @@ interface IptablesDnatOutputs extends IptablesDnatInputs {
     rules: string[][];
 }
 
+function inputsSchema() {
+    const port = z.number().int().min(1).max(65535);
+    return z.object({
+        host: sshHostSchema(),
+        publicInterface: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/, "must be a Linux interface name"),
+        publicPort: port,
+        targetIp: z.string().refine((ip) => require("net").isIPv4(ip), "must be an IPv4 address"),
+        targetPort: port,
+        ownerId: z.string().regex(/^[0-9a-f]{2,64}$/, "must be the stack's ownership id (hex)"),
+    });
+}
+
 export function ownershipComment(ownerId: string): string {
     return `calico-stars:${ownerId}`;
 }
@@ -42,33 +56,26 @@ export function dnatRules(inputs: IptablesDnatInputs): string[][] {
     ];
 }
 
-function iptables(host: SshHost, operation: "-A" | "-C" | "-D", rule: string[]): string {
-    return commandLine(privileged(host, ["iptables", "-t", "nat", operation, ...rule]));
+function iptables(host: SshHost, operation: "-A" | "-C" | "-D", rule: string[]): ShellScript {
+    return command(privileged(host, ["iptables", "-t", "nat", operation, ...rule]));
 }
 
 /** One SSH command for a whole step: `&&` keeps the first failure's exit code and stderr. */
-async function runScript(host: SshHost, lines: string[]): Promise<void> {
-    const script = lines.join(" && ");
-    const result = await runCommand(host, { script });
-    if (result.code !== 0) {
-        throw commandFailure(host, { script }, result);
-    }
+async function runScript(host: SshHost, steps: ShellScript[]): Promise<void> {
+    await runChecked(host, joined(steps, "&&"));
 }
 
-function addMissing(host: SshHost, rules: string[][]): string[] {
-    return rules.map((rule) => `{ ${iptables(host, "-C", rule)} 2>/dev/null || ${iptables(host, "-A", rule)}; }`);
+function addMissing(host: SshHost, rules: string[][]): ShellScript[] {
+    return rules.map((rule) => sh`{ ${iptables(host, "-C", rule)} 2>/dev/null || ${iptables(host, "-A", rule)}; }`);
 }
 
-function removePresent(host: SshHost, rules: string[][]): string[] {
-    return rules.map((rule) => `{ if ${iptables(host, "-C", rule)} 2>/dev/null; then ${iptables(host, "-D", rule)}; fi; }`);
+function removePresent(host: SshHost, rules: string[][]): ShellScript[] {
+    return rules.map((rule) => sh`{ if ${iptables(host, "-C", rule)} 2>/dev/null; then ${iptables(host, "-D", rule)}; fi; }`);
 }
 
 async function presentRules(host: SshHost, rules: string[][]): Promise<string[][]> {
-    const script = rules.map((rule) => `if ${iptables(host, "-C", rule)} 2>/dev/null; then echo present; else echo missing; fi`).join("; ");
-    const result = await runCommand(host, { script });
-    if (result.code !== 0) {
-        throw commandFailure(host, { script }, result);
-    }
+    const script = joined(rules.map((rule) => sh`if ${iptables(host, "-C", rule)} 2>/dev/null; then echo present; else echo missing; fi`), ";");
+    const result = await runChecked(host, script);
     const verdicts = result.stdout.trim().split("\n");
     return rules.filter((_, i) => verdicts[i] === "present");
 }
@@ -77,27 +84,38 @@ function sameRules(a: string[][], b: string[][]): boolean {
     return JSON.stringify(a) === JSON.stringify(b);
 }
 
-export const iptablesDnatProvider: pulumi.dynamic.ResourceProvider = {
+export const iptablesDnatProvider: Provider<IptablesDnatInputs, IptablesDnatOutputs> = {
     configure: configureFromStack,
 
-    async diff(_id: string, olds: IptablesDnatOutputs, news: IptablesDnatInputs) {
+    async check(_olds, news) {
+        return checkInputs<IptablesDnatInputs>(inputsSchema(), news);
+    },
+
+    async diff(_id, olds, news) {
         // olds.rules is what was found on the host, so a rule deleted by hand shows as a change
         return { changes: !sameRules(olds.rules, dnatRules(news)) || !sameHost(olds.host, news.host), replaces: [] };
     },
 
-    async create(inputs: IptablesDnatInputs) {
+    async create(inputs) {
         const rules = dnatRules(inputs);
         await runScript(inputs.host, addMissing(inputs.host, rules));
         const outs: IptablesDnatOutputs = { ...inputs, rules };
         return { id: `${inputs.host.address}:${inputs.publicPort}`, outs };
     },
 
-    async read(id: string, props: IptablesDnatOutputs) {
-        const outs: IptablesDnatOutputs = { ...props, rules: await presentRules(props.host, dnatRules(props)) };
+    /** Only the rules carrying this stack's comment are looked at, so every input is needed to read. */
+    async read(id, props) {
+        const host = requireHost(props, `DNAT rules ${id}`);
+        const parsed = inputsSchema().safeParse({ ...props, host });
+        if (!parsed.success) {
+            throw new ConfigError(`DNAT rules ${id}: cannot read them without ${[...new Set(parsed.error.issues.map((i) => String(i.path[0])))].join(", ")} ` +
+                "in the resource's properties: only rules carrying this stack's comment are ever looked at");
+        }
+        const outs: IptablesDnatOutputs = { ...props!, ...parsed.data, rules: await presentRules(host, dnatRules(parsed.data)) };
         return { id, props: outs };
     },
 
-    async update(_id: string, olds: IptablesDnatOutputs, news: IptablesDnatInputs) {
+    async update(_id, olds, news) {
         const wanted = dnatRules(news);
         const stale = olds.rules.filter((rule) => !wanted.some((w) => sameRules([w], [rule])));
         // the same nat table (another login to the same host): one command, new rules before old ones go
@@ -111,7 +129,7 @@ export const iptablesDnatProvider: pulumi.dynamic.ResourceProvider = {
         return { outs };
     },
 
-    async delete(_id: string, props: IptablesDnatOutputs) {
+    async delete(_id, props) {
         await runScript(props.host, removePresent(props.host, dnatRules(props)));
     },
 };

@@ -1,10 +1,16 @@
 // The Marathon group that runs the demo's four apps (the runbook's step 2),
-// reached through the master's sshd. Writes wait until Marathon's deployment
-// is gone from /v2/deployments, which is how Marathon says it finished.
+// reached through the master's sshd (marathonClient.ts). The stack owns a group
+// only when everything in its subtree is its own: every app carries the stack's
+// owner label and there is no subgroup (this stack never makes one). Anything
+// else is refused, naming what is foreign; a subtree is force-deleted only when
+// the stack owns all of it.
 import * as pulumi from "@pulumi/pulumi";
-import { configureFromStack, Resolved, sameHost } from "./providerSupport";
-import { hostLabel, httpOverSsh, HttpResponse, SshError, SshHost } from "./ssh";
-import { MarathonApp, MarathonGroup as GroupDefinition, ownerLabel } from "./starsTemplate";
+import { z } from "zod";
+import { OwnershipError } from "./errors";
+import { MarathonAppJson, MarathonClient, MarathonEndpoint, MarathonGroupJson } from "./marathonClient";
+import { checkInputs, configureFromStack, gone, Provider, requireHost, Resolved, sameHost, sshHostSchema, withoutUndefined } from "./providerSupport";
+import { SshHost } from "./ssh";
+import { MarathonApp, MarathonGroup as GroupDefinition, marathonDefaultUpgradeStrategy, ownerLabel } from "./starsTemplate";
 
 export interface MarathonGroupArgs {
     /** The host whose sshd forwards to Marathon (the master). */
@@ -17,8 +23,10 @@ export interface MarathonGroupArgs {
     group: pulumi.Input<GroupDefinition>;
     /** This stack's ownership id; every app carries it as a label. */
     ownerId: pulumi.Input<string>;
-    /** How long to wait for a deployment to finish. */
+    /** How long one operation may take: retries, waiting out locks, and the deployment. */
     deploymentTimeoutSeconds: pulumi.Input<number>;
+    /** Send writes with ?force=true, which cancels the deployments in their way (config `forceDeployments`). */
+    forceDeployments?: pulumi.Input<boolean>;
 }
 
 type MarathonGroupInputs = Resolved<MarathonGroupArgs>;
@@ -28,117 +36,64 @@ interface MarathonGroupOutputs extends MarathonGroupInputs {
     version: string;
 }
 
-interface Deployment {
-    id: string;
-    affectedApps?: string[];
-    currentStep?: number;
-    totalSteps?: number;
-    currentActions?: { action: string; app: string }[];
-}
+/** Marathon routes `/v2/groups/<x>/apps` and `.../versions` to other listings (GroupsResource, v0.14.2 and v1.1.1). */
+const reservedSegments = ["apps", "versions"];
 
-class Marathon {
-    constructor(private readonly inputs: MarathonGroupInputs) {}
-
-    async request(method: string, path: string, body?: unknown): Promise<HttpResponse> {
-        return httpOverSsh(this.inputs.host, {
-            method,
-            path,
-            body: body === undefined ? undefined : JSON.stringify(body),
-            targetHost: this.inputs.marathonHost,
-            targetPort: this.inputs.marathonPort,
+function inputsSchema() {
+    const groupId = z.string().regex(/^\/[a-z0-9]([a-z0-9-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "must be an absolute Marathon path")
+        .refine((id) => !id.split("/").some((s) => reservedSegments.includes(s)), "must not contain a segment \"apps\" or \"versions\"");
+    const app = z.object({ id: z.string().min(1), labels: z.record(z.string(), z.string()) }).loose();
+    return z.object({
+        host: sshHostSchema(),
+        marathonHost: z.string().min(1),
+        marathonPort: z.number().int().min(1).max(65535),
+        group: z.object({ id: groupId, apps: z.array(app).min(1) }).loose(),
+        ownerId: z.string().regex(/^[0-9a-f]{2,64}$/, "must be the stack's ownership id (hex)"),
+        deploymentTimeoutSeconds: z.number().positive(),
+        forceDeployments: z.boolean().optional(),
+    }).superRefine((inputs, ctx) => {
+        inputs.group.apps.forEach((a, i) => {
+            if (a.labels[ownerLabel] !== inputs.ownerId) {
+                ctx.addIssue({ code: "custom", path: ["group", "apps", i, "labels", ownerLabel], message: `must be the stack's ownership id ${inputs.ownerId}` });
+            }
         });
-    }
-
-    /** Where Marathon was reached, for errors: its address as the master sees it, and the SSH hop. */
-    where(): string {
-        return `Marathon ${this.inputs.marathonHost}:${this.inputs.marathonPort} via ${hostLabel(this.inputs.host)}`;
-    }
-
-    fail(what: string, response: HttpResponse): SshError {
-        return new SshError(`${this.where()}: ${what}: HTTP ${response.status}: ${response.body.slice(0, 500)}`);
-    }
-
-    async getGroup(groupId: string): Promise<GroupDefinition | undefined> {
-        const response = await this.request("GET", `/v2/groups${groupId}?embed=group.apps`);
-        if (response.status === 404) {
-            return undefined;
-        }
-        if (response.status !== 200) {
-            throw this.fail(`GET group ${groupId}`, response);
-        }
-        return JSON.parse(response.body) as GroupDefinition;
-    }
-
-    async deployments(): Promise<Deployment[]> {
-        const response = await this.request("GET", "/v2/deployments");
-        if (response.status !== 200) {
-            throw this.fail("GET /v2/deployments", response);
-        }
-        return JSON.parse(response.body) as Deployment[];
-    }
-
-    /** Polls until none of `ids` is listed; on timeout the error shows where each deployment stands. */
-    async waitForDeployments(ids: string[], deadline: number, what: string): Promise<void> {
-        const log = pulumi.log;
-        let delayMs = 200;
-        for (;;) {
-            const pending = (await this.deployments()).filter((d) => ids.includes(d.id));
-            if (pending.length === 0) {
-                return;
-            }
-            if (Date.now() >= deadline) {
-                const states = pending.map((d) => `${d.id} at step ${d.currentStep ?? "?"}/${d.totalSteps ?? "?"}` +
-                    ` (${(d.currentActions ?? []).map((a) => `${a.action} ${a.app}`).join(", ") || "no current action"})`);
-                throw new SshError(`${this.where()}: ${what}: deployment not finished within ${this.inputs.deploymentTimeoutSeconds} s: ${states.join("; ")}`);
-            }
-            log.info(`Marathon ${what}: waiting for deployment ${pending.map((d) => d.id).join(", ")} (step ${pending[0].currentStep ?? "?"}/${pending[0].totalSteps ?? "?"})`);
-            await new Promise((resolve) => setTimeout(resolve, delayMs));
-            delayMs = Math.min(delayMs * 2, 2000);
-        }
-    }
-
-    /** Sends a write; on 409 (the group is locked by a deployment) waits for those deployments and tries again. */
-    async write(method: "PUT" | "DELETE", path: string, body: unknown, what: string): Promise<{ deploymentId: string; version: string }> {
-        const deadline = Date.now() + this.inputs.deploymentTimeoutSeconds * 1000;
-        for (;;) {
-            const response = await this.request(method, path, body);
-            if (response.status === 200 || response.status === 201 || response.status === 202) {
-                const answer = JSON.parse(response.body) as { deploymentId: string; version: string };
-                await this.waitForDeployments([answer.deploymentId], deadline, what);
-                return answer;
-            }
-            if (response.status !== 409) {
-                throw this.fail(what, response);
-            }
-            const locking = ((JSON.parse(response.body) as { deployments?: { id: string }[] }).deployments ?? []).map((d) => d.id);
-            await this.waitForDeployments(locking, deadline, `${what} (locked by another deployment)`);
-        }
-    }
+    });
 }
 
-function absoluteGroupId(group: GroupDefinition): string {
+function absoluteGroupId(group: { id: string }): string {
     return group.id.startsWith("/") ? group.id : `/${group.id}`;
 }
 
+function clientFor(props: MarathonGroupInputs): MarathonClient {
+    const endpoint: MarathonEndpoint = { host: props.host, marathonHost: props.marathonHost, marathonPort: props.marathonPort };
+    return new MarathonClient(endpoint, { timeoutSeconds: props.deploymentTimeoutSeconds });
+}
+
 /** The fields this program sets, in the shape it sends them, so that Marathon's defaults are not a diff. */
-function normalizeApp(app: MarathonApp, groupId: string): MarathonApp {
+function normalizeApp(app: MarathonApp | MarathonAppJson, groupId: string): MarathonApp {
     const prefix = `${groupId}/`;
+    const given = app as Partial<MarathonApp>;
     return {
         id: app.id.startsWith(prefix) ? app.id.slice(prefix.length) : app.id,
-        cmd: app.cmd,
-        cpus: app.cpus,
-        mem: app.mem,
-        instances: app.instances ?? 1,
-        uris: app.uris ?? [],
-        labels: app.labels ?? {},
+        cmd: given.cmd!,
+        cpus: given.cpus!,
+        mem: given.mem!,
+        instances: given.instances ?? 1,
+        uris: given.uris ?? [],
+        labels: given.labels ?? {},
         container: {
-            type: app.container?.type,
-            docker: { image: app.container?.docker?.image, parameters: app.container?.docker?.parameters ?? [] },
+            type: given.container?.type as "DOCKER",
+            docker: { image: given.container?.docker?.image as string, parameters: given.container?.docker?.parameters ?? [] },
+        },
+        // what refresh compares: the collector's kill-first strategy is what lets its fixed IP move
+        upgradeStrategy: {
+            minimumHealthCapacity: given.upgradeStrategy?.minimumHealthCapacity ?? marathonDefaultUpgradeStrategy.minimumHealthCapacity,
+            maximumOverCapacity: given.upgradeStrategy?.maximumOverCapacity ?? marathonDefaultUpgradeStrategy.maximumOverCapacity,
         },
     };
 }
 
-export function normalizeGroup(group: GroupDefinition): GroupDefinition {
+export function normalizeGroup(group: { id: string; apps?: (MarathonApp | MarathonAppJson)[] | null }): GroupDefinition {
     const id = absoluteGroupId(group);
     return {
         id,
@@ -146,31 +101,63 @@ export function normalizeGroup(group: GroupDefinition): GroupDefinition {
     };
 }
 
-function ownedBy(group: GroupDefinition, ownerId: string): boolean {
-    return group.apps.length > 0 && group.apps.every((app) => app.labels?.[ownerLabel] === ownerId);
+/** Everything in the subtree this stack did not make: apps without its owner label, and any subgroup. */
+export function foreignContent(tree: MarathonGroupJson, ownerId: string): string[] {
+    const foreign: string[] = [];
+    for (const app of tree.apps ?? []) {
+        const label = app.labels?.[ownerLabel];
+        if (label !== ownerId) {
+            foreign.push(`app ${app.id} (${label === undefined ? `no ${ownerLabel} label` : `${ownerLabel}=${label}`})`);
+        }
+    }
+    for (const group of tree.groups ?? []) {
+        // this stack never makes a subgroup: one is foreign, with all it holds
+        foreign.push(`group ${group.id}`);
+    }
+    return foreign;
 }
 
-function refuseForeign(group: GroupDefinition, ownerId: string, action: string): void {
-    if (!ownedBy(group, ownerId)) {
-        throw new SshError(`Marathon group ${group.id} exists but was not made by this stack (its apps lack the label ${ownerLabel}=${ownerId}); refusing to ${action} it`);
+function isEmpty(tree: MarathonGroupJson): boolean {
+    return (tree.apps ?? []).length === 0 && (tree.groups ?? []).length === 0;
+}
+
+function refuseForeign(tree: MarathonGroupJson, ownerId: string, action: string): void {
+    const foreign = foreignContent(tree, ownerId);
+    if (foreign.length > 0) {
+        throw new OwnershipError(`Marathon group ${tree.id} holds what this stack (owner ${ownerId}) did not make: ${foreign.join(", ")}; ` +
+            `refusing to ${action} it. Move those elsewhere, or choose another calico-stars:groupId`);
     }
 }
 
-async function putGroup(inputs: MarathonGroupInputs): Promise<MarathonGroupOutputs> {
-    const marathon = new Marathon(inputs);
+/**
+ * PUTs the group after checking what is there. `madeByStack`: the state says this stack created the group,
+ * so an empty group is its own (its apps were removed by hand); on create, an empty group is someone else's,
+ * since this stack never PUTs a group without its apps.
+ */
+async function putGroup(inputs: MarathonGroupInputs, madeByStack: boolean): Promise<MarathonGroupOutputs> {
+    const marathon = clientFor(inputs);
     const id = absoluteGroupId(inputs.group);
-    const existing = await marathon.getGroup(id);
-    if (existing !== undefined && existing.apps?.length) {
+    const existing = await marathon.group(id);
+    if (existing !== undefined) {
+        if (!madeByStack && isEmpty(existing)) {
+            throw new OwnershipError(`Marathon group ${id} exists, empty, and was not made by this stack (it never makes a group without its apps); ` +
+                `refusing to take it over. Remove it (DELETE /v2/groups${id}) or choose another calico-stars:groupId`);
+        }
         refuseForeign(existing, inputs.ownerId, "take over");
     }
-    const { version } = await marathon.write("PUT", `/v2/groups${id}`, inputs.group, `PUT ${id}`);
-    return { ...inputs, version };
+    const { version } = await marathon.putGroup(id, inputs.group, inputs.forceDeployments ?? false);
+    return withoutUndefined({ ...inputs, version });
 }
 
-export const marathonGroupProvider: pulumi.dynamic.ResourceProvider = {
+export const marathonGroupProvider: Provider<MarathonGroupInputs, MarathonGroupOutputs> = {
     configure: configureFromStack,
 
-    async diff(_id: string, olds: MarathonGroupOutputs, news: MarathonGroupInputs) {
+    async check(_olds, news) {
+        return checkInputs<MarathonGroupInputs>(inputsSchema(), news);
+    },
+
+    // forceDeployments alone changes nothing on the cluster: it only says how the next write is sent
+    async diff(_id, olds, news) {
         const groupIdChanged = typeof news.group !== "object" || absoluteGroupId(olds.group) !== absoluteGroupId(news.group);
         const definitionChanged = groupIdChanged || JSON.stringify(normalizeGroup(olds.group)) !== JSON.stringify(normalizeGroup(news.group));
         return {
@@ -182,36 +169,44 @@ export const marathonGroupProvider: pulumi.dynamic.ResourceProvider = {
         };
     },
 
-    async create(inputs: MarathonGroupInputs) {
-        const outs = await putGroup(inputs);
+    async create(inputs) {
+        const outs = await putGroup(inputs, false);
         return { id: absoluteGroupId(inputs.group), outs };
     },
 
-    async read(id: string, props: MarathonGroupOutputs) {
-        const found = await new Marathon(props).getGroup(id);
-        if (found === undefined || !found.apps?.length) {
-            return { id: "", props: {} };
+    /** Needs the host; Marathon's address, the owner id and the group itself are read when missing. */
+    async read(id, props) {
+        const known = {
+            marathonHost: "127.0.0.1",
+            marathonPort: 8080,
+            deploymentTimeoutSeconds: 600,
+            ...props,
+            host: requireHost(props, `Marathon group ${id}`),
+        } as MarathonGroupOutputs;
+        const found = await clientFor(known).group(id);
+        if (found === undefined) {
+            return gone();
         }
         const live = normalizeGroup(found);
-        // refresh shows only real drift, not Marathon's spelling of the same group
-        const unchanged = JSON.stringify(live) === JSON.stringify(normalizeGroup(props.group));
-        return { id, props: unchanged ? props : { ...props, group: live } };
+        // refresh shows only real drift, not Marathon's spelling of the same group; an empty group is drift too
+        const unchanged = known.group !== undefined && JSON.stringify(live) === JSON.stringify(normalizeGroup(known.group));
+        const ownerId = known.ownerId ?? (found.apps ?? [])[0]?.labels?.[ownerLabel] ?? "";
+        return { id, props: withoutUndefined({ ...known, ownerId, group: unchanged ? known.group : live }) };
     },
 
-    async update(_id: string, _olds: MarathonGroupOutputs, news: MarathonGroupInputs) {
-        return { outs: await putGroup(news) };
+    async update(_id, _olds, news) {
+        return { outs: await putGroup(news, true) };
     },
 
-    async delete(id: string, props: MarathonGroupOutputs) {
-        const marathon = new Marathon(props);
-        const existing = await marathon.getGroup(id);
+    async delete(id, props) {
+        const marathon = clientFor(props);
+        const existing = await marathon.group(id);
         if (existing === undefined) {
             return;
         }
-        if (existing.apps?.length) {
-            refuseForeign(existing, props.ownerId, "delete");
-        }
-        await marathon.write("DELETE", `/v2/groups${id}?force=true`, undefined, `DELETE ${id}`);
+        refuseForeign(existing, props.ownerId, "delete");
+        // wholly this stack's: force cancels its own deployments in the way; an empty group has none to cancel
+        await marathon.deleteGroup(id, !isEmpty(existing));
     },
 };
 

@@ -3,9 +3,12 @@
 // `calicoctl profile <P> rule update` and is read back with `rule json` in the
 // same SSH command, retried if a concurrent writer got in between.
 import * as pulumi from "@pulumi/pulumi";
-import { CalicoRule, canonicalRule, formatRule, parseRule, ruleFromJson, rulesEqual, ruleToJson } from "./calicoRule";
-import { containsUnknown, configureFromStack, Resolved, sameHost } from "./providerSupport";
-import { commandFailure, commandLine, hostLabel, privileged, runCommand, SshError, SshHost } from "./ssh";
+import { z } from "zod";
+import { CalicoRule, canonicalRule, formatRule, parseRule, ruleToJson, storedRuleText } from "./calicoRule";
+import { calicoctlRule, isProfileMissing, ProfileRulesJson, profileRulesJsonSchema } from "./calicoctl";
+import { RemoteCommandError } from "./errors";
+import { checkInputs, configureFromStack, gone, Provider, requireHost, Resolved, sameHost, sshHostSchema, unknownValue, withoutUndefined } from "./providerSupport";
+import { command, hostLabel, runChecked, sh, SshHost } from "./ssh";
 
 export interface ProfileRulesArgs {
     /** Any host with calicoctl and access to the cluster's etcd. */
@@ -25,6 +28,8 @@ export interface ProfileRulesArgs {
     tagNetworkIds: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** ETCD_AUTHORITY for calicoctl, when the host's environment does not set it. */
     etcdAuthority?: pulumi.Input<string>;
+    /** What delete writes back: an adopted network's rules from before adoption; libnetwork's defaults when absent. */
+    rulesOnDelete?: pulumi.Input<ProfileRulesJson | undefined>;
 }
 
 type ProfileRulesInputs = Resolved<ProfileRulesArgs>;
@@ -37,12 +42,45 @@ interface RuleSet {
     outbound: CalicoRule[];
 }
 
+/** Rules as `rule json` printed them, each as refresh shows it (storedRuleText). */
+interface StoredRules {
+    inbound: string[];
+    outbound: string[];
+}
+
 const applyAttempts = 5;
 const directions = ["inbound", "outbound"] as const;
 
 function calicoctl(inputs: ProfileRulesInputs, args: string[]): string[] {
-    const environment = inputs.etcdAuthority !== undefined ? ["env", `ETCD_AUTHORITY=${inputs.etcdAuthority}`] : [];
-    return privileged(inputs.host, [...environment, "calicoctl", "profile", inputs.profile, "rule", ...args]);
+    return calicoctlRule(inputs.host, inputs.profile, inputs.etcdAuthority, args);
+}
+
+/** One rule in calicoctl's grammar, stored in calicoctl's own spelling; a rule not known yet passes. */
+function ruleListSchema() {
+    return z.array(z.string()).transform((rules, ctx) => rules.map((text, i) => {
+        if (text === unknownValue) {
+            return text;
+        }
+        try {
+            return canonicalRule(text);
+        } catch (err) {
+            ctx.addIssue({ code: "custom", path: [], message: `rule ${i + 1} "${text}": ${(err as Error).message}` });
+            return text;
+        }
+    }));
+}
+
+function inputsSchema() {
+    return z.object({
+        host: sshHostSchema(),
+        profile: z.string().min(1),
+        networkId: z.string().min(1),
+        inbound: ruleListSchema(),
+        outbound: ruleListSchema(),
+        tagNetworkIds: z.record(z.string(), z.string()).optional(),
+        etcdAuthority: z.string().optional(),
+        rulesOnDelete: profileRulesJsonSchema().optional(),
+    });
 }
 
 function rulesJson(profile: string, rules: RuleSet): string {
@@ -53,38 +91,32 @@ function rulesJson(profile: string, rules: RuleSet): string {
     });
 }
 
-function parseRulesJson(stdout: string, profile: string): RuleSet {
+/** Never throws on a rule another writer stored: a rule outside the grammar comes back as drift to show. */
+function parseRulesJson(stdout: string, profile: string): StoredRules {
     let parsed: { inbound_rules?: unknown[]; outbound_rules?: unknown[] };
     try {
         parsed = JSON.parse(stdout);
     } catch {
-        throw new SshError(`calicoctl profile ${profile} rule json: unexpected output: ${stdout.slice(0, 200)}`);
+        throw new RemoteCommandError(`calicoctl profile ${profile} rule json: unexpected output: ${stdout.slice(0, 200)}`);
     }
     return {
-        inbound: (parsed.inbound_rules ?? []).map(ruleFromJson),
-        outbound: (parsed.outbound_rules ?? []).map(ruleFromJson),
+        inbound: (parsed.inbound_rules ?? []).map(storedRuleText),
+        outbound: (parsed.outbound_rules ?? []).map(storedRuleText),
     };
 }
 
-function sameRules(a: CalicoRule[], b: CalicoRule[]): boolean {
-    return a.length === b.length && a.every((rule, i) => rulesEqual(rule, b[i]));
-}
-
-function isProfileMissing(output: string, profile: string): boolean {
-    return output.includes(`Profile ${profile} not found.`);
+function sameRules(stored: string[], wanted: CalicoRule[]): boolean {
+    return stored.length === wanted.length && stored.every((text, i) => text === formatRule(wanted[i]));
 }
 
 /** Writes the whole rule set and reads it back in one SSH command; retries while the read-back differs. */
-async function applyRules(inputs: ProfileRulesInputs, wanted: RuleSet): Promise<RuleSet> {
-    const update = calicoctl(inputs, ["update"]);
+async function applyRules(inputs: ProfileRulesInputs, wanted: RuleSet): Promise<StoredRules> {
+    const update = command(calicoctl(inputs, ["update"]));
     // calicoctl 0.x prints its errors on stdout: the update's output goes to stderr, where a failure shows it
-    const script = `${commandLine(update)} >&2 && ${commandLine(calicoctl(inputs, ["json"]))}`;
-    let observed: RuleSet | undefined;
+    const script = sh`${update} >&2 && ${command(calicoctl(inputs, ["json"]))}`;
+    let observed: StoredRules | undefined;
     for (let attempt = 1; attempt <= applyAttempts; attempt++) {
-        const result = await runCommand(inputs.host, { script }, { stdin: rulesJson(inputs.profile, wanted) });
-        if (result.code !== 0) {
-            throw commandFailure(inputs.host, update, result);
-        }
+        const result = await runChecked(inputs.host, script, { stdin: rulesJson(inputs.profile, wanted), shownAs: update });
         observed = parseRulesJson(result.stdout, inputs.profile);
         if (sameRules(observed.inbound, wanted.inbound) && sameRules(observed.outbound, wanted.outbound)) {
             return observed;
@@ -93,16 +125,16 @@ async function applyRules(inputs: ProfileRulesInputs, wanted: RuleSet): Promise<
         // a random pause, so that this write and the other writer's stop colliding
         await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200 * attempt));
     }
-    throw new SshError(`profile ${inputs.profile} on ${hostLabel(inputs.host)}: after ${applyAttempts} attempts the rules read back still differ from the declared ones ` +
-        `(another writer is editing this profile?): inbound [${observed!.inbound.map(formatRule).join("; ")}], outbound [${observed!.outbound.map(formatRule).join("; ")}]`);
+    throw new RemoteCommandError(`profile ${inputs.profile} on ${hostLabel(inputs.host)}: after ${applyAttempts} attempts the rules read back still differ from the declared ones ` +
+        `(another writer is editing this profile?): inbound [${observed!.inbound.join("; ")}], outbound [${observed!.outbound.join("; ")}]`);
 }
 
 function declared(inputs: ProfileRulesInputs): RuleSet {
     return { inbound: inputs.inbound.map(parseRule), outbound: inputs.outbound.map(parseRule) };
 }
 
-function outputsFor(inputs: ProfileRulesInputs, rules: RuleSet): ProfileRulesOutputs {
-    return { ...inputs, inbound: rules.inbound.map(formatRule), outbound: rules.outbound.map(formatRule) };
+function outputsFor(inputs: ProfileRulesInputs, rules: StoredRules): ProfileRulesOutputs {
+    return withoutUndefined({ ...inputs, inbound: rules.inbound, outbound: rules.outbound });
 }
 
 /** What calico-libnetwork gives a new network's profile: members may talk to each other, all may go out. */
@@ -114,74 +146,57 @@ function sameList(a: unknown, b: unknown): boolean {
     return JSON.stringify(a) === JSON.stringify(b);
 }
 
-export const profileRulesProvider: pulumi.dynamic.ResourceProvider = {
+export const profileRulesProvider: Provider<ProfileRulesInputs, ProfileRulesOutputs> = {
     configure: configureFromStack,
 
     /** Rejects a rule outside calicoctl's grammar before anything runs, and stores each rule in calicoctl's own spelling. */
-    async check(_olds: ProfileRulesInputs, news: ProfileRulesInputs) {
-        const failures: pulumi.dynamic.CheckFailure[] = [];
-        const inputs = { ...news };
-        for (const direction of directions) {
-            const rules = news[direction];
-            if (!Array.isArray(rules)) {
-                continue;
-            }
-            inputs[direction] = rules.map((text, i) => {
-                if (containsUnknown(text)) {
-                    return text;
-                }
-                try {
-                    return canonicalRule(text);
-                } catch (err) {
-                    failures.push({ property: direction, reason: `rule ${i + 1} "${text}": ${(err as Error).message}` });
-                    return text;
-                }
-            });
-        }
-        return { inputs, failures };
+    async check(_olds, news) {
+        return checkInputs<ProfileRulesInputs>(inputsSchema(), news);
     },
 
-    async diff(_id: string, olds: ProfileRulesOutputs, news: ProfileRulesInputs) {
+    async diff(_id, olds, news) {
         const replaces = (["profile", "networkId"] as const).filter((key) => olds[key] !== news[key]);
         const changes = replaces.length > 0
             || directions.some((d) => !sameList(olds[d], news[d]))
             || !sameList(olds.tagNetworkIds, news.tagNetworkIds)
+            || !sameList(olds.rulesOnDelete, news.rulesOnDelete)
             || olds.etcdAuthority !== news.etcdAuthority
             || !sameHost(olds.host, news.host);
         // a new profile's rules must not be reset to the defaults by the old resource's delete
         return { changes, replaces, deleteBeforeReplace: true };
     },
 
-    async create(inputs: ProfileRulesInputs) {
+    async create(inputs) {
         const applied = await applyRules(inputs, declared(inputs));
         return { id: `${inputs.networkId}`, outs: outputsFor(inputs, applied) };
     },
 
-    async read(id: string, props: ProfileRulesOutputs) {
-        const argv = calicoctl(props, ["json"]);
-        const result = await runCommand(props.host, argv);
+    async read(id, props) {
+        // the profile is named after the network; without props, the id (the network ID) names it
+        const known = { ...props, host: requireHost(props, `profile ${props?.profile ?? id}`), profile: props?.profile ?? id, networkId: props?.networkId ?? id } as ProfileRulesOutputs;
+        const argv = calicoctl(known, ["json"]);
+        const result = await runChecked(known.host, argv, { accept: (r) => isProfileMissing(r.stdout, known.profile) });
         if (result.code !== 0) {
-            if (isProfileMissing(result.stdout, props.profile)) {
-                return { id: "", props: {} };
-            }
-            throw commandFailure(props.host, argv, result);
+            return gone();
         }
-        const outs = outputsFor(props, parseRulesJson(result.stdout, props.profile));
+        const outs = outputsFor(known, parseRulesJson(result.stdout, known.profile));
         return { id, props: outs, inputs: outs };
     },
 
-    async update(_id: string, _olds: ProfileRulesOutputs, news: ProfileRulesInputs) {
+    async update(_id, _olds, news) {
         const applied = await applyRules(news, declared(news));
         return { outs: outputsFor(news, applied) };
     },
 
-    /** Gives the profile back libnetwork's defaults; a profile already gone (its network removed) is fine. */
-    async delete(_id: string, props: ProfileRulesOutputs) {
+    /**
+     * Gives the profile back what it had before this stack: libnetwork's defaults, or an adopted network's
+     * own rules; a profile already gone (its network removed) is fine.
+     */
+    async delete(_id, props) {
         const argv = calicoctl(props, ["update"]);
-        const result = await runCommand(props.host, argv, { stdin: rulesJson(props.profile, libnetworkDefaults(props.profile)) });
-        if (result.code !== 0 && !isProfileMissing(result.stdout, props.profile)) {
-            throw commandFailure(props.host, argv, result);
-        }
+        const restored = props.rulesOnDelete !== undefined ? JSON.stringify({ id: props.profile, ...props.rulesOnDelete })
+            : rulesJson(props.profile, libnetworkDefaults(props.profile));
+        await runChecked(props.host, argv, { stdin: restored, accept: (result) => isProfileMissing(result.stdout, props.profile) });
     },
 };
 

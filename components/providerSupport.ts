@@ -1,9 +1,19 @@
-// What every dynamic provider here shares: reading SSH settings from stack
-// config in configure(), and telling unknown (preview-time) values apart.
-// Kept free of zod and of the config schema, because providers are serialized
-// into state by value and must stay small.
+// The skeleton every dynamic provider here shares:
+// - configure(): SSH settings from the stack config, validated with the program's own schema
+//   (`pulumi destroy` and `pulumi refresh` do not run the program);
+// - check(): inputs validated by a zod schema, values not known until apply let through;
+// - read(): the same contract everywhere: the id and the props' `host` (plus what names the object) are
+//   enough, any other prop may be missing and is then read from the cluster; an object that is gone
+//   reads as `{ id: "" }`.
+// Schemas are built inside functions, so a serialized provider captures `require("zod")`, not zod objects.
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { ConfigError } from "./errors";
 import { configureSsh, SshHost } from "./ssh";
+import { issueMessages, parseSshSettings } from "./sshConfig";
+
+/** A dynamic provider with typed inputs and outputs. */
+export type Provider<Inputs, Outputs> = pulumi.dynamic.ResourceProvider<Inputs, Outputs>;
 
 /** What the engine passes for a value not known until apply. */
 export const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -21,38 +31,62 @@ export function containsUnknown(value: unknown): boolean {
     return false;
 }
 
-export const sshDefaults = {
-    connectTimeoutSeconds: 15,
-    commandTimeoutSeconds: 60,
-    connectAttempts: 3,
-};
-
 /**
- * configure(): credentials come from stack config (or an SSH agent), never
- * from resource inputs, so no key lands in state or in `__provider`.
- * The program validated these keys before any resource was registered.
+ * configure(): credentials come from stack config (or an SSH agent), never from resource inputs, so no key
+ * lands in state or in `__provider`. Invalid settings fail here with the program's own message.
  */
 export async function configureFromStack(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-    const get = (key: string) => req.config.get(`calico-stars:${key}`);
-    const json = <T>(key: string, fallback: T): T => {
-        const raw = get(key);
-        return raw === undefined ? fallback : JSON.parse(raw) as T;
-    };
-    const privateKey = get("sshPrivateKey");
-    const privateKeyPath = get("sshPrivateKeyPath");
-    configureSsh({
-        privateKey,
-        privateKeyPath,
-        passphrase: get("sshPrivateKeyPassphrase"),
-        agentSocket: get("sshAgentSocket") ?? (privateKey === undefined && privateKeyPath === undefined ? process.env.SSH_AUTH_SOCK : undefined),
-        hostKeys: json<Record<string, string[]>>("hostKeys", {}),
-        hostKeyFingerprints: json<Record<string, string[]>>("hostKeyFingerprints", {}),
-        knownHostsPath: get("knownHostsPath"),
-        insecureSkipHostKeyVerification: json<boolean>("insecureSkipHostKeyVerification", false),
-        connectTimeoutMs: json<number>("connectTimeoutSeconds", sshDefaults.connectTimeoutSeconds) * 1000,
-        commandTimeoutMs: json<number>("commandTimeoutSeconds", sshDefaults.commandTimeoutSeconds) * 1000,
-        connectAttempts: json<number>("connectAttempts", sshDefaults.connectAttempts),
+    configureSsh(parseSshSettings((key) => req.config.get(key)));
+}
+
+export function sshHostSchema() {
+    return z.object({
+        address: z.string().min(1),
+        port: z.number().int().min(1).max(65535),
+        user: z.string().min(1),
+        sudo: z.boolean(),
     });
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+    return path.reduce<unknown>((at, key) => (at !== null && typeof at === "object" ? (at as Record<PropertyKey, unknown>)[key] : undefined), value);
+}
+
+/** Drops keys holding `undefined`, which gRPC's Struct cannot carry. */
+export function withoutUndefined<T extends object>(value: T): T {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * check(): validates `news` with the schema. A problem in a value that is (or holds) an unknown is no
+ * problem yet: the value is checked again once it is known. Failures name the top-level property.
+ */
+export function checkInputs<Inputs>(schema: z.ZodType, news: unknown): pulumi.dynamic.CheckResult<Inputs> {
+    const parsed = schema.safeParse(news);
+    if (parsed.success) {
+        return { inputs: withoutUndefined(parsed.data as object) as Inputs, failures: [] };
+    }
+    const real = parsed.error.issues.filter((issue) => !containsUnknown(valueAt(news, issue.path)));
+    const failures = real.map((issue) => ({
+        property: String(issue.path[0] ?? ""),
+        // the property is named already; a deeper path goes in front of the message
+        reason: issue.path.length <= 1 ? issueMessages([{ ...issue, path: [] }], "")[0].replace(/^: /, "") : issueMessages([{ ...issue, path: issue.path.slice(1) }], "")[0],
+    }));
+    return { inputs: news as Inputs, failures };
+}
+
+/** read() needs at least the host it reads from; a missing one is said plainly rather than crashing. */
+export function requireHost(props: { host?: SshHost } | undefined, what: string): SshHost {
+    const parsed = sshHostSchema().safeParse(props?.host);
+    if (!parsed.success) {
+        throw new ConfigError(`${what}: cannot read it without its host (address, port, user, sudo) in the resource's properties`);
+    }
+    return parsed.data;
+}
+
+/** What read() returns for an object that is gone. */
+export function gone<Outputs>(): pulumi.dynamic.ReadResult<Outputs> {
+    return { id: "", props: {} as Outputs };
 }
 
 export function sameHost(a: SshHost, b: SshHost): boolean {

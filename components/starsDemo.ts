@@ -4,13 +4,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
+import { agentPrepCreate, removeResourcesFile, ResourcesFilePlace } from "./agentPrep";
 import { parseRule, ruleTags } from "./calicoRule";
-import { commandHostKey, StarsConfig } from "./config";
+import { StarsConfig } from "./config";
 import { DockerNetwork } from "./dockerNetwork";
 import { IptablesDnat } from "./iptablesDnat";
 import { MarathonGroup } from "./marathonGroup";
 import { ProfileRules } from "./profileRules";
-import { commandLine, privileged, SshHost } from "./ssh";
+import { acceptedHostKey, SshHost } from "./ssh";
 import { renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "./starsTemplate";
 
 /** The tags a profile's rules name, sorted: each is a managed network (config validation sees to that). */
@@ -23,6 +24,8 @@ export interface StarsDemoArgs {
     config: StarsConfig;
     /** The SSH private key for @pulumi/command's connections (a secret), when no agent is used. */
     privateKey?: pulumi.Input<string>;
+    /** The private key's passphrase (a secret), when it has one. */
+    privateKeyPassword?: pulumi.Input<string>;
 }
 
 export class StarsDemo extends pulumi.ComponentResource {
@@ -46,10 +49,14 @@ export class StarsDemo extends pulumi.ComponentResource {
 
         const owner = new random.RandomId("owner", { byteLength: 4 }, parent);
 
+        // the owner id is recorded on each network it creates, so networks wait for it
         const networks = config.networks.map((network) => new DockerNetwork(`network-${network.name}`, {
             host: networkHost,
             networkName: network.name,
             subnet: network.subnet,
+            ownerId: owner.hex,
+            adopt: config.adoptNetworks.includes(network.name),
+            etcdAuthority: config.etcdAuthority,
         }, parent));
 
         const networkNamed = (name: string) => networks[config.networks.findIndex((n) => n.name === name)];
@@ -64,6 +71,9 @@ export class StarsDemo extends pulumi.ComponentResource {
             outbound: rules.outbound,
             tagNetworkIds: Object.fromEntries(policyTags(rules).map((tag) => [tag, networkIdOf(tag)])),
             etcdAuthority: config.etcdAuthority,
+            // an adopted network's profile gets back the rules it had before adoption. Only adopted networks
+            // pass the output: one absent from a network's state would read as unknown in every preview.
+            rulesOnDelete: config.adoptNetworks.includes(profile) ? networkNamed(profile).rulesBeforeAdoption : undefined,
         }, { parent: this, dependsOn: networks, deletedWith: networkNamed(profile) }));
 
         const connectionFor = (host: SshHost): command.types.input.remote.ConnectionArgs => ({
@@ -71,28 +81,30 @@ export class StarsDemo extends pulumi.ComponentResource {
             port: host.port,
             user: host.user,
             privateKey: args.privateKey,
+            privateKeyPassword: args.privateKey !== undefined ? args.privateKeyPassword : undefined,
             agentSocketPath: args.privateKey === undefined ? config.sshAgentSocket ?? process.env.SSH_AUTH_SOCK : undefined,
-            hostKey: commandHostKey(config, host),
+            // config validation made sure every agent has one unless verification is off
+            hostKey: ((found) => ("key" in found ? found.key : undefined))(acceptedHostKey(config, host)),
             perDialTimeout: config.connectTimeoutSeconds,
             dialErrorLimit: config.connectAttempts,
         });
 
         const resourcesFileAt = resourcesFileLocation(config);
+        const place: ResourcesFilePlace = { baseDir: config.resourcesDir, groupPath: config.groupId };
         const parameters = owner.hex.apply((ownerId) => starsParameters(config, ownerId));
         const resourcesFile = parameters.apply(renderResourcesFile);
-        const prePull = (agent: SshHost) =>
-            `${commandLine(privileged(agent, ["docker", "inspect", "--type=image", config.image]))} >/dev/null 2>&1 || ${commandLine(privileged(agent, ["docker", "pull", config.image]))}`;
+        // @pulumi/command's own limit on each step, since a dynamic provider's timeouts do not reach it
+        const prepTimeout = `${config.commandTimeoutSeconds + config.connectTimeoutSeconds * config.connectAttempts}s`;
         // The runbook's prep step and the collector's resources file in one command per agent, since
-        // @pulumi/command opens an SSH connection for each. An image already present is never pulled, so
-        // no registry is contacted needlessly. Delete before replace: the old resource's delete removes
-        // the file at the very path the replacement writes.
+        // @pulumi/command opens an SSH connection for each. Delete before replace: the old resource's
+        // delete removes the file at the very path the replacement writes.
         const agentPreps = agents.map((agent) => new command.remote.Command(`agent-prep-${agent.address}`, {
             connection: connectionFor(agent),
-            create: `${prePull(agent)} && ${commandLine(["mkdir", "-p", resourcesFileAt.dir])} && ${commandLine(["cat"])} > ${commandLine([resourcesFileAt.path])}`,
-            delete: commandLine(["rm", "-f", resourcesFileAt.path]),
+            create: agentPrepCreate(agent, config.image, place).script,
+            delete: removeResourcesFile(agent, place).script,
             stdin: resourcesFile,
             triggers: [config.image, resourcesFileAt.path, resourcesFile],
-        }, { parent: this, deleteBeforeReplace: true }));
+        }, { parent: this, deleteBeforeReplace: true, customTimeouts: { create: prepTimeout, update: prepTimeout, delete: prepTimeout } }));
 
         new MarathonGroup("marathon-group", {
             host: master,
@@ -101,6 +113,7 @@ export class StarsDemo extends pulumi.ComponentResource {
             group: parameters.apply(renderStarsGroup),
             ownerId: owner.hex,
             deploymentTimeoutSeconds: config.deploymentTimeoutSeconds,
+            forceDeployments: config.forceDeployments,
         }, { parent: this, dependsOn: [...networks, ...profileRules, ...agentPreps] });
 
         const dnatHosts = (config.dnatHosts ?? [master.address]).map((address) => allHosts.find((h) => h.address === address)!);

@@ -3,6 +3,7 @@
 // draws an edge only when a probe's target URL equals a resource URL exactly.
 import { z } from "zod";
 import type { StarsConfig } from "./config";
+import { ConfigError } from "./errors";
 import * as defaultTemplateJson from "./stars.json";
 
 const appId = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be a Marathon app id: lower-case letters, digits and -");
@@ -97,6 +98,11 @@ export function starsParameters(config: StarsConfig, ownerId: string): StarsPara
     };
 }
 
+export interface UpgradeStrategy {
+    minimumHealthCapacity: number;
+    maximumOverCapacity: number;
+}
+
 export interface MarathonApp {
     id: string;
     cmd: string;
@@ -106,7 +112,18 @@ export interface MarathonApp {
     uris: string[];
     labels: Record<string, string>;
     container: { type: "DOCKER"; docker: { image: string; parameters: { key: string; value: string }[] } };
+    upgradeStrategy?: UpgradeStrategy;
 }
+
+/** What Marathon gives an app that names none (v0.14.2 and v1.1.1 UpgradeStrategy.empty): start the new task, then kill the old. */
+export const marathonDefaultUpgradeStrategy: UpgradeStrategy = { minimumHealthCapacity: 1, maximumOverCapacity: 1 };
+
+/**
+ * The collector's: kill the old task, then start the new one. It asks for a fixed --ip, which Calico's
+ * IPAM hands out once, so with the default order its new task could never start and any change to it
+ * would hang its deployment until the timeout.
+ */
+export const killFirstUpgradeStrategy: UpgradeStrategy = { minimumHealthCapacity: 0, maximumOverCapacity: 0 };
 
 export interface MarathonGroup {
     id: string;
@@ -131,7 +148,7 @@ export function renderResourcesFile(p: StarsParameters): string {
 function fill(command: string, values: Record<string, string>): string {
     return command.replace(/\{\{([a-zA-Z]+)\}\}/g, (whole, name: string) => {
         if (!(name in values)) {
-            throw new Error(`stars template: unknown placeholder ${whole} (known: ${Object.keys(values).map((k) => `{{${k}}}`).join(", ")})`);
+            throw new ConfigError(`stars template: unknown placeholder ${whole} (known: ${Object.keys(values).map((k) => `{{${k}}}`).join(", ")})`);
         }
         return values[name];
     });
@@ -153,13 +170,14 @@ export function renderStarsGroup(p: StarsParameters): MarathonGroup {
         labels: { [ownerLabel]: p.ownerId },
         container: { type: "DOCKER", docker: { image: p.image, parameters } },
     });
+    const collectorApp = (definition: MarathonApp): MarathonApp => ({ ...definition, upgradeStrategy: killFirstUpgradeStrategy });
     const { collector, probes } = p.template;
     return {
         id: `/${p.groupId}`,
         apps: [
-            app(collector.id, fill(collector.cmd, values), collector,
+            collectorApp(app(collector.id, fill(collector.cmd, values), collector,
                 [{ key: "net", value: collector.network }, { key: "ip", value: p.collectorIp }],
-                [`file://${p.resourcesFilePath}`]),
+                [`file://${p.resourcesFilePath}`])),
             ...probes.map((probe) => app(probe.id,
                 fill(p.template.probeCmd, { ...values, urls: probes.filter((other) => other.id !== probe.id).map((other) => probeUrl(other.id, p)).join(",") }),
                 probe, [{ key: "net", value: probe.network }], [])),

@@ -1,12 +1,13 @@
 // @ts-check
 // The sandbox cluster: `node sandbox/cli.js up | status | down`, or require() it for { up, down, status }.
 const fs = require("node:fs");
-const { hosts, master, namespaces, bridge, dockerNamespace, collectorAddress, publicInterface, etcdUrl, marathonPort,
-    marathonUrl, image, paths } = require("./lib/layout");
+const { hosts, master, agents, namespaces, bridge, collectorAddress, publicInterface, etcdUrl, marathonPort,
+    marathonUrl, image, paths, dockerSocketOf, pluginSocketOf, mesosDns, mesosAgentUrlOf, mesosAgentIdOf, mesosWorkDirOf } = require("./lib/layout");
 const { readPid } = require("./lib/run");
 const { createNetwork, removeNetwork, existingNamespaces, bridgeExists } = require("./lib/network");
 const { generateKeys, startSshd, sshdName, auditLogPath } = require("./lib/ssh-hosts");
-const { startEtcd, startMarathon, startPlugin, startDockerd } = require("./lib/services");
+const { startEtcd, startMarathon, startPlugin, startCalicoNode, startDockerd } = require("./lib/services");
+const { startMesosAgent, startMesosDns, mesosAgentName } = require("./lib/mesos-services");
 const { buildImageTarball, importImage, imagePresent } = require("./lib/star-image");
 const { findSandboxProcesses, findContainerProcesses, topLevelOf, isAlive, stopProcesses, killProcesses, removeContainerCgroups } = require("./lib/processes");
 const { writeClusterFile, readClusterFile, writePulumiConfig } = require("./lib/cluster-files");
@@ -40,29 +41,40 @@ async function startCluster() {
         fs.mkdirSync(dir, { recursive: true });
     }
     await createNetwork();
-    const [{ hostKeys, sshdPids }, etcdPid, marathonPid, { pluginPid, dockerdPid }] = await allSettledOrThrow([
+    const [{ hostKeys, sshdPids, mesosAgentPids }, { etcdPid, calicoNodePids, dockerdPids }, pluginPids, marathonPid, mesosDnsPid] = await allSettledOrThrow([
         startHosts(),
-        startEtcd(),
+        startCalicoAndDocker(),
+        allSettledOrThrow(hosts.map(startPlugin)),
         fs.existsSync(paths.marathonScript) ? startMarathon() : undefined,
-        startDocker(),
+        startMesosDns(),
     ]);
-    const cluster = describeCluster({ hostKeys, sshdPids, etcdPid, marathonPid, pluginPid, dockerdPid });
+    const cluster = describeCluster({ hostKeys, sshdPids, etcdPid, marathonPid, pluginPids, calicoNodePids, dockerdPids, mesosAgentPids, mesosDnsPid });
     writeClusterFile(cluster);
     writePulumiConfig(cluster);
     return cluster;
 }
 
+/** Each agent's Mesos agent stand-in joins its sshd's namespaces, so it starts once that sshd runs. */
 async function startHosts() {
     const hostKeys = await generateKeys(hosts);
-    return { hostKeys, sshdPids: await allSettledOrThrow(hosts.map(startSshd)) };
+    const sshdPids = await allSettledOrThrow(hosts.map(startSshd));
+    const mesosAgentPids = await allSettledOrThrow(agents.map((agent) => startMesosAgent(agent, sshdPids[hosts.indexOf(agent)])));
+    return { hostKeys, sshdPids, mesosAgentPids };
 }
 
-/** The plugin first (it reaches etcd only when asked), so that dockerd finds it from the start. */
-async function startDocker() {
-    const pluginPid = fs.existsSync(paths.pluginScript) ? await startPlugin() : undefined;
-    const [dockerdPid, imageTarball] = await allSettledOrThrow([startDockerd(), buildImageTarball()]);
-    await importImage(imageTarball);
-    return { pluginPid, dockerdPid };
+/**
+ * etcd first: calico-node writes its host's records there and each dockerd keeps its networks there. The plugins
+ * start alongside (they reach etcd only when asked), so that each dockerd finds its own from the start.
+ */
+async function startCalicoAndDocker() {
+    const [etcdPid, imageTarball] = await allSettledOrThrow([startEtcd(), buildImageTarball()]);
+    const [calicoNodePids, dockerdPids] = await allSettledOrThrow([
+        allSettledOrThrow(hosts.map(startCalicoNode)),
+        allSettledOrThrow(hosts.map(startDockerd)),
+    ]);
+    // Tasks run on the agents only; the master's dockerd serves calicoctl's network lookups there.
+    await allSettledOrThrow(agents.map((agent) => importImage(imageTarball, dockerSocketOf(agent))));
+    return { etcdPid, calicoNodePids, dockerdPids };
 }
 
 /**
@@ -83,13 +95,15 @@ async function allSettledOrThrow(promises) {
 
 /**
  * @param {{ hostKeys: Record<string, { fingerprint: string, publicKey: string }>, sshdPids: number[], etcdPid: number, marathonPid?: number,
- *   pluginPid?: number, dockerdPid: number }} started
+ *   pluginPids: number[], calicoNodePids: number[], dockerdPids: number[], mesosAgentPids: number[], mesosDnsPid: number }} started
  * @returns {Cluster}
  */
 function describeCluster(started) {
     const clusterHosts = hosts.map((host, index) => ({
         name: host.name, role: host.role, address: host.address, port: 22, user: "root", namespace: host.name,
         hostKeyFingerprint: started.hostKeys[host.name].fingerprint, hostKey: started.hostKeys[host.name].publicKey, auditLog: auditLogPath(host), sshdPid: started.sshdPids[index],
+        dockerSocket: dockerSocketOf(host), dockerHost: `unix://${dockerSocketOf(host)}`, dockerdPid: started.dockerdPids[index],
+        pluginSocket: pluginSocketOf(host), pluginPid: started.pluginPids[index], calicoNodePid: started.calicoNodePids[index],
     }));
     const pids = Object.fromEntries(fs.readdirSync(paths.pids).map((file) => file.replace(/\.pid$/, ""))
         .map((name) => [name, readPid(name) ?? 0]));
@@ -106,8 +120,11 @@ function describeCluster(started) {
         namespaces,
         etcd: { url: etcdUrl, pid: started.etcdPid },
         marathon: started.marathonPid === undefined ? null : { url: marathonUrl, pid: started.marathonPid },
-        plugin: started.pluginPid === undefined ? null : { socket: paths.pluginSocket, pid: started.pluginPid },
-        docker: { socket: paths.dockerSocket, host: `unix://${paths.dockerSocket}`, namespace: dockerNamespace, pid: started.dockerdPid, image },
+        mesosAgents: agents.map((agent, index) => ({
+            host: agent.name, id: mesosAgentIdOf(agent), url: mesosAgentUrlOf(agent), workDir: mesosWorkDirOf(agent), pid: started.mesosAgentPids[index],
+        })),
+        mesosDns: { ...mesosDns, url: `http://${mesosDns.address}:${mesosDns.httpPort}`, pid: started.mesosDnsPid },
+        docker: { image },
         stateDir: paths.state,
         pulumiConfigPath: paths.pulumiConfig,
         pids,
@@ -148,12 +165,20 @@ async function checkComponents() {
         ...hosts.map((host) => checkProcess(`sshd ${host.name}`, sshdName(host), `${host.address}:22`, () => isPortOpen(host.address, 22))),
         checkProcess("etcd", "etcd", etcdUrl, async () => (await httpGet(`${etcdUrl}/health`))?.status === 200),
         checkOptional(paths.marathonScript, () => checkProcess("marathon", "marathon", marathonUrl, () => isPortOpen(master.address, marathonPort))),
-        checkOptional(paths.pluginScript, () => checkProcess("calico plugin", "plugin", paths.pluginSocket, () => isSocketAccepting(paths.pluginSocket))),
-        checkProcess("dockerd", "dockerd", paths.dockerSocket, async () => (await httpGet("http://docker/_ping", paths.dockerSocket))?.status === 200),
+        ...hosts.flatMap((host) => [
+            checkProcess(`calico-node ${host.name}`, `calico-node-${host.name}`, "Felix and BIRD stand-ins", async () => true),
+            checkProcess(`calico plugin ${host.name}`, `plugin-${host.name}`, pluginSocketOf(host), () => isSocketAccepting(pluginSocketOf(host))),
+            checkProcess(`dockerd ${host.name}`, `dockerd-${host.name}`, dockerSocketOf(host),
+                async () => (await httpGet("http://docker/_ping", dockerSocketOf(host)))?.status === 200),
+        ]),
+        ...agents.map((agent) => checkProcess(`mesos agent ${agent.name}`, mesosAgentName(agent), mesosAgentUrlOf(agent),
+            async () => (await httpGet(`${mesosAgentUrlOf(agent)}/health`))?.status === 200)),
+        checkProcess("mesos-dns", "mesos-dns", `${mesosDns.address}:${mesosDns.port}`,
+            async () => (await httpGet(`http://${mesosDns.address}:${mesosDns.httpPort}/v1/version`))?.status === 200),
     ]);
-    const dockerUp = processes[processes.length - 1].alive;
-    const imageStatus = { name: `image ${image}`, alive: dockerUp && (await imagePresent()), detail: "" };
-    return [...network, ...processes, imageStatus];
+    const images = await Promise.all(agents.map(async (agent) => ({
+        name: `image ${image} on ${agent.name}`, alive: await imagePresent(dockerSocketOf(agent)), detail: "" })));
+    return [...network, ...processes, ...images];
 }
 
 /**
@@ -180,15 +205,14 @@ async function checkProcess(label, pidName, endpoint, answers) {
  */
 async function checkOptional(script, check) {
     if (!fs.existsSync(script)) {
-        const name = script.endsWith("marathon.js") ? "marathon" : "calico plugin";
-        return { name, alive: true, detail: `not installed (${script} is missing)` };
+        return { name: "marathon", alive: true, detail: `not installed (${script} is missing)` };
     }
     return check();
 }
 
 function requireRoot() {
     if (process.getuid?.() !== 0) {
-        throw new Error("the sandbox needs root: it creates network namespaces and runs sshd and dockerd");
+        throw new Error("the sandbox needs root: it creates network namespaces and runs sshd, dockerd and iptables");
     }
 }
 
@@ -199,7 +223,7 @@ async function main(command) {
     if (command === "up") {
         const cluster = await up();
         console.log(`sandbox is up (${elapsed()}): ssh -i ${cluster.sshPrivateKeyPath} root@${cluster.master.address}; `
-            + `Marathon ${marathonUrl}, etcd ${etcdUrl}, Docker ${cluster.docker.host}; details in ${paths.clusterFile}`);
+            + `Marathon ${marathonUrl}, etcd ${etcdUrl}, Docker on each host (DOCKER_HOST=${cluster.agents[0].dockerHost}, ...); details in ${paths.clusterFile}`);
         return 0;
     }
     if (command === "down") {

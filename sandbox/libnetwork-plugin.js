@@ -1,278 +1,56 @@
 // @ts-check
-// Stand-in for calico-libnetwork (v0.8-v0.10): a Docker legacy remote plugin serving NetworkDriver and IpamDriver
-// on a unix socket. Networks become Calico profiles in etcd exactly as the real plugin writes them; addresses come
-// from an in-memory allocator, because nothing in the sandbox routes container traffic. Each endpoint still gets a
-// veth pair, made in dockerd's network namespace (--netns), so that containers can run on calico networks and a
-// network with one on it is in use.
-//   node sandbox/libnetwork-plugin.js --socket /path/calico.sock --etcd http://HOST:PORT [--netns NAME] [--log-file PATH]
+// Stand-in for calico-libnetwork v0.8.0 (projectcalico/libnetwork-plugin, libnetwork/driver_plugin.py; the image
+// calico-containers v0.19.0's `calicoctl node --libnetwork` runs on every host, with --net=host and HOSTNAME set):
+// a Docker legacy remote plugin serving NetworkDriver and IpamDriver on a unix socket, one per host. Networks become
+// Calico profiles, endpoints Calico endpoints under this host's name, addresses come from Calico IPAM in etcd
+// (calico/ipam.js), and each endpoint gets a veth pair in this process's network namespace (the host's), whose
+// host end Felix (calico-node.js) routes and polices.
+//   node sandbox/libnetwork-plugin.js --socket PATH --etcd http://HOST:PORT [--hostname NAME] [--log-file PATH]
 "use strict";
 const { execFile } = require("node:child_process");
 const fs = require("node:fs");
 const http = require("node:http");
-const net = require("node:net");
+const os = require("node:os");
+const { Etcd } = require("./calico/etcd");
+const { Datastore, interfaceName, IF_PREFIX } = require("./calico/datastore");
+const { Ipam, AlreadyAssignedError, PoolNotFound, isIPv4 } = require("./calico/ipam");
 
-const PROFILES_PATH = "/calico/v1/policy/profile";
-const NETWORKS_PATH = "/calico/libnetwork/v1";
-const POOL_ID_PREFIX = "calico-";
-const DEFAULT_POOLS = { first: ip4ToNumber("10.65.0.0"), count: 256, prefix: 24 };
-const GATEWAY_REQUEST = "com.docker.network.gateway";
-const ETCD_TIMEOUT_MS = 5000;
+/** driver_plugin.py FIXED_MAC: the container side of every veth. */
+const FIXED_MAC = "EE:EE:EE:EE:EE:EE";
+const POOL_ID_V4 = "CalicoPoolIPv4";
+const POOL_ID_V6 = "CalicoPoolIPv6";
+/** The dummy pool and gateway that tell Docker (and the driver itself) that Calico IPAM is in use. */
+const CALICO_IPAM_CIDR_V4 = "0.0.0.0/0";
+/** driver_plugin.py IP_CMD_TIMEOUT. */
 const IP_TIMEOUT_MS = 5000;
 
-/**
- * @typedef {{ [key: string]: any }} Json
- * @typedef {{ network: number, prefix: number, allocated: Set<number>, users: number }} Pool
- * @typedef {(request: Json) => Json | Promise<Json>} Handler
- */
-
-class PluginError extends Error {}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Command line.
+/** @typedef {{ [key: string]: any }} Json */
+/** @typedef {(request: Json) => Json | Promise<Json>} Handler */
 
 /** @param {string[]} argv */
 function parseArguments(argv) {
+    const usage = "usage: libnetwork-plugin.js --socket PATH --etcd http://HOST:PORT [--hostname NAME] [--log-file PATH]";
     /** @type {{ [flag: string]: string }} */
     const values = {};
     for (let i = 0; i < argv.length; i += 2) {
-        if (!["--socket", "--etcd", "--netns", "--log-file"].includes(argv[i]) || argv[i + 1] === undefined) {
-            throw new Error(`usage: libnetwork-plugin.js --socket PATH --etcd http://HOST:PORT [--netns NAME] [--log-file PATH] (at "${argv[i]}")`);
+        if (!["--socket", "--etcd", "--hostname", "--log-file"].includes(argv[i]) || argv[i + 1] === undefined) {
+            throw new Error(`${usage} (at "${argv[i]}")`);
         }
         values[argv[i]] = argv[i + 1];
     }
     if (!values["--socket"] || !values["--etcd"]) {
-        throw new Error("usage: libnetwork-plugin.js --socket PATH --etcd http://HOST:PORT [--netns NAME] [--log-file PATH]");
+        throw new Error(usage);
     }
-    return { socket: values["--socket"], etcd: new URL(values["--etcd"]), netns: values["--netns"], logFile: values["--log-file"] };
+    return { socket: values["--socket"], etcd: new URL(values["--etcd"]), hostname: values["--hostname"] ?? os.hostname(),
+        logFile: values["--log-file"] };
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// etcd v2.
-
-class Etcd {
-    /** @param {URL} url */
-    constructor(url) {
-        this.url = url;
-    }
-
-    /**
-     * @param {string} method @param {string} key @param {string} [query] @param {string} [form]
-     * @returns {Promise<{ status: number, body: Json }>}
-     */
-    request(method, key, query = "", form = undefined) {
-        const path = "/v2/keys" + key.split("/").map(encodeURIComponent).join("/") + (query ? `?${query}` : "");
-        const headers = form === undefined ? {} : { "Content-Type": "application/x-www-form-urlencoded" };
-        return new Promise((resolve, reject) => {
-            const request = http.request({ host: this.url.hostname, port: this.url.port, method, path, headers, agent: false,
-                timeout: ETCD_TIMEOUT_MS }, (response) => {
-                let text = "";
-                response.setEncoding("utf8");
-                response.on("data", (data) => { text += data; });
-                response.on("end", () => {
-                    const body = parseJsonOr(text, {});
-                    const status = response.statusCode ?? 0;
-                    if (status >= 300 && body.errorCode !== 100) {
-                        reject(new PluginError(`etcd ${method} ${key}: ${status} ${body.message ?? text}`));
-                    } else {
-                        resolve({ status, body });
-                    }
-                });
-            });
-            request.on("timeout", () => request.destroy(new Error(`no answer in ${ETCD_TIMEOUT_MS} ms`)));
-            request.on("error", (error) => reject(new PluginError(`etcd at ${this.url.host}: ${error.message}`)));
-            request.end(form);
-        });
-    }
-
-    /** @param {string} key @param {string} value */
-    async write(key, value) {
-        await this.request("PUT", key, "", `value=${encodeURIComponent(value)}`);
-    }
-
-    /** @param {string} key @returns {Promise<boolean>} whether it existed */
-    async remove(key, recursive = false) {
-        return (await this.request("DELETE", key, recursive ? "recursive=true" : "")).status === 200;
-    }
-
-    /** @param {string} key @returns {Promise<string[]>} the values of the keys directly under a directory */
-    async childValues(key) {
-        const { status, body } = await this.request("GET", key);
-        return status === 200 ? (body.node.nodes ?? []).map((/** @type {Json} */ node) => node.value ?? "") : [];
-    }
-}
-
-/** @param {string} text @param {unknown} fallback */
-function parseJsonOr(text, fallback) {
-    try {
-        return JSON.parse(text);
-    } catch {
-        return fallback;
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// IPv4 pools and addresses.
-
-/** @param {string} address */
-function ip4ToNumber(address) {
-    return address.split(".").reduce((sum, octet) => sum * 256 + Number(octet), 0);
-}
-
-/** @param {number} number */
-function numberToIp4(number) {
-    return [24, 16, 8, 0].map((shift) => Math.floor(number / 2 ** shift) % 256).join(".");
-}
-
-/** @param {string} cidr @returns {{ network: number, prefix: number }} */
-function parseCidr4(cidr) {
-    const [address, prefixText] = cidr.split("/");
-    const prefix = Number(prefixText);
-    if (net.isIPv4(address) === false || !/^\d+$/.test(prefixText ?? "") || prefix > 30) {
-        throw new PluginError(`${cidr} is not an IPv4 subnet of /30 or larger`);
-    }
-    const size = 2 ** (32 - prefix);
-    return { network: Math.floor(ip4ToNumber(address) / size) * size, prefix };
-}
-
-/** @param {Pool} pool */
-function poolCidr(pool) {
-    return `${numberToIp4(pool.network)}/${pool.prefix}`;
-}
-
-/** Host addresses of the pool: not the network nor the broadcast address. @param {Pool} pool @param {number} address */
-function isHostAddress(pool, address) {
-    return address > pool.network && address < pool.network + 2 ** (32 - pool.prefix) - 1;
-}
-
-class Ipam {
-    /** @param {Etcd} etcd */
-    constructor(etcd) {
-        this.etcd = etcd;
-        /** Keyed by PoolID. @type {Map<string, Pool>} */
-        this.pools = new Map();
-    }
-
-    /**
-     * Docker caches PoolIDs and never asks again, so the CIDR is in the ID and a restarted plugin rebuilds the pool
-     * from it.
-     * @param {string} poolId
-     */
-    pool(poolId) {
-        const known = this.pools.get(poolId);
-        if (known !== undefined) {
-            return known;
-        }
-        if (!poolId.startsWith(POOL_ID_PREFIX)) {
-            throw new PluginError(`unknown pool ${poolId}`);
-        }
-        const pool = { ...parseCidr4(poolId.slice(POOL_ID_PREFIX.length)), allocated: new Set(), users: 0 };
-        this.pools.set(poolId, pool);
-        return pool;
-    }
-
-    /** @param {Json} request */
-    async requestPool(request) {
-        if (request.V6) {
-            throw new PluginError("IPv6 pools are not supported by the sandbox plugin");
-        }
-        if (request.SubPool) {
-            throw new PluginError("Calico IPAM does not support sub pool configuration on 'docker create network'.");
-        }
-        const cidr = request.Pool ? poolCidr({ ...parseCidr4(request.Pool), allocated: new Set(), users: 0 }) : await this.freeDefaultCidr();
-        const poolId = POOL_ID_PREFIX + cidr;
-        this.pool(poolId).users++;
-        return { PoolID: poolId, Pool: cidr, Data: {} };
-    }
-
-    /** A /24 of 10.65.0.0/16 that no pool of this plugin and no network recorded in etcd uses. */
-    async freeDefaultCidr() {
-        const recorded = (await this.etcd.childValues(NETWORKS_PATH))
-            .flatMap((value) => parseJsonOr(value, {}).IPv4Data ?? [])
-            .map((/** @type {Json} */ data) => data.Pool);
-        const inUse = new Set([...recorded, ...[...this.pools.values()].map(poolCidr)]);
-        for (let i = 0; i < DEFAULT_POOLS.count; i++) {
-            const cidr = `${numberToIp4(DEFAULT_POOLS.first + i * 256)}/${DEFAULT_POOLS.prefix}`;
-            if (!inUse.has(cidr)) {
-                return cidr;
-            }
-        }
-        throw new PluginError("no free /24 left in 10.65.0.0/16");
-    }
-
-    /** @param {Json} request */
-    releasePool(request) {
-        const pool = this.pool(request.PoolID);
-        pool.users--;
-        if (pool.users <= 0) {
-            this.pools.delete(request.PoolID);
-        }
-        return {};
-    }
-
-    /** The gateway, an `--ip` address, or the next free one. @param {Json} request */
-    requestAddress(request) {
-        const pool = this.pool(request.PoolID);
-        const address = request.Address ? this.reserve(pool, request.Address)
-            : request.Options?.RequestAddressType === GATEWAY_REQUEST ? this.reserveFirstFree(pool, pool.network + 1)
-                : this.reserveFirstFree(pool, pool.network + 2);
-        return { Address: `${numberToIp4(address)}/${pool.prefix}`, Data: {} };
-    }
-
-    /** @param {Pool} pool @param {string} text */
-    reserve(pool, text) {
-        const address = net.isIPv4(text) ? ip4ToNumber(text) : NaN;
-        if (!isHostAddress(pool, address)) {
-            throw new PluginError(`The address ${text} is not in the pool ${poolCidr(pool)}`);
-        }
-        if (pool.allocated.has(address)) {
-            throw new PluginError(`The address ${text} is already in use`);
-        }
-        pool.allocated.add(address);
-        return address;
-    }
-
-    /** @param {Pool} pool @param {number} from */
-    reserveFirstFree(pool, from) {
-        for (let address = from; isHostAddress(pool, address); address++) {
-            if (!pool.allocated.has(address)) {
-                pool.allocated.add(address);
-                return address;
-            }
-        }
-        throw new PluginError(`There are no available IP addresses in ${poolCidr(pool)}`);
-    }
-
-    /** @param {Json} request */
-    releaseAddress(request) {
-        this.pool(request.PoolID).allocated.delete(ip4ToNumber(request.Address.split("/")[0]));
-        return {};
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Networks as Calico profiles, written as calico-libnetwork (through libcalico's create_profile) writes them.
-
-/** @param {string} id */
-function profileKeys(id) {
-    const dir = `${PROFILES_PATH}/${id}`;
-    return { dir, tags: `${dir}/tags`, labels: `${dir}/labels`, rules: `${dir}/rules` };
-}
-
-/** Python's json.dumps of the default rules, byte for byte. @param {string} id */
-function defaultRulesJson(id) {
-    return `{"id": "${id}", "inbound_rules": [{"action": "allow", "src_tag": "${id}"}], "outbound_rules": [{"action": "allow"}]}`;
-}
-
-/**
- * `ip` in the namespace dockerd runs in (this process's own when none is given).
- * @param {string | undefined} netns
- * @returns {(args: string[]) => Promise<void>}
- */
-function ipIn(netns) {
-    return (args) => new Promise((resolve, reject) => {
-        execFile("/usr/sbin/ip", [...(netns === undefined ? [] : ["-n", netns]), ...args], { timeout: IP_TIMEOUT_MS }, (error, _stdout, stderr) => {
+/** `ip` in this process's network namespace, the host's. @param {string[]} args @returns {Promise<void>} */
+function ip(args) {
+    return new Promise((resolve, reject) => {
+        execFile("/usr/sbin/ip", args, { timeout: IP_TIMEOUT_MS }, (error, _stdout, stderr) => {
             if (error) {
-                reject(new PluginError(`ip ${args.join(" ")}: ${stderr.trim() || error.message}`));
+                reject(new Error(`Command '['ip', '${args.join("', '")}']' returned non-zero exit status ${error.code ?? 1}: ${stderr.trim()}`));
             } else {
                 resolve();
             }
@@ -280,130 +58,243 @@ function ipIn(netns) {
     });
 }
 
-/** The veth pair of an endpoint: Docker moves `inside` into the container; `outside` stays. @param {Json} request */
-function endpointLinks(request) {
-    const id = String(request.EndpointID).slice(0, 11);
-    return { inside: `tmp${id}`, outside: `cal${id}` };
+/** pycalico.netns.remove_veth: best effort, as driver_plugin.remove_veth logs and goes on. @param {string} name */
+async function removeVeth(name) {
+    if (fs.existsSync(`/sys/class/net/${name}`)) {
+        await ip(["link", "del", name]).catch(() => undefined);
+    }
 }
 
-/** @param {Etcd} etcd @param {(args: string[]) => Promise<void>} ip */
-function networkDriver(etcd, ip) {
-    return {
-        /** @param {Json} request */
-        async createNetwork(request) {
-            const id = request.NetworkID;
-            const keys = profileKeys(id);
-            await etcd.write(keys.tags, `["${id}"]`);
-            await etcd.write(keys.labels, "{}");
-            await etcd.write(keys.rules, defaultRulesJson(id));
-            await etcd.write(`${NETWORKS_PATH}/${id}`, JSON.stringify(request));
-            return {};
-        },
+/** get_gateway_pool_from_network_data for IPv4: [gateway, pool] or undefined. @param {Json} network */
+function gatewayAndPool4(network) {
+    const data = network.IPv4Data;
+    if (!data || data.length === 0) {
+        return undefined;
+    }
+    if (data.length > 1) {
+        throw new Error("Unsupported: multiple Gateways defined for IPv4");
+    }
+    return data[0].Gateway && data[0].Pool ? { gateway: data[0].Gateway, pool: data[0].Pool } : undefined;
+}
 
-        /** Like the real plugin, fails when the profile is already gone (libcalico's remove_profile raises). @param {Json} request */
-        async deleteNetwork(request) {
-            const id = request.NetworkID;
-            if (!await etcd.remove(profileKeys(id).dir, true)) {
-                throw new PluginError(`'${id} is not a configured profile.'`);
-            }
-            await etcd.remove(`${NETWORKS_PATH}/${id}`);
-            return {};
-        },
+/** is_using_calico_ipam: the gateway is 0.0.0.0/0. @param {string} gateway */
+function usesCalicoIpam(gateway) {
+    return gateway === CALICO_IPAM_CIDR_V4;
+}
 
-        /** A Join that Docker retries finds the pair of its first try, and replaces it. @param {Json} request */
-        async join(request) {
-            const { inside, outside } = endpointLinks(request);
-            await ip(["link", "del", outside]).catch(() => undefined);
-            await ip(["link", "add", inside, "type", "veth", "peer", "name", outside]);
-            return { InterfaceName: { SrcName: inside, DstPrefix: "eth" }, DisableGatewayService: true };
-        },
-
-        /** The pair goes with the container's namespace too, so a pair already gone is fine. @param {Json} request */
-        async leave(request) {
-            await ip(["link", "del", endpointLinks(request).outside]).catch(() => undefined);
-            return {};
-        },
+/**
+ * @param {Datastore} datastore @param {Ipam} ipam @param {string} hostname
+ * @returns {Map<string, Handler>}
+ */
+function routes(datastore, ipam, hostname) {
+    /** get_network_data. @param {string} id */
+    const networkData = async (id) => {
+        const network = await datastore.network(id);
+        if (!network) {
+            throw new Error(`Network ${id} does not exist`);
+        }
+        return network;
     };
-}
+    /** get_pool: the configured IPAM pool with exactly this CIDR. @param {string} cidr */
+    const configuredPool = async (cidr) => (await datastore.ipamPools4()).find((pool) => pool === cidr);
 
-/** @param {Etcd} etcd @param {(args: string[]) => Promise<void>} ip @returns {Map<string, Handler>} */
-function routes(etcd, ip) {
-    const ipam = new Ipam(etcd);
-    const driver = networkDriver(etcd, ip);
-    const empty = () => ({});
     return new Map(Object.entries({
         "/Plugin.Activate": () => ({ Implements: ["NetworkDriver", "IpamDriver"] }),
-        "/NetworkDriver.GetCapabilities": () => ({ Scope: "local" }),
-        "/NetworkDriver.CreateNetwork": driver.createNetwork,
-        "/NetworkDriver.DeleteNetwork": driver.deleteNetwork,
-        "/NetworkDriver.CreateEndpoint": empty,
-        "/NetworkDriver.DeleteEndpoint": empty,
-        "/NetworkDriver.EndpointOperInfo": () => ({ Value: {} }),
-        "/NetworkDriver.Join": driver.join,
-        "/NetworkDriver.Leave": driver.leave,
-        "/NetworkDriver.DiscoverNew": empty,
-        "/NetworkDriver.DiscoverDelete": empty,
-        "/NetworkDriver.ProgramExternalConnectivity": empty,
-        "/NetworkDriver.RevokeExternalConnectivity": empty,
         "/IpamDriver.GetCapabilities": () => ({ RequiresMACAddress: false }),
         "/IpamDriver.GetDefaultAddressSpaces": () => ({
             LocalDefaultAddressSpace: "CalicoLocalAddressSpace",
             GlobalDefaultAddressSpace: "CalicoGlobalAddressSpace",
         }),
-        "/IpamDriver.RequestPool": (request) => ipam.requestPool(request),
-        "/IpamDriver.ReleasePool": (request) => ipam.releasePool(request),
-        "/IpamDriver.RequestAddress": (request) => ipam.requestAddress(request),
-        "/IpamDriver.ReleaseAddress": (request) => ipam.releaseAddress(request),
+
+        /** The pool Docker gets is always 0.0.0.0/0; a --subnet becomes the PoolID and must be a Calico pool. */
+        "/IpamDriver.RequestPool": async (request) => {
+            if (request.SubPool) {
+                throw new Error("Calico IPAM does not support sub pool configurationon 'docker create network'.  Calico IP Pools "
+                    + "should be configured first and IP assignment is from those pre-configured pools.");
+            }
+            if (request.V6) {
+                throw new Error("the sandbox has no IPv6: IPv6 pools are not emulated");
+            }
+            if (request.Pool && await configuredPool(request.Pool) === undefined) {
+                throw new Error("The requested subnet must match the CIDR of a configured Calico IP Pool.");
+            }
+            return { PoolID: request.Pool || POOL_ID_V4, Pool: CALICO_IPAM_CIDR_V4, Data: { "com.docker.network.gateway": CALICO_IPAM_CIDR_V4 } };
+        },
+        "/IpamDriver.ReleasePool": () => ({}),
+
+        "/IpamDriver.RequestAddress": async (request) => {
+            const address = request.Address ? await assignSpecific(request.Address) : await assignAny(request.PoolID);
+            return { Address: `${address}/32`, Data: {} };
+        },
+        "/IpamDriver.ReleaseAddress": async (request) => {
+            await ipam.release(String(request.Address).split("/")[0]);
+            return {};
+        },
+
+        "/NetworkDriver.GetCapabilities": () => ({ Scope: "global" }),
+
+        /** A profile named by the network ID; pools for other IPAM drivers are not emulated. */
+        "/NetworkDriver.CreateNetwork": async (request) => {
+            const gatewayPool = gatewayAndPool4(request);
+            if (gatewayPool !== undefined && !usesCalicoIpam(gatewayPool.gateway)) {
+                throw new Error("the sandbox emulates calico networks with Calico IPAM (--ipam-driver calico) only");
+            }
+            await datastore.createProfile(request.NetworkID);
+            await datastore.writeNetwork(request.NetworkID, request);
+            return {};
+        },
+
+        /** Docker refuses to delete a network with endpoints, so the profile goes without a check. */
+        "/NetworkDriver.DeleteNetwork": async (request) => {
+            await datastore.removeProfile(request.NetworkID);
+            await networkData(request.NetworkID);
+            await datastore.removeNetwork(request.NetworkID);
+            return {};
+        },
+
+        "/NetworkDriver.CreateEndpoint": async (request) => {
+            const network = await networkData(request.NetworkID);
+            const gatewayPool = gatewayAndPool4(network);
+            const address = request.Interface?.Address;
+            if (!address) {
+                throw new Error("No address assigned for endpoint");
+            }
+            const gateway = gatewayPool !== undefined && usesCalicoIpam(gatewayPool.gateway)
+                ? await datastore.defaultNextHop4(hostname) : gatewayPool?.gateway.split("/")[0] ?? null;
+            await datastore.setEndpoint(hostname, request.EndpointID, {
+                state: "active", name: interfaceName(IF_PREFIX, request.EndpointID), mac: FIXED_MAC,
+                profile_ids: [request.NetworkID], ipv4_nets: [address], ipv6_nets: [], ipv4_gateway: gateway, ipv6_gateway: null,
+            });
+            return { Interface: { MacAddress: FIXED_MAC } };
+        },
+
+        "/NetworkDriver.DeleteEndpoint": async (request) => {
+            await datastore.removeEndpoint(hostname, request.EndpointID);
+            return {};
+        },
+
+        "/NetworkDriver.EndpointOperInfo": () => ({ Value: {} }),
+
+        /** The veth pair: the temporary end goes into the container as cali0, with the host as its gateway. */
+        "/NetworkDriver.Join": async (request) => {
+            const hostEnd = interfaceName(IF_PREFIX, request.EndpointID);
+            const containerEnd = interfaceName("tmp", request.EndpointID);
+            try {
+                await ip(["link", "add", hostEnd, "type", "veth", "peer", "name", containerEnd]);
+                await ip(["link", "set", hostEnd, "up"]);
+                await ip(["link", "set", "dev", containerEnd, "address", FIXED_MAC]);
+            } catch (error) {
+                await removeVeth(hostEnd);
+                throw error;
+            }
+            const endpoint = await datastore.endpoint(hostname, request.EndpointID);
+            const gateway = endpoint?.ipv4_gateway;
+            return {
+                InterfaceName: { SrcName: containerEnd, DstPrefix: IF_PREFIX },
+                ...(gateway ? { Gateway: gateway } : {}),
+                StaticRoutes: gateway ? [{ Destination: `${gateway}/32`, RouteType: 1, NextHop: "" }] : [],
+            };
+        },
+
+        "/NetworkDriver.Leave": async (request) => {
+            await removeVeth(interfaceName(IF_PREFIX, request.EndpointID));
+            return {};
+        },
+        "/NetworkDriver.DiscoverNew": () => ({}),
+        "/NetworkDriver.DiscoverDelete": () => ({}),
+        "/NetworkDriver.ProgramExternalConnectivity": () => ({}),
+        "/NetworkDriver.RevokeExternalConnectivity": () => ({}),
     }));
+
+    /** @param {string} text */
+    async function assignSpecific(text) {
+        if (!isIPv4(text)) {
+            throw new Error(`the sandbox has no IPv6: ${text} cannot be assigned`);
+        }
+        try {
+            await ipam.assign(text, hostname);
+        } catch (error) {
+            if (error instanceof AlreadyAssignedError) {
+                throw new Error(`The address ${text} is already in use`);
+            }
+            if (error instanceof PoolNotFound) {
+                throw new Error(`The address ${text} is not in one of the configured Calico IP pools`);
+            }
+            throw error;
+        }
+        return text;
+    }
+
+    /** @param {string} poolId */
+    async function assignAny(poolId) {
+        if (poolId === POOL_ID_V6) {
+            throw new Error("the sandbox has no IPv6: IPv6 addresses are not emulated");
+        }
+        let pool;
+        if (poolId !== POOL_ID_V4) {
+            pool = await configuredPool(poolId);
+            if (pool === undefined) {
+                throw new Error("The network references a Calico pool which has been deleted.  Please re-instate the Calico pool before using the network.");
+            }
+        }
+        const address = await ipam.autoAssign(hostname, pool);
+        if (address === undefined) {
+            throw new Error("There are no available IP addresses in the configured Calico IP pools");
+        }
+        return address;
+    }
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// The server.
-
 /**
- * Bodies come without a Content-Type and end with a newline; Activate and GetCapabilities have none.
+ * Bodies come without a Content-Type and end with a newline; Activate and GetCapabilities have none. Errors are
+ * `{"Err": "<message>"}` with status 500, as make_json_app's handler answers.
  * @param {Map<string, Handler>} handlers @param {string | undefined} logFile
+ * @returns {http.RequestListener}
  */
 function handleRequests(handlers, logFile) {
-    /** @type {http.RequestListener} */
     return (request, response) => {
         let text = "";
         request.setEncoding("utf8");
         request.on("data", (data) => { text += data; });
         request.on("end", async () => {
             const path = request.url ?? "";
-            const body = text.trim() === "" ? {} : parseJsonOr(text, undefined);
-            const { status, answer } = await answerRequest(handlers.get(path), body);
-            response.writeHead(status, { "Content-Type": "application/vnd.docker.plugins.v1.2+json" });
-            response.end(JSON.stringify(answer));
+            const { status, reply, body } = await answer(handlers.get(path), text);
+            response.writeHead(status, { "Content-Type": "application/json" });
+            response.end(JSON.stringify(reply));
             if (logFile !== undefined) {
-                fs.appendFileSync(logFile, JSON.stringify({ time: new Date().toISOString(), path, request: body ?? text, status, response: answer }) + "\n");
+                fs.appendFileSync(logFile, JSON.stringify({ time: new Date().toISOString(), path, request: body ?? text, status, response: reply }) + "\n");
             }
         });
     };
 }
 
-/** @param {Handler | undefined} handler @param {Json | undefined} body */
-async function answerRequest(handler, body) {
+/** @param {Handler | undefined} handler @param {string} text */
+async function answer(handler, text) {
     if (handler === undefined) {
-        return { status: 404, answer: { Err: "404: Not Found" } };
+        return { status: 404, reply: { Err: "404: Not Found" }, body: undefined };
     }
-    if (body === undefined) {
-        return { status: 400, answer: { Err: "400: Bad Request: the body is not JSON" } };
+    let body;
+    try {
+        body = text.trim() === "" ? {} : JSON.parse(text);
+    } catch {
+        return { status: 400, reply: { Err: "400: Bad Request" }, body: undefined };
     }
     try {
-        return { status: 200, answer: await handler(body) };
+        return { status: 200, reply: await handler(body), body };
     } catch (error) {
-        return { status: 500, answer: { Err: error instanceof Error ? error.message : String(error) } };
+        return { status: 500, reply: { Err: error instanceof Error ? error.message : String(error) }, body };
     }
 }
 
 function start() {
     const options = parseArguments(process.argv.slice(2));
+    const etcd = new Etcd(options.etcd);
+    const datastore = new Datastore(etcd);
+    const ipam = new Ipam(etcd, () => datastore.ipamPools4());
     fs.rmSync(options.socket, { force: true });
-    const server = http.createServer(handleRequests(routes(new Etcd(options.etcd), ipIn(options.netns)), options.logFile));
+    const server = http.createServer(handleRequests(routes(datastore, ipam, options.hostname), options.logFile));
     server.listen(options.socket, () => {
-        console.log(`calico plugin listening on ${options.socket}`);
+        console.log(`calico libnetwork plugin for ${options.hostname} listening on ${options.socket}`);
     });
     process.once("SIGTERM", () => {
         // dockerd keeps its connections open; close() alone would wait for them.

@@ -5,7 +5,8 @@ const { paths, publicInterface } = require("./layout");
 
 /**
  * @typedef {{ name: string, role: string, address: string, port: number, user: string, namespace: string,
- *   hostKeyFingerprint: string, hostKey: string, auditLog: string, sshdPid: number }} ClusterHost
+ *   hostKeyFingerprint: string, hostKey: string, auditLog: string, sshdPid: number,
+ *   dockerSocket: string, dockerHost: string, dockerdPid: number, pluginSocket: string, pluginPid: number, calicoNodePid: number }} ClusterHost
  * @typedef {{
  *   hosts: ClusterHost[], master: ClusterHost, agents: ClusterHost[],
  *   sshPrivateKeyPath: string, hostKeyFingerprints: Record<string, string[]>, hostKeys: Record<string, string[]>,
@@ -13,8 +14,9 @@ const { paths, publicInterface } = require("./layout");
  *   collectorAddress: string, bridge: { name: string, cidr: string }, namespaces: string[],
  *   etcd: { url: string, pid: number },
  *   marathon: { url: string, pid: number } | null,
- *   plugin: { socket: string, pid: number } | null,
- *   docker: { socket: string, host: string, namespace: string, pid: number, image: string },
+ *   mesosAgents: { host: string, id: string, url: string, workDir: string, pid: number }[],
+ *   mesosDns: { address: string, port: number, httpPort: number, domain: string, url: string, pid: number },
+ *   docker: { image: string },
  *   stateDir: string, pulumiConfigPath: string, pids: Record<string, number>
  * }} Cluster
  */

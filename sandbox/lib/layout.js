@@ -9,6 +9,7 @@ const stateDir = path.join(sandboxDir, ".state");
 
 const bridge = { name: "csbr0", cidr: "10.197.0.1/24" };
 const publicInterface = "eth1";
+/** The management-ui task's fixed address (stars.json's `ip` parameter). */
 const collectorAddress = "192.168.255.254";
 
 /** The reference cluster's three hosts, each a network namespace with its own sshd. */
@@ -18,11 +19,8 @@ const hosts = [
     { name: "cs-agent2", role: "agent", address: "10.197.0.13", hostVeth: "csv-agent2" },
 ];
 const master = hosts[0];
-const collectorHost = hosts[1];
-
-/** Holds the one dockerd all hosts share; loopback only, so it can never reach a registry. */
-const dockerNamespace = "cs-docker";
-const namespaces = [...hosts.map((host) => host.name), dockerNamespace];
+const agents = hosts.slice(1);
+const namespaces = hosts.map((host) => host.name);
 
 /**
  * Containers' cgroups go under this parent so that down can find and remove them. Cgroups are machine-wide,
@@ -38,6 +36,10 @@ const etcdUrl = `http://${master.address}:2379`;
 const marathonPort = 8080;
 const marathonUrl = `http://${master.address}:${marathonPort}`;
 const image = "djosborne/star:v0.5.0";
+/** A Mesos agent's default port (mesos-slave --port). */
+const mesosAgentPort = 5051;
+/** Mesos-DNS on the master: DNS on port 53, its HTTP API on 8123, the domain `mesos` (v0.5.0's defaults). */
+const mesosDns = { address: master.address, port: 53, httpPort: 8123, domain: "mesos" };
 
 const paths = {
     project: projectDir,
@@ -52,17 +54,56 @@ const paths = {
     authorizedKeys: path.join(stateDir, "ssh", "authorized_keys"),
     etcdData: path.join(stateDir, "etcd"),
     docker: path.join(stateDir, "docker"),
-    dockerSocket: path.join(stateDir, "docker", "docker.sock"),
-    dockerPidFile: path.join(stateDir, "docker", "dockerd.pid"),
-    pluginSocket: path.join(stateDir, "plugins", "calico.sock"),
+    hosts: path.join(stateDir, "hosts"),
     marathonState: path.join(stateDir, "marathon", "state.json"),
     imageDir: path.join(stateDir, "image"),
     remoteShell: path.join(sandboxDir, "bin", "remote-shell"),
     pluginScript: path.join(sandboxDir, "libnetwork-plugin.js"),
+    calicoNodeScript: path.join(sandboxDir, "calico-node.js"),
     marathonScript: path.join(sandboxDir, "marathon.js"),
+    mesosAgentScript: path.join(sandboxDir, "mesos-agent.js"),
+    mesosDnsScript: path.join(sandboxDir, "mesos-dns.js"),
+    mesos: path.join(stateDir, "mesos"),
     starScripts: path.join(__dirname, "star-image"),
     pulumiConfig: path.join(projectDir, "Pulumi.sandbox.yaml"),
 };
+
+/** @typedef {{ name: string }} NamedHost */
+
+/** Each host's dockerd: its data and exec roots and its socket. @param {NamedHost} host */
+function dockerDirOf(host) {
+    return path.join(paths.docker, host.name);
+}
+
+/** The unix socket of the host's own dockerd (what DOCKER_HOST names in its ssh sessions). @param {NamedHost} host */
+function dockerSocketOf(host) {
+    return path.join(dockerDirOf(host), "docker.sock");
+}
+
+/** The host's calico-libnetwork socket, linked into its dockerd's private /run/docker/plugins. @param {NamedHost} host */
+function pluginSocketOf(host) {
+    return path.join(paths.state, "plugins", host.name, "calico.sock");
+}
+
+/** The host's /etc/resolv.conf, bound over the machine's in its sshd's and dockerd's mount namespaces. @param {NamedHost} host */
+function resolvConfOf(host) {
+    return path.join(paths.hosts, host.name, "resolv.conf");
+}
+
+/** The agent's id as the Mesos master would give it (`<master id>-S<n>`). @param {NamedHost} host */
+function mesosAgentIdOf(host) {
+    return `20160101-000000-184600330-5050-1-S${agents.findIndex((agent) => agent.name === host.name)}`;
+}
+
+/** @param {{ address: string }} host */
+function mesosAgentUrlOf(host) {
+    return `http://${host.address}:${mesosAgentPort}`;
+}
+
+/** The agent's --work_dir, where its tasks' sandboxes are: on the shared filesystem, so its dockerd can bind them. @param {NamedHost} host */
+function mesosWorkDirOf(host) {
+    return path.join(paths.mesos, host.name);
+}
 
 const programs = {
     ip: "/usr/sbin/ip",
@@ -72,6 +113,9 @@ const programs = {
     dockerd: "/usr/sbin/dockerd",
     docker: "/usr/bin/docker",
     busybox: "/bin/busybox",
+    iptablesRestore: "/usr/sbin/iptables-restore",
+    iptablesSave: "/usr/sbin/iptables-save",
+    ipset: "/usr/sbin/ipset",
     unshare: "/usr/bin/unshare",
     nsenter: "/usr/bin/nsenter",
     env: "/usr/bin/env",
@@ -80,6 +124,7 @@ const programs = {
 };
 
 module.exports = {
-    bridge, publicInterface, collectorAddress, hosts, master, collectorHost,
-    dockerNamespace, namespaces, cgroupParent, cgroupParentFor, etcdUrl, marathonPort, marathonUrl, image, paths, programs,
+    bridge, publicInterface, collectorAddress, hosts, master, agents, namespaces, cgroupParent, cgroupParentFor, etcdUrl,
+    marathonPort, marathonUrl, image, paths, programs, dockerDirOf, dockerSocketOf, pluginSocketOf, resolvConfOf,
+    mesosAgentPort, mesosDns, mesosAgentIdOf, mesosAgentUrlOf, mesosWorkDirOf,
 };

@@ -2,7 +2,8 @@
 // The sandbox's L2 segment: a bridge in the root namespace and one namespace per host, joined by veths.
 // No namespace gets a default route, so nothing inside can reach past the bridge.
 const fs = require("node:fs");
-const { bridge, hosts, namespaces, master, collectorHost, collectorAddress, publicInterface, programs, paths } = require("./layout");
+const path = require("node:path");
+const { bridge, hosts, namespaces, master, publicInterface, programs, paths, resolvConfOf } = require("./layout");
 const { run, runQuietly } = require("./run");
 
 const namespaceDir = "/run/netns";
@@ -20,9 +21,13 @@ async function createNetwork() {
         await ip(["-n", namespace, "link", "set", "lo", "up"]);
     }
     await Promise.all(hosts.map(joinHostToBridge));
-    await addCollectorAddress();
-    // The program's DNAT on the master targets the collector; this route keeps that target inside the sandbox.
-    await ip(["-n", master.name, "route", "add", "192.168.0.0/16", "via", collectorHost.address]);
+    hosts.forEach(writeResolvConf);
+}
+
+/** Every host resolves through the master, where Mesos-DNS listens. @param {typeof hosts[number]} host */
+function writeResolvConf(host) {
+    fs.mkdirSync(path.dirname(resolvConfOf(host)), { recursive: true });
+    fs.writeFileSync(resolvConfOf(host), `nameserver ${master.address}\n`);
 }
 
 /** @param {typeof hosts[number]} host */
@@ -31,11 +36,6 @@ async function joinHostToBridge(host) {
     await ip(["link", "set", host.hostVeth, "master", bridge.name, "up"]);
     await ip(["-n", host.name, "addr", "add", `${host.address}/24`, "dev", publicInterface]);
     await ip(["-n", host.name, "link", "set", publicInterface, "up"]);
-}
-
-/** On lo: this kernel has no dummy interfaces. */
-function addCollectorAddress() {
-    return ip(["-n", collectorHost.name, "addr", "add", `${collectorAddress}/32`, "dev", "lo"]);
 }
 
 /** `ip netns add` creates /run/netns (and bind-mounts it onto itself); remember whether that was us. */

@@ -19,11 +19,23 @@ function freshDirsScript(dirs) {
 }
 
 /**
- * The argv that runs `argv` with $SANDBOX_PROJECT set, for `freshDirsScript`.
- * @param {string[]} argv
+ * `freshDirsScript(dirs)`, then the host's own resolv.conf ($SANDBOX_RESOLV) bound over /etc/resolv.conf, as a
+ * host whose resolver is the cluster's DNS would have it. Where /etc/resolv.conf is a link (into /run, say), the
+ * link's target is bound, made first in the fresh directory that hides it.
+ * @param {string[]} dirs
  */
-function withProjectPath(argv) {
-    return [programs.env, `SANDBOX_PROJECT=${paths.project}`, ...argv];
+function freshDirsAndResolverScript(dirs) {
+    return `resolv=$(readlink -f /etc/resolv.conf) && ${freshDirsScript(dirs)}`
+        + ' && { [ -e "$resolv" ] || { mkdir -p "${resolv%/*}" && : >"$resolv"; }; } && mount -n --bind "$SANDBOX_RESOLV" "$resolv"';
 }
 
-module.exports = { freshDirsScript, withProjectPath };
+/**
+ * The argv that runs `argv` with $SANDBOX_PROJECT (and $SANDBOX_RESOLV) set, for the scripts above.
+ * @param {string[]} argv
+ * @param {string} [resolvConf] the host's resolv.conf
+ */
+function withProjectPath(argv, resolvConf) {
+    return [programs.env, `SANDBOX_PROJECT=${paths.project}`, ...(resolvConf === undefined ? [] : [`SANDBOX_RESOLV=${resolvConf}`]), ...argv];
+}
+
+module.exports = { freshDirsScript, freshDirsAndResolverScript, withProjectPath };

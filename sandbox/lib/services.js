@@ -1,13 +1,18 @@
 // @ts-check
-// The cluster's services: etcd and the Marathon stand-in on the master, the calico plugin, the shared dockerd.
+// The cluster's services: etcd and the Marathon stand-in on the master; on every host calico-node, calico-libnetwork
+// and a dockerd.
 const fs = require("node:fs");
 const path = require("node:path");
-const { master, dockerNamespace, cgroupParent, etcdUrl, marathonPort, paths, programs } = require("./layout");
-const { freshDirsScript, withProjectPath } = require("./private-mounts");
+const { master, agents, cgroupParent, etcdUrl, marathonPort, paths, programs, dockerDirOf, dockerSocketOf, pluginSocketOf, resolvConfOf,
+    mesosAgentUrlOf } = require("./layout");
+const { freshDirsAndResolverScript, withProjectPath } = require("./private-mounts");
 const { startDetached } = require("./run");
 const { httpGet, isPortOpen, isSocketAccepting, waitUntil } = require("./wait");
 
-const defaultDeployDelayMs = "300";
+/** Deployments last as long as their tasks take to run; SANDBOX_DEPLOY_DELAY_MS makes them last at least that. */
+const defaultDeployDelayMs = "0";
+
+/** @typedef {typeof import("./layout").hosts[number]} Host */
 
 /** @returns {Promise<number>} pid */
 async function startEtcd() {
@@ -33,6 +38,7 @@ async function startMarathon() {
     const marathon = startDetached("marathon", [
         programs.ip, "netns", "exec", master.name, programs.node, paths.marathonScript,
         "--listen", `0.0.0.0:${marathonPort}`,
+        ...agents.flatMap((agent) => ["--agent", mesosAgentUrlOf(agent)]),
         "--deploy-delay-ms", process.env.SANDBOX_DEPLOY_DELAY_MS ?? defaultDeployDelayMs,
         "--state-file", paths.marathonState,
         "--log-file", path.join(paths.logs, "marathon.log"),
@@ -41,45 +47,74 @@ async function startMarathon() {
     return marathon.pid;
 }
 
-/** Runs in the root namespace: it reaches etcd over the bridge, and dockerd reaches its socket through the filesystem. */
-async function startPlugin() {
-    fs.mkdirSync(path.dirname(paths.pluginSocket), { recursive: true });
-    const plugin = startDetached("plugin", [
-        programs.node, paths.pluginScript,
-        "--socket", paths.pluginSocket,
+/**
+ * calico-libnetwork for one host, in the host's namespace (the reference runs it with --net=host and HOSTNAME set):
+ * its veths are the host's, its endpoints carry the host's name, and dockerd reaches its socket through the
+ * filesystem.
+ * @param {Host} host
+ * @returns {Promise<number>} pid
+ */
+async function startPlugin(host) {
+    const socket = pluginSocketOf(host);
+    fs.mkdirSync(path.dirname(socket), { recursive: true });
+    const plugin = startDetached(`plugin-${host.name}`, [
+        programs.ip, "netns", "exec", host.name, programs.node, paths.pluginScript,
+        "--socket", socket,
         "--etcd", etcdUrl,
-        "--netns", dockerNamespace,
-        "--log-file", path.join(paths.logs, "plugin.log"),
-    ], "plugin.stdout");
-    await waitUntil("calico libnetwork plugin", () => isSocketAccepting(paths.pluginSocket), { timeoutMs: 5000, process: plugin });
+        "--hostname", host.name,
+        "--log-file", path.join(paths.logs, `plugin-${host.name}.log`),
+    ], `plugin-${host.name}.stdout`);
+    await waitUntil(`calico libnetwork plugin on ${host.name}`, () => isSocketAccepting(socket), { timeoutMs: 5000, process: plugin });
     return plugin.pid;
 }
 
 /**
- * One dockerd for all hosts, in a namespace with loopback only. Its private mount namespace gets a fresh /run
- * (where Docker looks for plugin sockets, and where containerd puts its shims' sockets) holding a link to the
- * calico plugin's socket, a fresh /etc/docker (no daemon.json of the machine's, key.json stays in there) and
- * a fresh /tmp (containerd dumps its stacks there when dockerd gives up on it).
+ * calico-node for one host (Felix and BIRD stand-ins, after calico-node's startup records), in the host's namespace.
+ * @param {Host} host
  * @returns {Promise<number>} pid
  */
-async function startDockerd() {
-    const dockerDir = paths.docker;
-    const script = freshDirsScript(["/run", "/etc/docker", "/tmp"])
-        + ' && chmod 1777 /tmp && mkdir -p /run/docker/plugins && ln -s "$1" /run/docker/plugins/calico.sock && shift && exec "$@"';
-    const dockerd = startDetached("dockerd", [
-        programs.nsenter, `--net=/run/netns/${dockerNamespace}`, programs.unshare, "--mount", "--propagation", "private",
-        ...withProjectPath(["/bin/sh", "-c", script, "sh", paths.pluginSocket, programs.dockerd]),
+async function startCalicoNode(host) {
+    const ready = path.join(paths.hosts, host.name, "calico-node.ready");
+    const node = startDetached(`calico-node-${host.name}`, [
+        programs.ip, "netns", "exec", host.name, programs.node, paths.calicoNodeScript,
+        "--hostname", host.name, "--ip", host.address, "--etcd", etcdUrl, "--ready-file", ready,
+    ]);
+    await waitUntil(`calico-node on ${host.name}`, async () => fs.existsSync(ready), { timeoutMs: 5000, process: node });
+    return node.pid;
+}
+
+/**
+ * The host's own dockerd, in the host's network namespace, sharing networks with the others through etcd (Docker's
+ * cluster store, as the reference's `--cluster-store=etcd://...`). Its private mount namespace gets a fresh /run
+ * (where Docker looks for plugin sockets, and where containerd puts its shims' sockets) holding a link to the
+ * host's calico plugin socket, a fresh /etc/docker (no daemon.json of the machine's, key.json stays in there), a
+ * fresh /tmp (containerd dumps its stacks there when dockerd gives up on it), and the host's resolv.conf, which
+ * Docker hands on to containers (through its embedded DNS server on user-defined networks). Its hostname is the
+ * host's, as `docker info` shows it on a real host.
+ * @param {Host} host
+ * @returns {Promise<number>} pid
+ */
+async function startDockerd(host) {
+    const dockerDir = dockerDirOf(host);
+    const socket = dockerSocketOf(host);
+    fs.mkdirSync(dockerDir, { recursive: true });
+    const script = freshDirsAndResolverScript(["/run", "/etc/docker", "/tmp"])
+        + ' && chmod 1777 /tmp && mkdir -p /run/docker/plugins && ln -s "$1" /run/docker/plugins/calico.sock && hostname "$2" && shift 2 && exec "$@"';
+    const dockerd = startDetached(`dockerd-${host.name}`, [
+        programs.nsenter, `--net=/run/netns/${host.name}`, programs.unshare, "--mount", "--uts", "--propagation", "private",
+        ...withProjectPath(["/bin/sh", "-c", script, "sh", pluginSocketOf(host), host.name, programs.dockerd], resolvConfOf(host)),
         "--storage-driver=vfs", "--bridge=none", "--iptables=false", "--ip-masq=false",
+        `--cluster-store=etcd://${master.address}:2379`,
         `--data-root=${path.join(dockerDir, "data")}`,
         `--exec-root=${path.join(dockerDir, "run")}`,
-        `--pidfile=${paths.dockerPidFile}`,
+        `--pidfile=${path.join(dockerDir, "dockerd.pid")}`,
         `--cgroup-parent=/${cgroupParent}`,
         "--shutdown-timeout=2",
-        "-H", `unix://${paths.dockerSocket}`,
+        "-H", `unix://${socket}`,
     ]);
-    const answers = async () => (await httpGet("http://docker/_ping", paths.dockerSocket))?.status === 200;
-    await waitUntil(`dockerd in ${dockerNamespace}`, answers, { timeoutMs: 15000, process: dockerd });
+    const answers = async () => (await httpGet("http://docker/_ping", socket))?.status === 200;
+    await waitUntil(`dockerd on ${host.name}`, answers, { timeoutMs: 15000, process: dockerd });
     return dockerd.pid;
 }
 
-module.exports = { startEtcd, startMarathon, startPlugin, startDockerd };
+module.exports = { startEtcd, startMarathon, startPlugin, startCalicoNode, startDockerd };

@@ -2,8 +2,8 @@
 // One real sshd per host namespace, with throwaway keys, whose ForceCommand (remote-shell) audits every command.
 const fs = require("node:fs");
 const path = require("node:path");
-const { paths, programs } = require("./layout");
-const { freshDirsScript, withProjectPath } = require("./private-mounts");
+const { paths, programs, resolvConfOf } = require("./layout");
+const { freshDirsAndResolverScript, withProjectPath } = require("./private-mounts");
 const { run, startDetached } = require("./run");
 const { isPortOpen, waitUntil } = require("./wait");
 
@@ -74,7 +74,8 @@ function sshdConfig(host) {
  * mount namespace gets empty tmpfs, as a host of its own would: /run (sshd needs /run/sshd), /var/log (wtmp of
  * pty sessions), /tmp and /var/tmp (what the program leaves on hosts), /root (e.g. ~/.docker; and this
  * machine's ~/.bashrc, which bash sources for every ssh command, would add a second per session and its own
- * environment). So nothing a session writes there outlives the sandbox.
+ * environment). So nothing a session writes there outlives the sandbox. Its /etc/resolv.conf is the host's own, naming
+ * the master (where Mesos-DNS answers) as the reference's agents are set up for Mesos-DNS.
  * @param {Host} host
  * @returns {Promise<number>} the sshd's pid
  */
@@ -83,11 +84,11 @@ async function startSshd(host) {
     fs.writeFileSync(configPath, sshdConfig(host));
     // appended to, so that an sshd restarted by a fault test keeps the host's record
     fs.appendFileSync(auditLogPath(host), "");
-    const script = freshDirsScript(["/run", "/var/log", "/tmp", "/var/tmp", "/root"])
+    const script = freshDirsAndResolverScript(["/run", "/var/log", "/tmp", "/var/tmp", "/root"])
         + ' && chmod 1777 /tmp /var/tmp && chmod 700 /root && mkdir /run/sshd && hostname "$1" && exec "$2" -D -e -f "$3"';
     const sshd = startDetached(sshdName(host), [
         programs.ip, "netns", "exec", host.name, programs.unshare, "--uts", "--mount", "--propagation", "private",
-        ...withProjectPath(["/bin/sh", "-c", script, "sh", host.name, programs.sshd, configPath]),
+        ...withProjectPath(["/bin/sh", "-c", script, "sh", host.name, programs.sshd, configPath], resolvConfOf(host)),
     ]);
     await waitUntil(`sshd on ${host.name} (${host.address}:22)`, () => isPortOpen(host.address, 22), { timeoutMs: 5000, process: sshd });
     return sshd.pid;

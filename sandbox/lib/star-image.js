@@ -1,5 +1,6 @@
 // @ts-check
-// The star image, made here and imported (never pulled): static busybox plus stand-ins for star-probe and star-collect.
+// The star image, made here and imported (never pulled): static busybox plus stand-ins for star-probe and star-collect
+// (star-image/), with the UI page they serve. About 2 MB: vfs copies the whole image for each container.
 const fs = require("node:fs");
 const path = require("node:path");
 const { image, paths, programs } = require("./layout");
@@ -18,9 +19,15 @@ async function buildImageTarball() {
     const applets = (await run(programs.busybox, ["--list"])).split("\n").filter((name) => name && name !== "busybox");
     applets.forEach((applet) => fs.symlinkSync("busybox", path.join(rootfs, "bin", applet)));
     fs.mkdirSync(path.join(rootfs, "star", "target", "debug"), { recursive: true });
-    fs.copyFileSync(path.join(paths.starScripts, "serve-request"), path.join(rootfs, "star", "serve-request"));
+    fs.mkdirSync(path.join(rootfs, "star", "assets"));
+    for (const helper of ["serve-request", "resources-of"]) {
+        fs.copyFileSync(path.join(paths.starScripts, helper), path.join(rootfs, "star", helper));
+    }
     for (const binary of ["star-probe", "star-collect"]) {
         fs.copyFileSync(path.join(paths.starScripts, binary), path.join(rootfs, "star", "target", "debug", binary));
+    }
+    for (const asset of ["index.html", "example.json"]) {
+        fs.copyFileSync(path.join(paths.starScripts, "assets", asset), path.join(rootfs, "star", "assets", asset));
     }
     fs.mkdirSync(path.join(rootfs, "etc"));
     fs.writeFileSync(path.join(rootfs, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\n");
@@ -31,18 +38,18 @@ async function buildImageTarball() {
     return tarball;
 }
 
-/** @param {string} imageTarball */
-async function importImage(imageTarball) {
+/** @param {string} imageTarball @param {string} dockerSocket */
+async function importImage(imageTarball, dockerSocket) {
     await run(programs.docker, [
-        "-H", `unix://${paths.dockerSocket}`, "import",
+        "-H", `unix://${dockerSocket}`, "import",
         "--change", "ENV PATH=/bin", "--change", 'CMD ["/bin/sh"]',
         imageTarball, image,
     ]);
 }
 
-/** @returns {Promise<boolean>} */
-async function imagePresent() {
-    return run(programs.docker, ["-H", `unix://${paths.dockerSocket}`, "image", "inspect", image]).then(() => true, () => false);
+/** @param {string} dockerSocket @returns {Promise<boolean>} */
+async function imagePresent(dockerSocket) {
+    return run(programs.docker, ["-H", `unix://${dockerSocket}`, "image", "inspect", image]).then(() => true, () => false);
 }
 
 module.exports = { buildImageTarball, importImage, imagePresent };

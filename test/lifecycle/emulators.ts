@@ -1,85 +1,202 @@
-// Stand-ins for the provider plugins the test engine cannot run: @pulumi/random's
-// RandomId and @pulumi/command's remote.Command. The command emulator, like the
-// plugin, opens one SSH connection per operation with the resource's own
-// connection (user, private key, host key); it does not model the plugin's
-// environment variables, `update` command, logging, agent or dial retries.
+// Stand-ins for the provider plugins the test engine cannot run: @pulumi/random's RandomId and @pulumi/command's
+// remote.Command, each as the released plugin behaves.
+//
+// remote.Command follows pulumi-command v1.2.1 (provider/pkg/provider/remote/): Check fills the defaults its
+// Annotate sets (connection user "root", port 22, dialErrorLimit 10, perDialTimeout 15; infer.DefaultCheck in
+// pulumi-go-provider v1.3.0) and returns `connection` as a secret; Create's ID is the name and 8 hex characters
+// (resource.NewUniqueHex); Diff compares old and new inputs, `triggers` replaces (replaceOnChanges); Read returns
+// the state as it is (infer's default Read); Update runs `update`, else `create`; Delete runs `delete` if any. Every
+// run opens one SSH connection (connection.go, Connection.Dial): the auth methods are the private key, then the
+// agent (agentSocketPath, else SSH_AUTH_SOCK) whose socket is dialed whenever one is named, even with a key; Go's
+// x/crypto/ssh (v0.48.0, client_auth.go) tries each method once, so with a key the agent's keys are never offered.
+// No hostKey means any host key is accepted (ssh.InsecureIgnoreHostKey). EVERY dial error (refused, timed out,
+// authentication, host key) is retried until dialErrorLimit retries have failed, 100 ms apart and 1.5 times longer
+// each time up to 5 s (dialWithRetry, retry.Until in pulumi/pulumi sdk v3.224.0), each retry logged as
+// "Dial n/limit failed: retrying". Errors are worded as Go words them. Not modelled: the proxy, password auth,
+// `environment` and PULUMI_COMMAND_STDOUT/STDERR (sent with Setenv, which sshd refuses without AcceptEnv), the
+// logging of the command's output, and perDialTimeout covering only the TCP connect (here it covers the handshake too).
+//
+// RandomId follows terraform-provider-random v3.9.0 (internal/provider/resource_id.go), which pulumi-random 4.21
+// wraps: byteLength, prefix and keepers replace (RequiresReplace, RequiresReplaceIfValuesNotNull); the outputs
+// are the bytes in base64url (the ID), and prefixed base64url, base64, hex and decimal.
 import * as crypto from "crypto";
-import { Client } from "ssh2";
-import type { ResourceEmulator } from "./engine";
+import * as fs from "fs";
+import { Client, ConnectConfig } from "ssh2";
+import type { EmulatorContext, ResourceEmulator } from "./engine";
 
 interface Connection {
     host: string;
-    port?: number;
-    user?: string;
+    port: number;
+    user: string;
     privateKey?: string;
+    privateKeyPassword?: string;
+    agentSocketPath?: string;
     hostKey?: string;
-    perDialTimeout?: number;
+    perDialTimeout: number;
+    dialErrorLimit: number;
 }
 
-function runOrFail(connection: Connection, script: string, stdin?: string): Promise<{ stdout: string; stderr: string }> {
-    const where = `${connection.user ?? "root"}@${connection.host}:${connection.port ?? 22}`;
+const connectionDefaults = { user: "root", port: 22, dialErrorLimit: 10, perDialTimeout: 15 };
+
+/** Go's *net.OpError text for a failed TCP dial. */
+function dialError(connection: Connection, error: NodeJS.ErrnoException): string {
+    const reasons: Record<string, string> = {
+        ECONNREFUSED: "connect: connection refused",
+        EHOSTUNREACH: "connect: no route to host",
+        ENETUNREACH: "connect: network is unreachable",
+        ETIMEDOUT: "i/o timeout",
+    };
+    return `dial tcp ${connection.host}:${connection.port}: ${reasons[error.code ?? ""] ?? error.message}`;
+}
+
+/** SSHConfig's agent dial (connection_unix.go, dialAgent): a socket that cannot be reached fails before any dial. */
+function agentSocket(connection: Connection): string | undefined {
+    const socket = connection.agentSocketPath ?? (process.env.SSH_AUTH_SOCK || undefined);
+    if (socket !== undefined && !fs.existsSync(socket)) {
+        throw new Error(`dial unix ${socket}: connect: no such file or directory`);
+    }
+    return socket;
+}
+
+/** One ssh.Dial: resolves with a ready client, rejects with Go's wording of what failed. */
+function dialOnce(connection: Connection, agent: string | undefined): Promise<Client> {
     return new Promise((resolve, reject) => {
         const client = new Client();
+        let handshaking = false;
+        let hostKeyMismatch = false;
         const fail = (message: string) => {
             client.end();
-            reject(new Error(`${where}: ${message}`));
+            reject(new Error(message));
         };
-        client.on("error", (error) => fail(error.message));
-        client.on("ready", () => client.exec(script, (error, channel) => {
-            if (error) {
-                return fail(error.message);
-            }
-            const stdout: Buffer[] = [];
-            const stderr: Buffer[] = [];
-            channel.on("data", (chunk: Buffer) => stdout.push(chunk));
-            channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-            channel.on("close", (code: number) => {
-                client.end();
-                const output = { stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
-                return code === 0 ? resolve(output) : reject(new Error(`${where}: command exited ${code}: ${output.stderr}`));
-            });
-            channel.end(stdin);
-        }));
-        client.connect({
-            host: connection.host,
-            port: connection.port ?? 22,
-            username: connection.user ?? "root",
-            privateKey: connection.privateKey,
-            readyTimeout: (connection.perDialTimeout ?? 15) * 1000,
-            // the plugin compares the offered key with `hostKey` and refuses any other
-            hostVerifier: (key: Buffer) => connection.hostKey?.split(" ")[1] === key.toString("base64"),
+        client.on("handshake", () => {
+            handshaking = true;
         });
+        client.on("error", (error: Error & { level?: string; code?: string }) => {
+            if (hostKeyMismatch) {
+                fail("ssh: handshake failed: ssh: host key mismatch");
+            } else if (error.level === "client-authentication") {
+                fail("ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey], no supported methods remain");
+            } else if (!handshaking && error.level === "client-socket") {
+                fail(dialError(connection, error));
+            } else if (error.level === "client-timeout") {
+                fail(`dial tcp ${connection.host}:${connection.port}: i/o timeout`);
+            } else {
+                fail(`ssh: handshake failed: ${error.message}`);
+            }
+        });
+        client.on("ready", () => resolve(client));
+        // the first publickey method only: the key when one is given, else the agent's keys
+        const method = connection.privateKey !== undefined
+            ? { type: "publickey", username: connection.user, key: connection.privateKey, passphrase: connection.privateKeyPassword }
+            : agent !== undefined ? { type: "agent", username: connection.user, agent } : undefined;
+        const config: ConnectConfig = {
+            host: connection.host,
+            port: connection.port,
+            username: connection.user,
+            readyTimeout: connection.perDialTimeout > 0 ? connection.perDialTimeout * 1000 : 2 ** 31 - 1,
+            authHandler: [{ type: "none", username: connection.user }, ...(method ? [method] : [])] as ConnectConfig["authHandler"],
+            hostVerifier: (key: Buffer) => {
+                hostKeyMismatch = connection.hostKey !== undefined && connection.hostKey.trim().split(/\s+/)[1] !== key.toString("base64");
+                return !hostKeyMismatch;
+            },
+        };
+        client.connect(config);
     });
+}
+
+/** dialWithRetry: `dialErrorLimit` retries after the first dial (-1: no limit), each error retried alike. */
+async function dial(connection: Connection, context: EmulatorContext): Promise<Client> {
+    const agent = agentSocket(connection);
+    let delayMs = 100;
+    for (let dials = 1; ; dials++) {
+        try {
+            return await dialOnce(connection, agent);
+        } catch (error) {
+            const limit = connection.dialErrorLimit;
+            if (limit > -1 && dials > limit) {
+                throw new Error(`after ${dials - 1} failed attempts: ${(error as Error).message}`);
+            }
+            context.log(`Dial ${dials}/${limit === -1 ? "inf" : limit} failed: retrying`);
+            await new Promise((resolve) => setTimeout(resolve, delayMs));
+            delayMs = Math.min(delayMs * 1.5, 5000);
+        }
+    }
+}
+
+/** CommandOutputs.run: one connection, one session; a failure is "<exit status>: running <quoted command>:\n<output>". */
+async function run(connection: Connection, command: string, stdin: string | undefined, context: EmulatorContext): Promise<{ stdout: string; stderr: string }> {
+    const client = await dial(connection, context);
+    try {
+        return await new Promise((resolve, reject) => {
+            client.exec(command, (error, channel) => {
+                if (error) {
+                    return reject(error);
+                }
+                const stdout: Buffer[] = [];
+                const stderr: Buffer[] = [];
+                const both: Buffer[] = [];
+                channel.on("data", (chunk: Buffer) => stdout.push(chunk) && both.push(chunk));
+                channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk) && both.push(chunk));
+                channel.on("close", (code: number | null, signal?: string) => {
+                    if (code === 0) {
+                        const text = (parts: Buffer[]) => Buffer.concat(parts).toString().replace(/\n$/, "");
+                        return resolve({ stdout: text(stdout), stderr: text(stderr) });
+                    }
+                    // x/crypto/ssh Waitmsg.String; %q of the command is Go's quoting, close to JSON's
+                    const status = code === null ? `Process exited with status -1 from signal ${signal}` : `Process exited with status ${code}`;
+                    reject(new Error(`${status}: running ${JSON.stringify(command)}:\n${Buffer.concat(both).toString()}`));
+                });
+                channel.end(stdin !== undefined && stdin.length > 0 ? stdin : undefined);
+            });
+        });
+    } finally {
+        client.end();
+    }
+}
+
+export const remoteCommandEmulator: ResourceEmulator = {
+    secretInputs: ["connection"],
+    async check(_olds, news) {
+        return { ...news, connection: { ...connectionDefaults, ...news.connection } };
+    },
+    async create(inputs, context) {
+        const output = inputs.create !== undefined ? await run(inputs.connection, inputs.create, inputs.stdin, context) : { stdout: "", stderr: "" };
+        return { id: `${context.name}${crypto.randomBytes(4).toString("hex")}`, outputs: { ...inputs, ...output } };
+    },
+    async update(_id, olds, news, context) {
+        const command = news.update ?? news.create;
+        const output = command !== undefined ? await run(news.connection, command, news.stdin, context) : { stdout: olds.stdout, stderr: olds.stderr };
+        return { ...news, ...output };
+    },
+    async delete(_id, outputs, context) {
+        if (outputs.delete !== undefined) {
+            await run(outputs.connection, outputs.delete, undefined, context);
+        }
+    },
+    diff(olds, news) {
+        const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((key) => key !== "version" && !key.startsWith("__")));
+        const changed = [...keys].filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
+        return { changes: changed.length > 0, replaces: changed.filter((key) => key === "triggers") };
+    },
+};
+
+function idOutputs(bytes: Buffer, prefix: string): Record<string, string> {
+    return {
+        b64Url: prefix + bytes.toString("base64url"),
+        b64Std: prefix + bytes.toString("base64"),
+        hex: prefix + bytes.toString("hex"),
+        dec: prefix + BigInt(`0x${bytes.toString("hex")}`).toString(),
+    };
 }
 
 export const randomIdEmulator: ResourceEmulator = {
     async create(inputs) {
         const bytes = crypto.randomBytes(inputs.byteLength);
-        return { id: bytes.toString("base64url"), outputs: { ...inputs, hex: bytes.toString("hex"), b64Url: bytes.toString("base64url"), b64Std: bytes.toString("base64"), dec: BigInt(`0x${bytes.toString("hex")}`).toString() } };
+        return { id: bytes.toString("base64url"), outputs: { ...inputs, ...idOutputs(bytes, inputs.prefix ?? "") } };
     },
     diff(olds, news) {
-        const changed = olds.byteLength !== news.byteLength || olds.prefix !== news.prefix;
-        return { changes: changed, replaces: changed ? ["byteLength"] : [] };
-    },
-};
-
-export const remoteCommandEmulator: ResourceEmulator = {
-    async create(inputs) {
-        const output = await runOrFail(inputs.connection, inputs.create, inputs.stdin);
-        return { id: `${inputs.connection.host}-${crypto.randomBytes(4).toString("hex")}`, outputs: { ...inputs, ...output } };
-    },
-    async update(_id, _olds, news) {
-        return { ...news, ...(await runOrFail(news.connection, news.create, news.stdin)) };
-    },
-    async delete(_id, outputs) {
-        if (outputs.delete) {
-            await runOrFail(outputs.connection, outputs.delete);
-        }
-    },
-    diff(olds, news) {
-        const triggersChanged = JSON.stringify(olds.triggers) !== JSON.stringify(news.triggers);
-        const changed = triggersChanged || ["create", "delete", "stdin", "connection"].some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-        return { changes: changed, replaces: triggersChanged ? ["triggers"] : [] };
+        const replaces = ["byteLength", "prefix", "keepers"].filter((key) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null));
+        return { changes: replaces.length > 0, replaces };
     },
 };
 

@@ -91,7 +91,7 @@ const hostileInputs: HostileInput[] = [
     { key: "policy", value: withRule("backend", "inbound", ""), expect: /calico-stars:policy\.backend\.inbound\[3\]: .*the rule is empty/ },
     { key: "policy", value: withRule("backend", "inbound", "allow tcp to ports 70000"), expect: /calico-stars:policy\.backend\.inbound\[3\]: .*port "70000" is out of range/ },
     { key: "policy", value: withRule("backend", "inbound", "allow tcp to ports 0x50"), expect: /calico-stars:policy\.backend\.inbound\[3\]: .*"0x50" is not a port number/ },
-    { key: "policy", value: withRule("backend", "inbound", "allow tcp to ports 9000:80"), expect: /calico-stars:policy\.backend\.inbound\[3\]: .*must go from a lower to a higher port/ },
+    { key: "policy", value: withRule("backend", "inbound", "allow tcp to ports 9000:80"), expect: /calico-stars:policy\.backend\.inbound\[3\]: .*calicoctl 0\.x has no port ranges/ },
     { key: "policy", value: withRule("backend", "inbound", "allow tcp to port 9000"), expect: /calico-stars:policy\.backend\.inbound\[3\]: .*the keyword is "ports", plural/ },
     { key: "policy", value: withRule("backend", "inbound", "allow from cidr 10.0.0.0/33"), expect: /calico-stars:policy\.backend\.inbound\[3\]: .*cidr "10\.0\.0\.0\/33" has a prefix length outside/ },
     { key: "policy", value: withRule("backend", "inbound", "allow from cidr 10.0.0.256"), expect: /calico-stars:policy\.backend\.inbound\[3\]: .*cidr "10\.0\.0\.256" is not an IPv4 or IPv6 address/ },

@@ -8,6 +8,7 @@ import * as http from "node:http";
 import type * as net from "node:net";
 import * as path from "node:path";
 import { Client } from "ssh2";
+import { isZombie, sandboxLeftovers } from "../support/sandboxLeftovers";
 
 interface ClusterHost {
   name: string;
@@ -19,6 +20,11 @@ interface ClusterHost {
   hostKeyFingerprint: string;
   auditLog: string;
   sshdPid: number;
+  dockerSocket: string;
+  dockerHost: string;
+  dockerdPid: number;
+  pluginPid: number;
+  calicoNodePid: number;
 }
 
 interface Cluster {
@@ -29,7 +35,7 @@ interface Cluster {
   hostKeyFingerprints: Record<string, string[]>;
   namespaces: string[];
   marathon: { url: string; pid: number } | null;
-  docker: { socket: string; host: string; pid: number; image: string };
+  docker: { image: string };
   pulumiConfigPath: string;
 }
 
@@ -53,11 +59,9 @@ interface AuditEntry {
 
 // Plain JavaScript without declarations: its exports are typed here.
 const sandbox: Sandbox = require("../../sandbox/cli.js");
-const { cgroupParentFor }: { cgroupParentFor(state: string): string } = require("../../sandbox/lib/layout.js");
 
 const sandboxDir = path.resolve(__dirname, "../../sandbox");
 const stateDir = path.join(sandboxDir, ".state");
-const sandboxNamespaces = ["cs-master", "cs-agent1", "cs-agent2", "cs-docker"];
 const requiredPrograms = ["/usr/sbin/ip", "/usr/sbin/sshd", "/usr/bin/ssh-keygen", "/usr/bin/etcd", "/usr/sbin/dockerd", "/usr/bin/docker", "/bin/busybox"];
 
 function missingPrerequisite(): string | undefined {
@@ -134,42 +138,6 @@ function forwardedGet(client: Client, port: number, urlPath: string): Promise<{ 
 
 function auditEntries(host: ClusterHost): AuditEntry[] {
   return fs.readFileSync(host.auditLog, "utf8").split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as AuditEntry);
-}
-
-function readProc(pid: string, file: string): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/${file}`, "utf8");
-  } catch {
-    return "";
-  }
-}
-
-function isZombie(pid: string): boolean {
-  const stat = readProc(pid, "stat");
-  return stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-}
-
-/** Everything of the sandbox in `sandboxRoot` that should be gone after down, found by name. */
-function sandboxLeftovers(sandboxRoot = sandboxDir): string[] {
-  const state = path.join(sandboxRoot, ".state");
-  const leftovers: string[] = [];
-  const namespaces = fs.existsSync("/run/netns") ? fs.readdirSync("/run/netns") : [];
-  leftovers.push(...namespaces.filter((name) => sandboxNamespaces.includes(name)).map((name) => `namespace ${name}`));
-  leftovers.push(...fs.readdirSync("/sys/class/net").filter((link) => link === "csbr0" || link.startsWith("csv-")).map((link) => `link ${link}`));
-  for (const pid of fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)) {
-    const cmdline = readProc(pid, "cmdline");
-    if ((cmdline.includes(state) || readProc(pid, "cgroup").includes(`/${cgroupParentFor(state)}/`)) && !isZombie(pid)) {
-      leftovers.push(`process ${pid}: ${cmdline.replace(/\0/g, " ")}`);
-    }
-  }
-  const mounts = fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n");
-  leftovers.push(...mounts.filter((line) => line.includes(sandboxRoot) || line.includes("/run/netns/cs-")).map((line) => `mount ${line}`));
-  const cgroups = fs.readdirSync("/sys/fs/cgroup").map((hierarchy) => path.join("/sys/fs/cgroup", hierarchy, cgroupParentFor(state)));
-  leftovers.push(...cgroups.filter((dir) => fs.existsSync(dir)).map((dir) => `cgroup ${dir}`));
-  if (fs.existsSync(state)) {
-    leftovers.push(state);
-  }
-  return leftovers;
 }
 
 describe("sandbox cluster (sandbox/cli.js)", function () {
@@ -260,22 +228,33 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
     assert.deepEqual(await runRemote(client, "echo out; echo err >&2; exit 7"), { code: 7, stdout: "out\n", stderr: "err\n" });
   });
 
-  it("gives sessions the sandbox's PATH, DOCKER_HOST and ETCD_AUTHORITY", async function () {
-    const result = await runRemote(await clientFor("cs-agent1"), 'echo "$PATH"; echo "$DOCKER_HOST"; echo "$ETCD_AUTHORITY"');
-    const [pathVariable, dockerHost, etcdAuthority] = result.stdout.trim().split("\n");
-    assert.equal(pathVariable.split(":")[0], path.join(sandboxDir, "bin"));
-    assert.equal(dockerHost, cluster.docker.host);
-    assert.equal(etcdAuthority, "10.197.0.11:2379");
+  it("gives sessions the sandbox's PATH, the host's own DOCKER_HOST and ETCD_AUTHORITY", async function () {
+    for (const name of ["cs-master", "cs-agent1", "cs-agent2"]) {
+      const result = await runRemote(await clientFor(name), 'echo "$PATH"; echo "$DOCKER_HOST"; echo "$ETCD_AUTHORITY"; docker info --format "{{.Name}}"');
+      const [pathVariable, dockerHost, etcdAuthority, dockerName] = result.stdout.trim().split("\n");
+      assert.equal(pathVariable.split(":")[0], path.join(sandboxDir, "bin"));
+      assert.equal(dockerHost, host(name).dockerHost);
+      assert.equal(dockerHost, `unix://${host(name).dockerSocket}`);
+      assert.equal(etcdAuthority, "10.197.0.11:2379");
+      assert.equal(dockerName, name, "the session's docker is its own host's daemon");
+    }
   });
 
-  it("has no default route anywhere, and keeps the collector address inside the sandbox", function () {
+  it("resolves names through the master in the agents' sessions", async function () {
+    for (const name of ["cs-agent1", "cs-agent2"]) {
+      const result = await runRemote(await clientFor(name), "cat /etc/resolv.conf");
+      assert.equal(result.stdout, "nameserver 10.197.0.11\n");
+    }
+  });
+
+  it("has no default route anywhere, and no address or route of Calico's until a container needs one", function () {
     for (const namespace of cluster.namespaces) {
       for (const family of ["-4", "-6"]) {
         assert.equal(execFileSync("/usr/sbin/ip", [family, "-n", namespace, "route", "show", "default"], { encoding: "utf8" }), "", `${namespace} ${family}`);
       }
+      assert.doesNotMatch(execFileSync("/usr/sbin/ip", ["-n", namespace, "-4", "addr", "show"], { encoding: "utf8" }), /192\.168\./, namespace);
+      assert.doesNotMatch(execFileSync("/usr/sbin/ip", ["-n", namespace, "-4", "route", "show"], { encoding: "utf8" }), /192\.168\./, namespace);
     }
-    assert.match(execFileSync("/usr/sbin/ip", ["-n", "cs-master", "route", "show", "192.168.0.0/16"], { encoding: "utf8" }), /via 10\.197\.0\.12 dev eth1/);
-    assert.match(execFileSync("/usr/sbin/ip", ["-n", "cs-agent1", "-4", "addr", "show"], { encoding: "utf8" }), /inet 192\.168\.255\.254\/32/);
   });
 
   it("has iptables in cs-master separate from the root namespace's", async function () {
@@ -337,12 +316,16 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
   it("only verifies when up is run again", async function () {
     const again = await sandbox.up();
     assert.deepEqual(again.hosts.map((each) => each.sshdPid), cluster.hosts.map((each) => each.sshdPid));
-    assert.equal(again.docker.pid, cluster.docker.pid);
+    assert.deepEqual(again.hosts.map((each) => each.dockerdPid), cluster.hosts.map((each) => each.dockerdPid));
   });
 
   it("rebuilds the cluster when up follows a crash", async function () {
     this.timeout(60000);
     process.kill(cluster.master.sshdPid, "SIGKILL");
+    // SIGKILL lands when the process is next scheduled: on a busy machine status could still find it alive
+    for (const deadline = Date.now() + 2000; !isZombie(String(cluster.master.sshdPid)) && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     assert.equal((await sandbox.status()).allUp, false);
     closeClients();
     cluster = await sandbox.up();
@@ -351,11 +334,19 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
     assert.equal(result.stdout, "cs-master\n");
   });
 
-  it("leaves nothing behind when down follows a crash, sessions included", async function () {
+  it("leaves nothing behind when down follows a crash, sessions and Calico endpoints included", async function () {
     this.timeout(30000);
-    const detached = await runRemote(await clientFor("cs-agent1"), "setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $!");
+    const agent1 = await clientFor("cs-agent1");
+    const detached = await runRemote(agent1, "setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $!");
     const sleeper = Number(detached.stdout);
     assert.ok(Number.isInteger(sleeper) && sleeper > 0, detached.stdout);
+    const workload = await runRemote(agent1, "/usr/bin/docker network create --driver calico --ipam-driver calico crashed >/dev/null"
+      + ` && /usr/bin/docker run -d --pull=never --net crashed ${cluster.docker.image} sleep 600 >/dev/null && ip -o link show | grep -c ' cali'`);
+    assert.deepEqual([workload.code, workload.stdout], [0, "1\n"], workload.stderr);
+    for (const agent of cluster.agents) {
+      process.kill(agent.calicoNodePid, "SIGKILL");
+      process.kill(agent.pluginPid, "SIGKILL");
+    }
     process.kill(host("cs-agent1").sshdPid, "SIGKILL");
     closeClients();
     await sandbox.down();
@@ -386,6 +377,8 @@ describe("sandbox cluster from a checkout under /tmp, a directory every host and
     this.timeout(60000);
     const dir = fs.mkdtempSync("/tmp/calico-stars-checkout-");
     fs.cpSync(sandboxDir, path.join(dir, "sandbox"), { recursive: true, filter: (source) => !source.startsWith(stateDir) });
+    // as a checkout after `npm ci` (Mesos-DNS needs dns-packet)
+    fs.symlinkSync(path.resolve(sandboxDir, "../node_modules"), path.join(dir, "node_modules"));
     // a module of its own path, so its layout is the copy's
     copy = { sandbox: require(path.join(dir, "sandbox", "cli.js")) as Sandbox, dir };
     const cluster = await copy.sandbox.up();

@@ -9,6 +9,8 @@ interface MarathonOptions {
     deployDelayMs?: number;
     stateFile?: string;
     logFile?: string;
+    offerIntervalMs?: number;
+    simulatedTaskStartMs?: number;
 }
 
 interface RunningMarathon {
@@ -53,6 +55,14 @@ interface App {
     [field: string]: unknown;
 }
 
+interface Task {
+    id: string;
+    appId: string;
+    version: string;
+    host: string;
+    startedAt: string | null;
+}
+
 interface Group {
     id: string;
     apps: App[];
@@ -68,6 +78,9 @@ interface Message {
 }
 
 const DEPLOY_DELAY_MS = 50;
+/** Offers come this often, and a simulated agent's task runs this long after its launch. */
+const OFFER_INTERVAL_MS = 20;
+const TASK_START_MS = 100;
 const PROBE_CMD = "star-probe --http-port=9000";
 const WAIT_LIMIT_MS = 2000;
 const SCRIPT = path.join(__dirname, "../../sandbox/marathon.js");
@@ -91,6 +104,14 @@ function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+async function waitFor(what: string, check: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + WAIT_LIMIT_MS;
+    while (!(await check())) {
+        if (Date.now() > deadline) assert.fail(`${what}: not within ${WAIT_LIMIT_MS} ms`);
+        await sleep(5);
+    }
+}
+
 describe("sandbox Marathon stand-in", function () {
     let workDir: string;
     let marathon: RunningMarathon | undefined;
@@ -110,7 +131,7 @@ describe("sandbox Marathon stand-in", function () {
         }
     }
 
-    async function deployedGroup(id: string, apps = [probe("client"), probe("frontend")]): Promise<ChangeReply> {
+    async function deployedGroup(id: string, apps: object[] = [probe("client"), probe("frontend")]): Promise<ChangeReply> {
         const reply = await putGroup(id, { id, apps });
         assert.strictEqual(reply.status, 200);
         await waitUntilFinished(reply.body.deploymentId);
@@ -122,6 +143,8 @@ describe("sandbox Marathon stand-in", function () {
         marathon = await startMarathon({
             listen: "127.0.0.1:0",
             deployDelayMs: DEPLOY_DELAY_MS,
+            offerIntervalMs: OFFER_INTERVAL_MS,
+            simulatedTaskStartMs: TASK_START_MS,
             logFile: path.join(workDir, "requests.jsonl"),
         });
         baseUrl = `http://127.0.0.1:${marathon.port}`;
@@ -145,7 +168,7 @@ describe("sandbox Marathon stand-in", function () {
             assert.match(reply.body.deploymentId, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
         });
 
-        it("lists the new deployment with a StartApplication per app", async function () {
+        it("lists the new deployment: a StartApplication per app, then a ScaleApplication per app", async function () {
             await holdDeployments();
             const { body } = await putGroup("listed", { apps: [probe("client"), probe("frontend")] });
             const deployment = (await listDeployments()).find(({ id }) => id === body.deploymentId);
@@ -153,35 +176,50 @@ describe("sandbox Marathon stand-in", function () {
                 { action: "StartApplication", app: "/listed/client" },
                 { action: "StartApplication", app: "/listed/frontend" },
             ];
+            const scales = [
+                { action: "ScaleApplication", app: "/listed/client" },
+                { action: "ScaleApplication", app: "/listed/frontend" },
+            ];
             assert.deepStrictEqual(deployment, {
                 id: body.deploymentId,
                 version: body.version,
                 affectedApps: ["/listed/client", "/listed/frontend"],
-                steps: [starts],
+                steps: [starts, scales],
                 currentActions: starts,
                 currentStep: 1,
-                totalSteps: 1,
+                totalSteps: 2,
             });
         });
 
-        it("takes the deployment off the list once the deploy delay has passed", async function () {
+        it("takes the deployment off the list once its tasks run, and not before the deploy delay has passed", async function () {
             const started = Date.now();
             const { body } = await putGroup("finishing", { apps: [probe("client")] });
             await waitUntilFinished(body.deploymentId);
-            // Node may fire a timer a millisecond before Date.now() says it is due.
-            assert.ok(Date.now() - started >= DEPLOY_DELAY_MS - 2, `finished after ${Date.now() - started} ms`);
+            const { body: group } = await api<Group>("GET", "/v2/groups/finishing");
+            assert.strictEqual(group.apps[0].tasksRunning, 1);
+            assert.ok(Date.now() - started >= TASK_START_MS, `finished after ${Date.now() - started} ms`);
+        });
+
+        it("keeps the deployment listed while its tasks are staged", async function () {
+            const { body } = await putGroup("slow", { apps: [probe("client")] });
+            await waitFor("the task to be staged", async () => (await api<Group>("GET", "/v2/groups/slow")).body.apps[0].tasksStaged === 1);
+            assert.ok(await isListed(body.deploymentId));
+            await waitUntilFinished(body.deploymentId);
         });
 
         it("shows the apps with absolute ids, Marathon's defaults and running tasks once deployed", async function () {
-            const { version } = await deployedGroup("shown", [probe("client")]);
+            const { version } = await deployedGroup("shown", [{ ...probe("client"), unknownField: true }]);
             const { status, body } = await api<Group>("GET", "/v2/groups/shown?embed=group.apps&embed=group.apps.counts");
             assert.strictEqual(status, 200);
             assert.deepStrictEqual(body, {
                 id: "/shown",
                 apps: [{
-                    id: "/shown/client", cmd: PROBE_CMD, args: null, container: null,
-                    instances: 1, cpus: 0.1, mem: 64, disk: 0, env: {}, labels: {}, uris: [], ports: [0],
-                    constraints: [], version, tasksRunning: 1, tasksStaged: 0, deployments: [],
+                    id: "/shown/client", cmd: PROBE_CMD, args: null, user: null, env: {}, instances: 1, cpus: 0.1, mem: 64,
+                    disk: 0, executor: "", constraints: [], uris: [], storeUrls: [], ports: [0], requirePorts: false,
+                    backoffSeconds: 1, backoffFactor: 1.15, maxLaunchDelaySeconds: 3600, container: null, healthChecks: [],
+                    dependencies: [], upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 }, labels: {},
+                    acceptedResourceRoles: null, ipAddress: null, version,
+                    tasksStaged: 0, tasksRunning: 1, tasksHealthy: 0, tasksUnhealthy: 0, deployments: [],
                 }],
                 groups: [],
                 dependencies: [],
@@ -189,11 +227,21 @@ describe("sandbox Marathon stand-in", function () {
             });
         });
 
-        it("shows staged rather than running tasks while the deployment is in progress", async function () {
-            await holdDeployments();
-            await putGroup("staging", { apps: [{ ...probe("client"), instances: 2 }] });
-            const { body } = await api<Group>("GET", "/v2/groups/staging");
-            assert.deepStrictEqual([body.apps[0].tasksRunning, body.apps[0].tasksStaged], [0, 2]);
+        it("counts tasks as staged until the agent reports them running", async function () {
+            const { body } = await putGroup("staging", { apps: [{ ...probe("client"), instances: 2 }] });
+            await waitFor("both tasks staged", async () => {
+                const app = (await api<Group>("GET", "/v2/groups/staging")).body.apps[0];
+                return app.tasksStaged === 2 && app.tasksRunning === 0;
+            });
+            await waitUntilFinished(body.deploymentId);
+            const app = (await api<Group>("GET", "/v2/groups/staging")).body.apps[0];
+            assert.deepStrictEqual([app.tasksRunning, app.tasksStaged], [2, 0]);
+        });
+
+        it("fills in each field of a partial upgradeStrategy with the default's", async function () {
+            await deployedGroup("strategy", [{ ...probe("client"), upgradeStrategy: { minimumHealthCapacity: 0 } }]);
+            const { body } = await api<{ app: App }>("GET", "/v2/apps/strategy/client");
+            assert.deepStrictEqual(body.app.upgradeStrategy, { minimumHealthCapacity: 0, maximumOverCapacity: 1 });
         });
 
         it("accepts an absolute app id that is a child of the group", async function () {
@@ -202,24 +250,39 @@ describe("sandbox Marathon stand-in", function () {
             assert.deepStrictEqual(body.apps.map(({ id }) => id), ["/absolute/client"]);
         });
 
-        it("restarts a changed app and stops a removed one", async function () {
+        it("stops a removed app first, then restarts a changed one", async function () {
             await deployedGroup("changed", [probe("client"), probe("frontend")]);
             await holdDeployments();
             const { body } = await putGroup("changed", { apps: [probe("client", "star-probe --http-port=9001")] });
             const deployment = (await listDeployments()).find(({ id }) => id === body.deploymentId);
-            assert.deepStrictEqual(deployment?.steps, [[
-                { action: "RestartApplication", app: "/changed/client" },
-                { action: "StopApplication", app: "/changed/frontend" },
-            ]]);
+            assert.deepStrictEqual(deployment?.steps, [
+                [{ action: "StopApplication", app: "/changed/frontend" }],
+                [{ action: "RestartApplication", app: "/changed/client" }],
+            ]);
         });
 
-        it("leaves an unchanged app alone, keeping its version", async function () {
+        it("scales an app whose instances alone changed", async function () {
+            await deployedGroup("scaled", [probe("client")]);
+            const { body } = await putGroup("scaled", { apps: [{ ...probe("client"), instances: 2 }] });
+            const steps = (await listDeployments()).find(({ id }) => id === body.deploymentId)?.steps;
+            await waitUntilFinished(body.deploymentId);
+            const app = (await api<Group>("GET", "/v2/groups/scaled")).body.apps[0];
+            assert.deepStrictEqual([steps, app.tasksRunning], [[[{ action: "ScaleApplication", app: "/scaled/client" }]], 2]);
+        });
+
+        it("leaves an unchanged app alone, keeping its version, with a deployment that is never listed", async function () {
             const first = await deployedGroup("unchanged", [probe("client")]);
             await holdDeployments();
-            const { body } = await putGroup("unchanged", { apps: [{ mem: 64, cpus: 0.1, cmd: PROBE_CMD, id: "client" }] });
-            const deployment = (await listDeployments()).find(({ id }) => id === body.deploymentId);
+            const { status, body } = await putGroup("unchanged", { apps: [{ mem: 64, cpus: 0.1, cmd: PROBE_CMD, id: "client" }] });
             const group = (await api<Group>("GET", "/v2/groups/unchanged")).body;
-            assert.deepStrictEqual([deployment?.steps, group.apps[0].version], [[], first.version]);
+            assert.deepStrictEqual([status, await isListed(body.deploymentId), group.apps[0].version], [200, false, first.version]);
+        });
+
+        it("does not refuse an unchanged PUT while a deployment runs: its empty plan locks nothing", async function () {
+            await holdDeployments();
+            const first = await putGroup("unlocked", { apps: [probe("client")] });
+            const second = await putGroup("unlocked", { apps: [probe("client")] });
+            assert.deepStrictEqual([second.status, await isListed(first.body.deploymentId)], [200, true]);
         });
 
         it("answers 409 with the locking deployment while one is in progress on the group's apps", async function () {
@@ -245,7 +308,10 @@ describe("sandbox Marathon stand-in", function () {
 
         it("with dryRun=true answers the steps and changes nothing", async function () {
             const reply = await putGroup("dry", { apps: [probe("client")] }, "?dryRun=true");
-            assert.deepStrictEqual(reply.body, { steps: [[{ action: "StartApplication", app: "/dry/client" }]] });
+            assert.deepStrictEqual(reply.body, { steps: [
+                [{ action: "StartApplication", app: "/dry/client" }],
+                [{ action: "ScaleApplication", app: "/dry/client" }],
+            ] });
             assert.strictEqual((await api("GET", "/v2/groups/dry")).status, 404);
             assert.ok(!(await listDeployments()).some(({ affectedApps }) => affectedApps.includes("/dry/client")));
         });
@@ -261,10 +327,9 @@ describe("sandbox Marathon stand-in", function () {
             await deployedGroup("kept-apps", [probe("client")]);
             await holdDeployments();
             const { body } = await putGroup("kept-apps", { dependencies: ["/other"] });
-            const deployment = (await listDeployments()).find(({ id }) => id === body.deploymentId);
             const group = (await api<Group>("GET", "/v2/groups/kept-apps")).body;
-            assert.deepStrictEqual([deployment?.steps, group.apps.map(({ id }) => id), group.dependencies],
-                [[], ["/kept-apps/client"], ["/other"]]);
+            assert.deepStrictEqual([await isListed(body.deploymentId), group.apps.map(({ id }) => id), group.dependencies],
+                [false, ["/kept-apps/client"], ["/other"]]);
         });
 
         it("replaces the subgroups with those the body's groups lists", async function () {
@@ -273,10 +338,11 @@ describe("sandbox Marathon stand-in", function () {
             const { body } = await putGroup("parent", { groups: [{ id: "new", apps: [probe("client")] }] });
             const deployment = (await listDeployments()).find(({ id }) => id === body.deploymentId);
             const group = (await api<Group>("GET", "/v2/groups/parent")).body;
-            assert.deepStrictEqual([deployment?.steps, group.groups.map(({ id }) => id)], [[[
-                { action: "StartApplication", app: "/parent/new/client" },
-                { action: "StopApplication", app: "/parent/old/client" },
-            ]], ["/parent/new"]]);
+            assert.deepStrictEqual([deployment?.steps, group.groups.map(({ id }) => id)], [[
+                [{ action: "StopApplication", app: "/parent/old/client" }],
+                [{ action: "StartApplication", app: "/parent/new/client" }],
+                [{ action: "ScaleApplication", app: "/parent/new/client" }],
+            ], ["/parent/new"]]);
         });
     });
 
@@ -324,6 +390,11 @@ describe("sandbox Marathon stand-in", function () {
             assert.deepStrictEqual([status, body.details?.[0].path], [422, "/apps"]);
         });
 
+        it("answers 422 for an upgradeStrategy capacity outside [0, 1]", async function () {
+            const { status, body } = await putGroup("capacity", { apps: [{ ...probe("client"), upgradeStrategy: { maximumOverCapacity: 2 } }] });
+            assert.deepStrictEqual([status, body.details], [422, [{ path: "/apps(0)/upgradeStrategy.maximumOverCapacity", errors: ["is greater than 1"] }]]);
+        });
+
         it("answers 422 for an id Marathon would not accept", async function () {
             const { status, body } = await putGroup("ids", { apps: [probe("Client_1")] });
             assert.deepStrictEqual([status, body.details?.[0].path], [422, "/apps(0)/id"]);
@@ -353,6 +424,21 @@ describe("sandbox Marathon stand-in", function () {
             await deployedGroup("rooted");
             const { status, body } = await api<Group>("GET", "/v2/groups");
             assert.deepStrictEqual([status, body.id, body.groups.some(({ id }) => id === "/rooted")], [200, "/", true]);
+        });
+
+        it("embeds nested groups with their apps, all the way down", async function () {
+            await deployedGroup("top/middle/bottom", [probe("client")]);
+            const { body } = await api<Group>("GET", "/v2/groups/top");
+            const middle = body.groups[0];
+            assert.deepStrictEqual([middle.id, middle.groups[0].id, middle.groups[0].apps.map(({ id }) => id)],
+                ["/top/middle", "/top/middle/bottom", ["/top/middle/bottom/client"]]);
+        });
+
+        it("routes .../apps and .../versions to listings, not to groups of those names", async function () {
+            await deployedGroup("listings", [probe("client")]);
+            const apps = await api<App[]>("GET", "/v2/groups/listings/apps");
+            const versions = await api<string[]>("GET", "/v2/groups/listings/versions");
+            assert.deepStrictEqual([apps.body.map(({ id }) => id), Array.isArray(versions.body)], [["/listings/client"], true]);
         });
     });
 
@@ -413,6 +499,51 @@ describe("sandbox Marathon stand-in", function () {
         });
     });
 
+    describe("tasks and upgrades", function () {
+        const taskCounts = async (appPath: string) => (await api<{ tasks: Task[] }>("GET", `/v2/apps/${appPath}/tasks`)).body.tasks;
+
+        it("names each task after its app's safe path and lists it under the app", async function () {
+            await deployedGroup("named", [probe("client")]);
+            const tasks = await taskCounts("named/client");
+            assert.strictEqual(tasks.length, 1);
+            assert.match(tasks[0].id, /^named_client\.[0-9a-f-]{36}$/);
+            assert.strictEqual(tasks[0].appId, "/named/client");
+        });
+
+        /**
+         * Whether the old and the new version ever had tasks at the same moment of a restart (sampled until its
+         * deployment ends), after which only the new version runs.
+         */
+        async function versionsOverlapDuringRestart(group: string, upgradeStrategy?: object): Promise<boolean> {
+            await deployedGroup(group, [{ ...probe("client"), ...(upgradeStrategy ? { upgradeStrategy } : {}) }]);
+            const { body } = await putGroup(group, { apps: [{ ...probe("client", "star-probe --changed"), ...(upgradeStrategy ? { upgradeStrategy } : {}) }] });
+            let overlap = false;
+            while (await isListed(body.deploymentId)) {
+                overlap ||= new Set((await taskCounts(`${group}/client`)).map((task) => task.version)).size > 1;
+                await sleep(5);
+            }
+            const after = await taskCounts(`${group}/client`);
+            assert.deepStrictEqual([after.length, after[0].version === body.version], [1, true]);
+            return overlap;
+        }
+
+        it("with the default upgradeStrategy starts the new task before it kills the old one", async function () {
+            assert.strictEqual(await versionsOverlapDuringRestart("start-first"), true);
+        });
+
+        it("with upgradeStrategy {0, 0} kills the old task before it starts the new one", async function () {
+            assert.strictEqual(await versionsOverlapDuringRestart("kill-first", { minimumHealthCapacity: 0, maximumOverCapacity: 0 }), false);
+        });
+
+        it("kills the tasks of a deleted group", async function () {
+            await deployedGroup("doomed", [probe("client"), probe("frontend")]);
+            const { body } = await api<ChangeReply>("DELETE", "/v2/groups/doomed");
+            await waitUntilFinished(body.deploymentId);
+            const left = (await api<{ tasks: Task[] }>("GET", "/v2/tasks")).body.tasks.filter(({ appId }) => appId.startsWith("/doomed/"));
+            assert.deepStrictEqual(left, []);
+        });
+    });
+
     describe("other routes", function () {
         it("shows one app under GET /v2/apps/{id}", async function () {
             await deployedGroup("single", [probe("client")]);
@@ -462,10 +593,13 @@ describe("sandbox Marathon stand-in", function () {
             } finally {
                 await first.close();
             }
-            const second = await startMarathon(options);
+            const second = await startMarathon({ ...options, offerIntervalMs: OFFER_INTERVAL_MS });
             try {
                 const { body } = await call<Group>("http://127.0.0.1:" + second.port, "GET", "/v2/groups/kept");
-                assert.deepStrictEqual(body.apps.map(({ id, tasksRunning }) => [id, tasksRunning]), [["/kept/client", 1]]);
+                assert.deepStrictEqual(body.apps.map(({ id }) => id), ["/kept/client"]);
+                // On taking the lead, Marathon scales every app to its instances.
+                await waitFor("the app's task to run again", async () =>
+                    (await call<Group>("http://127.0.0.1:" + second.port, "GET", "/v2/groups/kept")).body.apps[0].tasksRunning === 1);
             } finally {
                 await second.close();
             }
@@ -513,9 +647,32 @@ describe("sandbox Marathon stand-in", function () {
             await api("DELETE", "/_sandbox/faults");
             const reset = (await api("GET", "/_sandbox/faults")).body;
             assert.deepStrictEqual([shown, reset], [
-                { deployDelayMs: 5, hangDeployments: true, failNext: null },
-                { deployDelayMs: DEPLOY_DELAY_MS, hangDeployments: false, failNext: null },
+                { deployDelayMs: 5, hangDeployments: true, failNext: null, lockAppsForMs: 0, noLeaderForMs: 0 },
+                { deployDelayMs: DEPLOY_DELAY_MS, hangDeployments: false, failNext: null, lockAppsForMs: 0, noLeaderForMs: 0 },
             ]);
+        });
+
+        it("with lockAppsForMs answers 409 with an empty deployments list until the lock is gone", async function () {
+            await api("POST", "/_sandbox/faults", { lockAppsForMs: 300 });
+            const during = await putGroup("kill-locked", { apps: [probe("client")] });
+            assert.deepStrictEqual([during.status, during.body.deployments], [409, []]);
+            await sleep(350);
+            assert.strictEqual((await putGroup("kill-locked", { apps: [probe("client")] })).status, 200);
+        });
+
+        it("with noLeaderForMs answers every /v2 request 503 with Jetty's HTML page, as Marathon without a leader", async function () {
+            await api("POST", "/_sandbox/faults", { noLeaderForMs: 300 });
+            const { status, headers, body } = await api<string>("GET", "/v2/groups/leaderless");
+            assert.deepStrictEqual([status, headers.get("content-type")], [503, "text/html;charset=ISO-8859-1"]);
+            assert.match(body, /<h2>HTTP ERROR 503<\/h2>\n<p>Problem accessing \/v2\/groups\/leaderless\. Reason:\n<pre>    Could not determine the current leader<\/pre>/);
+            await sleep(350);
+            assert.strictEqual((await api("GET", "/v2/groups/leaderless")).status, 404);
+        });
+
+        it("gives an injected 409 the lock's body with no deployments", async function () {
+            await api("POST", "/_sandbox/faults", { failNext: { status: 409, count: 1, method: "PUT" } });
+            const { status, body } = await putGroup("conflicted", { apps: [probe("client")] });
+            assert.deepStrictEqual([status, body.deployments], [409, []]);
         });
 
         it("answers 400 for a fault it does not understand", async function () {

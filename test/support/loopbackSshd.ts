@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { SshSettings } from "../../components/ssh";
+import { closeAllConnections, configureSsh, resetSshStats, SshHost, SshSettings } from "../../components/ssh";
 
 export interface LoopbackSshd {
     port: number;
@@ -147,4 +147,39 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
             fs.rmSync(dir, { recursive: true, force: true });
         },
     };
+}
+
+export interface SshdSuite {
+    sshd: LoopbackSshd;
+    host: SshHost;
+}
+
+/**
+ * For a describe(): starts the sshd before the suite (skipping it, saying why, where sshd cannot run),
+ * gives each test a fresh connection pool, SSH settings and counters, and stops the sshd after.
+ */
+export function loopbackSshdSuite(): SshdSuite {
+    const suite = {} as SshdSuite;
+    before(async function () {
+        const missing = sshdUnavailable();
+        if (missing) {
+            console.log(`      skipped: ${missing}`);
+            this.skip();
+        }
+        suite.sshd = await startLoopbackSshd();
+        suite.host = { address: "127.0.0.1", port: suite.sshd.port, user: "root", sudo: false };
+        configureSsh(suite.sshd.settings());
+    });
+
+    after(async function () {
+        await closeAllConnections();
+        await suite.sshd?.stop();
+    });
+
+    beforeEach(async function () {
+        await closeAllConnections();
+        configureSsh(suite.sshd.settings());
+        resetSshStats();
+    });
+    return suite;
 }

@@ -9,6 +9,8 @@ export interface Registration {
     dependencies: string[];
     /** The URN given as deletedWith, or "". */
     deletedWith: string;
+    /** customTimeouts as the engine gets them ("" where none). */
+    customTimeouts?: { create: string; update: string; delete: string };
 }
 
 export const dynamicType = (name: string) => `pulumi-nodejs:dynamic/calico-stars:${name}`;
@@ -67,8 +69,10 @@ export function recordDependencies(mocks: ProgramMocks): void {
     const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
     const original = MockMonitor.prototype.registerResource;
     MockMonitor.prototype.registerResource = function (req: any, callback: any) {
+        const timeouts = req.getCustomtimeouts();
         mocks.registrations.push({
             type: req.getType(), name: req.getName(), inputs: undefined as any, dependencies: req.getDependenciesList(), deletedWith: req.getDeletedwith(),
+            customTimeouts: timeouts && { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() },
         });
         return original.call(this, req, callback);
     };

@@ -1,7 +1,8 @@
 // Faults a test injects into the sandbox's own processes: a host's sshd stopped (with or without its open
-// sessions) and started again, etcd stopped and started again. Marathon's faults are its own API
-// (SandboxStack.marathonFaults).
+// sessions) and started again, etcd stopped and started again, the keys root may log in with replaced, a host
+// given a new host key. Marathon's faults are its own API (SandboxStack.marathonFaults).
 import * as fs from "fs";
+import * as path from "path";
 import { execFileSync } from "child_process";
 
 const layout = require("../../sandbox/lib/layout.js");
@@ -45,4 +46,46 @@ export async function stopEtcd(): Promise<void> {
 /** etcd keeps its data directory, so the cluster's profiles survive the outage. */
 export async function restartEtcd(): Promise<void> {
     await startEtcd();
+}
+
+/** The public keys root may log in with on every host (one authorized_keys file, sshd reads it at each login). */
+export function authorizedKeys(): string {
+    return fs.readFileSync(layout.paths.authorizedKeys, "utf8");
+}
+
+export function setAuthorizedKeys(text: string): void {
+    fs.writeFileSync(layout.paths.authorizedKeys, text);
+}
+
+/** Where sandbox/lib/ssh-hosts.js keeps a host's key (hostKeyPath there). */
+function hostKeyPath(hostName: string): string {
+    return path.join(layout.paths.ssh, sandboxHost(hostName).name, "ssh_host_ed25519_key");
+}
+
+/**
+ * Gives a host a new ed25519 host key, as a reinstalled host would have, and restarts its sshd. Resolves to the new
+ * public key line and fingerprint, and a function that puts the old key back (and restarts sshd again).
+ */
+export async function rekeyHost(hostName: string): Promise<{ publicKey: string; fingerprint: string; restore(): Promise<void> }> {
+    const keyPath = hostKeyPath(hostName);
+    const saved = [fs.readFileSync(keyPath), fs.readFileSync(`${keyPath}.pub`)];
+    const restart = async () => {
+        await stopSshd(hostName, { sessions: true });
+        await restartSshd(hostName);
+    };
+    fs.rmSync(keyPath);
+    fs.rmSync(`${keyPath}.pub`);
+    execFileSync(layout.programs.sshKeygen, ["-q", "-t", "ed25519", "-N", "", "-C", `${hostName}-rekeyed`, "-f", keyPath]);
+    await restart();
+    const publicKey = fs.readFileSync(`${keyPath}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
+    const fingerprint = execFileSync(layout.programs.sshKeygen, ["-lf", `${keyPath}.pub`], { encoding: "utf8" }).split(" ")[1];
+    return {
+        publicKey,
+        fingerprint,
+        restore: async () => {
+            fs.writeFileSync(keyPath, saved[0], { mode: 0o600 });
+            fs.writeFileSync(`${keyPath}.pub`, saved[1]);
+            await restart();
+        },
+    };
 }

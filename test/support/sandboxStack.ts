@@ -1,11 +1,14 @@
-// The program as a stack on the sandbox cluster: the stack config that targets it, a test engine that
-// runs index.ts against it, and the ways tests look at the cluster (over SSH, as an operator would).
+// The program as a stack on the sandbox cluster: the stack config that targets it, a driver that runs index.ts
+// against it (the test engine, or the Pulumi CLI where one is installed), and the ways tests look at the cluster
+// (over SSH, as an operator would).
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { runbookPolicy } from "../../components/config";
+import { runbookNetworks, runbookPolicy } from "../../components/config";
 import { closeAllConnections, configureSsh, httpOverSsh, HttpResponse, runChecked, SshHost } from "../../components/ssh";
 import { TestEngine } from "../lifecycle/engine";
+import { AutomationDriver, cliUnavailable } from "../lifecycle/automationDriver";
+import { EngineDriver, StackDriver } from "../lifecycle/stackDriver";
 import { sandboxUnavailable } from "./sandboxCluster";
 import { emulators } from "../lifecycle/emulators";
 
@@ -17,6 +20,25 @@ export const oneRuleChange: Record<string, { inbound: string[]; outbound: string
     ...runbookPolicy,
     backend: { inbound: [...runbookPolicy.backend.inbound.slice(0, 2), "allow tcp from tag client to ports 9000"], outbound: ["allow"] },
 };
+
+export type Policy = Record<string, { inbound: string[]; outbound: string[] }>;
+
+/** The runbook's networks and policy plus a fifth network (the stars template needs the four), for renames. */
+export function withExtraNetwork(name: string): { networks: { name: string; subnet?: string }[]; policy: Policy } {
+    return {
+        networks: [...runbookNetworks, { name }],
+        policy: { ...runbookPolicy, [name]: { inbound: ["allow tcp from tag backend to ports 5432"], outbound: ["allow"] } },
+    };
+}
+
+/** `calicoctl profile <P> rule show` of a profile calico-libnetwork just made. */
+export const libnetworkDefaults = (profile: string) => `Inbound rules:\n   1 allow from tag ${profile}\nOutbound rules:\n   1 allow\n`;
+
+/** `calicoctl profile <P> rule show` for these rules, as calicoctl 0.x numbers them. */
+export function ruleShowOf(rules: { inbound: string[]; outbound: string[] }): string {
+    const numbered = (list: string[]) => list.map((rule, i) => `${String(i + 1).padStart(4)} ${rule}\n`).join("");
+    return `Inbound rules:\n${numbered(rules.inbound)}Outbound rules:\n${numbered(rules.outbound)}`;
+}
 
 export function sshHostOf(host: { address: string; port: number; user: string }): SshHost {
     return { address: host.address, port: host.port, user: host.user, sudo: false };
@@ -36,43 +58,65 @@ export function sandboxStackConfig(cluster: any): Record<string, string> {
     };
 }
 
+/** Who runs the program: the test engine, or the Pulumi CLI through the Automation API. */
+export type DriverKind = "engine" | "cli";
+
+/** The lifecycle suites run once per driver; the CLI's run skips, saying why, where there is no CLI. */
+export const lifecycleDrivers: DriverKind[] = ["engine", "cli"];
+
+export const driverTitle = (kind: DriverKind) => (kind === "engine" ? "the test engine" : "the Pulumi CLI");
+
 export class SandboxStack {
     readonly master: SshHost;
     /** Where the program runs docker and calicoctl by default. */
     readonly agent: SshHost;
-    readonly engine: TestEngine;
 
-    private constructor(readonly cluster: any) {
+    private constructor(readonly cluster: any, readonly driver: StackDriver) {
         this.master = sshHostOf(cluster.master);
         this.agent = sshHostOf(cluster.agents[0]);
-        // the test's own SSH layer, also used by the remote.Command emulator
+        // the test's own SSH layer
         configureSsh({
             privateKeyPath: cluster.sshPrivateKeyPath, hostKeys: {}, hostKeyFingerprints: cluster.hostKeyFingerprints,
             insecureSkipHostKeyVerification: false, connectTimeoutMs: 10000, commandTimeoutMs: 60000, connectAttempts: 3,
         });
-        this.engine = new TestEngine({
-            projectDir, project: "calico-stars", stack: "sandbox", programPath: path.join(projectDir, "index.ts"),
-            config: sandboxStackConfig(cluster), emulators,
-        });
+    }
+
+    /** The test engine behind the driver, for suites that only it can run (faults it injects, kills, RPC counts). */
+    get engine(): TestEngine {
+        if (!(this.driver instanceof EngineDriver)) {
+            throw new Error(`this suite needs the test engine, not ${this.driver.name}`);
+        }
+        return this.driver.engine;
     }
 
     /** Brings the sandbox up; `close` must follow, even when the test fails. */
-    static async start(): Promise<SandboxStack> {
-        return new SandboxStack(await sandbox.up());
+    static async start(kind: DriverKind = "engine"): Promise<SandboxStack> {
+        const cluster = await sandbox.up();
+        try {
+            const config = sandboxStackConfig(cluster);
+            const driver = kind === "engine"
+                ? new EngineDriver(new TestEngine({ projectDir, project: "calico-stars", stack: "sandbox", programPath: path.join(projectDir, "index.ts"), config, emulators }))
+                // the stack the sandbox's Pulumi.sandbox.yaml is written for
+                : await AutomationDriver.create(projectDir, "sandbox", config);
+            return new SandboxStack(cluster, driver);
+        } catch (error) {
+            await sandbox.down();
+            throw error;
+        }
     }
 
-    /** For a suite's `before`: skips the suite, saying why, on a machine where the sandbox cannot start. */
-    static async startOrSkip(suite: Mocha.Context): Promise<SandboxStack> {
-        const missing = sandboxUnavailable();
+    /** For a suite's `before`: skips the suite, saying why, on a machine where the sandbox (or the CLI) cannot run. */
+    static async startOrSkip(suite: Mocha.Context, kind: DriverKind = "engine"): Promise<SandboxStack> {
+        const missing = sandboxUnavailable() ?? (kind === "cli" ? cliUnavailable() : undefined);
         if (missing) {
             console.log(`      skipped: ${missing}`);
             suite.skip();
         }
-        return SandboxStack.start();
+        return SandboxStack.start(kind);
     }
 
     async close(): Promise<void> {
-        await this.engine.close();
+        await this.driver.close();
         await closeAllConnections();
         await sandbox.down();
     }
@@ -115,15 +159,13 @@ export class SandboxStack {
     }
 
     /**
-     * Fails unless the cluster holds exactly what the program declares: the four networks, each profile's
-     * rules as `policy` says (rule show, line by line), both DNAT rules, and the group's four apps.
+     * Fails unless the cluster holds exactly what the program declares: the networks (the runbook's four unless
+     * named), each profile's rules as `policy` says (rule show, line by line), both DNAT rules, and the group's four apps.
      */
-    async assertConverged(policy: Record<string, { inbound: string[]; outbound: string[] }> = runbookPolicy): Promise<void> {
-        assert.deepStrictEqual(await this.networks(), [...profiles].sort());
-        for (const profile of profiles) {
-            const numbered = (rules: string[]) => rules.map((rule, i) => `${String(i + 1).padStart(4)} ${rule}\n`).join("");
-            assert.strictEqual(await this.ruleShow(profile),
-                `Inbound rules:\n${numbered(policy[profile].inbound)}Outbound rules:\n${numbered(policy[profile].outbound)}`, `profile ${profile}`);
+    async assertConverged(policy: Record<string, { inbound: string[]; outbound: string[] }> = runbookPolicy, networks: string[] = profiles): Promise<void> {
+        assert.deepStrictEqual(await this.networks(), [...networks].sort());
+        for (const profile of Object.keys(policy)) {
+            assert.strictEqual(await this.ruleShow(profile), ruleShowOf(policy[profile]), `profile ${profile}`);
         }
         assert.strictEqual((await this.natRules()).filter((rule) => /--comment "?calico-stars:[0-9a-f]{8}/.test(rule)).length, 2);
         const group = await this.marathon("GET", "/v2/groups/calico-stars");

@@ -1,4 +1,7 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { ConfigError, parseStackConfig, runbookPolicy, StarsConfig } from "../../components/config";
 
 // @pulumi/command verifies the agents only against a full public key
@@ -108,6 +111,40 @@ describe("stack config", function () {
         const template = JSON.parse(require("fs").readFileSync(`${__dirname}/../../components/stars.json`, "utf8"));
         template.probeCmd = "star-probe --urls={{urls}}; curl evil";
         assert.match(problemWith({ "calico-stars:starsTemplate": JSON.stringify(template) }), /calico-stars:starsTemplate\.probeCmd: may hold only words/);
+    });
+
+    it("adopts no network and forces no deployment by default", function () {
+        const config = parse();
+        assert.deepStrictEqual([config.adoptNetworks, config.forceDeployments], [[], false]);
+    });
+
+    it("accepts a managed network in adoptNetworks and refuses any other name", function () {
+        assert.deepStrictEqual(parse({ "calico-stars:adoptNetworks": JSON.stringify(["client"]) }).adoptNetworks, ["client"]);
+        assert.match(problemWith({ "calico-stars:adoptNetworks": JSON.stringify(["databases"]) }), /calico-stars:adoptNetworks\[0\]: "databases" names no managed network/);
+    });
+
+    for (const groupId of ["apps", "versions", "team/apps", "team/versions/x"]) {
+        it(`refuses the group id ${groupId}, which Marathon routes to another listing`, function () {
+            assert.match(problemWith({ "calico-stars:groupId": groupId }), /calico-stars:groupId: must not contain a segment "apps" or "versions"/);
+        });
+    }
+
+    it("accepts a group id that only contains apps or versions inside a segment", function () {
+        assert.strictEqual(parse({ "calico-stars:groupId": "team/my-apps" }).groupId, "team/my-apps");
+    });
+
+    it("refuses an agent whose only known_hosts key is @revoked, since @pulumi/command would be handed it", function () {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "calico-stars-config-"));
+        try {
+            const knownHosts = path.join(dir, "known_hosts");
+            const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHiG";
+            fs.writeFileSync(knownHosts, `172.24.197.102,172.24.197.103 ${key}\n@revoked 172.24.197.103 ${key}\n`);
+            const message = problemWith({ "calico-stars:hostKeys": undefined, "calico-stars:knownHostsPath": knownHosts });
+            assert.match(message, /calico-stars:hostKeys: every key listed for 172\.24\.197\.103 \(.*known_hosts\) is marked @revoked/);
+            assert.ok(!message.includes("172.24.197.102"), "the other agent's key is fine");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("accepts a host key line and rejects a fingerprint in its place", function () {

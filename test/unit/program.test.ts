@@ -7,6 +7,7 @@ const stackConfig: Record<string, string> = {
     "calico-stars:agents": JSON.stringify([{ address: "10.1.0.12" }, { address: "10.1.0.13" }]),
     "calico-stars:insecureSkipHostKeyVerification": "true",
     "calico-stars:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----",
+    "calico-stars:sshPrivateKeyPassphrase": "not-a-real-passphrase",
 };
 
 describe("the calico-stars program", function () {
@@ -14,7 +15,7 @@ describe("the calico-stars program", function () {
     let program: typeof import("../../index");
 
     before(async function () {
-        pulumi.runtime.setAllConfig(stackConfig, ["calico-stars:sshPrivateKey"]);
+        pulumi.runtime.setAllConfig(stackConfig, ["calico-stars:sshPrivateKey", "calico-stars:sshPrivateKeyPassphrase"]);
         recordDependencies(mocks);
         await pulumi.runtime.setMocks(mocks, "calico-stars", "unit", false);
         program = await import("../../index");
@@ -27,6 +28,22 @@ describe("the calico-stars program", function () {
     it("creates one Docker network per runbook network, on the calico driver's resource", function () {
         assert.deepStrictEqual(mocks.ofType(dynamicType("DockerNetwork")).map((r) => [r.inputs.networkName, r.inputs.subnet]).sort(),
             [["backend", undefined], ["client", undefined], ["frontend", undefined], ["management-ui", "192.168.0.0/16"]]);
+    });
+
+    it("records the stack's owner id on every network and adopts none unless adoptNetworks names it", function () {
+        assert.deepStrictEqual(mocks.ofType(dynamicType("DockerNetwork")).map((r) => [r.inputs.ownerId, r.inputs.adopt]),
+            [["0a1b2c3d", false], ["0a1b2c3d", false], ["0a1b2c3d", false], ["0a1b2c3d", false]]);
+    });
+
+    it("gives the collector Marathon's kill-first upgrade strategy, so its fixed IP is free for the new task, and the probes the default", function () {
+        assert.deepStrictEqual(inputsOf("marathon-group").group.apps.map((a: any) => [a.id, a.upgradeStrategy]), [
+            ["management-ui", { minimumHealthCapacity: 0, maximumOverCapacity: 0 }],
+            ["client", undefined], ["frontend", undefined], ["backend", undefined],
+        ]);
+    });
+
+    it("sends Marathon writes without ?force=true unless forceDeployments says so", function () {
+        assert.strictEqual(inputsOf("marathon-group").forceDeployments, false);
     });
 
     it("gives each profile the runbook's end state, with the probes' port 9000", function () {
@@ -95,16 +112,20 @@ describe("the calico-stars program", function () {
     it("points the collector's uris at the file placed on the agents", function () {
         const collector = inputsOf("marathon-group").group.apps.find((a: any) => a.id === "management-ui");
         assert.deepStrictEqual(collector.uris, ["file:///var/tmp/calico-stars/calico-stars/calico-stars-resources.json"]);
-        assert.match(inputsOf("agent-prep-10.1.0.13").create, /> \/var\/tmp\/calico-stars\/calico-stars\/calico-stars-resources\.json$/);
+        assert.match(inputsOf("agent-prep-10.1.0.13").create, / calico-stars-resources \/var\/tmp\/calico-stars calico-stars calico-stars-resources\.json$/);
     });
 
     it("pre-pulls the image on each agent only when it is missing, then writes the resources file, in one command", function () {
         const prePull = "docker inspect --type=image djosborne/star:v0.5.0 >/dev/null 2>&1 || docker pull djosborne/star:v0.5.0";
-        const writeFile = "mkdir -p /var/tmp/calico-stars/calico-stars && cat > /var/tmp/calico-stars/calico-stars/calico-stars-resources.json";
-        assert.deepStrictEqual(mocks.ofType("command:remote:Command").map((r) => [r.name, r.inputs.create, r.inputs.delete]), [
-            ["agent-prep-10.1.0.12", `${prePull} && ${writeFile}`, "rm -f /var/tmp/calico-stars/calico-stars/calico-stars-resources.json"],
-            ["agent-prep-10.1.0.13", `${prePull} && ${writeFile}`, "rm -f /var/tmp/calico-stars/calico-stars/calico-stars-resources.json"],
+        assert.deepStrictEqual(mocks.ofType("command:remote:Command").map((r) => [r.name, r.inputs.create.startsWith(`${prePull} && sh -c 'set -e\n`), r.inputs.delete]), [
+            ["agent-prep-10.1.0.12", true, "rm -f -- /var/tmp/calico-stars/calico-stars/calico-stars-resources.json"],
+            ["agent-prep-10.1.0.13", true, "rm -f -- /var/tmp/calico-stars/calico-stars/calico-stars-resources.json"],
         ]);
+    });
+
+    it("bounds each agent's prep with customTimeouts: the command's timeout plus every connection attempt", function () {
+        const timeouts = mocks.registrations.filter((r) => r.name === "agent-prep-10.1.0.12" && r.customTimeouts !== undefined)[0].customTimeouts;
+        assert.deepStrictEqual(timeouts, { create: "105s", update: "105s", delete: "105s" });
     });
 
     it("forwards the UI port on the master only, to the collector", function () {
@@ -118,10 +139,17 @@ describe("the calico-stars program", function () {
         }
     });
 
-    it("gives the key to @pulumi/command only inside a secret", function () {
+    it("gives the key and its passphrase to @pulumi/command only inside a secret", function () {
         const connection = inputsOf("agent-prep-10.1.0.12").connection;
         assert.strictEqual(connection["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
         assert.strictEqual(connection.value.privateKey, stackConfig["calico-stars:sshPrivateKey"]);
+        assert.strictEqual(connection.value.privateKeyPassword, stackConfig["calico-stars:sshPrivateKeyPassphrase"]);
+    });
+
+    it("keeps the passphrase out of every dynamic resource's inputs", function () {
+        for (const r of mocks.registrations.filter((reg) => reg.type.startsWith("pulumi-nodejs:dynamic") && reg.inputs)) {
+            assert.ok(!JSON.stringify(r.inputs).includes("not-a-real-passphrase"), `${r.name} carries the passphrase`);
+        }
     });
 
     it("registers exactly the expected resources", function () {

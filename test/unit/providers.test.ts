@@ -1,14 +1,19 @@
 import * as assert from "assert";
+import * as fs from "fs";
 import Module = require("module");
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { dockerNetworkProvider } from "../../components/dockerNetwork";
 import { dnatRules, iptablesDnatProvider } from "../../components/iptablesDnat";
-import { marathonGroupProvider, normalizeGroup } from "../../components/marathonGroup";
+import { foreignContent, marathonGroupProvider, normalizeGroup } from "../../components/marathonGroup";
 import { profileRulesProvider } from "../../components/profileRules";
 import { unknownValue } from "../../components/providerSupport";
+import { killFirstUpgradeStrategy } from "../../components/starsTemplate";
 
 const host = { address: "10.1.0.12", port: 22, user: "vagrant", sudo: false };
-const rules = { host, profile: "frontend", networkId: "abc", inbound: ["allow from tag frontend"], outbound: ["allow"] };
+const network = { host, networkName: "client", ownerId: "0a1b2c3d" };
+const rules = { host, profile: "frontend", networkId: "abc", inbound: ["allow from tag frontend"], outbound: ["allow"], tagNetworkIds: { frontend: "abc" } };
 const dnat = { host, publicInterface: "eth1", publicPort: 9001, targetIp: "192.168.255.254", targetPort: 9001, ownerId: "0a1b2c3d" };
 const group = {
     id: "/calico-stars",
@@ -19,45 +24,65 @@ const marathon = { host, marathonHost: "127.0.0.1", marathonPort: 8080, group, o
 
 describe("provider decisions", function () {
     describe("DockerNetwork diff", function () {
-        const olds = { host, networkName: "client", networkId: "abc" };
+        const olds = { ...network, networkId: "abc", adopted: false };
 
         it("sees no change when nothing changed", async function () {
-            assert.deepStrictEqual(await dockerNetworkProvider.diff!("abc", olds, { host, networkName: "client" }),
+            assert.deepStrictEqual(await dockerNetworkProvider.diff!("abc", olds, network),
                 { changes: false, replaces: [], deleteBeforeReplace: true });
         });
 
         it("replaces, deleting first, when the name changes", async function () {
-            assert.deepStrictEqual(await dockerNetworkProvider.diff!("abc", olds, { host, networkName: "clients" }),
+            assert.deepStrictEqual(await dockerNetworkProvider.diff!("abc", olds, { ...network, networkName: "clients" }),
                 { changes: true, replaces: ["networkName"], deleteBeforeReplace: true });
         });
 
         it("replaces when the subnet changes", async function () {
-            const result = await dockerNetworkProvider.diff!("abc", olds, { host, networkName: "client", subnet: "10.0.0.0/24" });
+            const result = await dockerNetworkProvider.diff!("abc", olds, { ...network, subnet: "10.0.0.0/24" });
             assert.deepStrictEqual(result.replaces, ["subnet"]);
         });
 
         it("treats an unknown name as a replacement", async function () {
-            const result = await dockerNetworkProvider.diff!("abc", olds, { host, networkName: unknownValue });
+            const result = await dockerNetworkProvider.diff!("abc", olds, { ...network, networkName: unknownValue });
             assert.deepStrictEqual(result.replaces, ["networkName"]);
+        });
+
+        it("leaves a network alone when only adoption or the owner id changes, which do not change the network", async function () {
+            assert.strictEqual((await dockerNetworkProvider.diff!("abc", olds, { ...network, ownerId: "ffffffff", adopt: true })).changes, false);
+        });
+    });
+
+    describe("DockerNetwork check", function () {
+        it("passes good inputs and an owner id not known yet", async function () {
+            assert.deepStrictEqual((await dockerNetworkProvider.check!(network, { ...network, ownerId: unknownValue })).failures, []);
+        });
+
+        it("names a bad input", async function () {
+            assert.deepStrictEqual((await dockerNetworkProvider.check!(network, { ...network, networkName: "-rf", ownerId: "xyz" })).failures!.map((f) => f.property),
+                ["networkName", "ownerId"]);
         });
     });
 
     describe("ProfileRules", function () {
         it("stores rules in calicoctl's spelling", async function () {
-            const result = await profileRulesProvider.check!({}, { ...rules, inbound: ["allow  tcp from tag client to ports 9000-9002"] });
-            assert.deepStrictEqual(result.inputs!.inbound, ["allow tcp from tag client to ports 9000:9002"]);
+            const result = await profileRulesProvider.check!(rules, { ...rules, inbound: ["allow  tcp from tag client to ports 09000,9002"] });
+            assert.deepStrictEqual(result.inputs!.inbound, ["allow tcp from tag client to ports 9000,9002"]);
             assert.deepStrictEqual(result.failures, []);
         });
 
         it("fails check on the runbook's `to port` slip, naming the rule", async function () {
-            const result = await profileRulesProvider.check!({}, { ...rules, inbound: ["allow tcp from tag client to port 9001"] });
+            const result = await profileRulesProvider.check!(rules, { ...rules, inbound: ["allow tcp from tag client to port 9001"] });
             assert.strictEqual(result.failures!.length, 1);
             assert.strictEqual(result.failures![0].property, "inbound");
             assert.match(result.failures![0].reason, /rule 1 "allow tcp from tag client to port 9001": .*ports/);
         });
 
+        it("fails check on a missing host, naming it", async function () {
+            const { host: _omitted, ...withoutHost } = rules;
+            assert.deepStrictEqual((await profileRulesProvider.check!(rules, withoutHost as typeof rules)).failures!.map((f) => f.property), ["host"]);
+        });
+
         it("passes unknown rules through check", async function () {
-            const result = await profileRulesProvider.check!({}, { ...rules, inbound: [unknownValue] });
+            const result = await profileRulesProvider.check!(rules, { ...rules, inbound: [unknownValue] });
             assert.deepStrictEqual(result.inputs!.inbound, [unknownValue]);
         });
 
@@ -100,6 +125,11 @@ describe("provider decisions", function () {
             assert.strictEqual((await iptablesDnatProvider.diff!("h:9001", olds, dnat)).changes, true);
         });
 
+        it("fails check on a port out of range and an interface name with a space", async function () {
+            const result = await iptablesDnatProvider.check!(dnat, { ...dnat, publicPort: 70000, publicInterface: "eth 1" });
+            assert.deepStrictEqual(result.failures!.map((f) => f.property).sort(), ["publicInterface", "publicPort"]);
+        });
+
         it("sees no change when both rules are present", async function () {
             const olds = { ...dnat, rules: dnatRules(dnat) };
             assert.strictEqual((await iptablesDnatProvider.diff!("h:9001", olds, dnat)).changes, false);
@@ -119,6 +149,44 @@ describe("provider decisions", function () {
                 { changes: true, replaces: [], deleteBeforeReplace: true });
         });
 
+        it("keeps an app's upgrade strategy in what it compares, with Marathon's default for an app that names none", function () {
+            const killFirst = { ...group, apps: [{ ...group.apps[0], upgradeStrategy: killFirstUpgradeStrategy }] };
+            assert.notDeepStrictEqual(normalizeGroup(killFirst), normalizeGroup(group), "a collector put back to start-before-kill is drift");
+            const spelledOut = { ...group, apps: [{ ...group.apps[0], upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 } }] };
+            assert.deepStrictEqual(normalizeGroup(spelledOut), normalizeGroup(group));
+        });
+
+        it("updates in place when only the collector's upgrade strategy differs", async function () {
+            const killFirst = { ...group, apps: [{ ...group.apps[0], upgradeStrategy: killFirstUpgradeStrategy }] };
+            assert.strictEqual((await marathonGroupProvider.diff!("/calico-stars", { ...marathon, version: "v" }, { ...marathon, group: killFirst })).changes, true);
+        });
+
+        it("sees no change when only forceDeployments is set, which changes nothing on the cluster", async function () {
+            assert.strictEqual((await marathonGroupProvider.diff!("/calico-stars", { ...marathon, version: "v" }, { ...marathon, forceDeployments: true })).changes, false);
+        });
+
+        it("fails check on a group id Marathon routes to another listing, and on an app without the owner label", async function () {
+            const result = await marathonGroupProvider.check!(marathon, { ...marathon, group: { id: "/team/apps", apps: [{ ...group.apps[0], labels: {} }] } });
+            assert.deepStrictEqual(result.failures!.map((f) => [f.property, f.reason]), [
+                ["group", "id: must not contain a segment \"apps\" or \"versions\""],
+                ["group", "apps[0].labels.calico-stars.owner: must be the stack's ownership id 0a1b2c3d"],
+            ]);
+        });
+
+        it("passes a group not known yet (preview before the owner id exists)", async function () {
+            assert.deepStrictEqual((await marathonGroupProvider.check!(marathon, { ...marathon, group: unknownValue as any, ownerId: unknownValue })).failures, []);
+        });
+
+        it("finds every foreign thing in a group's subtree: other owners' apps, unlabelled apps, any subgroup", function () {
+            const tree = {
+                id: "/prod",
+                apps: [{ id: "/prod/ours", labels: { "calico-stars.owner": "0a1b2c3d" } }, { id: "/prod/theirs", labels: { "calico-stars.owner": "ffffffff" } }, { id: "/prod/bare" }],
+                groups: [{ id: "/prod/payments", apps: [{ id: "/prod/payments/api", labels: { "calico-stars.owner": "0a1b2c3d" } }], groups: [] }],
+            };
+            assert.deepStrictEqual(foreignContent(tree, "0a1b2c3d"),
+                ["app /prod/theirs (calico-stars.owner=ffffffff)", "app /prod/bare (no calico-stars.owner label)", "group /prod/payments"]);
+        });
+
         it("replaces when the group id changes", async function () {
             const moved = { ...group, id: "/other" };
             assert.deepStrictEqual((await marathonGroupProvider.diff!("/calico-stars", { ...marathon, version: "v" }, { ...marathon, group: moved })).replaces, ["group"]);
@@ -127,14 +195,26 @@ describe("provider decisions", function () {
 
     describe("serialization", function () {
         const readInputs: Record<string, object> = {
-            dockerNetworkProvider: { host, networkName: "client", networkId: "abc" },
+            dockerNetworkProvider: { ...network, networkId: "abc", adopted: false },
             profileRulesProvider: rules,
             iptablesDnatProvider: dnat,
             marathonGroupProvider: marathon,
         };
 
         /** Loads the text the way @pulumi/pulumi/cmd/dynamic-provider does: a module whose `handler` returns the provider. */
-        async function revive(provider: pulumi.dynamic.ResourceProvider): Promise<pulumi.dynamic.ResourceProvider> {
+        let keyDir: string;
+
+        before(function () {
+            keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "calico-stars-revive-"));
+            // any readable file passes config validation; nothing ever logs in with it here
+            fs.writeFileSync(path.join(keyDir, "key"), "not a key\n");
+        });
+
+        after(function () {
+            fs.rmSync(keyDir, { recursive: true, force: true });
+        });
+
+        async function revive(provider: pulumi.dynamic.ResourceProvider<any, any>): Promise<pulumi.dynamic.ResourceProvider> {
             const { text } = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: false });
             const loaded = new Module("serialized-provider.js", module);
             loaded.paths = module.paths;
@@ -145,18 +225,18 @@ describe("provider decisions", function () {
         it("revives profileRulesProvider whose check still parses calicoctl rules", async function () {
             this.timeout(60000);
             const revived = await revive(profileRulesProvider);
-            assert.deepStrictEqual(await revived.check!({}, { ...rules, inbound: ["allow tcp from tag a to ports 1:3"], outbound: ["allow tcp to port 9"] }), {
-                inputs: { ...rules, inbound: ["allow tcp from tag a to ports 1:3"], outbound: ["allow tcp to port 9"] },
+            assert.deepStrictEqual(await revived.check!(rules, { ...rules, inbound: ["allow tcp from tag a to ports 1,2,3"], outbound: ["allow tcp to port 9"] }), {
+                inputs: { ...rules, inbound: ["allow tcp from tag a to ports 1,2,3"], outbound: ["allow tcp to port 9"] },
                 failures: [{ property: "outbound", reason: 'rule 1 "allow tcp to port 9": Invalid calicoctl rule "allow tcp to port 9": ' +
-                    '"to" must be followed by "ports", "tag" or "cidr", but is followed by "port" (the keyword is "ports", plural, not "port")' }],
+                    'unexpected "port": the keyword is "ports", plural, not "port"' }],
             });
         });
 
         for (const [name, provider] of Object.entries({ dockerNetworkProvider, profileRulesProvider, iptablesDnatProvider, marathonGroupProvider })) {
-            it(`serializes ${name} without capturing a client, a secret or zod`, async function () {
+            it(`serializes ${name} without capturing a client, a secret or zod's objects`, async function () {
                 this.timeout(60000);
                 const { text } = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: false });
-                assert.ok(!/require\("zod"\)/.test(text), "zod should stay out of providers");
+                assert.ok(/require\("zod"\)/.test(text) && !/_zod|ZodObject|\$ZodType/.test(text), "zod is required as a package, its schemas built on call");
                 assert.ok(/require\("ssh2"\)/.test(text), "ssh2 is required inside methods");
                 assert.ok(text.length < 200_000, `serialized size ${text.length}`);
             });
@@ -164,11 +244,19 @@ describe("provider decisions", function () {
             it(`revives ${name} from its serialized text, as the provider host does, with errors that keep their message`, async function () {
                 this.timeout(60000);
                 const revived = await revive(provider);
-                const config = new Map([["calico-stars:sshPrivateKeyPath", "/nonexistent/key"], ["calico-stars:connectAttempts", "1"]]);
+                const config = new Map([["calico-stars:sshPrivateKeyPath", path.join(keyDir, "key")], ["calico-stars:connectAttempts", "1"]]);
                 await revived.configure!({ config } as unknown as pulumi.dynamic.ConfigureRequest);
                 const closedPort = { address: "127.0.0.1", port: 1, user: "nobody", sudo: false };
                 await assert.rejects(revived.read!("x", { ...readInputs[name], host: closedPort }),
                     (error: Error) => error.name === "SshError" && error.message.includes("127.0.0.1:1"));
+            });
+
+            it(`${name}'s configure() refuses connectAttempts 0 with the program's own message, revived as the provider host revives it`, async function () {
+                this.timeout(60000);
+                const revived = await revive(provider);
+                const config = new Map([["calico-stars:sshPrivateKeyPath", path.join(keyDir, "key")], ["calico-stars:connectAttempts", "0"]]);
+                await assert.rejects(revived.configure!({ config } as unknown as pulumi.dynamic.ConfigureRequest),
+                    (error: Error) => error.name === "ConfigError" && /invalid stack configuration:\n {2}calico-stars:connectAttempts: Too small: expected number to be >=1/.test(error.message));
             });
         }
     });

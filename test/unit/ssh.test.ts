@@ -3,7 +3,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { commandLine, expandHome, knownHostKey, privileged, quote } from "../../components/ssh";
+import { acceptedHostKey, command, commandLine, expandHome, joined, privileged, quote, sh } from "../../components/ssh";
 
 /** What /bin/sh makes of a command line: the argv it would run, one per line. */
 function argvAfterShell(line: string): string[] {
@@ -36,6 +36,19 @@ describe("command quoting", function () {
         assert.throws(() => commandLine([]), /empty command/);
     });
 
+    for (const text of hostile) {
+        it(`keeps ${JSON.stringify(text)} one inert word when a script template interpolates it`, function () {
+            const script = sh`printf '%s\\n' ${text} && ${command(["printf", "%s\\n", text])}`;
+            assert.deepStrictEqual(execFileSync("/bin/sh", ["-c", script.script], { encoding: "utf8" }), `${text}\n${text}\n`);
+        });
+    }
+
+    it("puts a built script into a template as it is, and joins scripts with one operator", function () {
+        const check = command(["test", "-e", "/x y"]);
+        assert.strictEqual(sh`if ${check}; then rm -f ${"/x y"}; fi`.script, "if test -e '/x y'; then rm -f '/x y'; fi");
+        assert.strictEqual(joined([command(["a"]), command(["b c"])], "&&").script, "a && 'b c'");
+    });
+
     it("adds sudo -n only for hosts that need it", function () {
         const host = { address: "h", port: 22, user: "u", sudo: false };
         assert.deepStrictEqual(privileged(host, ["iptables", "-S"]), ["iptables", "-S"]);
@@ -66,7 +79,7 @@ describe("home-relative paths", function () {
     it("finds a host's key in a known_hosts file named ~/...", function () {
         fs.mkdirSync(path.join(home, ".ssh"));
         fs.writeFileSync(path.join(home, ".ssh", "known_hosts"), "10.197.0.11 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEk0\n");
-        assert.strictEqual(knownHostKey("~/.ssh/known_hosts", { address: "10.197.0.11", port: 22, user: "root", sudo: false }),
-            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEk0");
+        assert.deepStrictEqual(acceptedHostKey({ hostKeys: {}, knownHostsPath: "~/.ssh/known_hosts" }, { address: "10.197.0.11", port: 22 }),
+            { key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEk0" });
     });
 });

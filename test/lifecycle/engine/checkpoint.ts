@@ -1,74 +1,86 @@
-// The checkpoint the engine keeps between runs: resources in creation order, secrets wrapped in plain text
-// (as a decrypted Pulumi snapshot is held in memory); export() encrypts them like `pulumi stack export`.
+// The checkpoint the engine keeps between runs, and how a run writes it: as pulumi/pulumi v3.248.0's
+// SnapshotManager (pkg/backend/snapshot.go) does, a step's begin records a pending operation and its end marks old
+// states done and appends new ones; a snapshot at any moment is the new states, then the old ones not done, plus the
+// operations still pending and the pending CREATEs carried over from the base (Snap: "these must require user
+// intervention to be cleared"). A run killed mid-way therefore leaves exactly what the last write held.
+// Secrets are held wrapped in plain text (as a decrypted snapshot is in memory); export() encrypts them.
 import { mapSecrets, secretSig, specialSigKey } from "./propertyValues";
 import { SecretCipher } from "./secretCipher";
-import { StateFile, StateResource } from "./types";
+import { OperationType, PendingOperation, StateFile, StateResource } from "./types";
 
-export function exportCheckpoint(resources: StateResource[], cipher: SecretCipher): StateFile {
-    const encrypt = (plain: unknown) => ({ [specialSigKey]: secretSig, ciphertext: cipher.encrypt(plain) });
+export interface Checkpoint {
+    resources: StateResource[];
+    pendingOperations: PendingOperation[];
+}
+
+export const emptyCheckpoint: Checkpoint = { resources: [], pendingOperations: [] };
+
+/** As `pulumi stack export`: secrets as ciphertext, or with `cipher` undefined (--show-secrets) as JSON plaintext. */
+export function exportCheckpoint(checkpoint: Checkpoint, cipher: SecretCipher | undefined): StateFile {
+    const encrypt = (plain: unknown) => cipher === undefined
+        ? { [specialSigKey]: secretSig, plaintext: JSON.stringify(plain) }
+        : { [specialSigKey]: secretSig, ciphertext: cipher.encrypt(plain) };
+    const exported = (resource: StateResource): StateResource => ({
+        ...structuredClone(resource),
+        inputs: mapSecrets(resource.inputs, encrypt) as StateResource["inputs"],
+        outputs: mapSecrets(resource.outputs, encrypt) as StateResource["outputs"],
+    });
     return {
         version: 3,
         deployment: {
-            resources: resources.map((resource) => ({
-                ...structuredClone(resource),
-                inputs: mapSecrets(resource.inputs, encrypt) as StateResource["inputs"],
-                outputs: mapSecrets(resource.outputs, encrypt) as StateResource["outputs"],
-            })),
+            resources: checkpoint.resources.map(exported),
+            ...(checkpoint.pendingOperations.length > 0 && {
+                pending_operations: checkpoint.pendingOperations.map((op) => ({ resource: exported(op.resource), type: op.type })),
+            }),
         },
     };
 }
 
-const dependsOn = (r: StateResource, urn: string) => r.parent === urn || r.deletedWith === urn || (r.dependencies ?? []).includes(urn);
+/** The checkpoint as one run writes it. */
+export class RunCheckpoint {
+    private readonly news: StateResource[] = [];
+    private readonly dones = new Set<StateResource>();
+    private readonly operations: { operation: PendingOperation; complete: boolean }[] = [];
+    private readonly carriedCreates: PendingOperation[];
 
-/** As Pulumi's delete step: a resource whose deletedWith target is deleted in the same run is dropped without a Delete. */
-export function goesWith(resource: StateResource, deletedThisRun: Set<string>): boolean {
-    return resource.deletedWith !== undefined && deletedThisRun.has(resource.deletedWith);
-}
-
-/**
- * Reverse creation order, except that nothing is deleted while a resource that depends on it
- * (or is its child) is still waiting: a snapshot appends untouched old resources after new ones,
- * so creation order alone does not guarantee dependents come later.
- */
-export function deletionOrder(resources: StateResource[]): StateResource[] {
-    const pending = [...resources].reverse();
-    const ordered: StateResource[] = [];
-    while (pending.length > 0) {
-        const index = pending.findIndex((candidate) => !pending.some((other) => other !== candidate && dependsOn(other, candidate.urn)));
-        // A dependency cycle cannot come from a program; fall back to plain reverse order if one is found.
-        const [next] = pending.splice(index === -1 ? 0 : index, 1);
-        ordered.push(next);
+    /** `base` is the run's own copy of the prior resources: steps mark flags (delete, pendingReplacement) on them. */
+    constructor(readonly base: StateResource[], basePending: PendingOperation[]) {
+        this.carriedCreates = basePending.filter((op) => op.type === "creating");
     }
-    return ordered;
-}
 
-/**
- * Deletes as the Pulumi engine does: every resource at once, except that each waits until everything
- * that depends on it (or is its child) is gone. After a failure nothing new starts, and what depends on
- * the failed resource stays; the first failure is thrown once the deletes already started have settled.
- */
-export async function deleteInDependencyOrder(resources: StateResource[], remove: (resource: StateResource) => Promise<void>): Promise<void> {
-    const deleted = new Map<StateResource, Promise<boolean>>();
-    let failure: { error: unknown } | undefined;
-    for (const resource of deletionOrder(resources)) {
-        // dependents come earlier in deletionOrder, so their deletes are already in the map
-        const dependents = resources.filter((other) => other !== resource && dependsOn(other, resource.urn))
-            .flatMap((other) => deleted.get(other) ?? []);
-        deleted.set(resource, Promise.all(dependents).then(async (gone) => {
-            if (failure !== undefined || !gone.every(Boolean)) {
-                return false;
-            }
-            try {
-                await remove(resource);
-                return true;
-            } catch (error) {
-                failure ??= { error };
-                return false;
-            }
-        }));
+    /** markOperationPending; the returned function is markOperationComplete. */
+    begin(resource: StateResource, type: OperationType): () => void {
+        const entry = { operation: { resource, type }, complete: false };
+        this.operations.push(entry);
+        return () => {
+            entry.complete = true;
+        };
     }
-    await Promise.all(deleted.values());
-    if (failure !== undefined) {
-        throw failure.error;
+
+    markNew(resource: StateResource): void {
+        this.news.push(resource);
+    }
+
+    markDone(resource: StateResource): void {
+        this.dones.add(resource);
+    }
+
+    /** rebuildBaseState after a refresh: the refreshed resources become the base the snapshot is written from. */
+    rebase(resources: StateResource[]): void {
+        this.base.splice(0, this.base.length, ...resources);
+    }
+
+    isDone(resource: StateResource): boolean {
+        return this.dones.has(resource);
+    }
+
+    snapshot(): Checkpoint {
+        return {
+            resources: [...this.news, ...this.base].filter((r) => !this.dones.has(r)).map((r) => structuredClone(r)),
+            pendingOperations: [
+                ...this.operations.filter((entry) => !entry.complete).map((entry) => structuredClone(entry.operation)),
+                ...this.carriedCreates.map((op) => structuredClone(op)),
+            ],
+        };
     }
 }

@@ -1,62 +1,83 @@
-// One `pulumi up` or `pulumi preview`: a step per registration as it arrives (the engine works
-// concurrently, like Pulumi's step executor), then deletion of what the program no longer declares.
-import { Drivers, ResourceDriver, resourceRef } from "./drivers";
-import { RunJournal } from "./journal";
+// One `pulumi up` or `pulumi preview`, as pulumi/pulumi v3.248.0's deployment executor runs it
+// (pkg/resource/deploy/deployment_executor.go, step_generator.go): registrations are turned into steps one at a time
+// (Check, Diff and the dependents' Diffs run in the step generator, serially), each registration's steps run as one
+// chain on the executor's workers, then what the program no longer declares is deleted in dependency levels.
+import { configureArgs, defaultProviderInputs, defaultProviderName, isDefaultDynamicProvider, packageOf } from "./defaultProviders";
+import { applyReplaceOnChanges, dependentReplacements, diffResource } from "./diffing";
+import { isProviderType, ResourceDriver } from "./drivers";
+import { Step, StepExecutor } from "./executor";
+import { scheduleDeletes } from "./graph";
 import { Registration, RegistrationReply } from "./protocol";
-import { ProviderCallError, ResourceRef } from "./providerHost";
-import { annotateSecrets, changedKeys } from "./propertyValues";
-import { applyIgnoreChanges, replaceOnChangesKeys } from "./resourceOptions";
-import { deleteInDependencyOrder, goesWith } from "./checkpoint";
+import { ResourceRef } from "./providerHost";
+import { changedKeys } from "./propertyValues";
+import { applyIgnoreChanges } from "./resourceOptions";
+import { createStep, deleteStep, removePendingReplaceStep, sameStep, StepContext, stepFailure, updateStep } from "./steps";
 import { PropertyMap, StateResource } from "./types";
 import { makeUrn, rootStackType } from "./urns";
 
-export interface DeploymentContext {
+export interface DeploymentContext extends StepContext {
     project: string;
     stack: string;
-    preview: boolean;
-    prior: StateResource[];
-    drivers: Drivers;
-    journal: RunJournal;
-}
-
-export function stepFailure(action: string, ref: ResourceRef, error: unknown): Error {
-    const message = error instanceof ProviderCallError ? error.providerMessage : error instanceof Error ? error.message : String(error);
-    return new Error(`${action} of ${ref.name} (${ref.type}) failed: ${message}`);
+    executor: StepExecutor;
+    config: Record<string, string>;
+    secretKeys: Set<string>;
+    /** Configure of the dynamic provider host (what the registry does when it loads the pulumi-nodejs provider). */
+    configureDynamicProvider(args: PropertyMap): Promise<void>;
 }
 
 export class Deployment {
-    /** New and kept resources, in the order their steps completed. */
-    private readonly completed: StateResource[] = [];
-    /** Prior resources this run has taken over (kept, updated, replaced or deleted). */
-    private readonly consumed = new Set<StateResource>();
-    /** Replaced resources awaiting deletion at the end, as Pulumi does for create-before-delete. */
-    private readonly condemned: StateResource[] = [];
-    private readonly deleted = new Set<StateResource>();
+    /** olds: the last checkpoint's resources by URN, those pending deletion aside. */
+    private readonly olds = new Map<string, StateResource>();
+    /** URNs registered in this run (sg.urns), and those given a step (the step generator's operation maps). */
     private readonly registeredUrns = new Set<string>();
-    private readonly inFlight = new Set<Promise<unknown>>();
-    private firstFailure?: Error;
+    private readonly operated = new Set<string>();
+    /** Resources a delete-before-replace deleted in this run (sg.pendingDeletes), and the keys that replace them. */
+    private readonly pendingDeletes = new Set<StateResource>();
+    private readonly dependentReplaceKeys = new Map<string, string[]>();
+    private readonly registered = new Map<string, StateResource>();
+    private readonly defaultProviders = new Map<string, Promise<string>>();
+    /** The step generator handles one event at a time. */
+    private generating: Promise<unknown> = Promise.resolve();
+    private dynamicProviderConfigured = false;
     stackOutputs: PropertyMap = {};
 
-    constructor(private readonly ctx: DeploymentContext) {}
-
-    get failure(): Error | undefined {
-        return this.firstFailure;
+    constructor(private readonly ctx: DeploymentContext) {
+        for (const resource of ctx.checkpoint.base) {
+            if (!resource.delete) {
+                this.olds.set(resource.urn, resource);
+            }
+        }
     }
 
-    register(registration: Registration): Promise<RegistrationReply> {
-        const step = this.step(registration).catch((error: unknown) => {
-            const failure = error instanceof Error ? error : new Error(String(error));
-            this.firstFailure ??= failure;
-            throw failure;
+    get failure(): Error | undefined {
+        return this.ctx.executor.failure;
+    }
+
+    async register(registration: Registration): Promise<RegistrationReply> {
+        const notProcessed = () => new Error(`${registration.name} (${registration.type}) was not processed: the deployment stopped after an earlier failure`);
+        if (this.ctx.executor.cancelled) {
+            throw notProcessed();
+        }
+        let provider = registration.provider;
+        if (registration.custom && provider === "" && !isProviderType(registration.type)) {
+            provider = await this.defaultProvider(packageOf(registration.type), registration.version);
+        }
+        let reply: RegistrationReply | undefined;
+        let ownFailure: unknown;
+        const { done } = await this.generate({ ...registration, provider }, (resource) => {
+            reply = { urn: resource.urn, id: resource.id ?? "", object: resource.outputs };
+        }, (error) => {
+            ownFailure = error;
         });
-        const settled = step.catch(() => undefined);
-        this.inFlight.add(settled);
-        void settled.then(() => this.inFlight.delete(settled));
-        return step;
+        await done;
+        if (reply === undefined) {
+            throw ownFailure ?? notProcessed();
+        }
+        return reply;
     }
 
     registerOutputs(urn: string, outputs: PropertyMap): void {
-        const resource = this.completed.find((r) => r.urn === urn);
+        const resource = this.registered.get(urn);
         if (resource === undefined) {
             throw new Error(`registerResourceOutputs for unknown resource ${urn}`);
         }
@@ -66,204 +87,208 @@ export class Deployment {
         }
     }
 
-    /** Waits for every step already started, successful or not. */
-    async settled(): Promise<void> {
-        while (this.inFlight.size > 0) {
-            await Promise.all(this.inFlight);
-        }
-    }
-
-    /** Deletes (in preview: only reports) prior resources not registered this run, and replaced ones. */
+    /** GenerateDeletes and ScheduleDeletes: deletes (in preview: only shows) what the program no longer declares. */
     async deleteLeftovers(): Promise<void> {
-        const condemned = new Set(this.condemned);
-        const leftovers = this.ctx.prior.filter((r) => !this.consumed.has(r));
-        const deletedThisRun = new Set([...this.deleted, ...this.condemned, ...leftovers].map((r) => r.urn));
-        await deleteInDependencyOrder([...this.condemned, ...leftovers], async (resource) => {
-            if (!this.ctx.preview) {
-                await this.deleteResource(resourceRef(resource), resource, deletedThisRun);
+        const steps = new Map<StateResource, Step>();
+        for (const resource of this.ctx.checkpoint.base) {
+            if (this.ctx.checkpoint.isDone(resource)) {
+                continue;
             }
-            if (!condemned.has(resource)) {
-                this.ctx.journal.step("delete", resource);
+            if (resource.delete) {
+                if (!this.pendingDeletes.has(resource)) {
+                    this.ctx.deletes.add(resource.urn);
+                    steps.set(resource, deleteStep(this.ctx, resource, { pendingReplacement: false, logical: false }));
+                }
+            } else if (!this.operated.has(resource.urn)) {
+                this.ctx.deletes.add(resource.urn);
+                steps.set(resource, resource.pendingReplacement
+                    ? removePendingReplaceStep(this.ctx, resource)
+                    : deleteStep(this.ctx, resource, { pendingReplacement: false, logical: true }));
             }
-        });
-    }
-
-    /** The checkpoint as it stands: Pulumi appends untouched old resources after the new ones. */
-    snapshot(): StateResource[] {
-        const pendingDeletes = this.condemned.filter((r) => !this.deleted.has(r)).map((r) => ({ ...r, delete: true }));
-        const untouched = this.ctx.prior.filter((r) => !this.consumed.has(r) && !this.deleted.has(r));
-        return [...this.completed, ...pendingDeletes, ...untouched];
-    }
-
-    private async step(registration: Registration): Promise<RegistrationReply> {
-        const { type, name } = registration;
-        const urn = makeUrn(this.ctx.stack, this.ctx.project, type, name, registration.parent);
-        if (this.firstFailure !== undefined) {
-            throw new Error(`${name} (${type}) was not processed: the deployment stopped after an earlier failure`);
         }
+        if ([...steps.keys()].some((resource) => resource.custom && packageOf(resource.type) === "pulumi-nodejs")) {
+            await this.configureFromCheckpoint();
+        }
+        for (const level of scheduleDeletes(this.ctx.checkpoint.base, [...steps.keys()])) {
+            await this.ctx.executor.executeParallel(level.map((resource) => steps.get(resource)!));
+        }
+    }
+
+    /** EnsureProvider for a delete: the saved default provider, when this run registered none. */
+    private async configureFromCheckpoint(): Promise<void> {
+        const saved = this.ctx.checkpoint.base.find(isDefaultDynamicProvider);
+        if (!this.dynamicProviderConfigured && saved !== undefined) {
+            this.dynamicProviderConfigured = true;
+            await this.ctx.configureDynamicProvider(configureArgs(saved.inputs));
+        }
+    }
+
+    private defaultProvider(pkg: string, version: string): Promise<string> {
+        const key = `${pkg}@${version}`;
+        let ref = this.defaultProviders.get(key);
+        if (ref === undefined) {
+            ref = this.register({
+                type: `pulumi:providers:${pkg}`, name: defaultProviderName(version), parent: "", custom: true, remote: false,
+                object: defaultProviderInputs(pkg, version, this.ctx.config, this.ctx.secretKeys),
+                dependencies: [], propertyDependencies: {}, provider: "", version: "", ignoreChanges: [], replaceOnChanges: [],
+                additionalSecretOutputs: [], importId: "", deletedWith: "",
+            }).then((reply) => `${reply.urn}::${reply.id}`);
+            this.defaultProviders.set(key, ref);
+        }
+        return ref;
+    }
+
+    /**
+     * The step generator's turn for one registration: its steps go to the executor as one chain, and the next
+     * registration waits until a worker took it. Resolves to the chain's completion, once the chain is taken.
+     */
+    private generate(registration: Registration, reply: (resource: StateResource) => void, failed: (error: unknown) => void): Promise<{ done: Promise<void> }> {
+        const submitted = this.generating.then(async () => {
+            if (this.ctx.executor.cancelled) {
+                throw new Error(`${registration.name} (${registration.type}) was not processed: the deployment stopped after an earlier failure`);
+            }
+            const steps = await this.generateSteps(registration, reply);
+            const chain = this.ctx.executor.executeSerial(steps.map((step) => () => step().catch((error: unknown) => {
+                failed(error);
+                throw error;
+            })));
+            await chain.accepted;
+            return { done: chain.done };
+        });
+        this.generating = submitted.catch((error: Error) => this.ctx.executor.fail(error));
+        return submitted;
+    }
+
+    private async generateSteps(registration: Registration, reply: (resource: StateResource) => void): Promise<Step[]> {
+        const urn = makeUrn(this.ctx.stack, this.ctx.project, registration.type, registration.name, registration.parent);
         if (this.registeredUrns.has(urn)) {
             throw new Error(`duplicate resource URN ${urn}`);
         }
         this.registeredUrns.add(urn);
         if (registration.remote || registration.importId !== "") {
-            throw new Error(`${name} (${type}): remote components and imports are not modeled by the test engine`);
+            throw new Error(`${registration.name} (${registration.type}): remote components and imports are not modeled by the test engine`);
         }
-        const prior = this.ctx.prior.find((r) => r.urn === urn && !r.delete);
-        if (prior !== undefined) {
-            this.consumed.add(prior);
-        }
-        const resource: StateResource = {
-            urn,
-            type,
-            custom: registration.custom,
-            inputs: registration.object,
-            outputs: {},
-            ...(registration.parent !== "" && { parent: registration.parent }),
-            ...(registration.dependencies.length > 0 && { dependencies: registration.dependencies }),
-            ...(Object.keys(registration.propertyDependencies).length > 0 && { propertyDependencies: registration.propertyDependencies }),
-            ...(registration.provider !== "" && { provider: registration.provider }),
-            ...(registration.additionalSecretOutputs.length > 0 && { additionalSecretOutputs: registration.additionalSecretOutputs }),
-            ...(registration.deletedWith !== "" && { deletedWith: registration.deletedWith }),
+        const resource = newState(urn, registration);
+        this.registered.set(urn, resource);
+        const done = () => {
+            if (resource.type === "pulumi:providers:pulumi-nodejs") {
+                this.dynamicProviderConfigured = true;
+            }
+            reply(resource);
         };
-        try {
-            if (registration.custom) {
-                await this.customStep(registration, resource, prior);
-            } else {
-                this.componentStep(resource, prior);
-            }
-        } catch (error) {
-            // A failed step leaves the old resource in state as it was, unless something took its place.
-            if (prior !== undefined && !this.deleted.has(prior) && !this.condemned.includes(prior) && !this.completed.some((r) => r.urn === urn)) {
-                this.consumed.delete(prior);
-            }
-            throw error;
+        if (!registration.custom) {
+            return this.componentSteps(resource, done);
         }
-        return { urn, id: resource.id ?? "", object: resource.outputs };
+        const steps = await this.customSteps(registration, resource, done);
+        if (resource.type !== "pulumi:providers:pulumi-nodejs") {
+            return steps;
+        }
+        // the registry loads and configures the plugin as the provider's step runs (Registry.Create/Update/Same)
+        return [...steps.slice(0, -1), async () => {
+            await this.ctx.configureDynamicProvider(configureArgs(resource.inputs));
+            await steps[steps.length - 1]();
+        }];
     }
 
-    /** Components have no provider: the engine only records them. */
-    private componentStep(resource: StateResource, prior: StateResource | undefined): void {
-        resource.outputs = prior?.outputs ?? {};
-        const diffKeys = prior === undefined ? [] : changedKeys(prior.inputs, resource.inputs);
-        this.complete(resource);
-        if (prior === undefined) {
-            this.ctx.journal.step("create", resource);
-        } else {
-            this.ctx.journal.step(diffKeys.length > 0 ? "update" : "same", resource, diffKeys.length > 0 ? { diffKeys } : {});
+    /** A component has no provider: same when its inputs did not change, else an update; its outputs carry over. */
+    private componentSteps(resource: StateResource, done: () => void): Step[] {
+        const old = this.olds.get(resource.urn);
+        this.operated.add(resource.urn);
+        resource.outputs = old?.outputs ?? {};
+        if (old === undefined) {
+            return [createStep(this.ctx, resource, { entry: { op: "create" } }, done)];
         }
+        const diffKeys = changedKeys(old.inputs, resource.inputs);
+        return diffKeys.length === 0
+            ? [sameStep(this.ctx, resource, old, done)]
+            : [updateStep(this.ctx, resource, old, { op: "update", diffKeys }, done)];
     }
 
-    private async customStep(registration: Registration, resource: StateResource, prior: StateResource | undefined): Promise<void> {
-        const ref = { urn: resource.urn, type: resource.type, name: registration.name };
+    private async customSteps(registration: Registration, resource: StateResource, done: () => void): Promise<Step[]> {
+        const ref: ResourceRef = { urn: resource.urn, type: resource.type, name: registration.name };
         const driver = this.ctx.drivers.for(ref);
-        const news = applyIgnoreChanges(registration.object, prior?.inputs, registration.ignoreChanges);
-        resource.inputs = await driver.check(ref, prior?.inputs ?? {}, news).catch((error: unknown) => {
+        const old = this.olds.get(resource.urn);
+        const recreating = this.ctx.deletes.has(resource.urn);
+        const check = (olds: PropertyMap, news: PropertyMap) => driver.check(ref, olds, news).catch((error: unknown) => {
             throw stepFailure("Check", ref, error);
         });
-        if (prior === undefined) {
-            await this.create(driver, ref, resource);
-            this.ctx.journal.step("create", resource);
-            return;
+        // A resource deleted earlier in this run (a dependent of a delete-before-replace) has no olds to check against.
+        resource.inputs = recreating || old === undefined
+            ? await check({}, registration.object)
+            : await check(old.inputs, applyIgnoreChanges(registration.object, old.inputs, registration.ignoreChanges));
+        if (recreating && old !== undefined) {
+            this.ctx.deletes.delete(resource.urn);
+            this.operated.add(resource.urn);
+            const entry = { op: "replace" as const, diffKeys: changedKeys(old.inputs, resource.inputs), replaceKeys: this.dependentReplaceKeys.get(resource.urn) ?? [] };
+            return [createStep(this.ctx, resource, { old, entry }, done)];
         }
-        const diff = await driver.diff(ref, prior, resource.inputs).catch((error: unknown) => {
-            throw stepFailure("Diff", ref, error);
-        });
-        const diffKeys = changedKeys(prior.inputs, resource.inputs);
-        // With no answer from the provider, the engine compares old and new inputs itself;
-        // a resource that failed to initialise is updated again even without changes.
-        const changed = (diff.changes === "unknown" ? diffKeys.length > 0 : diff.changes === "some") || prior.initErrors !== undefined;
-        const replaceKeys = [...new Set([...diff.replaces, ...replaceOnChangesKeys(registration.replaceOnChanges, diffKeys)])];
-        if (!changed) {
-            resource.id = prior.id;
-            resource.outputs = prior.outputs;
-            this.complete(resource);
-            this.ctx.journal.step("same", resource);
-        } else if (replaceKeys.length > 0) {
-            await this.replace(driver, ref, prior, resource, diff.deleteBeforeReplace || registration.deleteBeforeReplace);
-            this.ctx.journal.step("replace", resource, { diffKeys, replaceKeys });
-        } else {
-            await this.update(driver, ref, prior, resource);
-            this.ctx.journal.step("update", resource, { diffKeys });
+        this.operated.add(resource.urn);
+        if (old === undefined) {
+            return [createStep(this.ctx, resource, { entry: { op: "create" } }, done)];
         }
-    }
-
-    private async create(driver: ResourceDriver, ref: ResourceRef, resource: StateResource): Promise<void> {
-        if (this.ctx.preview) {
-            // The dynamic provider does not support preview: the engine shows the inputs, other outputs stay unknown.
-            resource.outputs = resource.inputs;
-        } else {
-            try {
-                const created = await driver.create(ref, resource.inputs);
-                resource.id = created.id;
-                resource.outputs = annotateSecrets(created.properties, resource.inputs, resource.additionalSecretOutputs);
-            } catch (error) {
-                this.keepInitFailure(resource, error);
-                throw stepFailure("Create", ref, error);
+        const diff = applyReplaceOnChanges(
+            await diffResource(driver, ref, old.id ?? "", old.inputs, old.outputs, resource.inputs, registration.ignoreChanges),
+            registration.replaceOnChanges,
+            old.initErrors !== undefined,
+        );
+        const diffKeys = changedKeys(old.inputs, resource.inputs);
+        if (diff.changes === "some" || old.pendingReplacement) {
+            if (diff.replaceKeys.length > 0 || old.pendingReplacement) {
+                // a replacement's defaults are computed afresh: Check again, without olds
+                resource.inputs = await check({}, registration.object);
+                const entry = { op: "replace" as const, diffKeys, replaceKeys: diff.replaceKeys };
+                return registration.deleteBeforeReplace ?? diff.deleteBeforeReplace
+                    ? this.deleteBeforeReplaceSteps(old, resource, entry, done)
+                    : [createStep(this.ctx, resource, { old, pendingDelete: true, entry }, done)];
             }
+            return [updateStep(this.ctx, resource, old, { op: "update", diffKeys }, done)];
         }
-        this.complete(resource);
+        if (old.initErrors !== undefined) {
+            return [updateStep(this.ctx, resource, old, { op: "update", diffKeys }, done)];
+        }
+        return [sameStep(this.ctx, resource, old, done)];
     }
 
-    private async update(driver: ResourceDriver, ref: ResourceRef, prior: StateResource, resource: StateResource): Promise<void> {
-        resource.id = prior.id;
-        if (this.ctx.preview) {
-            resource.outputs = resource.inputs;
-        } else {
-            try {
-                const properties = await driver.update(ref, prior, resource.inputs);
-                resource.outputs = annotateSecrets(properties, resource.inputs, resource.additionalSecretOutputs);
-            } catch (error) {
-                this.keepInitFailure(resource, error);
-                throw stepFailure("Update", ref, error);
+    /**
+     * Delete-before-replace: the dependents that would be replaced are deleted first (last dependent first; their
+     * deletedWith does not spare them, since the old resource is not among this run's deletes), then the old
+     * resource, then the replacement is created. The dependents are created again when they register.
+     */
+    private async deleteBeforeReplaceSteps(old: StateResource, resource: StateResource, entry: { op: "replace"; diffKeys: string[]; replaceKeys: string[] }, done: () => void): Promise<Step[]> {
+        const registered = new Set([...this.operated, ...this.ctx.deletes]);
+        const dependents = await dependentReplacements(this.ctx.checkpoint.base, old, registered, (ref): ResourceDriver => this.ctx.drivers.for(ref));
+        const steps: Step[] = [];
+        for (const { resource: dependent, keys } of [...dependents].reverse()) {
+            if (this.pendingDeletes.has(dependent)) {
+                continue;
             }
+            this.dependentReplaceKeys.set(dependent.urn, keys);
+            steps.push(deleteStep(this.ctx, dependent, { pendingReplacement: !dependent.delete, logical: false }));
+            this.ctx.deletes.add(dependent.urn);
+            this.pendingDeletes.add(dependent);
         }
-        this.complete(resource);
+        if (!old.pendingReplacement) {
+            steps.push(deleteStep(this.ctx, old, { pendingReplacement: true, logical: false }));
+        }
+        steps.push(createStep(this.ctx, resource, { old, entry }, done));
+        return steps;
     }
+}
 
-    private async replace(driver: ResourceDriver, ref: ResourceRef, prior: StateResource, resource: StateResource, deleteBeforeReplace: boolean): Promise<void> {
-        if (this.ctx.preview) {
-            resource.outputs = resource.inputs;
-            this.complete(resource);
-            return;
-        }
-        if (deleteBeforeReplace) {
-            await this.deleteResource(ref, prior);
-            await this.create(driver, ref, resource);
-            return;
-        }
-        try {
-            await this.create(driver, ref, resource);
-        } finally {
-            // A replacement that exists, even one that failed to initialise, condemns the old resource.
-            if (this.completed.includes(resource)) {
-                this.condemned.push(prior);
-            }
-        }
-    }
-
-    private async deleteResource(ref: ResourceRef, resource: StateResource, deletedThisRun = new Set<string>()): Promise<void> {
-        if (resource.custom && !goesWith(resource, deletedThisRun)) {
-            const driver = this.ctx.drivers.for(ref);
-            await driver.delete(ref, resource).catch((error: unknown) => {
-                throw stepFailure("Delete", ref, error);
-            });
-        }
-        this.deleted.add(resource);
-    }
-
-    /** "Created but failed to initialise": the resource exists, so it stays in state with its id. */
-    private keepInitFailure(resource: StateResource, error: unknown): void {
-        if (!(error instanceof ProviderCallError) || error.initFailure === undefined) {
-            return;
-        }
-        const failure = error.initFailure;
-        resource.id = failure.id;
-        resource.outputs = annotateSecrets(failure.properties, resource.inputs, resource.additionalSecretOutputs);
-        resource.initErrors = failure.reasons.length > 0 ? failure.reasons : [error.providerMessage];
-        this.complete(resource);
-    }
-
-    private complete(resource: StateResource): void {
-        this.completed.push(resource);
-    }
+function newState(urn: string, registration: Registration): StateResource {
+    return {
+        urn,
+        type: registration.type,
+        custom: registration.custom,
+        inputs: registration.object,
+        outputs: {},
+        ...(registration.parent !== "" && { parent: registration.parent }),
+        ...(registration.dependencies.length > 0 && { dependencies: registration.dependencies }),
+        ...(Object.keys(registration.propertyDependencies).length > 0 && { propertyDependencies: registration.propertyDependencies }),
+        ...(registration.provider !== "" && { provider: registration.provider }),
+        ...(registration.additionalSecretOutputs.length > 0 && { additionalSecretOutputs: registration.additionalSecretOutputs }),
+        ...(registration.deletedWith !== "" && { deletedWith: registration.deletedWith }),
+        ...(registration.ignoreChanges.length > 0 && { ignoreChanges: registration.ignoreChanges }),
+        ...(registration.replaceOnChanges.length > 0 && { replaceOnChanges: registration.replaceOnChanges }),
+    };
 }

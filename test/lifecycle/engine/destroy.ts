@@ -1,21 +1,18 @@
-// `pulumi destroy`: every resource in state deleted, in parallel where nothing depends on it any more.
-import { deleteInDependencyOrder, goesWith } from "./checkpoint";
-import { Drivers, resourceRef } from "./drivers";
-import { stepFailure } from "./deployment";
-import { RunJournal } from "./journal";
-import { StateResource } from "./types";
+// `pulumi destroy` (without --run-program), as pulumi/pulumi v3.248.0 runs it: every resource in the checkpoint gets
+// a delete step (GenerateDeletes; all of them count as this run's deletes before any runs, so deletedWith spares a
+// Delete call), and the steps run in dependency levels (ScheduleDeletes), each level in parallel up to the run's
+// parallelism; after the first failure no new delete starts.
+import { StepExecutor } from "./executor";
+import { scheduleDeletes } from "./graph";
+import { deleteStep, removePendingReplaceStep, StepContext } from "./steps";
 
-/** Removes from `resources` in place, so that a failure leaves what was not yet deleted. */
-export async function destroy(resources: StateResource[], drivers: Drivers, journal: RunJournal): Promise<void> {
-    const deletedThisRun = new Set(resources.map((r) => r.urn));
-    await deleteInDependencyOrder([...resources], async (resource) => {
-        if (resource.custom && !goesWith(resource, deletedThisRun)) {
-            const ref = resourceRef(resource);
-            await drivers.for(ref).delete(ref, resource).catch((error: unknown) => {
-                throw stepFailure("Delete", ref, error);
-            });
-        }
-        resources.splice(resources.indexOf(resource), 1);
-        journal.step("delete", resource);
-    });
+export async function destroy(ctx: StepContext, executor: StepExecutor): Promise<void> {
+    const resources = ctx.checkpoint.base;
+    resources.forEach((resource) => ctx.deletes.add(resource.urn));
+    const steps = new Map(resources.map((resource) => [resource, resource.pendingReplacement
+        ? removePendingReplaceStep(ctx, resource)
+        : deleteStep(ctx, resource, { pendingReplacement: false, logical: !resource.delete })]));
+    for (const level of scheduleDeletes(resources, resources)) {
+        await executor.executeParallel(level.map((resource) => steps.get(resource)!));
+    }
 }

@@ -2,22 +2,36 @@
 // emulator standing in for a provider plugin, or (for provider resources) by recording their config.
 import { randomUUID } from "crypto";
 import { ProviderDiff, ProviderHost, ResourceRef } from "./providerHost";
-import { annotateSecrets, asJsonMap, revealedMap } from "./propertyValues";
-import { PropertyMap, ResourceEmulator, RpcCall, StateResource } from "./types";
+import { annotateSecrets, asJsonMap, changedKeys, makeSecret, revealedMap } from "./propertyValues";
+import { EmulatorContext, PropertyMap, ResourceEmulator, RpcCall, StateResource } from "./types";
 import { nameOf } from "./urns";
 
+export interface ReadResult {
+    /** "" when the resource is gone. */
+    id: string;
+    properties: PropertyMap;
+    inputs?: PropertyMap;
+}
+
+/** Every map goes in as the engine holds it (secrets wrapped); the driver reveals what its provider must see. */
 export interface ResourceDriver {
     /** The checked inputs, secrets re-annotated; throws on check failures. */
     check(ref: ResourceRef, olds: PropertyMap, news: PropertyMap): Promise<PropertyMap>;
-    diff(ref: ResourceRef, prior: StateResource, news: PropertyMap): Promise<ProviderDiff>;
-    /** Create and update return plain outputs; the engine marks secrets. */
+    /** olds are the old OUTPUTS and oldInputs the old inputs, as the engine's Diff request carries them. */
+    diff(ref: ResourceRef, id: string, olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap): Promise<ProviderDiff>;
+    /** Create, read and update return plain outputs; the engine marks secrets. */
     create(ref: ResourceRef, inputs: PropertyMap): Promise<{ id: string; properties: PropertyMap }>;
-    update(ref: ResourceRef, prior: StateResource, inputs: PropertyMap): Promise<PropertyMap>;
-    delete(ref: ResourceRef, resource: StateResource): Promise<void>;
+    read(ref: ResourceRef, id: string, outputs: PropertyMap, inputs: PropertyMap): Promise<ReadResult>;
+    update(ref: ResourceRef, id: string, olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap): Promise<PropertyMap>;
+    delete(ref: ResourceRef, id: string, outputs: PropertyMap, inputs: PropertyMap): Promise<void>;
 }
 
 export function isDynamicType(type: string): boolean {
     return type.startsWith("pulumi-nodejs:dynamic");
+}
+
+export function isProviderType(type: string): boolean {
+    return type.startsWith("pulumi:providers:");
 }
 
 class DynamicDriver implements ResourceDriver {
@@ -25,67 +39,110 @@ class DynamicDriver implements ResourceDriver {
 
     async check(ref: ResourceRef, olds: PropertyMap, news: PropertyMap): Promise<PropertyMap> {
         const result = await this.host.check(ref, revealedMap(olds), revealedMap(news));
-        if (result.failures.length > 0) {
-            const reasons = result.failures.map((f) => `property "${f.property}": ${f.reason}`).join("; ");
-            throw new Error(reasons);
-        }
+        throwCheckFailures(result.failures);
         return annotateSecrets(result.inputs, news);
     }
 
-    diff(ref: ResourceRef, prior: StateResource, news: PropertyMap): Promise<ProviderDiff> {
-        return this.host.diff(ref, prior.id ?? "", revealedMap(prior.outputs), revealedMap(news), revealedMap(prior.inputs));
+    diff(ref: ResourceRef, id: string, olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap): Promise<ProviderDiff> {
+        return this.host.diff(ref, id, revealedMap(olds), revealedMap(news), revealedMap(oldInputs));
     }
 
     create(ref: ResourceRef, inputs: PropertyMap): Promise<{ id: string; properties: PropertyMap }> {
         return this.host.create(ref, revealedMap(inputs));
     }
 
-    update(ref: ResourceRef, prior: StateResource, inputs: PropertyMap): Promise<PropertyMap> {
-        return this.host.update(ref, prior.id ?? "", revealedMap(prior.outputs), revealedMap(inputs), revealedMap(prior.inputs));
+    read(ref: ResourceRef, id: string, outputs: PropertyMap, inputs: PropertyMap): Promise<ReadResult> {
+        return this.host.read(ref, id, revealedMap(outputs), revealedMap(inputs));
     }
 
-    delete(ref: ResourceRef, resource: StateResource): Promise<void> {
-        return this.host.delete(ref, resource.id ?? "", revealedMap(resource.outputs), revealedMap(resource.inputs));
+    update(ref: ResourceRef, id: string, olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap): Promise<PropertyMap> {
+        return this.host.update(ref, id, revealedMap(olds), revealedMap(news), revealedMap(oldInputs));
+    }
+
+    delete(ref: ResourceRef, id: string, outputs: PropertyMap, inputs: PropertyMap): Promise<void> {
+        return this.host.delete(ref, id, revealedMap(outputs), revealedMap(inputs));
+    }
+}
+
+function throwCheckFailures(failures: { property: string; reason: string }[]): void {
+    if (failures.length > 0) {
+        throw new Error(failures.map((f) => `property "${f.property}": ${f.reason}`).join("; "));
     }
 }
 
 /** A test's emulator; its calls are journaled like provider RPCs because it stands in for a provider plugin. */
 class EmulatorDriver implements ResourceDriver {
-    constructor(private readonly emulator: ResourceEmulator, private readonly record: (call: RpcCall) => void) {}
+    constructor(
+        private readonly emulator: ResourceEmulator,
+        private readonly record: (call: RpcCall) => void,
+        private readonly log: (line: string) => void,
+    ) {}
 
-    async check(_ref: ResourceRef, _olds: PropertyMap, news: PropertyMap): Promise<PropertyMap> {
-        return news;
+    async check(ref: ResourceRef, olds: PropertyMap, news: PropertyMap): Promise<PropertyMap> {
+        this.record({ method: "Check", urn: ref.urn });
+        if (this.emulator.check === undefined) {
+            return news;
+        }
+        const checked = annotateSecrets(asJsonMap(await this.emulator.check(revealedMap(olds), revealedMap(news))), news);
+        for (const key of this.emulator.secretInputs ?? []) {
+            if (key in checked) {
+                checked[key] = makeSecret(checked[key]);
+            }
+        }
+        return checked;
     }
 
-    async diff(ref: ResourceRef, prior: StateResource, news: PropertyMap): Promise<ProviderDiff> {
+    async diff(ref: ResourceRef, _id: string, _olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap): Promise<ProviderDiff> {
+        this.record({ method: "Diff", urn: ref.urn });
         if (this.emulator.diff === undefined) {
             return { changes: "unknown", replaces: [], deleteBeforeReplace: false };
         }
-        this.record({ method: "Diff", urn: ref.urn });
-        const diff = this.emulator.diff(revealedMap(prior.inputs), revealedMap(news));
-        return { changes: diff.changes ? "some" : "none", replaces: diff.replaces, deleteBeforeReplace: false };
+        const diff = this.emulator.diff(revealedMap(oldInputs), revealedMap(news));
+        // plugins answer with a detailed diff, which names the changed keys
+        const changed = diff.changes ? changedKeys(oldInputs, news) : [];
+        return { changes: diff.changes ? "some" : "none", replaces: diff.replaces, changedKeys: changed, deleteBeforeReplace: diff.deleteBeforeReplace ?? false };
     }
 
     async create(ref: ResourceRef, inputs: PropertyMap): Promise<{ id: string; properties: PropertyMap }> {
         this.record({ method: "Create", urn: ref.urn });
-        const created = await this.emulator.create(revealedMap(inputs));
+        const created = await this.emulator.create(revealedMap(inputs), this.context(ref));
         return { id: created.id, properties: asJsonMap(created.outputs) };
     }
 
-    async update(ref: ResourceRef, prior: StateResource, inputs: PropertyMap): Promise<PropertyMap> {
-        this.record({ method: "Update", urn: ref.urn });
-        const olds = revealedMap(prior.outputs);
-        const news = revealedMap(inputs);
-        return asJsonMap(this.emulator.update ? await this.emulator.update(prior.id ?? "", olds, news) : { ...olds, ...news });
+    async read(ref: ResourceRef, id: string, outputs: PropertyMap, inputs: PropertyMap): Promise<ReadResult> {
+        this.record({ method: "Read", urn: ref.urn });
+        if (this.emulator.read === undefined) {
+            return { id, properties: revealedMap(outputs), inputs: revealedMap(inputs) };
+        }
+        const read = await this.emulator.read(id, revealedMap(outputs), revealedMap(inputs), this.context(ref));
+        return read === undefined
+            ? { id: "", properties: {} }
+            : { id: read.id, properties: asJsonMap(read.outputs), ...(read.inputs !== undefined && { inputs: asJsonMap(read.inputs) }) };
     }
 
-    async delete(ref: ResourceRef, resource: StateResource): Promise<void> {
+    async update(ref: ResourceRef, id: string, olds: PropertyMap, news: PropertyMap): Promise<PropertyMap> {
+        this.record({ method: "Update", urn: ref.urn });
+        const plainOlds = revealedMap(olds);
+        const plainNews = revealedMap(news);
+        return asJsonMap(this.emulator.update ? await this.emulator.update(id, plainOlds, plainNews, this.context(ref)) : { ...plainOlds, ...plainNews });
+    }
+
+    async delete(ref: ResourceRef, id: string, outputs: PropertyMap): Promise<void> {
         this.record({ method: "Delete", urn: ref.urn });
-        await this.emulator.delete?.(resource.id ?? "", revealedMap(resource.outputs));
+        await this.emulator.delete?.(id, revealedMap(outputs), this.context(ref));
+    }
+
+    private context(ref: ResourceRef): EmulatorContext {
+        return { name: ref.name, log: (message) => this.log(`[${ref.type} ${ref.name}] ${message}`) };
     }
 }
 
-/** A provider resource (`pulumi:providers:<pkg>`) holds configuration only: its outputs are its inputs. */
+/**
+ * A provider resource (`pulumi:providers:<pkg>`) holds configuration only. The dynamic provider host implements
+ * neither CheckConfig nor DiffConfig (sdk/nodejs/cmd/dynamic-provider/index.ts), so the registry takes the inputs as
+ * they are and, for a diff, compares the old outputs with the new inputs (providers/registry.go, Registry.Diff):
+ * a config change is an update, never a replacement. Create gives a fresh UUID as the ID (Registry.Create).
+ */
 class ProviderResourceDriver implements ResourceDriver {
     async check(_ref: ResourceRef, _olds: PropertyMap, news: PropertyMap): Promise<PropertyMap> {
         return news;
@@ -99,8 +156,12 @@ class ProviderResourceDriver implements ResourceDriver {
         return { id: randomUUID(), properties: revealedMap(inputs) };
     }
 
-    async update(_ref: ResourceRef, _prior: StateResource, inputs: PropertyMap): Promise<PropertyMap> {
-        return revealedMap(inputs);
+    async read(_ref: ResourceRef, id: string, outputs: PropertyMap, inputs: PropertyMap): Promise<ReadResult> {
+        return { id, properties: revealedMap(outputs), inputs: revealedMap(inputs) };
+    }
+
+    async update(_ref: ResourceRef, _id: string, _olds: PropertyMap, news: PropertyMap): Promise<PropertyMap> {
+        return revealedMap(news);
     }
 
     async delete(): Promise<void> {}
@@ -108,8 +169,14 @@ class ProviderResourceDriver implements ResourceDriver {
 
 export class Drivers {
     private readonly dynamic: DynamicDriver;
+    private readonly providers = new ProviderResourceDriver();
 
-    constructor(host: ProviderHost, private readonly emulators: Record<string, ResourceEmulator>, private readonly record: (call: RpcCall) => void) {
+    constructor(
+        readonly host: ProviderHost,
+        private readonly emulators: Record<string, ResourceEmulator>,
+        private readonly record: (call: RpcCall) => void,
+        private readonly log: (line: string) => void,
+    ) {
         this.dynamic = new DynamicDriver(host);
     }
 
@@ -117,17 +184,16 @@ export class Drivers {
         if (isDynamicType(ref.type)) {
             return this.dynamic;
         }
+        if (isProviderType(ref.type)) {
+            return this.providers;
+        }
         const emulator = this.emulators[ref.type];
         if (emulator !== undefined) {
-            return new EmulatorDriver(emulator, this.record);
-        }
-        if (ref.type.startsWith("pulumi:providers:")) {
-            return new ProviderResourceDriver();
+            return new EmulatorDriver(emulator, this.record, this.log);
         }
         throw new Error(`no emulator for resource type "${ref.type}" (resource ${ref.name}): the test engine cannot stand in for its provider plugin; pass one in EngineOptions.emulators`);
     }
 }
-
 
 export function resourceRef(resource: StateResource): ResourceRef {
     return { urn: resource.urn, type: resource.type, name: nameOf(resource.urn) };

@@ -1,28 +1,53 @@
-// TestEngine: up, preview, refresh and destroy over an in-memory checkpoint, each run with its own
-// provider host (and, for up and preview, its own program process), as the CLI runs one per operation.
-import { exportCheckpoint } from "./checkpoint";
+// TestEngine: up, preview, refresh and destroy over an in-memory checkpoint, each run with its own provider host
+// (and, for up and preview, its own program process), as the CLI runs one per operation, on a stack with a
+// file:// (diy) backend: up, refresh and destroy lock the stack for their run (pkg/backend/diy/backend.go: Update,
+// Refresh and Destroy call Lock; Preview does not), and a run killed mid-way leaves its lock and its last checkpoint.
+import * as os from "os";
+import { randomUUID } from "crypto";
+import { Checkpoint, emptyCheckpoint, exportCheckpoint, RunCheckpoint } from "./checkpoint";
+import { configureArgs, isDefaultDynamicProvider } from "./defaultProviders";
 import { Deployment } from "./deployment";
 import { destroy } from "./destroy";
 import { Drivers } from "./drivers";
+import { defaultParallelism, StepExecutor } from "./executor";
 import { RunJournal } from "./journal";
 import { ProgramRun } from "./programRun";
 import { ProviderHost } from "./providerHost";
-import { makeSecret, revealedMap } from "./propertyValues";
+import { revealedMap } from "./propertyValues";
 import { refresh } from "./refresh";
 import { SecretCipher } from "./secretCipher";
-import { EngineOptions, PropertyMap, RunError, RunResult, StateFile, StateResource } from "./types";
+import { StepContext } from "./steps";
+import { EngineOptions, RefreshOptions, RunError, RunOptions, RunResult, StateFile } from "./types";
 import { rootStackType } from "./urns";
 
 interface Stoppable {
     stop(): Promise<void>;
 }
 
+interface Lock {
+    path: string;
+    createdBy: string;
+    pid: number;
+    timestamp: string;
+}
+
+type RunKind = "update" | "preview" | "refresh" | "destroy";
+
+/** A run in progress: what its checkpoint holds right now, so that a kill leaves exactly that. */
+interface ActiveRun {
+    kind: RunKind;
+    checkpoint: RunCheckpoint;
+    killed: boolean;
+}
+
 export class TestEngine {
-    private resources: StateResource[] = [];
+    private checkpoint: Checkpoint = emptyCheckpoint;
     private readonly config: Record<string, string>;
     private readonly secretKeys: Set<string>;
     private readonly cipher = new SecretCipher();
     private readonly running = new Set<Stoppable>();
+    private readonly locks: Lock[] = [];
+    private readonly active = new Set<ActiveRun>();
 
     constructor(private readonly opts: EngineOptions) {
         this.config = { ...opts.config };
@@ -39,31 +64,51 @@ export class TestEngine {
         }
     }
 
-    up(): Promise<RunResult> {
-        return this.deploy(false);
+    up(options: RunOptions = {}): Promise<RunResult> {
+        return this.deploy("update", options);
     }
 
     /** Check and Diff only: never Create, Update, Delete or Read, and the checkpoint is left as it was. */
-    preview(): Promise<RunResult> {
-        return this.deploy(true);
+    preview(options: RunOptions = {}): Promise<RunResult> {
+        return this.deploy("preview", options);
     }
 
-    refresh(): Promise<RunResult> {
-        return this.run(new RunJournal(), async (host, journal) => {
-            await refresh(this.resources, host, journal);
-            return revealedMap(this.resources.find((r) => r.type === rootStackType)?.outputs ?? {});
+    /**
+     * Like `pulumi refresh --yes` (non-interactive, as from a script or the Automation API): pending CREATEs stay
+     * unless `clearPendingCreates` is set (pkg/cmd/pulumi/operations/refresh.go; only an interactive refresh asks
+     * about each one). The providers are configured from the config saved in the checkpoint, not today's.
+     */
+    refresh(options: RefreshOptions = {}): Promise<RunResult> {
+        return this.run("refresh", new RunJournal(), options, async (ctx, executor) => {
+            await refresh(ctx, executor);
+            return revealedMap(ctx.checkpoint.base.find((r) => r.type === rootStackType)?.outputs ?? {});
+        }, () => {
+            if (options.clearPendingCreates) {
+                this.checkpoint = { ...this.checkpoint, pendingOperations: this.checkpoint.pendingOperations.filter((op) => op.type !== "creating") };
+            }
         });
     }
 
-    destroy(): Promise<RunResult> {
-        return this.run(new RunJournal(), async (host, journal) => {
-            await destroy(this.resources, this.drivers(host, journal), journal);
+    /** Like `pulumi destroy --yes`: the providers are configured from the config saved in the checkpoint. */
+    destroy(options: RunOptions = {}): Promise<RunResult> {
+        return this.run("destroy", new RunJournal(), options, async (ctx, executor) => {
+            await destroy(ctx, executor);
             return {};
         });
     }
 
-    state(): StateFile {
-        return exportCheckpoint(this.resources, this.cipher);
+    /** Like `pulumi cancel` on a diy backend (CancelCurrentUpdate): removes every lock file of the stack. */
+    cancel(): void {
+        this.locks.splice(0);
+    }
+
+    get locked(): boolean {
+        return this.locks.length > 0;
+    }
+
+    /** `pulumi stack export`, or with `showSecrets` `pulumi stack export --show-secrets` (secrets as JSON plaintext). */
+    state(options: { showSecrets?: boolean } = {}): StateFile {
+        return exportCheckpoint(this.checkpoint, options.showSecrets ? undefined : this.cipher);
     }
 
     /** The checkpoint as `pulumi stack export` prints it: secrets only as ciphertext. */
@@ -71,44 +116,68 @@ export class TestEngine {
         return JSON.stringify(this.state(), null, 4);
     }
 
+    /**
+     * Kills every process of this engine, as SIGKILL kills the CLI: a run in progress keeps the checkpoint as it was
+     * last written (its operations in flight pending) and its lock, and fails.
+     */
     async close(): Promise<void> {
+        for (const run of this.active) {
+            run.killed = true;
+            if (run.kind !== "preview") {
+                this.checkpoint = run.checkpoint.snapshot();
+            }
+        }
         await Promise.all([...this.running].map((process) => this.stop(process)));
     }
 
-    private deploy(preview: boolean): Promise<RunResult> {
+    private deploy(kind: "update" | "preview", options: RunOptions): Promise<RunResult> {
         const journal = new RunJournal();
         const program = this.track(
             ProgramRun.launch({ projectDir: this.opts.projectDir, programPath: this.opts.programPath, onDiagnostic: (line) => journal.diagnostics.push(line) }),
         );
+        const preview = kind === "preview";
         const params = { project: this.opts.project, stack: this.opts.stack, preview, config: { ...this.config }, secretKeys: [...this.secretKeys] };
-        return this.run(
-            journal,
-            async (host) => {
-                const deployment = new Deployment({ ...params, prior: this.resources, drivers: this.drivers(host, journal), journal });
-                let programFailure: Error | undefined;
-                await program.run(params, deployment).catch((error: Error) => {
-                    programFailure = error;
-                });
-                await deployment.settled();
-                try {
-                    // A failed step is the cause; the program's own failure is its consequence.
-                    const failure = deployment.failure ?? programFailure;
-                    if (failure !== undefined) {
-                        throw failure;
-                    }
-                    await deployment.deleteLeftovers();
-                } finally {
-                    if (!preview) {
-                        this.resources = deployment.snapshot();
-                    }
-                }
-                return revealedMap(deployment.stackOutputs);
-            },
-            program,
-        );
+        return this.run(kind, journal, options, async (ctx, executor, host) => {
+            if (!preview && this.checkpoint.pendingOperations.length > 0) {
+                journal.diagnostics.push(`[engine] warning: ${pendingOperationsWarning(this.checkpoint)}`);
+            }
+            const deployment = new Deployment({
+                ...ctx, project: this.opts.project, stack: this.opts.stack, executor, config: params.config, secretKeys: new Set(params.secretKeys),
+                configureDynamicProvider: (args) => host.configure(args),
+            });
+            let programFailure: Error | undefined;
+            await program.run(params, deployment).catch((error: Error) => {
+                programFailure = error;
+            });
+            await executor.settled();
+            // A failed step is the cause; the program's own failure is its consequence.
+            const failure = deployment.failure ?? programFailure;
+            if (failure !== undefined) {
+                throw failure;
+            }
+            await deployment.deleteLeftovers();
+            return revealedMap(deployment.stackOutputs);
+        }, undefined, program);
     }
 
-    private async run(journal: RunJournal, operation: (host: ProviderHost, journal: RunJournal) => Promise<Record<string, any>>, program?: ProgramRun): Promise<RunResult> {
+    private async run(
+        kind: RunKind,
+        journal: RunJournal,
+        options: RunOptions,
+        operation: (ctx: StepContext, executor: StepExecutor, host: ProviderHost) => Promise<Record<string, any>>,
+        beforeStart?: () => void,
+        program?: ProgramRun,
+    ): Promise<RunResult> {
+        if (kind !== "preview" && this.locks.length > 0) {
+            await (program && this.stop(program));
+            throw new RunError(lockedMessage(this.locks), journal.result({}));
+        }
+        const lock = kind === "preview" ? undefined : this.lock();
+        beforeStart?.();
+        const checkpoint = new RunCheckpoint(structuredClone(this.checkpoint.resources), structuredClone(this.checkpoint.pendingOperations));
+        const active: ActiveRun = { kind, checkpoint, killed: false };
+        this.active.add(active);
+        const executor = new StepExecutor(options.parallel ?? this.opts.parallel ?? defaultParallelism(), kind === "refresh");
         let host: ProviderHost | undefined;
         let outputs: Record<string, any> = {};
         let failure: Error | undefined;
@@ -122,27 +191,58 @@ export class TestEngine {
                     onDiagnostic: (line) => journal.diagnostics.push(line),
                 }),
             );
-            await host.configure(this.configureArgs());
-            outputs = await operation(host, journal);
+            const drivers = new Drivers(host, this.opts.emulators ?? {}, (call) => journal.rpcCalls.push(call), (line) => journal.diagnostics.push(line));
+            const ctx: StepContext = { preview: kind === "preview", checkpoint, drivers, journal, deletes: new Set() };
+            if (kind === "refresh" || kind === "destroy") {
+                await this.configureFromCheckpoint(host);
+            }
+            outputs = await operation(ctx, executor, host);
+            await executor.settled();
+            if (executor.failure !== undefined) {
+                throw executor.failure;
+            }
         } catch (error) {
             failure = error instanceof Error ? error : new Error(String(error));
         } finally {
+            await executor.settled();
             await Promise.all([host, program].map((process) => process && this.stop(process)));
+            this.active.delete(active);
+            if (!active.killed) {
+                if (kind !== "preview") {
+                    this.checkpoint = checkpoint.snapshot();
+                }
+                this.locks.splice(this.locks.indexOf(lock!), 1);
+            }
         }
         const result = journal.result(outputs);
+        if (active.killed) {
+            throw new RunError(`the ${kind} was killed before it finished${failure ? ` (${failure.message})` : ""}`, result);
+        }
         if (failure !== undefined) {
             throw new RunError(failure.message, result);
         }
         return result;
     }
 
-    /** Configure gets the whole stack config; secret values travel as RPC secrets. */
-    private configureArgs(): PropertyMap {
-        return Object.fromEntries(Object.entries(this.config).map(([key, value]) => [key, this.secretKeys.has(key) ? makeSecret(value) : value]));
+    /**
+     * Without the program, providers come from the checkpoint (NewRegistry, Registry.Same/loadProvider): the dynamic
+     * provider host is configured with the inputs its default provider saved at the last up.
+     */
+    private async configureFromCheckpoint(host: ProviderHost): Promise<void> {
+        const saved = this.checkpoint.resources.find(isDefaultDynamicProvider);
+        await host.configure(saved === undefined ? {} : configureArgs(saved.inputs));
     }
 
-    private drivers(host: ProviderHost, journal: RunJournal): Drivers {
-        return new Drivers(host, this.opts.emulators ?? {}, (call) => journal.rpcCalls.push(call));
+    private lock(): Lock {
+        const id = randomUUID();
+        const lock = {
+            path: `file://~/.pulumi/locks/organization/${this.opts.project}/${this.opts.stack}/${id}.json`,
+            createdBy: `${os.userInfo().username}@${os.hostname()}`,
+            pid: process.pid,
+            timestamp: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+        };
+        this.locks.push(lock);
+        return lock;
     }
 
     private track<T extends Stoppable>(process: T): T {
@@ -154,4 +254,22 @@ export class TestEngine {
         await process.stop();
         this.running.delete(process);
     }
+}
+
+/** diyBackend.checkForLock's error (pkg/backend/diy/lock.go). */
+function lockedMessage(locks: Lock[]): string {
+    return `the stack is currently locked by ${locks.length} lock(s). Either wait for the other process(es) to end or delete the lock file with \`pulumi cancel\`.`
+        + locks.map((lock) => `\n  ${lock.path}: created by ${lock.createdBy} (pid ${lock.pid}) at ${lock.timestamp}`).join("");
+}
+
+/** deploymentExecutor.printPendingOperationsWarning (pkg/resource/deploy/deployment_executor.go). */
+function pendingOperationsWarning(checkpoint: Checkpoint): string {
+    return `Attempting to deploy or update resources with ${checkpoint.pendingOperations.length} pending operations from previous deployment.\n`
+        + checkpoint.pendingOperations.map((op) => `  * ${op.resource.urn}, interrupted while ${op.type}\n`).join("")
+        + "These resources are in an unknown state because the Pulumi CLI was interrupted while waiting for changes to these resources to complete. "
+        + "You should confirm whether or not the operations listed completed successfully by checking the state of the appropriate provider. "
+        + "For example, if you are using AWS, you can confirm using the AWS Console.\n\n"
+        + "Once you have confirmed the status of the interrupted operations, you can repair your stack using `pulumi refresh` which will refresh "
+        + "the state from the provider you are using and clear the pending operations if there are any.\n\n"
+        + "Note that `pulumi refresh` will need to be run interactively to clear pending CREATE operations.";
 }

@@ -1,28 +1,45 @@
-// A test engine that stands in for the Pulumi CLI: it runs the program under the SDK's mocks in a child
-// process, drives the REAL dynamic provider host over gRPC for every dynamic resource, and keeps a
-// checkpoint shaped like `pulumi stack export`. What it models: Check (old inputs) then Diff (old
-// outputs) per registration, create/update/replace (deleteBeforeReplace from the provider or the
-// option, otherwise the old resource is deleted at the end), same, deletion of resources no longer
-// declared, unknowns in preview (Create/Update return the checked inputs, as for a provider without
-// preview support), secrets (plain to providers, re-marked on outputs, encrypted in the export),
-// ignoreChanges/replaceOnChanges (top-level names and "*"), additionalSecretOutputs, refresh via
-// Read, deletes in parallel as far as dependencies allow (destroy and leftovers), deletedWith (no Delete
-// when its target goes in the same run), partial state on failure, and
-// "created but failed to initialise".
+// A test engine that stands in for the Pulumi CLI (v3.248.0, the SDK version this project pins) with a file://
+// backend: it runs the program under the SDK's mocks in a child process, drives the REAL dynamic provider host over
+// gRPC for every dynamic resource, and keeps a checkpoint shaped like `pulumi stack export`.
+//
+// What it models, each beside its source in pulumi/pulumi v3.248.0:
+// - step generation one registration at a time (step_generator.go): Check with the old inputs, Diff with the old
+//   outputs (DIFF_UNKNOWN: the engine compares inputs), same / create / update / replace; a replacement is Checked
+//   again without olds; deleteBeforeReplace from the provider unless the option says true or false; ignoreChanges
+//   and replaceOnChanges on top-level names and "*" (replaceOnChanges only turns changed keys into replace keys, and
+//   a dynamic provider's Diff names none); init errors (an update even without changes);
+// - delete-before-replace pulls in dependents (calculateDependentReplacements): each dependent whose Diff, with the
+//   inputs taken from a replaced resource unknown, says replace is deleted first (deletedWith does not spare it),
+//   the replaced resource is kept pending replacement, and the dependents are created again when they register;
+// - default providers (default_providers.go) in the checkpoint, the dynamic one with the whole stack config
+//   (target.go), configured when its step runs on up and preview, and from the checkpoint on destroy and refresh;
+// - steps on a worker pool of `--parallel` (default 4 x GOMAXPROCS) workers, a registration's steps as one chain,
+//   and after the first failure nothing new starts (step_executor.go);
+// - deletes of what the program no longer declares, replaced resources, pending deletes (retried at the end of the
+//   next up) and destroy in dependency levels (ScheduleDeletes), deletedWith sparing a Delete when its target goes
+//   in the same run;
+// - the checkpoint as pkg/backend/snapshot.go writes it: pending operations while a step runs, a run killed by
+//   close() leaving them and its lock (pkg/backend/diy/lock.go), the next up, refresh or destroy refused until
+//   cancel(), pending CREATEs kept until refresh({clearPendingCreates}), other pending operations dropped by the
+//   next run, the warning an up prints about them;
+// - refresh (deploymentExecutor.refresh, RefreshStep): Read on every custom resource in parallel, errors not stopping
+//   the others, a Diff deciding same or update, gone resources dropped with every reference to them;
+// - unknowns in preview (Create and Update return the checked inputs, as for a provider without preview support),
+//   secrets (plain to providers, re-marked on outputs, encrypted in the export), additionalSecretOutputs, partial
+//   state on failure, "created but failed to initialise".
 //
 // What it does NOT model:
-// - real provider plugins (docker, command, random...): a test supplies emulators; provider
-//   resources (`pulumi:providers:*`) just record their inputs; default provider resources are not in state;
-// - invokes (functions), Resource.get/read, imports, remote components, aliases, protect,
-//   retainOnDelete, replaceWith, transforms and hooks, custom timeouts;
+// - real provider plugins (docker, command, random...): a test supplies emulators (test/lifecycle/emulators.ts says
+//   what those model); explicit provider resources just record their inputs, and a resource whose provider
+//   reference changed is not replaced for it;
+// - invokes (functions), Resource.get/read, imports, remote components, aliases, protect, retainOnDelete,
+//   replaceWith, replacement triggers, targets, transforms and hooks, custom timeouts, --continue-on-error;
 // - ignoreChanges/replaceOnChanges on nested property paths (they fail the run);
-// - the replacement of dependents that a deleteBeforeReplace forces;
-// - CheckConfig/DiffConfig, and Check for emulated resources;
-// - parallelism limits, cancellation and timeouts: a failed step stops new steps while in-flight ones
-//   finish; a program that never finishes hangs its run until close();
-// - pending deletions left by a failed run are retried at the end of the next up, not its start;
-// - the language host: the program runs under the SDK's mocks (setMocks, registrations forwarded to
-//   the engine), so pulumi.log goes to the diagnostics and no engine connection exists.
+// - CheckConfig/DiffConfig of plugins (the dynamic provider host implements neither);
+// - `pulumi cancel` of a run that is still going (cancel() only removes the lock), an interactive refresh's prompt
+//   per pending create, and import of a pending create;
+// - the language host: the program runs under the SDK's mocks (setMocks, registrations forwarded to the engine), so
+//   pulumi.log goes to the diagnostics and no engine connection exists.
 export { TestEngine } from "./engine";
 export { RunError } from "./types";
-export type { EngineOptions, ResourceEmulator, RpcCall, RunResult, StateFile, StateResource, StepOp, StepRecord } from "./types";
+export type { EmulatorContext, EngineOptions, PendingOperation, RefreshOptions, ResourceEmulator, RpcCall, RunOptions, RunResult, StateFile, StateResource, StepOp, StepRecord } from "./types";

@@ -14,7 +14,10 @@ export interface Registration {
     dependencies: string[];
     propertyDependencies: Record<string, string[]>;
     provider: string;
-    deleteBeforeReplace: boolean;
+    /** The package version the SDK names (it picks the default provider), or "". */
+    version: string;
+    /** The deleteBeforeReplace option when the program set it (true or false), else undefined. */
+    deleteBeforeReplace?: boolean;
     ignoreChanges: string[];
     replaceOnChanges: string[];
     additionalSecretOutputs: string[];

@@ -25,6 +25,8 @@ export interface CheckResult {
 export interface ProviderDiff {
     changes: "none" | "some" | "unknown";
     replaces: string[];
+    /** DiffResponse.diffs: the keys the provider names as changed (the dynamic provider host names none). */
+    changedKeys?: string[];
     deleteBeforeReplace: boolean;
 }
 
@@ -130,6 +132,7 @@ export class ProviderHost {
         return {
             changes: changes === kinds.DIFF_NONE ? "none" : changes === kinds.DIFF_SOME ? "some" : "unknown",
             replaces: response.getReplacesList(),
+            changedKeys: response.getDiffsList(),
             deleteBeforeReplace: response.getDeletebeforereplace(),
         };
     }

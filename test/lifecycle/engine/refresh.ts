@@ -1,36 +1,46 @@
-// `pulumi refresh`: Read on every dynamic resource; emulated resources and components are left as they are.
-import { isDynamicType, resourceRef } from "./drivers";
-import { stepFailure } from "./deployment";
-import { RunJournal } from "./journal";
-import { ProviderHost } from "./providerHost";
-import { annotateSecrets, changedKeys, revealedMap } from "./propertyValues";
+// `pulumi refresh` (without --run-program), as pulumi/pulumi v3.248.0 runs it (deploymentExecutor.refresh): a
+// refresh step for every resource, all in parallel up to the run's parallelism, on an executor that ignores errors
+// (every Read runs even after one failed). RefreshStep.Apply: components, providers and resources pending
+// replacement stay as they are; a custom resource is Read (emulated ones too), gone when the ID comes back empty,
+// and otherwise Diffed (the refreshed inputs and outputs as olds, the old inputs as news) to decide whether the step
+// is an update or a same. Then rebuildBaseState drops the gone resources and every reference to them.
+import { diffResource } from "./diffing";
+import { isProviderType, resourceRef } from "./drivers";
+import { StepExecutor } from "./executor";
+import { withoutDanglingReferences } from "./graph";
+import { annotateSecrets, changedKeys } from "./propertyValues";
+import { isDefaultProvider } from "./defaultProviders";
+import { StepContext, stepFailure } from "./steps";
 import { StateResource } from "./types";
 
-/** Updates `resources` in place, so that a failure leaves what was already refreshed. */
-export async function refresh(resources: StateResource[], host: ProviderHost, journal: RunJournal): Promise<void> {
-    for (const resource of [...resources]) {
-        if (!resource.custom || !isDynamicType(resource.type)) {
-            journal.step("same", resource);
-            continue;
+export async function refresh(ctx: StepContext, executor: StepExecutor): Promise<void> {
+    const refreshed = new Map<StateResource, StateResource | undefined>();
+    const report = (op: "same" | "update" | "delete", resource: StateResource, diffKeys?: string[]) => {
+        if (!isDefaultProvider(resource.urn)) {
+            ctx.journal.step(op, resource, diffKeys !== undefined && diffKeys.length > 0 ? { diffKeys } : {});
         }
-        const ref = resourceRef(resource);
-        // The engine sends the old outputs as properties and the old inputs alongside.
-        const read = await host.read(ref, resource.id ?? "", revealedMap(resource.outputs), revealedMap(resource.inputs)).catch((error: unknown) => {
+    };
+    await executor.executeParallel(ctx.checkpoint.base.map((old) => async () => {
+        if (!old.custom || isProviderType(old.type) || old.pendingReplacement) {
+            report("same", old);
+            return;
+        }
+        const ref = resourceRef(old);
+        const driver = ctx.drivers.for(ref);
+        const read = await driver.read(ref, old.id ?? "", old.outputs, old.inputs).catch((error: unknown) => {
             throw stepFailure("Read", ref, error);
         });
-        const index = resources.indexOf(resource);
         if (read.id === "") {
-            resources.splice(index, 1);
-            journal.step("delete", resource);
-            continue;
+            refreshed.set(old, undefined);
+            report("delete", old);
+            return;
         }
-        const diffKeys = changedKeys(resource.outputs, read.properties);
-        resources[index] = {
-            ...resource,
-            id: read.id,
-            outputs: annotateSecrets(read.properties, resource.outputs, resource.additionalSecretOutputs),
-            ...(read.inputs !== undefined && { inputs: annotateSecrets(read.inputs, resource.inputs) }),
-        };
-        journal.step(diffKeys.length > 0 ? "update" : "same", resource, diffKeys.length > 0 ? { diffKeys } : {});
-    }
+        const outputs = annotateSecrets(read.properties, old.outputs, old.additionalSecretOutputs);
+        const inputs = read.inputs !== undefined ? annotateSecrets(read.inputs, old.inputs) : old.inputs;
+        const diff = await diffResource(driver, ref, read.id, inputs, outputs, old.inputs, old.ignoreChanges ?? []);
+        refreshed.set(old, { ...old, id: read.id, inputs, outputs });
+        report(diff.changes === "some" ? "update" : "same", old, changedKeys(old.outputs, outputs));
+    }));
+    const rebuilt = ctx.checkpoint.base.flatMap((resource) => refreshed.has(resource) ? refreshed.get(resource) ?? [] : [resource]);
+    ctx.checkpoint.rebase(withoutDanglingReferences(rebuilt));
 }

@@ -58,7 +58,9 @@ function toRegistration(req: resourceProto.RegisterResourceRequest): Registratio
         dependencies: req.getDependenciesList(),
         propertyDependencies,
         provider: req.getProvider(),
-        deleteBeforeReplace: req.getDeletebeforereplace(),
+        version: req.getVersion(),
+        // source_eval.go (RegisterResource): the option counts when the SDK says it was set, or when it is true
+        ...((req.getDeletebeforereplacedefined() || req.getDeletebeforereplace()) && { deleteBeforeReplace: req.getDeletebeforereplace() }),
         ignoreChanges: req.getIgnorechangesList(),
         replaceOnChanges: req.getReplaceonchangesList(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),

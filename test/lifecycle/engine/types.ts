@@ -15,18 +15,42 @@ export interface EngineOptions {
     secretKeys?: string[];
     /** Stand-ins for real (non-dynamic) provider plugins, by type token. */
     emulators?: Record<string, ResourceEmulator>;
+    /** `--parallel` for every run: resource operations at once (default 4 x GOMAXPROCS, or PULUMI_PARALLEL). */
+    parallel?: number;
+}
+
+export interface RunOptions {
+    /** `--parallel` for this run. */
+    parallel?: number;
+}
+
+export interface RefreshOptions extends RunOptions {
+    /** `pulumi refresh --clear-pending-creates`: drops every pending CREATE from the checkpoint first. */
+    clearPendingCreates?: boolean;
+}
+
+/** What an emulator may report, as a plugin's log lines reach the CLI. */
+export interface EmulatorContext {
+    /** The resource's name, as the engine passes it with each call. */
+    name: string;
+    log(message: string): void;
 }
 
 /**
- * Stands in for a provider plugin. Values arrive in plain text (secrets revealed); update gets the old
- * OUTPUTS as olds, as the engine sends them to providers. Without update, outputs become old outputs
- * merged with the new inputs; without diff, any input change is an update (replaceOnChanges aside).
+ * Stands in for a provider plugin. Values arrive in plain text (secrets revealed); diff gets the old INPUTS (the
+ * engine sends them alongside the old outputs), update the old OUTPUTS as olds. Without check, the inputs pass as
+ * they are; without update, outputs become old outputs merged with the new inputs; without diff, the engine compares
+ * old and new inputs itself (DIFF_UNKNOWN); without read, a refresh keeps the state as it is.
  */
 export interface ResourceEmulator {
-    create(inputs: Record<string, any>): Promise<{ id: string; outputs: Record<string, any> }>;
-    update?(id: string, olds: Record<string, any>, news: Record<string, any>): Promise<Record<string, any>>;
-    delete?(id: string, outputs: Record<string, any>): Promise<void>;
-    diff?(olds: Record<string, any>, news: Record<string, any>): { changes: boolean; replaces: string[] };
+    /** Input keys the plugin's Check returns as secrets (infer's applySecrets for `provider:"secret"` fields). */
+    secretInputs?: string[];
+    check?(olds: Record<string, any>, news: Record<string, any>): Promise<Record<string, any>>;
+    create(inputs: Record<string, any>, context: EmulatorContext): Promise<{ id: string; outputs: Record<string, any> }>;
+    read?(id: string, outputs: Record<string, any>, inputs: Record<string, any>, context: EmulatorContext): Promise<{ id: string; outputs: Record<string, any>; inputs?: Record<string, any> } | undefined>;
+    update?(id: string, olds: Record<string, any>, news: Record<string, any>, context: EmulatorContext): Promise<Record<string, any>>;
+    delete?(id: string, outputs: Record<string, any>, context: EmulatorContext): Promise<void>;
+    diff?(olds: Record<string, any>, news: Record<string, any>): { changes: boolean; replaces: string[]; deleteBeforeReplace?: boolean };
 }
 
 export type StepOp = "same" | "create" | "update" | "replace" | "delete" | "read";
@@ -72,12 +96,24 @@ export interface StateResource {
     deletedWith?: string;
     /** A replaced resource waiting for deletion, as Pulumi marks it. */
     delete?: boolean;
+    /** Deleted by a delete-before-replace whose replacement has not been created yet. */
+    pendingReplacement?: boolean;
+    ignoreChanges?: string[];
+    replaceOnChanges?: string[];
     initErrors?: string[];
+}
+
+/** apitype.OperationType: what the engine was doing to a resource when the checkpoint was last written. */
+export type OperationType = "creating" | "updating" | "deleting" | "reading";
+
+export interface PendingOperation {
+    resource: StateResource;
+    type: OperationType;
 }
 
 export interface StateFile {
     version: 3;
-    deployment: { resources: StateResource[] };
+    deployment: { resources: StateResource[]; pending_operations?: PendingOperation[] };
 }
 
 /** A failed run: the message names the resource and the provider's error; the partial run is attached. */

@@ -44,9 +44,11 @@ function docker() {
         const subnet = (rest.find((a) => a.startsWith("--subnet=")) || "").slice("--subnet=".length);
         const driver = rest[rest.indexOf("--driver") + 1];
         const ipam = rest[rest.indexOf("--ipam-driver") + 1];
+        // -o key=value: driver options, which Docker keeps with the network and inspect shows as "Options"
+        const options = Object.fromEntries(rest.flatMap((a, i) => (a === "-o" || a === "--opt" ? [rest[i + 1].split(/=(.*)/s).slice(0, 2)] : [])));
         if (findNetwork(state, name)) exit(1, "", `Error response from daemon: network with name ${name} already exists\n`);
         const id = crypto.randomBytes(32).toString("hex");
-        state.networks[id] = { Name: name, Id: id, Driver: driver, IPAM: { Driver: ipam, Config: subnet ? [{ Subnet: subnet }] : [{ Subnet: "10.65.0.0/24" }] } };
+        state.networks[id] = { Name: name, Id: id, Driver: driver, IPAM: { Driver: ipam, Config: subnet ? [{ Subnet: subnet }] : [{ Subnet: "10.65.0.0/24" }] }, Options: options, Containers: {} };
         state.profiles[name] = { inbound_rules: [{ action: "allow", src_tag: name }], outbound_rules: [{ action: "allow" }] };
         save(state);
         exit(0, `${id}\n`);
@@ -54,7 +56,7 @@ function docker() {
     if (verb === "rm") {
         const network = findNetwork(state, rest[0]);
         if (!network) exit(1, "", `Error: No such network: ${rest[0]}\n`);
-        if (network.inUse) exit(1, "", `Error response from daemon: network ${network.Name} has active endpoints\n`);
+        if (Object.keys(network.Containers || {}).length > 0) exit(1, "", `Error response from daemon: network ${network.Name} id ${network.Id} has active endpoints\n`);
         delete state.networks[network.Id];
         delete state.profiles[network.Name];
         save(state);

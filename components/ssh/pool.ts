@@ -1,0 +1,240 @@
+// One pooled SSH connection per host, with bounded connection retries and a
+// limit on parallel channels per connection.
+//
+// The pool lives on globalThis rather than in a module variable: the dynamic
+// provider host deserializes each provider's closure separately, and each copy
+// of this module would otherwise open its own connections.
+import type { Client, ConnectConfig } from "ssh2";
+import { SshError } from "../errors";
+import { hostKeyVerdict } from "./hostKeys";
+import { expandHome } from "./localPath";
+import { SshHost, SshSettings, SshStats } from "./types";
+
+interface Waiter {
+    resume(): void;
+}
+
+interface PooledConnection {
+    client: Promise<Client>;
+    activeChannels: number;
+    waiting: Waiter[];
+}
+
+interface SshRegistry {
+    settings?: SshSettings;
+    connections: Map<string, PooledConnection>;
+    stats: SshStats;
+}
+
+/** Parallel channels per connection; OpenSSH's MaxSessions is 10 and refuses the 11th. */
+const maxChannelsPerConnection = 8;
+
+function registry(): SshRegistry {
+    // Created here, not captured: Pulumi's closure serializer cannot carry a Symbol into the provider host.
+    const registryKey = Symbol.for("calico-stars/ssh-registry");
+    const holder = globalThis as unknown as Record<symbol, SshRegistry | undefined>;
+    let found = holder[registryKey];
+    if (!found) {
+        found = { connections: new Map(), stats: { connections: 0, commands: 0, forwards: 0 } };
+        holder[registryKey] = found;
+    }
+    return found;
+}
+
+export function configureSsh(settings: SshSettings): void {
+    registry().settings = settings;
+}
+
+export function sshStats(): SshStats {
+    return { ...registry().stats };
+}
+
+/** Counts one more command or forwarded channel. */
+export function countChannel(kind: "commands" | "forwards"): void {
+    registry().stats[kind]++;
+}
+
+export function resetSshStats(): void {
+    const stats = registry().stats;
+    stats.connections = 0;
+    stats.commands = 0;
+    stats.forwards = 0;
+}
+
+export async function closeAllConnections(): Promise<void> {
+    const reg = registry();
+    const pending = [...reg.connections.values()];
+    reg.connections.clear();
+    await Promise.all(pending.map(async (pooled) => {
+        try {
+            (await pooled.client).end();
+        } catch {
+            // a connection that never opened has nothing to close
+        }
+    }));
+}
+
+export function settingsOrThrow(): SshSettings {
+    const settings = registry().settings;
+    if (!settings) {
+        throw new SshError("SSH is not configured: the provider's configure() did not run");
+    }
+    return settings;
+}
+
+export function hostLabel(host: SshHost): string {
+    return `${host.user}@${host.address}:${host.port}`;
+}
+
+/** Rejects with `timedOut()` once `deadline` (epoch ms) passes, unless `work` settles first. */
+function beforeDeadline<T>(work: Promise<T>, deadline: number, timedOut: () => Error): Promise<T> {
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(timedOut()), Math.max(0, deadline - Date.now()));
+        work.then((value) => { clearTimeout(timer); resolve(value); }, (err) => { clearTimeout(timer); reject(err); });
+    });
+}
+
+/**
+ * Waits for a free channel slot on the host's connection, then runs `use`. Waiting for the slot and for
+ * the connection counts against `deadline`: past it, `use` never runs.
+ */
+export async function withChannel<T>(host: SshHost, deadline: number, timedOut: (phase: string) => Error,
+    use: (client: Client) => Promise<T>): Promise<T> {
+    const pooled = connectionFor(host);
+    if (pooled.activeChannels >= maxChannelsPerConnection) {
+        await new Promise<void>((resolve, reject) => {
+            // declared before use: Pulumi's closure serializer rejects a const read before its declaration
+            let timer: NodeJS.Timeout | undefined;
+            const waiter: Waiter = { resume: () => { clearTimeout(timer); resolve(); } };
+            // leaving the queue and failing in one step, so that no finishing channel hands its slot to a waiter that gave up
+            timer = setTimeout(() => {
+                pooled.waiting = pooled.waiting.filter((w) => w !== waiter);
+                reject(timedOut("waiting for a free channel"));
+            }, Math.max(0, deadline - Date.now()));
+            pooled.waiting.push(waiter);
+        });
+    }
+    pooled.activeChannels++;
+    try {
+        const client = await beforeDeadline(pooled.client, deadline, () => timedOut("waiting for the connection"));
+        return await use(client);
+    } finally {
+        pooled.activeChannels--;
+        pooled.waiting.shift()?.resume();
+    }
+}
+
+function connectionFor(host: SshHost): PooledConnection {
+    const reg = registry();
+    const key = hostLabel(host);
+    let pooled = reg.connections.get(key);
+    if (!pooled) {
+        const created: PooledConnection = { client: connectWithRetry(host, settingsOrThrow()), activeChannels: 0, waiting: [] };
+        created.client.then(
+            (client) => client.on("close", () => forget(key, created)),
+            () => forget(key, created),
+        );
+        reg.connections.set(key, created);
+        pooled = created;
+    }
+    return pooled;
+}
+
+function forget(key: string, pooled: PooledConnection): void {
+    const reg = registry();
+    if (reg.connections.get(key) === pooled) {
+        reg.connections.delete(key);
+    }
+}
+
+/** Errors worth another attempt: the host or network, never authentication or host keys. */
+function isTransient(err: unknown): boolean {
+    const code = (err as { code?: string }).code;
+    const level = (err as { level?: string }).level;
+    if (level === "client-authentication" || err instanceof HostKeyRejected) {
+        return false;
+    }
+    return ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE"].includes(code ?? "")
+        || level === "client-timeout" || level === "client-socket";
+}
+
+async function connectWithRetry(host: SshHost, settings: SshSettings): Promise<Client> {
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= settings.connectAttempts; attempt++) {
+        try {
+            return await connectOnce(host, settings);
+        } catch (err) {
+            lastError = err;
+            if (!isTransient(err) || attempt === settings.connectAttempts) {
+                break;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt - 1)));
+        }
+    }
+    if (lastError instanceof SshError) {
+        throw lastError;
+    }
+    throw new SshError(`cannot connect to ${hostLabel(host)}: ${(lastError as Error).message}`);
+}
+
+class HostKeyRejected extends SshError {
+    constructor(message: string) {
+        super(message);
+        this.name = "HostKeyRejected";
+    }
+}
+
+function connectOnce(host: SshHost, settings: SshSettings): Promise<Client> {
+    const { Client: SshClient } = require("ssh2") as typeof import("ssh2");
+    const fs: typeof import("fs") = require("fs");
+    return new Promise((resolve, reject) => {
+        const client = new SshClient();
+        let hostKeyProblem: string | undefined;
+        const config: ConnectConfig = {
+            host: host.address,
+            port: host.port,
+            username: host.user,
+            readyTimeout: settings.connectTimeoutMs,
+            keepaliveInterval: 5000,
+            keepaliveCountMax: 3,
+            hostVerifier: (key: Buffer) => {
+                try {
+                    hostKeyProblem = hostKeyVerdict(host, key, settings);
+                } catch (err) {
+                    hostKeyProblem = `cannot check its host key: ${(err as Error).message}`;
+                }
+                return hostKeyProblem === undefined;
+            },
+        };
+        if (settings.privateKey !== undefined) {
+            config.privateKey = settings.privateKey;
+        } else if (settings.privateKeyPath !== undefined) {
+            config.privateKey = fs.readFileSync(expandHome(settings.privateKeyPath));
+        }
+        if (settings.passphrase !== undefined) {
+            config.passphrase = settings.passphrase;
+        }
+        if (settings.agentSocket !== undefined) {
+            config.agent = settings.agentSocket;
+        }
+        client.once("ready", () => {
+            registry().stats.connections++;
+            client.removeAllListeners("error");
+            client.on("error", () => {
+                // a later failure closes the client; in-flight commands report it themselves
+            });
+            resolve(client);
+        });
+        client.once("error", (err: Error) => {
+            client.end();
+            if (hostKeyProblem !== undefined) {
+                reject(new HostKeyRejected(`refusing ${hostLabel(host)}: ${hostKeyProblem}`));
+            } else if ((err as { level?: string }).level === "client-authentication") {
+                reject(Object.assign(new SshError(`cannot log in to ${hostLabel(host)}: the server refused every offered key (check the user and the key)`), { level: "client-authentication" }));
+            } else {
+                reject(Object.assign(new SshError(`cannot connect to ${hostLabel(host)}: ${err.message}`), { code: (err as { code?: string }).code, level: (err as { level?: string }).level }));
+            }
+        });
+        client.connect(config);
+    });
+}

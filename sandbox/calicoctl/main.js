@@ -1,0 +1,50 @@
+// @ts-check
+// calicoctl v0.19.0's entry point for the profile command: the datastore is set up (and ETCD_AUTHORITY checked)
+// before the command line is read, and every exception ends the command as calicoctl.py's main ends it.
+// Source: calico-containers v0.19.0 calicoctl/calicoctl.py (main), calicoctl/calico_ctl/connectors.py (client,
+// DOCKER_URL), libcalico v0.14.0 pycalico/datastore.py (ETCD_AUTHORITY_DEFAULT "127.0.0.1:2379").
+"use strict";
+
+const { Datastore, Docker, Etcd, checkAuthority } = require("./datastore");
+const { PROFILE_DOC, parseProfileCommand, splitOptions } = require("./docopt");
+const { ProfileCommands, readStdin } = require("./profile");
+const { CommandExit, PythonException } = require("./python");
+
+/** This stand-in has only the profile command; for any other, the top-level usage. */
+const TOP_USAGE = `Usage: calicoctl <command> [<args>...]
+
+    profile           Configure endpoint profiles
+
+This sandbox stand-in implements the profile command only.`;
+
+/**
+ * Runs one calicoctl command line.
+ * @param {string[]} argv the words after "calicoctl"
+ * @param {{ [name: string]: string | undefined }} env
+ * @param {() => string} [stdin] read only by `rule update`
+ * @returns {Promise<{ stdout: string, stderr: string, code: number }>}
+ */
+async function calicoctl(argv, env, stdin = readStdin) {
+    const authority = env.ETCD_AUTHORITY ?? "127.0.0.1:2379";
+    const commands = new ProfileCommands(new Datastore(new Etcd(authority)), new Docker(env.DOCKER_HOST ?? "unix://var/run/docker.sock"), stdin);
+    try {
+        checkAuthority(authority);
+        if (argv[0] !== "profile") {
+            throw new CommandExit("", 1, `${TOP_USAGE}\n`);
+        }
+        const line = splitOptions(argv.slice(1));
+        if (line.help) {
+            return { stdout: `${PROFILE_DOC}\n`, stderr: "", code: 0 };
+        }
+        await commands.run(parseProfileCommand(line));
+        return { stdout: commands.printed, stderr: "", code: 0 };
+    } catch (error) {
+        const exit = error instanceof PythonException ? error.toExit() : error;
+        if (!(exit instanceof CommandExit)) {
+            throw error;
+        }
+        return { stdout: commands.printed + exit.stdout, stderr: exit.stderr, code: exit.code };
+    }
+}
+
+module.exports = { calicoctl };

@@ -1,0 +1,249 @@
+// @ts-check
+"use strict";
+// Marathon's REST API v2 over the group store, the deployments and the tasks (mesosphere/marathon v0.14.2
+// api/v2/GroupsResource.scala, AppsResource.scala, AppTasksResource.scala, TasksResource.scala,
+// DeploymentsResource.scala). A change is planned (plan.js), refused with 409 while a running deployment touches the
+// same apps (MarathonSchedulerActor.deploy: withLockFor the plan's affected apps; `force` cancels those deployments),
+// stored at once, then deployed.
+
+const { absoluteId, ROOT } = require("./ids");
+const { parseJson, sortById, now, isObject } = require("./json");
+const { ok, failure, groupNotFound, locked, invalidJson } = require("./replies");
+const { newReadContext, problemReply, desiredSubtree, readChildId, checkPathId, checkBodyId } = require("./groupUpdate");
+const { deploymentPlan, affectedAppIds, renderSteps } = require("./plan");
+const { GroupStore } = require("./store");
+const { Tasks } = require("./tasks");
+const { Deployments } = require("./deployments");
+const { Faults } = require("./faults");
+
+/** @typedef {import("./replies").Reply} Reply */
+/** @typedef {import("./groupUpdate").App} App */
+/** @typedef {import("./groupUpdate").GroupRecord} GroupRecord */
+/** @typedef {import("./groupUpdate").Subtree} Subtree */
+/** @typedef {import("./tasks").Task} Task */
+/** @typedef {{method: string, pathname: string, query: URLSearchParams, body: string}} Request */
+
+const MARATHON_VERSION = "0.14.2";
+/** GroupsResource's ListApps and ListVersionsRE: these tails are other listings, not groups. */
+const GROUP_APPS = /^(.*)\/apps$/;
+const GROUP_VERSIONS = /^(.*)\/versions$/;
+const APP_TASKS = /^(.+)\/tasks$/;
+
+/** @param {URLSearchParams} query @param {string} name */
+function isFlagSet(query, name) {
+    return (query.get(name) ?? "").toLowerCase() === "true";
+}
+
+class Marathon {
+    /**
+     * @param {{deployDelayMs: number, stateFile?: string, agents: import("./agents").Agent[], frameworkId: string,
+     *   offerIntervalMs: number, pollIntervalMs: number, log: (line: string) => void}} options
+     */
+    constructor(options) {
+        this.store = new GroupStore(options.stateFile);
+        this.faults = new Faults(options.deployDelayMs);
+        this.tasks = new Tasks({
+            agents: options.agents, frameworkId: options.frameworkId, offerIntervalMs: options.offerIntervalMs,
+            pollIntervalMs: options.pollIntervalMs, log: options.log,
+            appById: (appId) => this.store.apps.get(appId),
+            isLocked: (appId) => this.deployments.isLocked(appId),
+        });
+        this.deployments = new Deployments(this.tasks, this.faults, options.log);
+        this.tasks.start();
+        // On taking the lead Marathon reconciles its tasks and scales every app (MarathonSchedulerActor ScaleApps).
+        this.ready = this.tasks.poll().then(() => {
+            for (const app of this.store.apps.values()) {
+                if (!this.deployments.isLocked(app.id)) this.tasks.scale(app);
+            }
+        });
+    }
+
+    stop() {
+        this.deployments.stop();
+        this.tasks.stop();
+    }
+
+    // ---- changes
+
+    /**
+     * @param {string} rootId
+     * @param {Subtree} desired
+     * @param {string} version
+     * @param {boolean} force
+     * @returns {Reply}
+     */
+    change(rootId, desired, version, force) {
+        const before = this.store.subtree(rootId);
+        const plan = deploymentPlan(before.apps, desired.apps, version);
+        const affected = affectedAppIds(plan.steps);
+        if (affected.length > 0 && this.faults.appsLocked()) return locked([]);
+        const conflicts = this.deployments.conflicting(affected);
+        if (conflicts.length > 0 && !force) return locked(conflicts.map((deployment) => deployment.id));
+        conflicts.forEach((deployment) => this.deployments.cancel(deployment));
+        this.store.replaceSubtree(rootId, { groups: desired.groups, apps: plan.apps }, version);
+        const deployment = this.deployments.start({ version, steps: plan.steps, rollback: { rootId, ...before } });
+        return ok({ version, deploymentId: deployment.id });
+    }
+
+    // ---- rendering
+
+    /** @param {GroupRecord} group @returns {Record<string, unknown>} */
+    renderGroup(group) {
+        return {
+            id: group.id,
+            apps: sortById(this.store.appsIn(group.id)).map((app) => this.renderApp(app)),
+            groups: sortById(this.store.childGroupsOf(group.id)).map((child) => this.renderGroup(child)),
+            dependencies: group.dependencies,
+            version: group.version,
+        };
+    }
+
+    /** The app with its counts and deployments (AppInfo with embed counts, deployments). @param {App} app */
+    renderApp(app) {
+        return {
+            ...app,
+            ...this.tasks.counts(app.id),
+            tasksHealthy: 0,
+            tasksUnhealthy: 0,
+            deployments: this.deployments.conflicting([app.id]).map(({ id }) => ({ id })),
+        };
+    }
+
+    /** MarathonTaskWrites plus appId (EnrichedTaskWrites). @param {Task} task */
+    renderTask(task) {
+        return {
+            id: task.id,
+            host: task.host,
+            ipAddresses: task.ipAddresses.map((ipAddress) => ({ ipAddress, protocol: "IPv4" })),
+            ports: task.ports,
+            startedAt: task.startedAt,
+            stagedAt: task.stagedAt,
+            version: task.version,
+            slaveId: task.slaveId,
+            appId: task.appId,
+        };
+    }
+
+    // ---- routes
+
+    ping() {
+        return { status: 200, text: "pong" };
+    }
+
+    info() {
+        return ok({ version: MARATHON_VERSION, name: "marathon" });
+    }
+
+    /** @param {string} path the part after /v2/groups */
+    getGroup(path) {
+        const apps = GROUP_APPS.exec(path);
+        if (apps) {
+            const groupId = absoluteId(apps[1], ROOT);
+            if (!this.store.groups.has(groupId)) return groupNotFound(groupId);
+            return ok(sortById(this.store.subtree(groupId).apps));
+        }
+        const versions = GROUP_VERSIONS.exec(path);
+        if (versions) {
+            const group = this.store.groups.get(absoluteId(versions[1], ROOT));
+            return group ? ok([group.version]) : groupNotFound(absoluteId(versions[1], ROOT));
+        }
+        const groupId = absoluteId(path, ROOT);
+        const group = this.store.groups.get(groupId);
+        return group ? ok(this.renderGroup(group)) : groupNotFound(groupId);
+    }
+
+    /** @param {Request} request @param {string} groupId */
+    putGroup(request, groupId) {
+        const parsed = parseJson(request.body);
+        if (!parsed.ok) return invalidJson(parsed.error);
+        const context = newReadContext(this.store, now());
+        checkPathId(groupId, context);
+        checkBodyId(parsed.value, groupId, context);
+        const desired = desiredSubtree(groupId, parsed.value, "", context);
+        const problem = problemReply(context);
+        if (problem) return problem;
+        if (isFlagSet(request.query, "dryRun")) {
+            return ok({ steps: renderSteps(deploymentPlan(this.store.subtree(groupId).apps, desired.apps, context.version).steps) });
+        }
+        return this.change(groupId, desired, context.version, isFlagSet(request.query, "force"));
+    }
+
+    /** @param {Request} request @param {string} parentId */
+    postGroup(request, parentId) {
+        const parsed = parseJson(request.body);
+        if (!parsed.ok) return invalidJson(parsed.error);
+        const context = newReadContext(this.store, now());
+        const groupId = readChildId(parentId, parsed.value, "", context);
+        if (groupId === undefined) return /** @type {Reply} */ (problemReply(context));
+        if (this.store.groups.has(groupId)) return failure(409, `Group ${groupId} is already created. Use PUT to change this group.`);
+        const desired = desiredSubtree(groupId, parsed.value, "", context);
+        const problem = problemReply(context);
+        if (problem) return problem;
+        const reply = this.change(groupId, desired, context.version, isFlagSet(request.query, "force"));
+        return reply.status === 200 ? { ...reply, status: 201, headers: { Location: `/v2/groups${groupId}` } } : reply;
+    }
+
+    /** @param {Request} request @param {string} groupId */
+    deleteGroup(request, groupId) {
+        if (!this.store.groups.has(groupId)) return groupNotFound(groupId);
+        const version = now();
+        const remaining = groupId === ROOT ? [{ id: ROOT, dependencies: [], version }] : [];
+        return this.change(groupId, { groups: remaining, apps: [] }, version, isFlagSet(request.query, "force"));
+    }
+
+    listDeployments() {
+        return ok(this.deployments.list());
+    }
+
+    /**
+     * Without force: a new deployment back to the group before the plan (DeploymentPlan.revert), forced.
+     * @param {Request} request @param {string} deploymentId
+     */
+    deleteDeployment(request, deploymentId) {
+        const deployment = this.deployments.get(deploymentId);
+        if (!deployment) return failure(404, `DeploymentPlan ${deploymentId} does not exist`);
+        this.deployments.cancel(deployment);
+        if (isFlagSet(request.query, "force")) return { status: 202, json: {} };
+        const { rootId, groups, apps } = deployment.rollback;
+        const reply = this.change(rootId, { groups, apps }, now(), true);
+        return reply;
+    }
+
+    /** @param {string} path the part after /v2/apps */
+    getApps(path) {
+        const tasks = APP_TASKS.exec(path);
+        if (tasks && this.store.apps.has(absoluteId(tasks[1], ROOT))) {
+            return ok({ tasks: this.tasks.tasksOf(absoluteId(tasks[1], ROOT)).map((task) => this.renderTask(task)) });
+        }
+        const appId = absoluteId(path, ROOT);
+        if (appId === ROOT) return ok({ apps: sortById([...this.store.apps.values()]).map((app) => this.renderApp(app)) });
+        const app = this.store.apps.get(appId);
+        return app ? ok({ app: this.renderApp(app) }) : failure(404, `App '${appId}' does not exist`);
+    }
+
+    getTasks() {
+        return ok({ tasks: [...this.tasks.tracker.values()].map((task) => this.renderTask(task)) });
+    }
+
+    getFaults() {
+        return ok(this.faults.show());
+    }
+
+    /** @param {Request} request */
+    setFaults(request) {
+        const parsed = parseJson(request.body);
+        if (!parsed.ok) return invalidJson(parsed.error);
+        const errors = this.faults.change(parsed.value);
+        if (errors.length > 0) return { status: 400, json: { message: "Invalid faults", details: errors } };
+        if (isObject(parsed.value) && parsed.value.hangDeployments === false) this.deployments.wake();
+        return ok(this.faults.show());
+    }
+
+    resetFaults() {
+        this.faults.reset();
+        this.deployments.wake();
+        return ok(this.faults.show());
+    }
+}
+
+module.exports = { Marathon, MARATHON_VERSION };

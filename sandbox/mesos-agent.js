@@ -1,0 +1,103 @@
+// @ts-check
+"use strict";
+// Mesos agent stand-in for one sandbox agent (mesos/agent.js): it runs in the agent's network namespace and in the
+// mount namespace of the agent's sshd, so that it sees the agent's files as a session on the agent does (the
+// collector's resources file lives in the agent's private /var/tmp), and starts containers on the agent's dockerd.
+//   node sandbox/mesos-agent.js --listen HOST:PORT --id AGENT_ID --docker-socket PATH --work-dir PATH
+//     [--docker /usr/bin/docker] [--resources cpus:2;mem:1024;disk:10000] [--log-file PATH]
+// HTTP: GET /state (and /state.json) as Mesos' agent answers it, GET /health, and what Marathon's master would
+// send over libprocess: POST /_sandbox/tasks (a TaskInfo as JSON) and POST /_sandbox/tasks/<id>/kill.
+
+const fs = require("fs");
+const http = require("http");
+const { Agent } = require("./mesos/agent");
+
+const USAGE = "usage: node sandbox/mesos-agent.js --listen HOST:PORT --id AGENT_ID --docker-socket PATH --work-dir PATH"
+    + " [--docker PATH] [--resources cpus:N;mem:MB;disk:MB] [--log-file PATH]";
+const FLAGS = ["--listen", "--id", "--docker-socket", "--work-dir", "--docker", "--resources", "--log-file"];
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** @param {string[]} argv */
+function parseArguments(argv) {
+    /** @type {Record<string, string>} */
+    const values = {};
+    for (let index = 0; index < argv.length; index += 2) {
+        if (!FLAGS.includes(argv[index]) || argv[index + 1] === undefined) throw new Error(`unexpected argument '${argv[index]}'\n${USAGE}`);
+        values[argv[index]] = argv[index + 1];
+    }
+    for (const required of ["--listen", "--id", "--docker-socket", "--work-dir"]) {
+        if (values[required] === undefined) throw new Error(`${required} is required\n${USAGE}`);
+    }
+    const [host, port] = values["--listen"].split(":");
+    const resources = { cpus: 2, mem: 1024, disk: 10000 };
+    for (const entry of (values["--resources"] ?? "").split(";").filter(Boolean)) {
+        const [name, amount] = entry.split(":");
+        if (!(name in resources) || !(Number(amount) >= 0)) throw new Error(`--resources: cannot read '${entry}'`);
+        resources[/** @type {keyof typeof resources} */ (name)] = Number(amount);
+    }
+    return {
+        host, port: Number(port), id: values["--id"], dockerSocket: values["--docker-socket"], workDir: values["--work-dir"],
+        docker: values["--docker"] ?? "/usr/bin/docker", resources, logFile: values["--log-file"],
+    };
+}
+
+/** @param {http.ServerResponse} response @param {number} status @param {unknown} json */
+function send(response, status, json) {
+    response.writeHead(status, { "Content-Type": "application/json" });
+    response.end(json === undefined ? "" : JSON.stringify(json));
+}
+
+/** @param {Agent} agent @returns {http.RequestListener} */
+function requestListener(agent) {
+    return (request, response) => {
+        let body = "";
+        request.setEncoding("utf8");
+        request.on("data", (chunk) => {
+            body += chunk;
+            if (body.length > MAX_BODY_BYTES) request.destroy();
+        });
+        request.on("end", () => {
+            const url = new URL(request.url ?? "/", "http://agent");
+            const kill = /^\/_sandbox\/tasks\/([^/]+)\/kill$/.exec(url.pathname);
+            try {
+                if (request.method === "GET" && (url.pathname === "/state" || url.pathname === "/state.json")) return send(response, 200, agent.state());
+                if (request.method === "GET" && url.pathname === "/health") return send(response, 200, undefined);
+                if (request.method === "POST" && url.pathname === "/_sandbox/tasks") {
+                    agent.launch(JSON.parse(body));
+                    return send(response, 202, {});
+                }
+                if (request.method === "POST" && kill) {
+                    agent.kill(decodeURIComponent(kill[1]));
+                    return send(response, 202, {});
+                }
+                send(response, 404, { message: `No route for ${request.method} ${url.pathname}` });
+            } catch (error) {
+                send(response, 400, { message: error instanceof Error ? error.message : String(error) });
+            }
+        });
+    };
+}
+
+function main() {
+    const options = parseArguments(process.argv.slice(2));
+    const log = (/** @type {string} */ line) => {
+        const text = `${new Date().toISOString()} ${line}\n`;
+        if (options.logFile) fs.appendFileSync(options.logFile, text);
+        else process.stdout.write(text);
+    };
+    fs.mkdirSync(options.workDir, { recursive: true });
+    const agent = new Agent({ ...options, hostname: options.host, log });
+    const server = http.createServer(requestListener(agent));
+    server.listen(options.port, options.host, () => log(`mesos agent ${options.id} listening on ${options.host}:${options.port}`));
+    process.once("SIGTERM", () => {
+        server.closeAllConnections();
+        server.close(() => process.exit(0));
+    });
+}
+
+try {
+    main();
+} catch (error) {
+    console.error(`mesos-agent: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+}

@@ -1,0 +1,240 @@
+// @ts-check
+"use strict";
+// Mesos-DNS v0.5.0 stand-in on the master (mesosphere/mesos-dns v0.5.0 resolver/resolver.go): answers A queries
+// under its domain from the records of mesos-dns/records.js, refreshed from the agents' state every
+// --refresh-ms (Mesos-DNS refreshes every refreshSeconds, 60 by default; the sandbox does it quicker so that a
+// task is resolvable soon after it runs). Over UDP and TCP, on --listen:--port.
+//   - a name with records: its A records, authoritative, TTL 60 (config.TTL's default);
+//   - a name under the domain without any: NXDOMAIN with the domain's SOA (handleEmpty), except an AAAA query for
+//     a name that has A records, which is answered NOERROR without records;
+//   - SOA and NS queries under the domain: the SOA / NS record of ns1.<domain>;
+//   - any other domain: Mesos-DNS forwards to its resolvers (8.8.8.8 by default); nothing outside the sandbox is
+//     reachable, so it answers REFUSED, as HandleNonMesos does when forwarding fails.
+// HTTP on --http-port: GET /v1/version, GET /v1/hosts/<name> ([{"host", "ip"}], as the real API).
+//   node sandbox/mesos-dns.js --listen ADDRESS --master ADDRESS --agent http://HOST:5051 ... [--port 53]
+//     [--http-port 8123] [--domain mesos] [--refresh-ms 500] [--dotted-task-names] [--log-file PATH]
+
+const dgram = require("dgram");
+const fs = require("fs");
+const http = require("http");
+const net = require("net");
+const dnsPacket = require("dns-packet");
+const { generateRecords } = require("./mesos-dns/records");
+
+const TTL_SECONDS = 60;
+const AGENT_TIMEOUT_MS = 2000;
+const SOA = { refresh: 60, retry: 600, expire: 86400 };
+
+/** @param {string[]} argv */
+function parseArguments(argv) {
+    /** @type {{listen?: string, master?: string, agents: string[], port: number, httpPort: number, domain: string, refreshMs: number,
+     *   dottedTaskNames: boolean, logFile?: string}} */
+    const options = { agents: [], port: 53, httpPort: 8123, domain: "mesos", refreshMs: 500, dottedTaskNames: false };
+    for (let index = 0; index < argv.length; index++) {
+        const flag = argv[index];
+        if (flag === "--dotted-task-names") {
+            options.dottedTaskNames = true;
+            continue;
+        }
+        const value = argv[++index];
+        if (value === undefined) throw new Error(`${flag} needs a value`);
+        if (flag === "--listen") options.listen = value;
+        else if (flag === "--master") options.master = value;
+        else if (flag === "--agent") options.agents.push(value);
+        else if (flag === "--port") options.port = Number(value);
+        else if (flag === "--http-port") options.httpPort = Number(value);
+        else if (flag === "--domain") options.domain = value.toLowerCase().replace(/\.$/, "");
+        else if (flag === "--refresh-ms") options.refreshMs = Number(value);
+        else if (flag === "--log-file") options.logFile = value;
+        else throw new Error(`unexpected argument '${flag}'`);
+    }
+    if (!options.listen || !options.master) throw new Error("--listen and --master are required");
+    return { ...options, listen: options.listen, master: options.master };
+}
+
+/** @param {string} url @returns {Promise<any>} */
+function getJson(url) {
+    return new Promise((resolve, reject) => {
+        const request = http.get(url, { timeout: AGENT_TIMEOUT_MS, agent: false }, (response) => {
+            let text = "";
+            response.setEncoding("utf8");
+            response.on("data", (chunk) => { text += chunk; });
+            response.on("end", () => {
+                try {
+                    resolve(JSON.parse(text));
+                } catch (error) {
+                    reject(error);
+                }
+            });
+        });
+        request.on("timeout", () => request.destroy(new Error("timeout")));
+        request.on("error", reject);
+    });
+}
+
+class Resolver {
+    /** @param {ReturnType<typeof parseArguments>} options @param {(line: string) => void} log */
+    constructor(options, log) {
+        this.options = options;
+        this.log = log;
+        /** @type {Map<string, string[]>} */
+        this.records = new Map();
+        this.serial = Math.floor(Date.now() / 1000);
+        /** agent url -> its last state, kept when an agent does not answer (Mesos-DNS keeps its old records then) */
+        /** @type {Map<string, any>} */
+        this.states = new Map();
+    }
+
+    async refresh() {
+        await Promise.all(this.options.agents.map(async (url) => {
+            try {
+                this.states.set(url, await getJson(`${url}/state`));
+            } catch (error) {
+                this.log(`cannot read ${url}/state: ${error instanceof Error ? error.message : error}; keeping its old records`);
+            }
+        }));
+        this.records = generateRecords({
+            domain: this.options.domain,
+            master: this.options.master,
+            dottedTaskNames: this.options.dottedTaskNames,
+            agents: [...this.states].map(([url, state]) => ({ state, address: new URL(url).hostname })),
+        });
+        this.serial = Math.floor(Date.now() / 1000);
+    }
+
+    /** @param {string} name */
+    isOurs(name) {
+        const lower = name.toLowerCase().replace(/\.$/, "");
+        return lower === this.options.domain || lower.endsWith(`.${this.options.domain}`);
+    }
+
+    /** @param {string} name */
+    soa(name) {
+        return { type: "SOA", name, ttl: TTL_SECONDS, class: "IN", data: {
+            mname: `ns1.${this.options.domain}`, rname: `root.ns1.${this.options.domain}`, serial: this.serial,
+            refresh: SOA.refresh, retry: SOA.retry, expire: SOA.expire, minimum: TTL_SECONDS,
+        } };
+    }
+
+    /** @param {Buffer} message @returns {Buffer | undefined} */
+    answer(message) {
+        /** @type {any} */
+        let query;
+        try {
+            query = dnsPacket.decode(message);
+        } catch {
+            return undefined;
+        }
+        const question = query.questions?.[0];
+        /** @type {any} */
+        const response = { id: query.id, type: "response", questions: query.questions ?? [], answers: [], authorities: [],
+            flags: dnsPacket.RECURSION_DESIRED & query.flags | dnsPacket.RECURSION_AVAILABLE };
+        if (question === undefined) return dnsPacket.encode({ ...response, flags: response.flags | 1 /* FORMERR */ });
+        if (!this.isOurs(question.name)) return dnsPacket.encode({ ...response, flags: response.flags | 5 /* REFUSED */ });
+        response.flags |= dnsPacket.AUTHORITATIVE_ANSWER;
+        const addresses = this.records.get(`${question.name.toLowerCase().replace(/\.$/, "")}.`) ?? [];
+        if (question.type === "A" || question.type === "ANY") {
+            response.answers = addresses.map((data) => ({ type: "A", name: question.name, ttl: TTL_SECONDS, class: "IN", data }));
+        }
+        if (question.type === "SOA") response.answers = [this.soa(question.name)];
+        if (question.type === "NS") response.answers = [{ type: "NS", name: question.name, ttl: TTL_SECONDS, class: "IN", data: `ns1.${this.options.domain}` }];
+        if (response.answers.length === 0) {
+            response.authorities = [this.soa(question.name)];
+            const nameExists = addresses.length > 0 || ["SRV", "SOA", "NS"].includes(question.type);
+            if (!nameExists) response.flags |= 3; // NXDOMAIN
+        }
+        this.log(`${question.type} ${question.name}: ${response.answers.map((/** @type {any} */ a) => a.data).join(",") || ((response.flags & 15) === 3 ? "NXDOMAIN" : "no records")}`);
+        return dnsPacket.encode(response);
+    }
+}
+
+/** @param {Resolver} resolver @param {string} address @param {number} port */
+function serveUdp(resolver, address, port) {
+    const socket = dgram.createSocket("udp4");
+    socket.on("message", (message, remote) => {
+        const reply = resolver.answer(message);
+        if (reply) socket.send(reply, remote.port, remote.address);
+    });
+    return new Promise((resolve, reject) => {
+        socket.once("error", reject);
+        socket.bind(port, address, () => resolve(socket));
+    });
+}
+
+/** Each message framed by its 2-byte length (RFC 1035 4.2.2). @param {Resolver} resolver @param {string} address @param {number} port */
+function serveTcp(resolver, address, port) {
+    const server = net.createServer((connection) => {
+        let buffered = Buffer.alloc(0);
+        connection.on("data", (chunk) => {
+            buffered = Buffer.concat([buffered, chunk]);
+            while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
+                const length = buffered.readUInt16BE(0);
+                const reply = resolver.answer(buffered.subarray(2, 2 + length));
+                buffered = buffered.subarray(2 + length);
+                if (reply) {
+                    const framed = Buffer.alloc(2 + reply.length);
+                    framed.writeUInt16BE(reply.length, 0);
+                    reply.copy(framed, 2);
+                    connection.write(framed);
+                }
+            }
+        });
+        connection.on("error", () => connection.destroy());
+    });
+    return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, address, () => resolve(server));
+    });
+}
+
+/** @param {Resolver} resolver @param {string} address @param {number} port */
+function serveHttp(resolver, address, port) {
+    const server = http.createServer((request, response) => {
+        const url = new URL(request.url ?? "/", "http://mesos-dns");
+        const host = /^\/v1\/hosts\/(.+)$/.exec(url.pathname);
+        const send = (/** @type {number} */ status, /** @type {unknown} */ body) => {
+            response.writeHead(status, { "Content-Type": "application/json" });
+            response.end(JSON.stringify(body));
+        };
+        if (url.pathname === "/v1/version") return send(200, { Service: "Mesos-DNS", URL: "https://github.com/mesosphere/mesos-dns", Version: "v0.5.0" });
+        if (host) {
+            const name = `${decodeURIComponent(host[1]).toLowerCase().replace(/\.$/, "")}.`;
+            const addresses = resolver.records.get(name) ?? [];
+            return send(200, addresses.length > 0 ? addresses.map((ip) => ({ host: name, ip })) : [{ host: "", ip: "" }]);
+        }
+        send(404, { message: "not found" });
+    });
+    return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, address, () => resolve(server));
+    });
+}
+
+async function main() {
+    const options = parseArguments(process.argv.slice(2));
+    const log = (/** @type {string} */ line) => {
+        const text = `${new Date().toISOString()} ${line}\n`;
+        if (options.logFile) fs.appendFileSync(options.logFile, text);
+        else process.stdout.write(text);
+    };
+    const resolver = new Resolver(options, log);
+    await resolver.refresh();
+    let refreshing = false;
+    setInterval(() => {
+        if (refreshing) return;
+        refreshing = true;
+        resolver.refresh().finally(() => { refreshing = false; });
+    }, options.refreshMs);
+    await Promise.all([
+        serveUdp(resolver, options.listen, options.port),
+        serveTcp(resolver, options.listen, options.port),
+        serveHttp(resolver, options.listen, options.httpPort),
+    ]);
+    log(`mesos-dns serving ${options.domain} on ${options.listen}:${options.port} (udp, tcp), http ${options.httpPort}`);
+    process.once("SIGTERM", () => process.exit(0));
+}
+
+main().catch((error) => {
+    console.error(`mesos-dns: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+});

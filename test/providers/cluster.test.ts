@@ -1,0 +1,250 @@
+// The Docker network, profile rules and DNAT providers against a real sshd on loopback, with recording
+// stand-ins for docker, calicoctl and iptables behind it (test/support/standins/fake-cluster.js).
+import * as assert from "assert";
+import { dockerNetworkProvider, ownerOption } from "../../components/dockerNetwork";
+import { dnatRules, iptablesDnatProvider } from "../../components/iptablesDnat";
+import { profileRulesProvider } from "../../components/profileRules";
+import { runChecked, sshStats } from "../../components/ssh";
+import { loopbackSshdSuite } from "../support/loopbackSshd";
+
+const ownerId = "0a1b2c3d";
+
+describe("cluster providers over a real sshd", function () {
+    this.timeout(60000);
+    const env = loopbackSshdSuite();
+
+    /** A network made by someone else: the same name, no owner option. */
+    const foreignNetwork = (name: string, options: Record<string, string> = {}) => {
+        const state = env.sshd.cluster();
+        const id = `f${"0".repeat(62)}${Object.keys(state.networks).length}`;
+        state.networks[id] = { Name: name, Id: id, Driver: "calico", IPAM: { Driver: "calico", Config: [{ Subnet: "10.66.0.0/24" }] }, Options: options, Containers: {} };
+        state.profiles[name] = { inbound_rules: [{ action: "allow", src_tag: "theirs" }], outbound_rules: [{ action: "deny" }] };
+        env.sshd.writeCluster(state);
+        return id;
+    };
+
+    describe("DockerNetwork", function () {
+        const inputs = () => ({ host: env.host, networkName: "management-ui", subnet: "192.168.0.0/16", ownerId });
+
+        it("creates the network with the calico drivers and the stack's owner option in one command, and returns its ID", async function () {
+            const { id, outs } = await dockerNetworkProvider.create(inputs());
+            const network = env.sshd.cluster().networks[id];
+            assert.deepStrictEqual([network.Name, network.Driver, network.IPAM.Driver, network.IPAM.Config[0].Subnet, network.Options[ownerOption]],
+                ["management-ui", "calico", "calico", "192.168.0.0/16", ownerId]);
+            assert.deepStrictEqual([outs!.networkId, outs!.adopted], [id, false]);
+            assert.strictEqual(sshStats().commands, 1);
+        });
+
+        it("recognises its own network after an interrupted run (on the host, not in state) and converges", async function () {
+            const first = Object.keys(env.sshd.cluster().networks).find((id) => env.sshd.cluster().networks[id].Name === "management-ui");
+            const { id, outs } = await dockerNetworkProvider.create(inputs());
+            assert.deepStrictEqual([id, outs!.adopted], [first, false]);
+        });
+
+        it("refuses its own network when the spec differs", async function () {
+            await assert.rejects(dockerNetworkProvider.create({ ...inputs(), subnet: "10.10.0.0/16" }),
+                /Docker network "management-ui" \(ID [0-9a-f]+\) already exists on 127\.0\.0\.1 but its subnets are \[192\.168\.0\.0\/16\], not 10\.10\.0\.0\/16/);
+        });
+
+        it("refuses a network of the same name that another stack or a person made, naming it, its ID and adoptNetworks, and touches nothing", async function () {
+            const id = foreignNetwork("client");
+            const otherStack = foreignNetwork("other", { [ownerOption]: "ffffffff" });
+            const before = env.sshd.cluster();
+            await assert.rejects(dockerNetworkProvider.create({ host: env.host, networkName: "client", ownerId }),
+                new RegExp(`OwnershipError: Docker network "client" \\(ID ${id}\\) already exists on 127\\.0\\.0\\.1 and was not made by this stack \\(it has no ${ownerOption} option\\); ` +
+                    "refusing to take it over\\. .*calico-stars:adoptNetworks.*docker network rm client"));
+            await assert.rejects(dockerNetworkProvider.create({ host: env.host, networkName: "other", ownerId }),
+                new RegExp(`\\(ID ${otherStack}\\) .*its ${ownerOption} is ffffffff, not ${ownerId}`));
+            assert.deepStrictEqual(env.sshd.cluster(), before);
+        });
+
+        it("adopts a foreign network when told to, keeping its rules to restore, and on delete leaves it in place with those rules back", async function () {
+            const id = foreignNetwork("backend");
+            const { id: adoptedId, outs } = await dockerNetworkProvider.create({ host: env.host, networkName: "backend", ownerId, adopt: true });
+            assert.deepStrictEqual([adoptedId, outs!.adopted, outs!.rulesBeforeAdoption], [id, true,
+                { inbound_rules: [{ action: "allow", src_tag: "theirs" }], outbound_rules: [{ action: "deny" }] }]);
+            await profileRulesProvider.create({ host: env.host, profile: "backend", networkId: id, inbound: ["allow"], outbound: ["allow"], tagNetworkIds: {}, rulesOnDelete: outs!.rulesBeforeAdoption });
+            assert.deepStrictEqual(env.sshd.cluster().profiles.backend.inbound_rules, [{ action: "allow" }]);
+            await dockerNetworkProvider.delete!(id, outs!);
+            assert.deepStrictEqual([env.sshd.cluster().networks[id]?.Name, env.sshd.cluster().profiles.backend],
+                ["backend", { inbound_rules: [{ action: "allow", src_tag: "theirs" }], outbound_rules: [{ action: "deny" }] }]);
+            assert.ok(!env.sshd.commands().some((c) => c.includes("network rm")), "an adopted network is never removed");
+        });
+
+        it("reads a network back, and reports one removed by hand as gone", async function () {
+            const { id, outs } = await dockerNetworkProvider.create({ host: env.host, networkName: "client-2", ownerId });
+            // deepStrictEqual tells a key holding undefined (which gRPC's Struct cannot carry) from a missing one
+            assert.deepStrictEqual(await dockerNetworkProvider.read!(id, outs), { id, props: { host: env.host, networkName: "client-2", ownerId, networkId: id, adopted: false } });
+            await runChecked(env.host, ["docker", "network", "rm", id]);
+            assert.strictEqual((await dockerNetworkProvider.read!(id, outs)).id, "");
+        });
+
+        it("reads a network from its ID and host alone, as an import would", async function () {
+            const { id } = await dockerNetworkProvider.create({ host: env.host, networkName: "imported", ownerId });
+            assert.deepStrictEqual(await dockerNetworkProvider.read!(id, { host: env.host } as any),
+                { id, props: { host: env.host, networkName: "imported", networkId: id, ownerId, adopted: false } });
+        });
+
+        it("reads a network from state written before owner options existed as its own, not adopted, so destroy still removes it", async function () {
+            const id = foreignNetwork("older");
+            const { props } = await dockerNetworkProvider.read!(id, { host: env.host, networkName: "older", networkId: id } as any);
+            assert.strictEqual(props!.adopted, false);
+        });
+
+        it("says what is missing when read has no host", async function () {
+            await assert.rejects(dockerNetworkProvider.read!("abc", {} as any), /ConfigError: Docker network abc: cannot read it without its host/);
+        });
+
+        it("deletes, and deleting again succeeds", async function () {
+            const { id, outs } = await dockerNetworkProvider.create({ host: env.host, networkName: "backend-2", ownerId });
+            await dockerNetworkProvider.delete!(id, outs!);
+            await dockerNetworkProvider.delete!(id, outs!);
+            assert.strictEqual(env.sshd.cluster().networks[id], undefined);
+        });
+
+        it("names the network and the containers still attached when it cannot be removed", async function () {
+            const { id, outs } = await dockerNetworkProvider.create({ host: env.host, networkName: "busy", ownerId });
+            const state = env.sshd.cluster();
+            state.networks[id].Containers = { [`c0ffee${"1".repeat(58)}`]: { Name: "web-1" } };
+            env.sshd.writeCluster(state);
+            await assert.rejects(dockerNetworkProvider.delete!(id, outs!),
+                /docker network rm [0-9a-f]+` exited 1: .*network busy id [0-9a-f]+ has active endpoints; network busy \([0-9a-f]+\) is still used by web-1 \(c0ffee111111\): stop or disconnect them/);
+        });
+    });
+
+    describe("ProfileRules", function () {
+        const inputs = () => ({ host: env.host, profile: "frontend", networkId: "n1", inbound: ["allow from tag frontend", "allow tcp from tag client to ports 9000"], outbound: ["allow"], tagNetworkIds: {} });
+
+        before(async function () {
+            await dockerNetworkProvider.create({ host: env.host, networkName: "frontend", ownerId });
+        });
+
+        it("writes the whole rule set with rule update and reads it back, in one command", async function () {
+            const { outs } = await profileRulesProvider.create(inputs());
+            assert.deepStrictEqual(env.sshd.cluster().profiles.frontend.inbound_rules, [{ action: "allow", src_tag: "frontend" }, { action: "allow", protocol: "tcp", src_tag: "client", dst_ports: [9000] }]);
+            assert.deepStrictEqual(outs!.inbound, inputs().inbound);
+            assert.strictEqual(sshStats().commands, 1);
+        });
+
+        it("shows what calicoctl printed (on stdout, as 0.x does) when the update fails", async function () {
+            await assert.rejects(profileRulesProvider.update!("n9", { ...inputs(), profile: "ghost" }, { ...inputs(), profile: "ghost" }),
+                /on root@127\.0\.0\.1:\d+: `calicoctl profile ghost rule update` exited 1: Profile ghost not found\./);
+        });
+
+        it("reads drift made by hand", async function () {
+            const state = env.sshd.cluster();
+            state.profiles.frontend.inbound_rules.push({ action: "deny", protocol: "udp" });
+            env.sshd.writeCluster(state);
+            const { props, inputs: refreshed } = await profileRulesProvider.read!("n1", { ...inputs() });
+            assert.deepStrictEqual(props!.inbound, [...inputs().inbound, "deny udp"]);
+            assert.deepStrictEqual(refreshed!.inbound, props!.inbound);
+        });
+
+        it("reads a profile from the host and its name alone, as an import would", async function () {
+            const { props } = await profileRulesProvider.read!("n1", { host: env.host, profile: "frontend" } as any);
+            assert.deepStrictEqual([props!.networkId, props!.outbound], ["n1", ["allow"]]);
+        });
+
+        it("re-applies when a concurrent writer slipped a rule in, and converges", async function () {
+            const state = env.sshd.cluster();
+            state.intruderRules = 1;
+            env.sshd.writeCluster(state);
+            const { outs } = await profileRulesProvider.update!("n1", inputs(), inputs());
+            assert.deepStrictEqual(outs!.inbound, inputs().inbound);
+            assert.strictEqual(env.sshd.cluster().profiles.frontend.inbound_rules.length, 2);
+        });
+
+        it("gives up with the rules it saw when a writer keeps interfering", async function () {
+            const state = env.sshd.cluster();
+            state.intruderRules = 5;
+            env.sshd.writeCluster(state);
+            await assert.rejects(profileRulesProvider.update!("n1", inputs(), inputs()), /profile frontend on root@127\.0\.0\.1:\d+: after 5 attempts the rules read back still differ.*deny from cidr 10\.66\.0\.0\/16/);
+            env.sshd.writeCluster({ ...env.sshd.cluster(), intruderRules: 0 });
+        });
+
+        it("restores libnetwork's defaults on delete", async function () {
+            await profileRulesProvider.delete!("n1", inputs());
+            assert.deepStrictEqual(env.sshd.cluster().profiles.frontend, { inbound_rules: [{ action: "allow", src_tag: "frontend" }], outbound_rules: [{ action: "allow" }] });
+        });
+
+        it("restores an adopted network's own rules on delete", async function () {
+            const theirs = { inbound_rules: [{ action: "allow", src_tag: "theirs" }], outbound_rules: [{ action: "deny" }] };
+            await profileRulesProvider.delete!("n1", { ...inputs(), rulesOnDelete: theirs });
+            assert.deepStrictEqual(env.sshd.cluster().profiles.frontend, theirs);
+        });
+
+        it("deletes quietly when the profile is already gone", async function () {
+            await profileRulesProvider.delete!("n1", { ...inputs(), profile: "gone" });
+        });
+
+        it("reports a missing profile as gone on read", async function () {
+            assert.strictEqual((await profileRulesProvider.read!("n1", { ...inputs(), profile: "gone" })).id, "");
+        });
+    });
+
+    describe("IptablesDnat", function () {
+        const inputs = () => ({ host: env.host, publicInterface: "eth1", publicPort: 9001, targetIp: "192.168.255.254", targetPort: 9001, ownerId });
+        const ruleText = () => dnatRules(inputs()).map((r) => r.join(" "));
+
+        it("adds both rules with -C first, in one command", async function () {
+            await iptablesDnatProvider.create(inputs());
+            assert.deepStrictEqual(env.sshd.cluster().nat, ruleText());
+            assert.strictEqual(sshStats().commands, 1);
+        });
+
+        it("adds nothing twice when created again", async function () {
+            await iptablesDnatProvider.create(inputs());
+            assert.deepStrictEqual(env.sshd.cluster().nat, ruleText());
+        });
+
+        it("reads a rule deleted by hand as missing", async function () {
+            await runChecked(env.host, ["iptables", "-t", "nat", "-D", ...dnatRules(inputs())[1]]);
+            const { props } = await iptablesDnatProvider.read!("h", { ...inputs(), rules: dnatRules(inputs()) });
+            assert.deepStrictEqual(props!.rules, [dnatRules(inputs())[0]]);
+        });
+
+        it("repairs on update", async function () {
+            await iptablesDnatProvider.update!("h", { ...inputs(), rules: [dnatRules(inputs())[0]] }, inputs());
+            assert.deepStrictEqual(env.sshd.cluster().nat, ruleText());
+        });
+
+        it("moves the rules when the port changes", async function () {
+            await iptablesDnatProvider.update!("h", { ...inputs(), rules: dnatRules(inputs()) }, { ...inputs(), publicPort: 9101 });
+            assert.deepStrictEqual(env.sshd.cluster().nat, dnatRules({ ...inputs(), publicPort: 9101 }).map((r) => r.join(" ")));
+        });
+
+        it("leaves the old rules in place when the new host refuses the login", async function () {
+            const { outs } = await iptablesDnatProvider.create(inputs());
+            const before = env.sshd.cluster().nat;
+            assert.ok(before.length >= 2);
+            await assert.rejects(iptablesDnatProvider.update!("h", outs!, { ...inputs(), host: { ...env.host, user: "intruder" } }),
+                /cannot log in to intruder@127\.0\.0\.1/);
+            assert.deepStrictEqual(env.sshd.cluster().nat, before);
+            await iptablesDnatProvider.delete!("h", outs!);
+        });
+
+        it("deletes only its own rules and tolerates missing ones", async function () {
+            const foreign = "PREROUTING -i eth1 -p tcp --dport 9001 -j DNAT --to-destination 10.0.0.1:9001";
+            env.sshd.writeCluster({ ...env.sshd.cluster(), nat: [...env.sshd.cluster().nat, foreign] });
+            await iptablesDnatProvider.delete!("h", { ...inputs(), publicPort: 9101, rules: [] });
+            await iptablesDnatProvider.delete!("h", { ...inputs(), publicPort: 9101, rules: [] });
+            assert.deepStrictEqual(env.sshd.cluster().nat, [foreign]);
+        });
+
+        it("never checks, adds, moves or deletes another stack's rules for the same port and target", async function () {
+            const theirs = dnatRules({ ...inputs(), ownerId: "ffffffff" }).map((r) => r.join(" "));
+            const unlabelled = "OUTPUT -o lo -p tcp --dport 9001 -j DNAT --to-destination 192.168.255.254:9001";
+            env.sshd.writeCluster({ ...env.sshd.cluster(), nat: [...theirs, unlabelled] });
+            const { outs } = await iptablesDnatProvider.create(inputs());
+            assert.deepStrictEqual((await iptablesDnatProvider.read!("h", outs!)).props!.rules, dnatRules(inputs()));
+            const { outs: moved } = await iptablesDnatProvider.update!("h", outs!, { ...inputs(), publicPort: 9101 });
+            await iptablesDnatProvider.delete!("h", moved!);
+            assert.deepStrictEqual(env.sshd.cluster().nat, [...theirs, unlabelled]);
+            assert.ok(env.sshd.commands().filter((c) => c.includes("iptables")).every((c) => !c.includes("calico-stars:ffffffff")));
+        });
+
+        it("says what is missing when read lacks the owner id, since only its own rules are ever looked at", async function () {
+            await assert.rejects(iptablesDnatProvider.read!("h", { host: env.host } as any), /DNAT rules h: cannot read them without .*ownerId/);
+        });
+    });
+});
