@@ -58,7 +58,7 @@ export function simpleCommands(text: string): string[][] {
         }
         let current: string[] = [];
         let redirectTarget = false;
-        for (const entry of parse(line.replace(substitution, "SUBSTITUTED"), (name) => `$${name}`) as ParseEntry[]) {
+        for (const entry of parse(line.replace(substitution, "$SUBSTITUTED"), (name) => `$${name}`) as ParseEntry[]) {
             if (typeof entry === "string") {
                 if (redirectTarget) {
                     redirectTarget = false;
