@@ -12,8 +12,8 @@ export interface PolicyShape {
     /** Stack config beyond the cluster's; empty for the runbook's defaults. */
     config: Record<string, string>;
     networks: { name: string; subnet?: string }[];
-    /** What the floor runs on the network host once the networks exist. */
-    floorProfileCommands: string[];
+    /** What the floor runs on the network host once the networks exist, given how calicoctl is typed there (with sudo, say). */
+    floorProfileCommands(calicoctl: string): string[];
 }
 
 export const runbookShape: PolicyShape = {
@@ -21,14 +21,14 @@ export const runbookShape: PolicyShape = {
     config: {},
     networks: runbookNetworks,
     // typed as the runbook types them, with `ports` and 9000 for its two slips (README "Policy")
-    floorProfileCommands: [
-        "calicoctl profile management-ui rule remove inbound allow from tag management-ui",
-        "calicoctl profile management-ui rule add inbound allow tcp to ports 9001",
-        "calicoctl profile client rule add inbound allow tcp from tag management-ui to ports 9000",
-        "calicoctl profile backend rule add inbound allow tcp from tag management-ui to ports 9000",
-        "calicoctl profile frontend rule add inbound allow tcp from tag management-ui to ports 9000",
-        "calicoctl profile frontend rule add inbound allow tcp from tag client to ports 9000",
-        "calicoctl profile backend rule add inbound allow tcp from tag frontend to ports 9000",
+    floorProfileCommands: (calicoctl) => [
+        `${calicoctl} profile management-ui rule remove inbound allow from tag management-ui`,
+        `${calicoctl} profile management-ui rule add inbound allow tcp to ports 9001`,
+        `${calicoctl} profile client rule add inbound allow tcp from tag management-ui to ports 9000`,
+        `${calicoctl} profile backend rule add inbound allow tcp from tag management-ui to ports 9000`,
+        `${calicoctl} profile frontend rule add inbound allow tcp from tag management-ui to ports 9000`,
+        `${calicoctl} profile frontend rule add inbound allow tcp from tag client to ports 9000`,
+        `${calicoctl} profile backend rule add inbound allow tcp from tag frontend to ports 9000`,
     ],
 };
 
@@ -49,9 +49,9 @@ export function scaledShape(profiles: number, rules: number): PolicyShape {
         scale: { profiles, rules },
         config: { "calico-stars:networks": JSON.stringify(networks), "calico-stars:policy": JSON.stringify(policy) },
         networks,
-        floorProfileCommands: Object.entries(policy).map(([profile, rules]) => {
+        floorProfileCommands: (calicoctl) => Object.entries(policy).map(([profile, rules]) => {
             const json = JSON.stringify({ id: profile, inbound_rules: rules.inbound.map((r) => ruleToJson(parseRule(r))), outbound_rules: rules.outbound.map((r) => ruleToJson(parseRule(r))) });
-            return `${commandLine(["calicoctl", "profile", profile, "rule", "update"])} <<'EOF'\n${json}\nEOF`;
+            return `${calicoctl} ${commandLine(["profile", profile, "rule", "update"])} <<'EOF'\n${json}\nEOF`;
         }),
     };
 }

@@ -8,6 +8,7 @@ import { isAddress, isCidr, isDnsName, isIpv4, ipv4InCidr, networkOf, splitHostP
 import { acceptedHostKey, SshHost } from "@calico-stars/providers/ssh";
 import { ConfigGetter, parseConfigKeys, projectName, sshConfigShape } from "@calico-stars/providers/sshConfig";
 import { starsTemplateSchema } from "./starsTemplate";
+import * as runbookPolicyModule from "./runbookPolicy.json";
 
 export { ConfigError, projectName };
 export type { ConfigGetter };
@@ -80,13 +81,9 @@ export const runbookNetworks: { name: string; subnet?: string }[] = [
     { name: "backend" },
 ];
 
-/** The runbook's end state, with "frontend from client" and "backend from frontend" on 9000, where the probes listen. */
-export const runbookPolicy: Record<string, { inbound: string[]; outbound: string[] }> = {
-    "management-ui": { inbound: ["allow tcp to ports 9001"], outbound: ["allow"] },
-    "client": { inbound: ["allow from tag client", "allow tcp from tag management-ui to ports 9000"], outbound: ["allow"] },
-    "frontend": { inbound: ["allow from tag frontend", "allow tcp from tag management-ui to ports 9000", "allow tcp from tag client to ports 9000"], outbound: ["allow"] },
-    "backend": { inbound: ["allow from tag backend", "allow tcp from tag management-ui to ports 9000", "allow tcp from tag frontend to ports 9000"], outbound: ["allow"] },
-};
+/** The runbook's end state (a JSON file, which the sandbox's stack file writer reads too), with "frontend from client" and "backend from frontend" on 9000, where the probes listen. */
+export const runbookPolicy: Record<string, { inbound: string[]; outbound: string[] }> =
+    (runbookPolicyModule as unknown as { default?: typeof runbookPolicyModule }).default ?? runbookPolicyModule;
 
 const configSchema = z.object({
     master: hostSchema,

@@ -1,45 +1,70 @@
 // @ts-check
-// The sandbox cluster: `node sandbox/cli.js up | status | down`, or require() it for { up, down, status }.
+// The sandbox cluster: `node sandbox/cli.js up [--root] | status | down`, or require() it for { up, down, status }.
 const fs = require("node:fs");
-const { hosts, master, agents, namespaces, bridge, collectorAddress, publicInterface, etcdUrl, marathonPort,
-    marathonUrl, image, paths, dockerSocketOf, pluginSocketOf, mesosDns, mesosAgentUrlOf, mesosAgentIdOf, mesosWorkDirOf } = require("./lib/layout");
+const { hosts, master, agents, namespaces, bridge, collectorAddress, publicInterface, etcdAuthority, etcdUrl, marathonPort,
+    marathonUrl, image, paths, programs, dockerSocketOf, pluginSocketOf, mesosDns, mesosAgentUrlOf, mesosAgentIdOf, mesosWorkDirOf } = require("./lib/layout");
 const { readPid } = require("./lib/run");
 const { createNetwork, removeNetwork, existingNamespaces, bridgeExists } = require("./lib/network");
-const { generateKeys, startSshd, sshdName, auditLogPath } = require("./lib/ssh-hosts");
+const { prepareHostFiles, generateKeys, startSshd, sshdName, auditLogPath } = require("./lib/ssh-hosts");
+const { loginUser } = require("./lib/host-accounts");
 const { startEtcd, startMarathon, startPlugin, startCalicoNode, startDockerd } = require("./lib/services");
 const { startMesosAgent, startMesosDns, mesosAgentName } = require("./lib/mesos-services");
 const { buildImageTarball, importImage, imagePresent } = require("./lib/star-image");
 const { findSandboxProcesses, findContainerProcesses, topLevelOf, isAlive, stopProcesses, killProcesses, removeContainerCgroups } = require("./lib/processes");
-const { writeClusterFile, readClusterFile, writePulumiConfig } = require("./lib/cluster-files");
+const { writeClusterFile, readClusterFile, readPulumiConfig, writePulumiConfig } = require("./lib/cluster-files");
 const { httpGet, isPortOpen, isSocketAccepting } = require("./lib/wait");
 
 /** @typedef {import("./lib/cluster-files").Cluster} Cluster */
 /** @typedef {{ name: string, alive: boolean, detail: string }} ComponentStatus */
+/** @typedef {{ user: string, sudo: boolean }} Login */
+
+/**
+ * The login the program uses on the hosts: vagrant with sudo, as on the reference cluster, or root without.
+ * @param {{ root?: boolean }} options
+ * @returns {Login}
+ */
+const loginFor = ({ root = false }) => (root ? { user: "root", sudo: false } : { user: loginUser, sudo: true });
 
 /**
  * Brings the sandbox up, or only verifies it when it is up already; leftovers of a crash are cleaned first.
+ * Every host has root and vagrant either way: `root` only chooses the login that cluster.json and
+ * Pulumi.sandbox.yaml give the program.
+ * @param {{ root?: boolean }} [options]
  * @returns {Promise<Cluster>}
  */
-async function up() {
+async function up(options = {}) {
     requireRoot();
+    requireSudo();
+    readPulumiConfig();
+    const login = loginFor(options);
     const existing = readClusterFile();
-    if (existing !== undefined && (await checkComponents()).every((component) => component.alive)) {
-        return existing;
+    // a cluster.json without `sudo` was written before the hosts had vagrant: such a sandbox is rebuilt
+    if (existing !== undefined && typeof existing.sudo === "boolean" && (await checkComponents()).every((component) => component.alive)) {
+        return existing.master.user === login.user && existing.sudo === login.sudo ? existing : handOut(withLogin(existing, login));
     }
     await down();
     try {
-        return await startCluster();
+        return await startCluster(login);
     } catch (error) {
         await down();
         throw error;
     }
 }
 
-/** @returns {Promise<Cluster>} */
-async function startCluster() {
+/** @param {Cluster} cluster @returns {Cluster} */
+function handOut(cluster) {
+    writeClusterFile(cluster);
+    writePulumiConfig(cluster);
+    return cluster;
+}
+
+/** @param {Login} login @returns {Promise<Cluster>} */
+async function startCluster(login) {
     for (const dir of [paths.pids, paths.logs, paths.audit, paths.ssh, paths.imageDir]) {
         fs.mkdirSync(dir, { recursive: true });
     }
+    // the hosts' users, groups and sudo come first: each sshd and dockerd binds them when it starts
+    prepareHostFiles(hosts);
     await createNetwork();
     const [{ hostKeys, sshdPids, mesosAgentPids }, { etcdPid, calicoNodePids, dockerdPids }, pluginPids, marathonPid, mesosDnsPid] = await allSettledOrThrow([
         startHosts(),
@@ -48,10 +73,7 @@ async function startCluster() {
         fs.existsSync(paths.marathonScript) ? startMarathon() : undefined,
         startMesosDns(),
     ]);
-    const cluster = describeCluster({ hostKeys, sshdPids, etcdPid, marathonPid, pluginPids, calicoNodePids, dockerdPids, mesosAgentPids, mesosDnsPid });
-    writeClusterFile(cluster);
-    writePulumiConfig(cluster);
-    return cluster;
+    return handOut(describeCluster(login, { hostKeys, sshdPids, etcdPid, marathonPid, pluginPids, calicoNodePids, dockerdPids, mesosAgentPids, mesosDnsPid }));
 }
 
 /** Each agent's Mesos agent stand-in joins its sshd's namespaces, so it starts once that sshd runs. */
@@ -94,13 +116,14 @@ async function allSettledOrThrow(promises) {
 }
 
 /**
+ * @param {Login} login
  * @param {{ hostKeys: Record<string, { fingerprint: string, publicKey: string }>, sshdPids: number[], etcdPid: number, marathonPid?: number,
  *   pluginPids: number[], calicoNodePids: number[], dockerdPids: number[], mesosAgentPids: number[], mesosDnsPid: number }} started
  * @returns {Cluster}
  */
-function describeCluster(started) {
+function describeCluster(login, started) {
     const clusterHosts = hosts.map((host, index) => ({
-        name: host.name, role: host.role, address: host.address, port: 22, user: "root", namespace: host.name,
+        name: host.name, role: host.role, address: host.address, port: 22, user: login.user, namespace: host.name,
         hostKeyFingerprint: started.hostKeys[host.name].fingerprint, hostKey: started.hostKeys[host.name].publicKey, auditLog: auditLogPath(host), sshdPid: started.sshdPids[index],
         dockerSocket: dockerSocketOf(host), dockerHost: `unix://${dockerSocketOf(host)}`, dockerdPid: started.dockerdPids[index],
         pluginSocket: pluginSocketOf(host), pluginPid: started.pluginPids[index], calicoNodePid: started.calicoNodePids[index],
@@ -111,6 +134,7 @@ function describeCluster(started) {
         hosts: clusterHosts,
         master: clusterHosts[0],
         agents: clusterHosts.slice(1),
+        sudo: login.sudo,
         sshPrivateKeyPath: paths.clientKey,
         hostKeyFingerprints: Object.fromEntries(clusterHosts.map((host) => [host.address, [host.hostKeyFingerprint]])),
         hostKeys: Object.fromEntries(clusterHosts.map((host) => [host.address, [host.hostKey]])),
@@ -118,7 +142,7 @@ function describeCluster(started) {
         collectorAddress,
         bridge,
         namespaces,
-        etcd: { url: etcdUrl, pid: started.etcdPid },
+        etcd: { url: etcdUrl, authority: etcdAuthority, pid: started.etcdPid },
         marathon: started.marathonPid === undefined ? null : { url: marathonUrl, pid: started.marathonPid },
         mesosAgents: agents.map((agent, index) => ({
             host: agent.name, id: mesosAgentIdOf(agent), url: mesosAgentUrlOf(agent), workDir: mesosWorkDirOf(agent), pid: started.mesosAgentPids[index],
@@ -129,6 +153,17 @@ function describeCluster(started) {
         pulumiConfigPath: paths.pulumiConfig,
         pids,
     };
+}
+
+/**
+ * The cluster as another login sees it: the hosts' `user` and the cluster's `sudo`.
+ * @param {Cluster} cluster
+ * @param {Login} login
+ * @returns {Cluster}
+ */
+function withLogin(cluster, login) {
+    const clusterHosts = cluster.hosts.map((host) => ({ ...host, user: login.user }));
+    return { ...cluster, hosts: clusterHosts, master: clusterHosts[0], agents: clusterHosts.slice(1), sudo: login.sudo };
 }
 
 /**
@@ -216,22 +251,32 @@ function requireRoot() {
     }
 }
 
-/** @param {string | undefined} command */
-async function main(command) {
+/** Each host gets its own sudoers, bound over the machine's: sudo must be installed (Debian's `sudo`, as .ci/run installs it). */
+function requireSudo() {
+    const missing = [programs.sudo, "/etc/sudoers", "/etc/sudoers.d"].filter((file) => !fs.existsSync(file));
+    if (missing.length > 0) {
+        throw new Error(`the sandbox needs sudo (Debian's package \`sudo\`): its hosts' vagrant runs privileged commands with it; missing ${missing.join(", ")}`);
+    }
+}
+
+/** @param {string[]} args */
+async function main(args) {
+    const [command, ...flags] = args;
     const started = Date.now();
     const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
-    if (command === "up") {
-        const cluster = await up();
-        console.log(`sandbox is up (${elapsed()}): ssh -i ${cluster.sshPrivateKeyPath} root@${cluster.master.address}; `
+    if (command === "up" && flags.every((flag) => flag === "--root")) {
+        const cluster = await up({ root: flags.includes("--root") });
+        const sudo = cluster.sudo ? ", with sudo" : "";
+        console.log(`sandbox is up (${elapsed()}): ssh -i ${cluster.sshPrivateKeyPath} ${cluster.master.user}@${cluster.master.address}${sudo}; `
             + `Marathon ${marathonUrl}, etcd ${etcdUrl}, Docker on each host (DOCKER_HOST=${cluster.agents[0].dockerHost}, ...); details in ${paths.clusterFile}`);
         return 0;
     }
-    if (command === "down") {
+    if (command === "down" && flags.length === 0) {
         await down();
         console.log(`sandbox is down (${elapsed()})`);
         return 0;
     }
-    if (command === "status") {
+    if (command === "status" && flags.length === 0) {
         const { allUp, components } = await status();
         const width = Math.max(...components.map((component) => component.name.length));
         for (const component of components) {
@@ -239,14 +284,14 @@ async function main(command) {
         }
         return allUp ? 0 : 1;
     }
-    console.error("usage: node sandbox/cli.js up | status | down");
+    console.error("usage: node sandbox/cli.js up [--root] | status | down");
     return 2;
 }
 
 module.exports = { up, down, status };
 
 if (require.main === module) {
-    main(process.argv[2]).then(
+    main(process.argv.slice(2)).then(
         (code) => { process.exitCode = code; },
         (error) => { console.error(`sandbox: ${error instanceof Error ? error.message : error}`); process.exitCode = 1; },
     );

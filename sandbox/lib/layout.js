@@ -32,7 +32,8 @@ function cgroupParentFor(state) {
 }
 const cgroupParent = cgroupParentFor(stateDir);
 
-const etcdUrl = `http://${master.address}:2379`;
+const etcdAuthority = `${master.address}:2379`;
+const etcdUrl = `http://${etcdAuthority}`;
 const marathonPort = 8080;
 const marathonUrl = `http://${master.address}:${marathonPort}`;
 const image = "djosborne/star:v0.5.0";
@@ -43,6 +44,7 @@ const mesosDns = { address: master.address, port: 53, httpPort: 8123, domain: "m
 
 const paths = {
     project: projectDir,
+    sandbox: sandboxDir,
     state: stateDir,
     clusterFile: path.join(stateDir, "cluster.json"),
     hostFacts: path.join(stateDir, "host-facts.json"),
@@ -57,6 +59,8 @@ const paths = {
     hosts: path.join(stateDir, "hosts"),
     marathonState: path.join(stateDir, "marathon", "state.json"),
     imageDir: path.join(stateDir, "image"),
+    /** What each host's /usr/bin shows on top of the machine's: the calicoctl stand-in. */
+    usrBin: path.join(stateDir, "usr-bin"),
     remoteShell: path.join(sandboxDir, "bin", "remote-shell"),
     pluginScript: path.join(sandboxDir, "libnetwork-plugin.js"),
     calicoNodeScript: path.join(sandboxDir, "calico-node.js"),
@@ -68,6 +72,17 @@ const paths = {
     pulumiConfig: path.join(projectDir, "Pulumi.sandbox.yaml"),
 };
 
+/**
+ * Where each host's sessions see the sandbox directory: bound there in the host's mount namespace, so that an
+ * unprivileged user reaches it whatever the checkout's path and its parents' permissions (lib/private-mounts.js).
+ */
+const hostSandboxDir = "/run/calico-stars-sandbox";
+
+/** A path under the sandbox directory as the hosts' sessions see it. @param {string} machinePath */
+function inHosts(machinePath) {
+    return path.join(hostSandboxDir, path.relative(sandboxDir, machinePath));
+}
+
 /** @typedef {{ name: string }} NamedHost */
 
 /** Each host's dockerd: its data and exec roots and its socket. @param {NamedHost} host */
@@ -75,7 +90,7 @@ function dockerDirOf(host) {
     return path.join(paths.docker, host.name);
 }
 
-/** The unix socket of the host's own dockerd (what DOCKER_HOST names in its ssh sessions). @param {NamedHost} host */
+/** The unix socket of the host's own dockerd (its sessions' /var/run/docker.sock). @param {NamedHost} host */
 function dockerSocketOf(host) {
     return path.join(dockerDirOf(host), "docker.sock");
 }
@@ -117,6 +132,7 @@ const programs = {
     iptablesSave: "/usr/sbin/iptables-save",
     ipset: "/usr/sbin/ipset",
     unshare: "/usr/bin/unshare",
+    sudo: "/usr/bin/sudo",
     nsenter: "/usr/bin/nsenter",
     env: "/usr/bin/env",
     tar: "/usr/bin/tar",
@@ -124,7 +140,7 @@ const programs = {
 };
 
 module.exports = {
-    bridge, publicInterface, collectorAddress, hosts, master, agents, namespaces, cgroupParent, cgroupParentFor, etcdUrl,
-    marathonPort, marathonUrl, image, paths, programs, dockerDirOf, dockerSocketOf, pluginSocketOf, resolvConfOf,
+    bridge, publicInterface, collectorAddress, hosts, master, agents, namespaces, cgroupParent, cgroupParentFor, etcdAuthority, etcdUrl,
+    marathonPort, marathonUrl, image, paths, hostSandboxDir, inHosts, programs, dockerDirOf, dockerSocketOf, pluginSocketOf, resolvConfOf,
     mesosAgentPort, mesosDns, mesosAgentIdOf, mesosAgentUrlOf, mesosWorkDirOf,
 };

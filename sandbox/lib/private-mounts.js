@@ -1,6 +1,7 @@
 // @ts-check
 // Empty directories for a process in a private mount namespace, as a host of its own would have them.
-const { paths, programs } = require("./layout");
+const { hostSandboxDir, inHosts, paths, programs, dockerSocketOf } = require("./layout");
+const { loginUser } = require("./host-accounts");
 
 /**
  * A shell command that mounts an empty tmpfs on each of `dirs`. A checkout under one of them (in /root or
@@ -30,12 +31,39 @@ function freshDirsAndResolverScript(dirs) {
 }
 
 /**
- * The argv that runs `argv` with $SANDBOX_PROJECT (and $SANDBOX_RESOLV) set, for the scripts above.
- * @param {string[]} argv
- * @param {string} [resolvConf] the host's resolv.conf
+ * The host's own account files ($SANDBOX_ETC, lib/host-accounts.js) bound over the machine's `files` (names under
+ * /etc, each of which must exist there: /etc/sudoers and /etc/sudoers.d do wherever sudo is installed).
+ * @param {string[]} files
  */
-function withProjectPath(argv, resolvConf) {
-    return [programs.env, `SANDBOX_PROJECT=${paths.project}`, ...(resolvConf === undefined ? [] : [`SANDBOX_RESOLV=${resolvConf}`]), ...argv];
+function hostEtcScript(files) {
+    return files.map((file) => `mount -n --bind "$SANDBOX_ETC/${file}" /etc/${file}`).join(" && ");
 }
 
-module.exports = { freshDirsScript, freshDirsAndResolverScript, withProjectPath };
+/**
+ * What a host's sessions see besides their fresh directories, whoever logs in: the sandbox directory at
+ * `hostSandboxDir` (so that vagrant reaches the audited shell, the authorized keys and the calicoctl stand-in
+ * whatever the checkout's own path and its parents' permissions), /usr/bin/calicoctl (where the reference hosts
+ * have it, and where sudo's secure_path finds it), /var/run/docker.sock (a link to the host's own dockerd: the
+ * socket docker uses under sudo, which drops DOCKER_HOST) and vagrant's home. Runs after `freshDirsScript` has
+ * made /run and /home. Reads $SANDBOX_DIR (the sandbox directory); the paths it names itself are the sandbox's
+ * own, with no character the shell would read.
+ * @param {{ name: string }} host
+ */
+function hostViewScript(host) {
+    return `mkdir ${hostSandboxDir} && mount -n --bind "$SANDBOX_DIR" ${hostSandboxDir}`
+        + ` && mount -n -t overlay -o ro,lowerdir=${inHosts(paths.usrBin)}:/usr/bin calico-stars-usr-bin /usr/bin`
+        + ` && ln -s ${inHosts(dockerSocketOf(host))} /run/docker.sock`
+        + ` && install -d -o ${loginUser} -g ${loginUser} -m 700 /home/${loginUser}`;
+}
+
+/**
+ * The argv that runs `argv` with $SANDBOX_PROJECT and `variables` (SANDBOX_RESOLV, SANDBOX_ETC, ...) set, for the
+ * scripts above.
+ * @param {string[]} argv
+ * @param {Record<string, string>} [variables]
+ */
+function withProjectPath(argv, variables = {}) {
+    return [programs.env, `SANDBOX_PROJECT=${paths.project}`, ...Object.entries(variables).map(([name, value]) => `${name}=${value}`), ...argv];
+}
+
+module.exports = { freshDirsScript, freshDirsAndResolverScript, hostEtcScript, hostViewScript, withProjectPath };

@@ -5,7 +5,8 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { master, agents, cgroupParent, etcdUrl, marathonPort, paths, programs, dockerDirOf, dockerSocketOf, pluginSocketOf, resolvConfOf,
     mesosAgentUrlOf } = require("./layout");
-const { freshDirsAndResolverScript, withProjectPath } = require("./private-mounts");
+const { hostEtcOf } = require("./host-accounts");
+const { freshDirsAndResolverScript, hostEtcScript, withProjectPath } = require("./private-mounts");
 const { startDetached } = require("./run");
 const { httpGet, isPortOpen, isSocketAccepting, waitUntil } = require("./wait");
 
@@ -88,8 +89,10 @@ async function startCalicoNode(host) {
  * cluster store, as the reference's `--cluster-store=etcd://...`). Its private mount namespace gets a fresh /run
  * (where Docker looks for plugin sockets, and where containerd puts its shims' sockets) holding a link to the
  * host's calico plugin socket, a fresh /etc/docker (no daemon.json of the machine's, key.json stays in there), a
- * fresh /tmp (containerd dumps its stacks there when dockerd gives up on it), and the host's resolv.conf, which
- * Docker hands on to containers (through its embedded DNS server on user-defined networks). Its hostname is the
+ * fresh /tmp (containerd dumps its stacks there when dockerd gives up on it), the host's resolv.conf, which
+ * Docker hands on to containers (through its embedded DNS server on user-defined networks), and the host's users
+ * and groups, so that its socket belongs to the hosts' docker group (root:docker, 0660, as docker-engine's
+ * docker.socket has it). Its hostname is the
  * host's, as `docker info` shows it on a real host.
  * @param {Host} host
  * @returns {Promise<number>} pid
@@ -98,11 +101,12 @@ async function startDockerd(host) {
     const dockerDir = dockerDirOf(host);
     const socket = dockerSocketOf(host);
     fs.mkdirSync(dockerDir, { recursive: true });
-    const script = freshDirsAndResolverScript(["/run", "/etc/docker", "/tmp"])
+    const script = freshDirsAndResolverScript(["/run", "/etc/docker", "/tmp"]) + ` && ${hostEtcScript(["passwd", "group"])}`
         + ' && chmod 1777 /tmp && mkdir -p /run/docker/plugins && ln -s "$1" /run/docker/plugins/calico.sock && hostname "$2" && shift 2 && exec "$@"';
     const dockerd = startDetached(`dockerd-${host.name}`, [
         programs.nsenter, `--net=/run/netns/${host.name}`, programs.unshare, "--mount", "--uts", "--propagation", "private",
-        ...withProjectPath(["/bin/sh", "-c", script, "sh", pluginSocketOf(host), host.name, programs.dockerd], resolvConfOf(host)),
+        ...withProjectPath(["/bin/sh", "-c", script, "sh", pluginSocketOf(host), host.name, programs.dockerd],
+            { SANDBOX_RESOLV: resolvConfOf(host), SANDBOX_ETC: hostEtcOf(host) }),
         "--storage-driver=vfs", "--bridge=none", "--iptables=false", "--ip-masq=false",
         `--cluster-store=etcd://${master.address}:2379`,
         `--data-root=${path.join(dockerDir, "data")}`,

@@ -2,8 +2,9 @@
 // One real sshd per host namespace, with throwaway keys, whose ForceCommand (remote-shell) audits every command.
 const fs = require("node:fs");
 const path = require("node:path");
-const { paths, programs, resolvConfOf } = require("./layout");
-const { freshDirsAndResolverScript, withProjectPath } = require("./private-mounts");
+const { paths, programs, resolvConfOf, inHosts } = require("./layout");
+const { hostEtcOf, loginUidOf, writeHostAccounts } = require("./host-accounts");
+const { freshDirsAndResolverScript, hostEtcScript, hostViewScript, withProjectPath } = require("./private-mounts");
 const { run, startDetached } = require("./run");
 const { isPortOpen, waitUntil } = require("./wait");
 
@@ -48,6 +49,18 @@ async function generateKeys(hosts) {
     }]));
 }
 
+/**
+ * What the hosts have of their own before their sshd starts: users and sudo (lib/host-accounts.js), and the
+ * calicoctl stand-in as /usr/bin/calicoctl, run by this machine's node whatever PATH sudo leaves.
+ * @param {Host[]} hosts
+ */
+function prepareHostFiles(hosts) {
+    writeHostAccounts(hosts);
+    fs.mkdirSync(paths.usrBin, { recursive: true });
+    const node = `'${programs.node.replace(/'/g, "'\\''")}'`;
+    fs.writeFileSync(path.join(paths.usrBin, "calicoctl"), `#!/bin/sh\nexec ${node} ${inHosts(path.join(paths.sandbox, "bin", "calicoctl"))} "$@"\n`, { mode: 0o755 });
+}
+
 /** @param {Host} host */
 function sshdConfig(host) {
     return [
@@ -57,14 +70,15 @@ function sshdConfig(host) {
         "PermitRootLogin prohibit-password",
         "PasswordAuthentication no",
         "KbdInteractiveAuthentication no",
-        `AuthorizedKeysFile ${paths.authorizedKeys}`,
+        // read with the user's own uid: where vagrant can reach it
+        `AuthorizedKeysFile ${inHosts(paths.authorizedKeys)}`,
         "StrictModes no",
         "MaxSessions 10",
         "AllowTcpForwarding yes",
         "UsePAM no",
         "PrintMotd no",
         "PrintLastLog no",
-        `ForceCommand ${paths.remoteShell} ${host.name}`,
+        `ForceCommand ${inHosts(paths.remoteShell)} ${host.name}`,
         "",
     ].join("\n");
 }
@@ -74,8 +88,11 @@ function sshdConfig(host) {
  * mount namespace gets empty tmpfs, as a host of its own would: /run (sshd needs /run/sshd), /var/log (wtmp of
  * pty sessions), /tmp and /var/tmp (what the program leaves on hosts), /root (e.g. ~/.docker; and this
  * machine's ~/.bashrc, which bash sources for every ssh command, would add a second per session and its own
- * environment). So nothing a session writes there outlives the sandbox. Its /etc/resolv.conf is the host's own, naming
- * the master (where Mesos-DNS answers) as the reference's agents are set up for Mesos-DNS.
+ * environment), /home (vagrant's home). So nothing a session writes there outlives the sandbox. Its /etc/resolv.conf
+ * is the host's own, naming the master (where Mesos-DNS answers) as the reference's agents are set up for Mesos-DNS;
+ * its passwd, group, shadow, sudoers, sudoers.d and hosts are the host's own (lib/host-accounts.js); and
+ * `hostViewScript` adds the sandbox's directory, /usr/bin/calicoctl and /var/run/docker.sock. The audit log
+ * belongs to vagrant, whose sessions append to it as root's do.
  * @param {Host} host
  * @returns {Promise<number>} the sshd's pid
  */
@@ -84,14 +101,18 @@ async function startSshd(host) {
     fs.writeFileSync(configPath, sshdConfig(host));
     // appended to, so that an sshd restarted by a fault test keeps the host's record
     fs.appendFileSync(auditLogPath(host), "");
-    const script = freshDirsAndResolverScript(["/run", "/var/log", "/tmp", "/var/tmp", "/root"])
+    const uid = loginUidOf(host);
+    fs.chownSync(auditLogPath(host), uid, uid);
+    const script = freshDirsAndResolverScript(["/run", "/var/log", "/tmp", "/var/tmp", "/root", "/home"])
+        + ` && ${hostEtcScript(["passwd", "group", "shadow", "hosts", "sudoers", "sudoers.d"])} && ${hostViewScript(host)}`
         + ' && chmod 1777 /tmp /var/tmp && chmod 700 /root && mkdir /run/sshd && hostname "$1" && exec "$2" -D -e -f "$3"';
     const sshd = startDetached(sshdName(host), [
         programs.ip, "netns", "exec", host.name, programs.unshare, "--uts", "--mount", "--propagation", "private",
-        ...withProjectPath(["/bin/sh", "-c", script, "sh", host.name, programs.sshd, configPath], resolvConfOf(host)),
+        ...withProjectPath(["/bin/sh", "-c", script, "sh", host.name, programs.sshd, configPath],
+            { SANDBOX_RESOLV: resolvConfOf(host), SANDBOX_ETC: hostEtcOf(host), SANDBOX_DIR: paths.sandbox }),
     ]);
     await waitUntil(`sshd on ${host.name} (${host.address}:22)`, () => isPortOpen(host.address, 22), { timeoutMs: 5000, process: sshd });
     return sshd.pid;
 }
 
-module.exports = { generateKeys, startSshd, sshdName, auditLogPath };
+module.exports = { prepareHostFiles, generateKeys, startSshd, sshdName, auditLogPath };

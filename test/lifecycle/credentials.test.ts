@@ -59,7 +59,7 @@ for (const kind of lifecycleDrivers) describe(`credentials changed, then refresh
         await stack.driver.setConfig("calico-stars:sshPrivateKeyPath", keyPath("b"));
         await stack.driver.refresh();
         setAuthorizedKeys(sandboxKeys + fs.readFileSync(`${keyPath("b")}.pub`, "utf8"));
-        await fails(stack.driver.refresh(), /cannot log in to root@10\.197\.0\.1[1-3]:22: the server refused every offered key/);
+        await fails(stack.driver.refresh(), /cannot log in to vagrant@10\.197\.0\.1[1-3]:22: the server refused every offered key/);
         await stack.driver.up();
         await stack.driver.refresh();
         await stack.assertConverged();
@@ -80,8 +80,8 @@ for (const kind of lifecycleDrivers) describe(`credentials changed, then refresh
         try {
             await stack.driver.setConfig("calico-stars:hostKeys", JSON.stringify({ ...stack.cluster.hostKeys, "10.197.0.12": [rekeyed.publicKey] }));
             await stack.driver.setConfig("calico-stars:hostKeyFingerprints", JSON.stringify({ ...stack.cluster.hostKeyFingerprints, "10.197.0.12": [rekeyed.fingerprint] }));
-            await fails(stack.driver.refresh(), /refusing root@10\.197\.0\.12:22: host key SHA256:\S+ is not among the configured hostKeys/);
-            await fails(stack.driver.destroy(), /(refusing root@10\.197\.0\.12:22: host key SHA256:\S+ is not among the configured hostKeys|agent-prep-10\.197\.0\.12.*ssh: handshake failed: ssh: host key mismatch)/s);
+            await fails(stack.driver.refresh(), /refusing vagrant@10\.197\.0\.12:22: host key SHA256:\S+ is not among the configured hostKeys/);
+            await fails(stack.driver.destroy(), /(refusing vagrant@10\.197\.0\.12:22: host key SHA256:\S+ is not among the configured hostKeys|agent-prep-10\.197\.0\.12.*ssh: handshake failed: ssh: host key mismatch)/s);
             // (the test itself trusts only the sandbox's host keys: it looks at the cluster once the old key is back)
             await stack.driver.up();
             await stack.driver.refresh();

@@ -88,7 +88,7 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
         it("names the master when its sshd refuses connections, and converges once it is back", async function () {
             await stopSshd("cs-master", { sessions: true });
             changeGroup();
-            await fails("sshd down on the master", up, /cannot connect to root@10\.197\.0\.11:22: .*ECONNREFUSED/);
+            await fails("sshd down on the master", up, /cannot connect to vagrant@10\.197\.0\.11:22: .*ECONNREFUSED/);
             await restartSshd("cs-master");
             await converges();
         });
@@ -100,7 +100,7 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             running.catch(() => undefined);
             await waitFor("the group's deployment to start", async () => JSON.parse((await stack.marathon("GET", "/v2/deployments")).body).length > 0);
             await stopSshd("cs-master", { sessions: true });
-            await fails("sshd killed mid-up on the master", () => running, /root@10\.197\.0\.11:22/);
+            await fails("sshd killed mid-up on the master", () => running, /vagrant@10\.197\.0\.11:22/);
             await restartSshd("cs-master");
             await stack.marathonFaults("reset");
             await converges();
@@ -118,7 +118,7 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
         });
 
         /** The providers' pool names the host; @pulumi/command (v1.2.1, retrying every dial error) names its resource and the attempts (an update when the prep's connection changed). */
-        const wrongKey = /(cannot log in to root@10\.197\.0\.1[1-3]:22: the server refused every offered key|(Create|Update) of agent-prep-10\.197\.0\.1[23] \(command:remote:Command\) failed: after 3 failed attempts: ssh: handshake failed: ssh: unable to authenticate, attempted methods \[none publickey\], no supported methods remain)/;
+        const wrongKey = /(cannot log in to vagrant@10\.197\.0\.1[1-3]:22: the server refused every offered key|(Create|Update) of agent-prep-10\.197\.0\.1[23] \(command:remote:Command\) failed: after 3 failed attempts: ssh: handshake failed: ssh: unable to authenticate, attempted methods \[none publickey\], no supported methods remain)/;
 
         it("refuses a wrong key at login, runs nothing, and converges with the right one", async function () {
             const keyPath = stack.cluster.sshPrivateKeyPath;
@@ -160,7 +160,7 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             stack.engine.setConfig("calico-stars:hostKeys", JSON.stringify({ ...stack.cluster.hostKeys, "10.197.0.12": [strangerKey] }));
             changePolicy("client", "allow udp from tag backend to ports 53");
             try {
-                await withoutAuditGrowth(() => fails("host key mismatch", up, /(refusing root@10\.197\.0\.12:22: host key SHA256:\S+ is not among the configured hostKeys|(Create|Update) of agent-prep-10\.197\.0\.12 \(command:remote:Command\) failed: after 3 failed attempts: ssh: handshake failed: ssh: host key mismatch)/));
+                await withoutAuditGrowth(() => fails("host key mismatch", up, /(refusing vagrant@10\.197\.0\.12:22: host key SHA256:\S+ is not among the configured hostKeys|(Create|Update) of agent-prep-10\.197\.0\.12 \(command:remote:Command\) failed: after 3 failed attempts: ssh: handshake failed: ssh: host key mismatch)/));
             } finally {
                 stack.engine.setConfig("calico-stars:hostKeys", JSON.stringify(stack.cluster.hostKeys));
             }
@@ -188,7 +188,7 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
         it("names Marathon, the SSH hop and the request on a 500, and converges on the next up", async function () {
             await stack.marathonFaults({ failNext: { status: 500, count: 1, method: "PUT" } });
             changeGroup();
-            await fails("Marathon 500", up, /Marathon 127\.0\.0\.1:8080 via root@10\.197\.0\.11:22: PUT \/calico-stars: HTTP 500/);
+            await fails("Marathon 500", up, /Marathon 127\.0\.0\.1:8080 via vagrant@10\.197\.0\.11:22: PUT \/calico-stars: HTTP 500/);
             await converges();
         });
 
@@ -197,7 +197,7 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             stack.engine.setConfig("calico-stars:deploymentTimeoutSeconds", "2");
             changeGroup();
             await fails("deployment never finishes", up,
-                /Marathon 127\.0\.0\.1:8080 via root@10\.197\.0\.11:22: PUT \/calico-stars: deployment not finished within 2 s: \S+ at step \d+\/\d+ \(/);
+                /Marathon 127\.0\.0\.1:8080 via vagrant@10\.197\.0\.11:22: PUT \/calico-stars: deployment not finished within 2 s: \S+ at step \d+\/\d+ \(/);
             await stack.marathonFaults("reset");
             stack.engine.setConfig("calico-stars:deploymentTimeoutSeconds", "60");
             await converges();
@@ -233,7 +233,7 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
         it("names calicoctl, the host and etcd's error when etcd is down, and converges once it is back", async function () {
             await stopEtcd();
             changePolicy("backend", "allow tcp from tag client to ports 9000");
-            await fails("etcd unreachable", up, /on root@10\.197\.0\.12:22: `.*calicoctl profile backend rule update` exited 1: .*(etcd|10\.197\.0\.11:2379)/i);
+            await fails("etcd unreachable", up, /on vagrant@10\.197\.0\.12:22: `.*calicoctl profile backend rule update` exited 1: .*(etcd|10\.197\.0\.11:2379)/i);
             await restartEtcd();
             await converges();
         });

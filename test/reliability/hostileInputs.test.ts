@@ -260,10 +260,12 @@ describe("hostile stack config: refused by config validation, naming the key", f
         // the stack config the sandbox part uses, with a stand-in key file and host keys
         keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "calico-stars-hostile-"));
         fs.writeFileSync(path.join(keyDir, "id_ed25519"), "not read by config validation\n");
-        const host = (address: { address: string; port: number }) => ({ ...address, user: "root" });
+        const host = (address: { address: string; port: number }) => ({ ...address, user: "vagrant" });
         base = sandboxStackConfig({
             master: host(sandboxMaster),
             agents: sandboxAgents.map(host),
+            sudo: true,
+            etcd: { authority: "10.197.0.11:2379" },
             sshPrivateKeyPath: path.join(keyDir, "id_ed25519"),
             hostKeyFingerprints: Object.fromEntries([sandboxMaster, ...sandboxAgents].map((h) => [h.address, ["SHA256:" + "A".repeat(43)]])),
             hostKeys: Object.fromEntries([sandboxMaster, ...sandboxAgents].map((h) => [h.address, [fakeHostKey]])),

@@ -8,6 +8,8 @@ import * as http from "node:http";
 import type * as net from "node:net";
 import * as path from "node:path";
 import { Client } from "ssh2";
+import * as YAML from "yaml";
+import { runbookPolicy } from "../../components/config";
 import { isZombie, sandboxLeftovers } from "../support/sandboxLeftovers";
 
 interface ClusterHost {
@@ -31,8 +33,10 @@ interface Cluster {
   hosts: ClusterHost[];
   master: ClusterHost;
   agents: ClusterHost[];
+  sudo: boolean;
   sshPrivateKeyPath: string;
   hostKeyFingerprints: Record<string, string[]>;
+  hostKeys: Record<string, string[]>;
   namespaces: string[];
   marathon: { url: string; pid: number } | null;
   docker: { image: string };
@@ -40,7 +44,7 @@ interface Cluster {
 }
 
 interface Sandbox {
-  up(): Promise<Cluster>;
+  up(options?: { root?: boolean }): Promise<Cluster>;
   down(): Promise<void>;
   status(): Promise<{ allUp: boolean; components: { name: string; alive: boolean; detail: string }[] }>;
 }
@@ -62,7 +66,9 @@ const sandbox: Sandbox = require("../../sandbox/cli.js");
 
 const sandboxDir = path.resolve(__dirname, "../../sandbox");
 const stateDir = path.join(sandboxDir, ".state");
-const requiredPrograms = ["/usr/sbin/ip", "/usr/sbin/sshd", "/usr/bin/ssh-keygen", "/usr/bin/etcd", "/usr/sbin/dockerd", "/usr/bin/docker", "/bin/busybox"];
+const requiredPrograms = ["/usr/sbin/ip", "/usr/sbin/sshd", "/usr/bin/ssh-keygen", "/usr/bin/etcd", "/usr/sbin/dockerd", "/usr/bin/docker", "/bin/busybox", "/usr/bin/sudo"];
+/** The machine's own account and sudo files, which the hosts' own are bound over, never written. */
+const machineEtc = ["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/hosts", "/etc/sudoers", "/etc/sudoers.d"];
 
 function missingPrerequisite(): string | undefined {
   if (process.getuid?.() !== 0) {
@@ -81,7 +87,7 @@ function sha256Fingerprint(key: Buffer): string {
   return `SHA256:${createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
 }
 
-function connect(host: ClusterHost, privateKey: Buffer): Promise<Client> {
+function connect(host: ClusterHost, privateKey: Buffer, username = host.user): Promise<Client> {
   return new Promise((resolve, reject) => {
     const client = new Client();
     client.once("ready", () => resolve(client));
@@ -89,7 +95,7 @@ function connect(host: ClusterHost, privateKey: Buffer): Promise<Client> {
     client.connect({
       host: host.address,
       port: host.port,
-      username: host.user,
+      username,
       privateKey,
       readyTimeout: 5000,
       hostVerifier: (key: Buffer) => sha256Fingerprint(key) === host.hostKeyFingerprint,
@@ -136,6 +142,22 @@ function forwardedGet(client: Client, port: number, urlPath: string): Promise<{ 
   });
 }
 
+/** What a directory or file holds, names and contents, to see that nothing wrote to it. */
+function fingerprintOf(file: string): string {
+  const hash = createHash("sha256");
+  const walk = (entry: string) => {
+    const stat = fs.lstatSync(entry);
+    hash.update(`${entry} ${stat.mode} ${stat.uid} ${stat.gid}\n`);
+    if (stat.isDirectory()) {
+      fs.readdirSync(entry).sort().forEach((name) => walk(path.join(entry, name)));
+    } else if (stat.isFile()) {
+      hash.update(fs.readFileSync(entry));
+    }
+  };
+  walk(file);
+  return hash.digest("hex");
+}
+
 function auditEntries(host: ClusterHost): AuditEntry[] {
   return fs.readFileSync(host.auditLog, "utf8").split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as AuditEntry);
 }
@@ -145,16 +167,18 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
   let privateKey: Buffer;
   const clients = new Map<string, Client>();
   let started = false;
+  let machineEtcBefore: string[];
 
-  async function clientFor(hostName: string): Promise<Client> {
-    const existing = clients.get(hostName);
+  /** A session on the host as `user`: root (which the tests look at hosts with) unless named. */
+  async function clientFor(hostName: string, user = "root"): Promise<Client> {
+    const existing = clients.get(`${user}@${hostName}`);
     if (existing !== undefined) {
       return existing;
     }
     const host = cluster.hosts.find((candidate) => candidate.name === hostName);
     assert.ok(host, `no host ${hostName} in cluster.json`);
-    const client = await connect(host, privateKey);
-    clients.set(hostName, client);
+    const client = await connect(host, privateKey, user);
+    clients.set(`${user}@${hostName}`, client);
     return client;
   }
 
@@ -176,6 +200,7 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
     }
     this.timeout(60000);
     started = true;
+    machineEtcBefore = machineEtc.filter((file) => fs.existsSync(file)).map(fingerprintOf);
     cluster = await sandbox.up();
     privateKey = fs.readFileSync(cluster.sshPrivateKeyPath);
   });
@@ -190,20 +215,39 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
     assert.deepEqual(sandboxLeftovers(), []);
   });
 
-  it("runs each host's commands on that host, over ssh pinned to the recorded host key, and audits each once", async function () {
-    for (const { name, address } of cluster.hosts) {
-      const logged = auditEntries(host(name)).length;
-      const command = "hostname; ip -4 -o addr show dev eth1";
-      const result = await runRemote(await clientFor(name), command);
-      assert.equal(result.code, 0, result.stderr);
-      const [hostname, addressLine] = result.stdout.trim().split("\n");
-      assert.equal(hostname, name);
-      assert.match(addressLine, new RegExp(` ${address.replace(/\./g, "\\.")}/24 `));
-      const entries = auditEntries(host(name));
-      assert.equal(entries.length, logged + 1);
-      assert.equal(entries[logged].command, command);
-      assert.equal(entries[logged].host, name);
-      assert.deepEqual(cluster.hostKeyFingerprints[address], [host(name).hostKeyFingerprint]);
+  it("gives the program vagrant with sudo, in cluster.json and in Pulumi.sandbox.yaml (YAML objects, as `pulumi config set --path` writes them)", function () {
+    assert.deepEqual(cluster.hosts.map((each) => each.user), ["vagrant", "vagrant", "vagrant"]);
+    assert.equal(cluster.sudo, true);
+    const text = fs.readFileSync(cluster.pulumiConfigPath, "utf8");
+    const config = YAML.parse(text).config;
+    assert.deepEqual(config["calico-stars:master"], { address: "10.197.0.11", port: 22, user: "vagrant" });
+    assert.deepEqual(config["calico-stars:agents"], [{ address: "10.197.0.12", port: 22, user: "vagrant" }, { address: "10.197.0.13", port: 22, user: "vagrant" }]);
+    assert.equal(config["calico-stars:sudo"], true);
+    assert.equal(config["calico-stars:etcdAuthority"], "10.197.0.11:2379");
+    assert.deepEqual(config["calico-stars:hostKeyFingerprints"], cluster.hostKeyFingerprints);
+    assert.deepEqual(config["calico-stars:hostKeys"], cluster.hostKeys);
+    assert.ok(text.includes(`\n      - ${cluster.hostKeys["10.197.0.11"][0]}\n`), `each host key on one line, as Pulumi writes it:\n${text}`);
+    // written in full, so that README's `pulumi config set --path 'policy.backend.inbound[2]' ...` edits a rule in place
+    assert.deepEqual(config["calico-stars:policy"], runbookPolicy);
+    assert.equal(config["calico-stars:verifyPolicy"], true);
+  });
+
+  it("runs each host's commands on that host, for vagrant and root alike, over ssh pinned to the recorded host key, and audits each once", async function () {
+    for (const user of ["vagrant", "root"]) {
+      for (const { name, address } of cluster.hosts) {
+        const logged = auditEntries(host(name)).length;
+        const command = "hostname; id -un; ip -4 -o addr show dev eth1";
+        const result = await runRemote(await clientFor(name, user), command);
+        assert.equal(result.code, 0, result.stderr);
+        const [hostname, whoami, addressLine] = result.stdout.trim().split("\n");
+        assert.deepEqual([hostname, whoami], [name, user]);
+        assert.match(addressLine, new RegExp(` ${address.replace(/\./g, "\\.")}/24 `));
+        const entries = auditEntries(host(name));
+        assert.equal(entries.length, logged + 1);
+        assert.equal(entries[logged].command, command);
+        assert.equal(entries[logged].host, name);
+        assert.deepEqual(cluster.hostKeyFingerprints[address], [host(name).hostKeyFingerprint]);
+      }
     }
   });
 
@@ -212,7 +256,7 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
     const command = "printf '%s|' \"double \\\"quoted\\\"\" 'single' 'back\\slash'\necho \"tab\there\"";
     const logged = auditEntries(agent2).length;
     const startedAt = Date.now();
-    const result = await runRemote(await clientFor(agent2.name), command);
+    const result = await runRemote(await clientFor(agent2.name, "vagrant"), command);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, "double \"quoted\"|single|back\\slash|tab\there\n");
     const entries = auditEntries(agent2);
@@ -222,22 +266,65 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
   });
 
   it("passes stdin, stdout, stderr and the exit code through", async function () {
-    const client = await clientFor("cs-agent1");
+    const client = await clientFor("cs-agent1", "vagrant");
     const input = '{"id": "/calico-stars",\n "apps": ["a\\\\b"]}\n';
     assert.deepEqual(await runRemote(client, "cat", input), { code: 0, stdout: input, stderr: "" });
     assert.deepEqual(await runRemote(client, "echo out; echo err >&2; exit 7"), { code: 7, stdout: "out\n", stderr: "err\n" });
+    assert.deepEqual(await runRemote(client, "sudo -n sh -c 'cat; echo err >&2; exit 5'", input), { code: 5, stdout: input, stderr: "err\n" });
   });
 
-  it("gives sessions the sandbox's PATH, the host's own DOCKER_HOST and ETCD_AUTHORITY", async function () {
+  it("has vagrant as on the reference hosts: its own group and docker, passwordless sudo for everything without a tty, root's env_reset and secure_path", async function () {
     for (const name of ["cs-master", "cs-agent1", "cs-agent2"]) {
-      const result = await runRemote(await clientFor(name), 'echo "$PATH"; echo "$DOCKER_HOST"; echo "$ETCD_AUTHORITY"; docker info --format "{{.Name}}"');
-      const [pathVariable, dockerHost, etcdAuthority, dockerName] = result.stdout.trim().split("\n");
-      assert.equal(pathVariable.split(":")[0], path.join(sandboxDir, "bin"));
-      assert.equal(dockerHost, host(name).dockerHost);
-      assert.equal(dockerHost, `unix://${host(name).dockerSocket}`);
-      assert.equal(etcdAuthority, "10.197.0.11:2379");
-      assert.equal(dockerName, name, "the session's docker is its own host's daemon");
+      const vagrant = await clientFor(name, "vagrant");
+      const ids = await runRemote(vagrant, "id -un; id -Gn; echo $HOME; sudo -n id -un");
+      assert.deepEqual([ids.code, ids.stdout], [0, "vagrant\nvagrant docker\n/home/vagrant\nroot\n"], ids.stderr);
+      const environment = await runRemote(vagrant, 'echo "$PATH|$DOCKER_HOST|$ETCD_AUTHORITY"; sudo -n sh -c \'echo "$PATH|$DOCKER_HOST|$ETCD_AUTHORITY|$HOME"\'');
+      const [session, underSudo] = environment.stdout.trim().split("\n");
+      assert.doesNotMatch(session, /\/sbin/, "sshd's PATH for a user has no sbin, so iptables is not found without sudo");
+      assert.match(session, /^[^|]+\|\|10\.197\.0\.11:2379$/);
+      assert.equal(underSudo, "/sbin:/bin:/usr/sbin:/usr/bin|||/root", "env_reset drops DOCKER_HOST and ETCD_AUTHORITY; secure_path is CentOS 7's");
     }
+  });
+
+  it("has each host's dockerd at /var/run/docker.sock (root:docker, 0660) and calicoctl at /usr/bin/calicoctl, for sessions and for sudo", async function () {
+    for (const name of ["cs-master", "cs-agent1", "cs-agent2"]) {
+      const vagrant = await clientFor(name, "vagrant");
+      const result = await runRemote(vagrant, "stat -L -c '%U:%G %a %F' /var/run/docker.sock; command -v calicoctl; sudo -n sh -c 'command -v calicoctl'"
+        + " && docker info --format '{{.Name}}' && sudo -n docker info --format '{{.Name}}'"
+        + " && sudo -n env ETCD_AUTHORITY=10.197.0.11:2379 calicoctl profile show >/dev/null && echo calicoctl ok");
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.equal(result.stdout, `root:docker 660 socket\n/usr/bin/calicoctl\n/bin/calicoctl\n${name}\n${name}\ncalicoctl ok\n`);
+      const asRoot = await runRemote(await clientFor(name), "docker info --format '{{.Name}}'; echo \"$DOCKER_HOST\"");
+      assert.equal(asRoot.stdout, `${name}\n\n`, "root's docker, with no DOCKER_HOST, is the host's own daemon");
+    }
+  });
+
+  it("refuses vagrant, without sudo, what root alone may do: iptables, writing under /etc, /var/lib or a directory root made", async function () {
+    const vagrant = await clientFor("cs-agent1", "vagrant");
+    const made = await runRemote(vagrant, "sudo -n mkdir -p /var/tmp/made-by-root && echo ok");
+    assert.deepEqual([made.code, made.stdout], [0, "ok\n"], made.stderr);
+    const refusals: [string, RegExp][] = [
+      ["iptables -t nat -S", /iptables: not found/],
+      ["/usr/sbin/iptables -t nat -S", /Permission denied \(you must be root\)/],
+      ["echo x > /etc/calico-stars-test", /cannot create \/etc\/calico-stars-test: Permission denied/],
+      ["mkdir /var/lib/calico-stars-test", /Permission denied/],
+      ["echo x > /var/tmp/made-by-root/file", /Permission denied/],
+    ];
+    for (const [command, error] of refusals) {
+      const result = await runRemote(vagrant, command);
+      assert.notEqual(result.code, 0, `${command} succeeded without sudo`);
+      assert.match(result.stderr, error, command);
+      const withSudo = await runRemote(vagrant, `sudo -n sh -c '${command} >/dev/null'`);
+      assert.equal(withSudo.code, 0, `sudo -n ${command}: ${withSudo.stderr}`);
+    }
+    await runRemote(vagrant, "sudo -n rm -rf /etc/calico-stars-test /var/lib/calico-stars-test /var/tmp/made-by-root");
+    const root = await clientFor("cs-agent1");
+    assert.equal((await runRemote(root, "ls /etc/calico-stars-test /var/lib/calico-stars-test 2>&1 | grep -c 'No such file'")).stdout, "2\n");
+    assert.ok(!fs.existsSync("/etc/calico-stars-test"), "no file reached the machine's /etc");
+  });
+
+  it("leaves the machine's own passwd, group, shadow, hosts and sudoers as they were", function () {
+    assert.deepEqual(machineEtc.filter((file) => fs.existsSync(file)).map(fingerprintOf), machineEtcBefore);
   });
 
   it("resolves names through the master in the agents' sessions", async function () {
@@ -319,6 +406,47 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
     assert.deepEqual(again.hosts.map((each) => each.dockerdPid), cluster.hosts.map((each) => each.dockerdPid));
   });
 
+  it("with --root gives the program root without sudo, keeping the cluster, Pulumi's own keys and the user's other config; and vagrant again without", async function () {
+    const pulumiOwn = "encryptionsalt: v1:c2FuZGJveA==:v1:AAAA:BBBB\n";
+    const original = fs.readFileSync(cluster.pulumiConfigPath, "utf8");
+    const userKey = "  calico-stars:deploymentTimeoutSeconds: 120\n";
+    const edited = YAML.parseDocument(original);
+    edited.setIn(["config", "calico-stars:policy", "backend", "inbound", 2], "allow tcp from tag client to ports 9000");
+    edited.setIn(["config", "calico-stars:verifyPolicy"], false);
+    fs.writeFileSync(cluster.pulumiConfigPath, pulumiOwn + edited.toString({ lineWidth: 0 }).replace("config:\n", `config:\n${userKey}`));
+    try {
+      const asRoot = await sandbox.up({ root: true });
+      assert.deepEqual(asRoot.hosts.map((each) => [each.user, each.sshdPid]), cluster.hosts.map((each) => ["root", each.sshdPid]));
+      assert.equal(asRoot.sudo, false);
+      const written = fs.readFileSync(cluster.pulumiConfigPath, "utf8");
+      assert.ok(written.startsWith(pulumiOwn), written);
+      const config = YAML.parse(written).config;
+      assert.deepEqual(config["calico-stars:master"], { address: "10.197.0.11", port: 22, user: "root" });
+      assert.deepEqual(config["calico-stars:agents"].map((agent: { user: string }) => agent.user), ["root", "root"]);
+      assert.equal(config["calico-stars:sudo"], false);
+      assert.equal(config["calico-stars:deploymentTimeoutSeconds"], 120);
+      assert.equal(config["calico-stars:policy"].backend.inbound[2], "allow tcp from tag client to ports 9000");
+      assert.equal(config["calico-stars:verifyPolicy"], false);
+      assert.deepEqual(JSON.parse(fs.readFileSync(path.join(stateDir, "cluster.json"), "utf8")).master.user, "root");
+      const again = await sandbox.up();
+      assert.deepEqual([again.master.user, again.sudo], ["vagrant", true]);
+      assert.equal(YAML.parse(fs.readFileSync(cluster.pulumiConfigPath, "utf8")).config["calico-stars:sudo"], true);
+    } finally {
+      fs.writeFileSync(cluster.pulumiConfigPath, original);
+    }
+  });
+
+  it("refuses to overwrite a Pulumi.sandbox.yaml it cannot read, before touching the cluster", async function () {
+    const original = fs.readFileSync(cluster.pulumiConfigPath, "utf8");
+    fs.writeFileSync(cluster.pulumiConfigPath, "config:\n  calico-stars:master: {address: [\n");
+    try {
+      await assert.rejects(sandbox.up({ root: true }), /Pulumi\.sandbox\.yaml is not valid YAML \(.*\): fix it or remove it/);
+      assert.equal(JSON.parse(fs.readFileSync(path.join(stateDir, "cluster.json"), "utf8")).master.user, "vagrant");
+    } finally {
+      fs.writeFileSync(cluster.pulumiConfigPath, original);
+    }
+  });
+
   it("rebuilds the cluster when up follows a crash", async function () {
     this.timeout(60000);
     process.kill(cluster.master.sshdPid, "SIGKILL");
@@ -377,6 +505,9 @@ describe("sandbox cluster from a checkout under /tmp, a directory every host and
     this.timeout(60000);
     const dir = fs.mkdtempSync("/tmp/calico-stars-checkout-");
     fs.cpSync(sandboxDir, path.join(dir, "sandbox"), { recursive: true, filter: (source) => !source.startsWith(stateDir) });
+    // the sandbox's stack file takes the program's default policy from components/
+    fs.mkdirSync(path.join(dir, "components"));
+    fs.copyFileSync(path.resolve(sandboxDir, "../components/runbookPolicy.json"), path.join(dir, "components", "runbookPolicy.json"));
     // as a checkout after `npm ci` (Mesos-DNS needs dns-packet)
     fs.symlinkSync(path.resolve(sandboxDir, "../node_modules"), path.join(dir, "node_modules"));
     // a module of its own path, so its layout is the copy's

@@ -1,7 +1,7 @@
 // When the sandbox cluster cannot start here, say why (CI runs as root with the packages installed).
 import * as fs from "fs";
 
-const programs = ["/usr/sbin/sshd", "/usr/bin/etcd", "/usr/sbin/dockerd", "/usr/bin/docker", "/usr/sbin/ip", "/bin/busybox"];
+const programs = ["/usr/sbin/sshd", "/usr/bin/etcd", "/usr/sbin/dockerd", "/usr/bin/docker", "/usr/sbin/ip", "/bin/busybox", "/usr/bin/sudo"];
 
 export function sandboxUnavailable(): string | undefined {
     if (process.getuid?.() !== 0) {

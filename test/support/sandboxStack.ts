@@ -40,8 +40,14 @@ export function ruleShowOf(rules: { inbound: string[]; outbound: string[] }): st
     return `Inbound rules:\n${numbered(rules.inbound)}Outbound rules:\n${numbered(rules.outbound)}`;
 }
 
-export function sshHostOf(host: { address: string; port: number; user: string }): SshHost {
-    return { address: host.address, port: host.port, user: host.user, sudo: false };
+/** A host as the tests look at it: as root, which every sandbox host keeps open for that, so without sudo. */
+export function sshHostOf(host: { address: string; port: number }): SshHost {
+    return { address: host.address, port: host.port, user: "root", sudo: false };
+}
+
+/** A host as the program logs in to it (cluster.json's user: vagrant, with sudo, unless the sandbox came up with --root). */
+export function programHostOf(cluster: { sudo: boolean }, host: { address: string; port: number; user: string }): SshHost {
+    return { address: host.address, port: host.port, user: host.user, sudo: cluster.sudo };
 }
 
 /** What `pulumi config set` would hold for a stack on the sandbox (Pulumi.sandbox.yaml), plus a short deployment timeout. */
@@ -50,6 +56,8 @@ export function sandboxStackConfig(cluster: any): Record<string, string> {
     return {
         "calico-stars:master": JSON.stringify(endpoint(cluster.master)),
         "calico-stars:agents": JSON.stringify(cluster.agents.map(endpoint)),
+        "calico-stars:sudo": JSON.stringify(cluster.sudo),
+        "calico-stars:etcdAuthority": cluster.etcd.authority,
         "calico-stars:sshPrivateKeyPath": cluster.sshPrivateKeyPath,
         "calico-stars:hostKeyFingerprints": JSON.stringify(cluster.hostKeyFingerprints),
         "calico-stars:hostKeys": JSON.stringify(cluster.hostKeys),
