@@ -2,10 +2,9 @@
 // sandbox's Marathon stand-in for the ordinary flow, and against a scripted Marathon for what real
 // Marathon does that a client must survive (mesosphere/marathon v0.14.2 and v1.1.1).
 import * as assert from "assert";
-import * as net from "net";
 import { marathonGroupProvider } from "@calico-stars/providers/marathonGroup";
 import { sshStats } from "@calico-stars/providers/ssh";
-import { loopbackSshdSuite } from "../support/loopbackSshd";
+import { freePort, loopbackSshdSuite } from "../support/loopbackSshd";
 import { allRunning, deployment, locked, MarathonReply, MarathonRequest, ScriptedMarathon, startScriptedMarathon } from "../support/standins/scriptedMarathon";
 
 const { startMarathon } = require("../../sandbox/marathon.js");
@@ -187,14 +186,3 @@ describe("MarathonGroup through a forwarded channel", function () {
         });
     });
 });
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
-        });
-        server.on("error", reject);
-    });
-}

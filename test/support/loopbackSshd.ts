@@ -36,7 +36,8 @@ export function sshdUnavailable(): string | undefined {
     return undefined;
 }
 
-async function freePort(): Promise<number> {
+/** A port on 127.0.0.1 that nothing listens on right now. */
+export async function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
         const server = net.createServer();
         server.listen(0, "127.0.0.1", () => {
