@@ -177,7 +177,7 @@ function scalingVerdict(summaries: Summary[]): Verdict {
     };
     if (!verdict.met) {
         verdict.note = "Each profile is one network create, one `rule update` of all its rules read back in the same command, and one "
-            + "network removal on destroy that takes the profile with it (components/dockerNetwork.ts, profileRules.ts), so the commands cannot depend on the rule count; where a scale "
+            + "network removal on destroy that takes the profile with it (@calico-stars/providers, dockerNetwork.ts and profileRules.ts), so the commands cannot depend on the rule count; where a scale "
             + "is missing its runs failed (see above), and where the wall time grows faster with rules than with profiles, the time goes "
             + "to calicoctl and the engine handling the larger rule sets.";
     }
