@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig, projectName } from "./components/config";
-import { expandHome } from "./components/ssh";
+import { expandHome } from "@calico-stars/providers/ssh";
 import { StarsDemo } from "./components/starsDemo";
 
 /** Never read by the program itself except as secrets, so they cannot leak into plain inputs. */

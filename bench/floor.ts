@@ -5,7 +5,7 @@
 // the resources file go through `sudo -n`, as a vagrant user types them on the reference cluster.
 import * as crypto from "crypto";
 import { StarsConfig } from "../components/config";
-import { commandLine, httpOverSsh, privileged, runChecked, SshError, SshHost } from "../components/ssh";
+import { commandLine, httpOverSsh, privileged, runChecked, SshError, SshHost } from "@calico-stars/providers/ssh";
 import { renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "../components/starsTemplate";
 import { PolicyShape } from "./shapes";
 
@@ -47,7 +47,7 @@ export function floor(config: StarsConfig, shape: PolicyShape): Floor {
             throw new SshError(`Marathon ${method} ${path}: HTTP ${response.status}: ${response.body}`);
         }
         const { deploymentId } = JSON.parse(response.body) as { deploymentId: string };
-        // the program's poll schedule (components/marathonGroup.ts), so that waiting costs both the same
+        // the program's poll schedule (@calico-stars/providers, marathonClient.ts), so that waiting costs both the same
         const deadline = Date.now() + config.deploymentTimeoutSeconds * 1000;
         for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 2000)) {
             const deployments = await httpOverSsh(master, { ...request, method: "GET", path: "/v2/deployments" });

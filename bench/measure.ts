@@ -3,7 +3,8 @@
 // the provider host, the emulated @pulumi/command and the floor alike.
 import * as fs from "fs";
 import * as path from "path";
-import { closeAllConnections } from "../components/ssh";
+import { closeAllConnections } from "@calico-stars/providers/ssh";
+import type { RevivalTimings, StartupBreakdown } from "./startup";
 
 const { sshdName } = require("../sandbox/lib/ssh-hosts.js") as { sshdName: (host: { name: string }) => string };
 
@@ -23,6 +24,12 @@ export interface Sample {
     commands: Record<string, number>;
     /** host name -> how many of those commands were @pulumi/command's (each on a connection of its own) */
     pulumiCommand: Record<string, number>;
+    /** A program run: where its time went (bench/startup.ts). */
+    startup?: StartupBreakdown;
+    /** After an up: the size of the stack's exported state, in bytes. */
+    stateBytes?: number;
+    /** After the runbook's up: each serialized provider revived as the provider host does it, by resource type. */
+    revival?: Record<string, RevivalTimings>;
 }
 
 function linesOf(file: string): string[] {

@@ -1,5 +1,7 @@
-// The bench's table, its verdict on each target of issue 5, and the same as JSON.
+// The bench's table, its verdict on each target of issues 5 and 16, and the same as JSON.
 import { median, Sample, total } from "./measure";
+import type { RevivalTimings, StartupBreakdown } from "./startup";
+import { startupSections, startupVerdicts } from "./startupReport";
 
 export interface CaseResult {
     policy: string;
@@ -19,9 +21,15 @@ interface Figures {
     connectionsPerHost: Record<string, number>;
     commandsPerHost: Record<string, number>;
     pulumiCommandPerHost: Record<string, number>;
+    /** After up: the exported state's size in bytes. */
+    stateBytes?: number;
+    /** Each phase's median (bench/startup.ts). */
+    startup?: StartupBreakdown;
+    /** Each provider's revival, each figure's median, by resource type. */
+    revival?: Record<string, RevivalTimings>;
 }
 
-interface Summary {
+export interface Summary {
     policy: string;
     scale?: { profiles: number; rules: number };
     case: string;
@@ -30,7 +38,7 @@ interface Summary {
     figures?: Figures;
 }
 
-interface Verdict {
+export interface Verdict {
     target: string;
     met: boolean;
     detail: string;
@@ -60,7 +68,22 @@ function figures(result: CaseResult, all: CaseResult[]): Figures | undefined {
         connectionsPerHost: perHost((s) => s.connections),
         commandsPerHost: perHost((s) => s.commands),
         pulumiCommandPerHost: perHost((s) => s.pulumiCommand),
+        ...medianFields(samples, "stateBytes", (s) => s.stateBytes),
+        ...medianFields(samples, "startup", (s) => s.startup),
+        ...medianFields(samples, "revival", (s) => s.revival),
     };
+}
+
+/** `{ [key]: the median }` of a number, of each field of a record of numbers, or of each record's fields in a record, over the samples that have it. */
+function medianFields<K extends string>(samples: Sample[], key: K, pick: (s: Sample) => unknown): Partial<Record<K, any>> {
+    const present = samples.map(pick).filter((value) => value !== undefined);
+    if (present.length === 0) {
+        return {};
+    }
+    const of = (values: unknown[]): unknown => typeof values[0] === "number"
+        ? median(values as number[])
+        : Object.fromEntries(Object.keys(values[0] as object).map((field) => [field, of(values.map((v) => (v as Record<string, unknown>)[field]))]));
+    return { [key]: of(present) } as Partial<Record<K, any>>;
 }
 
 function previewVerdict(program: CaseResult[]): Verdict {
@@ -87,12 +110,13 @@ function perHostVerdict(program: CaseResult[]): Verdict {
         met: all.length === 0,
         detail: all.length === 0 ? "no run opened more than one connection to any host" : `more than one (most in a run): ${all.join("; ")}`,
         note: all.length === 0 ? undefined
-            : `${providerHost.length === 0 ? "The dynamic providers alone keep to one connection per host in every run (the pool in components/ssh.ts); the rest are"
+            : `${providerHost.length === 0 ? "The dynamic providers alone keep to one connection per host in every run (the pool in @calico-stars/providers, ssh/pool.ts); the rest are"
                 : `Without @pulumi/command's share, runs still exceed one (${providerHost.join("; ")}); the rest are`} `
             + "@pulumi/command's: each agent's prep (the pre-pull and the resources file, one Command) runs outside the provider host, "
             + "and the plugin dials once per Command operation (emulated here by test/lifecycle/emulators.ts, our code, which dials the "
-            + "same way). It would take running that step in a dynamic provider over the shared pool (components/starsDemo.ts) instead "
-            + "of the @pulumi/command the program is asked to use for it.",
+            + "same way). The network host's second connection stays: the prep stays a @pulumi/command resource, whose plugin is a "
+            + "separate Go process with connections of its own, which cannot share the provider host's pool (@calico-stars/providers, ssh/pool.ts); "
+            + "one connection per host would take moving the prep into a dynamic provider.",
     };
 }
 
@@ -110,7 +134,7 @@ function wallVerdict(summaries: Summary[]): Verdict {
         const remote = (run: Figures, fixedCost: Figures, floorRun: Figures) =>
             `${fixed(run.wallMs - fixedCost.wallMs)} ms, ${fixed((run.wallMs - fixedCost.wallMs) / floorRun.wallMs, 2)}x the floor's ${fixed(floorRun.wallMs)} ms`;
         verdict.note = "Most of the gap is what every run costs before its first remote command: the engine starts the dynamic provider "
-            + "host and, for up and preview, the program (index.ts under ts-node), each loading @pulumi/pulumi, then checks and diffs "
+            + "host and, for up and preview, the program (bin/index.js, compiled), each loading @pulumi/pulumi, then checks and diffs "
             + `every resource. For the runbook's policy the no-op up takes ${fixed(noopUp.wallMs)} ms and a destroy with nothing to delete `
             + `${fixed(noopDestroy.wallMs)} ms; beyond that, up takes ${remote(up, noopUp, floorUp)}, and destroy ${remote(destroy, noopDestroy, floorDestroy)}. `
             + "On up every profile costs a command of its own, its rules written after its network exists (on destroy its rules go "
@@ -153,7 +177,7 @@ function scalingVerdict(summaries: Summary[]): Verdict {
     };
     if (!verdict.met) {
         verdict.note = "Each profile is one network create, one `rule update` of all its rules read back in the same command, and one "
-            + "network removal on destroy that takes the profile with it (components/dockerNetwork.ts, profileRules.ts), so the commands cannot depend on the rule count; where a scale "
+            + "network removal on destroy that takes the profile with it (@calico-stars/providers, dockerNetwork.ts and profileRules.ts), so the commands cannot depend on the rule count; where a scale "
             + "is missing its runs failed (see above), and where the wall time grows faster with rules than with profiles, the time goes "
             + "to calicoctl and the engine handling the larger rule sets.";
     }
@@ -189,7 +213,7 @@ export function report(results: CaseResult[], hostNames: string[]): { text: stri
         }),
     ];
     const program = results.filter((r) => !isFloor(r.case));
-    const targets = [previewVerdict(program), perHostVerdict(program), wallVerdict(summaries), scalingVerdict(summaries)];
+    const targets = [previewVerdict(program), perHostVerdict(program), wallVerdict(summaries), scalingVerdict(summaries), ...startupVerdicts(summaries)];
     const failures = results.flatMap((r) => r.failures.map((message) => ({ policy: r.policy, case: r.case, message })));
     const lines = [
         table(rows),
@@ -198,6 +222,8 @@ export function report(results: CaseResult[], hostNames: string[]): { text: stri
         "commands: the sandbox's audit log (port forwards to Marathon are neither). @pulumi/command runs emulated (test/lifecycle/emulators.ts,",
         "our code, one connection per operation as the plugin dials): its commands are in the last column, each on a connection of its own.",
         ...(failures.length > 0 ? ["", "Failed attempts (kept out of the medians):", ...failures.map((f) => `  ${f.policy} / ${f.case}: ${f.message}`)] : []),
+        "",
+        ...startupSections(summaries),
         "",
         "Targets:",
         ...targets.flatMap((t) => [`  [${t.met ? "met" : "NOT MET"}] ${t.target}: ${t.detail}`, ...(t.note ? [`      why: ${t.note}`] : [])]),

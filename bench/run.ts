@@ -9,9 +9,10 @@ import { RunResult, TestEngine } from "../test/lifecycle/engine";
 import { sandboxUnavailable } from "../test/support/sandboxCluster";
 import { oneRuleChange, sandbox, sandboxStackConfig, SandboxStack } from "../test/support/sandboxStack";
 import { floor } from "./floor";
-import { ClusterHost, measure } from "./measure";
+import { ClusterHost, measure, Sample } from "./measure";
 import { CaseResult, report } from "./report";
 import { PolicyShape, runbookShape, scaledShape } from "./shapes";
+import { revivalTimings, startupBreakdown, stateBytes } from "./startup";
 
 const projectDir = path.resolve(__dirname, "..");
 const runs = Number(process.env.BENCH_RUNS ?? 5);
@@ -61,10 +62,12 @@ async function benchShape(on: SandboxStack, shape: PolicyShape, everyCase: boole
     const caseNames = ["up", "no-op up", ...(everyCase ? ["preview (1 rule)"] : []), "destroy", ...(everyCase ? ["no-op destroy"] : []), "floor up", "floor destroy"];
     const results = new Map(caseNames.map((name): [string, CaseResult] => [name, { policy: shape.label, scale: shape.scale, case: name, samples: [], failures: [] }]));
     let progress: string[] = [];
-    const record = async (name: string, run: () => Promise<unknown>, commandTexts?: () => Set<string>) => {
+    /** Measures one case; `annotate` adds what is read after the measurement (state size, the run's timings). */
+    const record = async (name: string, run: () => Promise<unknown>, commandTexts?: () => Set<string>, annotate?: (sample: Sample) => void) => {
         const result = results.get(name)!;
         try {
             const sample = await measure(hosts, on.cluster.stateDir, run, commandTexts);
+            annotate?.(sample);
             result.samples.push(sample);
             progress.push(`${name} ${sample.wallMs.toFixed(0)} ms`);
         } catch (error) {
@@ -73,19 +76,29 @@ async function benchShape(on: SandboxStack, shape: PolicyShape, everyCase: boole
             throw error;
         }
     };
-    const newEngine = () => new TestEngine({ projectDir, project: "calico-stars", stack: "sandbox", programPath: path.join(projectDir, "index.ts"), config, emulators });
+    const newEngine = () => new TestEngine({ projectDir, project: "calico-stars", stack: "sandbox", config, emulators });
     const theFloor = floor(parseStackConfig((key) => config[key]), shape);
     /** One program run of every case; false when a case failed (kept as a failure, and cleaned up after). */
     const programRun = async (): Promise<boolean> => {
         const program = engine = newEngine();
         let complete = false;
+        let last: RunResult | undefined;
+        const timed = (sample: Sample) => {
+            sample.startup = startupBreakdown(last!);
+        };
         try {
-            await record("up", async () => expectSteps(await program.up(), "up", (ops) => ops.every((op) => op === "create")), () => pulumiCommandTexts(program));
-            await record("no-op up", async () => expectSteps(await program.up(), "no-op up", (ops) => ops.every((op) => op === "same")));
+            await record("up", async () => expectSteps(last = await program.up(), "up", (ops) => ops.every((op) => op === "create")), () => pulumiCommandTexts(program), (sample) => {
+                timed(sample);
+                sample.stateBytes = stateBytes(program.stateText());
+                if (everyCase) {
+                    sample.revival = revivalTimings(projectDir, program.state());
+                }
+            });
+            await record("no-op up", async () => expectSteps(last = await program.up(), "no-op up", (ops) => ops.every((op) => op === "same")), undefined, timed);
             if (everyCase) {
                 program.setConfig("calico-stars:policy", JSON.stringify(oneRuleChange));
-                await record("preview (1 rule)", async () => expectSteps(await program.preview(), "preview",
-                    (ops) => ops.filter((op) => op !== "same").join() === "update"));
+                await record("preview (1 rule)", async () => expectSteps(last = await program.preview(), "preview",
+                    (ops) => ops.filter((op) => op !== "same").join() === "update"), undefined, timed);
             }
             const created = pulumiCommandTexts(program);
             await record("destroy", () => program.destroy(), () => created);

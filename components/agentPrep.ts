@@ -4,7 +4,7 @@
 // checks (a real directory, not a symbolic link, owned by the user who writes,
 // not writable by group or others), and atomically: a temporary file in the same
 // directory, then a rename, so that the Mesos fetcher never reads half a file.
-import { command, joined, privileged, sh, ShellScript, SshHost } from "./ssh";
+import { command, joined, privileged, sh, ShellScript, SshHost } from "@calico-stars/providers/ssh";
 import { resourcesFileName } from "./starsTemplate";
 
 /**

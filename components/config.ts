@@ -2,11 +2,11 @@
 // touches a host. Defaults reproduce the runbook on the reference Vagrant
 // cluster, with the runbook's port slip fixed (see README "Policy").
 import { z } from "zod";
-import { isValidTag, parseRule, ruleTags, canonicalRule, RuleSyntaxError } from "./calicoRule";
-import { ConfigError } from "./errors";
-import { isAddress, isCidr, isDnsName, isIpv4, ipv4InCidr, networkOf, splitHostPort } from "./netAddress";
-import { acceptedHostKey, SshHost } from "./ssh";
-import { ConfigGetter, parseConfigKeys, projectName, sshConfigShape } from "./sshConfig";
+import { isValidTag, parseRule, ruleTags, canonicalRule, RuleSyntaxError } from "@calico-stars/providers/calicoRule";
+import { ConfigError } from "@calico-stars/providers/errors";
+import { isAddress, isCidr, isDnsName, isIpv4, ipv4InCidr, networkOf, splitHostPort } from "@calico-stars/providers/netAddress";
+import { acceptedHostKey, SshHost } from "@calico-stars/providers/ssh";
+import { ConfigGetter, parseConfigKeys, projectName, sshConfigShape } from "@calico-stars/providers/sshConfig";
 import { starsTemplateSchema } from "./starsTemplate";
 import * as runbookPolicyModule from "./runbookPolicy.json";
 

@@ -5,13 +5,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { agentPrepCreate, removeResourcesFile, ResourcesFilePlace } from "./agentPrep";
-import { parseRule, ruleTags } from "./calicoRule";
+import { parseRule, ruleTags } from "@calico-stars/providers/calicoRule";
 import { StarsConfig } from "./config";
 import { DockerNetwork } from "./dockerNetwork";
 import { IptablesDnat } from "./iptablesDnat";
 import { MarathonGroup } from "./marathonGroup";
 import { ProfileRules } from "./profileRules";
-import { acceptedHostKey, SshHost } from "./ssh";
+import { acceptedHostKey, SshHost } from "@calico-stars/providers/ssh";
 import { defaultStarsTemplate, renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "./starsTemplate";
 import { VerifyPolicy, verifyPolicyArgs } from "./verifyPolicy";
 

@@ -3,8 +3,9 @@
 // draws an edge only when a probe's target URL equals a resource URL exactly.
 import { createHash } from "crypto";
 import { z } from "zod";
+import { ConfigError } from "@calico-stars/providers/errors";
+import { MarathonApp, MarathonGroup, ownerLabel, UpgradeStrategy } from "@calico-stars/providers/marathonApp";
 import type { StarsConfig } from "./config";
-import { ConfigError } from "./errors";
 import * as defaultTemplateJson from "./stars.json";
 
 const appId = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be a Marathon app id: lower-case letters, digits and -");
@@ -75,7 +76,6 @@ export interface StarsParameters {
 }
 
 export const resourcesFileName = "calico-stars-resources.json";
-export const ownerLabel = "calico-stars.owner";
 /**
  * On the collector's app: a short hash of its resources file. star-collect reads the file once, at start, and Marathon
  * restarts an app only when its definition changes; a label is part of it (v0.14.2 AppDefinition.isUpgrade compares
@@ -106,37 +106,12 @@ export function starsParameters(config: StarsConfig, ownerId: string): StarsPara
     };
 }
 
-export interface UpgradeStrategy {
-    minimumHealthCapacity: number;
-    maximumOverCapacity: number;
-}
-
-export interface MarathonApp {
-    id: string;
-    cmd: string;
-    cpus: number;
-    mem: number;
-    instances: number;
-    uris: string[];
-    labels: Record<string, string>;
-    container: { type: "DOCKER"; docker: { image: string; parameters: { key: string; value: string }[] } };
-    upgradeStrategy?: UpgradeStrategy;
-}
-
-/** What Marathon gives an app that names none (v0.14.2 and v1.1.1 UpgradeStrategy.empty): start the new task, then kill the old. */
-export const marathonDefaultUpgradeStrategy: UpgradeStrategy = { minimumHealthCapacity: 1, maximumOverCapacity: 1 };
-
 /**
  * The collector's: kill the old task, then start the new one. It asks for a fixed --ip, which Calico's
  * IPAM hands out once, so with the default order its new task could never start and any change to it
  * would hang its deployment until the timeout.
  */
 export const killFirstUpgradeStrategy: UpgradeStrategy = { minimumHealthCapacity: 0, maximumOverCapacity: 0 };
-
-export interface MarathonGroup {
-    id: string;
-    apps: MarathonApp[];
-}
 
 /** Marathon names a task after the reversed app path; Mesos-DNS 0.5 turns its dots into hyphens. */
 export function probeHostname(app: string, groupId: string, style: "hyphen" | "dot", domain: string): string {

@@ -1,30 +1,15 @@
-// The check that the policy took effect, as a step of `pulumi up` (config
-// `verifyPolicy`): after the group, the rules and the DNAT rules, it waits until
-// the collector's /responses, read through the master, shows the declared
-// matrix, or fails the run with the same report `npm run verify` prints
-// (components/verify/liveCheck.ts says when a reading is trusted).
-//
-// Its inputs hold the declared matrix as plain data, so `pulumi preview` shows
-// what will be checked. It checks only when that, where it reads from, or the
-// deployment it checks (the group's version, the networks' IDs) changed, or when
-// the last check or refresh did not find a match: Diff is computed from the
-// inputs alone, so a no-op `up` opens no connection. Refresh reads /responses
-// once and records what it shows, so an edge broken by hand makes the next `up`
-// check again.
+// The check that the policy took effect, as a step of `pulumi up` (config `verifyPolicy`): its provider,
+// @calico-stars/providers' verifyPolicy.ts, waits until the collector shows the declared matrix. The inputs hold
+// that matrix as plain data, so `pulumi preview` shows what will be checked.
 import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
+import type { SshHost } from "@calico-stars/providers/ssh";
+import type { DeclaredMatrix } from "@calico-stars/providers/verify/matrix";
+import type { VerifyResult } from "@calico-stars/providers/verify/verifyReport";
 import type { StarsConfig } from "./config";
-import { ConfigError, PolicyVerificationError } from "./errors";
-import { checkInputs, configureFromStack, Provider, requireHost, Resolved, sameHost, sshHostSchema } from "./providerSupport";
-import { SshHost } from "./ssh";
-import { starsParameters, renderStarsGroup } from "./starsTemplate";
+import { PackagedResource } from "./packagedResource";
+import { renderStarsGroup, starsParameters } from "./starsTemplate";
 import { probeRoundMs } from "./verify/deployedApps";
-import { agreesWithDeclared, awaitVerdict, CollectorEndpoint, describeCollector, fetchResponses } from "./verify/liveCheck";
-import type { DeclaredMatrix } from "./verify/matrix";
-import { observedMatrix } from "./verify/observedMatrix";
-import { formatReportTable } from "./verify/reportTable";
 import { declaredMatrixForStack } from "./verify/stackDeclaredMatrix";
-import { compareMatrices, VerifyReport, VerifyResult } from "./verify/verifyReport";
 
 export interface VerifyPolicyArgs {
     /** The host whose sshd forwards to the collector (the master). */
@@ -45,114 +30,12 @@ export interface VerifyPolicyArgs {
     networkIds: pulumi.Input<pulumi.Input<string>[]>;
 }
 
-type VerifyPolicyInputs = Resolved<VerifyPolicyArgs>;
-
-interface VerifyPolicyOutputs extends VerifyPolicyInputs {
-    /** What the last check or refresh found. */
-    result: VerifyResult;
-    /** Its edge counts, e.g. "10 edges: 10 match, 0 mismatch, 0 unknown". */
-    summary: string;
-}
-
-function inputsSchema() {
-    const reach = z.enum(["reachable", "blocked", "unknown"]);
-    const node = z.object({ id: z.string().min(1), kind: z.enum(["outside", "collector", "probe"]), label: z.string() }).loose();
-    const edge = z.object({ source: z.string(), target: z.string(), reach, drawn: z.boolean(), cause: z.object({ kind: z.string() }).loose(), reason: z.string() }).loose();
-    const declared = z.object({ nodes: z.array(node).min(1), edges: z.array(edge).min(1), notes: z.array(z.string()) }).superRefine((matrix, ctx) => {
-        const ids = matrix.nodes.map((n) => n.id);
-        matrix.edges.forEach((e, i) => {
-            for (const end of [e.source, e.target].filter((id) => !ids.includes(id))) {
-                ctx.addIssue({ code: "custom", path: ["edges", i], message: `names node "${end}", which the matrix does not have` });
-            }
-        });
-    });
-    return z.object({
-        host: sshHostSchema(),
-        collectorIp: z.string().refine((ip) => require("net").isIPv4(ip), "must be an IPv4 address"),
-        collectorPort: z.number().int().min(1).max(65535),
-        declared,
-        roundSeconds: z.number().positive().max(3600),
-        timeoutSeconds: z.number().positive().max(7200),
-        groupVersion: z.string(),
-        networkIds: z.array(z.string()),
-    });
-}
-
-function collectorOf(inputs: Pick<VerifyPolicyInputs, "host" | "collectorIp" | "collectorPort">): CollectorEndpoint {
-    return { host: inputs.host, address: inputs.collectorIp, port: inputs.collectorPort };
-}
-
-function summaryOf(report: VerifyReport): Pick<VerifyPolicyOutputs, "result" | "summary"> {
-    return { result: report.result, summary: report.summary };
-}
-
-async function verify(inputs: VerifyPolicyInputs): Promise<VerifyPolicyOutputs> {
-    const collector = collectorOf(inputs);
-    const { report, fresh, elapsedMs } = await awaitVerdict(inputs.declared, (timeoutMs) => fetchResponses(collector, timeoutMs), {
-        source: describeCollector(collector),
-        timeoutMs: inputs.timeoutSeconds * 1000,
-        roundMs: inputs.roundSeconds * 1000,
-        progress: (line) => pulumi.log.info(`verify: ${line}`),
-    });
-    if (!fresh || !agreesWithDeclared(report)) {
-        throw new PolicyVerificationError(`the policy's observed effect does not match the declared policy after ${Math.round(elapsedMs / 1000)} s ` +
-            `(npm run verify prints the same report):\n${formatReportTable(report, { color: false })}`);
-    }
-    const undecided = report.edges.filter((edge) => edge.status === "unknown");
-    if (undecided.length > 0) {
-        pulumi.log.warn(`verify: ${undecided.length} edge(s) the declared policy cannot decide, not checked: ` +
-            undecided.map((edge) => `${edge.source} -> ${edge.target} (${edge.declared.reason})`).join("; "));
-    }
-    pulumi.log.info(`verify: ${report.summary} after ${Math.round(elapsedMs / 1000)} s`);
-    return { ...inputs, ...summaryOf(report) };
-}
-
-export const verifyPolicyProvider: Provider<VerifyPolicyInputs, VerifyPolicyOutputs> = {
-    configure: configureFromStack,
-
-    async check(_olds, news) {
-        return checkInputs<VerifyPolicyInputs>(inputsSchema(), news);
-    },
-
-    // timeoutSeconds and roundSeconds say only how to check, not what
-    async diff(_id, olds, news) {
-        const checked = (inputs: VerifyPolicyInputs) => JSON.stringify([inputs.collectorIp, inputs.collectorPort, inputs.declared, inputs.groupVersion, inputs.networkIds]);
-        return { changes: olds.result !== "match" || !sameHost(olds.host, news.host) || checked(olds) !== checked(news), replaces: [] };
-    },
-
-    async create(inputs) {
-        return { id: `${inputs.collectorIp}:${inputs.collectorPort}`, outs: await verify(inputs) };
-    },
-
-    /** One reading of /responses, taken as it is: what the collector shows now. Needs the host, the collector and the declared matrix. */
-    async read(id, props) {
-        const host = requireHost(props, `policy check ${id}`);
-        const parsed = inputsSchema().pick({ collectorIp: true, collectorPort: true, declared: true }).safeParse(props);
-        if (!parsed.success) {
-            throw new ConfigError(`policy check ${id}: cannot read it without ${[...new Set(parsed.error.issues.map((i) => String(i.path[0])))].join(", ")} ` +
-                "in the resource's properties: the declared matrix is what the reading is compared with");
-        }
-        const fetched = await fetchResponses(collectorOf({ host, ...parsed.data }), 5000);
-        const report = compareMatrices(props!.declared, observedMatrix(props!.declared, fetched));
-        return { id, props: { ...props!, host, ...summaryOf(report) } };
-    },
-
-    async update(_id, _olds, news) {
-        return { outs: await verify(news) };
-    },
-
-    // a check leaves nothing on the cluster
-    async delete() {
-        return;
-    },
-};
-
-export class VerifyPolicy extends pulumi.dynamic.Resource {
+export class VerifyPolicy extends PackagedResource {
     declare readonly result: pulumi.Output<VerifyResult>;
     declare readonly summary: pulumi.Output<string>;
 
     constructor(name: string, args: VerifyPolicyArgs, opts?: pulumi.CustomResourceOptions) {
-        super(verifyPolicyProvider, name, { result: undefined, summary: undefined, ...args }, opts, "calico-stars", "VerifyPolicy");
+        super("VerifyPolicy", name, { result: undefined, summary: undefined, ...args }, opts);
     }
 }
 

@@ -4,17 +4,17 @@
 // Pulumi CLI: the stack's config from its files (the program's schema, SSH
 // layer and host-key checks), the group as Marathon runs it, the declared matrix
 // from the stack's policy, the observed one from the collector's /responses
-// (components/verify/liveCheck.ts says when it is trusted). Prints both side by
+// (@calico-stars/providers, verify/liveCheck.ts, says when it is trusted). Prints both side by
 // side (or, with --json, the report), writes the picture, and exits
 // 0 (observed matches declared), 1 (an edge differs), 2 (some edge could not be
 // told) or 3 (verify could not run: config, credentials, SSH, Marathon).
 import { parseArgs } from "util";
 import { resolve } from "path";
-import { closeAllConnections, configureSsh } from "../components/ssh";
+import { closeAllConnections, configureSsh } from "@calico-stars/providers/ssh";
 import { colorWanted, declaredMatrix, formatReportTable, profilesFromPolicy, reportJson, writeGraphPicture } from "../components/verify";
 import { probeRoundMs } from "../components/verify/deployedApps";
 import { readDeployedStack } from "../components/verify/deployedStack";
-import { awaitVerdict, describeCollector, fetchResponses } from "../components/verify/liveCheck";
+import { awaitVerdict, describeCollector, fetchResponses } from "@calico-stars/providers/verify/liveCheck";
 import { verifySettings } from "../components/verify/stackSettings";
 
 const couldNotRun = 3;

@@ -8,12 +8,12 @@
 // something must listen on its port, and the policy must let the connection
 // through. The collector fetches every resource URL; the UI's own connection
 // comes from outside Calico to the collector's port (the DNAT target).
-import type { MarathonGroup } from "../starsTemplate";
-import { describeOutcome, evaluateFlow, FlowEnd, FlowVerdict } from "./felixEvaluator";
+import type { MarathonGroup } from "@calico-stars/providers/marathonApp";
+import { describeOutcome, evaluateFlow, FlowEnd, FlowVerdict } from "@calico-stars/providers/verify/felixEvaluator";
 import { DeployedApp, deployedApps, parseResourcesFile } from "./deployedApps";
-import { DeclaredCause, DeclaredEdge, DeclaredMatrix, MatrixNode, Reach } from "./matrix";
+import { DeclaredCause, DeclaredEdge, DeclaredMatrix, MatrixNode, Reach } from "@calico-stars/providers/verify/matrix";
 import { resolveAppHost } from "./mesosDns";
-import { PolicyProfiles, VerifyInputError } from "./policyProfiles";
+import { PolicyProfiles, VerifyInputError } from "@calico-stars/providers/verify/policyProfiles";
 
 export interface DeclaredMatrixInput {
     /** The Marathon group exactly as deployed (renderStarsGroup's output). */

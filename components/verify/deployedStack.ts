@@ -13,13 +13,14 @@
 // that depends on it is unknown anyway; the report notes it.
 import { z } from "zod";
 import type { StarsConfig } from "../config";
-import { MarathonClient } from "../marathonClient";
-import { normalizeGroup } from "../marathonGroup";
-import { httpOverSsh, isForwardRefused, SshError, SshHost } from "../ssh";
-import { MarathonGroup, ownerLabel, renderResourcesFile, starsParameters, defaultStarsTemplate } from "../starsTemplate";
+import { MarathonClient } from "@calico-stars/providers/marathonClient";
+import { normalizeGroup } from "@calico-stars/providers/marathonGroup";
+import { httpOverSsh, isForwardRefused, SshError, SshHost } from "@calico-stars/providers/ssh";
+import { MarathonGroup, ownerLabel } from "@calico-stars/providers/marathonApp";
+import { renderResourcesFile, starsParameters, defaultStarsTemplate } from "../starsTemplate";
 import type { DeployedResource } from "./deployedApps";
 import { resolveAppHost } from "./mesosDns";
-import { VerifyInputError } from "./policyProfiles";
+import { VerifyInputError } from "@calico-stars/providers/verify/policyProfiles";
 
 export interface DeployedStack {
     /** The group as Marathon has it, in the shape the program sends it. */

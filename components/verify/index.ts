@@ -1,28 +1,27 @@
-// verify's API for the `npm run verify` CLI. The `verifyPolicy` resource's
-// provider should import the zod-free files it needs directly
-// (observedMatrix, verifyReport, reportTable) rather than this index, which
-// also pulls in the schema, the picture and the renderers.
+// verify's API for the `npm run verify` CLI. What the `verifyPolicy` resource's provider runs (evaluating the
+// rules, reading the collector, comparing and reporting) is in @calico-stars/providers/verify; the declared
+// matrix of a stack, the stack file, the schema and the picture are here.
 import { writeFileSync } from "fs";
 import { renderGraphSvg } from "./graphSvg";
 import { svgToPng } from "./svgToPng";
-import type { VerifyReport } from "./verifyReport";
+import type { VerifyReport } from "@calico-stars/providers/verify/verifyReport";
 
-export { evaluateFlow, describeOutcome } from "./felixEvaluator";
-export type { ChainOutcome, Flow, FlowEnd, FlowVerdict, NearMiss, RuleRef } from "./felixEvaluator";
-export { libnetworkDefaultPolicy, profilesFromPolicy, VerifyInputError } from "./policyProfiles";
-export type { PolicyProfile, PolicyProfiles, PolicyText } from "./policyProfiles";
+export { evaluateFlow, describeOutcome } from "@calico-stars/providers/verify/felixEvaluator";
+export type { ChainOutcome, Flow, FlowEnd, FlowVerdict, NearMiss, RuleRef } from "@calico-stars/providers/verify/felixEvaluator";
+export { libnetworkDefaultPolicy, profilesFromPolicy, VerifyInputError } from "@calico-stars/providers/verify/policyProfiles";
+export type { PolicyProfile, PolicyProfiles, PolicyText } from "@calico-stars/providers/verify/policyProfiles";
 export { declaredMatrix, outsideNodeId } from "./declaredMatrix";
 export type { DeclaredMatrixInput } from "./declaredMatrix";
 export { declaredMatrixForStack } from "./stackDeclaredMatrix";
 export type { ClusterFacts, StackPolicy } from "./stackDeclaredMatrix";
-export { observedMatrix, parseResponses } from "./observedMatrix";
-export type { CollectorFetch, StarResponses } from "./observedMatrix";
-export { compareMatrices, reportJson, verifyExitCodes } from "./verifyReport";
-export type { Mismatch, ReportEdge, VerifyReport, VerifyResult } from "./verifyReport";
-export { colorWanted, formatReportTable } from "./reportTable";
+export { observedMatrix, parseResponses } from "@calico-stars/providers/verify/observedMatrix";
+export type { CollectorFetch, StarResponses } from "@calico-stars/providers/verify/observedMatrix";
+export { compareMatrices, reportJson, verifyExitCodes } from "@calico-stars/providers/verify/verifyReport";
+export type { Mismatch, ReportEdge, VerifyReport, VerifyResult } from "@calico-stars/providers/verify/verifyReport";
+export { colorWanted, formatReportTable } from "@calico-stars/providers/verify/reportTable";
 export { verifyReportJsonSchemaText, verifyReportSchema } from "./reportSchema";
 export { renderGraphSvg } from "./graphSvg";
-export type { DeclaredMatrix, MatrixNode, ObservedMatrix, Reach } from "./matrix";
+export type { DeclaredMatrix, MatrixNode, ObservedMatrix, Reach } from "@calico-stars/providers/verify/matrix";
 
 export interface PictureFiles {
     /** Where the SVG goes. */

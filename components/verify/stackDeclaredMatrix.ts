@@ -2,8 +2,8 @@
 // very functions the program deploys with, and the stack's policy.
 import { renderResourcesFile, renderStarsGroup, StarsParameters } from "../starsTemplate";
 import { declaredMatrix } from "./declaredMatrix";
-import type { DeclaredMatrix } from "./matrix";
-import { PolicyText, profilesFromPolicy } from "./policyProfiles";
+import type { DeclaredMatrix } from "@calico-stars/providers/verify/matrix";
+import { PolicyText, profilesFromPolicy } from "@calico-stars/providers/verify/policyProfiles";
 
 export interface StackPolicy {
     /** The managed networks' names (each one's profile). */

@@ -8,9 +8,9 @@
 // or passphrase written in plain text is used; a `secure:` one is not, and verify
 // then logs in with sshPrivateKeyPath or an SSH agent, or says why it cannot.
 import { parseStackConfig, projectName, StarsConfig } from "../config";
-import type { SshHost, SshSettings } from "../ssh";
-import { sshSettingsFrom } from "../sshConfig";
-import { VerifyInputError } from "./policyProfiles";
+import type { SshHost, SshSettings } from "@calico-stars/providers/ssh";
+import { sshSettingsFrom } from "@calico-stars/providers/sshConfig";
+import { VerifyInputError } from "@calico-stars/providers/verify/policyProfiles";
 import { readStackConfig, StackFileConfig } from "./stackFile";
 
 export interface VerifySettings {

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { parseStackConfig, runbookNetworks } from "../../components/config";
-import { runChecked } from "../../components/ssh";
+import { runChecked } from "@calico-stars/providers/ssh";
 import { renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "../../components/starsTemplate";
 import { oneRuleChange, profiles, SandboxStack, sandboxStackConfig, sshHostOf } from "../support/sandboxStack";
 import { browseGraph, chromiumPath, describeGraph, graphOf, meshWith, StarsGraph } from "../support/starsGraph";

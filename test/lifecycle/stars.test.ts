@@ -99,6 +99,18 @@ for (const kind of lifecycleDrivers) describe(`the program's lifecycle on the sa
         assert.strictEqual(auditCounts["no-op up"], 0);
     });
 
+    it("the runbook stack's exported state stays under 100 KB, each dynamic resource's provider one line", async function () {
+        const state = await stack.driver.exportStack();
+        // indented as `pulumi stack export` prints it
+        const bytes = Buffer.byteLength(JSON.stringify(state, null, 4), "utf8");
+        assert.ok(bytes < 100_000, `the exported state is ${bytes} bytes`);
+        const providerTexts = state.deployment.resources.flatMap((r) => [r.inputs?.__provider, r.outputs?.__provider]).filter((text) => text !== undefined);
+        assert.ok(providerTexts.length >= 2 * 8, `only ${providerTexts.length} stored providers`);
+        for (const text of providerTexts) {
+            assert.match(String(text), /^exports\.handler = \(\) => require\("@calico-stars\/providers"\)\.providers\.\w+;\n$/);
+        }
+    });
+
     it("previews a policy change as exactly the changed profile and rules, writing nothing", async function () {
         await stack.driver.setConfig("calico-stars:policy", JSON.stringify(oneRuleChange));
         const before = await ruleShow("backend");

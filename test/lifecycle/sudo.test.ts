@@ -6,8 +6,8 @@ import * as assert from "assert";
 import * as path from "path";
 import { runbookPolicy } from "../../components/config";
 import { agentPrepCreate } from "../../components/agentPrep";
-import { iptablesDnatProvider } from "../../components/iptablesDnat";
-import { runCommand } from "../../components/ssh";
+import { iptablesDnatProvider } from "@calico-stars/providers/iptablesDnat";
+import { runCommand } from "@calico-stars/providers/ssh";
 import { oneRuleChange, programHostOf, SandboxStack } from "../support/sandboxStack";
 
 /** Programs that need root on the reference hosts (docker does too for the program, whose `sudo` covers it). */

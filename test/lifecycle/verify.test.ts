@@ -12,7 +12,7 @@ import { runbookPolicy } from "../../components/config";
 import { oneRuleChange, SandboxStack, sshHostOf } from "../support/sandboxStack";
 import { drawnEdges } from "../../components/verify/graphSvg";
 import { reportSchemaFileName } from "../../components/verify/reportSchema";
-import type { VerifyReport } from "../../components/verify/verifyReport";
+import type { VerifyReport } from "@calico-stars/providers/verify/verifyReport";
 import { StackRunError } from "./stackDriver";
 
 const projectDir = path.resolve(__dirname, "../..");

@@ -1,10 +1,10 @@
 // The Docker network, profile rules and DNAT providers against a real sshd on loopback, with recording
 // stand-ins for docker, calicoctl and iptables behind it (test/support/standins/fake-cluster.js).
 import * as assert from "assert";
-import { dockerNetworkProvider, ownerOption } from "../../components/dockerNetwork";
-import { dnatRules, iptablesDnatProvider } from "../../components/iptablesDnat";
-import { profileRulesProvider } from "../../components/profileRules";
-import { runChecked, sshStats } from "../../components/ssh";
+import { dockerNetworkProvider, ownerOption } from "@calico-stars/providers/dockerNetwork";
+import { dnatRules, iptablesDnatProvider } from "@calico-stars/providers/iptablesDnat";
+import { profileRulesProvider } from "@calico-stars/providers/profileRules";
+import { runChecked, sshStats } from "@calico-stars/providers/ssh";
 import { loopbackSshdSuite } from "../support/loopbackSshd";
 
 const ownerId = "0a1b2c3d";

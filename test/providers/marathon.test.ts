@@ -2,8 +2,8 @@
 // sandbox's Marathon stand-in for the ordinary flow, and against a scripted Marathon for what real
 // Marathon does that a client must survive (mesosphere/marathon v0.14.2 and v1.1.1).
 import * as assert from "assert";
-import { marathonGroupProvider } from "../../components/marathonGroup";
-import { sshStats } from "../../components/ssh";
+import { marathonGroupProvider } from "@calico-stars/providers/marathonGroup";
+import { sshStats } from "@calico-stars/providers/ssh";
 import { freePort, loopbackSshdSuite } from "../support/loopbackSshd";
 import { allRunning, deployment, locked, MarathonReply, MarathonRequest, ScriptedMarathon, startScriptedMarathon } from "../support/standins/scriptedMarathon";
 

@@ -5,7 +5,7 @@ import * as http from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
 import { writeResourcesFile } from "../../components/agentPrep";
-import { configureSsh, httpOverSsh, runChecked, runCommand, sshStats } from "../../components/ssh";
+import { configureSsh, httpOverSsh, runChecked, runCommand, sshStats } from "@calico-stars/providers/ssh";
 import { loopbackSshdSuite } from "../support/loopbackSshd";
 
 describe("SSH layer over a real sshd", function () {

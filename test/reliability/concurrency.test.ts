@@ -6,7 +6,7 @@
 // skips, saying so, without.
 import * as assert from "assert";
 import { runbookPolicy } from "../../components/config";
-import { runCommand } from "../../components/ssh";
+import { runCommand } from "@calico-stars/providers/ssh";
 import { profiles, ruleShowOf, SandboxStack } from "../support/sandboxStack";
 
 const stopFile = "/tmp/calico-stars-writer.stop";

@@ -316,7 +316,7 @@ describe("hostile stack config through the program on the sandbox: nothing runs 
         for (const run of runs) {
             // a fresh engine per run: setConfig cannot unset the previous run's keys
             const engine = new TestEngine({
-                projectDir, project: "calico-stars", stack: "sandbox", programPath: path.join(projectDir, "index.ts"),
+                projectDir, project: "calico-stars", stack: "sandbox",
                 config: withInputs(base, run), emulators,
             });
             try {

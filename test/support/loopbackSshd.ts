@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { closeAllConnections, configureSsh, resetSshStats, SshHost, SshSettings } from "../../components/ssh";
+import { closeAllConnections, configureSsh, resetSshStats, SshHost, SshSettings } from "@calico-stars/providers/ssh";
 
 export interface LoopbackSshd {
     port: number;

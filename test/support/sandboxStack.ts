@@ -5,7 +5,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { runbookNetworks, runbookPolicy } from "../../components/config";
-import { closeAllConnections, configureSsh, httpOverSsh, HttpResponse, runChecked, SshHost } from "../../components/ssh";
+import { closeAllConnections, configureSsh, httpOverSsh, HttpResponse, runChecked, SshHost } from "@calico-stars/providers/ssh";
 import { TestEngine } from "../lifecycle/engine";
 import { AutomationDriver, cliUnavailable } from "../lifecycle/automationDriver";
 import { EngineDriver, StackDriver } from "../lifecycle/stackDriver";
@@ -105,7 +105,7 @@ export class SandboxStack {
         try {
             const config = sandboxStackConfig(cluster);
             const driver = kind === "engine"
-                ? new EngineDriver(new TestEngine({ projectDir, project: "calico-stars", stack: "sandbox", programPath: path.join(projectDir, "index.ts"), config, emulators }))
+                ? new EngineDriver(new TestEngine({ projectDir, project: "calico-stars", stack: "sandbox", config, emulators }))
                 // the stack the sandbox's Pulumi.sandbox.yaml is written for
                 : await AutomationDriver.create(projectDir, "sandbox", config);
             return new SandboxStack(cluster, driver);

@@ -2,7 +2,7 @@
 // defaults, its declared matrix, and /responses bodies as star-collect writes them.
 import { parseStackConfig, StarsConfig } from "../../components/config";
 import { starsParameters } from "../../components/starsTemplate";
-import type { DeclaredMatrix } from "../../components/verify/matrix";
+import type { DeclaredMatrix } from "@calico-stars/providers/verify/matrix";
 import { declaredMatrixForStack } from "../../components/verify/stackDeclaredMatrix";
 
 /** A stack config with the program's defaults: only the hosts are given, plus `extra` keys. */

@@ -10,7 +10,7 @@ import {
   ruleTags,
   ruleToJson,
   storedRuleText,
-} from "../../components/calicoRule";
+} from "@calico-stars/providers/calicoRule";
 import { assertJsonRejected, assertRuleRejected, syntaxErrorMessage } from "./calicoRuleAssertions";
 
 

@@ -3,9 +3,9 @@
 // back. Through the provider and a real sshd (test/support/loopbackSshd.ts), whose calicoctl stand-in prints the
 // stored rules as `rule json` does; the rules are the table's (calicoRuleVectors.json, storedByOthers).
 import assert from "node:assert";
-import { OUTSIDE_GRAMMAR } from "../../components/calicoRule";
-import { profileRulesProvider } from "../../components/profileRules";
-import { closeAllConnections, configureSsh, SshHost } from "../../components/ssh";
+import { OUTSIDE_GRAMMAR } from "@calico-stars/providers/calicoRule";
+import { profileRulesProvider } from "@calico-stars/providers/profileRules";
+import { closeAllConnections, configureSsh, SshHost } from "@calico-stars/providers/ssh";
 import { LoopbackSshd, sshdUnavailable, startLoopbackSshd } from "../support/loopbackSshd";
 import { storedByOthersVectors } from "./calicoRuleVectorTable";
 

@@ -1,9 +1,9 @@
-// One remote command on an open connection (components/ssh/exec.ts), against a stand-in for ssh2's Client
+// One remote command on an open connection (@calico-stars/providers, ssh/exec.ts), against a stand-in for ssh2's Client
 // whose channel opens when the test says: what happens when the timeout fires first.
 import * as assert from "assert";
 import { EventEmitter } from "events";
 import type { Client } from "ssh2";
-import { ExecSpec, execOnce } from "../../components/ssh/exec";
+import { ExecSpec, execOnce } from "@calico-stars/providers/ssh/exec";
 
 class FakeChannel extends EventEmitter {
     readonly stderr = new EventEmitter();

@@ -2,6 +2,7 @@ import * as assert from "assert";
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../../components/config";
+import { providerModuleText } from "../../components/packagedResource";
 import { renderResourcesFile, renderStarsGroup, starsParameters } from "../../components/starsTemplate";
 import { dynamicType, ProgramMocks, recordDependencies, settled, valueOf } from "../support/programMocks";
 
@@ -178,6 +179,14 @@ describe("the calico-stars program", function () {
     it("keeps the passphrase out of every dynamic resource's inputs", function () {
         for (const r of mocks.registrations.filter((reg) => reg.type.startsWith("pulumi-nodejs:dynamic") && reg.inputs)) {
             assert.ok(!JSON.stringify(r.inputs).includes("not-a-real-passphrase"), `${r.name} carries the passphrase`);
+        }
+    });
+
+    it("stores each dynamic resource's provider as one line that requires @calico-stars/providers by name, which test/unit/providers.test.ts revives", function () {
+        for (const type of ["DockerNetwork", "ProfileRules", "IptablesDnat", "MarathonGroup"] as const) {
+            assert.deepStrictEqual([...new Set(mocks.ofType(dynamicType(type)).map((r) => r.inputs.__provider))],
+                [`exports.handler = () => require("@calico-stars/providers").providers.${type};\n`], type);
+            assert.strictEqual(providerModuleText(type), mocks.ofType(dynamicType(type))[0].inputs.__provider);
         }
     });
 

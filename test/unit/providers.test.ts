@@ -1,15 +1,18 @@
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
-import Module = require("module");
 import * as os from "os";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
-import { dockerNetworkProvider } from "../../components/dockerNetwork";
-import { dnatRules, iptablesDnatProvider } from "../../components/iptablesDnat";
-import { foreignContent, marathonGroupProvider, normalizeGroup } from "../../components/marathonGroup";
-import { profileRulesProvider } from "../../components/profileRules";
-import { unknownValue } from "../../components/providerSupport";
+import { dockerNetworkProvider } from "@calico-stars/providers/dockerNetwork";
+import { dnatRules, iptablesDnatProvider } from "@calico-stars/providers/iptablesDnat";
+import { foreignContent, marathonGroupProvider, normalizeGroup } from "@calico-stars/providers/marathonGroup";
+import { profileRulesProvider } from "@calico-stars/providers/profileRules";
+import type { ProviderName } from "@calico-stars/providers";
+import { unknownValue } from "@calico-stars/providers/providerSupport";
+import { providerModuleText } from "../../components/packagedResource";
 import { killFirstUpgradeStrategy } from "../../components/starsTemplate";
+import { verifyPolicyArgs } from "../../components/verifyPolicy";
+import { stackConfig } from "../support/verifyFixtures";
 
 const host = { address: "10.1.0.12", port: 22, user: "vagrant", sudo: false };
 const network = { host, networkName: "client", ownerId: "0a1b2c3d" };
@@ -216,15 +219,17 @@ describe("provider decisions", function () {
         });
     });
 
-    describe("serialization", function () {
-        const readInputs: Record<string, object> = {
-            dockerNetworkProvider: { ...network, networkId: "abc", adopted: false },
-            profileRulesProvider: rules,
-            iptablesDnatProvider: dnat,
-            marathonGroupProvider: marathon,
+    describe("the stored provider, revived as the provider host does", function () {
+        const projectDir = path.resolve(__dirname, "../..");
+        const verifyInputs = verifyPolicyArgs(stackConfig(), { address: "10.1.0.11", port: 22, user: "vagrant", sudo: false }, { groupVersion: "v", networkIds: ["a"] });
+        /** Inputs each provider accepts (check) and reads from (read, with the host replaced). */
+        const inputsOf: Record<ProviderName, object> = {
+            DockerNetwork: { ...network, networkId: "abc", adopted: false },
+            ProfileRules: rules,
+            IptablesDnat: dnat,
+            MarathonGroup: marathon,
+            VerifyPolicy: verifyInputs,
         };
-
-        /** Loads the text the way @pulumi/pulumi/cmd/dynamic-provider does: a module whose `handler` returns the provider. */
         let keyDir: string;
 
         before(function () {
@@ -237,50 +242,63 @@ describe("provider decisions", function () {
             fs.rmSync(keyDir, { recursive: true, force: true });
         });
 
-        async function revive(provider: pulumi.dynamic.ResourceProvider<any, any>): Promise<pulumi.dynamic.ResourceProvider> {
-            const { text } = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: false });
-            const loaded = new Module("serialized-provider.js", module);
-            loaded.paths = module.paths;
-            (loaded as unknown as { _compile(text: string, file: string): void })._compile(text, "serialized-provider.js");
-            return loaded.exports.handler();
+        type Outcome = { value: unknown } | { error: { name: string; message: string } };
+
+        /**
+         * In a fresh plain `node` (no ts-node) in the project directory, from the text alone, as the provider host does
+         * it (sdk/nodejs/cmd/dynamic-provider/index.ts, getProvider: require-from-string, handler(), then configure with
+         * the stack config): configure, then each call in turn; what each returned or threw.
+         */
+        function reviveAndCall(text: string, config: Record<string, string>, calls: [method: string, ...args: unknown[]][]): Outcome[] {
+            const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [projectDir] }));
+            const script = `
+                const requireFromString = require(require.resolve("require-from-string", { paths: [${JSON.stringify(sdkDir)}] }));
+                const { text, config, calls } = JSON.parse(require("fs").readFileSync(0, "utf8"));
+                const provider = requireFromString(text).handler();
+                const settle = (promise) => promise.then((value) => ({ value }), (e) => ({ error: { name: e.name, message: e.message } }));
+                (async () => {
+                    const outcomes = [await settle(provider.configure({ config: new Map(Object.entries(config)) }))];
+                    for (const [method, ...args] of calls) {
+                        outcomes.push(await settle(Promise.resolve().then(() => provider[method](...args))));
+                    }
+                    process.stdout.write(JSON.stringify(outcomes));
+                })();`;
+            const output = execFileSync(process.execPath, ["-e", script], { cwd: projectDir, input: JSON.stringify({ text, config, calls }), encoding: "utf8", timeout: 60000 });
+            return JSON.parse(output) as Outcome[];
         }
 
-        it("revives profileRulesProvider whose check still parses calicoctl rules", async function () {
+        const types: ProviderName[] = ["DockerNetwork", "ProfileRules", "IptablesDnat", "MarathonGroup", "VerifyPolicy"];
+        for (const name of types) {
+            it(`revives ${name}'s stored provider in a plain node process, as the provider host does, and runs the installed package's provider`, async function () {
+                this.timeout(60000);
+                const inputs = inputsOf[name];
+                const closedPort = { address: "127.0.0.1", port: 1, user: "nobody", sudo: false };
+                const [configured, good, bad, read] = reviveAndCall(providerModuleText(name),
+                    { "calico-stars:sshPrivateKeyPath": path.join(keyDir, "key"), "calico-stars:connectAttempts": "1" },
+                    [["check", inputs, inputs], ["check", inputs, { ...inputs, host: { ...host, port: 0 } }], ["read", "x", { ...inputs, host: closedPort }]]);
+                assert.ok(!("error" in configured), JSON.stringify(configured));
+                assert.deepStrictEqual((good as { value: { failures: unknown[] } }).value.failures, []);
+                assert.deepStrictEqual((bad as { value: { failures: { property: string }[] } }).value.failures.map((f) => f.property), ["host"]);
+                assert.ok("error" in read && read.error.name === "SshError" && read.error.message.includes("127.0.0.1:1"), JSON.stringify(read));
+            });
+
+            it(`${name}'s revived configure() refuses connectAttempts 0 with the program's own message`, async function () {
+                this.timeout(60000);
+                const [configured] = reviveAndCall(providerModuleText(name), { "calico-stars:sshPrivateKeyPath": path.join(keyDir, "key"), "calico-stars:connectAttempts": "0" }, []);
+                assert.ok("error" in configured && configured.error.name === "ConfigError"
+                    && /invalid stack configuration:\n {2}calico-stars:connectAttempts: Too small: expected number to be >=1/.test(configured.error.message), JSON.stringify(configured));
+            });
+        }
+
+        it("revives ProfileRules' stored provider whose check still parses calicoctl rules", async function () {
             this.timeout(60000);
-            const revived = await revive(profileRulesProvider);
-            assert.deepStrictEqual(await revived.check!(rules, { ...rules, inbound: ["allow tcp from tag a to ports 1,2,3"], outbound: ["allow tcp to port 9"] }), {
+            const [, checked] = reviveAndCall(providerModuleText("ProfileRules"), { "calico-stars:sshPrivateKeyPath": path.join(keyDir, "key") },
+                [["check", rules, { ...rules, inbound: ["allow tcp from tag a to ports 1,2,3"], outbound: ["allow tcp to port 9"] }]]);
+            assert.deepStrictEqual(checked, { value: {
                 inputs: { ...rules, inbound: ["allow tcp from tag a to ports 1,2,3"], outbound: ["allow tcp to port 9"] },
                 failures: [{ property: "outbound", reason: 'rule 1 "allow tcp to port 9": Invalid calicoctl rule "allow tcp to port 9": ' +
                     'unexpected "port": the keyword is "ports", plural, not "port"' }],
-            });
+            } });
         });
-
-        for (const [name, provider] of Object.entries({ dockerNetworkProvider, profileRulesProvider, iptablesDnatProvider, marathonGroupProvider })) {
-            it(`serializes ${name} without capturing a client, a secret or zod's objects`, async function () {
-                this.timeout(60000);
-                const { text } = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: false });
-                assert.ok(/require\("zod"\)/.test(text) && !/_zod|ZodObject|\$ZodType/.test(text), "zod is required as a package, its schemas built on call");
-                assert.ok(/require\("ssh2"\)/.test(text), "ssh2 is required inside methods");
-                assert.ok(text.length < 200_000, `serialized size ${text.length}`);
-            });
-
-            it(`revives ${name} from its serialized text, as the provider host does, with errors that keep their message`, async function () {
-                this.timeout(60000);
-                const revived = await revive(provider);
-                const config = new Map([["calico-stars:sshPrivateKeyPath", path.join(keyDir, "key")], ["calico-stars:connectAttempts", "1"]]);
-                await revived.configure!({ config } as unknown as pulumi.dynamic.ConfigureRequest);
-                const closedPort = { address: "127.0.0.1", port: 1, user: "nobody", sudo: false };
-                await assert.rejects(revived.read!("x", { ...readInputs[name], host: closedPort }),
-                    (error: Error) => error.name === "SshError" && error.message.includes("127.0.0.1:1"));
-            });
-
-            it(`${name}'s configure() refuses connectAttempts 0 with the program's own message, revived as the provider host revives it`, async function () {
-                this.timeout(60000);
-                const revived = await revive(provider);
-                const config = new Map([["calico-stars:sshPrivateKeyPath", path.join(keyDir, "key")], ["calico-stars:connectAttempts", "0"]]);
-                await assert.rejects(revived.configure!({ config } as unknown as pulumi.dynamic.ConfigureRequest),
-                    (error: Error) => error.name === "ConfigError" && /invalid stack configuration:\n {2}calico-stars:connectAttempts: Too small: expected number to be >=1/.test(error.message));
-            });
-        }
     });
 });

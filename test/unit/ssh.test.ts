@@ -3,7 +3,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { acceptedHostKey, command, commandLine, expandHome, joined, privileged, quote, sh } from "../../components/ssh";
+import { acceptedHostKey, command, commandLine, expandHome, joined, privileged, quote, sh } from "@calico-stars/providers/ssh";
 
 /** What /bin/sh makes of a command line: the argv it would run, one per line. */
 function argvAfterShell(line: string): string[] {

@@ -2,9 +2,9 @@ import * as assert from "assert";
 import { defaultStarsTemplate, renderResourcesFile, renderStarsGroup, starsParameters } from "../../components/starsTemplate";
 import { declaredMatrix } from "../../components/verify/declaredMatrix";
 import { deployedApps, parseResourcesFile } from "../../components/verify/deployedApps";
-import type { DeclaredMatrix } from "../../components/verify/matrix";
+import type { DeclaredMatrix } from "@calico-stars/providers/verify/matrix";
 import { marathonTaskName, mesosDnsName, resolveAppHost, rfc1123Label } from "../../components/verify/mesosDns";
-import { profilesFromPolicy, VerifyInputError } from "../../components/verify/policyProfiles";
+import { profilesFromPolicy, VerifyInputError } from "@calico-stars/providers/verify/policyProfiles";
 import { declaredOf, stackConfig } from "../support/verifyFixtures";
 
 function reachableEdges(matrix: DeclaredMatrix): string[] {

@@ -1,8 +1,8 @@
 import * as assert from "assert";
-import type { CalicoRule } from "../../components/calicoRule";
-import { describeOutcome, evaluateFlow, FlowEnd, FlowVerdict } from "../../components/verify/felixEvaluator";
-import { libnetworkDefaultPolicy, PolicyProfiles, PolicyText, profilesFromPolicy, VerifyInputError } from "../../components/verify/policyProfiles";
-import type { Packet } from "../../components/verify/ruleMatch";
+import type { CalicoRule } from "@calico-stars/providers/calicoRule";
+import { describeOutcome, evaluateFlow, FlowEnd, FlowVerdict } from "@calico-stars/providers/verify/felixEvaluator";
+import { libnetworkDefaultPolicy, PolicyProfiles, PolicyText, profilesFromPolicy, VerifyInputError } from "@calico-stars/providers/verify/policyProfiles";
+import type { Packet } from "@calico-stars/providers/verify/ruleMatch";
 
 const networks = ["management-ui", "client", "frontend", "backend"];
 

@@ -1,9 +1,9 @@
 import * as assert from "assert";
 import { defaultStarsTemplate, renderStarsGroup, starsParameters } from "../../components/starsTemplate";
 import { probeRoundMs } from "../../components/verify/deployedApps";
-import { agreesWithDeclared, awaitVerdict, LiveVerdict, ReadResponses } from "../../components/verify/liveCheck";
-import type { DeclaredMatrix } from "../../components/verify/matrix";
-import type { CollectorFetch } from "../../components/verify/observedMatrix";
+import { agreesWithDeclared, awaitVerdict, LiveVerdict, ReadResponses } from "@calico-stars/providers/verify/liveCheck";
+import type { DeclaredMatrix } from "@calico-stars/providers/verify/matrix";
+import type { CollectorFetch } from "@calico-stars/providers/verify/observedMatrix";
 import { declaredOf, healthyProbes, responsesBody, stackConfig } from "../support/verifyFixtures";
 
 const declared = declaredOf(stackConfig());

@@ -5,9 +5,9 @@ import { join } from "path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { writeGraphPicture } from "../../components/verify";
 import { drawnEdges, renderGraphSvg } from "../../components/verify/graphSvg";
-import { observedMatrix } from "../../components/verify/observedMatrix";
+import { observedMatrix } from "@calico-stars/providers/verify/observedMatrix";
 import { findExecutable, svgToPng } from "../../components/verify/svgToPng";
-import { compareMatrices, VerifyReport } from "../../components/verify/verifyReport";
+import { compareMatrices, VerifyReport } from "@calico-stars/providers/verify/verifyReport";
 import { declaredOf, healthyProbes, responsesBody, stackConfig } from "../support/verifyFixtures";
 
 type Element = Record<string, unknown>;

@@ -1,11 +1,7 @@
 import * as assert from "assert";
-import * as fs from "fs";
-import Module = require("module");
-import * as os from "os";
-import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
-import { unknownValue } from "../../components/providerSupport";
-import { verifyPolicyArgs, verifyPolicyProvider } from "../../components/verifyPolicy";
+import { unknownValue } from "@calico-stars/providers/providerSupport";
+import { verifyPolicyProvider } from "@calico-stars/providers/verifyPolicy";
+import { verifyPolicyArgs } from "../../components/verifyPolicy";
 import { starsParameters } from "../../components/starsTemplate";
 import { declaredMatrixForStack } from "../../components/verify/stackDeclaredMatrix";
 import { declaredOf, stackConfig } from "../support/verifyFixtures";
@@ -83,41 +79,6 @@ describe("the VerifyPolicy resource", function () {
             const { declared: _omitted, ...withoutDeclared } = outputs;
             await assert.rejects(verifyPolicyProvider.read!("192.168.255.254:9001", withoutDeclared as typeof outputs), (error: Error) => error.name === "ConfigError" &&
                 error.message === "policy check 192.168.255.254:9001: cannot read it without declared in the resource's properties: the declared matrix is what the reading is compared with");
-        });
-    });
-
-    describe("serialization", function () {
-        let keyDir: string;
-
-        before(function () {
-            keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "calico-stars-revive-verify-"));
-            fs.writeFileSync(path.join(keyDir, "key"), "not a key\n");
-        });
-
-        after(function () {
-            fs.rmSync(keyDir, { recursive: true, force: true });
-        });
-
-        it("serializes without capturing a client, a secret or zod's objects", async function () {
-            this.timeout(60000);
-            const { text } = await pulumi.runtime.serializeFunction(() => verifyPolicyProvider, { allowSecrets: false });
-            assert.ok(/require\("zod"\)/.test(text) && !/_zod|ZodObject|\$ZodType/.test(text), "zod is required as a package, its schemas built on call");
-            assert.ok(/require\("ssh2"\)/.test(text), "ssh2 is required inside methods");
-            assert.ok(text.length < 200_000, `serialized size ${text.length}`);
-        });
-
-        it("revives from its serialized text, as the provider host does, with errors that keep their message", async function () {
-            this.timeout(60000);
-            const { text } = await pulumi.runtime.serializeFunction(() => verifyPolicyProvider, { allowSecrets: false });
-            const loaded = new Module("serialized-provider.js", module);
-            loaded.paths = module.paths;
-            (loaded as unknown as { _compile(text: string, file: string): void })._compile(text, "serialized-provider.js");
-            const revived = loaded.exports.handler() as typeof verifyPolicyProvider;
-            const config = new Map([["calico-stars:sshPrivateKeyPath", path.join(keyDir, "key")], ["calico-stars:connectAttempts", "1"]]);
-            await revived.configure!({ config } as unknown as pulumi.dynamic.ConfigureRequest);
-            assert.deepStrictEqual((await revived.diff!("id", outputs, inputs)).changes, false);
-            const closedPort = { address: "127.0.0.1", port: 1, user: "nobody", sudo: false };
-            await assert.rejects(revived.read!("x", { ...outputs, host: closedPort }), (error: Error) => error.name === "SshError" && error.message.includes("127.0.0.1:1"));
         });
     });
 });

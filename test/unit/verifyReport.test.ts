@@ -5,11 +5,11 @@ import { join } from "path";
 import Ajv2020 from "ajv/dist/2020";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { DeclaredMatrix } from "../../components/verify/matrix";
-import { CollectorFetch, observedMatrix } from "../../components/verify/observedMatrix";
+import type { DeclaredMatrix } from "@calico-stars/providers/verify/matrix";
+import { CollectorFetch, observedMatrix } from "@calico-stars/providers/verify/observedMatrix";
 import { reportSchemaFileName, verifyReportJsonSchemaText, verifyReportSchema } from "../../components/verify/reportSchema";
-import { colorWanted, formatReportTable } from "../../components/verify/reportTable";
-import { compareMatrices, reportJson, VerifyReport } from "../../components/verify/verifyReport";
+import { colorWanted, formatReportTable } from "@calico-stars/providers/verify/reportTable";
+import { compareMatrices, reportJson, VerifyReport } from "@calico-stars/providers/verify/verifyReport";
 import { declaredOf, healthyProbes, probeUrl, responsesBody, stackConfig } from "../support/verifyFixtures";
 
 function report(declared: DeclaredMatrix, probes: Record<string, Record<string, boolean> | null>, fresh = true): VerifyReport {

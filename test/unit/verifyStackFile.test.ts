@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../../components/config";
-import { VerifyInputError } from "../../components/verify/policyProfiles";
+import { VerifyInputError } from "@calico-stars/providers/verify/policyProfiles";
 import { readStackConfig } from "../../components/verify/stackFile";
 import { verifySettings } from "../../components/verify/stackSettings";
 

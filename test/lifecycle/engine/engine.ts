@@ -133,7 +133,7 @@ export class TestEngine {
     private deploy(kind: "update" | "preview", options: RunOptions): Promise<RunResult> {
         const journal = new RunJournal();
         const program = this.track(
-            ProgramRun.launch({ projectDir: this.opts.projectDir, programPath: this.opts.programPath, onDiagnostic: (line) => journal.diagnostics.push(line) }),
+            ProgramRun.launch({ projectDir: this.opts.projectDir, onDiagnostic: (line) => journal.diagnostics.push(line) }),
         );
         const preview = kind === "preview";
         const params = { project: this.opts.project, stack: this.opts.stack, preview, config: { ...this.config }, secretKeys: [...this.secretKeys] };
@@ -146,9 +146,16 @@ export class TestEngine {
                 configureDynamicProvider: (args) => host.configure(args),
             });
             let programFailure: Error | undefined;
-            await program.run(params, deployment).catch((error: Error) => {
+            const timings = await program.run(params, deployment).catch((error: Error) => {
                 programFailure = error;
             });
+            if (timings) {
+                journal.mark("program process started", timings.processStarted);
+                journal.mark("program SDK loaded", timings.sdkLoaded);
+                journal.mark("program started", timings.started);
+                journal.mark("program loaded", timings.programLoaded);
+                journal.mark("program finished");
+            }
             await executor.settled();
             // A failed step is the cause; the program's own failure is its consequence.
             const failure = deployment.failure ?? programFailure;
@@ -188,9 +195,11 @@ export class TestEngine {
                     project: this.opts.project,
                     stack: this.opts.stack,
                     onCall: (call) => journal.rpcCalls.push(call),
+                    onAnswer: (call, sentAt, answeredAt) => journal.hostCall(call, sentAt, answeredAt),
                     onDiagnostic: (line) => journal.diagnostics.push(line),
                 }),
             );
+            journal.mark("provider host listening");
             const drivers = new Drivers(host, this.opts.emulators ?? {}, (call) => journal.rpcCalls.push(call), (line) => journal.diagnostics.push(line));
             const ctx: StepContext = { preview: kind === "preview", checkpoint, drivers, journal, deletes: new Set() };
             if (kind === "refresh" || kind === "destroy") {
@@ -198,6 +207,7 @@ export class TestEngine {
             }
             outputs = await operation(ctx, executor, host);
             await executor.settled();
+            journal.mark("steps done");
             if (executor.failure !== undefined) {
                 throw executor.failure;
             }
@@ -214,6 +224,7 @@ export class TestEngine {
                 this.locks.splice(this.locks.indexOf(lock!), 1);
             }
         }
+        journal.mark("processes stopped");
         const result = journal.result(outputs);
         if (active.killed) {
             throw new RunError(`the ${kind} was killed before it finished${failure ? ` (${failure.message})` : ""}`, result);

@@ -2,7 +2,8 @@
 import { ChildProcess, fork } from "child_process";
 import * as path from "path";
 import * as readline from "readline";
-import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, Registration, RegistrationReply } from "./protocol";
+import { programEntry } from "./programEntry";
+import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, ProgramTimings, Registration, RegistrationReply } from "./protocol";
 import { PropertyMap } from "./types";
 
 export interface ProgramHandlers {
@@ -12,7 +13,6 @@ export interface ProgramHandlers {
 
 export interface ProgramLaunch {
     projectDir: string;
-    programPath: string;
     onDiagnostic(line: string): void;
 }
 
@@ -23,10 +23,15 @@ export class ProgramRun {
         this.exited = new Promise((resolve) => child.once("close", (code) => resolve(code)));
     }
 
-    /** Forks the runner now, so that it loads the SDK while the provider host starts. */
+    /**
+     * Forks the runner now, so that it loads the SDK while the provider host starts. The runner is TypeScript, so ts-node
+     * is registered for it (transpile-only) whatever the project says; it also loads a program that Pulumi.yaml leaves
+     * to ts-node, where the language host would type-check it too (`npm test` runs tsc for that).
+     */
     static launch(launch: ProgramLaunch): ProgramRun {
-        const child = fork(path.join(__dirname, "runner.ts"), [launch.programPath], {
-            cwd: launch.projectDir,
+        const entry = programEntry(launch.projectDir);
+        const child = fork(path.join(__dirname, "runner.ts"), [entry.programPath, String(entry.typescript)], {
+            cwd: entry.workDir,
             execArgv: ["-r", require.resolve("ts-node/register/transpile-only")],
             env: { ...process.env, PULUMI_NODEJS_ROOT_DIRECTORY: launch.projectDir },
             stdio: ["ignore", "pipe", "pipe", "ipc"],
@@ -36,12 +41,12 @@ export class ProgramRun {
         return new ProgramRun(child);
     }
 
-    /** Runs the program to its end; rejects if it fails or exits without finishing. */
-    run(params: ProgramParams, handlers: ProgramHandlers): Promise<void> {
-        return new Promise<void>((resolve, reject) => {
+    /** Runs the program to its end, answering with when the runner reached each point; rejects if it fails or exits without finishing. */
+    run(params: ProgramParams, handlers: ProgramHandlers): Promise<ProgramTimings> {
+        return new Promise<ProgramTimings>((resolve, reject) => {
             this.child.on("message", (message: ProgramMessage) => {
                 if (message.kind === "done") {
-                    resolve();
+                    resolve(message.timings);
                 } else if (message.kind === "failed") {
                     reject(new Error(`the program failed: ${message.message}`));
                 } else {

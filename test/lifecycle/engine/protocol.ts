@@ -46,7 +46,19 @@ export type ProgramRequest =
     | { kind: "invoke"; seq: number; token: string }
     | { kind: "read"; seq: number; type: string; name: string; id: string };
 
-export type ProgramMessage = ProgramRequest | { kind: "done" } | { kind: "failed"; message: string };
+/** When the runner reached each point of its run, as epoch ms (performance.timeOrigin + performance.now()). */
+export interface ProgramTimings {
+    /** The runner's process began (its performance.timeOrigin). */
+    processStarted: number;
+    /** @pulumi/pulumi and the messages loaded: the runner waits for "start". */
+    sdkLoaded: number;
+    /** "start" arrived. */
+    started: number;
+    /** require() of the program returned: its module code ran, its resources were constructed. */
+    programLoaded: number;
+}
+
+export type ProgramMessage = ProgramRequest | { kind: "done"; timings: ProgramTimings } | { kind: "failed"; message: string };
 
 export type EngineMessage =
     | { kind: "start"; params: ProgramParams }

@@ -56,6 +56,8 @@ export interface HostLaunch {
     project: string;
     stack: string;
     onCall(call: RpcCall): void;
+    /** Each call again once answered (or failed), with when it was sent and answered (performance.now()). */
+    onAnswer(call: RpcCall, sentAt: number, answeredAt: number): void;
     onDiagnostic(line: string): void;
 }
 
@@ -67,7 +69,7 @@ export class ProviderHost {
         private readonly exited: Promise<void>,
         private readonly client: providerGrpc.ResourceProviderClient,
         private readonly modules: HostModules,
-        private readonly onCall: (call: RpcCall) => void,
+        private readonly launch: HostLaunch,
     ) {}
 
     static async start(launch: HostLaunch): Promise<ProviderHost> {
@@ -90,7 +92,7 @@ export class ProviderHost {
         try {
             const port = await firstLine(child, startTimeoutMs);
             const client = new modules.services.ResourceProviderClient(`127.0.0.1:${port}`, modules.grpc.credentials.createInsecure());
-            return new ProviderHost(child, exited, client, modules, launch.onCall);
+            return new ProviderHost(child, exited, client, modules, launch);
         } catch (error) {
             child.kill("SIGKILL");
             await exited;
@@ -195,9 +197,14 @@ export class ProviderHost {
     }
 
     private unary<T>(method: string, urn: string, send: (done: (error: grpcModule.ServiceError | null, response: T) => void) => void): Promise<T> {
-        this.onCall({ method, urn });
+        const call = { method, urn };
+        this.launch.onCall(call);
+        const sentAt = performance.now();
         return new Promise<T>((resolve, reject) =>
-            send((error, response) => (error ? reject(this.callError(method, error)) : resolve(response))),
+            send((error, response) => {
+                this.launch.onAnswer(call, sentAt, performance.now());
+                return error ? reject(this.callError(method, error)) : resolve(response);
+            }),
         );
     }
 

@@ -1,6 +1,6 @@
 // The program side of a run, in its own process because the Pulumi runtime is process-global.
-// Launched by ProgramRun as `node -r ts-node/register/transpile-only runner.ts <programPath>`:
-// it loads the SDK at once (while the engine starts the provider host), then waits for "start".
+// Launched by ProgramRun as `node -r ts-node/register/transpile-only runner.ts <programPath> <typescript>`
+// (programEntry.ts): it loads the SDK at once (while the engine starts the provider host), then waits for "start".
 //
 // It runs the program under the SDK's mocks (setMocks) but replaces the mock monitor's
 // registerResource: the mocks' newResource sees neither the parent, nor secrets, nor unknowns,
@@ -9,7 +9,7 @@ import * as path from "path";
 import type * as pulumiModule from "@pulumi/pulumi";
 import type * as resourceProto from "@pulumi/pulumi/proto/resource_pb";
 import type * as structProto from "google-protobuf/google/protobuf/struct_pb";
-import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, Registration, RegistrationReply } from "./protocol";
+import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, ProgramTimings, Registration, RegistrationReply } from "./protocol";
 import { pulumiSdkDir, requireFromSdk } from "./pulumiSdk";
 import { PropertyMap } from "./types";
 
@@ -20,11 +20,14 @@ interface MonitorOverrides {
     registerResourceOutputs(request: resourceProto.RegisterResourceOutputsRequest, done: Callback<object>): void;
 }
 
-const programPath = process.argv[2];
+const [programPath, typescript] = process.argv.slice(2);
 const sdkDir = pulumiSdkDir(path.dirname(programPath));
 const pulumi = requireFromSdk<typeof pulumiModule>(sdkDir, ".");
 const resourceMessages = requireFromSdk<typeof resourceProto>(sdkDir, "./proto/resource_pb");
 const structs = requireFromSdk<typeof structProto>(sdkDir, "google-protobuf/google/protobuf/struct_pb");
+
+const now = () => performance.timeOrigin + performance.now();
+const timings: ProgramTimings = { processStarted: performance.timeOrigin, sdkLoaded: now(), started: 0, programLoaded: 0 };
 
 const pendingReplies = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
 let nextSeq = 0;
@@ -90,7 +93,12 @@ function forwardRegistrations(): void {
 
 /** As the Node.js language host does: the module's exports (or what its exported function returns) are the stack outputs. */
 async function runProgram(): Promise<unknown> {
+    if (typescript !== "true" && /\.[cm]?ts$/.test(programPath)) {
+        // without ts-node, Node would take the file for JavaScript and fail on its first type annotation
+        throw new Error(`${programPath} is TypeScript, but Pulumi.yaml sets the runtime option typescript to false`);
+    }
     const programExport: unknown = require(programPath);
+    timings.programLoaded = now();
     return programExport instanceof Function ? programExport() : programExport;
 }
 
@@ -120,7 +128,8 @@ process.on("uncaughtException", (error) => void fail(error));
 process.on("unhandledRejection", (error) => void fail(error));
 process.on("message", (message: EngineMessage) => {
     if (message.kind === "start") {
-        run(message.params).then(() => send({ kind: "done" })).then(() => process.exit(0), fail);
+        timings.started = now();
+        run(message.params).then(() => send({ kind: "done", timings })).then(() => process.exit(0), fail);
         return;
     }
     const pending = pendingReplies.get(message.seq);

@@ -4,12 +4,10 @@
 export type PropertyMap = Record<string, unknown>;
 
 export interface EngineOptions {
-    /** Where Pulumi.yaml and the program live; both child processes run with this cwd. */
+    /** Where Pulumi.yaml lives: the provider host runs here, the program where Pulumi.yaml and package.json say (programEntry.ts). */
     projectDir: string;
     project: string;
     stack: string;
-    /** Absolute path of the program module to run. */
-    programPath: string;
     /** "<project>:key" -> string value (objects JSON-encoded), as the CLI passes them. */
     config: Record<string, string>;
     secretKeys?: string[];
@@ -69,6 +67,14 @@ export interface RpcCall {
     urn: string;
 }
 
+/** When a run's parts happened, in ms since the run began; what `npm run bench` breaks a run down by. */
+export interface RunTimings {
+    /** Points in the run, in the order they happened (e.g. "provider host listening", "program loaded"). */
+    marks: { event: string; atMs: number }[];
+    /** Every call to the provider host: when it was sent and when its answer came back. */
+    hostCalls: { method: string; urn: string; startMs: number; endMs: number }[];
+}
+
 export interface RunResult {
     steps: StepRecord[];
     /** Stack outputs, secrets in plain text (like `pulumi stack output --show-secrets`); in preview, unknowns are the sentinel string. */
@@ -77,6 +83,7 @@ export interface RunResult {
     diagnostics: string[];
     /** Calls to the provider host, and to emulators (which stand in for provider plugins), in order. */
     rpcCalls: RpcCall[];
+    timings: RunTimings;
 }
 
 /** One resource of the checkpoint, shaped like a `pulumi stack export` entry. */

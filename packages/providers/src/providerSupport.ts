@@ -5,7 +5,6 @@
 // - read(): the same contract everywhere: the id and the props' `host` (plus what names the object) are
 //   enough, any other prop may be missing and is then read from the cluster; an object that is gone
 //   reads as `{ id: "" }`.
-// Schemas are built inside functions, so a serialized provider captures `require("zod")`, not zod objects.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ConfigError } from "./errors";
@@ -39,14 +38,18 @@ export async function configureFromStack(req: pulumi.dynamic.ConfigureRequest): 
     configureSsh(parseSshSettings((key) => req.config.get(key)));
 }
 
-export function sshHostSchema() {
-    return z.object({
-        address: z.string().min(1),
-        port: z.number().int().min(1).max(65535),
-        user: z.string().min(1),
-        sudo: z.boolean(),
-    });
+/** `build()`'s value, built on the first call: a provider's schemas are built once, not on every Check. */
+export function builtOnce<T>(build: () => T): () => T {
+    let value: T | undefined;
+    return () => (value ??= build());
 }
+
+export const sshHostSchema = builtOnce(() => z.object({
+    address: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    user: z.string().min(1),
+    sudo: z.boolean(),
+}));
 
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
     return path.reduce<unknown>((at, key) => (at !== null && typeof at === "object" ? (at as Record<PropertyKey, unknown>)[key] : undefined), value);

@@ -2,8 +2,9 @@
 // what failed (the connection, a remote command, Marathon, an ownership check,
 // the configuration, the policy's observed effect) and a caller can tell them apart.
 //
-// Pulumi's closure serializer turns `super(message)` into `Error.call(this, message)`, which sets nothing on
-// `this`; so, for the provider host, every constructor sets its message and name itself.
+// Every constructor sets its message and name itself: Pulumi's closure serializer turns `super(message)` into
+// `Error.call(this, message)`, which sets nothing on `this`, and the providers in a state written before they came
+// from this package carry this code serialized.
 
 /** SSH itself: connecting, logging in, the host key, opening a channel, a timeout, too much output. */
 export class SshError extends Error {

@@ -3,9 +3,6 @@
 // (config.ts); every provider's configure() validates the SSH keys with the very
 // same schema, because `pulumi destroy` and `pulumi refresh` configure providers
 // without running the program.
-//
-// Schemas are built by functions, never held in module variables: a provider's
-// closure then captures `require("zod")`, not zod's objects.
 import { z } from "zod";
 import { ConfigError } from "./errors";
 import { isAddress, splitHostPort } from "./netAddress";

@@ -1,9 +1,6 @@
 // One pooled SSH connection per host, with bounded connection retries and a
-// limit on parallel channels per connection.
-//
-// The pool lives on globalThis rather than in a module variable: the dynamic
-// provider host deserializes each provider's closure separately, and each copy
-// of this module would otherwise open its own connections.
+// limit on parallel channels per connection. One pool per process: the provider
+// host loads this package once, for every provider it serves.
 import type { Client, ConnectConfig } from "ssh2";
 import { SshError } from "../errors";
 import { hostKeyVerdict } from "./hostKeys";
@@ -29,40 +26,30 @@ interface SshRegistry {
 /** Parallel channels per connection; OpenSSH's MaxSessions is 10 and refuses the 11th. */
 const maxChannelsPerConnection = 8;
 
-function registry(): SshRegistry {
-    // Created here, not captured: Pulumi's closure serializer cannot carry a Symbol into the provider host.
-    const registryKey = Symbol.for("calico-stars/ssh-registry");
-    const holder = globalThis as unknown as Record<symbol, SshRegistry | undefined>;
-    let found = holder[registryKey];
-    if (!found) {
-        found = { connections: new Map(), stats: { connections: 0, commands: 0, forwards: 0 } };
-        holder[registryKey] = found;
-    }
-    return found;
-}
+const pool: SshRegistry = { connections: new Map(), stats: { connections: 0, commands: 0, forwards: 0 } };
 
 export function configureSsh(settings: SshSettings): void {
-    registry().settings = settings;
+    pool.settings = settings;
 }
 
 export function sshStats(): SshStats {
-    return { ...registry().stats };
+    return { ...pool.stats };
 }
 
 /** Counts one more command or forwarded channel. */
 export function countChannel(kind: "commands" | "forwards"): void {
-    registry().stats[kind]++;
+    pool.stats[kind]++;
 }
 
 export function resetSshStats(): void {
-    const stats = registry().stats;
+    const stats = pool.stats;
     stats.connections = 0;
     stats.commands = 0;
     stats.forwards = 0;
 }
 
 export async function closeAllConnections(): Promise<void> {
-    const reg = registry();
+    const reg = pool;
     const pending = [...reg.connections.values()];
     reg.connections.clear();
     await Promise.all(pending.map(async (pooled) => {
@@ -75,7 +62,7 @@ export async function closeAllConnections(): Promise<void> {
 }
 
 export function settingsOrThrow(): SshSettings {
-    const settings = registry().settings;
+    const settings = pool.settings;
     if (!settings) {
         throw new SshError("SSH is not configured: the provider's configure() did not run");
     }
@@ -125,7 +112,7 @@ export async function withChannel<T>(host: SshHost, deadline: number, timedOut: 
 }
 
 function connectionFor(host: SshHost): PooledConnection {
-    const reg = registry();
+    const reg = pool;
     const key = hostLabel(host);
     let pooled = reg.connections.get(key);
     if (!pooled) {
@@ -141,7 +128,7 @@ function connectionFor(host: SshHost): PooledConnection {
 }
 
 function forget(key: string, pooled: PooledConnection): void {
-    const reg = registry();
+    const reg = pool;
     if (reg.connections.get(key) === pooled) {
         reg.connections.delete(key);
     }
@@ -218,7 +205,7 @@ function connectOnce(host: SshHost, settings: SshSettings): Promise<Client> {
             config.agent = settings.agentSocket;
         }
         client.once("ready", () => {
-            registry().stats.connections++;
+            pool.stats.connections++;
             client.removeAllListeners("error");
             client.on("error", () => {
                 // a later failure closes the client; in-flight commands report it themselves

@@ -1,0 +1,224 @@
+// The Marathon group that runs the demo's four apps (the runbook's step 2),
+// reached through the master's sshd (marathonClient.ts). The stack owns a group
+// only when everything in its subtree is its own: every app carries the stack's
+// owner label and there is no subgroup (this stack never makes one). Anything
+// else is refused, naming what is foreign; a subtree is force-deleted only when
+// the stack owns all of it.
+import { z } from "zod";
+import { OwnershipError } from "./errors";
+import { MarathonAppJson, MarathonClient, MarathonEndpoint, MarathonGroupJson } from "./marathonClient";
+import { builtOnce, checkInputs, configureFromStack, containsUnknown, gone, Provider, requireHost, sameHost, sshHostSchema, withoutUndefined } from "./providerSupport";
+import { SshHost } from "./ssh";
+import { MarathonApp, MarathonGroup as GroupDefinition, marathonDefaultUpgradeStrategy, ownerLabel } from "./marathonApp";
+
+/** The group's inputs, resolved (components/marathonGroup.ts, MarathonGroupArgs, says what each is for). */
+export interface MarathonGroupInputs {
+    /** The host whose sshd forwards to Marathon (the master). */
+    host: SshHost;
+    /** Marathon's address as seen from that host. */
+    marathonHost: string;
+    /** Marathon's port. */
+    marathonPort: number;
+    /** The group to PUT, apps with ids relative to the group. */
+    group: GroupDefinition;
+    /** This stack's ownership id; every app carries it as a label. */
+    ownerId: string;
+    /** How long one operation may take: retries, waiting out locks, and the deployment. */
+    deploymentTimeoutSeconds: number;
+    /** Send writes with ?force=true. */
+    forceDeployments?: boolean;
+    /** The ID of each Docker network the apps join, by name. */
+    networkIds?: Record<string, string>;
+}
+
+export interface MarathonGroupOutputs extends MarathonGroupInputs {
+    /** The group's version after the last deployment. */
+    version: string;
+}
+
+/** Marathon routes `/v2/groups/<x>/apps` and `.../versions` to other listings (GroupsResource, v0.14.2 and v1.1.1). */
+const reservedSegments = ["apps", "versions"];
+
+/** Built once, on the first Check. */
+const inputsSchema = builtOnce(() => {
+    const groupId = z.string().regex(/^\/[a-z0-9]([a-z0-9-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "must be an absolute Marathon path")
+        .refine((id) => !id.split("/").some((s) => reservedSegments.includes(s)), "must not contain a segment \"apps\" or \"versions\"");
+    const app = z.object({ id: z.string().min(1), labels: z.record(z.string(), z.string()) }).loose();
+    return z.object({
+        host: sshHostSchema(),
+        marathonHost: z.string().min(1),
+        marathonPort: z.number().int().min(1).max(65535),
+        group: z.object({ id: groupId, apps: z.array(app).min(1) }).loose(),
+        ownerId: z.string().regex(/^[0-9a-f]{2,64}$/, "must be the stack's ownership id (hex)"),
+        deploymentTimeoutSeconds: z.number().positive(),
+        forceDeployments: z.boolean().optional(),
+        networkIds: z.record(z.string(), z.string()).optional(),
+    }).superRefine((inputs, ctx) => {
+        inputs.group.apps.forEach((a, i) => {
+            if (a.labels[ownerLabel] !== inputs.ownerId) {
+                ctx.addIssue({ code: "custom", path: ["group", "apps", i, "labels", ownerLabel], message: `must be the stack's ownership id ${inputs.ownerId}` });
+            }
+        });
+    });
+});
+
+function absoluteGroupId(group: { id: string }): string {
+    return group.id.startsWith("/") ? group.id : `/${group.id}`;
+}
+
+function clientFor(props: MarathonGroupInputs): MarathonClient {
+    const endpoint: MarathonEndpoint = { host: props.host, marathonHost: props.marathonHost, marathonPort: props.marathonPort };
+    return new MarathonClient(endpoint, { timeoutSeconds: props.deploymentTimeoutSeconds });
+}
+
+/** The fields this program sets, in the shape it sends them, so that Marathon's defaults are not a diff. */
+function normalizeApp(app: MarathonApp | MarathonAppJson, groupId: string): MarathonApp {
+    const prefix = `${groupId}/`;
+    const given = app as Partial<MarathonApp>;
+    return {
+        id: app.id.startsWith(prefix) ? app.id.slice(prefix.length) : app.id,
+        cmd: given.cmd!,
+        cpus: given.cpus!,
+        mem: given.mem!,
+        instances: given.instances ?? 1,
+        uris: given.uris ?? [],
+        labels: given.labels ?? {},
+        container: {
+            type: given.container?.type as "DOCKER",
+            docker: { image: given.container?.docker?.image as string, parameters: given.container?.docker?.parameters ?? [] },
+        },
+        // what refresh compares: the collector's kill-first strategy is what lets its fixed IP move
+        upgradeStrategy: {
+            minimumHealthCapacity: given.upgradeStrategy?.minimumHealthCapacity ?? marathonDefaultUpgradeStrategy.minimumHealthCapacity,
+            maximumOverCapacity: given.upgradeStrategy?.maximumOverCapacity ?? marathonDefaultUpgradeStrategy.maximumOverCapacity,
+        },
+    };
+}
+
+export function normalizeGroup(group: { id: string; apps?: (MarathonApp | MarathonAppJson)[] | null }): GroupDefinition {
+    const id = absoluteGroupId(group);
+    return {
+        id,
+        apps: (group.apps ?? []).map((app) => normalizeApp(app, id)).sort((a, b) => a.id.localeCompare(b.id)),
+    };
+}
+
+/** Everything in the subtree this stack did not make: apps without its owner label, and any subgroup. */
+export function foreignContent(tree: MarathonGroupJson, ownerId: string): string[] {
+    const foreign: string[] = [];
+    for (const app of tree.apps ?? []) {
+        const label = app.labels?.[ownerLabel];
+        if (label !== ownerId) {
+            foreign.push(`app ${app.id} (${label === undefined ? `no ${ownerLabel} label` : `${ownerLabel}=${label}`})`);
+        }
+    }
+    for (const group of tree.groups ?? []) {
+        // this stack never makes a subgroup: one is foreign, with all it holds
+        foreign.push(`group ${group.id}`);
+    }
+    return foreign;
+}
+
+/** Network IDs by name, in any key order (state read back over gRPC need not keep it). */
+function sameIds(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+    const sorted = (ids: Record<string, string> | undefined) => (ids === undefined ? undefined : JSON.stringify(Object.entries(ids).sort()));
+    return sorted(a) === sorted(b);
+}
+
+function isEmpty(tree: MarathonGroupJson): boolean {
+    return (tree.apps ?? []).length === 0 && (tree.groups ?? []).length === 0;
+}
+
+function refuseForeign(tree: MarathonGroupJson, ownerId: string, action: string): void {
+    const foreign = foreignContent(tree, ownerId);
+    if (foreign.length > 0) {
+        throw new OwnershipError(`Marathon group ${tree.id} holds what this stack (owner ${ownerId}) did not make: ${foreign.join(", ")}; ` +
+            `refusing to ${action} it. Move those elsewhere, or choose another calico-stars:groupId`);
+    }
+}
+
+/**
+ * PUTs the group after checking what is there. `madeByStack`: the state says this stack created the group,
+ * so an empty group is its own (its apps were removed by hand); on create, an empty group is someone else's,
+ * since this stack never PUTs a group without its apps.
+ */
+async function putGroup(inputs: MarathonGroupInputs, madeByStack: boolean): Promise<MarathonGroupOutputs> {
+    const marathon = clientFor(inputs);
+    const id = absoluteGroupId(inputs.group);
+    const existing = await marathon.group(id);
+    if (existing !== undefined) {
+        if (!madeByStack && isEmpty(existing)) {
+            throw new OwnershipError(`Marathon group ${id} exists, empty, and was not made by this stack (it never makes a group without its apps); ` +
+                `refusing to take it over. Remove it (DELETE /v2/groups${id}) or choose another calico-stars:groupId`);
+        }
+        refuseForeign(existing, inputs.ownerId, "take over");
+    }
+    const { version } = await marathon.putGroup(id, inputs.group, inputs.forceDeployments ?? false);
+    return withoutUndefined({ ...inputs, version });
+}
+
+export const marathonGroupProvider: Provider<MarathonGroupInputs, MarathonGroupOutputs> = {
+    configure: configureFromStack,
+
+    async check(_olds, news) {
+        return checkInputs<MarathonGroupInputs>(inputsSchema(), news);
+    },
+
+    // forceDeployments alone changes nothing on the cluster: it only says how the next write is sent
+    async diff(_id, olds, news) {
+        const groupIdChanged = typeof news.group !== "object" || absoluteGroupId(olds.group) !== absoluteGroupId(news.group);
+        const definitionChanged = groupIdChanged || JSON.stringify(normalizeGroup(olds.group)) !== JSON.stringify(normalizeGroup(news.group));
+        // A network being replaced shows here as unknown (Pulumi's dependents of a delete-before-replace), and the
+        // group must go first. State from before networkIds existed only records them: nothing was replaced.
+        const networksUnknown = containsUnknown(news.networkIds);
+        const networksChanged = networksUnknown || !sameIds(olds.networkIds, news.networkIds);
+        const networksReplaced = networksUnknown || (olds.networkIds !== undefined && networksChanged);
+        return {
+            changes: definitionChanged || networksChanged || !sameHost(olds.host, news.host) || olds.marathonHost !== news.marathonHost
+                || olds.marathonPort !== news.marathonPort || olds.deploymentTimeoutSeconds !== news.deploymentTimeoutSeconds,
+            replaces: [...(groupIdChanged ? ["group"] : []), ...(networksReplaced ? ["networkIds"] : [])],
+            // the collector asks for a fixed IP: two groups cannot both run it
+            deleteBeforeReplace: true,
+        };
+    },
+
+    async create(inputs) {
+        const outs = await putGroup(inputs, false);
+        return { id: absoluteGroupId(inputs.group), outs };
+    },
+
+    /** Needs the host; Marathon's address, the owner id and the group itself are read when missing. */
+    async read(id, props) {
+        const known = {
+            marathonHost: "127.0.0.1",
+            marathonPort: 8080,
+            deploymentTimeoutSeconds: 600,
+            ...props,
+            host: requireHost(props, `Marathon group ${id}`),
+        } as MarathonGroupOutputs;
+        const found = await clientFor(known).group(id);
+        if (found === undefined) {
+            return gone();
+        }
+        const live = normalizeGroup(found);
+        // refresh shows only real drift, not Marathon's spelling of the same group; an empty group is drift too
+        const unchanged = known.group !== undefined && JSON.stringify(live) === JSON.stringify(normalizeGroup(known.group));
+        const ownerId = known.ownerId ?? (found.apps ?? [])[0]?.labels?.[ownerLabel] ?? "";
+        return { id, props: withoutUndefined({ ...known, ownerId, group: unchanged ? known.group : live }) };
+    },
+
+    async update(_id, _olds, news) {
+        return { outs: await putGroup(news, true) };
+    },
+
+    async delete(id, props) {
+        const marathon = clientFor(props);
+        const existing = await marathon.group(id);
+        if (existing === undefined) {
+            return;
+        }
+        refuseForeign(existing, props.ownerId, "delete");
+        // wholly this stack's: force cancels its own deployments in the way; an empty group has none to cancel
+        await marathon.deleteGroup(id, !isEmpty(existing));
+    },
+};
