@@ -11,6 +11,7 @@
 //   node sandbox/calico-node.js --hostname NAME --ip ADDRESS --etcd http://HOST:PORT [--ready-file PATH]
 "use strict";
 const fs = require("node:fs");
+const { readFlags } = require("./lib/flags");
 const { Etcd, leaves } = require("./calico/etcd");
 const { Datastore, ENDPOINT_KEY, paths } = require("./calico/datastore");
 const { filterState } = require("./calico/felix-rules");
@@ -27,18 +28,9 @@ const RETRY_MS = 500;
 /** @param {string[]} argv */
 function parseArguments(argv) {
     const usage = "usage: calico-node.js --hostname NAME --ip ADDRESS --etcd http://HOST:PORT [--ready-file PATH]";
-    /** @type {{ [flag: string]: string }} */
-    const values = {};
-    for (let i = 0; i < argv.length; i += 2) {
-        if (!["--hostname", "--ip", "--etcd", "--ready-file"].includes(argv[i]) || argv[i + 1] === undefined) {
-            throw new Error(`${usage} (at "${argv[i]}")`);
-        }
-        values[argv[i]] = argv[i + 1];
-    }
-    if (!values["--hostname"] || !values["--ip"] || !values["--etcd"]) {
-        throw new Error(usage);
-    }
-    return { hostname: values["--hostname"], address: values["--ip"], etcd: new URL(values["--etcd"]), readyFile: values["--ready-file"] };
+    const values = readFlags(argv, { hostname: { type: "string" }, ip: { type: "string" }, etcd: { type: "string" }, "ready-file": { type: "string" } },
+        usage, ["hostname", "ip", "etcd"]);
+    return { hostname: String(values.hostname), address: String(values.ip), etcd: new URL(String(values.etcd)), readyFile: values["ready-file"] };
 }
 
 /** @param {string} text */

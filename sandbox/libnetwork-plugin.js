@@ -11,6 +11,7 @@ const { execFile } = require("node:child_process");
 const fs = require("node:fs");
 const http = require("node:http");
 const os = require("node:os");
+const { readFlags } = require("./lib/flags");
 const { Etcd } = require("./calico/etcd");
 const { Datastore, interfaceName, IF_PREFIX } = require("./calico/datastore");
 const { Ipam, AlreadyAssignedError, PoolNotFound, isIPv4 } = require("./calico/ipam");
@@ -30,19 +31,9 @@ const IP_TIMEOUT_MS = 5000;
 /** @param {string[]} argv */
 function parseArguments(argv) {
     const usage = "usage: libnetwork-plugin.js --socket PATH --etcd http://HOST:PORT [--hostname NAME] [--log-file PATH]";
-    /** @type {{ [flag: string]: string }} */
-    const values = {};
-    for (let i = 0; i < argv.length; i += 2) {
-        if (!["--socket", "--etcd", "--hostname", "--log-file"].includes(argv[i]) || argv[i + 1] === undefined) {
-            throw new Error(`${usage} (at "${argv[i]}")`);
-        }
-        values[argv[i]] = argv[i + 1];
-    }
-    if (!values["--socket"] || !values["--etcd"]) {
-        throw new Error(usage);
-    }
-    return { socket: values["--socket"], etcd: new URL(values["--etcd"]), hostname: values["--hostname"] ?? os.hostname(),
-        logFile: values["--log-file"] };
+    const values = readFlags(argv, { socket: { type: "string" }, etcd: { type: "string" }, hostname: { type: "string" }, "log-file": { type: "string" } },
+        usage, ["socket", "etcd"]);
+    return { socket: String(values.socket), etcd: new URL(String(values.etcd)), hostname: values.hostname ?? os.hostname(), logFile: values["log-file"] };
 }
 
 /** `ip` in this process's network namespace, the host's. @param {string[]} args @returns {Promise<void>} */

@@ -11,6 +11,7 @@
 const fs = require("fs");
 const http = require("http");
 const { URL } = require("url");
+const { readFlags } = require("./lib/flags");
 const { Marathon } = require("./marathon/api");
 const { HttpAgent, SimulatedAgent } = require("./marathon/agents");
 const { handle } = require("./marathon/routes");
@@ -126,33 +127,25 @@ function closeServer(server, marathon) {
 
 const USAGE = "usage: node sandbox/marathon.js --listen HOST:PORT [--agent URL ...] [--deploy-delay-ms N] [--state-file PATH]"
     + " [--log-file PATH] [--offer-interval-ms N]";
-const FLAGS = ["--listen", "--agent", "--deploy-delay-ms", "--state-file", "--log-file", "--offer-interval-ms"];
 
 /** @param {string[]} argv @returns {MarathonOptions} */
 function parseArguments(argv) {
-    /** @type {Record<string, string[]>} */
-    const values = {};
-    for (let index = 0; index < argv.length; index += 2) {
-        const flag = argv[index];
-        const value = argv[index + 1];
-        if (!FLAGS.includes(flag) || value === undefined) throw new Error(`unexpected argument '${flag}'\n${USAGE}`);
-        (values[flag] ??= []).push(value);
-    }
-    const last = (/** @type {string} */ flag) => values[flag]?.at(-1);
-    const listen = last("--listen");
-    if (listen === undefined) throw new Error(`--listen is required\n${USAGE}`);
-    const number = (/** @type {string} */ flag, /** @type {number} */ fallback) => {
-        const value = Number(last(flag) ?? fallback);
-        if (!Number.isFinite(value) || value < 0) throw new Error(`${flag} expects a number >= 0`);
+    const values = readFlags(argv, {
+        listen: { type: "string" }, agent: { type: "string", multiple: true }, "deploy-delay-ms": { type: "string" },
+        "offer-interval-ms": { type: "string" }, "state-file": { type: "string" }, "log-file": { type: "string" },
+    }, USAGE, ["listen"]);
+    const number = (/** @type {"deploy-delay-ms" | "offer-interval-ms"} */ flag, /** @type {number} */ fallback) => {
+        const value = Number(values[flag] ?? fallback);
+        if (!Number.isFinite(value) || value < 0) throw new Error(`--${flag} expects a number >= 0`);
         return value;
     };
     return {
-        listen,
-        agents: values["--agent"] ?? [],
-        deployDelayMs: number("--deploy-delay-ms", DEFAULT_DEPLOY_DELAY_MS),
-        offerIntervalMs: number("--offer-interval-ms", DEFAULT_OFFER_INTERVAL_MS),
-        stateFile: last("--state-file"),
-        logFile: last("--log-file"),
+        listen: String(values.listen),
+        agents: values.agent ?? [],
+        deployDelayMs: number("deploy-delay-ms", DEFAULT_DEPLOY_DELAY_MS),
+        offerIntervalMs: number("offer-interval-ms", DEFAULT_OFFER_INTERVAL_MS),
+        stateFile: values["state-file"],
+        logFile: values["log-file"],
         verbose: true,
     };
 }

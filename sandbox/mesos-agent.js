@@ -10,34 +10,29 @@
 
 const fs = require("fs");
 const http = require("http");
+const { readFlags } = require("./lib/flags");
 const { Agent } = require("./mesos/agent");
 
 const USAGE = "usage: node sandbox/mesos-agent.js --listen HOST:PORT --id AGENT_ID --docker-socket PATH --work-dir PATH"
     + " [--docker PATH] [--resources cpus:N;mem:MB;disk:MB] [--log-file PATH]";
-const FLAGS = ["--listen", "--id", "--docker-socket", "--work-dir", "--docker", "--resources", "--log-file"];
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /** @param {string[]} argv */
 function parseArguments(argv) {
-    /** @type {Record<string, string>} */
-    const values = {};
-    for (let index = 0; index < argv.length; index += 2) {
-        if (!FLAGS.includes(argv[index]) || argv[index + 1] === undefined) throw new Error(`unexpected argument '${argv[index]}'\n${USAGE}`);
-        values[argv[index]] = argv[index + 1];
-    }
-    for (const required of ["--listen", "--id", "--docker-socket", "--work-dir"]) {
-        if (values[required] === undefined) throw new Error(`${required} is required\n${USAGE}`);
-    }
-    const [host, port] = values["--listen"].split(":");
+    const values = readFlags(argv, {
+        listen: { type: "string" }, id: { type: "string" }, "docker-socket": { type: "string" }, "work-dir": { type: "string" },
+        docker: { type: "string" }, resources: { type: "string" }, "log-file": { type: "string" },
+    }, USAGE, ["listen", "id", "docker-socket", "work-dir"]);
+    const [host, port] = String(values.listen).split(":");
     const resources = { cpus: 2, mem: 1024, disk: 10000 };
-    for (const entry of (values["--resources"] ?? "").split(";").filter(Boolean)) {
+    for (const entry of (values.resources ?? "").split(";").filter(Boolean)) {
         const [name, amount] = entry.split(":");
         if (!(name in resources) || !(Number(amount) >= 0)) throw new Error(`--resources: cannot read '${entry}'`);
         resources[/** @type {keyof typeof resources} */ (name)] = Number(amount);
     }
     return {
-        host, port: Number(port), id: values["--id"], dockerSocket: values["--docker-socket"], workDir: values["--work-dir"],
-        docker: values["--docker"] ?? "/usr/bin/docker", resources, logFile: values["--log-file"],
+        host, port: Number(port), id: String(values.id), dockerSocket: String(values["docker-socket"]), workDir: String(values["work-dir"]),
+        docker: values.docker ?? "/usr/bin/docker", resources, logFile: values["log-file"],
     };
 }
 

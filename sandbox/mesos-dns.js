@@ -19,6 +19,7 @@ const fs = require("fs");
 const http = require("http");
 const net = require("net");
 const dnsPacket = require("dns-packet");
+const { readFlags } = require("./lib/flags");
 const { generateRecords } = require("./mesos-dns/records");
 
 const TTL_SECONDS = 60;
@@ -27,29 +28,19 @@ const SOA = { refresh: 60, retry: 600, expire: 86400 };
 
 /** @param {string[]} argv */
 function parseArguments(argv) {
-    /** @type {{listen?: string, master?: string, agents: string[], port: number, httpPort: number, domain: string, refreshMs: number,
-     *   dottedTaskNames: boolean, logFile?: string}} */
-    const options = { agents: [], port: 53, httpPort: 8123, domain: "mesos", refreshMs: 500, dottedTaskNames: false };
-    for (let index = 0; index < argv.length; index++) {
-        const flag = argv[index];
-        if (flag === "--dotted-task-names") {
-            options.dottedTaskNames = true;
-            continue;
-        }
-        const value = argv[++index];
-        if (value === undefined) throw new Error(`${flag} needs a value`);
-        if (flag === "--listen") options.listen = value;
-        else if (flag === "--master") options.master = value;
-        else if (flag === "--agent") options.agents.push(value);
-        else if (flag === "--port") options.port = Number(value);
-        else if (flag === "--http-port") options.httpPort = Number(value);
-        else if (flag === "--domain") options.domain = value.toLowerCase().replace(/\.$/, "");
-        else if (flag === "--refresh-ms") options.refreshMs = Number(value);
-        else if (flag === "--log-file") options.logFile = value;
-        else throw new Error(`unexpected argument '${flag}'`);
-    }
-    if (!options.listen || !options.master) throw new Error("--listen and --master are required");
-    return { ...options, listen: options.listen, master: options.master };
+    const usage = "usage: node sandbox/mesos-dns.js --listen ADDRESS --master ADDRESS [--agent URL ...] [--port N] [--http-port N]"
+        + " [--domain NAME] [--refresh-ms N] [--dotted-task-names] [--log-file PATH]";
+    const values = readFlags(argv, {
+        listen: { type: "string" }, master: { type: "string" }, agent: { type: "string", multiple: true }, port: { type: "string" },
+        "http-port": { type: "string" }, domain: { type: "string" }, "refresh-ms": { type: "string" },
+        "dotted-task-names": { type: "boolean" }, "log-file": { type: "string" },
+    }, usage, ["listen", "master"]);
+    return {
+        listen: String(values.listen), master: String(values.master), agents: values.agent ?? [],
+        port: Number(values.port ?? 53), httpPort: Number(values["http-port"] ?? 8123),
+        domain: (values.domain ?? "mesos").toLowerCase().replace(/\.$/, ""), refreshMs: Number(values["refresh-ms"] ?? 500),
+        dottedTaskNames: values["dotted-task-names"] ?? false, logFile: values["log-file"],
+    };
 }
 
 /** @param {string} url @returns {Promise<any>} */
