@@ -3,7 +3,7 @@
 // or blocked it, and the exit status that goes with it. Plain JSON data, so it
 // prints with --json as it is and survives Pulumi's closure serializer.
 import { describeOutcome, FlowVerdict, NearMiss, RuleRef } from "./felixEvaluator";
-import { DeclaredEdge, DeclaredMatrix, edgeName, MatrixNode, ObservedMatrix, Reach } from "./matrix";
+import { DeclaredCause, DeclaredEdge, DeclaredMatrix, edgeName, MatrixNode, ObservedMatrix, Reach } from "./matrix";
 import type { Direction } from "./policyProfiles";
 
 export type EdgeStatus = "match" | "mismatch" | "unknown";
@@ -17,10 +17,7 @@ export type EdgeBlock =
     | { kind: "rule"; rule: RuleRef; unprogrammable?: string }
     | { kind: "default-drop"; profile: string; direction: Direction; nearMisses: NearMiss[] }
     | { kind: "missing-profile"; profile: string; direction: Direction }
-    | { kind: "unresolved"; host: string; served?: string }
-    | { kind: "no-listener"; port: number; listenPort?: number }
-    | { kind: "not-probed" }
-    | { kind: "bad-url"; problem: string };
+    | Exclude<DeclaredCause, { kind: "policy" }>;
 
 export interface DeclaredSide {
     /** What the policy and deployment make of the edge. */
