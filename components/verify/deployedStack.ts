@@ -35,19 +35,15 @@ export interface DeployedStack {
 
 const resourceTimeoutMs = 5000;
 
-function resourcesSchema() {
-    return z.object({ resources: z.array(z.object({ id: z.string(), url: z.string() }).loose()) }).loose();
-}
+const resourcesSchema = z.object({ resources: z.array(z.object({ id: z.string(), url: z.string() }).loose()) }).loose();
 
-function tasksSchema() {
-    return z.object({
-        tasks: z.array(z.object({
-            appId: z.string(),
-            startedAt: z.string().nullish(),
-            ipAddresses: z.array(z.object({ ipAddress: z.string() }).loose()).nullish(),
-        }).loose()),
-    }).loose();
-}
+const tasksSchema = z.object({
+    tasks: z.array(z.object({
+        appId: z.string(),
+        startedAt: z.string().nullish(),
+        ipAddresses: z.array(z.object({ ipAddress: z.string() }).loose()).nullish(),
+    }).loose()),
+}).loose();
 
 export async function readDeployedStack(config: StarsConfig, master: SshHost): Promise<DeployedStack> {
     const groupId = `/${config.groupId}`;
@@ -75,7 +71,7 @@ export async function readDeployedStack(config: StarsConfig, master: SshHost): P
 async function collectorResources(config: StarsConfig, master: SshHost): Promise<{ kind: "read"; list: DeployedResource[] } | { kind: "failed"; reason: string }> {
     try {
         const response = await httpOverSsh(master, { method: "GET", path: "/resources", targetHost: config.collectorIp, targetPort: config.collectorPort, timeoutMs: resourceTimeoutMs });
-        const parsed = response.status === 200 ? resourcesSchema().safeParse(safeJson(response.body)) : undefined;
+        const parsed = response.status === 200 ? resourcesSchema.safeParse(safeJson(response.body)) : undefined;
         if (parsed?.success) {
             return { kind: "read", list: parsed.data.resources.map(({ id, url }) => ({ id, url })) };
         }
@@ -124,7 +120,7 @@ async function taskAddresses(config: StarsConfig, master: SshHost, groupId: stri
         notes.push(`the tasks' addresses are unknown (GET /v2/tasks: ${error instanceof Error ? error.message : String(error)})`);
         return {};
     }
-    const parsed = response.status === 200 ? tasksSchema().safeParse(safeJson(response.body)) : undefined;
+    const parsed = response.status === 200 ? tasksSchema.safeParse(safeJson(response.body)) : undefined;
     if (!parsed?.success) {
         notes.push(`the tasks' addresses are unknown (GET /v2/tasks answered HTTP ${response.status})`);
         return {};

@@ -1,9 +1,7 @@
 import * as assert from "assert";
 import { readFileSync } from "fs";
-import Module = require("module");
 import { join } from "path";
 import Ajv2020 from "ajv/dist/2020";
-import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { DeclaredMatrix } from "@calico-stars/providers/verify/matrix";
 import { CollectorFetch, observedMatrix } from "@calico-stars/providers/verify/observedMatrix";
@@ -173,22 +171,6 @@ describe("verify's report", function () {
             const fromSchema: z.output<typeof verifyReportSchema> = reports["a match"];
             const asReport: VerifyReport = verifyReportSchema.parse(JSON.parse(reportJson(reports["a match"])));
             assert.strictEqual(fromSchema.schemaVersion, asReport.schemaVersion);
-        });
-    });
-
-    describe("inside a serialized Pulumi provider", function () {
-        it("reads, compares and prints after a round trip through Pulumi's closure serializer", async function () {
-            this.timeout(60000);
-            const check = (declared: DeclaredMatrix, body: string) =>
-                formatReportTable(compareMatrices(declared, observedMatrix(declared, { kind: "responses", body, fresh: true })), { color: false });
-            const { text } = await pulumi.runtime.serializeFunction(() => check, { allowSecrets: false });
-            const loaded = new Module("serialized-verify.js", module);
-            loaded.paths = module.paths;
-            (loaded as unknown as { _compile(text: string, file: string): void })._compile(text, "serialized-verify.js");
-            const revived = loaded.exports.handler() as typeof check;
-            const body = responsesBody(clientCutOff);
-            assert.strictEqual(revived(runbookDeclared, body), check(runbookDeclared, body));
-            assert.ok(text.length < 200_000, `serialized size ${text.length}`);
         });
     });
 });

@@ -10,6 +10,9 @@
 // pycalico/util.py (validate_ports, validate_icmp_type) at those tags. Each case, with calicoctl v0.19.0's
 // own answer, is in test/unit/calicoRuleVectors.json.
 import { canonicalCidr, cidrVersion, Fail } from "./calicoCidr";
+import { RuleSyntaxError } from "./errors";
+
+export { RuleSyntaxError };
 
 export type RuleAction = "allow" | "deny";
 export type RuleProtocol = "tcp" | "udp" | "icmp" | "icmpv6";
@@ -28,14 +31,6 @@ export interface CalicoRule {
   dst_net?: string;
 }
 
-/** Message and name set by hand for the provider host: see SshError in ssh.ts. */
-export class RuleSyntaxError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.message = message;
-    this.name = "RuleSyntaxError";
-  }
-}
 
 type RuleKey = keyof CalicoRule;
 type RuleFields = Required<CalicoRule>;

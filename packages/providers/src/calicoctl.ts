@@ -24,10 +24,9 @@ export function isProfileMissing(output: string, profile: string): boolean {
     return output.includes(`Profile ${profile} not found.`);
 }
 
-export function profileRulesJsonSchema() {
-    const rule = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()]))]));
-    return z.object({ inbound_rules: z.array(rule), outbound_rules: z.array(rule) });
-}
+const storedRuleSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()]))]));
+
+export const profileRulesJsonSchema = z.object({ inbound_rules: z.array(storedRuleSchema), outbound_rules: z.array(storedRuleSchema) });
 
 /**
  * What calico-libnetwork gives a new network's profile (libcalico's create_profile): members may talk to each

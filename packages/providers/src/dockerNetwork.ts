@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { calicoctlRule, libnetworkDefaultRules, ProfileRulesJson, profileRulesJsonSchema, restoreProfileRules } from "./calicoctl";
 import { OwnershipError, RemoteCommandError } from "./errors";
-import { builtOnce, checkInputs, configureFromStack, gone, Provider, requireHost, sameHost, sshHostSchema, withoutUndefined } from "./providerSupport";
+import { checkInputs, configureFromStack, gone, Provider, requireHost, sameHost, sshHostSchema, withoutUndefined } from "./providerSupport";
 import { command, privileged, runChecked, sh, SshHost } from "./ssh";
 
 /** The network's inputs, resolved (components/dockerNetwork.ts, DockerNetworkArgs, says what each is for). */
@@ -55,30 +55,25 @@ interface InspectedNetwork {
     containers: string[];
 }
 
-/** Built once, on the first Check. */
-const inputsSchema = builtOnce(() => {
-    return z.object({
-        host: sshHostSchema(),
-        networkName: z.string().max(64).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a Docker network name"),
-        subnet: z.string().optional(),
-        ownerId: z.string().regex(/^[0-9a-f]{2,64}$/, "must be the stack's ownership id (hex)"),
-        adopt: z.boolean().optional(),
-        etcdAuthority: z.string().optional(),
-    });
+const inputsSchema = z.object({
+    host: sshHostSchema,
+    networkName: z.string().max(64).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a Docker network name"),
+    subnet: z.string().optional(),
+    ownerId: z.string().regex(/^[0-9a-f]{2,64}$/, "must be the stack's ownership id (hex)"),
+    adopt: z.boolean().optional(),
+    etcdAuthority: z.string().optional(),
 });
 
-function inspectOutputSchema() {
-    const text = z.string().nullish();
-    return z.array(z.object({
-        Id: text,
-        ID: text,
-        Name: text,
-        Driver: text,
-        IPAM: z.object({ Driver: text, Config: z.array(z.object({ Subnet: text }).loose()).nullish() }).loose().nullish(),
-        Options: z.record(z.string(), z.string()).nullish(),
-        Containers: z.record(z.string(), z.object({ Name: text }).loose()).nullish(),
-    }).loose());
-}
+const inspectText = z.string().nullish();
+const inspectOutputSchema = z.array(z.object({
+    Id: inspectText,
+    ID: inspectText,
+    Name: inspectText,
+    Driver: inspectText,
+    IPAM: z.object({ Driver: inspectText, Config: z.array(z.object({ Subnet: inspectText }).loose()).nullish() }).loose().nullish(),
+    Options: z.record(z.string(), z.string()).nullish(),
+    Containers: z.record(z.string(), z.object({ Name: inspectText }).loose()).nullish(),
+}).loose());
 
 function inspectArgv(host: SshHost, network: string): string[] {
     return privileged(host, ["docker", "network", "inspect", network]);
@@ -91,7 +86,7 @@ function parseInspect(stdout: string, network: string): InspectedNetwork {
     } catch {
         throw new RemoteCommandError(`docker network inspect ${network}: unexpected output: ${stdout.slice(0, 200)}`);
     }
-    const parsed = inspectOutputSchema().safeParse(json);
+    const parsed = inspectOutputSchema.safeParse(json);
     const entry = parsed.success ? parsed.data[0] : undefined;
     const id = entry?.Id ?? entry?.ID;
     if (!entry || !id) {
@@ -133,7 +128,7 @@ async function ensureNetwork(inputs: DockerNetworkInputs): Promise<InspectedNetw
 async function profileRulesNow(inputs: DockerNetworkInputs): Promise<ProfileRulesJson> {
     const argv = calicoctlRule(inputs.host, inputs.networkName, inputs.etcdAuthority, ["json"]);
     const result = await runChecked(inputs.host, argv);
-    const parsed = profileRulesJsonSchema().safeParse(jsonOrUndefined(result.stdout));
+    const parsed = profileRulesJsonSchema.safeParse(jsonOrUndefined(result.stdout));
     if (!parsed.success) {
         throw new RemoteCommandError(`calicoctl profile ${inputs.networkName} rule json: unexpected output: ${result.stdout.slice(0, 200)}`);
     }
@@ -179,7 +174,7 @@ export const dockerNetworkProvider: Provider<DockerNetworkInputs, DockerNetworkO
     configure: configureFromStack,
 
     async check(_olds, news) {
-        return checkInputs<DockerNetworkInputs>(inputsSchema(), news);
+        return checkInputs<DockerNetworkInputs>(inputsSchema, news);
     },
 
     // An unknown value (preview) never equals the old one, so it shows as the change it will be. The owner

@@ -5,9 +5,10 @@
 // runs on an agent, so without it its replies go from that agent straight back
 // to a browser on the hosts' network, around this host's DNAT, and are dropped.
 // Each rule carries an ownership comment, so only this stack's rules are ever touched.
+import { isIPv4 } from "net";
 import { z } from "zod";
 import { ConfigError } from "./errors";
-import { builtOnce, checkInputs, configureFromStack, Provider, requireHost, sameHost, sshHostSchema } from "./providerSupport";
+import { checkInputs, configureFromStack, Provider, requireHost, sameHost, sshHostSchema } from "./providerSupport";
 import { command, joined, privileged, runChecked, sh, ShellScript, SshHost } from "./ssh";
 
 /** The forwarding's inputs, resolved (components/iptablesDnat.ts, IptablesDnatArgs, says what each is for). */
@@ -31,17 +32,14 @@ export interface IptablesDnatOutputs extends IptablesDnatInputs {
     rules: string[][];
 }
 
-/** Built once, on the first Check. */
-const inputsSchema = builtOnce(() => {
-    const port = z.number().int().min(1).max(65535);
-    return z.object({
-        host: sshHostSchema(),
-        publicInterface: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/, "must be a Linux interface name"),
-        publicPort: port,
-        targetIp: z.string().refine((ip) => require("net").isIPv4(ip), "must be an IPv4 address"),
-        targetPort: port,
-        ownerId: z.string().regex(/^[0-9a-f]{2,64}$/, "must be the stack's ownership id (hex)"),
-    });
+const port = z.number().int().min(1).max(65535);
+const inputsSchema = z.object({
+    host: sshHostSchema,
+    publicInterface: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/, "must be a Linux interface name"),
+    publicPort: port,
+    targetIp: z.string().refine((ip) => isIPv4(ip), "must be an IPv4 address"),
+    targetPort: port,
+    ownerId: z.string().regex(/^[0-9a-f]{2,64}$/, "must be the stack's ownership id (hex)"),
 });
 
 export function ownershipComment(ownerId: string): string {
@@ -96,7 +94,7 @@ export const iptablesDnatProvider: Provider<IptablesDnatInputs, IptablesDnatOutp
     configure: configureFromStack,
 
     async check(_olds, news) {
-        return checkInputs<IptablesDnatInputs>(inputsSchema(), news);
+        return checkInputs<IptablesDnatInputs>(inputsSchema, news);
     },
 
     async diff(_id, olds, news) {
@@ -114,7 +112,7 @@ export const iptablesDnatProvider: Provider<IptablesDnatInputs, IptablesDnatOutp
     /** Only the rules carrying this stack's comment are looked at, so every input is needed to read. */
     async read(id, props) {
         const host = requireHost(props, `DNAT rules ${id}`);
-        const parsed = inputsSchema().safeParse({ ...props, host });
+        const parsed = inputsSchema.safeParse({ ...props, host });
         if (!parsed.success) {
             throw new ConfigError(`DNAT rules ${id}: cannot read them without ${[...new Set(parsed.error.issues.map((i) => String(i.path[0])))].join(", ")} ` +
                 "in the resource's properties: only rules carrying this stack's comment are ever looked at");

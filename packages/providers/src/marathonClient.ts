@@ -62,49 +62,36 @@ export interface WriteAnswer {
     version: string;
 }
 
-function appSchema() {
-    return z.object({ id: z.string(), labels: z.record(z.string(), z.string()).nullish(), instances: z.number().nullish() }).loose();
-}
+const appSchema = z.object({ id: z.string(), labels: z.record(z.string(), z.string()).nullish(), instances: z.number().nullish() }).loose();
 
-function groupSchema(): z.ZodType<MarathonGroupJson> {
-    const group: z.ZodType<MarathonGroupJson> = z.object({
+const groupSchema: z.ZodType<MarathonGroupJson> = z.object({
+    id: z.string(),
+    apps: z.array(appSchema).nullish(),
+    groups: z.array(z.lazy(() => groupSchema)).nullish(),
+    version: z.string().nullish(),
+}).loose();
+
+const deploymentsSchema = z.array(z.object({
+    id: z.string(),
+    affectedApps: z.array(z.string()).nullish(),
+    currentStep: z.number().nullish(),
+    totalSteps: z.number().nullish(),
+    currentActions: z.array(z.object({ action: z.string(), app: z.string() }).loose()).nullish(),
+}).loose());
+
+const writeAnswerSchema = z.object({ deploymentId: z.string(), version: z.string() }).loose();
+
+const lockSchema = z.object({ message: z.string().nullish(), deployments: z.array(z.object({ id: z.string() }).loose()).nullish() }).loose();
+
+const appStatusSchema = z.object({
+    apps: z.array(z.object({
         id: z.string(),
-        apps: z.array(appSchema()).nullish(),
-        groups: z.array(z.lazy(() => group)).nullish(),
-        version: z.string().nullish(),
-    }).loose();
-    return group;
-}
-
-function deploymentsSchema() {
-    return z.array(z.object({
-        id: z.string(),
-        affectedApps: z.array(z.string()).nullish(),
-        currentStep: z.number().nullish(),
-        totalSteps: z.number().nullish(),
-        currentActions: z.array(z.object({ action: z.string(), app: z.string() }).loose()).nullish(),
-    }).loose());
-}
-
-function writeAnswerSchema() {
-    return z.object({ deploymentId: z.string(), version: z.string() }).loose();
-}
-
-function lockSchema() {
-    return z.object({ message: z.string().nullish(), deployments: z.array(z.object({ id: z.string() }).loose()).nullish() }).loose();
-}
-
-function appStatusSchema() {
-    return z.object({
-        apps: z.array(z.object({
-            id: z.string(),
-            instances: z.number(),
-            tasksRunning: z.number().nullish(),
-            tasksStaged: z.number().nullish(),
-            deployments: z.array(z.object({ id: z.string() }).loose()).nullish(),
-        }).loose()),
-    }).loose();
-}
+        instances: z.number(),
+        tasksRunning: z.number().nullish(),
+        tasksStaged: z.number().nullish(),
+        deployments: z.array(z.object({ id: z.string() }).loose()).nullish(),
+    }).loose()),
+}).loose();
 
 const transientStatuses = [502, 503, 504];
 
@@ -196,7 +183,7 @@ export class MarathonClient {
         if (response.status !== 200) {
             throw this.fail(what, response);
         }
-        return this.parse(groupSchema(), response, what);
+        return this.parse(groupSchema, response, what);
     }
 
     async deployments(): Promise<DeploymentJson[]> {
@@ -205,7 +192,7 @@ export class MarathonClient {
         if (response.status !== 200) {
             throw this.fail(what, response);
         }
-        return this.parse(deploymentsSchema(), response, what);
+        return this.parse(deploymentsSchema, response, what);
     }
 
     private describe(deployment: DeploymentJson): string {
@@ -237,7 +224,7 @@ export class MarathonClient {
         for (;;) {
             const response = await this.send(method, path, body, what);
             if (response.status === 200 || response.status === 201 || response.status === 202) {
-                return this.parse(writeAnswerSchema(), response, what);
+                return this.parse(writeAnswerSchema, response, what);
             }
             if (method === "DELETE" && response.status === 404) {
                 return undefined;
@@ -245,7 +232,7 @@ export class MarathonClient {
             if (response.status !== 409) {
                 throw this.fail(what, response);
             }
-            const lock = this.parse(lockSchema(), response, what);
+            const lock = this.parse(lockSchema, response, what);
             const listed = (lock.deployments ?? []).map((d) => d.id);
             const running = listed.length > 0 ? (await this.deployments()).filter((d) => listed.includes(d.id)).map((d) => d.id) : [];
             if (running.length > 0) {
@@ -292,7 +279,7 @@ export class MarathonClient {
         if (response.status !== 200) {
             throw this.fail(`${what}: GET /v2/apps`, response);
         }
-        const live = this.parse(appStatusSchema(), response, `${what}: GET /v2/apps`).apps;
+        const live = this.parse(appStatusSchema, response, `${what}: GET /v2/apps`).apps;
         return apps.flatMap((app) => {
             const id = app.id.startsWith("/") ? app.id : `${groupId}/${app.id}`;
             const found = live.find((candidate) => candidate.id === id);

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { OwnershipError } from "./errors";
 import { MarathonAppJson, MarathonClient, MarathonEndpoint, MarathonGroupJson } from "./marathonClient";
-import { builtOnce, checkInputs, configureFromStack, containsUnknown, gone, Provider, requireHost, sameHost, sshHostSchema, withoutUndefined } from "./providerSupport";
+import { checkInputs, configureFromStack, containsUnknown, gone, Provider, requireHost, sameHost, sshHostSchema, withoutUndefined } from "./providerSupport";
 import { SshHost } from "./ssh";
 import { MarathonApp, MarathonGroup as GroupDefinition, marathonDefaultUpgradeStrategy, ownerLabel } from "./marathonApp";
 
@@ -39,26 +39,23 @@ export interface MarathonGroupOutputs extends MarathonGroupInputs {
 /** Marathon routes `/v2/groups/<x>/apps` and `.../versions` to other listings (GroupsResource, v0.14.2 and v1.1.1). */
 const reservedSegments = ["apps", "versions"];
 
-/** Built once, on the first Check. */
-const inputsSchema = builtOnce(() => {
-    const groupId = z.string().regex(/^\/[a-z0-9]([a-z0-9-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "must be an absolute Marathon path")
-        .refine((id) => !id.split("/").some((s) => reservedSegments.includes(s)), "must not contain a segment \"apps\" or \"versions\"");
-    const app = z.object({ id: z.string().min(1), labels: z.record(z.string(), z.string()) }).loose();
-    return z.object({
-        host: sshHostSchema(),
-        marathonHost: z.string().min(1),
-        marathonPort: z.number().int().min(1).max(65535),
-        group: z.object({ id: groupId, apps: z.array(app).min(1) }).loose(),
-        ownerId: z.string().regex(/^[0-9a-f]{2,64}$/, "must be the stack's ownership id (hex)"),
-        deploymentTimeoutSeconds: z.number().positive(),
-        forceDeployments: z.boolean().optional(),
-        networkIds: z.record(z.string(), z.string()).optional(),
-    }).superRefine((inputs, ctx) => {
-        inputs.group.apps.forEach((a, i) => {
-            if (a.labels[ownerLabel] !== inputs.ownerId) {
-                ctx.addIssue({ code: "custom", path: ["group", "apps", i, "labels", ownerLabel], message: `must be the stack's ownership id ${inputs.ownerId}` });
-            }
-        });
+const groupId = z.string().regex(/^\/[a-z0-9]([a-z0-9-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "must be an absolute Marathon path")
+    .refine((id) => !id.split("/").some((s) => reservedSegments.includes(s)), "must not contain a segment \"apps\" or \"versions\"");
+const app = z.object({ id: z.string().min(1), labels: z.record(z.string(), z.string()) }).loose();
+const inputsSchema = z.object({
+    host: sshHostSchema,
+    marathonHost: z.string().min(1),
+    marathonPort: z.number().int().min(1).max(65535),
+    group: z.object({ id: groupId, apps: z.array(app).min(1) }).loose(),
+    ownerId: z.string().regex(/^[0-9a-f]{2,64}$/, "must be the stack's ownership id (hex)"),
+    deploymentTimeoutSeconds: z.number().positive(),
+    forceDeployments: z.boolean().optional(),
+    networkIds: z.record(z.string(), z.string()).optional(),
+}).superRefine((inputs, ctx) => {
+    inputs.group.apps.forEach((a, i) => {
+        if (a.labels[ownerLabel] !== inputs.ownerId) {
+            ctx.addIssue({ code: "custom", path: ["group", "apps", i, "labels", ownerLabel], message: `must be the stack's ownership id ${inputs.ownerId}` });
+        }
     });
 });
 
@@ -161,7 +158,7 @@ export const marathonGroupProvider: Provider<MarathonGroupInputs, MarathonGroupO
     configure: configureFromStack,
 
     async check(_olds, news) {
-        return checkInputs<MarathonGroupInputs>(inputsSchema(), news);
+        return checkInputs<MarathonGroupInputs>(inputsSchema, news);
     },
 
     // forceDeployments alone changes nothing on the cluster: it only says how the next write is sent

@@ -1,4 +1,5 @@
 // Addresses, ports and IPv4 network arithmetic, as config validation needs them.
+import * as net from "net";
 
 const hostnamePattern = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
@@ -8,12 +9,10 @@ export function isDnsName(value: string): boolean {
 }
 
 export function isIp(value: string): boolean {
-    const net: typeof import("net") = require("net");
     return net.isIP(value) !== 0;
 }
 
 export function isIpv4(value: string): boolean {
-    const net: typeof import("net") = require("net");
     return net.isIPv4(value);
 }
 

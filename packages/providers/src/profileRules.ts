@@ -7,7 +7,7 @@ import { z } from "zod";
 import { CalicoRule, canonicalRule, formatRule, parseRule, ruleToJson, storedRuleText } from "./calicoRule";
 import { calicoctlRule, isProfileMissing, libnetworkDefaultRules, ProfileRulesJson, profileRulesJsonSchema, restoreProfileRules, ruleUpdateInput } from "./calicoctl";
 import { RemoteCommandError } from "./errors";
-import { builtOnce, checkInputs, configureFromStack, gone, Provider, requireHost, sameHost, sshHostSchema, unknownValue, withoutUndefined } from "./providerSupport";
+import { checkInputs, configureFromStack, gone, Provider, requireHost, sameHost, sshHostSchema, unknownValue, withoutUndefined } from "./providerSupport";
 import { command, hostLabel, runChecked, sh, SshHost } from "./ssh";
 
 /** A profile's inputs, resolved (components/profileRules.ts, ProfileRulesArgs, says what each is for). */
@@ -52,32 +52,27 @@ function calicoctl(inputs: ProfileRulesInputs, args: string[]): string[] {
 }
 
 /** One rule in calicoctl's grammar, stored in calicoctl's own spelling; a rule not known yet passes. */
-function ruleListSchema() {
-    return z.array(z.string()).transform((rules, ctx) => rules.map((text, i) => {
-        if (text === unknownValue) {
-            return text;
-        }
-        try {
-            return canonicalRule(text);
-        } catch (err) {
-            ctx.addIssue({ code: "custom", path: [], message: `rule ${i + 1} "${text}": ${(err as Error).message}` });
-            return text;
-        }
-    }));
-}
+const ruleListSchema = z.array(z.string()).transform((rules, ctx) => rules.map((text, i) => {
+    if (text === unknownValue) {
+        return text;
+    }
+    try {
+        return canonicalRule(text);
+    } catch (err) {
+        ctx.addIssue({ code: "custom", path: [], message: `rule ${i + 1} "${text}": ${(err as Error).message}` });
+        return text;
+    }
+}));
 
-/** Built once, on the first Check. */
-const inputsSchema = builtOnce(() => {
-    return z.object({
-        host: sshHostSchema(),
-        profile: z.string().min(1),
-        networkId: z.string().min(1),
-        inbound: ruleListSchema(),
-        outbound: ruleListSchema(),
-        tagNetworkIds: z.record(z.string(), z.string()).optional(),
-        etcdAuthority: z.string().optional(),
-        rulesOnDelete: profileRulesJsonSchema().optional(),
-    });
+const inputsSchema = z.object({
+    host: sshHostSchema,
+    profile: z.string().min(1),
+    networkId: z.string().min(1),
+    inbound: ruleListSchema,
+    outbound: ruleListSchema,
+    tagNetworkIds: z.record(z.string(), z.string()).optional(),
+    etcdAuthority: z.string().optional(),
+    rulesOnDelete: profileRulesJsonSchema.optional(),
 });
 
 function rulesJson(profile: string, rules: RuleSet): string {
@@ -139,7 +134,7 @@ export const profileRulesProvider: Provider<ProfileRulesInputs, ProfileRulesOutp
 
     /** Rejects a rule outside calicoctl's grammar before anything runs, and stores each rule in calicoctl's own spelling. */
     async check(_olds, news) {
-        return checkInputs<ProfileRulesInputs>(inputsSchema(), news);
+        return checkInputs<ProfileRulesInputs>(inputsSchema, news);
     },
 
     async diff(_id, olds, news) {

@@ -38,18 +38,12 @@ export async function configureFromStack(req: pulumi.dynamic.ConfigureRequest): 
     configureSsh(parseSshSettings((key) => req.config.get(key)));
 }
 
-/** `build()`'s value, built on the first call: a provider's schemas are built once, not on every Check. */
-export function builtOnce<T>(build: () => T): () => T {
-    let value: T | undefined;
-    return () => (value ??= build());
-}
-
-export const sshHostSchema = builtOnce(() => z.object({
+export const sshHostSchema = z.object({
     address: z.string().min(1),
     port: z.number().int().min(1).max(65535),
     user: z.string().min(1),
     sudo: z.boolean(),
-}));
+});
 
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
     return path.reduce<unknown>((at, key) => (at !== null && typeof at === "object" ? (at as Record<PropertyKey, unknown>)[key] : undefined), value);
@@ -80,7 +74,7 @@ export function checkInputs<Inputs>(schema: z.ZodType, news: unknown): pulumi.dy
 
 /** read() needs at least the host it reads from; a missing one is said plainly rather than crashing. */
 export function requireHost(props: { host?: SshHost } | undefined, what: string): SshHost {
-    const parsed = sshHostSchema().safeParse(props?.host);
+    const parsed = sshHostSchema.safeParse(props?.host);
     if (!parsed.success) {
         throw new ConfigError(`${what}: cannot read it without its host (address, port, user, sudo) in the resource's properties`);
     }

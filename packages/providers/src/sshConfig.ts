@@ -3,6 +3,7 @@
 // (config.ts); every provider's configure() validates the SSH keys with the very
 // same schema, because `pulumi destroy` and `pulumi refresh` configure providers
 // without running the program.
+import * as fs from "fs";
 import { z } from "zod";
 import { ConfigError } from "./errors";
 import { isAddress, splitHostPort } from "./netAddress";
@@ -21,7 +22,6 @@ export const sshDefaults = {
 };
 
 function isReadableFile(path: string): boolean {
-    const fs: typeof import("fs") = require("fs");
     try {
         fs.accessSync(expandHome(path), fs.constants.R_OK);
         return fs.statSync(expandHome(path)).isFile();
@@ -31,13 +31,10 @@ function isReadableFile(path: string): boolean {
 }
 
 function isSocket(path: string): boolean {
-    const fs: typeof import("fs") = require("fs");
     return fs.statSync(expandHome(path), { throwIfNoEntry: false })?.isSocket() ?? false;
 }
 
-export function localFileSchema() {
-    return z.string().refine(isReadableFile, "must name a readable file on the machine that runs pulumi");
-}
+export const localFileSchema = z.string().refine(isReadableFile, "must name a readable file on the machine that runs pulumi");
 
 /** The SSH connection's keys, shared by the program's schema and the providers' configure(). */
 export function sshConfigShape() {
@@ -49,12 +46,12 @@ export function sshConfigShape() {
     const fingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+\/]{43}$/, "must be an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters)");
     return {
         sshPrivateKey: z.string().optional(),
-        sshPrivateKeyPath: localFileSchema().optional(),
+        sshPrivateKeyPath: localFileSchema.optional(),
         sshPrivateKeyPassphrase: z.string().optional(),
         sshAgentSocket: z.string().refine(isSocket, "must name an SSH agent's socket on the machine that runs pulumi").optional(),
         hostKeys: z.record(hostKeyTarget, z.array(publicKey).min(1)).default({}),
         hostKeyFingerprints: z.record(hostKeyTarget, z.array(fingerprint).min(1)).default({}),
-        knownHostsPath: localFileSchema().optional(),
+        knownHostsPath: localFileSchema.optional(),
         insecureSkipHostKeyVerification: z.boolean().default(false),
         connectTimeoutSeconds: z.number().positive().max(600).default(sshDefaults.connectTimeoutSeconds),
         commandTimeoutSeconds: z.number().positive().max(3600).default(sshDefaults.commandTimeoutSeconds),

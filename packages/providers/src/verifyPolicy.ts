@@ -12,9 +12,10 @@
 // once and records what it shows, so an edge broken by hand makes the next `up`
 // check again.
 import * as pulumi from "@pulumi/pulumi";
+import { isIPv4 } from "net";
 import { z } from "zod";
 import { ConfigError, PolicyVerificationError } from "./errors";
-import { builtOnce, checkInputs, configureFromStack, Provider, requireHost, sameHost, sshHostSchema } from "./providerSupport";
+import { checkInputs, configureFromStack, Provider, requireHost, sameHost, sshHostSchema } from "./providerSupport";
 import { SshHost } from "./ssh";
 import { agreesWithDeclared, awaitVerdict, CollectorEndpoint, describeCollector, fetchResponses } from "./verify/liveCheck";
 import type { DeclaredMatrix } from "./verify/matrix";
@@ -49,29 +50,26 @@ export interface VerifyPolicyOutputs extends VerifyPolicyInputs {
     summary: string;
 }
 
-/** Built once, on the first Check. */
-const inputsSchema = builtOnce(() => {
-    const reach = z.enum(["reachable", "blocked", "unknown"]);
-    const node = z.object({ id: z.string().min(1), kind: z.enum(["outside", "collector", "probe"]), label: z.string() }).loose();
-    const edge = z.object({ source: z.string(), target: z.string(), reach, drawn: z.boolean(), cause: z.object({ kind: z.string() }).loose(), reason: z.string() }).loose();
-    const declared = z.object({ nodes: z.array(node).min(1), edges: z.array(edge).min(1), notes: z.array(z.string()) }).superRefine((matrix, ctx) => {
-        const ids = matrix.nodes.map((n) => n.id);
-        matrix.edges.forEach((e, i) => {
-            for (const end of [e.source, e.target].filter((id) => !ids.includes(id))) {
-                ctx.addIssue({ code: "custom", path: ["edges", i], message: `names node "${end}", which the matrix does not have` });
-            }
-        });
+const reach = z.enum(["reachable", "blocked", "unknown"]);
+const node = z.object({ id: z.string().min(1), kind: z.enum(["outside", "collector", "probe"]), label: z.string() }).loose();
+const edge = z.object({ source: z.string(), target: z.string(), reach, drawn: z.boolean(), cause: z.object({ kind: z.string() }).loose(), reason: z.string() }).loose();
+const declared = z.object({ nodes: z.array(node).min(1), edges: z.array(edge).min(1), notes: z.array(z.string()) }).superRefine((matrix, ctx) => {
+    const ids = matrix.nodes.map((n) => n.id);
+    matrix.edges.forEach((e, i) => {
+        for (const end of [e.source, e.target].filter((id) => !ids.includes(id))) {
+            ctx.addIssue({ code: "custom", path: ["edges", i], message: `names node "${end}", which the matrix does not have` });
+        }
     });
-    return z.object({
-        host: sshHostSchema(),
-        collectorIp: z.string().refine((ip) => require("net").isIPv4(ip), "must be an IPv4 address"),
-        collectorPort: z.number().int().min(1).max(65535),
-        declared,
-        roundSeconds: z.number().positive().max(3600),
-        timeoutSeconds: z.number().positive().max(7200),
-        groupVersion: z.string(),
-        networkIds: z.array(z.string()),
-    });
+});
+const inputsSchema = z.object({
+    host: sshHostSchema,
+    collectorIp: z.string().refine((ip) => isIPv4(ip), "must be an IPv4 address"),
+    collectorPort: z.number().int().min(1).max(65535),
+    declared,
+    roundSeconds: z.number().positive().max(3600),
+    timeoutSeconds: z.number().positive().max(7200),
+    groupVersion: z.string(),
+    networkIds: z.array(z.string()),
 });
 
 function collectorOf(inputs: Pick<VerifyPolicyInputs, "host" | "collectorIp" | "collectorPort">): CollectorEndpoint {
@@ -107,7 +105,7 @@ export const verifyPolicyProvider: Provider<VerifyPolicyInputs, VerifyPolicyOutp
     configure: configureFromStack,
 
     async check(_olds, news) {
-        return checkInputs<VerifyPolicyInputs>(inputsSchema(), news);
+        return checkInputs<VerifyPolicyInputs>(inputsSchema, news);
     },
 
     // timeoutSeconds and roundSeconds say only how to check, not what
@@ -123,7 +121,7 @@ export const verifyPolicyProvider: Provider<VerifyPolicyInputs, VerifyPolicyOutp
     /** One reading of /responses, taken as it is: what the collector shows now. Needs the host, the collector and the declared matrix. */
     async read(id, props) {
         const host = requireHost(props, `policy check ${id}`);
-        const parsed = inputsSchema().pick({ collectorIp: true, collectorPort: true, declared: true }).safeParse(props);
+        const parsed = inputsSchema.pick({ collectorIp: true, collectorPort: true, declared: true }).safeParse(props);
         if (!parsed.success) {
             throw new ConfigError(`policy check ${id}: cannot read it without ${[...new Set(parsed.error.issues.map((i) => String(i.path[0])))].join(", ")} ` +
                 "in the resource's properties: the declared matrix is what the reading is compared with");

@@ -75,7 +75,6 @@ export function commandFailure(host: SshHost, argvOrScript: readonly string[] | 
  */
 export function execOnce(client: Pick<Client, "exec">, spec: ExecSpec): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
-        // declared before use: Pulumi's closure serializer rejects a const read before its declaration
         let settled = false;
         let channelRef: ClientChannel | undefined;
         let timer: NodeJS.Timeout | undefined;

@@ -10,6 +10,8 @@
 // - hostfile.c check_hostkeys_by_key_or_type/check_key_not_revoked: a key listed `@revoked` for the host is
 //   refused whatever else matches.
 // `@cert-authority` lines (host certificates) are refused with a message: ssh2 cannot check a certificate.
+import * as crypto from "crypto";
+import * as fs from "fs";
 import { expandHome } from "./localPath";
 import type { SshHost, SshSettings } from "./types";
 
@@ -28,7 +30,6 @@ export interface KnownHostsEntry {
 export type HostKeySources = Pick<SshSettings, "hostKeys" | "knownHostsPath"> & Partial<Pick<SshSettings, "hostKeyFingerprints">>;
 
 export function sha256Fingerprint(key: Buffer): string {
-    const crypto: typeof import("crypto") = require("crypto");
     return `SHA256:${crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
 }
 
@@ -88,7 +89,6 @@ export function matchPatternList(name: string, list: string): -1 | 0 | 1 {
 /** hostfile.c match_maybe_hashed: does this line's host field name the host? */
 export function hostFieldMatches(field: string, name: string): boolean {
     if (field.startsWith("|1|")) {
-        const crypto: typeof import("crypto") = require("crypto");
         const [, , salt, hash] = field.split("|");
         if (salt === undefined || hash === undefined) {
             return false;
@@ -147,7 +147,6 @@ export function lookupKnownHosts(text: string, path: string, host: Pick<SshHost,
 }
 
 function readKnownHosts(path: string, host: Pick<SshHost, "address" | "port">): KnownHostsLookup {
-    const fs: typeof import("fs") = require("fs");
     return lookupKnownHosts(fs.readFileSync(expandHome(path), "utf8"), path, host);
 }
 

@@ -1,6 +1,8 @@
 // An HTTP request tunnelled through a host's sshd (a direct-tcpip channel), so
 // that no curl is needed on the host and the target need not be reachable from
 // where pulumi runs. One timeout covers the whole request; the body is capped.
+import * as http from "http";
+import type { Socket } from "net";
 import type { Client, ClientChannel } from "ssh2";
 import { SshError } from "../errors";
 import { countChannel, hostLabel, settingsOrThrow, withChannel } from "./pool";
@@ -33,7 +35,6 @@ export async function httpOverSsh(host: SshHost, request: HttpRequest): Promise<
 }
 
 function exchange(channel: ClientChannel, request: HttpRequest, limits: { what: string; deadline: number; timedOut: (phase: string) => Error; maxBytes: number }): Promise<HttpResponse> {
-    const http: typeof import("http") = require("http");
     return new Promise<HttpResponse>((resolve, reject) => {
         let timer: NodeJS.Timeout | undefined;
         let done = false;
@@ -55,7 +56,7 @@ function exchange(channel: ClientChannel, request: HttpRequest, limits: { what: 
                 "Connection": "close",
                 ...(request.body !== undefined ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(request.body) } : {}),
             },
-            createConnection: () => channel as unknown as import("net").Socket,
+            createConnection: () => channel as unknown as Socket,
         }, (res) => {
             const chunks: Buffer[] = [];
             let size = 0;

@@ -1,7 +1,8 @@
 // One pooled SSH connection per host, with bounded connection retries and a
 // limit on parallel channels per connection. One pool per process: the provider
 // host loads this package once, for every provider it serves.
-import type { Client, ConnectConfig } from "ssh2";
+import * as fs from "fs";
+import { Client, ConnectConfig } from "ssh2";
 import { SshError } from "../errors";
 import { hostKeyVerdict } from "./hostKeys";
 import { expandHome } from "./localPath";
@@ -49,9 +50,8 @@ export function resetSshStats(): void {
 }
 
 export async function closeAllConnections(): Promise<void> {
-    const reg = pool;
-    const pending = [...reg.connections.values()];
-    reg.connections.clear();
+    const pending = [...pool.connections.values()];
+    pool.connections.clear();
     await Promise.all(pending.map(async (pooled) => {
         try {
             (await pooled.client).end();
@@ -90,11 +90,9 @@ export async function withChannel<T>(host: SshHost, deadline: number, timedOut: 
     const pooled = connectionFor(host);
     if (pooled.activeChannels >= maxChannelsPerConnection) {
         await new Promise<void>((resolve, reject) => {
-            // declared before use: Pulumi's closure serializer rejects a const read before its declaration
-            let timer: NodeJS.Timeout | undefined;
             const waiter: Waiter = { resume: () => { clearTimeout(timer); resolve(); } };
             // leaving the queue and failing in one step, so that no finishing channel hands its slot to a waiter that gave up
-            timer = setTimeout(() => {
+            const timer = setTimeout(() => {
                 pooled.waiting = pooled.waiting.filter((w) => w !== waiter);
                 reject(timedOut("waiting for a free channel"));
             }, Math.max(0, deadline - Date.now()));
@@ -112,25 +110,23 @@ export async function withChannel<T>(host: SshHost, deadline: number, timedOut: 
 }
 
 function connectionFor(host: SshHost): PooledConnection {
-    const reg = pool;
     const key = hostLabel(host);
-    let pooled = reg.connections.get(key);
+    let pooled = pool.connections.get(key);
     if (!pooled) {
         const created: PooledConnection = { client: connectWithRetry(host, settingsOrThrow()), activeChannels: 0, waiting: [] };
         created.client.then(
             (client) => client.on("close", () => forget(key, created)),
             () => forget(key, created),
         );
-        reg.connections.set(key, created);
+        pool.connections.set(key, created);
         pooled = created;
     }
     return pooled;
 }
 
 function forget(key: string, pooled: PooledConnection): void {
-    const reg = pool;
-    if (reg.connections.get(key) === pooled) {
-        reg.connections.delete(key);
+    if (pool.connections.get(key) === pooled) {
+        pool.connections.delete(key);
     }
 }
 
@@ -164,18 +160,11 @@ async function connectWithRetry(host: SshHost, settings: SshSettings): Promise<C
     throw new SshError(`cannot connect to ${hostLabel(host)}: ${(lastError as Error).message}`);
 }
 
-class HostKeyRejected extends SshError {
-    constructor(message: string) {
-        super(message);
-        this.name = "HostKeyRejected";
-    }
-}
+class HostKeyRejected extends SshError {}
 
 function connectOnce(host: SshHost, settings: SshSettings): Promise<Client> {
-    const { Client: SshClient } = require("ssh2") as typeof import("ssh2");
-    const fs: typeof import("fs") = require("fs");
     return new Promise((resolve, reject) => {
-        const client = new SshClient();
+        const client = new Client();
         let hostKeyProblem: string | undefined;
         const config: ConnectConfig = {
             host: host.address,

@@ -13,9 +13,6 @@
 //   n's targets equals m's response URL exactly (the last such target wins).
 // Neither program stamps its data with a time, so freshness is the caller's
 // call (`fresh`): after a change, wait a few probe rounds before trusting it.
-//
-// zod schemas are built inside functions, so that a closure serialized by
-// Pulumi holds require("zod") rather than schema objects by value.
 import { z } from "zod";
 import { DeclaredMatrix, MatrixNode, ObservedEdge, ObservedMatrix, Reach } from "./matrix";
 import { VerifyInputError } from "./policyProfiles";
@@ -45,18 +42,14 @@ export interface StarResponse {
 /** Resource id -> the collector's last response from it (null: the last fetch failed). */
 export type StarResponses = ReadonlyMap<string, StarResponse | null>;
 
-function responsesSchema() {
-    return z.object({
-        responses: z.record(z.string(), z.union([
-            z.null(),
-            z.object({ url: z.string(), statusCode: z.number().int(), json: z.unknown() }),
-        ])),
-    });
-}
+const responsesSchema = z.object({
+    responses: z.record(z.string(), z.union([
+        z.null(),
+        z.object({ url: z.string(), statusCode: z.number().int(), json: z.unknown() }),
+    ])),
+});
 
-function probeStatusSchema() {
-    return z.object({ status: z.object({ targets: z.array(z.object({ url: z.string(), reachable: z.boolean() })) }) });
-}
+const probeStatusSchema = z.object({ status: z.object({ targets: z.array(z.object({ url: z.string(), reachable: z.boolean() })) }) });
 
 export function parseResponses(body: string): StarResponses {
     let json: unknown;
@@ -65,12 +58,12 @@ export function parseResponses(body: string): StarResponses {
     } catch (error) {
         throw new VerifyInputError(`the collector's /responses is not JSON (${error instanceof Error ? error.message : String(error)}): ${body.slice(0, 120)}`);
     }
-    const parsed = responsesSchema().safeParse(json);
+    const parsed = responsesSchema.safeParse(json);
     if (!parsed.success) {
         const issues = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(top)"}: ${issue.message}`).join("; ");
         throw new VerifyInputError(`the collector's /responses is not star-collect's {"responses": {...}}: ${issues}`);
     }
-    const statusSchema = probeStatusSchema();
+    const statusSchema = probeStatusSchema;
     return new Map(Object.entries(parsed.data.responses).map(([id, response]) => {
         if (response === null) {
             return [id, null];

@@ -3,6 +3,9 @@
 // with itself, holding its parsed rules. A network the policy leaves out keeps
 // libnetwork's default rules, as the ProfileRules resource leaves it.
 import { CalicoRule, parseRule } from "../calicoRule";
+import { VerifyInputError } from "../errors";
+
+export { VerifyInputError };
 
 export type Direction = "inbound" | "outbound";
 
@@ -29,14 +32,6 @@ export interface PolicyProfile {
 /** Profiles by name. A Map, because network names such as "constructor" are valid tags. */
 export type PolicyProfiles = ReadonlyMap<string, PolicyProfile>;
 
-/** Message and name set by hand, so that the error survives Pulumi's closure serializer. */
-export class VerifyInputError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.message = message;
-        this.name = "VerifyInputError";
-    }
-}
 
 /**
  * What calico-libnetwork writes when `docker network create --driver calico` makes the profile

@@ -1,7 +1,7 @@
 // The declared matrix held against the observed one: one report, with every
 // edge, every mismatch naming the edge and the rule that should have allowed
 // or blocked it, and the exit status that goes with it. Plain JSON data, so it
-// prints with --json as it is and survives Pulumi's closure serializer.
+// prints with --json as it is.
 import { describeOutcome, FlowVerdict, NearMiss, RuleRef } from "./felixEvaluator";
 import { DeclaredCause, DeclaredEdge, DeclaredMatrix, edgeName, MatrixNode, ObservedMatrix, Reach } from "./matrix";
 import type { Direction } from "./policyProfiles";
