@@ -1,6 +1,6 @@
 // The policies the bench runs: the runbook's, and generated ones that scale profiles and rules apart.
 import { runbookNetworks } from "../components/config";
-import { parseRule, ruleToJson } from "@calico-stars/providers/calicoRule";
+import { parseRule, ruleToJson } from "@calico-stars/providers/calico";
 import { commandLine } from "@calico-stars/providers/ssh";
 
 type Policy = Record<string, { inbound: string[]; outbound: string[] }>;

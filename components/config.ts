@@ -2,11 +2,10 @@
 // touches a host. Defaults reproduce the runbook on the reference Vagrant
 // cluster, with the runbook's port slip fixed (see README "Policy").
 import { z } from "zod";
-import { isValidTag, parseRule, ruleTags, canonicalRule, RuleSyntaxError } from "@calico-stars/providers/calicoRule";
-import { ConfigError } from "@calico-stars/providers/errors";
-import { isAddress, isCidr, isDnsName, isIpv4, ipv4InCidr, networkOf, splitHostPort } from "@calico-stars/providers/netAddress";
+import { canonicalRule, isValidTag, parseRule, RuleSyntaxError, ruleTags } from "@calico-stars/providers/calico";
+import { ConfigError, ConfigGetter, ipv4InCidr, isAddress, isCidr, isDnsName, isIpv4, networkOf, parseConfigKeys, projectName, splitHostPort } from "@calico-stars/providers";
+import { sshConfigShape } from "@calico-stars/providers/ssh";
 import { acceptedHostKey, SshHost } from "@calico-stars/providers/ssh";
-import { ConfigGetter, parseConfigKeys, projectName, sshConfigShape } from "@calico-stars/providers/sshConfig";
 import { starsTemplateSchema } from "./starsTemplate";
 import * as runbookPolicyModule from "./runbookPolicy.json";
 
@@ -91,7 +90,7 @@ const configSchema = z.object({
         .superRefine((agents, ctx) => flagRepeats(agents.map((a) => a.address), ctx, (i) => [i, "address"], "each agent needs its own address")),
     sshUser: userName.default("vagrant"),
     sudo: z.boolean().default(false),
-    ...sshConfigShape(),
+    ...sshConfigShape,
     etcdAuthority: etcdAuthority.optional(),
     networks: z.array(networkSchema).min(1, "needs at least one network").default(runbookNetworks),
     adoptNetworks: z.array(networkName).superRefine((names, ctx) => flagRepeats(names, ctx, (i) => [i], "a network is adopted once")).default([]),

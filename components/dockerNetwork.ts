@@ -1,7 +1,7 @@
 // A Docker network on the calico driver (the runbook's step 1), which Calico-libnetwork gives a profile named
 // by the network's ID. Its provider, @calico-stars/providers' dockerNetwork.ts, creates it or adopts one.
 import * as pulumi from "@pulumi/pulumi";
-import type { ProfileRulesJson } from "@calico-stars/providers/calicoctl";
+import type { ProfileRulesJson } from "@calico-stars/providers/calico";
 import type { SshHost } from "@calico-stars/providers/ssh";
 import { PackagedResource } from "./packagedResource";
 

@@ -1,7 +1,7 @@
 // The Marathon group that runs the demo's four apps (the runbook's step 2). Its provider,
 // @calico-stars/providers' marathonGroup.ts, owns the group only when its whole subtree is the stack's own.
 import * as pulumi from "@pulumi/pulumi";
-import type { MarathonGroup as GroupDefinition } from "@calico-stars/providers/marathonApp";
+import type { MarathonGroup as GroupDefinition } from "@calico-stars/providers/marathon";
 import type { SshHost } from "@calico-stars/providers/ssh";
 import { PackagedResource } from "./packagedResource";
 

@@ -1,7 +1,7 @@
 // The ordered inbound and outbound rules of one Calico profile (the runbook's step 5), written whole by its
 // provider, @calico-stars/providers' profileRules.ts.
 import * as pulumi from "@pulumi/pulumi";
-import type { ProfileRulesJson } from "@calico-stars/providers/calicoctl";
+import type { ProfileRulesJson } from "@calico-stars/providers/calico";
 import type { SshHost } from "@calico-stars/providers/ssh";
 import { PackagedResource } from "./packagedResource";
 

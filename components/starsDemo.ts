@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { agentPrepCreate, removeResourcesFile, ResourcesFilePlace } from "./agentPrep";
-import { parseRule, ruleTags } from "@calico-stars/providers/calicoRule";
+import { parseRule, ruleTags } from "@calico-stars/providers/calico";
 import { StarsConfig } from "./config";
 import { DockerNetwork } from "./dockerNetwork";
 import { IptablesDnat } from "./iptablesDnat";

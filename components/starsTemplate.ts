@@ -3,8 +3,8 @@
 // draws an edge only when a probe's target URL equals a resource URL exactly.
 import { createHash } from "crypto";
 import { z } from "zod";
-import { ConfigError } from "@calico-stars/providers/errors";
-import { MarathonApp, MarathonGroup, ownerLabel, UpgradeStrategy } from "@calico-stars/providers/marathonApp";
+import { ConfigError } from "@calico-stars/providers";
+import { MarathonApp, MarathonGroup, ownerLabel, UpgradeStrategy } from "@calico-stars/providers/marathon";
 import type { StarsConfig } from "./config";
 import * as defaultTemplateJson from "./stars.json";
 

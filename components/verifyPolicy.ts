@@ -3,13 +3,37 @@
 // that matrix as plain data, so `pulumi preview` shows what will be checked.
 import * as pulumi from "@pulumi/pulumi";
 import type { SshHost } from "@calico-stars/providers/ssh";
-import type { DeclaredMatrix } from "@calico-stars/providers/verify/matrix";
-import type { VerifyResult } from "@calico-stars/providers/verify/verifyReport";
+import { declaredMatrix, DeclaredMatrix, PolicyText, probeRoundMs, profilesFromPolicy, VerifyResult } from "@calico-stars/providers/verify";
 import type { StarsConfig } from "./config";
 import { PackagedResource } from "./packagedResource";
-import { renderStarsGroup, starsParameters } from "./starsTemplate";
-import { probeRoundMs } from "./verify/deployedApps";
-import { declaredMatrixForStack } from "./verify/stackDeclaredMatrix";
+import { renderResourcesFile, renderStarsGroup, StarsParameters, starsParameters } from "./starsTemplate";
+
+export interface StackPolicy {
+    /** The managed networks' names (each one's profile). */
+    networks: readonly string[];
+    /** Profile -> its rules, as the stack's `policy` gives them; networks left out keep libnetwork's defaults. */
+    policy: Readonly<Record<string, PolicyText>>;
+}
+
+export interface ClusterFacts {
+    /** The address verify's fetch (and the UI) comes from, when known. */
+    outsideAddress?: string;
+    /** Task addresses learned from the cluster, app id -> IPv4. */
+    addresses?: Readonly<Record<string, string>>;
+}
+
+/** The declared matrix of a stack: the group and resources file rendered as the program deploys them, and its policy. */
+export function declaredMatrixForStack(parameters: StarsParameters, stack: StackPolicy, facts: ClusterFacts = {}): DeclaredMatrix {
+    return declaredMatrix({
+        group: renderStarsGroup(parameters),
+        resourcesFile: renderResourcesFile(parameters),
+        mesosDnsDomain: parameters.mesosDnsDomain,
+        collectorPort: parameters.collectorPort,
+        profiles: profilesFromPolicy(stack.networks, stack.policy),
+        outsideAddress: facts.outsideAddress,
+        addresses: facts.addresses,
+    });
+}
 
 export interface VerifyPolicyArgs {
     /** The host whose sshd forwards to the collector (the master). */

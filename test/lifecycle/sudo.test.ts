@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as path from "path";
 import { runbookPolicy } from "../../components/config";
 import { agentPrepCreate } from "../../components/agentPrep";
-import { iptablesDnatProvider } from "@calico-stars/providers/iptablesDnat";
+import { providers } from "@calico-stars/providers";
 import { runCommand } from "@calico-stars/providers/ssh";
 import { oneRuleChange, programHostOf, SandboxStack } from "../support/sandboxStack";
 
@@ -191,7 +191,7 @@ describe("the program as vagrant with sudo on the sandbox, as on the reference c
         const dnat = stack.engine.state().deployment.resources.find((resource) => resource.type.endsWith("IptablesDnat"));
         assert.ok(dnat, "the stack has its DNAT rules");
         const forgetful = { ...master, sudo: false };
-        await assert.rejects(iptablesDnatProvider.create({ ...dnat.inputs, host: forgetful } as never), /iptables: not found/);
+        await assert.rejects(providers.IptablesDnat.create({ ...dnat.inputs, host: forgetful } as never), /iptables: not found/);
         const place = { baseDir: "/var/tmp/calico-stars", groupPath: "calico-stars" };
         const write = (host: typeof agent) => runCommand(host, agentPrepCreate(host, stack.cluster.docker.image, place), { stdin: "[]\n" });
         const refused = await write({ ...agent, sudo: false });

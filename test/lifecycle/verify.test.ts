@@ -10,9 +10,9 @@ import Ajv2020 from "ajv/dist/2020";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { runbookPolicy } from "../../components/config";
 import { oneRuleChange, SandboxStack, sshHostOf } from "../support/sandboxStack";
-import { drawnEdges } from "../../components/verify/graphSvg";
-import { reportSchemaFileName } from "../../components/verify/reportSchema";
-import type { VerifyReport } from "@calico-stars/providers/verify/verifyReport";
+import { drawnEdges } from "../../scripts/verify/graphSvg";
+import { reportSchemaFileName } from "../../scripts/verify/reportSchema";
+import type { VerifyReport } from "@calico-stars/providers/verify";
 import { StackRunError } from "./stackDriver";
 
 const projectDir = path.resolve(__dirname, "../..");
@@ -115,7 +115,7 @@ describe("verify on the sandbox", function () {
         timings["verify --json: match"] = run.ms;
         assert.strictEqual(run.code, 0, run.stderr);
         const report = JSON.parse(run.stdout) as VerifyReport;
-        const schema = JSON.parse(fs.readFileSync(path.join(projectDir, "components/verify", reportSchemaFileName), "utf8"));
+        const schema = JSON.parse(fs.readFileSync(path.join(projectDir, "scripts/verify", reportSchemaFileName), "utf8"));
         const validate = new Ajv2020({ allErrors: true, strict: true }).compile(schema);
         assert.ok(validate(report), JSON.stringify(validate.errors));
         assert.deepStrictEqual([report.result, report.exitCode, report.mismatches], ["match", 0, []]);

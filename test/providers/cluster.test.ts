@@ -1,9 +1,7 @@
 // The Docker network, profile rules and DNAT providers against a real sshd on loopback, with recording
 // stand-ins for docker, calicoctl and iptables behind it (test/support/standins/fake-cluster.js).
 import * as assert from "assert";
-import { dockerNetworkProvider, ownerOption } from "@calico-stars/providers/dockerNetwork";
-import { dnatRules, iptablesDnatProvider } from "@calico-stars/providers/iptablesDnat";
-import { profileRulesProvider } from "@calico-stars/providers/profileRules";
+import { dnatRules, ownerOption, providers } from "@calico-stars/providers";
 import { runChecked, sshStats } from "@calico-stars/providers/ssh";
 import { loopbackSshdSuite } from "../support/loopbackSshd";
 
@@ -27,7 +25,7 @@ describe("cluster providers over a real sshd", function () {
         const inputs = () => ({ host: env.host, networkName: "management-ui", subnet: "192.168.0.0/16", ownerId });
 
         it("creates the network with the calico drivers and the stack's owner option in one command, and returns its ID", async function () {
-            const { id, outs } = await dockerNetworkProvider.create(inputs());
+            const { id, outs } = await providers.DockerNetwork.create(inputs());
             const network = env.sshd.cluster().networks[id];
             assert.deepStrictEqual([network.Name, network.Driver, network.IPAM.Driver, network.IPAM.Config[0].Subnet, network.Options[ownerOption]],
                 ["management-ui", "calico", "calico", "192.168.0.0/16", ownerId]);
@@ -37,12 +35,12 @@ describe("cluster providers over a real sshd", function () {
 
         it("recognises its own network after an interrupted run (on the host, not in state) and converges", async function () {
             const first = Object.keys(env.sshd.cluster().networks).find((id) => env.sshd.cluster().networks[id].Name === "management-ui");
-            const { id, outs } = await dockerNetworkProvider.create(inputs());
+            const { id, outs } = await providers.DockerNetwork.create(inputs());
             assert.deepStrictEqual([id, outs!.adopted], [first, false]);
         });
 
         it("refuses its own network when the spec differs", async function () {
-            await assert.rejects(dockerNetworkProvider.create({ ...inputs(), subnet: "10.10.0.0/16" }),
+            await assert.rejects(providers.DockerNetwork.create({ ...inputs(), subnet: "10.10.0.0/16" }),
                 /Docker network "management-ui" \(ID [0-9a-f]+\) already exists on 127\.0\.0\.1 but its subnets are \[192\.168\.0\.0\/16\], not 10\.10\.0\.0\/16/);
         });
 
@@ -50,82 +48,82 @@ describe("cluster providers over a real sshd", function () {
             const id = foreignNetwork("client");
             const otherStack = foreignNetwork("other", { [ownerOption]: "ffffffff" });
             const before = env.sshd.cluster();
-            await assert.rejects(dockerNetworkProvider.create({ host: env.host, networkName: "client", ownerId }),
+            await assert.rejects(providers.DockerNetwork.create({ host: env.host, networkName: "client", ownerId }),
                 new RegExp(`OwnershipError: Docker network "client" \\(ID ${id}\\) already exists on 127\\.0\\.0\\.1 and was not made by this stack \\(it has no ${ownerOption} option\\); ` +
                     "refusing to take it over\\. .*calico-stars:adoptNetworks.*docker network rm client"));
-            await assert.rejects(dockerNetworkProvider.create({ host: env.host, networkName: "other", ownerId }),
+            await assert.rejects(providers.DockerNetwork.create({ host: env.host, networkName: "other", ownerId }),
                 new RegExp(`\\(ID ${otherStack}\\) .*its ${ownerOption} is ffffffff, not ${ownerId}`));
             assert.deepStrictEqual(env.sshd.cluster(), before);
         });
 
         it("adopts a foreign network when told to, keeping its rules to restore, and on delete leaves it in place with those rules back", async function () {
             const id = foreignNetwork("backend");
-            const { id: adoptedId, outs } = await dockerNetworkProvider.create({ host: env.host, networkName: "backend", ownerId, adopt: true });
+            const { id: adoptedId, outs } = await providers.DockerNetwork.create({ host: env.host, networkName: "backend", ownerId, adopt: true });
             assert.deepStrictEqual([adoptedId, outs!.adopted, outs!.rulesBeforeAdoption], [id, true,
                 { inbound_rules: [{ action: "allow", src_tag: "theirs" }], outbound_rules: [{ action: "deny" }] }]);
-            await profileRulesProvider.create({ host: env.host, profile: "backend", networkId: id, inbound: ["allow"], outbound: ["allow"], tagNetworkIds: {}, rulesOnDelete: outs!.rulesBeforeAdoption });
+            await providers.ProfileRules.create({ host: env.host, profile: "backend", networkId: id, inbound: ["allow"], outbound: ["allow"], tagNetworkIds: {}, rulesOnDelete: outs!.rulesBeforeAdoption });
             assert.deepStrictEqual(env.sshd.cluster().profiles.backend.inbound_rules, [{ action: "allow" }]);
-            await dockerNetworkProvider.delete!(id, outs!);
+            await providers.DockerNetwork.delete!(id, outs!);
             assert.deepStrictEqual([env.sshd.cluster().networks[id]?.Name, env.sshd.cluster().profiles.backend],
                 ["backend", { inbound_rules: [{ action: "allow", src_tag: "theirs" }], outbound_rules: [{ action: "deny" }] }]);
             assert.ok(!env.sshd.commands().some((c) => c.includes("network rm")), "an adopted network is never removed");
         });
 
         it("reads a network back, and reports one removed by hand as gone", async function () {
-            const { id, outs } = await dockerNetworkProvider.create({ host: env.host, networkName: "client-2", ownerId });
+            const { id, outs } = await providers.DockerNetwork.create({ host: env.host, networkName: "client-2", ownerId });
             // deepStrictEqual tells a key holding undefined (which gRPC's Struct cannot carry) from a missing one
-            assert.deepStrictEqual(await dockerNetworkProvider.read!(id, outs), { id, props: { host: env.host, networkName: "client-2", ownerId, networkId: id, adopted: false } });
+            assert.deepStrictEqual(await providers.DockerNetwork.read!(id, outs), { id, props: { host: env.host, networkName: "client-2", ownerId, networkId: id, adopted: false } });
             await runChecked(env.host, ["docker", "network", "rm", id]);
-            assert.strictEqual((await dockerNetworkProvider.read!(id, outs)).id, "");
+            assert.strictEqual((await providers.DockerNetwork.read!(id, outs)).id, "");
         });
 
         it("reads a network from its ID and host alone, as an import would", async function () {
-            const { id } = await dockerNetworkProvider.create({ host: env.host, networkName: "imported", ownerId });
-            assert.deepStrictEqual(await dockerNetworkProvider.read!(id, { host: env.host } as any),
+            const { id } = await providers.DockerNetwork.create({ host: env.host, networkName: "imported", ownerId });
+            assert.deepStrictEqual(await providers.DockerNetwork.read!(id, { host: env.host } as any),
                 { id, props: { host: env.host, networkName: "imported", networkId: id, ownerId, adopted: false } });
         });
 
         it("reads a network from state written before owner options existed as its own, not adopted, so destroy still removes it", async function () {
             const id = foreignNetwork("older");
-            const { props } = await dockerNetworkProvider.read!(id, { host: env.host, networkName: "older", networkId: id } as any);
+            const { props } = await providers.DockerNetwork.read!(id, { host: env.host, networkName: "older", networkId: id } as any);
             assert.strictEqual(props!.adopted, false);
         });
 
         it("says what is missing when read has no host", async function () {
-            await assert.rejects(dockerNetworkProvider.read!("abc", {} as any), /ConfigError: Docker network abc: cannot read it without its host/);
+            await assert.rejects(providers.DockerNetwork.read!("abc", {} as any), /ConfigError: Docker network abc: cannot read it without its host/);
         });
 
         it("deletes, and deleting again succeeds", async function () {
-            const { id, outs } = await dockerNetworkProvider.create({ host: env.host, networkName: "backend-2", ownerId });
-            await dockerNetworkProvider.delete!(id, outs!);
-            await dockerNetworkProvider.delete!(id, outs!);
+            const { id, outs } = await providers.DockerNetwork.create({ host: env.host, networkName: "backend-2", ownerId });
+            await providers.DockerNetwork.delete!(id, outs!);
+            await providers.DockerNetwork.delete!(id, outs!);
             assert.strictEqual(env.sshd.cluster().networks[id], undefined);
         });
 
         it("deletes with one command when the removal succeeds: the profile goes with the network", async function () {
-            const { id, outs } = await dockerNetworkProvider.create({ host: env.host, networkName: "backend-3", ownerId });
+            const { id, outs } = await providers.DockerNetwork.create({ host: env.host, networkName: "backend-3", ownerId });
             const before = sshStats().commands;
-            await dockerNetworkProvider.delete!(id, outs!);
+            await providers.DockerNetwork.delete!(id, outs!);
             assert.strictEqual(sshStats().commands - before, 1);
         });
 
         it("resets the profile of a network it cannot remove to libnetwork's defaults, and says so", async function () {
-            const { id, outs } = await dockerNetworkProvider.create({ host: env.host, networkName: "kept", ownerId });
+            const { id, outs } = await providers.DockerNetwork.create({ host: env.host, networkName: "kept", ownerId });
             const state = env.sshd.cluster();
             state.networks[id].Containers = { [`c0ffee${"2".repeat(58)}`]: { Name: "web-2" } };
             state.profiles.kept = { inbound_rules: [{ action: "allow", protocol: "tcp", src_tag: "backend", dst_ports: [5432] }], outbound_rules: [{ action: "deny" }] };
             env.sshd.writeCluster(state);
-            await assert.rejects(dockerNetworkProvider.delete!(id, outs!),
+            await assert.rejects(providers.DockerNetwork.delete!(id, outs!),
                 /has active endpoints; network kept \([0-9a-f]+\) is still used by web-2 \(c0ffee222222\): .*; its Calico profile was reset to libnetwork's defaults \(inbound "allow from tag kept", outbound "allow"\)$/);
             assert.deepStrictEqual(env.sshd.cluster().profiles.kept, { inbound_rules: [{ action: "allow", src_tag: "kept" }], outbound_rules: [{ action: "allow" }] });
         });
 
         it("names the network and the containers still attached when it cannot be removed", async function () {
-            const { id, outs } = await dockerNetworkProvider.create({ host: env.host, networkName: "busy", ownerId });
+            const { id, outs } = await providers.DockerNetwork.create({ host: env.host, networkName: "busy", ownerId });
             const state = env.sshd.cluster();
             state.networks[id].Containers = { [`c0ffee${"1".repeat(58)}`]: { Name: "web-1" } };
             env.sshd.writeCluster(state);
-            await assert.rejects(dockerNetworkProvider.delete!(id, outs!),
+            await assert.rejects(providers.DockerNetwork.delete!(id, outs!),
                 /docker network rm [0-9a-f]+` exited 1: .*network busy id [0-9a-f]+ has active endpoints; network busy \([0-9a-f]+\) is still used by web-1 \(c0ffee111111\): stop or disconnect them/);
         });
     });
@@ -134,18 +132,18 @@ describe("cluster providers over a real sshd", function () {
         const inputs = () => ({ host: env.host, profile: "frontend", networkId: "n1", inbound: ["allow from tag frontend", "allow tcp from tag client to ports 9000"], outbound: ["allow"], tagNetworkIds: {} });
 
         before(async function () {
-            await dockerNetworkProvider.create({ host: env.host, networkName: "frontend", ownerId });
+            await providers.DockerNetwork.create({ host: env.host, networkName: "frontend", ownerId });
         });
 
         it("writes the whole rule set with rule update and reads it back, in one command", async function () {
-            const { outs } = await profileRulesProvider.create(inputs());
+            const { outs } = await providers.ProfileRules.create(inputs());
             assert.deepStrictEqual(env.sshd.cluster().profiles.frontend.inbound_rules, [{ action: "allow", src_tag: "frontend" }, { action: "allow", protocol: "tcp", src_tag: "client", dst_ports: [9000] }]);
             assert.deepStrictEqual(outs!.inbound, inputs().inbound);
             assert.strictEqual(sshStats().commands, 1);
         });
 
         it("shows what calicoctl printed (on stdout, as 0.x does) when the update fails", async function () {
-            await assert.rejects(profileRulesProvider.update!("n9", { ...inputs(), profile: "ghost" }, { ...inputs(), profile: "ghost" }),
+            await assert.rejects(providers.ProfileRules.update!("n9", { ...inputs(), profile: "ghost" }, { ...inputs(), profile: "ghost" }),
                 /on root@127\.0\.0\.1:\d+: `calicoctl profile ghost rule update` exited 1: Profile ghost not found\./);
         });
 
@@ -153,13 +151,13 @@ describe("cluster providers over a real sshd", function () {
             const state = env.sshd.cluster();
             state.profiles.frontend.inbound_rules.push({ action: "deny", protocol: "udp" });
             env.sshd.writeCluster(state);
-            const { props, inputs: refreshed } = await profileRulesProvider.read!("n1", { ...inputs() });
+            const { props, inputs: refreshed } = await providers.ProfileRules.read!("n1", { ...inputs() });
             assert.deepStrictEqual(props!.inbound, [...inputs().inbound, "deny udp"]);
             assert.deepStrictEqual(refreshed!.inbound, props!.inbound);
         });
 
         it("reads a profile from the host and its name alone, as an import would", async function () {
-            const { props } = await profileRulesProvider.read!("n1", { host: env.host, profile: "frontend" } as any);
+            const { props } = await providers.ProfileRules.read!("n1", { host: env.host, profile: "frontend" } as any);
             assert.deepStrictEqual([props!.networkId, props!.outbound], ["n1", ["allow"]]);
         });
 
@@ -167,7 +165,7 @@ describe("cluster providers over a real sshd", function () {
             const state = env.sshd.cluster();
             state.intruderRules = 1;
             env.sshd.writeCluster(state);
-            const { outs } = await profileRulesProvider.update!("n1", inputs(), inputs());
+            const { outs } = await providers.ProfileRules.update!("n1", inputs(), inputs());
             assert.deepStrictEqual(outs!.inbound, inputs().inbound);
             assert.strictEqual(env.sshd.cluster().profiles.frontend.inbound_rules.length, 2);
         });
@@ -176,27 +174,27 @@ describe("cluster providers over a real sshd", function () {
             const state = env.sshd.cluster();
             state.intruderRules = 5;
             env.sshd.writeCluster(state);
-            await assert.rejects(profileRulesProvider.update!("n1", inputs(), inputs()), /profile frontend on root@127\.0\.0\.1:\d+: after 5 attempts the rules read back still differ.*deny from cidr 10\.66\.0\.0\/16/);
+            await assert.rejects(providers.ProfileRules.update!("n1", inputs(), inputs()), /profile frontend on root@127\.0\.0\.1:\d+: after 5 attempts the rules read back still differ.*deny from cidr 10\.66\.0\.0\/16/);
             env.sshd.writeCluster({ ...env.sshd.cluster(), intruderRules: 0 });
         });
 
         it("restores libnetwork's defaults on delete", async function () {
-            await profileRulesProvider.delete!("n1", inputs());
+            await providers.ProfileRules.delete!("n1", inputs());
             assert.deepStrictEqual(env.sshd.cluster().profiles.frontend, { inbound_rules: [{ action: "allow", src_tag: "frontend" }], outbound_rules: [{ action: "allow" }] });
         });
 
         it("restores an adopted network's own rules on delete", async function () {
             const theirs = { inbound_rules: [{ action: "allow", src_tag: "theirs" }], outbound_rules: [{ action: "deny" }] };
-            await profileRulesProvider.delete!("n1", { ...inputs(), rulesOnDelete: theirs });
+            await providers.ProfileRules.delete!("n1", { ...inputs(), rulesOnDelete: theirs });
             assert.deepStrictEqual(env.sshd.cluster().profiles.frontend, theirs);
         });
 
         it("deletes quietly when the profile is already gone", async function () {
-            await profileRulesProvider.delete!("n1", { ...inputs(), profile: "gone" });
+            await providers.ProfileRules.delete!("n1", { ...inputs(), profile: "gone" });
         });
 
         it("reports a missing profile as gone on read", async function () {
-            assert.strictEqual((await profileRulesProvider.read!("n1", { ...inputs(), profile: "gone" })).id, "");
+            assert.strictEqual((await providers.ProfileRules.read!("n1", { ...inputs(), profile: "gone" })).id, "");
         });
     });
 
@@ -207,48 +205,48 @@ describe("cluster providers over a real sshd", function () {
         const natTable = () => [...env.sshd.cluster().nat].sort();
 
         it("adds all three rules with -C first, in one command", async function () {
-            await iptablesDnatProvider.create(inputs());
+            await providers.IptablesDnat.create(inputs());
             assert.deepStrictEqual(env.sshd.cluster().nat, ruleText());
             assert.strictEqual(sshStats().commands, 1);
         });
 
         it("adds nothing twice when created again", async function () {
-            await iptablesDnatProvider.create(inputs());
+            await providers.IptablesDnat.create(inputs());
             assert.deepStrictEqual(env.sshd.cluster().nat, ruleText());
         });
 
         it("reads a rule deleted by hand as missing", async function () {
             await runChecked(env.host, ["iptables", "-t", "nat", "-D", ...dnatRules(inputs())[1]]);
-            const { props } = await iptablesDnatProvider.read!("h", { ...inputs(), rules: dnatRules(inputs()) });
+            const { props } = await providers.IptablesDnat.read!("h", { ...inputs(), rules: dnatRules(inputs()) });
             assert.deepStrictEqual(props!.rules, [dnatRules(inputs())[0], dnatRules(inputs())[2]]);
         });
 
         it("repairs on update", async function () {
-            await iptablesDnatProvider.update!("h", { ...inputs(), rules: [dnatRules(inputs())[0], dnatRules(inputs())[2]] }, inputs());
+            await providers.IptablesDnat.update!("h", { ...inputs(), rules: [dnatRules(inputs())[0], dnatRules(inputs())[2]] }, inputs());
             assert.deepStrictEqual(natTable(), ruleText().sort());
         });
 
         it("moves the rules when the public port changes, keeping the masquerade, whose port is the collector's", async function () {
-            await iptablesDnatProvider.update!("h", { ...inputs(), rules: dnatRules(inputs()) }, { ...inputs(), publicPort: 9101 });
+            await providers.IptablesDnat.update!("h", { ...inputs(), rules: dnatRules(inputs()) }, { ...inputs(), publicPort: 9101 });
             assert.deepStrictEqual(natTable(), dnatRules({ ...inputs(), publicPort: 9101 }).map((r) => r.join(" ")).sort());
             assert.ok(env.sshd.cluster().nat.every((rule) => !rule.includes("--dport 9001 -m comment")), "no DNAT rule on the old port");
         });
 
         it("leaves the old rules in place when the new host refuses the login", async function () {
-            const { outs } = await iptablesDnatProvider.create(inputs());
+            const { outs } = await providers.IptablesDnat.create(inputs());
             const before = env.sshd.cluster().nat;
             assert.ok(before.length >= 2);
-            await assert.rejects(iptablesDnatProvider.update!("h", outs!, { ...inputs(), host: { ...env.host, user: "intruder" } }),
+            await assert.rejects(providers.IptablesDnat.update!("h", outs!, { ...inputs(), host: { ...env.host, user: "intruder" } }),
                 /cannot log in to intruder@127\.0\.0\.1/);
             assert.deepStrictEqual(env.sshd.cluster().nat, before);
-            await iptablesDnatProvider.delete!("h", outs!);
+            await providers.IptablesDnat.delete!("h", outs!);
         });
 
         it("deletes only its own rules and tolerates missing ones", async function () {
             const foreign = "PREROUTING -i eth1 -p tcp --dport 9001 -j DNAT --to-destination 10.0.0.1:9001";
             env.sshd.writeCluster({ ...env.sshd.cluster(), nat: [...env.sshd.cluster().nat, foreign] });
-            await iptablesDnatProvider.delete!("h", { ...inputs(), publicPort: 9101, rules: [] });
-            await iptablesDnatProvider.delete!("h", { ...inputs(), publicPort: 9101, rules: [] });
+            await providers.IptablesDnat.delete!("h", { ...inputs(), publicPort: 9101, rules: [] });
+            await providers.IptablesDnat.delete!("h", { ...inputs(), publicPort: 9101, rules: [] });
             assert.deepStrictEqual(env.sshd.cluster().nat, [foreign]);
         });
 
@@ -256,16 +254,16 @@ describe("cluster providers over a real sshd", function () {
             const theirs = dnatRules({ ...inputs(), ownerId: "ffffffff" }).map((r) => r.join(" "));
             const unlabelled = "OUTPUT -o lo -p tcp --dport 9001 -j DNAT --to-destination 192.168.255.254:9001";
             env.sshd.writeCluster({ ...env.sshd.cluster(), nat: [...theirs, unlabelled] });
-            const { outs } = await iptablesDnatProvider.create(inputs());
-            assert.deepStrictEqual((await iptablesDnatProvider.read!("h", outs!)).props!.rules, dnatRules(inputs()));
-            const { outs: moved } = await iptablesDnatProvider.update!("h", outs!, { ...inputs(), publicPort: 9101 });
-            await iptablesDnatProvider.delete!("h", moved!);
+            const { outs } = await providers.IptablesDnat.create(inputs());
+            assert.deepStrictEqual((await providers.IptablesDnat.read!("h", outs!)).props!.rules, dnatRules(inputs()));
+            const { outs: moved } = await providers.IptablesDnat.update!("h", outs!, { ...inputs(), publicPort: 9101 });
+            await providers.IptablesDnat.delete!("h", moved!);
             assert.deepStrictEqual(env.sshd.cluster().nat, [...theirs, unlabelled]);
             assert.ok(env.sshd.commands().filter((c) => c.includes("iptables")).every((c) => !c.includes("calico-stars:ffffffff")));
         });
 
         it("says what is missing when read lacks the owner id, since only its own rules are ever looked at", async function () {
-            await assert.rejects(iptablesDnatProvider.read!("h", { host: env.host } as any), /DNAT rules h: cannot read them without .*ownerId/);
+            await assert.rejects(providers.IptablesDnat.read!("h", { host: env.host } as any), /DNAT rules h: cannot read them without .*ownerId/);
         });
     });
 });

@@ -7,7 +7,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
-import { dnatRules } from "@calico-stars/providers/iptablesDnat";
+import { dnatRules } from "@calico-stars/providers";
 import { sandboxUnavailable } from "../support/sandboxCluster";
 import { sandboxLeftovers } from "../support/sandboxLeftovers";
 import {

@@ -2,8 +2,8 @@
 // defaults, its declared matrix, and /responses bodies as star-collect writes them.
 import { parseStackConfig, StarsConfig } from "../../components/config";
 import { starsParameters } from "../../components/starsTemplate";
-import type { DeclaredMatrix } from "@calico-stars/providers/verify/matrix";
-import { declaredMatrixForStack } from "../../components/verify/stackDeclaredMatrix";
+import type { DeclaredMatrix } from "@calico-stars/providers/verify";
+import { declaredMatrixForStack } from "../../components/verifyPolicy";
 
 /** A stack config with the program's defaults: only the hosts are given, plus `extra` keys. */
 export function stackConfig(extra: Record<string, unknown> = {}): StarsConfig {

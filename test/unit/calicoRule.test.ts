@@ -1,16 +1,5 @@
 import assert from "node:assert";
-import {
-  CalicoRule,
-  OUTSIDE_GRAMMAR,
-  canonicalRule,
-  formatRule,
-  isValidTag,
-  parseRule,
-  ruleFromJson,
-  ruleTags,
-  ruleToJson,
-  storedRuleText,
-} from "@calico-stars/providers/calicoRule";
+import { CalicoRule, canonicalRule, formatRule, isValidTag, outsideGrammar, parseRule, ruleFromJson, ruleTags, ruleToJson, storedRuleText } from "@calico-stars/providers/calico";
 import { assertJsonRejected, assertRuleRejected, syntaxErrorMessage } from "./calicoRuleAssertions";
 
 
@@ -362,11 +351,11 @@ describe("calicoRule", () => {
 
     it("shows a rule outside the grammar as its JSON, marked, keys in pprint's order then the rest", () => {
       assert.deepStrictEqual(storedRuleText({ src_selector: "all()", zz: 1, protocol: null, action: "allow" }),
-        `${OUTSIDE_GRAMMAR} {"action":"allow","protocol":null,"src_selector":"all()","zz":1}`);
+        `${outsideGrammar} {"action":"allow","protocol":null,"src_selector":"all()","zz":1}`);
     });
 
     it("shows anything that is not a rule object as its JSON, marked", () => {
-      assert.deepStrictEqual(storedRuleText("allow"), `${OUTSIDE_GRAMMAR} "allow"`);
+      assert.deepStrictEqual(storedRuleText("allow"), `${outsideGrammar} "allow"`);
     });
 
     it("never shows two different stored rules the same way", () => {

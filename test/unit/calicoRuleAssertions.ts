@@ -1,6 +1,6 @@
 // Assertions shared by the rule grammar's tests.
 import assert from "node:assert";
-import { parseRule, ruleFromJson, RuleSyntaxError } from "@calico-stars/providers/calicoRule";
+import { parseRule, ruleFromJson, RuleSyntaxError } from "@calico-stars/providers/calico";
 
 /** Runs `action`, which must throw a RuleSyntaxError, and returns its message. */
 export function syntaxErrorMessage(action: () => unknown): string {

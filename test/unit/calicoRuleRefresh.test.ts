@@ -3,8 +3,8 @@
 // back. Through the provider and a real sshd (test/support/loopbackSshd.ts), whose calicoctl stand-in prints the
 // stored rules as `rule json` does; the rules are the table's (calicoRuleVectors.json, storedByOthers).
 import assert from "node:assert";
-import { OUTSIDE_GRAMMAR } from "@calico-stars/providers/calicoRule";
-import { profileRulesProvider } from "@calico-stars/providers/profileRules";
+import { outsideGrammar } from "@calico-stars/providers/calico";
+import { providers } from "@calico-stars/providers";
 import { closeAllConnections, configureSsh, SshHost } from "@calico-stars/providers/ssh";
 import { LoopbackSshd, sshdUnavailable, startLoopbackSshd } from "../support/loopbackSshd";
 import { storedByOthersVectors } from "./calicoRuleVectorTable";
@@ -42,28 +42,28 @@ describe("ProfileRules refresh over rules outside the grammar (real sshd)", func
   });
 
   it("reads them without failing, each as the table says refresh shows it", async function () {
-    const { id, props } = await profileRulesProvider.read!("n1", declared());
+    const { id, props } = await providers.ProfileRules.read!("n1", declared());
     assert.strictEqual(id, "n1");
     assert.deepStrictEqual({ inbound: props!.inbound, outbound: props!.outbound },
-      { inbound: shown, outbound: [`${OUTSIDE_GRAMMAR} {"action":"allow","protocol":null}`] });
+      { inbound: shown, outbound: [`${outsideGrammar} {"action":"allow","protocol":null}`] });
   });
 
   it("reports them as a change from the declared rules", async function () {
-    const { props } = await profileRulesProvider.read!("n1", declared());
-    const { inputs } = await profileRulesProvider.check!(props!, declared());
-    const diff = await profileRulesProvider.diff!("n1", props!, inputs!);
+    const { props } = await providers.ProfileRules.read!("n1", declared());
+    const { inputs } = await providers.ProfileRules.check!(props!, declared());
+    const diff = await providers.ProfileRules.diff!("n1", props!, inputs!);
     assert.deepStrictEqual({ changes: diff.changes, replaces: diff.replaces }, { changes: true, replaces: [] });
   });
 
   it("writes the declared rules over them on the next update, and reads those back", async function () {
-    const { props } = await profileRulesProvider.read!("n1", declared());
-    const { outs } = await profileRulesProvider.update!("n1", props!, declared());
+    const { props } = await providers.ProfileRules.read!("n1", declared());
+    const { outs } = await providers.ProfileRules.update!("n1", props!, declared());
     assert.deepStrictEqual({ inbound: outs!.inbound, outbound: outs!.outbound }, { inbound: declared().inbound, outbound: declared().outbound });
     assert.deepStrictEqual(sshd.cluster().profiles.frontend, {
       inbound_rules: [{ action: "allow", src_tag: "frontend" }, { action: "allow", protocol: "tcp", src_tag: "management-ui", dst_ports: [9000] }],
       outbound_rules: [{ action: "allow" }],
     });
-    const { props: refreshed } = await profileRulesProvider.read!("n1", declared());
+    const { props: refreshed } = await providers.ProfileRules.read!("n1", declared());
     assert.deepStrictEqual(refreshed!.inbound, declared().inbound);
   });
 });

@@ -1,6 +1,6 @@
 // The rule grammar's values: ports, CIDRs, ICMP type and code.
 import assert from "node:assert";
-import { canonicalRule, parseRule } from "@calico-stars/providers/calicoRule";
+import { canonicalRule, parseRule } from "@calico-stars/providers/calico";
 import { assertRuleRejected } from "./calicoRuleAssertions";
 
 describe("calicoRule values", () => {

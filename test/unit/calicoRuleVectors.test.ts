@@ -2,7 +2,7 @@
 // run against the sandbox's calicoctl stand-in in test/sandbox/calicoctl.test.ts, so the grammar, the stand-in
 // and the release cannot drift apart. Stored and printed JSON is compared parsed: its key order is Python 2's.
 import assert from "node:assert";
-import { canonicalRule, parseRule, RuleSyntaxError, ruleToJson, storedRuleText } from "@calico-stars/providers/calicoRule";
+import { canonicalRule, parseRule, RuleSyntaxError, ruleToJson, storedRuleText } from "@calico-stars/providers/calico";
 import { Outcome, ruleTextVectors, shownRules, storedByOthersVectors } from "./calicoRuleVectorTable";
 
 function refusal(text: string): string {

@@ -3,12 +3,10 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { dockerNetworkProvider } from "@calico-stars/providers/dockerNetwork";
-import { dnatRules, iptablesDnatProvider } from "@calico-stars/providers/iptablesDnat";
-import { foreignContent, marathonGroupProvider, normalizeGroup } from "@calico-stars/providers/marathonGroup";
-import { profileRulesProvider } from "@calico-stars/providers/profileRules";
+import { dnatRules, providers } from "@calico-stars/providers";
+import { foreignContent, normalizeGroup } from "@calico-stars/providers/marathon";
+import * as pulumi from "@pulumi/pulumi";
 import type { ProviderName } from "@calico-stars/providers";
-import { unknownValue } from "@calico-stars/providers/providerSupport";
 import { providerModuleText } from "../../components/packagedResource";
 import { killFirstUpgradeStrategy } from "../../components/starsTemplate";
 import { verifyPolicyArgs } from "../../components/verifyPolicy";
@@ -30,50 +28,50 @@ describe("provider decisions", function () {
         const olds = { ...network, networkId: "abc", adopted: false };
 
         it("sees no change when nothing changed", async function () {
-            assert.deepStrictEqual(await dockerNetworkProvider.diff!("abc", olds, network),
+            assert.deepStrictEqual(await providers.DockerNetwork.diff!("abc", olds, network),
                 { changes: false, replaces: [], deleteBeforeReplace: true });
         });
 
         it("replaces, deleting first, when the name changes", async function () {
-            assert.deepStrictEqual(await dockerNetworkProvider.diff!("abc", olds, { ...network, networkName: "clients" }),
+            assert.deepStrictEqual(await providers.DockerNetwork.diff!("abc", olds, { ...network, networkName: "clients" }),
                 { changes: true, replaces: ["networkName"], deleteBeforeReplace: true });
         });
 
         it("replaces when the subnet changes", async function () {
-            const result = await dockerNetworkProvider.diff!("abc", olds, { ...network, subnet: "10.0.0.0/24" });
+            const result = await providers.DockerNetwork.diff!("abc", olds, { ...network, subnet: "10.0.0.0/24" });
             assert.deepStrictEqual(result.replaces, ["subnet"]);
         });
 
         it("treats an unknown name as a replacement", async function () {
-            const result = await dockerNetworkProvider.diff!("abc", olds, { ...network, networkName: unknownValue });
+            const result = await providers.DockerNetwork.diff!("abc", olds, { ...network, networkName: pulumi.runtime.unknownValue });
             assert.deepStrictEqual(result.replaces, ["networkName"]);
         });
 
         it("leaves a network alone when only adoption or the owner id changes, which do not change the network", async function () {
-            assert.strictEqual((await dockerNetworkProvider.diff!("abc", olds, { ...network, ownerId: "ffffffff", adopt: true })).changes, false);
+            assert.strictEqual((await providers.DockerNetwork.diff!("abc", olds, { ...network, ownerId: "ffffffff", adopt: true })).changes, false);
         });
     });
 
     describe("DockerNetwork check", function () {
         it("passes good inputs and an owner id not known yet", async function () {
-            assert.deepStrictEqual((await dockerNetworkProvider.check!(network, { ...network, ownerId: unknownValue })).failures, []);
+            assert.deepStrictEqual((await providers.DockerNetwork.check!(network, { ...network, ownerId: pulumi.runtime.unknownValue })).failures, []);
         });
 
         it("names a bad input", async function () {
-            assert.deepStrictEqual((await dockerNetworkProvider.check!(network, { ...network, networkName: "-rf", ownerId: "xyz" })).failures!.map((f) => f.property),
+            assert.deepStrictEqual((await providers.DockerNetwork.check!(network, { ...network, networkName: "-rf", ownerId: "xyz" })).failures!.map((f) => f.property),
                 ["networkName", "ownerId"]);
         });
     });
 
     describe("ProfileRules", function () {
         it("stores rules in calicoctl's spelling", async function () {
-            const result = await profileRulesProvider.check!(rules, { ...rules, inbound: ["allow  tcp from tag client to ports 09000,9002"] });
+            const result = await providers.ProfileRules.check!(rules, { ...rules, inbound: ["allow  tcp from tag client to ports 09000,9002"] });
             assert.deepStrictEqual(result.inputs!.inbound, ["allow tcp from tag client to ports 9000,9002"]);
             assert.deepStrictEqual(result.failures, []);
         });
 
         it("fails check on the runbook's `to port` slip, naming the rule", async function () {
-            const result = await profileRulesProvider.check!(rules, { ...rules, inbound: ["allow tcp from tag client to port 9001"] });
+            const result = await providers.ProfileRules.check!(rules, { ...rules, inbound: ["allow tcp from tag client to port 9001"] });
             assert.strictEqual(result.failures!.length, 1);
             assert.strictEqual(result.failures![0].property, "inbound");
             assert.match(result.failures![0].reason, /rule 1 "allow tcp from tag client to port 9001": .*ports/);
@@ -81,37 +79,37 @@ describe("provider decisions", function () {
 
         it("fails check on a missing host, naming it", async function () {
             const { host: _omitted, ...withoutHost } = rules;
-            assert.deepStrictEqual((await profileRulesProvider.check!(rules, withoutHost as typeof rules)).failures!.map((f) => f.property), ["host"]);
+            assert.deepStrictEqual((await providers.ProfileRules.check!(rules, withoutHost as typeof rules)).failures!.map((f) => f.property), ["host"]);
         });
 
         it("passes unknown rules through check", async function () {
-            const result = await profileRulesProvider.check!(rules, { ...rules, inbound: [unknownValue] });
-            assert.deepStrictEqual(result.inputs!.inbound, [unknownValue]);
+            const result = await providers.ProfileRules.check!(rules, { ...rules, inbound: [pulumi.runtime.unknownValue] });
+            assert.deepStrictEqual(result.inputs!.inbound, [pulumi.runtime.unknownValue]);
         });
 
         it("updates in place when a rule changes", async function () {
-            assert.deepStrictEqual(await profileRulesProvider.diff!("abc", rules, { ...rules, inbound: ["allow"] }),
+            assert.deepStrictEqual(await providers.ProfileRules.diff!("abc", rules, { ...rules, inbound: ["allow"] }),
                 { changes: true, replaces: [], deleteBeforeReplace: true });
         });
 
         it("sees a reordering as a change, since calicoctl applies rules in order", async function () {
             const two = { ...rules, inbound: ["allow from tag frontend", "deny"] };
-            const result = await profileRulesProvider.diff!("abc", two, { ...two, inbound: ["deny", "allow from tag frontend"] });
+            const result = await providers.ProfileRules.diff!("abc", two, { ...two, inbound: ["deny", "allow from tag frontend"] });
             assert.strictEqual(result.changes, true);
         });
 
         it("replaces when the network was replaced", async function () {
-            const result = await profileRulesProvider.diff!("abc", rules, { ...rules, networkId: unknownValue });
+            const result = await providers.ProfileRules.diff!("abc", rules, { ...rules, networkId: pulumi.runtime.unknownValue });
             assert.deepStrictEqual(result.replaces, ["networkId"]);
         });
 
         it("updates in place when a network its tags name was replaced", async function () {
-            const result = await profileRulesProvider.diff!("abc", { ...rules, tagNetworkIds: { frontend: "abc" } }, { ...rules, tagNetworkIds: { frontend: unknownValue } });
+            const result = await providers.ProfileRules.diff!("abc", { ...rules, tagNetworkIds: { frontend: "abc" } }, { ...rules, tagNetworkIds: { frontend: pulumi.runtime.unknownValue } });
             assert.deepStrictEqual([result.changes, result.replaces], [true, []]);
         });
 
         it("sees no change for identical rules", async function () {
-            assert.strictEqual((await profileRulesProvider.diff!("abc", rules, { ...rules })).changes, false);
+            assert.strictEqual((await providers.ProfileRules.diff!("abc", rules, { ...rules })).changes, false);
         });
     });
 
@@ -126,22 +124,22 @@ describe("provider decisions", function () {
 
         it("sees state holding only the two DNAT rules (written before the masquerade existed) as a change, which adds it", async function () {
             const olds = { ...dnat, rules: dnatRules(dnat).slice(0, 2) };
-            assert.strictEqual((await iptablesDnatProvider.diff!("h:9001", olds, dnat)).changes, true);
+            assert.strictEqual((await providers.IptablesDnat.diff!("h:9001", olds, dnat)).changes, true);
         });
 
         it("sees a rule deleted by hand as a change", async function () {
             const olds = { ...dnat, rules: [dnatRules(dnat)[0]] };
-            assert.strictEqual((await iptablesDnatProvider.diff!("h:9001", olds, dnat)).changes, true);
+            assert.strictEqual((await providers.IptablesDnat.diff!("h:9001", olds, dnat)).changes, true);
         });
 
         it("fails check on a port out of range and an interface name with a space", async function () {
-            const result = await iptablesDnatProvider.check!(dnat, { ...dnat, publicPort: 70000, publicInterface: "eth 1" });
+            const result = await providers.IptablesDnat.check!(dnat, { ...dnat, publicPort: 70000, publicInterface: "eth 1" });
             assert.deepStrictEqual(result.failures!.map((f) => f.property).sort(), ["publicInterface", "publicPort"]);
         });
 
         it("sees no change when all three rules are present", async function () {
             const olds = { ...dnat, rules: dnatRules(dnat) };
-            assert.strictEqual((await iptablesDnatProvider.diff!("h:9001", olds, dnat)).changes, false);
+            assert.strictEqual((await providers.IptablesDnat.diff!("h:9001", olds, dnat)).changes, false);
         });
     });
 
@@ -149,12 +147,12 @@ describe("provider decisions", function () {
         it("ignores Marathon's defaults and absolute app ids when comparing", async function () {
             const asMarathonShowsIt = { ...group, version: "2026", apps: [{ ...group.apps[0], id: "/calico-stars/client", env: {}, ports: [0], disk: 0 }] };
             assert.deepStrictEqual(normalizeGroup(asMarathonShowsIt as any), normalizeGroup(group));
-            assert.strictEqual((await marathonGroupProvider.diff!("/calico-stars", { ...marathon, group: asMarathonShowsIt, version: "v" }, marathon)).changes, false);
+            assert.strictEqual((await providers.MarathonGroup.diff!("/calico-stars", { ...marathon, group: asMarathonShowsIt, version: "v" }, marathon)).changes, false);
         });
 
         it("updates in place when an app changes", async function () {
             const changed = { ...group, apps: [{ ...group.apps[0], cmd: "star-probe --urls=x" }] };
-            assert.deepStrictEqual(await marathonGroupProvider.diff!("/calico-stars", { ...marathon, version: "v" }, { ...marathon, group: changed }),
+            assert.deepStrictEqual(await providers.MarathonGroup.diff!("/calico-stars", { ...marathon, version: "v" }, { ...marathon, group: changed }),
                 { changes: true, replaces: [], deleteBeforeReplace: true });
         });
 
@@ -167,15 +165,15 @@ describe("provider decisions", function () {
 
         it("updates in place when only the collector's upgrade strategy differs", async function () {
             const killFirst = { ...group, apps: [{ ...group.apps[0], upgradeStrategy: killFirstUpgradeStrategy }] };
-            assert.strictEqual((await marathonGroupProvider.diff!("/calico-stars", { ...marathon, version: "v" }, { ...marathon, group: killFirst })).changes, true);
+            assert.strictEqual((await providers.MarathonGroup.diff!("/calico-stars", { ...marathon, version: "v" }, { ...marathon, group: killFirst })).changes, true);
         });
 
         it("sees no change when only forceDeployments is set, which changes nothing on the cluster", async function () {
-            assert.strictEqual((await marathonGroupProvider.diff!("/calico-stars", { ...marathon, version: "v" }, { ...marathon, forceDeployments: true })).changes, false);
+            assert.strictEqual((await providers.MarathonGroup.diff!("/calico-stars", { ...marathon, version: "v" }, { ...marathon, forceDeployments: true })).changes, false);
         });
 
         it("fails check on a group id Marathon routes to another listing, and on an app without the owner label", async function () {
-            const result = await marathonGroupProvider.check!(marathon, { ...marathon, group: { id: "/team/apps", apps: [{ ...group.apps[0], labels: {} }] } });
+            const result = await providers.MarathonGroup.check!(marathon, { ...marathon, group: { id: "/team/apps", apps: [{ ...group.apps[0], labels: {} }] } });
             assert.deepStrictEqual(result.failures!.map((f) => [f.property, f.reason]), [
                 ["group", "id: must not contain a segment \"apps\" or \"versions\""],
                 ["group", "apps[0].labels.calico-stars.owner: must be the stack's ownership id 0a1b2c3d"],
@@ -183,7 +181,7 @@ describe("provider decisions", function () {
         });
 
         it("passes a group not known yet (preview before the owner id exists)", async function () {
-            assert.deepStrictEqual((await marathonGroupProvider.check!(marathon, { ...marathon, group: unknownValue as any, ownerId: unknownValue })).failures, []);
+            assert.deepStrictEqual((await providers.MarathonGroup.check!(marathon, { ...marathon, group: pulumi.runtime.unknownValue as any, ownerId: pulumi.runtime.unknownValue })).failures, []);
         });
 
         it("finds every foreign thing in a group's subtree: other owners' apps, unlabelled apps, any subgroup", function () {
@@ -198,24 +196,24 @@ describe("provider decisions", function () {
 
         it("replaces, deleting first, when a network its apps join is being replaced: its ID is unknown", async function () {
             const olds = { ...marathon, networkIds: { client: "abc" }, version: "v" };
-            assert.deepStrictEqual(await marathonGroupProvider.diff!("/calico-stars", olds, { ...marathon, networkIds: unknownValue as any }),
+            assert.deepStrictEqual(await providers.MarathonGroup.diff!("/calico-stars", olds, { ...marathon, networkIds: pulumi.runtime.unknownValue as any }),
                 { changes: true, replaces: ["networkIds"], deleteBeforeReplace: true });
         });
 
         it("replaces when a network its apps join has a new ID", async function () {
             const olds = { ...marathon, networkIds: { client: "abc", frontend: "def" }, version: "v" };
-            assert.deepStrictEqual((await marathonGroupProvider.diff!("/calico-stars", olds, { ...marathon, networkIds: { frontend: "def", client: "xyz" } })).replaces, ["networkIds"]);
-            assert.strictEqual((await marathonGroupProvider.diff!("/calico-stars", olds, { ...marathon, networkIds: { frontend: "def", client: "abc" } })).changes, false);
+            assert.deepStrictEqual((await providers.MarathonGroup.diff!("/calico-stars", olds, { ...marathon, networkIds: { frontend: "def", client: "xyz" } })).replaces, ["networkIds"]);
+            assert.strictEqual((await providers.MarathonGroup.diff!("/calico-stars", olds, { ...marathon, networkIds: { frontend: "def", client: "abc" } })).changes, false);
         });
 
         it("only records the network IDs in state written before it took them: nothing was replaced", async function () {
-            assert.deepStrictEqual(await marathonGroupProvider.diff!("/calico-stars", { ...marathon, version: "v" }, { ...marathon, networkIds: { client: "abc" } }),
+            assert.deepStrictEqual(await providers.MarathonGroup.diff!("/calico-stars", { ...marathon, version: "v" }, { ...marathon, networkIds: { client: "abc" } }),
                 { changes: true, replaces: [], deleteBeforeReplace: true });
         });
 
         it("replaces when the group id changes", async function () {
             const moved = { ...group, id: "/other" };
-            assert.deepStrictEqual((await marathonGroupProvider.diff!("/calico-stars", { ...marathon, version: "v" }, { ...marathon, group: moved })).replaces, ["group"]);
+            assert.deepStrictEqual((await providers.MarathonGroup.diff!("/calico-stars", { ...marathon, version: "v" }, { ...marathon, group: moved })).replaces, ["group"]);
         });
     });
 

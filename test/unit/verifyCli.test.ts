@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { utils } from "ssh2";
 
-const script = path.resolve(__dirname, "../../scripts/verify.ts");
+const script = path.resolve(__dirname, "../../scripts/verify/main.ts");
 
 describe("the verify command", function () {
     this.timeout(60000);

@@ -1,10 +1,9 @@
 import * as assert from "assert";
 import { defaultStarsTemplate, renderResourcesFile, renderStarsGroup, starsParameters } from "../../components/starsTemplate";
-import { declaredMatrix } from "../../components/verify/declaredMatrix";
-import { deployedApps, parseResourcesFile } from "../../components/verify/deployedApps";
-import type { DeclaredMatrix } from "@calico-stars/providers/verify/matrix";
-import { marathonTaskName, mesosDnsName, resolveAppHost, rfc1123Label } from "../../components/verify/mesosDns";
-import { profilesFromPolicy, VerifyInputError } from "@calico-stars/providers/verify/policyProfiles";
+import { declaredMatrix } from "@calico-stars/providers/verify";
+import { deployedApps, parseResourcesFile } from "@calico-stars/providers/verify";
+import { DeclaredMatrix, profilesFromPolicy, VerifyInputError } from "@calico-stars/providers/verify";
+import { marathonTaskName, mesosDnsName, resolveAppHost, rfc1123Label } from "@calico-stars/providers/verify";
 import { declaredOf, stackConfig } from "../support/verifyFixtures";
 
 function reachableEdges(matrix: DeclaredMatrix): string[] {

@@ -1,8 +1,6 @@
 import * as assert from "assert";
-import type { CalicoRule } from "@calico-stars/providers/calicoRule";
-import { describeOutcome, evaluateFlow, FlowEnd, FlowVerdict } from "@calico-stars/providers/verify/felixEvaluator";
-import { libnetworkDefaultPolicy, PolicyProfiles, PolicyText, profilesFromPolicy, VerifyInputError } from "@calico-stars/providers/verify/policyProfiles";
-import type { Packet } from "@calico-stars/providers/verify/ruleMatch";
+import type { CalicoRule } from "@calico-stars/providers/calico";
+import { describeOutcome, evaluateFlow, FlowEnd, FlowVerdict, libnetworkDefaultPolicy, Packet, PolicyProfiles, PolicyText, profilesFromPolicy, VerifyInputError } from "@calico-stars/providers/verify";
 
 const networks = ["management-ui", "client", "frontend", "backend"];
 

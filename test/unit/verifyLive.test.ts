@@ -1,9 +1,7 @@
 import * as assert from "assert";
 import { defaultStarsTemplate, renderStarsGroup, starsParameters } from "../../components/starsTemplate";
-import { probeRoundMs } from "../../components/verify/deployedApps";
-import { agreesWithDeclared, awaitVerdict, LiveVerdict, ReadResponses } from "@calico-stars/providers/verify/liveCheck";
-import type { DeclaredMatrix } from "@calico-stars/providers/verify/matrix";
-import type { CollectorFetch } from "@calico-stars/providers/verify/observedMatrix";
+import { probeRoundMs } from "@calico-stars/providers/verify";
+import { agreesWithDeclared, awaitVerdict, CollectorFetch, DeclaredMatrix, LiveVerdict, ReadResponses } from "@calico-stars/providers/verify";
 import { declaredOf, healthyProbes, responsesBody, stackConfig } from "../support/verifyFixtures";
 
 const declared = declaredOf(stackConfig());

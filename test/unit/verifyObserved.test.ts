@@ -1,7 +1,5 @@
 import * as assert from "assert";
-import type { ObservedMatrix } from "@calico-stars/providers/verify/matrix";
-import { observedMatrix, parseResponses } from "@calico-stars/providers/verify/observedMatrix";
-import { VerifyInputError } from "@calico-stars/providers/verify/policyProfiles";
+import { ObservedMatrix, observedMatrix, parseResponses, VerifyInputError } from "@calico-stars/providers/verify";
 import { declaredOf, healthyProbes as healthy, probeUrl as url, responsesBody, stackConfig } from "../support/verifyFixtures";
 
 const declared = declaredOf(stackConfig());

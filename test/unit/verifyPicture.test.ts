@@ -3,11 +3,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "os";
 import { join } from "path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { writeGraphPicture } from "../../components/verify";
-import { drawnEdges, renderGraphSvg } from "../../components/verify/graphSvg";
-import { observedMatrix } from "@calico-stars/providers/verify/observedMatrix";
-import { findExecutable, svgToPng } from "../../components/verify/svgToPng";
-import { compareMatrices, VerifyReport } from "@calico-stars/providers/verify/verifyReport";
+import { writeGraphPicture } from "../../scripts/verify/picture";
+import { drawnEdges, renderGraphSvg } from "../../scripts/verify/graphSvg";
+import { compareMatrices, observedMatrix, VerifyReport } from "@calico-stars/providers/verify";
+import { findExecutable, svgToPng } from "../../scripts/verify/svgToPng";
 import { declaredOf, healthyProbes, responsesBody, stackConfig } from "../support/verifyFixtures";
 
 type Element = Record<string, unknown>;

@@ -3,11 +3,8 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import Ajv2020 from "ajv/dist/2020";
 import type { z } from "zod";
-import type { DeclaredMatrix } from "@calico-stars/providers/verify/matrix";
-import { CollectorFetch, observedMatrix } from "@calico-stars/providers/verify/observedMatrix";
-import { reportSchemaFileName, verifyReportJsonSchemaText, verifyReportSchema } from "../../components/verify/reportSchema";
-import { colorWanted, formatReportTable } from "@calico-stars/providers/verify/reportTable";
-import { compareMatrices, reportJson, VerifyReport } from "@calico-stars/providers/verify/verifyReport";
+import { CollectorFetch, colorWanted, compareMatrices, DeclaredMatrix, formatReportTable, observedMatrix, reportJson, VerifyReport } from "@calico-stars/providers/verify";
+import { reportSchemaFileName, verifyReportJsonSchemaText, verifyReportSchema } from "../../scripts/verify/reportSchema";
 import { declaredOf, healthyProbes, probeUrl, responsesBody, stackConfig } from "../support/verifyFixtures";
 
 function report(declared: DeclaredMatrix, probes: Record<string, Record<string, boolean> | null>, fresh = true): VerifyReport {
@@ -137,7 +134,7 @@ describe("verify's report", function () {
     });
 
     describe("as JSON", function () {
-        const committedSchema = JSON.parse(readFileSync(join(__dirname, "../../components/verify", reportSchemaFileName), "utf8"));
+        const committedSchema = JSON.parse(readFileSync(join(__dirname, "../../scripts/verify", reportSchemaFileName), "utf8"));
         const validate = new Ajv2020({ allErrors: true, strict: true }).compile(committedSchema);
         const cidrPolicy = { ...stackConfig().policy, frontend: { inbound: ["allow tcp from cidr 192.168.1.0/24 to ports 9000"], outbound: ["allow"] } };
         const reports: Record<string, VerifyReport> = {
@@ -149,7 +146,7 @@ describe("verify's report", function () {
         };
 
         it("has a committed JSON Schema equal to the one zod generates (npm run verify:schema rewrites it)", function () {
-            assert.strictEqual(readFileSync(join(__dirname, "../../components/verify", reportSchemaFileName), "utf8"), verifyReportJsonSchemaText());
+            assert.strictEqual(readFileSync(join(__dirname, "../../scripts/verify", reportSchemaFileName), "utf8"), verifyReportJsonSchemaText());
         });
 
         for (const [name, value] of Object.entries(reports)) {

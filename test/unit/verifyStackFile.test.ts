@@ -4,9 +4,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../../components/config";
-import { VerifyInputError } from "@calico-stars/providers/verify/policyProfiles";
-import { readStackConfig } from "../../components/verify/stackFile";
-import { verifySettings } from "../../components/verify/stackSettings";
+import { VerifyInputError } from "@calico-stars/providers/verify";
+import { readStackConfig } from "../../scripts/verify/stackFile";
+import { verifySettings } from "../../scripts/verify/stackSettings";
 
 const projectDir = path.resolve(__dirname, "../..");
 

@@ -11,9 +11,9 @@
 // same name is refused unless the user adopts it (config adoptNetworks).
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { calicoctlRule, libnetworkDefaultRules, ProfileRulesJson, profileRulesJsonSchema, restoreProfileRules } from "./calicoctl";
+import { calicoctlRule, libnetworkDefaultRules, ProfileRulesJson, profileRulesJsonSchema, restoreProfileRules } from "./calico/calicoctl";
 import { OwnershipError, RemoteCommandError } from "./errors";
-import { checkInputs, configureFromStack, gone, Provider, requireHost, sameHost, sshHostSchema, withoutUndefined } from "./providerSupport";
+import { checkInputs, configureFromStack, gone, Provider, requireHost, sameHost, sshHostSchema, withoutUndefined } from "./provider";
 import { command, privileged, runChecked, sh, SshHost } from "./ssh";
 
 /** The network's inputs, resolved (components/dockerNetwork.ts, DockerNetworkArgs, says what each is for). */

@@ -1,30 +1,16 @@
-// The dynamic providers, by the type of resource each serves, each loaded on first use: a resource's `__provider`
-// in state is one line that requires this package and takes one of these (components/packagedResource.ts), so the
-// provider host loads only the providers its resources need. The modules they use are this package's other entry points
-// (@calico-stars/providers/ssh, /calicoRule, ...), for the program, the verify CLI and the tests.
-import type { dockerNetworkProvider } from "./dockerNetwork";
-import type { iptablesDnatProvider } from "./iptablesDnat";
-import type { marathonGroupProvider } from "./marathonGroup";
-import type { profileRulesProvider } from "./profileRules";
-import type { verifyPolicyProvider } from "./verifyPolicy";
-
-export const providers = {
-    get DockerNetwork(): typeof dockerNetworkProvider {
-        return (require("./dockerNetwork") as typeof import("./dockerNetwork")).dockerNetworkProvider;
-    },
-    get ProfileRules(): typeof profileRulesProvider {
-        return (require("./profileRules") as typeof import("./profileRules")).profileRulesProvider;
-    },
-    get IptablesDnat(): typeof iptablesDnatProvider {
-        return (require("./iptablesDnat") as typeof import("./iptablesDnat")).iptablesDnatProvider;
-    },
-    get MarathonGroup(): typeof marathonGroupProvider {
-        return (require("./marathonGroup") as typeof import("./marathonGroup")).marathonGroupProvider;
-    },
-    get VerifyPolicy(): typeof verifyPolicyProvider {
-        return (require("./verifyPolicy") as typeof import("./verifyPolicy")).verifyPolicyProvider;
-    },
-};
-
-export type Providers = typeof providers;
-export type ProviderName = keyof Providers;
+// @calico-stars/providers: the dynamic providers of calico-stars' cluster resources, loaded by name in
+// Pulumi's dynamic provider host, and what they share with the program. More at ./calico, ./marathon, ./ssh
+// and ./verify.
+export { ConfigError, OwnershipError, PolicyVerificationError, RemoteCommandError } from "./errors";
+export { providers } from "./providers";
+export type { ProviderName } from "./providers";
+export { ownerOption } from "./dockerNetwork";
+export type { DockerNetworkInputs, DockerNetworkOutputs } from "./dockerNetwork";
+export { dnatRules } from "./iptablesDnat";
+export type { IptablesDnatInputs, IptablesDnatOutputs } from "./iptablesDnat";
+export type { MarathonGroupInputs, MarathonGroupOutputs } from "./marathonGroup";
+export type { ProfileRulesInputs, ProfileRulesOutputs } from "./profileRules";
+export type { VerifyPolicyInputs, VerifyPolicyOutputs } from "./verifyPolicy";
+export { ipv4InCidr, isAddress, isCidr, isDnsName, isIpv4, networkOf, splitHostPort } from "./netAddress";
+export { issueMessages, parseConfigKeys, projectName } from "./stackConfig";
+export type { ConfigGetter } from "./stackConfig";

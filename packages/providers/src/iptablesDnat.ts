@@ -8,7 +8,7 @@
 import { isIPv4 } from "net";
 import { z } from "zod";
 import { ConfigError } from "./errors";
-import { checkInputs, configureFromStack, Provider, requireHost, sameHost, sshHostSchema } from "./providerSupport";
+import { checkInputs, configureFromStack, Provider, requireHost, sameHost, sshHostSchema } from "./provider";
 import { command, joined, privileged, runChecked, sh, ShellScript, SshHost } from "./ssh";
 
 /** The forwarding's inputs, resolved (components/iptablesDnat.ts, IptablesDnatArgs, says what each is for). */

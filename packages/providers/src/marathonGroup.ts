@@ -6,10 +6,10 @@
 // the stack owns all of it.
 import { z } from "zod";
 import { OwnershipError } from "./errors";
-import { MarathonAppJson, MarathonClient, MarathonEndpoint, MarathonGroupJson } from "./marathonClient";
-import { checkInputs, configureFromStack, containsUnknown, gone, Provider, requireHost, sameHost, sshHostSchema, withoutUndefined } from "./providerSupport";
+import { MarathonClient, MarathonEndpoint, MarathonGroupJson } from "./marathon/client";
+import { checkInputs, configureFromStack, containsUnknown, gone, Provider, requireHost, sameHost, sshHostSchema, withoutUndefined } from "./provider";
 import { SshHost } from "./ssh";
-import { MarathonApp, MarathonGroup as GroupDefinition, marathonDefaultUpgradeStrategy, ownerLabel } from "./marathonApp";
+import { absoluteGroupId, foreignContent, MarathonGroup as GroupDefinition, normalizeGroup, ownerLabel } from "./marathon/group";
 
 /** The group's inputs, resolved (components/marathonGroup.ts, MarathonGroupArgs, says what each is for). */
 export interface MarathonGroupInputs {
@@ -59,61 +59,9 @@ const inputsSchema = z.object({
     });
 });
 
-function absoluteGroupId(group: { id: string }): string {
-    return group.id.startsWith("/") ? group.id : `/${group.id}`;
-}
-
 function clientFor(props: MarathonGroupInputs): MarathonClient {
     const endpoint: MarathonEndpoint = { host: props.host, marathonHost: props.marathonHost, marathonPort: props.marathonPort };
     return new MarathonClient(endpoint, { timeoutSeconds: props.deploymentTimeoutSeconds });
-}
-
-/** The fields this program sets, in the shape it sends them, so that Marathon's defaults are not a diff. */
-function normalizeApp(app: MarathonApp | MarathonAppJson, groupId: string): MarathonApp {
-    const prefix = `${groupId}/`;
-    const given = app as Partial<MarathonApp>;
-    return {
-        id: app.id.startsWith(prefix) ? app.id.slice(prefix.length) : app.id,
-        cmd: given.cmd!,
-        cpus: given.cpus!,
-        mem: given.mem!,
-        instances: given.instances ?? 1,
-        uris: given.uris ?? [],
-        labels: given.labels ?? {},
-        container: {
-            type: given.container?.type as "DOCKER",
-            docker: { image: given.container?.docker?.image as string, parameters: given.container?.docker?.parameters ?? [] },
-        },
-        // what refresh compares: the collector's kill-first strategy is what lets its fixed IP move
-        upgradeStrategy: {
-            minimumHealthCapacity: given.upgradeStrategy?.minimumHealthCapacity ?? marathonDefaultUpgradeStrategy.minimumHealthCapacity,
-            maximumOverCapacity: given.upgradeStrategy?.maximumOverCapacity ?? marathonDefaultUpgradeStrategy.maximumOverCapacity,
-        },
-    };
-}
-
-export function normalizeGroup(group: { id: string; apps?: (MarathonApp | MarathonAppJson)[] | null }): GroupDefinition {
-    const id = absoluteGroupId(group);
-    return {
-        id,
-        apps: (group.apps ?? []).map((app) => normalizeApp(app, id)).sort((a, b) => a.id.localeCompare(b.id)),
-    };
-}
-
-/** Everything in the subtree this stack did not make: apps without its owner label, and any subgroup. */
-export function foreignContent(tree: MarathonGroupJson, ownerId: string): string[] {
-    const foreign: string[] = [];
-    for (const app of tree.apps ?? []) {
-        const label = app.labels?.[ownerLabel];
-        if (label !== ownerId) {
-            foreign.push(`app ${app.id} (${label === undefined ? `no ${ownerLabel} label` : `${ownerLabel}=${label}`})`);
-        }
-    }
-    for (const group of tree.groups ?? []) {
-        // this stack never makes a subgroup: one is foreign, with all it holds
-        foreign.push(`group ${group.id}`);
-    }
-    return foreign;
 }
 
 /** Network IDs by name, in any key order (state read back over gRPC need not keep it). */

@@ -4,10 +4,10 @@
 // same SSH command, retried if a concurrent writer got in between.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CalicoRule, canonicalRule, formatRule, parseRule, ruleToJson, storedRuleText } from "./calicoRule";
-import { calicoctlRule, isProfileMissing, libnetworkDefaultRules, ProfileRulesJson, profileRulesJsonSchema, restoreProfileRules, ruleUpdateInput } from "./calicoctl";
+import { CalicoRule, canonicalRule, formatRule, parseRule, ruleToJson, storedRuleText } from "./calico/rule";
+import { calicoctlRule, isProfileMissing, libnetworkDefaultRules, ProfileRulesJson, profileRulesJsonSchema, restoreProfileRules, ruleUpdateInput } from "./calico/calicoctl";
 import { RemoteCommandError } from "./errors";
-import { checkInputs, configureFromStack, gone, Provider, requireHost, sameHost, sshHostSchema, unknownValue, withoutUndefined } from "./providerSupport";
+import { checkInputs, configureFromStack, gone, Provider, requireHost, sameHost, sshHostSchema, withoutUndefined } from "./provider";
 import { command, hostLabel, runChecked, sh, SshHost } from "./ssh";
 
 /** A profile's inputs, resolved (components/profileRules.ts, ProfileRulesArgs, says what each is for). */
@@ -53,7 +53,7 @@ function calicoctl(inputs: ProfileRulesInputs, args: string[]): string[] {
 
 /** One rule in calicoctl's grammar, stored in calicoctl's own spelling; a rule not known yet passes. */
 const ruleListSchema = z.array(z.string()).transform((rules, ctx) => rules.map((text, i) => {
-    if (text === unknownValue) {
+    if (text === pulumi.runtime.unknownValue) {
         return text;
     }
     try {

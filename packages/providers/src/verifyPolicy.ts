@@ -15,13 +15,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { isIPv4 } from "net";
 import { z } from "zod";
 import { ConfigError, PolicyVerificationError } from "./errors";
-import { checkInputs, configureFromStack, Provider, requireHost, sameHost, sshHostSchema } from "./providerSupport";
+import { checkInputs, configureFromStack, Provider, requireHost, sameHost, sshHostSchema } from "./provider";
 import { SshHost } from "./ssh";
 import { agreesWithDeclared, awaitVerdict, CollectorEndpoint, describeCollector, fetchResponses } from "./verify/liveCheck";
 import type { DeclaredMatrix } from "./verify/matrix";
 import { observedMatrix } from "./verify/observedMatrix";
 import { formatReportTable } from "./verify/reportTable";
-import { compareMatrices, VerifyReport, VerifyResult } from "./verify/verifyReport";
+import { compareMatrices, VerifyReport, VerifyResult } from "./verify/report";
 
 /** The check's inputs, resolved (components/verifyPolicy.ts, VerifyPolicyArgs, says what each is for). */
 export interface VerifyPolicyInputs {

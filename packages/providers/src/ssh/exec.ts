@@ -5,7 +5,8 @@ import type { Client, ClientChannel } from "ssh2";
 import { RemoteCommandError, SshError } from "../errors";
 import { countChannel, hostLabel, settingsOrThrow, withChannel } from "./pool";
 import { displayed, ShellScript } from "./shell";
-import { CommandResult, defaultMaxOutputBytes, RunOptions, SshHost } from "./types";
+import { defaultMaxOutputBytes } from "./settings";
+import { CommandResult, RunOptions, SshHost } from "./types";
 
 /** Tries to open a command's channel while sshd still counts just-closed sessions. */
 const channelOpenAttempts = 10;

@@ -12,8 +12,9 @@
 // `@cert-authority` lines (host certificates) are refused with a message: ssh2 cannot check a certificate.
 import * as crypto from "crypto";
 import * as fs from "fs";
-import { expandHome } from "./localPath";
-import type { SshHost, SshSettings } from "./types";
+import { expandHome } from "./settings";
+import type { SshSettings } from "./settings";
+import type { SshHost } from "./types";
 
 export interface KnownHostsEntry {
     /** 1-based line number, for messages. */

@@ -6,7 +6,8 @@ import type { Socket } from "net";
 import type { Client, ClientChannel } from "ssh2";
 import { SshError } from "../errors";
 import { countChannel, hostLabel, settingsOrThrow, withChannel } from "./pool";
-import { defaultMaxOutputBytes, HttpRequest, HttpResponse, SshHost } from "./types";
+import { defaultMaxOutputBytes } from "./settings";
+import { HttpRequest, HttpResponse, SshHost } from "./types";
 
 /** ssh2's reason code when sshd could not connect to the target (RFC 4254 SSH_OPEN_CONNECT_FAILED). */
 const connectFailed = 2;

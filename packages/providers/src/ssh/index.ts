@@ -1,13 +1,12 @@
-// Everything that crosses SSH, in one folder: shell text (shell.ts), host-key
-// verification (hostKeys.ts), the connection pool (pool.ts), remote commands
-// (exec.ts) and HTTP over a forwarded channel (http.ts). Providers import from here.
+// Everything that crosses SSH: shell text built safely, host-key checks, one pooled connection per host,
+// remote commands, HTTP through the host's sshd, and the settings that configure them from the stack config.
 export { SshError } from "../errors";
-export { runChecked, runCommand, commandFailure } from "./exec";
-export type { RunCheckedOptions } from "./exec";
+export { runChecked, runCommand } from "./exec";
+export { acceptedHostKey } from "./hostKeys";
 export { httpOverSsh, isForwardRefused } from "./http";
-export { acceptedHostKey, hostKeyVerdict, sha256Fingerprint } from "./hostKeys";
-export { expandHome } from "./localPath";
 export { closeAllConnections, configureSsh, hostLabel, resetSshStats, sshStats } from "./pool";
+export { expandHome, parseSshSettings, sshConfigShape, sshSettingsFrom } from "./settings";
+export type { SshConfig, SshSettings } from "./settings";
 export { command, commandLine, joined, privileged, quote, sh } from "./shell";
 export type { ShellScript } from "./shell";
-export type { CommandResult, HttpRequest, HttpResponse, RunOptions, SshHost, SshSettings, SshStats } from "./types";
+export type { CommandResult, HttpRequest, HttpResponse, RunOptions, SshHost, SshStats } from "./types";

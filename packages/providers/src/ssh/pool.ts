@@ -5,8 +5,9 @@ import * as fs from "fs";
 import { Client, ConnectConfig } from "ssh2";
 import { SshError } from "../errors";
 import { hostKeyVerdict } from "./hostKeys";
-import { expandHome } from "./localPath";
-import { SshHost, SshSettings, SshStats } from "./types";
+import { expandHome } from "./settings";
+import type { SshSettings } from "./settings";
+import { SshHost, SshStats } from "./types";
 
 interface Waiter {
     resume(): void;

@@ -1,5 +1,4 @@
-// What the SSH layer's callers pass and get back. No credentials here except in
-// SshSettings, which only configure() fills, from the stack config.
+// What the SSH layer's callers pass and get back; no credentials (ssh/settings.ts holds those).
 
 /** A cluster host as resource inputs carry it (no credentials). */
 export interface SshHost {
@@ -11,25 +10,6 @@ export interface SshHost {
     user: string;
     /** Prefix privileged commands with `sudo -n`. */
     sudo: boolean;
-}
-
-/** How to authenticate and verify hosts; read from stack config in `configure`, never a resource input. */
-export interface SshSettings {
-    privateKey?: string;
-    privateKeyPath?: string;
-    passphrase?: string;
-    agentSocket?: string;
-    /** address (or address:port) -> accepted public keys, "ssh-ed25519 AAAA..." */
-    hostKeys: Record<string, string[]>;
-    /** address (or address:port) -> accepted "SHA256:..." fingerprints */
-    hostKeyFingerprints: Record<string, string[]>;
-    knownHostsPath?: string;
-    insecureSkipHostKeyVerification: boolean;
-    connectTimeoutMs: number;
-    commandTimeoutMs: number;
-    connectAttempts: number;
-    /** Most bytes a command may print on stdout (and on stderr), or an HTTP response may carry; default 8 MiB. */
-    maxOutputBytes?: number;
 }
 
 export interface CommandResult {
@@ -65,5 +45,3 @@ export interface SshStats {
     commands: number;
     forwards: number;
 }
-
-export const defaultMaxOutputBytes = 8 * 1024 * 1024;

@@ -24,7 +24,7 @@
 //   caller (_rule_to_iptables_fragments) puts an unconditional DROP in its place.
 // - calico/felix/fiptables.py, IptablesUpdater: a chain referenced but never
 //   written (a profile missing from etcd) is a stub that drops everything.
-import { CalicoRule, formatRule } from "../calicoRule";
+import { CalicoRule, formatRule } from "../calico/rule";
 import type { Direction, PolicyProfiles } from "./policyProfiles";
 import { Clause, matchRule, Packet, PacketEnd } from "./ruleMatch";
 

@@ -19,7 +19,7 @@
 import { isForwardRefused, SshError, SshHost, httpOverSsh } from "../ssh";
 import type { DeclaredMatrix } from "./matrix";
 import { CollectorFetch, observedMatrix, parseResponses } from "./observedMatrix";
-import { compareMatrices, VerifyReport } from "./verifyReport";
+import { compareMatrices, VerifyReport } from "./report";
 
 export interface CollectorEndpoint {
     /** The host whose sshd forwards to the collector (the master). */

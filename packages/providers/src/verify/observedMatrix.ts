@@ -15,7 +15,7 @@
 // call (`fresh`): after a change, wait a few probe rounds before trusting it.
 import { z } from "zod";
 import { DeclaredMatrix, MatrixNode, ObservedEdge, ObservedMatrix, Reach } from "./matrix";
-import { VerifyInputError } from "./policyProfiles";
+import { VerifyInputError } from "../errors";
 
 /** What verify got when it asked the collector for /responses. */
 export type CollectorFetch =

@@ -2,10 +2,8 @@
 // one profile per managed Docker network, named after the network, tagged
 // with itself, holding its parsed rules. A network the policy leaves out keeps
 // libnetwork's default rules, as the ProfileRules resource leaves it.
-import { CalicoRule, parseRule } from "../calicoRule";
+import { CalicoRule, parseRule } from "../calico/rule";
 import { VerifyInputError } from "../errors";
-
-export { VerifyInputError };
 
 export type Direction = "inbound" | "outbound";
 

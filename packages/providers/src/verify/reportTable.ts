@@ -3,7 +3,7 @@
 // marked with "!" (and in red on a colour terminal), then one line per
 // mismatch naming the edge and the rule, then the notes.
 import { edgeName, Reach } from "./matrix";
-import type { ReportEdge, VerifyReport } from "./verifyReport";
+import type { ReportEdge, VerifyReport } from "./report";
 
 export interface TableOptions {
     /** Whether to use ANSI colour (only on a TTY: see colorWanted). */

@@ -18,7 +18,7 @@
 //   ports and "a:b" ranges.
 // - `icmp_type`[/`icmp_code`] -> `--match icmp --icmp-type T[/C]` (IPv4).
 import { BlockList, isIPv4 } from "net";
-import type { CalicoRule } from "../calicoRule";
+import type { CalicoRule } from "../calico/rule";
 
 export type Tri = "yes" | "no" | "maybe";
 

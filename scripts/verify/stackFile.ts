@@ -20,7 +20,7 @@ import { existsSync, readdirSync, readFileSync } from "fs";
 import { homedir } from "os";
 import { join, resolve } from "path";
 import { parseDocument } from "yaml";
-import { VerifyInputError } from "@calico-stars/providers/verify/policyProfiles";
+import { VerifyInputError } from "@calico-stars/providers/verify";
 
 export interface StackFileConfig {
     /** The project's name (Pulumi.yaml `name`). */

@@ -9,8 +9,8 @@
 // default 9000; star-collect listens on `--http-port`, default 9001. Each
 // fetches once a round: star-probe every `--http-probe-seconds`, star-collect
 // every `--http-request-seconds`, 5 by default (`parse::<u32>().unwrap()`).
-import type { MarathonGroup } from "@calico-stars/providers/marathonApp";
-import { VerifyInputError } from "@calico-stars/providers/verify/policyProfiles";
+import type { MarathonGroup } from "../marathon/group";
+import { VerifyInputError } from "../errors";
 
 export type StarRole = "collector" | "probe" | "other";
 

@@ -8,12 +8,13 @@
 // something must listen on its port, and the policy must let the connection
 // through. The collector fetches every resource URL; the UI's own connection
 // comes from outside Calico to the collector's port (the DNAT target).
-import type { MarathonGroup } from "@calico-stars/providers/marathonApp";
-import { describeOutcome, evaluateFlow, FlowEnd, FlowVerdict } from "@calico-stars/providers/verify/felixEvaluator";
-import { DeployedApp, deployedApps, parseResourcesFile } from "./deployedApps";
-import { DeclaredCause, DeclaredEdge, DeclaredMatrix, MatrixNode, Reach } from "@calico-stars/providers/verify/matrix";
+import type { MarathonGroup } from "../marathon/group";
+import { describeOutcome, evaluateFlow, FlowEnd, FlowVerdict } from "./felixEvaluator";
+import { DeployedApp, deployedApps, parseResourcesFile } from "./starApps";
+import { DeclaredCause, DeclaredEdge, DeclaredMatrix, MatrixNode, Reach } from "./matrix";
 import { resolveAppHost } from "./mesosDns";
-import { PolicyProfiles, VerifyInputError } from "@calico-stars/providers/verify/policyProfiles";
+import { PolicyProfiles } from "./policyProfiles";
+import { VerifyInputError } from "../errors";
 
 export interface DeclaredMatrixInput {
     /** The Marathon group exactly as deployed (renderStarsGroup's output). */

@@ -12,15 +12,11 @@
 // program deploys it with: it is the only other copy here, and with no answer from the collector every edge
 // that depends on it is unknown anyway; the report notes it.
 import { z } from "zod";
-import type { StarsConfig } from "../config";
-import { MarathonClient } from "@calico-stars/providers/marathonClient";
-import { normalizeGroup } from "@calico-stars/providers/marathonGroup";
+import type { StarsConfig } from "../../components/config";
+import { MarathonClient, MarathonGroup, normalizeGroup, ownerLabel } from "@calico-stars/providers/marathon";
+import { DeployedResource, resolveAppHost, VerifyInputError } from "@calico-stars/providers/verify";
 import { httpOverSsh, isForwardRefused, SshError, SshHost } from "@calico-stars/providers/ssh";
-import { MarathonGroup, ownerLabel } from "@calico-stars/providers/marathonApp";
-import { renderResourcesFile, starsParameters, defaultStarsTemplate } from "../starsTemplate";
-import type { DeployedResource } from "./deployedApps";
-import { resolveAppHost } from "./mesosDns";
-import { VerifyInputError } from "@calico-stars/providers/verify/policyProfiles";
+import { renderResourcesFile, starsParameters, defaultStarsTemplate } from "../../components/starsTemplate";
 
 export interface DeployedStack {
     /** The group as Marathon has it, in the shape the program sends it. */

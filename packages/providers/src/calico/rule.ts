@@ -9,10 +9,8 @@
 // parse_ports, profile_rule_update) and projectcalico/libcalico pycalico/datastore_datatypes.py (Rule) and
 // pycalico/util.py (validate_ports, validate_icmp_type) at those tags. Each case, with calicoctl v0.19.0's
 // own answer, is in test/unit/calicoRuleVectors.json.
-import { canonicalCidr, cidrVersion, Fail } from "./calicoCidr";
-import { RuleSyntaxError } from "./errors";
-
-export { RuleSyntaxError };
+import { canonicalCidr, cidrVersion, Fail } from "./cidr";
+import { RuleSyntaxError } from "../errors";
 
 export type RuleAction = "allow" | "deny";
 export type RuleProtocol = "tcp" | "udp" | "icmp" | "icmpv6";
@@ -59,7 +57,7 @@ const STORED_KEY_ORDER: readonly string[] = [
   "dst_ports", "dst_tag", "dst_selector", "dst_net",
 ];
 /** How refresh marks a stored rule the grammar cannot express; no rule text starts with it. */
-export const OUTSIDE_GRAMMAR = "[outside the grammar]";
+export const outsideGrammar = "[outside the grammar]";
 
 const ENDPOINT_KEYS = {
   src: { keyword: "from", ports: "src_ports", tag: "src_tag", net: "src_net" },
@@ -241,7 +239,7 @@ export function ruleToJson(rule: CalicoRule): Record<string, unknown> {
 
 /**
  * A rule `rule json` printed, as refresh shows it: its canonical text when the grammar can express it, else the
- * stored JSON (keys in a fixed order), marked with OUTSIDE_GRAMMAR. Another writer may store what calicoctl
+ * stored JSON (keys in a fixed order), marked with outsideGrammar. Another writer may store what calicoctl
  * itself accepts but the grammar cannot say (a null protocol, an ICMP type as a string, an empty port list,
  * selectors, a next-tier action, mixed address families): that is drift to show, not an error.
  */
@@ -250,7 +248,7 @@ export function storedRuleText(value: unknown): string {
     return formatRule(ruleFromJson(value));
   } catch (error) {
     if (!(error instanceof RuleSyntaxError)) throw error;
-    return `${OUTSIDE_GRAMMAR} ${JSON.stringify(inStoredKeyOrder(value))}`;
+    return `${outsideGrammar} ${JSON.stringify(inStoredKeyOrder(value))}`;
   }
 }
 

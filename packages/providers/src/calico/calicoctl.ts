@@ -1,7 +1,7 @@
 // calicoctl 0.x profile rule commands, as the providers run them (see
 // /work/shared/reference/calicoctl-0x.md: errors are printed on stdout).
 import { z } from "zod";
-import { privileged, runChecked, SshHost } from "./ssh";
+import { privileged, runChecked, SshHost } from "../ssh";
 
 /** One rule as calicoctl's JSON holds it: `{"action": "allow", "protocol": "tcp", "dst_ports": [9000], ...}`. */
 export interface RuleJson {

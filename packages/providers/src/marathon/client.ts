@@ -11,8 +11,8 @@
 // Past the deadline, every wait ends in a MarathonError saying what it waited for.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { MarathonError } from "./errors";
-import { hostLabel, httpOverSsh, HttpResponse, isForwardRefused, SshHost } from "./ssh";
+import { MarathonError } from "../errors";
+import { hostLabel, httpOverSsh, HttpResponse, isForwardRefused, SshHost } from "../ssh";
 
 export interface MarathonEndpoint {
     /** The host whose sshd forwards to Marathon (the master). */

@@ -3,7 +3,7 @@
 import * as assert from "assert";
 import { EventEmitter } from "events";
 import type { Client } from "ssh2";
-import { ExecSpec, execOnce } from "@calico-stars/providers/ssh/exec";
+import { ExecSpec, execOnce } from "../src/ssh/exec";
 
 class FakeChannel extends EventEmitter {
     readonly stderr = new EventEmitter();

@@ -11,11 +11,12 @@
 import { parseArgs } from "util";
 import { resolve } from "path";
 import { closeAllConnections, configureSsh } from "@calico-stars/providers/ssh";
-import { colorWanted, declaredMatrix, formatReportTable, profilesFromPolicy, reportJson, writeGraphPicture } from "../components/verify";
-import { probeRoundMs } from "../components/verify/deployedApps";
-import { readDeployedStack } from "../components/verify/deployedStack";
-import { awaitVerdict, describeCollector, fetchResponses } from "@calico-stars/providers/verify/liveCheck";
-import { verifySettings } from "../components/verify/stackSettings";
+import {
+    awaitVerdict, colorWanted, declaredMatrix, describeCollector, fetchResponses, formatReportTable, probeRoundMs, profilesFromPolicy, reportJson,
+} from "@calico-stars/providers/verify";
+import { readDeployedStack } from "./deployedStack";
+import { writeGraphPicture } from "./picture";
+import { verifySettings } from "./stackSettings";
 
 const couldNotRun = 3;
 const defaultTimeoutSeconds = 180;
@@ -23,7 +24,7 @@ const defaultTimeoutSeconds = 180;
 const usage = `usage: npm run verify -- [--stack <name>] [--json] [--timeout <seconds>] [--picture <file.svg>]
 
   --stack <name>       the stack whose Pulumi.<name>.yaml to read (default: the selected stack, or the only stack file)
-  --json               print the report as JSON (components/verify/verifyReport.schema.json)
+  --json               print the report as JSON (scripts/verify/verifyReport.schema.json)
   --timeout <seconds>  how long to wait for fresh probe results that match (default ${defaultTimeoutSeconds})
   --picture <file>     where to write the SVG (default verify-<stack>.svg); the PNG goes beside it
 exit status: 0 match, 1 mismatch, 2 incomplete, 3 could not run`;

@@ -7,10 +7,10 @@
 // sshPrivateKeyPassphrase only as secrets, which only the CLI can decrypt. A key
 // or passphrase written in plain text is used; a `secure:` one is not, and verify
 // then logs in with sshPrivateKeyPath or an SSH agent, or says why it cannot.
-import { parseStackConfig, projectName, StarsConfig } from "../config";
+import { parseStackConfig, projectName, StarsConfig } from "../../components/config";
 import type { SshHost, SshSettings } from "@calico-stars/providers/ssh";
-import { sshSettingsFrom } from "@calico-stars/providers/sshConfig";
-import { VerifyInputError } from "@calico-stars/providers/verify/policyProfiles";
+import { sshSettingsFrom } from "@calico-stars/providers/ssh";
+import { VerifyInputError } from "@calico-stars/providers/verify";
 import { readStackConfig, StackFileConfig } from "./stackFile";
 
 export interface VerifySettings {

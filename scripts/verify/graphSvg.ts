@@ -14,8 +14,7 @@
 // alpha, a probe the collector could not fetch is drawn hollow instead of left
 // out, edges end in arrowheads, the collector and the outside world are nodes
 // too, and a mismatched edge is drawn in its own colour in both panels.
-import { edgeName, MatrixNode, Reach } from "@calico-stars/providers/verify/matrix";
-import type { ReportEdge, VerifyReport } from "@calico-stars/providers/verify/verifyReport";
+import { edgeName, MatrixNode, Reach, ReportEdge, VerifyReport } from "@calico-stars/providers/verify";
 
 export interface GraphPicture {
     /** The SVG document. */

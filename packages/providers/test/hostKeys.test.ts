@@ -4,8 +4,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { acceptedHostKey, hostKeyVerdict, matchPattern, matchPatternList } from "@calico-stars/providers/ssh/hostKeys";
-import { SshHost, SshSettings } from "@calico-stars/providers/ssh";
+import { acceptedHostKey, hostKeyVerdict, matchPattern, matchPatternList } from "../src/ssh/hostKeys";
+import type { SshHost, SshSettings } from "../src/ssh";
 
 const keyA = Buffer.from("host key A: not a real key, only bytes to compare");
 const keyB = Buffer.from("host key B: another one");

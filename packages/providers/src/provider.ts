@@ -9,16 +9,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ConfigError } from "./errors";
 import { configureSsh, SshHost } from "./ssh";
-import { issueMessages, parseSshSettings } from "./sshConfig";
+import { parseSshSettings } from "./ssh/settings";
+import { issueMessages } from "./stackConfig";
 
 /** A dynamic provider with typed inputs and outputs. */
 export type Provider<Inputs, Outputs> = pulumi.dynamic.ResourceProvider<Inputs, Outputs>;
 
-/** What the engine passes for a value not known until apply. */
-export const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
 export function containsUnknown(value: unknown): boolean {
-    if (value === unknownValue) {
+    if (value === pulumi.runtime.unknownValue) {
         return true;
     }
     if (Array.isArray(value)) {
@@ -89,6 +87,3 @@ export function gone<Outputs>(): pulumi.dynamic.ReadResult<Outputs> {
 export function sameHost(a: SshHost, b: SshHost): boolean {
     return a.address === b.address && a.port === b.port && a.user === b.user && a.sudo === b.sudo;
 }
-
-/** Resource inputs as the provider sees them: every pulumi.Input resolved. */
-export type Resolved<T> = { [K in keyof T]: pulumi.Unwrap<T[K]> };

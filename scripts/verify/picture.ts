@@ -1,0 +1,31 @@
+// verify's picture: the report drawn as an SVG, and a PNG beside it when a converter is present.
+import { writeFileSync } from "fs";
+import type { VerifyReport } from "@calico-stars/providers/verify";
+import { renderGraphSvg } from "./graphSvg";
+import { svgToPng } from "./svgToPng";
+
+export interface PictureFiles {
+    /** Where the SVG goes. */
+    svgPath: string;
+    /** Where the PNG goes, when a converter is present. */
+    pngPath: string;
+    /** How long the converter may run. */
+    timeoutMs?: number;
+}
+
+export interface WrittenPicture {
+    /** The SVG's path. */
+    svg: string;
+    /** The PNG's path, when one was written. */
+    png?: string;
+    /** Why there is no PNG. */
+    pngSkipped?: string;
+}
+
+/** Writes the SVG, and a PNG when a converter is present; says which were written. */
+export async function writeGraphPicture(report: VerifyReport, files: PictureFiles): Promise<WrittenPicture> {
+    const picture = renderGraphSvg(report);
+    writeFileSync(files.svgPath, picture.svg);
+    const png = await svgToPng(files.svgPath, files.pngPath, { width: picture.width, height: picture.height, timeoutMs: files.timeoutMs });
+    return png.png === undefined ? { svg: files.svgPath, pngSkipped: png.skipped } : { svg: files.svgPath, png: png.png };
+}
