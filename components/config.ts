@@ -2,24 +2,19 @@
 // touches a host. Defaults reproduce the runbook on the reference Vagrant
 // cluster, with the runbook's port slip fixed (see README "Policy").
 import { z } from "zod";
-import { canonicalRule, isValidTag, parseRule, RuleSyntaxError, ruleTags } from "@calico-stars/providers/calico";
-import { ConfigError, ConfigGetter, ipv4InCidr, isAddress, isCidr, isDnsName, isIpv4, networkOf, parseConfigKeys, projectName, splitHostPort } from "@calico-stars/providers";
-import { sshConfigShape } from "@calico-stars/providers/ssh";
-import { acceptedHostKey, SshHost } from "@calico-stars/providers/ssh";
-import { starsTemplateSchema } from "./starsTemplate";
+import {
+    address, ConfigError, ConfigGetter, interfaceName, ipv4, ipv4InCidr, isCidr, isDnsName, isIpv4, marathonGroupId, networkName, networkOf,
+    parseConfigKeys, port, projectName, splitHostPort,
+} from "@calico-stars/providers";
+import { canonicalRule, parseRule, RuleSyntaxError, ruleTags } from "@calico-stars/providers/calico";
+import { acceptedHostKey, SshHost, sshConfigShape } from "@calico-stars/providers/ssh";
 import * as runbookPolicyModule from "./runbookPolicy.json";
+import * as defaultTemplateJson from "./stars.json";
 
 export { ConfigError, projectName };
 export type { ConfigGetter };
 
-const address = z.string().refine(isAddress, "must be an IP address or a DNS name");
-const ipv4 = z.string().refine(isIpv4, "must be an IPv4 address");
-const port = z.number().int("must be a whole number").min(1, "must be 1-65535").max(65535, "must be 1-65535");
 const userName = z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}$/, "must be a Unix user name (lower case letters, digits, _ . -)");
-// Linux refuses "/", ":" and white space in a name (dev_valid_name); ":" is only ifconfig's alias notation.
-const interfaceName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/, "must be a Linux interface name (up to 15 letters, digits, _ . -, not starting with - or .)");
-const networkName = z.string().max(64).refine(isValidTag, "must be a Docker network name usable as a Calico tag (letters, digits, _ . -, not starting with - or .)")
-    .refine((s) => /^[A-Za-z0-9]/.test(s), "must start with a letter or digit");
 const cidr = z.string().superRefine((block, ctx) => {
     if (!isCidr(block)) {
         ctx.addIssue({ code: "custom", message: "must be an IPv4 CIDR such as 192.168.0.0/16" });
@@ -31,12 +26,6 @@ const etcdAuthority = z.string().refine((s) => { const host = splitHostPort(s)?.
     "must be host:port (a DNS name or IPv4 address, and a port 1-65535) such as 127.0.0.1:2379");
 const dockerImage = z.string().max(255).regex(/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
     "must be a Docker image reference such as djosborne/star:v0.5.0");
-/** Marathon routes `/v2/groups/<x>/apps` and `.../versions[/...]` to other listings (GroupsResource, v0.14.2 and v1.1.1). */
-const marathonReservedSegments = ["apps", "versions"];
-const marathonId = z.string().regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\/[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
-    "must be a Marathon path without a leading slash: lower-case letters, digits and -, segments separated by /")
-    .refine((id) => !id.split("/").some((segment) => marathonReservedSegments.includes(segment)),
-        `must not contain a segment ${marathonReservedSegments.map((s) => `"${s}"`).join(" or ")}: Marathon routes /v2/groups/<id>/apps and /versions to other listings`);
 const remotePath = z.string().regex(/^\/[A-Za-z0-9_.\/-]*$/, "must be an absolute path of letters, digits, _ . / -").refine((s) => !s.split("/").includes(".."), "must not contain ..");
 
 /** Issues at the second and later occurrence of each value: resources are named after these values. */
@@ -72,6 +61,66 @@ const profilePolicySchema = z.object({
     outbound: z.array(ruleText).default([]),
 }).strict();
 
+// The stars template (stars.json): the apps, their networks and commands, which starsTemplate.ts renders.
+const appId = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be a Marathon app id: lower-case letters, digits and -");
+/** Words, $VARS and {{placeholders}} only: the command runs through /bin/sh -c in the container. */
+const containerCommand = z.string().max(1000)
+    .regex(/^([A-Za-z0-9_.\/=:,@%+-]|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[a-zA-Z]+\}\}| )+$/,
+        "may hold only words of letters, digits and _ . / = : , @ % + -, $VARIABLES and {{placeholders}}, separated by spaces");
+const resources = { cpus: z.number().positive().max(64), mem: z.number().positive().max(1 << 20) };
+const networkRef = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a managed network's name");
+/** What renderStarsGroup fills in: the collector's command gets no {{urls}}, the probes' command must have them. */
+const collectorPlaceholders = ["collectorPort", "probePort", "resourcesFile"];
+const probePlaceholders = [...collectorPlaceholders, "urls"];
+
+function unknownPlaceholders(command: string, known: readonly string[]): string[] {
+    return [...command.matchAll(/\{\{([a-zA-Z]+)\}\}/g)].map((m) => m[1]).filter((name) => !known.includes(name));
+}
+
+export const starsTemplateSchema = z.object({
+    collector: z.object({ id: appId, network: networkRef, cmd: containerCommand, ...resources }).strict(),
+    probes: z.array(z.object({
+        id: appId,
+        resourceId: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/, "must be a short id of letters, digits, _ -"),
+        network: networkRef,
+        ...resources,
+    }).strict()).min(1, "needs at least one probe"),
+    probeCmd: containerCommand,
+}).strict().superRefine((template, ctx) => {
+    const ids = [template.collector.id, ...template.probes.map((p) => p.id)];
+    ids.forEach((id, i) => {
+        if (ids.indexOf(id) !== i) {
+            ctx.addIssue({ code: "custom", message: `app id "${id}" is used twice` });
+        }
+    });
+    // the UI draws an edge by resource id, so two probes with one id would be drawn as one
+    const resourceIds = template.probes.map((p) => p.resourceId);
+    resourceIds.forEach((id, i) => {
+        if (resourceIds.indexOf(id) !== i) {
+            ctx.addIssue({ code: "custom", path: ["probes", i, "resourceId"], message: `resource id "${id}" is used twice` });
+        }
+    });
+    for (const [path, command, known] of [[["collector", "cmd"], template.collector.cmd, collectorPlaceholders], [["probeCmd"], template.probeCmd, probePlaceholders]] as const) {
+        for (const name of unknownPlaceholders(command, known)) {
+            ctx.addIssue({ code: "custom", path: [...path], message: `{{${name}}} is not filled in here (known: ${known.map((k) => `{{${k}}}`).join(", ")})` });
+        }
+    }
+    if (!template.probeCmd.includes("{{urls}}")) {
+        ctx.addIssue({ code: "custom", path: ["probeCmd"], message: "must contain {{urls}} (the probe's targets)" });
+    }
+});
+
+export type StarsTemplate = z.output<typeof starsTemplateSchema>;
+
+/** The runbook's template, used unless config `starsTemplate` gives one. */
+export const defaultStarsTemplate: StarsTemplate = starsTemplateSchema.parse(
+    (defaultTemplateJson as unknown as { default?: unknown }).default ?? defaultTemplateJson);
+
+/** The template the stack deploys. */
+export function starsTemplateOf(config: Pick<StarsConfig, "starsTemplate">): StarsTemplate {
+    return config.starsTemplate ?? defaultStarsTemplate;
+}
+
 /** The runbook's step 1: only the collector's network gets a subnet, which its fixed --ip needs. */
 export const runbookNetworks: { name: string; subnet?: string }[] = [
     { name: "management-ui", subnet: "192.168.0.0/16" },
@@ -97,7 +146,7 @@ const configSchema = z.object({
     networkHost: address.optional(),
     policy: z.record(networkName, profilePolicySchema).default(runbookPolicy),
     image: dockerImage.default("djosborne/star:v0.5.0"),
-    groupId: marathonId.default("calico-stars"),
+    groupId: marathonGroupId.default("calico-stars"),
     marathonHost: address.default("127.0.0.1"),
     marathonPort: port.default(8080),
     deploymentTimeoutSeconds: z.number().positive().max(7200).default(600),
@@ -119,6 +168,13 @@ const configSchema = z.object({
 export type StarsConfig = z.output<typeof configSchema>;
 
 export const configKeys: readonly string[] = Object.keys(configSchema.shape);
+
+/** The cluster's hosts as the program logs in to them: each with its own user or sshUser, all with sudo or not. */
+export function clusterHosts(config: StarsConfig): { master: SshHost; agents: SshHost[] } {
+    const hostOf = (host: { address: string; port: number; user?: string }): SshHost =>
+        ({ address: host.address, port: host.port, user: host.user ?? config.sshUser, sudo: config.sudo });
+    return { master: hostOf(config.master), agents: config.agents.map(hostOf) };
+}
 
 /** Parses and validates the whole stack config; throws a ConfigError listing every problem by key. */
 export function parseStackConfig(get: ConfigGetter, presentKeys: readonly string[] = []): StarsConfig {
@@ -184,9 +240,8 @@ function crossCheck(config: StarsConfig): string[] {
     }
     // checked here, not when the agents' commands are declared, so that the program stops before any resource exists
     if (!config.insecureSkipHostKeyVerification) {
-        for (const agent of config.agents) {
-            const host: SshHost = { address: agent.address, port: agent.port, user: agent.user ?? config.sshUser, sudo: config.sudo };
-            const found = acceptedHostKey(config, host);
+        for (const agent of clusterHosts(config).agents) {
+            const found = acceptedHostKey(config, agent);
             if ("problem" in found) {
                 problems.push(`${projectName}:hostKeys: ${found.problem}: each agent's prep command (pre-pull and resources file, ` +
                     `@pulumi/command) verifies a host only against its full public key; add it (ssh-keyscan ${agent.address}) or a knownHostsPath entry`);

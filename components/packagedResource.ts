@@ -1,30 +1,42 @@
-// A dynamic resource whose provider is one of @calico-stars/providers', by name.
+// A custom resource served by one of @calico-stars/providers' dynamic providers, chosen by name.
 //
 // The dynamic provider host revives a resource's provider from its `__provider` property alone: the text of a
-// CommonJS module whose `handler()` returns the provider (sdk/nodejs/cmd/dynamic-provider/index.ts, getProvider:
-// requireFromString(text).handler()). pulumi.dynamic.Resource fills it with the closure serializer's text of the
-// provider object, which is stored in state twice per resource (inputs and outputs). Given an object from this
-// package, the serializer writes it out by value with every function it reaches (66 KB for the Docker network's):
-// it keeps as a require() only modules whose path runs through node_modules (@pulumi/pulumi 3.248,
-// runtime/closure/createClosure.js: findNormalizedModuleNameAsync reads require.cache's paths, captureModuleAsync
-// tests them for a node_modules segment), and Node keys an npm workspace package's modules by their real path,
-// packages/providers/dist/..., not by the node_modules/@calico-stars/providers link. A stub object forwarding each
-// method to the package still serializes to over 2 KB. So the text is written here, one line that requires the
-// package by name where the host runs: the host starts in the project directory and resolves it there, as it
-// resolves @pulumi/pulumi. The rest is what pulumi.dynamic.Resource does: the type `pulumi-nodejs:dynamic/<module>:
-// <type>`, served by the same host. State no longer pins provider code: every run, destroy and refresh included,
-// runs the package that is installed.
+// CommonJS module whose handler() returns the provider (pulumi/pulumi v3.248.0, sdk/nodejs/cmd/dynamic-provider/
+// index.ts, getProvider). Here that text is one line requiring the package by name, so state holds no provider
+// code and every run uses the package installed (docs/design.md says why not pulumi.dynamic.Resource).
 import * as pulumi from "@pulumi/pulumi";
-import type { ProviderName } from "@calico-stars/providers";
+import type { ProviderName, providers } from "@calico-stars/providers";
+
+type ProviderOf<Name extends ProviderName> = (typeof providers)[Name];
+/** A provider's resolved inputs, as its Check returns them. */
+type InputsOf<Name extends ProviderName> = ProviderOf<Name> extends pulumi.dynamic.ResourceProvider<infer Inputs, infer _> ? Inputs : never;
+/** A provider's outputs: its inputs and what it adds. */
+type OutputsOf<Name extends ProviderName> = ProviderOf<Name> extends pulumi.dynamic.ResourceProvider<infer _, infer Outputs> ? Outputs : never;
+
+/** A resolved value with each level of it a pulumi.Input, as a component passes it. */
+type InputOf<T> = pulumi.Input<T extends (infer Item)[] ? InputOf<Item>[] : T extends object ? { [K in keyof T]: InputOf<T[K]> } : T>;
+
+/** A resource's args: the provider's inputs, field by field, each a pulumi.Input. */
+export type ResourceArgs<Name extends ProviderName> = { [K in keyof InputsOf<Name>]: InputOf<InputsOf<Name>[K]> };
+
+/** A resource's outputs: one pulumi.Output per field of the provider's outputs. */
+type ResourceOutputs<Name extends ProviderName> = { readonly [K in keyof OutputsOf<Name>]-?: pulumi.Output<OutputsOf<Name>[K]> };
 
 /** `__provider` for a resource of this type: the module text the provider host revives its provider from. */
 export function providerModuleText(type: ProviderName): string {
     return `exports.handler = () => require("@calico-stars/providers").providers.${type};\n`;
 }
 
-export abstract class PackagedResource extends pulumi.CustomResource {
-    /** `props` are the resource's inputs with its outputs seeded as `undefined`, as for pulumi.dynamic.Resource. */
-    protected constructor(type: ProviderName, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
-        super(`pulumi-nodejs:dynamic/calico-stars:${type}`, name, { ...props, __provider: providerModuleText(type) }, opts);
+/**
+ * The class of the resources `type`'s provider serves. `outputOnly` names the outputs that are not inputs, so
+ * that the engine gives each a property, as pulumi.dynamic.Resource seeds its outputs.
+ */
+export function packagedResource<Name extends ProviderName>(type: Name, outputOnly: Record<Exclude<keyof OutputsOf<Name>, keyof InputsOf<Name>>, undefined>) {
+    class PackagedResource extends pulumi.CustomResource {
+        constructor(name: string, args: ResourceArgs<Name>, opts?: pulumi.CustomResourceOptions) {
+            super(`pulumi-nodejs:dynamic/calico-stars:${type}`, name, { ...outputOnly, ...args, __provider: providerModuleText(type) }, opts);
+        }
     }
+    // the engine adds the output properties at run time, from the props
+    return PackagedResource as unknown as new (name: string, args: ResourceArgs<Name>, opts?: pulumi.CustomResourceOptions) => PackagedResource & ResourceOutputs<Name>;
 }

@@ -6,13 +6,13 @@ import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { agentPrepCreate, removeResourcesFile, ResourcesFilePlace } from "./agentPrep";
 import { parseRule, ruleTags } from "@calico-stars/providers/calico";
-import { StarsConfig } from "./config";
+import { clusterHosts, StarsConfig, starsTemplateOf } from "./config";
 import { DockerNetwork } from "./dockerNetwork";
 import { IptablesDnat } from "./iptablesDnat";
 import { MarathonGroup } from "./marathonGroup";
 import { ProfileRules } from "./profileRules";
 import { acceptedHostKey, SshHost } from "@calico-stars/providers/ssh";
-import { defaultStarsTemplate, renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "./starsTemplate";
+import { renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "./starsTemplate";
 import { VerifyPolicy, verifyPolicyArgs } from "./verifyPolicy";
 
 /** The tags a profile's rules name, sorted: each is a managed network (config validation sees to that). */
@@ -41,10 +41,7 @@ export class StarsDemo extends pulumi.ComponentResource {
         super("calico-stars:index:StarsDemo", name, {}, opts);
         const { config } = args;
         const parent = { parent: this };
-        const hostOf = (address: { address: string; port: number; user?: string }): SshHost =>
-            ({ address: address.address, port: address.port, user: address.user ?? config.sshUser, sudo: config.sudo });
-        const master = hostOf(config.master);
-        const agents = config.agents.map(hostOf);
+        const { master, agents } = clusterHosts(config);
         const allHosts = [master, ...agents];
         const networkHost = allHosts.find((h) => h.address === config.networkHost) ?? agents[0];
 
@@ -109,7 +106,7 @@ export class StarsDemo extends pulumi.ComponentResource {
 
         // The tasks hold their networks: a network replaced (delete before replace) takes the group down first,
         // since `docker network rm` refuses a network with containers on it, and the group comes back on the new one.
-        const template = config.starsTemplate ?? defaultStarsTemplate;
+        const template = starsTemplateOf(config);
         const appNetworks = [...new Set([template.collector.network, ...template.probes.map((probe) => probe.network)])].sort();
         const group = new MarathonGroup("marathon-group", {
             host: master,

@@ -2,64 +2,10 @@
 // stars.json template. Both come from the same probe names, because the UI
 // draws an edge only when a probe's target URL equals a resource URL exactly.
 import { createHash } from "crypto";
-import { z } from "zod";
-import { ConfigError } from "@calico-stars/providers";
-import { MarathonApp, MarathonGroup, ownerLabel, UpgradeStrategy } from "@calico-stars/providers/marathon";
-import type { StarsConfig } from "./config";
-import * as defaultTemplateJson from "./stars.json";
-
-const appId = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be a Marathon app id: lower-case letters, digits and -");
-/** Words, $VARS and {{placeholders}} only: the command runs through /bin/sh -c in the container. */
-const containerCommand = z.string().max(1000)
-    .regex(/^([A-Za-z0-9_.\/=:,@%+-]|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[a-zA-Z]+\}\}| )+$/,
-        "may hold only words of letters, digits and _ . / = : , @ % + -, $VARIABLES and {{placeholders}}, separated by spaces");
-const resources = { cpus: z.number().positive().max(64), mem: z.number().positive().max(1 << 20) };
-const networkRef = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a managed network's name");
-/** What renderStarsGroup fills in: the collector's command gets no {{urls}}, the probes' command must have them. */
-const collectorPlaceholders = ["collectorPort", "probePort", "resourcesFile"];
-const probePlaceholders = [...collectorPlaceholders, "urls"];
-
-function unknownPlaceholders(command: string, known: readonly string[]): string[] {
-    return [...command.matchAll(/\{\{([a-zA-Z]+)\}\}/g)].map((m) => m[1]).filter((name) => !known.includes(name));
-}
-
-export const starsTemplateSchema = z.object({
-    collector: z.object({ id: appId, network: networkRef, cmd: containerCommand, ...resources }).strict(),
-    probes: z.array(z.object({
-        id: appId,
-        resourceId: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/, "must be a short id of letters, digits, _ -"),
-        network: networkRef,
-        ...resources,
-    }).strict()).min(1, "needs at least one probe"),
-    probeCmd: containerCommand,
-}).strict().superRefine((template, ctx) => {
-    const ids = [template.collector.id, ...template.probes.map((p) => p.id)];
-    ids.forEach((id, i) => {
-        if (ids.indexOf(id) !== i) {
-            ctx.addIssue({ code: "custom", message: `app id "${id}" is used twice` });
-        }
-    });
-    // the UI draws an edge by resource id, so two probes with one id would be drawn as one
-    const resourceIds = template.probes.map((p) => p.resourceId);
-    resourceIds.forEach((id, i) => {
-        if (resourceIds.indexOf(id) !== i) {
-            ctx.addIssue({ code: "custom", path: ["probes", i, "resourceId"], message: `resource id "${id}" is used twice` });
-        }
-    });
-    for (const [path, command, known] of [[["collector", "cmd"], template.collector.cmd, collectorPlaceholders], [["probeCmd"], template.probeCmd, probePlaceholders]] as const) {
-        for (const name of unknownPlaceholders(command, known)) {
-            ctx.addIssue({ code: "custom", path: [...path], message: `{{${name}}} is not filled in here (known: ${known.map((k) => `{{${k}}}`).join(", ")})` });
-        }
-    }
-    if (!template.probeCmd.includes("{{urls}}")) {
-        ctx.addIssue({ code: "custom", path: ["probeCmd"], message: "must contain {{urls}} (the probe's targets)" });
-    }
-});
-
-export type StarsTemplate = z.output<typeof starsTemplateSchema>;
-
-export const defaultStarsTemplate: StarsTemplate = starsTemplateSchema.parse(
-    (defaultTemplateJson as unknown as { default?: unknown }).default ?? defaultTemplateJson);
+import { ConfigError, ownerKey } from "@calico-stars/providers";
+import { MarathonApp, MarathonGroup, UpgradeStrategy } from "@calico-stars/providers/marathon";
+import { dottedTaskName, mesosDnsName } from "@calico-stars/providers/verify";
+import { StarsConfig, StarsTemplate, starsTemplateOf } from "./config";
 
 export interface StarsParameters {
     template: StarsTemplate;
@@ -93,7 +39,7 @@ export function resourcesFileLocation(config: Pick<StarsConfig, "resourcesDir" |
 /** The template's parameters from the stack's config; `ownerId` marks what this stack made. */
 export function starsParameters(config: StarsConfig, ownerId: string): StarsParameters {
     return {
-        template: config.starsTemplate ?? defaultStarsTemplate,
+        template: starsTemplateOf(config),
         groupId: config.groupId,
         image: config.image,
         collectorIp: config.collectorIp,
@@ -113,14 +59,10 @@ export function starsParameters(config: StarsConfig, ownerId: string): StarsPara
  */
 export const killFirstUpgradeStrategy: UpgradeStrategy = { minimumHealthCapacity: 0, maximumOverCapacity: 0 };
 
-/** Marathon names a task after the reversed app path; Mesos-DNS 0.5 turns its dots into hyphens. */
-export function probeHostname(app: string, groupId: string, style: "hyphen" | "dot", domain: string): string {
-    const taskName = [app, ...groupId.split("/").reverse()];
-    return `${taskName.join(style === "hyphen" ? "-" : ".")}.${domain}`;
-}
-
+/** A probe's /status: by the name Mesos-DNS serves for its task ("hyphen"), or the runbook's dotted one ("dot"). */
 export function probeUrl(app: string, p: StarsParameters): string {
-    return `http://${probeHostname(app, p.groupId, p.mesosDnsStyle, p.mesosDnsDomain)}:${p.probePort}/status`;
+    const hostname = (p.mesosDnsStyle === "hyphen" ? mesosDnsName : dottedTaskName)(p.groupId, app, p.mesosDnsDomain);
+    return `http://${hostname}:${p.probePort}/status`;
 }
 
 /** The collector's resources file: one entry per probe, with the very URLs the probes are given. */
@@ -150,7 +92,7 @@ export function renderStarsGroup(p: StarsParameters): MarathonGroup {
         mem: sizing.mem,
         instances: 1,
         uris,
-        labels: { [ownerLabel]: p.ownerId },
+        labels: { [ownerKey]: p.ownerId },
         container: { type: "DOCKER", docker: { image: p.image, parameters } },
     });
     const resourcesHash = createHash("sha256").update(renderResourcesFile(p)).digest("hex").slice(0, 16);

@@ -1,11 +1,10 @@
-// The check that the policy took effect, as a step of `pulumi up` (config `verifyPolicy`): its provider,
-// @calico-stars/providers' verifyPolicy.ts, waits until the collector shows the declared matrix. The inputs hold
-// that matrix as plain data, so `pulumi preview` shows what will be checked.
-import * as pulumi from "@pulumi/pulumi";
+// The check that the policy took effect, as a step of `pulumi up` (config `verifyPolicy`): it waits until the
+// collector shows the declared matrix. Its inputs hold that matrix as plain data, so `pulumi preview` shows what
+// will be checked. Its args and behaviour: @calico-stars/providers, verifyPolicy.ts.
 import type { SshHost } from "@calico-stars/providers/ssh";
-import { declaredMatrix, DeclaredMatrix, PolicyText, probeRoundMs, profilesFromPolicy, VerifyResult } from "@calico-stars/providers/verify";
+import { declaredMatrix, DeclaredMatrix, PolicyText, probeRoundMs, profilesFromPolicy } from "@calico-stars/providers/verify";
 import type { StarsConfig } from "./config";
-import { PackagedResource } from "./packagedResource";
+import { packagedResource, ResourceArgs } from "./packagedResource";
 import { renderResourcesFile, renderStarsGroup, StarsParameters, starsParameters } from "./starsTemplate";
 
 export interface StackPolicy {
@@ -35,33 +34,9 @@ export function declaredMatrixForStack(parameters: StarsParameters, stack: Stack
     });
 }
 
-export interface VerifyPolicyArgs {
-    /** The host whose sshd forwards to the collector (the master). */
-    host: pulumi.Input<SshHost>;
-    /** The collector's fixed Calico address, as the master reaches it. */
-    collectorIp: pulumi.Input<string>;
-    /** star-collect's port. */
-    collectorPort: pulumi.Input<number>;
-    /** What the observed matrix must equal: every edge, with its declared reach and the rules behind it. */
-    declared: pulumi.Input<DeclaredMatrix>;
-    /** One probe round (the slowest probe's interval plus the collector's), in seconds. */
-    roundSeconds: pulumi.Input<number>;
-    /** How long to wait for a fresh reading that matches. */
-    timeoutSeconds: pulumi.Input<number>;
-    /** The deployment checked: the group's version after its last deployment. */
-    groupVersion: pulumi.Input<string>;
-    /** The deployment checked: each network's ID. */
-    networkIds: pulumi.Input<pulumi.Input<string>[]>;
-}
+export class VerifyPolicy extends packagedResource("VerifyPolicy", { result: undefined, summary: undefined }) {}
 
-export class VerifyPolicy extends PackagedResource {
-    declare readonly result: pulumi.Output<VerifyResult>;
-    declare readonly summary: pulumi.Output<string>;
-
-    constructor(name: string, args: VerifyPolicyArgs, opts?: pulumi.CustomResourceOptions) {
-        super("VerifyPolicy", name, { result: undefined, summary: undefined, ...args }, opts);
-    }
-}
+type VerifyPolicyArgs = ResourceArgs<"VerifyPolicy">;
 
 /**
  * The check's inputs from the stack config: the declared matrix of the group the program renders (the owner id

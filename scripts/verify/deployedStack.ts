@@ -13,10 +13,12 @@
 // that depends on it is unknown anyway; the report notes it.
 import { z } from "zod";
 import type { StarsConfig } from "../../components/config";
-import { MarathonClient, MarathonGroup, normalizeGroup, ownerLabel } from "@calico-stars/providers/marathon";
+import { ownerKey } from "@calico-stars/providers";
+import { MarathonClient, MarathonGroup, normalizeGroup } from "@calico-stars/providers/marathon";
 import { DeployedResource, resolveAppHost, VerifyInputError } from "@calico-stars/providers/verify";
 import { httpOverSsh, isForwardRefused, SshError, SshHost } from "@calico-stars/providers/ssh";
-import { renderResourcesFile, starsParameters, defaultStarsTemplate } from "../../components/starsTemplate";
+import { starsTemplateOf } from "../../components/config";
+import { renderResourcesFile, starsParameters } from "../../components/starsTemplate";
 
 export interface DeployedStack {
     /** The group as Marathon has it, in the shape the program sends it. */
@@ -51,13 +53,13 @@ export async function readDeployedStack(config: StarsConfig, master: SshHost): P
     }
     const group = normalizeGroup(found);
     const notes: string[] = [];
-    const template = config.starsTemplate ?? defaultStarsTemplate;
+    const template = starsTemplateOf(config);
     const resources = await collectorResources(config, master);
     let resourcesFile: string;
     if (resources.kind === "read") {
         resourcesFile = JSON.stringify(inTemplateOrder(resources.list, group, template.probes.map((probe) => probe.id), config.mesosDnsDomain));
     } else {
-        const ownerId = (found.apps ?? [])[0]?.labels?.[ownerLabel] ?? "";
+        const ownerId = (found.apps ?? [])[0]?.labels?.[ownerKey] ?? "";
         resourcesFile = renderResourcesFile(starsParameters(config, ownerId));
         notes.push(`the resources were rendered from the stack config: the collector did not answer GET /resources (${resources.reason})`);
     }

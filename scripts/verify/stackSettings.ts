@@ -7,9 +7,8 @@
 // sshPrivateKeyPassphrase only as secrets, which only the CLI can decrypt. A key
 // or passphrase written in plain text is used; a `secure:` one is not, and verify
 // then logs in with sshPrivateKeyPath or an SSH agent, or says why it cannot.
-import { parseStackConfig, projectName, StarsConfig } from "../../components/config";
-import type { SshHost, SshSettings } from "@calico-stars/providers/ssh";
-import { sshSettingsFrom } from "@calico-stars/providers/ssh";
+import { clusterHosts, parseStackConfig, projectName, StarsConfig } from "../../components/config";
+import { SshHost, SshSettings, sshSettingsFrom } from "@calico-stars/providers/ssh";
 import { VerifyInputError } from "@calico-stars/providers/verify";
 import { readStackConfig, StackFileConfig } from "./stackFile";
 
@@ -62,6 +61,6 @@ export function verifySettings(projectDir: string, stack: string | undefined, en
     if (ssh.privateKey === undefined && ssh.privateKeyPath === undefined && ssh.agentSocket === undefined) {
         throw new VerifyInputError("no SSH credentials: set calico-stars:sshPrivateKeyPath, or run an SSH agent holding the key (SSH_AUTH_SOCK or calico-stars:sshAgentSocket)");
     }
-    const master: SshHost = { address: config.master.address, port: config.master.port, user: config.master.user ?? config.sshUser, sudo: config.sudo };
+    const { master } = clusterHosts(config);
     return { config, ssh, master, stackFile, warnings };
 }

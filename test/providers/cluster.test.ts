@@ -1,7 +1,7 @@
 // The Docker network, profile rules and DNAT providers against a real sshd on loopback, with recording
 // stand-ins for docker, calicoctl and iptables behind it (test/support/standins/fake-cluster.js).
 import * as assert from "assert";
-import { dnatRules, ownerOption, providers } from "@calico-stars/providers";
+import { dnatRules, ownerKey, providers } from "@calico-stars/providers";
 import { runChecked, sshStats } from "@calico-stars/providers/ssh";
 import { loopbackSshdSuite } from "../support/loopbackSshd";
 
@@ -27,7 +27,7 @@ describe("cluster providers over a real sshd", function () {
         it("creates the network with the calico drivers and the stack's owner option in one command, and returns its ID", async function () {
             const { id, outs } = await providers.DockerNetwork.create(inputs());
             const network = env.sshd.cluster().networks[id];
-            assert.deepStrictEqual([network.Name, network.Driver, network.IPAM.Driver, network.IPAM.Config[0].Subnet, network.Options[ownerOption]],
+            assert.deepStrictEqual([network.Name, network.Driver, network.IPAM.Driver, network.IPAM.Config[0].Subnet, network.Options[ownerKey]],
                 ["management-ui", "calico", "calico", "192.168.0.0/16", ownerId]);
             assert.deepStrictEqual([outs!.networkId, outs!.adopted], [id, false]);
             assert.strictEqual(sshStats().commands, 1);
@@ -46,13 +46,13 @@ describe("cluster providers over a real sshd", function () {
 
         it("refuses a network of the same name that another stack or a person made, naming it, its ID and adoptNetworks, and touches nothing", async function () {
             const id = foreignNetwork("client");
-            const otherStack = foreignNetwork("other", { [ownerOption]: "ffffffff" });
+            const otherStack = foreignNetwork("other", { [ownerKey]: "ffffffff" });
             const before = env.sshd.cluster();
             await assert.rejects(providers.DockerNetwork.create({ host: env.host, networkName: "client", ownerId }),
-                new RegExp(`OwnershipError: Docker network "client" \\(ID ${id}\\) already exists on 127\\.0\\.0\\.1 and was not made by this stack \\(it has no ${ownerOption} option\\); ` +
+                new RegExp(`OwnershipError: Docker network "client" \\(ID ${id}\\) already exists on 127\\.0\\.0\\.1 and was not made by this stack \\(it has no ${ownerKey} option\\); ` +
                     "refusing to take it over\\. .*calico-stars:adoptNetworks.*docker network rm client"));
             await assert.rejects(providers.DockerNetwork.create({ host: env.host, networkName: "other", ownerId }),
-                new RegExp(`\\(ID ${otherStack}\\) .*its ${ownerOption} is ffffffff, not ${ownerId}`));
+                new RegExp(`\\(ID ${otherStack}\\) .*its ${ownerKey} is ffffffff, not ${ownerId}`));
             assert.deepStrictEqual(env.sshd.cluster(), before);
         });
 

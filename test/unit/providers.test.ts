@@ -175,7 +175,7 @@ describe("provider decisions", function () {
         it("fails check on a group id Marathon routes to another listing, and on an app without the owner label", async function () {
             const result = await providers.MarathonGroup.check!(marathon, { ...marathon, group: { id: "/team/apps", apps: [{ ...group.apps[0], labels: {} }] } });
             assert.deepStrictEqual(result.failures!.map((f) => [f.property, f.reason]), [
-                ["group", "id: must not contain a segment \"apps\" or \"versions\""],
+                ["group", "id: must not contain a segment \"apps\" or \"versions\": Marathon routes /v2/groups/<id>/apps and /versions to other listings"],
                 ["group", "apps[0].labels.calico-stars.owner: must be the stack's ownership id 0a1b2c3d"],
             ]);
         });

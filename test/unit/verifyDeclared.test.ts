@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { defaultStarsTemplate, renderResourcesFile, renderStarsGroup, starsParameters } from "../../components/starsTemplate";
+import { defaultStarsTemplate } from "../../components/config";
+import { renderResourcesFile, renderStarsGroup, starsParameters } from "../../components/starsTemplate";
 import { declaredMatrix } from "@calico-stars/providers/verify";
 import { deployedApps, parseResourcesFile } from "@calico-stars/providers/verify";
 import { DeclaredMatrix, profilesFromPolicy, VerifyInputError } from "@calico-stars/providers/verify";

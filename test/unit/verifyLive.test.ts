@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { defaultStarsTemplate, renderStarsGroup, starsParameters } from "../../components/starsTemplate";
+import { defaultStarsTemplate } from "../../components/config";
+import { renderStarsGroup, starsParameters } from "../../components/starsTemplate";
 import { probeRoundMs } from "@calico-stars/providers/verify";
 import { agreesWithDeclared, awaitVerdict, CollectorFetch, DeclaredMatrix, LiveVerdict, ReadResponses } from "@calico-stars/providers/verify";
 import { declaredOf, healthyProbes, responsesBody, stackConfig } from "../support/verifyFixtures";

@@ -3,8 +3,8 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import Ajv2020 from "ajv/dist/2020";
 import type { z } from "zod";
-import { CollectorFetch, colorWanted, compareMatrices, DeclaredMatrix, formatReportTable, observedMatrix, reportJson, VerifyReport } from "@calico-stars/providers/verify";
-import { reportSchemaFileName, verifyReportJsonSchemaText, verifyReportSchema } from "../../scripts/verify/reportSchema";
+import { CollectorFetch, colorWanted, compareMatrices, DeclaredMatrix, formatReportTable, observedMatrix, reportJson, VerifyReport, verifyReportSchema } from "@calico-stars/providers/verify";
+import { reportSchemaFileName, verifyReportJsonSchemaText } from "../../scripts/verify/reportSchema";
 import { declaredOf, healthyProbes, probeUrl, responsesBody, stackConfig } from "../support/verifyFixtures";
 
 function report(declared: DeclaredMatrix, probes: Record<string, Record<string, boolean> | null>, fresh = true): VerifyReport {

@@ -13,24 +13,27 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { calicoctlRule, libnetworkDefaultRules, ProfileRulesJson, profileRulesJsonSchema, restoreProfileRules } from "./calico/calicoctl";
 import { OwnershipError, RemoteCommandError } from "./errors";
-import { checkInputs, configureFromStack, gone, Provider, requireHost, sameHost, sshHostSchema, withoutUndefined } from "./provider";
-import { command, privileged, runChecked, sh, SshHost } from "./ssh";
+import { checkInputs, configureFromStack, gone, Provider, requireHost, sameHost, withoutUndefined } from "./provider";
+import { command, privileged, runChecked, sh, SshHost, sshHostSchema } from "./ssh";
+import { networkName, ownerId, ownerKey } from "./validators";
 
-/** The network's inputs, resolved (components/dockerNetwork.ts, DockerNetworkArgs, says what each is for). */
-export interface DockerNetworkInputs {
-    /** The host whose Docker daemon creates the network. */
-    host: SshHost;
-    /** The Docker network's name, also its Calico tag. */
-    networkName: string;
-    /** `--subnet`, when the network has one. */
-    subnet?: string;
-    /** This stack's ownership id, recorded as the driver option `calico-stars.owner`. */
-    ownerId: string;
-    /** Take over a network of this name that this stack did not make. */
-    adopt?: boolean;
-    /** ETCD_AUTHORITY for calicoctl. */
-    etcdAuthority?: string;
-}
+/** What a network is made from; the DockerNetwork resource (components/dockerNetwork.ts) takes these as its args. */
+export const dockerNetworkInputs = z.object({
+    /** The host whose Docker daemon creates the network (networks are cluster-wide through the cluster store). */
+    host: sshHostSchema,
+    /** The Docker network's name; also the Calico tag other profiles use for it. */
+    networkName,
+    /** `--subnet`, needed for a container that asks for a fixed `--ip`. */
+    subnet: z.string().optional(),
+    /** This stack's ownership id, recorded on the network as the driver option `calico-stars.owner`. */
+    ownerId,
+    /** Take over a network of this name that this stack did not make (config `adoptNetworks`). */
+    adopt: z.boolean().optional(),
+    /** ETCD_AUTHORITY for calicoctl, which reads an adopted network's rules. */
+    etcdAuthority: z.string().optional(),
+});
+
+export type DockerNetworkInputs = z.output<typeof dockerNetworkInputs>;
 
 export interface DockerNetworkOutputs extends DockerNetworkInputs {
     /** Docker's ID for the network, which is also the name of its Calico profile. */
@@ -40,8 +43,6 @@ export interface DockerNetworkOutputs extends DockerNetworkInputs {
     /** An adopted network's profile rules as they were before adoption. */
     rulesBeforeAdoption?: ProfileRulesJson;
 }
-
-export const ownerOption = "calico-stars.owner";
 
 interface InspectedNetwork {
     id: string;
@@ -54,15 +55,6 @@ interface InspectedNetwork {
     /** Containers attached, as "name (id)". */
     containers: string[];
 }
-
-const inputsSchema = z.object({
-    host: sshHostSchema,
-    networkName: z.string().max(64).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a Docker network name"),
-    subnet: z.string().optional(),
-    ownerId: z.string().regex(/^[0-9a-f]{2,64}$/, "must be the stack's ownership id (hex)"),
-    adopt: z.boolean().optional(),
-    etcdAuthority: z.string().optional(),
-});
 
 const inspectText = z.string().nullish();
 const inspectOutputSchema = z.array(z.object({
@@ -98,7 +90,7 @@ function parseInspect(stdout: string, network: string): InspectedNetwork {
         driver: entry.Driver ?? "",
         ipamDriver: entry.IPAM?.Driver ?? "",
         subnets: (entry.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => typeof s === "string"),
-        owner: entry.Options?.[ownerOption],
+        owner: entry.Options?.[ownerKey],
         containers: Object.entries(entry.Containers ?? {}).map(([containerId, c]) => `${c.Name ?? "?"} (${containerId.slice(0, 12)})`),
     };
 }
@@ -117,7 +109,7 @@ function specProblem(found: InspectedNetwork, wanted: DockerNetworkInputs): stri
 async function ensureNetwork(inputs: DockerNetworkInputs): Promise<InspectedNetwork> {
     const { host, networkName } = inputs;
     const create = command(privileged(host, ["docker", "network", "create", "--driver", "calico", "--ipam-driver", "calico",
-        ...(inputs.subnet !== undefined ? [`--subnet=${inputs.subnet}`] : []), "-o", `${ownerOption}=${inputs.ownerId}`, networkName]));
+        ...(inputs.subnet !== undefined ? [`--subnet=${inputs.subnet}`] : []), "-o", `${ownerKey}=${inputs.ownerId}`, networkName]));
     const inspect = command(inspectArgv(host, networkName));
     // a failed inspect still prints "[]", so only a successful one may reach stdout
     const script = sh`if found=$(${inspect} 2>/dev/null); then printf '%s' "$found"; else ${create} >&2 && ${inspect}; fi`;
@@ -174,7 +166,7 @@ export const dockerNetworkProvider: Provider<DockerNetworkInputs, DockerNetworkO
     configure: configureFromStack,
 
     async check(_olds, news) {
-        return checkInputs<DockerNetworkInputs>(inputsSchema, news);
+        return checkInputs<DockerNetworkInputs>(dockerNetworkInputs, news);
     },
 
     // An unknown value (preview) never equals the old one, so it shows as the change it will be. The owner
@@ -204,7 +196,7 @@ export const dockerNetworkProvider: Provider<DockerNetworkInputs, DockerNetworkO
         }
         if (!inputs.adopt) {
             throw new OwnershipError(`Docker network "${inputs.networkName}" (ID ${found.id}) already exists on ${inputs.host.address} and was not made by this stack ` +
-                `(${found.owner === undefined ? `it has no ${ownerOption} option` : `its ${ownerOption} is ${found.owner}, not ${inputs.ownerId}`}); ` +
+                `(${found.owner === undefined ? `it has no ${ownerKey} option` : `its ${ownerKey} is ${found.owner}, not ${inputs.ownerId}`}); ` +
                 `refusing to take it over. To manage its rules and leave the network in place on destroy, add it to calico-stars:adoptNetworks; ` +
                 `otherwise remove it (docker network rm ${inputs.networkName}) or choose another name`);
         }

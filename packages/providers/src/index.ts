@@ -4,7 +4,6 @@
 export { ConfigError, OwnershipError, PolicyVerificationError, RemoteCommandError } from "./errors";
 export { providers } from "./providers";
 export type { ProviderName } from "./providers";
-export { ownerOption } from "./dockerNetwork";
 export type { DockerNetworkInputs, DockerNetworkOutputs } from "./dockerNetwork";
 export { dnatRules } from "./iptablesDnat";
 export type { IptablesDnatInputs, IptablesDnatOutputs } from "./iptablesDnat";
@@ -13,4 +12,5 @@ export type { ProfileRulesInputs, ProfileRulesOutputs } from "./profileRules";
 export type { VerifyPolicyInputs, VerifyPolicyOutputs } from "./verifyPolicy";
 export { ipv4InCidr, isAddress, isCidr, isDnsName, isIpv4, networkOf, splitHostPort } from "./netAddress";
 export { issueMessages, parseConfigKeys, projectName } from "./stackConfig";
+export { address, interfaceName, ipv4, marathonGroupId, networkName, ownerKey, port } from "./validators";
 export type { ConfigGetter } from "./stackConfig";

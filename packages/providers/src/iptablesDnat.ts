@@ -5,42 +5,34 @@
 // runs on an agent, so without it its replies go from that agent straight back
 // to a browser on the hosts' network, around this host's DNAT, and are dropped.
 // Each rule carries an ownership comment, so only this stack's rules are ever touched.
-import { isIPv4 } from "net";
 import { z } from "zod";
 import { ConfigError } from "./errors";
-import { checkInputs, configureFromStack, Provider, requireHost, sameHost, sshHostSchema } from "./provider";
-import { command, joined, privileged, runChecked, sh, ShellScript, SshHost } from "./ssh";
+import { checkInputs, configureFromStack, Provider, requireHost, sameHost } from "./provider";
+import { command, joined, privileged, runChecked, sh, ShellScript, SshHost, sshHostSchema } from "./ssh";
+import { interfaceName, ipv4, ownerId, port } from "./validators";
 
-/** The forwarding's inputs, resolved (components/iptablesDnat.ts, IptablesDnatArgs, says what each is for). */
-export interface IptablesDnatInputs {
-    /** The host whose nat table gets the rules. */
-    host: SshHost;
-    /** The interface outside traffic arrives on. */
-    publicInterface: string;
+/** What the forwarding is made from; the IptablesDnat resource (components/iptablesDnat.ts) takes these as its args. */
+export const iptablesDnatInputs = z.object({
+    /** The host whose nat table gets the rules (the runbook browses the master). */
+    host: sshHostSchema,
+    /** The interface outside traffic arrives on (`eth1` on the Vagrant cluster). */
+    publicInterface: interfaceName,
     /** The host port to forward. */
-    publicPort: number;
+    publicPort: port,
     /** Where to: the collector's fixed Calico IP. */
-    targetIp: string;
+    targetIp: ipv4,
     /** The collector's port. */
-    targetPort: number;
+    targetPort: port,
     /** This stack's ownership id, written into each rule's comment. */
-    ownerId: string;
-}
+    ownerId,
+});
+
+export type IptablesDnatInputs = z.output<typeof iptablesDnatInputs>;
 
 export interface IptablesDnatOutputs extends IptablesDnatInputs {
     /** The rules found in the nat table at the last apply or refresh, as iptables arguments after `-t nat -A`. */
     rules: string[][];
 }
-
-const port = z.number().int().min(1).max(65535);
-const inputsSchema = z.object({
-    host: sshHostSchema,
-    publicInterface: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/, "must be a Linux interface name"),
-    publicPort: port,
-    targetIp: z.string().refine((ip) => isIPv4(ip), "must be an IPv4 address"),
-    targetPort: port,
-    ownerId: z.string().regex(/^[0-9a-f]{2,64}$/, "must be the stack's ownership id (hex)"),
-});
 
 export function ownershipComment(ownerId: string): string {
     return `calico-stars:${ownerId}`;
@@ -94,7 +86,7 @@ export const iptablesDnatProvider: Provider<IptablesDnatInputs, IptablesDnatOutp
     configure: configureFromStack,
 
     async check(_olds, news) {
-        return checkInputs<IptablesDnatInputs>(inputsSchema, news);
+        return checkInputs<IptablesDnatInputs>(iptablesDnatInputs, news);
     },
 
     async diff(_id, olds, news) {
@@ -112,7 +104,7 @@ export const iptablesDnatProvider: Provider<IptablesDnatInputs, IptablesDnatOutp
     /** Only the rules carrying this stack's comment are looked at, so every input is needed to read. */
     async read(id, props) {
         const host = requireHost(props, `DNAT rules ${id}`);
-        const parsed = inputsSchema.safeParse({ ...props, host });
+        const parsed = iptablesDnatInputs.safeParse({ ...props, host });
         if (!parsed.success) {
             throw new ConfigError(`DNAT rules ${id}: cannot read them without ${[...new Set(parsed.error.issues.map((i) => String(i.path[0])))].join(", ")} ` +
                 "in the resource's properties: only rules carrying this stack's comment are ever looked at");

@@ -7,57 +7,46 @@
 import { z } from "zod";
 import { OwnershipError } from "./errors";
 import { MarathonClient, MarathonEndpoint, MarathonGroupJson } from "./marathon/client";
-import { checkInputs, configureFromStack, containsUnknown, gone, Provider, requireHost, sameHost, sshHostSchema, withoutUndefined } from "./provider";
-import { SshHost } from "./ssh";
-import { absoluteGroupId, foreignContent, MarathonGroup as GroupDefinition, normalizeGroup, ownerLabel } from "./marathon/group";
+import { checkInputs, configureFromStack, containsUnknown, gone, Provider, requireHost, sameHost, withoutUndefined } from "./provider";
+import { sshHostSchema } from "./ssh";
+import { absoluteGroupId, foreignContent, marathonGroupSchema, normalizeGroup } from "./marathon/group";
+import { ownerId, ownerKey, port } from "./validators";
 
-/** The group's inputs, resolved (components/marathonGroup.ts, MarathonGroupArgs, says what each is for). */
-export interface MarathonGroupInputs {
+/** What the group is made from; the MarathonGroup resource (components/marathonGroup.ts) takes these as its args. */
+export const marathonGroupInputs = z.object({
     /** The host whose sshd forwards to Marathon (the master). */
-    host: SshHost;
+    host: sshHostSchema,
     /** Marathon's address as seen from that host. */
-    marathonHost: string;
+    marathonHost: z.string().min(1),
     /** Marathon's port. */
-    marathonPort: number;
-    /** The group to PUT, apps with ids relative to the group. */
-    group: GroupDefinition;
-    /** This stack's ownership id; every app carries it as a label. */
-    ownerId: string;
+    marathonPort: port,
+    /** The group to PUT, apps with ids relative to the group; every app carries the owner id under its ownerKey label. */
+    group: marathonGroupSchema,
+    /** This stack's ownership id. */
+    ownerId,
     /** How long one operation may take: retries, waiting out locks, and the deployment. */
-    deploymentTimeoutSeconds: number;
-    /** Send writes with ?force=true. */
-    forceDeployments?: boolean;
-    /** The ID of each Docker network the apps join, by name. */
-    networkIds?: Record<string, string>;
-}
+    deploymentTimeoutSeconds: z.number().positive(),
+    /** Send writes with ?force=true, which cancels the deployments in their way (config `forceDeployments`). */
+    forceDeployments: z.boolean().optional(),
+    /**
+     * The ID of each Docker network the apps join, by name. A replaced network replaces the group: its tasks keep
+     * the old network in use, so `docker network rm` would fail while they run.
+     */
+    networkIds: z.record(z.string(), z.string()).optional(),
+}).superRefine((inputs, ctx) => {
+    inputs.group.apps.forEach((a, i) => {
+        if (a.labels[ownerKey] !== inputs.ownerId) {
+            ctx.addIssue({ code: "custom", path: ["group", "apps", i, "labels", ownerKey], message: `must be the stack's ownership id ${inputs.ownerId}` });
+        }
+    });
+});
+
+export type MarathonGroupInputs = z.output<typeof marathonGroupInputs>;
 
 export interface MarathonGroupOutputs extends MarathonGroupInputs {
     /** The group's version after the last deployment. */
     version: string;
 }
-
-/** Marathon routes `/v2/groups/<x>/apps` and `.../versions` to other listings (GroupsResource, v0.14.2 and v1.1.1). */
-const reservedSegments = ["apps", "versions"];
-
-const groupId = z.string().regex(/^\/[a-z0-9]([a-z0-9-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "must be an absolute Marathon path")
-    .refine((id) => !id.split("/").some((s) => reservedSegments.includes(s)), "must not contain a segment \"apps\" or \"versions\"");
-const app = z.object({ id: z.string().min(1), labels: z.record(z.string(), z.string()) }).loose();
-const inputsSchema = z.object({
-    host: sshHostSchema,
-    marathonHost: z.string().min(1),
-    marathonPort: z.number().int().min(1).max(65535),
-    group: z.object({ id: groupId, apps: z.array(app).min(1) }).loose(),
-    ownerId: z.string().regex(/^[0-9a-f]{2,64}$/, "must be the stack's ownership id (hex)"),
-    deploymentTimeoutSeconds: z.number().positive(),
-    forceDeployments: z.boolean().optional(),
-    networkIds: z.record(z.string(), z.string()).optional(),
-}).superRefine((inputs, ctx) => {
-    inputs.group.apps.forEach((a, i) => {
-        if (a.labels[ownerLabel] !== inputs.ownerId) {
-            ctx.addIssue({ code: "custom", path: ["group", "apps", i, "labels", ownerLabel], message: `must be the stack's ownership id ${inputs.ownerId}` });
-        }
-    });
-});
 
 function clientFor(props: MarathonGroupInputs): MarathonClient {
     const endpoint: MarathonEndpoint = { host: props.host, marathonHost: props.marathonHost, marathonPort: props.marathonPort };
@@ -106,7 +95,7 @@ export const marathonGroupProvider: Provider<MarathonGroupInputs, MarathonGroupO
     configure: configureFromStack,
 
     async check(_olds, news) {
-        return checkInputs<MarathonGroupInputs>(inputsSchema, news);
+        return checkInputs<MarathonGroupInputs>(marathonGroupInputs, news);
     },
 
     // forceDeployments alone changes nothing on the cluster: it only says how the next write is sent
@@ -148,7 +137,7 @@ export const marathonGroupProvider: Provider<MarathonGroupInputs, MarathonGroupO
         const live = normalizeGroup(found);
         // refresh shows only real drift, not Marathon's spelling of the same group; an empty group is drift too
         const unchanged = known.group !== undefined && JSON.stringify(live) === JSON.stringify(normalizeGroup(known.group));
-        const ownerId = known.ownerId ?? (found.apps ?? [])[0]?.labels?.[ownerLabel] ?? "";
+        const ownerId = known.ownerId ?? (found.apps ?? [])[0]?.labels?.[ownerKey] ?? "";
         return { id, props: withoutUndefined({ ...known, ownerId, group: unchanged ? known.group : live }) };
     },
 

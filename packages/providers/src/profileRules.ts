@@ -7,28 +7,46 @@ import { z } from "zod";
 import { CalicoRule, canonicalRule, formatRule, parseRule, ruleToJson, storedRuleText } from "./calico/rule";
 import { calicoctlRule, isProfileMissing, libnetworkDefaultRules, ProfileRulesJson, profileRulesJsonSchema, restoreProfileRules, ruleUpdateInput } from "./calico/calicoctl";
 import { RemoteCommandError } from "./errors";
-import { checkInputs, configureFromStack, gone, Provider, requireHost, sameHost, sshHostSchema, withoutUndefined } from "./provider";
-import { command, hostLabel, runChecked, sh, SshHost } from "./ssh";
+import { checkInputs, configureFromStack, gone, Provider, requireHost, sameHost, withoutUndefined } from "./provider";
+import { command, hostLabel, runChecked, sh, sshHostSchema } from "./ssh";
 
-/** A profile's inputs, resolved (components/profileRules.ts, ProfileRulesArgs, says what each is for). */
-export interface ProfileRulesInputs {
+/** One rule in calicoctl's grammar, stored in calicoctl's own spelling; a rule not known yet passes. */
+const ruleListSchema = z.array(z.string()).transform((rules, ctx) => rules.map((text, i) => {
+    if (text === pulumi.runtime.unknownValue) {
+        return text;
+    }
+    try {
+        return canonicalRule(text);
+    } catch (err) {
+        ctx.addIssue({ code: "custom", path: [], message: `rule ${i + 1} "${text}": ${(err as Error).message}` });
+        return text;
+    }
+}));
+
+/** What a profile's rules are made from; the ProfileRules resource (components/profileRules.ts) takes these as its args. */
+export const profileRulesInputs = z.object({
     /** Any host with calicoctl and access to the cluster's etcd. */
-    host: SshHost;
-    /** The profile's name: the Docker network's name. */
-    profile: string;
-    /** The Docker network's ID. */
-    networkId: string;
-    /** Inbound rules in calicoctl's grammar, in order. */
-    inbound: string[];
+    host: sshHostSchema,
+    /** The profile's name: the Docker network's name, which calicoctl maps to the network ID. */
+    profile: z.string().min(1),
+    /** The Docker network's ID, so that a replaced network replaces its rules. */
+    networkId: z.string().min(1),
+    /** Inbound rules in calicoctl's grammar, in order, e.g. "allow tcp from tag management-ui to ports 9000"; stored in calicoctl's spelling. */
+    inbound: ruleListSchema,
     /** Outbound rules in calicoctl's grammar, in order. */
-    outbound: string[];
-    /** The network ID behind each tag the rules name. */
-    tagNetworkIds: Record<string, string>;
-    /** ETCD_AUTHORITY for calicoctl. */
-    etcdAuthority?: string;
-    /** What delete writes back; libnetwork's defaults when absent. */
-    rulesOnDelete?: ProfileRulesJson;
-}
+    outbound: ruleListSchema,
+    /**
+     * The network ID behind each tag the rules name. calicoctl stores a tag as the network's ID, so a
+     * replaced network leaves every rule naming it pointing at the old ID until the rules are written again.
+     */
+    tagNetworkIds: z.record(z.string(), z.string()),
+    /** ETCD_AUTHORITY for calicoctl, when the host's environment does not set it. */
+    etcdAuthority: z.string().optional(),
+    /** What delete writes back: an adopted network's rules from before adoption; libnetwork's defaults when absent. */
+    rulesOnDelete: profileRulesJsonSchema.optional(),
+});
+
+export type ProfileRulesInputs = z.output<typeof profileRulesInputs>;
 
 /** Outputs are the inputs, with the rules as calicoctl prints them after the last apply or refresh. */
 export type ProfileRulesOutputs = ProfileRulesInputs;
@@ -51,29 +69,6 @@ function calicoctl(inputs: ProfileRulesInputs, args: string[]): string[] {
     return calicoctlRule(inputs.host, inputs.profile, inputs.etcdAuthority, args);
 }
 
-/** One rule in calicoctl's grammar, stored in calicoctl's own spelling; a rule not known yet passes. */
-const ruleListSchema = z.array(z.string()).transform((rules, ctx) => rules.map((text, i) => {
-    if (text === pulumi.runtime.unknownValue) {
-        return text;
-    }
-    try {
-        return canonicalRule(text);
-    } catch (err) {
-        ctx.addIssue({ code: "custom", path: [], message: `rule ${i + 1} "${text}": ${(err as Error).message}` });
-        return text;
-    }
-}));
-
-const inputsSchema = z.object({
-    host: sshHostSchema,
-    profile: z.string().min(1),
-    networkId: z.string().min(1),
-    inbound: ruleListSchema,
-    outbound: ruleListSchema,
-    tagNetworkIds: z.record(z.string(), z.string()).optional(),
-    etcdAuthority: z.string().optional(),
-    rulesOnDelete: profileRulesJsonSchema.optional(),
-});
 
 function rulesJson(profile: string, rules: RuleSet): string {
     return ruleUpdateInput(profile, { inbound_rules: rules.inbound.map(ruleToJson), outbound_rules: rules.outbound.map(ruleToJson) } as ProfileRulesJson);
@@ -134,7 +129,7 @@ export const profileRulesProvider: Provider<ProfileRulesInputs, ProfileRulesOutp
 
     /** Rejects a rule outside calicoctl's grammar before anything runs, and stores each rule in calicoctl's own spelling. */
     async check(_olds, news) {
-        return checkInputs<ProfileRulesInputs>(inputsSchema, news);
+        return checkInputs<ProfileRulesInputs>(profileRulesInputs, news);
     },
 
     async diff(_id, olds, news) {

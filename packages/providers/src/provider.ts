@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ConfigError } from "./errors";
 import { configureSsh, SshHost } from "./ssh";
+import { sshHostSchema } from "./ssh/types";
 import { parseSshSettings } from "./ssh/settings";
 import { issueMessages } from "./stackConfig";
 
@@ -35,13 +36,6 @@ export function containsUnknown(value: unknown): boolean {
 export async function configureFromStack(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
     configureSsh(parseSshSettings((key) => req.config.get(key)));
 }
-
-export const sshHostSchema = z.object({
-    address: z.string().min(1),
-    port: z.number().int().min(1).max(65535),
-    user: z.string().min(1),
-    sudo: z.boolean(),
-});
 
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
     return path.reduce<unknown>((at, key) => (at !== null && typeof at === "object" ? (at as Record<PropertyKey, unknown>)[key] : undefined), value);

@@ -12,36 +12,38 @@
 // once and records what it shows, so an edge broken by hand makes the next `up`
 // check again.
 import * as pulumi from "@pulumi/pulumi";
-import { isIPv4 } from "net";
 import { z } from "zod";
 import { ConfigError, PolicyVerificationError } from "./errors";
-import { checkInputs, configureFromStack, Provider, requireHost, sameHost, sshHostSchema } from "./provider";
-import { SshHost } from "./ssh";
+import { checkInputs, configureFromStack, Provider, requireHost, sameHost } from "./provider";
+import { sshHostSchema } from "./ssh";
+import { ipv4, port } from "./validators";
 import { agreesWithDeclared, awaitVerdict, CollectorEndpoint, describeCollector, fetchResponses } from "./verify/liveCheck";
-import type { DeclaredMatrix } from "./verify/matrix";
+import { declaredMatrixSchema } from "./verify/matrix";
 import { observedMatrix } from "./verify/observedMatrix";
 import { formatReportTable } from "./verify/reportTable";
 import { compareMatrices, VerifyReport, VerifyResult } from "./verify/report";
 
-/** The check's inputs, resolved (components/verifyPolicy.ts, VerifyPolicyArgs, says what each is for). */
-export interface VerifyPolicyInputs {
+/** What the check is made from; the VerifyPolicy resource (components/verifyPolicy.ts) takes these as its args. */
+export const verifyPolicyInputs = z.object({
     /** The host whose sshd forwards to the collector (the master). */
-    host: SshHost;
+    host: sshHostSchema,
     /** The collector's fixed Calico address, as the master reaches it. */
-    collectorIp: string;
+    collectorIp: ipv4,
     /** star-collect's port. */
-    collectorPort: number;
-    /** What the observed matrix must equal. */
-    declared: DeclaredMatrix;
-    /** One probe round, in seconds. */
-    roundSeconds: number;
+    collectorPort: port,
+    /** What the observed matrix must equal: every edge, with its declared reach and the rules behind it. */
+    declared: declaredMatrixSchema,
+    /** One probe round (the slowest probe's interval plus the collector's), in seconds. */
+    roundSeconds: z.number().positive().max(3600),
     /** How long to wait for a fresh reading that matches. */
-    timeoutSeconds: number;
-    /** The group's version after its last deployment. */
-    groupVersion: string;
-    /** Each network's ID. */
-    networkIds: string[];
-}
+    timeoutSeconds: z.number().positive().max(7200),
+    /** The deployment checked: the group's version after its last deployment. */
+    groupVersion: z.string(),
+    /** The deployment checked: each network's ID. */
+    networkIds: z.array(z.string()),
+});
+
+export type VerifyPolicyInputs = z.output<typeof verifyPolicyInputs>;
 
 export interface VerifyPolicyOutputs extends VerifyPolicyInputs {
     /** What the last check or refresh found. */
@@ -49,28 +51,6 @@ export interface VerifyPolicyOutputs extends VerifyPolicyInputs {
     /** Its edge counts, e.g. "10 edges: 10 match, 0 mismatch, 0 unknown". */
     summary: string;
 }
-
-const reach = z.enum(["reachable", "blocked", "unknown"]);
-const node = z.object({ id: z.string().min(1), kind: z.enum(["outside", "collector", "probe"]), label: z.string() }).loose();
-const edge = z.object({ source: z.string(), target: z.string(), reach, drawn: z.boolean(), cause: z.object({ kind: z.string() }).loose(), reason: z.string() }).loose();
-const declared = z.object({ nodes: z.array(node).min(1), edges: z.array(edge).min(1), notes: z.array(z.string()) }).superRefine((matrix, ctx) => {
-    const ids = matrix.nodes.map((n) => n.id);
-    matrix.edges.forEach((e, i) => {
-        for (const end of [e.source, e.target].filter((id) => !ids.includes(id))) {
-            ctx.addIssue({ code: "custom", path: ["edges", i], message: `names node "${end}", which the matrix does not have` });
-        }
-    });
-});
-const inputsSchema = z.object({
-    host: sshHostSchema,
-    collectorIp: z.string().refine((ip) => isIPv4(ip), "must be an IPv4 address"),
-    collectorPort: z.number().int().min(1).max(65535),
-    declared,
-    roundSeconds: z.number().positive().max(3600),
-    timeoutSeconds: z.number().positive().max(7200),
-    groupVersion: z.string(),
-    networkIds: z.array(z.string()),
-});
 
 function collectorOf(inputs: Pick<VerifyPolicyInputs, "host" | "collectorIp" | "collectorPort">): CollectorEndpoint {
     return { host: inputs.host, address: inputs.collectorIp, port: inputs.collectorPort };
@@ -105,7 +85,7 @@ export const verifyPolicyProvider: Provider<VerifyPolicyInputs, VerifyPolicyOutp
     configure: configureFromStack,
 
     async check(_olds, news) {
-        return checkInputs<VerifyPolicyInputs>(inputsSchema, news);
+        return checkInputs<VerifyPolicyInputs>(verifyPolicyInputs, news);
     },
 
     // timeoutSeconds and roundSeconds say only how to check, not what
@@ -121,7 +101,7 @@ export const verifyPolicyProvider: Provider<VerifyPolicyInputs, VerifyPolicyOutp
     /** One reading of /responses, taken as it is: what the collector shows now. Needs the host, the collector and the declared matrix. */
     async read(id, props) {
         const host = requireHost(props, `policy check ${id}`);
-        const parsed = inputsSchema.pick({ collectorIp: true, collectorPort: true, declared: true }).safeParse(props);
+        const parsed = verifyPolicyInputs.pick({ collectorIp: true, collectorPort: true, declared: true }).safeParse(props);
         if (!parsed.success) {
             throw new ConfigError(`policy check ${id}: cannot read it without ${[...new Set(parsed.error.issues.map((i) => String(i.path[0])))].join(", ")} ` +
                 "in the resource's properties: the declared matrix is what the reading is compared with");

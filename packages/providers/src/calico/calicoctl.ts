@@ -1,18 +1,16 @@
-// calicoctl 0.x profile rule commands, as the providers run them (see
-// /work/shared/reference/calicoctl-0x.md: errors are printed on stdout).
+// calicoctl 0.x profile rule commands, as the providers run them; calicoctl prints its errors on stdout
+// (projectcalico/calico-containers v0.19.0, calicoctl/calico_ctl/profile.py).
 import { z } from "zod";
 import { privileged, runChecked, SshHost } from "../ssh";
 
 /** One rule as calicoctl's JSON holds it: `{"action": "allow", "protocol": "tcp", "dst_ports": [9000], ...}`. */
-export interface RuleJson {
-    [field: string]: string | number | boolean | null | (string | number)[];
-}
+const ruleJsonSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()]))]));
 
 /** A profile's rules as `calicoctl profile <P> rule json` prints them and `rule update` reads them. */
-export interface ProfileRulesJson {
-    inbound_rules: RuleJson[];
-    outbound_rules: RuleJson[];
-}
+export const profileRulesJsonSchema = z.object({ inbound_rules: z.array(ruleJsonSchema), outbound_rules: z.array(ruleJsonSchema) });
+
+export type RuleJson = z.output<typeof ruleJsonSchema>;
+export type ProfileRulesJson = z.output<typeof profileRulesJsonSchema>;
 
 /** `calicoctl profile <P> rule <args...>`, with ETCD_AUTHORITY when the host's environment lacks it. */
 export function calicoctlRule(host: SshHost, profile: string, etcdAuthority: string | undefined, args: string[]): string[] {
@@ -23,10 +21,6 @@ export function calicoctlRule(host: SshHost, profile: string, etcdAuthority: str
 export function isProfileMissing(output: string, profile: string): boolean {
     return output.includes(`Profile ${profile} not found.`);
 }
-
-const storedRuleSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()]))]));
-
-export const profileRulesJsonSchema = z.object({ inbound_rules: z.array(storedRuleSchema), outbound_rules: z.array(storedRuleSchema) });
 
 /**
  * What calico-libnetwork gives a new network's profile (libcalico's create_profile): members may talk to each

@@ -2,5 +2,5 @@
 export { MarathonError } from "../errors";
 export { MarathonClient } from "./client";
 export type { MarathonEndpoint, MarathonGroupJson } from "./client";
-export { foreignContent, normalizeGroup, ownerLabel } from "./group";
+export { foreignContent, normalizeGroup } from "./group";
 export type { MarathonApp, MarathonGroup, UpgradeStrategy } from "./group";

@@ -9,4 +9,5 @@ export { expandHome, parseSshSettings, sshConfigShape, sshSettingsFrom } from ".
 export type { SshConfig, SshSettings } from "./settings";
 export { command, commandLine, joined, privileged, quote, sh } from "./shell";
 export type { ShellScript } from "./shell";
+export { sshHostSchema } from "./types";
 export type { CommandResult, HttpRequest, HttpResponse, RunOptions, SshHost, SshStats } from "./types";

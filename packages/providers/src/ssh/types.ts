@@ -1,16 +1,20 @@
 // What the SSH layer's callers pass and get back; no credentials (ssh/settings.ts holds those).
+import { z } from "zod";
+import { port } from "../validators";
 
 /** A cluster host as resource inputs carry it (no credentials). */
-export interface SshHost {
+export const sshHostSchema = z.object({
     /** IP address or DNS name. */
-    address: string;
+    address: z.string().min(1),
     /** sshd port. */
-    port: number;
+    port,
     /** Login user. */
-    user: string;
+    user: z.string().min(1),
     /** Prefix privileged commands with `sudo -n`. */
-    sudo: boolean;
-}
+    sudo: z.boolean(),
+});
+
+export type SshHost = z.output<typeof sshHostSchema>;
 
 export interface CommandResult {
     stdout: string;

@@ -25,8 +25,9 @@
 // - calico/felix/fiptables.py, IptablesUpdater: a chain referenced but never
 //   written (a profile missing from etcd) is a stub that drops everything.
 import { CalicoRule, formatRule } from "../calico/rule";
-import type { Direction, PolicyProfiles } from "./policyProfiles";
-import { Clause, matchRule, Packet, PacketEnd } from "./ruleMatch";
+import { z } from "zod";
+import { Direction, directionSchema, PolicyProfiles } from "./policyProfiles";
+import { Clause, clauseSchema, matchRule, Packet, PacketEnd } from "./ruleMatch";
 
 /** One end of a flow: a Calico endpoint, or an address outside Calico. */
 export type FlowEnd =
@@ -43,44 +44,42 @@ export interface Flow {
 }
 
 /** A rule as `calicoctl profile <P> rule show` lists it. */
-export interface RuleRef {
-    /** The profile that holds it. */
-    profile: string;
-    /** Which of its rule lists. */
-    direction: Direction;
-    /** Its 1-based position, as `rule show` numbers it. */
-    position: number;
-    /** The rule as calicoctl prints it. */
-    text: string;
-}
+export const ruleRefSchema = z.object({
+    profile: z.string().describe("the profile (Docker network) that holds the rule"),
+    direction: directionSchema,
+    position: z.number().int().min(1).describe("1-based, as `calicoctl profile <P> rule show` numbers it"),
+    text: z.string().describe("the rule as calicoctl prints it"),
+}).strict();
 
 /** An allow rule meant for these peers that failed on one clause only (a port, the protocol): the likely slip when nothing matched. */
-export interface NearMiss {
-    /** The rule. */
-    rule: RuleRef;
-    /** The one clause that did not match. */
-    clause: Clause;
-}
+export const nearMissSchema = z.object({ rule: ruleRefSchema, clause: clauseSchema.describe("the one clause that did not match") }).strict();
 
 /** What one profile chain did with the packet. */
-export type ChainOutcome =
-    | { kind: "allowed"; rule: RuleRef }
-    | { kind: "denied"; rule: RuleRef; /** Set when Felix put a DROP in place of a rule it cannot program. */ unprogrammable?: string }
-    | { kind: "default-drop"; profile: string; direction: Direction; nearMisses: NearMiss[] }
-    | { kind: "missing-profile"; profile: string; direction: Direction }
-    | { kind: "undecided"; rule: RuleRef; clauses: Clause[] }
-    | { kind: "not-policed"; direction: Direction; reason: string };
+const chainOutcomeSchema = z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("allowed"), rule: ruleRefSchema }),
+    /** `unprogrammable`: set when Felix put a DROP in place of a rule it cannot program. */
+    z.object({ kind: z.literal("denied"), rule: ruleRefSchema, unprogrammable: z.string().optional() }),
+    z.object({ kind: z.literal("default-drop"), profile: z.string(), direction: directionSchema, nearMisses: z.array(nearMissSchema) }),
+    z.object({ kind: z.literal("missing-profile"), profile: z.string(), direction: directionSchema }),
+    z.object({ kind: z.literal("undecided"), rule: ruleRefSchema, clauses: z.array(clauseSchema) }),
+    z.object({ kind: z.literal("not-policed"), direction: directionSchema, reason: z.string() }),
+]);
 
-export interface FlowVerdict {
+export const flowVerdictSchema = z.object({
     /** true: let through; false: dropped; undefined: depends on something unknown (see `deciding`). */
-    allowed: boolean | undefined;
+    allowed: z.boolean().optional(),
     /** The source's outbound rules. */
-    outbound: ChainOutcome;
+    outbound: chainOutcomeSchema,
     /** The target's inbound rules. */
-    inbound: ChainOutcome;
+    inbound: chainOutcomeSchema,
     /** The outcome that settles it: the first drop (or undecided) on the path, else the inbound allow (or the outbound one when inbound is not policed). */
-    deciding: ChainOutcome;
-}
+    deciding: chainOutcomeSchema,
+});
+
+export type RuleRef = z.output<typeof ruleRefSchema>;
+export type NearMiss = z.output<typeof nearMissSchema>;
+export type ChainOutcome = z.output<typeof chainOutcomeSchema>;
+export type FlowVerdict = z.output<typeof flowVerdictSchema>;
 
 const unprogrammableIcmpType = 255;
 /** The clauses that pick the peers; a rule failing on one of these was never meant for them. */

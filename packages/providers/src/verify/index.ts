@@ -14,7 +14,7 @@ export { observedMatrix, parseResponses } from "./observedMatrix";
 export type { CollectorFetch, StarResponses } from "./observedMatrix";
 export { libnetworkDefaultPolicy, profilesFromPolicy } from "./policyProfiles";
 export type { PolicyProfile, PolicyProfiles, PolicyText } from "./policyProfiles";
-export { compareMatrices, reportJson, verifyExitCodes } from "./report";
+export { compareMatrices, reportJson, verifyExitCodes, verifyReportSchema } from "./report";
 export type { Mismatch, ReportEdge, VerifyReport, VerifyResult } from "./report";
 export { colorWanted, formatReportTable } from "./reportTable";
 export type { Packet } from "./ruleMatch";

@@ -1,62 +1,80 @@
 // The reachability matrix: who should reach (declared) or does reach
 // (observed) whom. Nodes are the stars demo's parts plus the outside world the
 // UI is browsed from; edges are the ones the demo can show.
-import type { FlowVerdict } from "./felixEvaluator";
+import { z } from "zod";
+import { flowVerdictSchema } from "./felixEvaluator";
 
-export type Reach = "reachable" | "blocked" | "unknown";
+export const reachSchema = z.enum(["reachable", "blocked", "unknown"])
+    .describe("reachable, blocked, or unknown (no data, or it depends on something verify does not know)");
 
-export type NodeKind = "outside" | "collector" | "probe";
-
-export interface MatrixNode {
-    /** The app's id in the Marathon group; "outside" for the world the UI is browsed from. */
-    id: string;
+export const matrixNodeSchema = z.object({
+    id: z.string().describe("the app id in the Marathon group, or \"outside\""),
     /** Its part in the demo. */
-    kind: NodeKind;
-    /** What the picture writes on it: a probe's resource id (as the stars UI does), else the id. */
-    label: string;
+    kind: z.enum(["outside", "collector", "probe"]),
+    label: z.string().describe("what the picture writes on the node (a probe's resource id)"),
     /** The probe's URL in the collector's resources file: the UI draws an edge to it when a target URL equals it. */
-    resourceUrl?: string;
+    resourceUrl: z.string().optional(),
     /** Its Calico profile (Docker network). */
-    profile?: string;
+    profile: z.string().optional(),
     /** Its address, when known. */
-    address?: string;
-}
+    address: z.string().optional(),
+}).strict();
+
+/** What keeps an edge from being reachable, whatever the policy says: a fact of the deployment. */
+export const deploymentCauseSchema = z.discriminatedUnion("kind", [
+    /** The URL's host does not resolve; `served`, the name Mesos-DNS serves for the app instead. */
+    z.object({ kind: z.literal("unresolved"), host: z.string(), served: z.string().optional() }).strict(),
+    /** Nothing listens on the port; `listenPort`, where the app does listen. */
+    z.object({ kind: z.literal("no-listener"), port: z.number().int(), listenPort: z.number().int().optional() }).strict(),
+    /** The source does not probe the target at all. */
+    z.object({ kind: z.literal("not-probed") }).strict(),
+    z.object({ kind: z.literal("bad-url"), problem: z.string() }).strict(),
+]);
 
 /** Why a declared edge is what it is. */
-export type DeclaredCause =
-    | { kind: "policy"; verdict: FlowVerdict }
-    | { kind: "unresolved"; host: string; served?: string }
-    | { kind: "no-listener"; port: number; listenPort?: number }
-    | { kind: "not-probed" }
-    | { kind: "bad-url"; problem: string };
+const declaredCauseSchema = z.union([z.object({ kind: z.literal("policy"), verdict: flowVerdictSchema }), deploymentCauseSchema]);
 
-export interface DeclaredEdge {
+const declaredEdgeSchema = z.object({
     /** Source node id. */
-    source: string;
+    source: z.string(),
     /** Target node id. */
-    target: string;
+    target: z.string(),
     /** The URL the source fetches, when it fetches one (not for the UI's DNAT'd connection). */
-    url?: string;
+    url: z.string().optional(),
     /** The TCP port the connection goes to. */
-    port?: number;
+    port: z.number().int().optional(),
     /** What the policy and the deployment together make of it. */
-    reach: Reach;
+    reach: reachSchema,
     /** Whether the stars UI would draw this edge at all (the source probes the target's resource URL). */
-    drawn: boolean;
+    drawn: z.boolean(),
     /** Why. */
-    cause: DeclaredCause;
+    cause: declaredCauseSchema,
     /** The cause in one line. */
-    reason: string;
-}
+    reason: z.string(),
+});
 
-export interface DeclaredMatrix {
+/** Every edge of the demo, declared: what the policy and the deployment make of it. */
+export const declaredMatrixSchema = z.object({
     /** Every node, outside first, then the collector, then the probes in resources-file order. */
-    nodes: MatrixNode[];
+    nodes: z.array(matrixNodeSchema).min(1),
     /** Every checked edge: outside -> collector, collector -> each probe, each probe -> each other probe. */
-    edges: DeclaredEdge[];
+    edges: z.array(declaredEdgeSchema).min(1),
     /** Things worth knowing that are not edges (URLs no node answers to, ...). */
-    notes: string[];
-}
+    notes: z.array(z.string()),
+}).superRefine((matrix, ctx) => {
+    const ids = matrix.nodes.map((n) => n.id);
+    matrix.edges.forEach((e, i) => {
+        for (const end of [e.source, e.target].filter((id) => !ids.includes(id))) {
+            ctx.addIssue({ code: "custom", path: ["edges", i], message: `names node "${end}", which the matrix does not have` });
+        }
+    });
+});
+
+export type Reach = z.output<typeof reachSchema>;
+export type MatrixNode = z.output<typeof matrixNodeSchema>;
+export type DeclaredCause = z.output<typeof declaredCauseSchema>;
+export type DeclaredEdge = z.output<typeof declaredEdgeSchema>;
+export type DeclaredMatrix = z.output<typeof declaredMatrixSchema>;
 
 export interface ObservedEdge {
     /** Source node id. */

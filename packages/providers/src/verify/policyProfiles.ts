@@ -2,10 +2,13 @@
 // one profile per managed Docker network, named after the network, tagged
 // with itself, holding its parsed rules. A network the policy leaves out keeps
 // libnetwork's default rules, as the ProfileRules resource leaves it.
+import { z } from "zod";
 import { CalicoRule, parseRule } from "../calico/rule";
 import { VerifyInputError } from "../errors";
 
-export type Direction = "inbound" | "outbound";
+export const directionSchema = z.enum(["inbound", "outbound"]);
+
+export type Direction = z.output<typeof directionSchema>;
 
 /** A profile's rules as the policy writes them: calicoctl rule text, in order. */
 export interface PolicyText {

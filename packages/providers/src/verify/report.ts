@@ -2,101 +2,104 @@
 // edge, every mismatch naming the edge and the rule that should have allowed
 // or blocked it, and the exit status that goes with it. Plain JSON data, so it
 // prints with --json as it is.
-import { describeOutcome, FlowVerdict, NearMiss, RuleRef } from "./felixEvaluator";
-import { DeclaredCause, DeclaredEdge, DeclaredMatrix, edgeName, MatrixNode, ObservedMatrix, Reach } from "./matrix";
-import type { Direction } from "./policyProfiles";
+import { z } from "zod";
+import { describeOutcome, FlowVerdict, nearMissSchema, ruleRefSchema } from "./felixEvaluator";
+import { DeclaredEdge, DeclaredMatrix, deploymentCauseSchema, edgeName, matrixNodeSchema, ObservedMatrix, Reach, reachSchema } from "./matrix";
+import { directionSchema } from "./policyProfiles";
 
-export type EdgeStatus = "match" | "mismatch" | "unknown";
-export type VerifyResult = "match" | "mismatch" | "incomplete";
+const edgeStatusSchema = z.enum(["match", "mismatch", "unknown"]);
+const verifyResultSchema = z.enum(["match", "mismatch", "incomplete"]);
 
 /** 0: observed equals declared; 1: some edge differs; 2: nothing differs but some edge could not be told. */
-export const verifyExitCodes: Readonly<Record<VerifyResult, 0 | 1 | 2>> = { match: 0, mismatch: 1, incomplete: 2 };
+export const verifyExitCodes = { match: 0, mismatch: 1, incomplete: 2 } as const satisfies Record<z.output<typeof verifyResultSchema>, number>;
 
-/** What keeps a declared edge from being reachable. */
-export type EdgeBlock =
-    | { kind: "rule"; rule: RuleRef; unprogrammable?: string }
-    | { kind: "default-drop"; profile: string; direction: Direction; nearMisses: NearMiss[] }
-    | { kind: "missing-profile"; profile: string; direction: Direction }
-    | Exclude<DeclaredCause, { kind: "policy" }>;
+const edgeBlockSchema = z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("rule"), rule: ruleRefSchema, unprogrammable: z.string().optional() }).strict(),
+    z.object({ kind: z.literal("default-drop"), profile: z.string(), direction: directionSchema, nearMisses: z.array(nearMissSchema) }).strict(),
+    z.object({ kind: z.literal("missing-profile"), profile: z.string(), direction: directionSchema }).strict(),
+    ...deploymentCauseSchema.options,
+]).describe("what keeps the edge from being reachable");
 
-export interface DeclaredSide {
+const declaredSideSchema = z.object({
     /** What the policy and deployment make of the edge. */
-    reach: Reach;
-    /** Whether the stars UI would draw it. */
-    drawn: boolean;
+    reach: reachSchema,
+    drawn: z.boolean().describe("whether the stars UI would draw this edge"),
     /** Why, in one line. */
-    reason: string;
+    reason: z.string(),
     /** When reachable: the rules that let it through (the source's outbound, the target's inbound). */
-    allowedBy?: RuleRef[];
+    allowedBy: z.array(ruleRefSchema).optional(),
     /** When blocked: what blocks it. */
-    blockedBy?: EdgeBlock;
+    blockedBy: edgeBlockSchema.optional(),
     /** When unknown: the rule verify cannot decide, and the clauses it needs. */
-    undecidedBy?: { rule: RuleRef; clauses: string[] };
-}
+    undecidedBy: z.object({ rule: ruleRefSchema, clauses: z.array(z.string()) }).strict().optional(),
+}).strict();
 
-export interface ObservedSide {
+const observedSideSchema = z.object({
     /** What the collector's data shows. */
-    reach: Reach;
+    reach: reachSchema,
     /** Whether the data has the edge at all. */
-    drawn: boolean;
+    drawn: z.boolean(),
     /** Where that comes from. */
-    detail: string;
-}
+    detail: z.string(),
+}).strict();
 
-export interface ReportEdge {
+const reportEdgeSchema = z.object({
     /** Source node id. */
-    source: string;
+    source: z.string(),
     /** Target node id. */
-    target: string;
+    target: z.string(),
     /** The URL fetched, if any. */
-    url?: string;
+    url: z.string().optional(),
     /** The TCP port. */
-    port?: number;
-    /** The declared side. */
-    declared: DeclaredSide;
-    /** The observed side. */
-    observed: ObservedSide;
+    port: z.number().int().optional(),
+    declared: declaredSideSchema,
+    observed: observedSideSchema,
     /** Whether they agree. */
-    status: EdgeStatus;
-}
+    status: edgeStatusSchema,
+}).strict();
 
-export interface Mismatch {
-    /** "source -> target". */
-    edge: string;
+const mismatchSchema = z.object({
+    edge: z.string().describe("\"source -> target\""),
     /** Source node id. */
-    source: string;
+    source: z.string(),
     /** Target node id. */
-    target: string;
-    /** The declared reach. */
-    declared: Reach;
-    /** The observed reach. */
-    observed: Reach;
+    target: z.string(),
+    declared: reachSchema,
+    observed: reachSchema,
     /** What the policy says should have happened. */
-    shouldHaveBeen: "allowed" | "blocked";
-    /** The rule (or default drop, or deployment fact) that should have allowed or blocked it. */
-    by: string;
+    shouldHaveBeen: z.enum(["allowed", "blocked"]),
+    by: z.string().describe("the rule, default drop or deployment fact that should have allowed or blocked the edge"),
     /** The whole finding in one line. */
-    message: string;
-}
+    message: z.string(),
+}).strict();
 
-export interface VerifyReport {
+/** What `verify --json` prints (its JSON Schema is generated from this: npm run verify:schema). */
+export const verifyReportSchema = z.object({
     /** The report format's version. */
-    schemaVersion: 1;
+    schemaVersion: z.literal(1),
     /** The overall finding. */
-    result: VerifyResult;
-    /** The process exit status that goes with it. */
-    exitCode: 0 | 1 | 2;
+    result: verifyResultSchema,
+    exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]).describe("0 match, 1 mismatch, 2 incomplete"),
     /** e.g. "10 edges: 9 match, 1 mismatch, 0 unknown". */
-    summary: string;
+    summary: z.string(),
     /** The nodes, as in the declared matrix. */
-    nodes: MatrixNode[];
+    nodes: z.array(matrixNodeSchema),
     /** Every edge, declared and observed side by side. */
-    edges: ReportEdge[];
+    edges: z.array(reportEdgeSchema),
     /** The edges that differ. */
-    mismatches: Mismatch[];
+    mismatches: z.array(mismatchSchema),
     /** Notes from both matrices. */
-    notes: string[];
-}
+    notes: z.array(z.string()),
+}).strict().describe("calico-stars verify: the declared reachability matrix against the observed one");
+
+export type EdgeStatus = z.output<typeof edgeStatusSchema>;
+export type VerifyResult = z.output<typeof verifyResultSchema>;
+export type EdgeBlock = z.output<typeof edgeBlockSchema>;
+export type DeclaredSide = z.output<typeof declaredSideSchema>;
+export type ObservedSide = z.output<typeof observedSideSchema>;
+export type ReportEdge = z.output<typeof reportEdgeSchema>;
+export type Mismatch = z.output<typeof mismatchSchema>;
+export type VerifyReport = z.output<typeof verifyReportSchema>;
 
 export function compareMatrices(declared: DeclaredMatrix, observed: ObservedMatrix): VerifyReport {
     const observedByName = new Map(observed.edges.map((edge) => [edgeName(edge), edge]));

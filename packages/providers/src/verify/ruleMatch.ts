@@ -18,12 +18,15 @@
 //   ports and "a:b" ranges.
 // - `icmp_type`[/`icmp_code`] -> `--match icmp --icmp-type T[/C]` (IPv4).
 import { BlockList, isIPv4 } from "net";
+import { z } from "zod";
 import type { CalicoRule } from "../calico/rule";
 
 export type Tri = "yes" | "no" | "maybe";
 
 /** The rule keys that each become one match. */
-export type Clause = "protocol" | "icmp_type" | "icmp_code" | "src_tag" | "src_net" | "src_ports" | "dst_tag" | "dst_net" | "dst_ports";
+export const clauseSchema = z.enum(["protocol", "icmp_type", "icmp_code", "src_tag", "src_net", "src_ports", "dst_tag", "dst_net", "dst_ports"]);
+
+export type Clause = z.output<typeof clauseSchema>;
 
 /** An inclusive range of ports. */
 export interface PortRange {
