@@ -92,13 +92,7 @@ async function main(argv: string[]): Promise<number> {
     }
 }
 
-class UsageError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.message = message;
-        this.name = "UsageError";
-    }
-}
+class UsageError extends Error {}
 
 // stdout holds only the table or the JSON: anything else printed on the way (say, the Marathon client's retry
 // messages through pulumi.log, which print to the console outside a Pulumi run) goes to stderr

@@ -2,6 +2,7 @@
 // step 5), written authoritatively: the whole rule set goes in with one
 // `calicoctl profile <P> rule update` and is read back with `rule json` in the
 // same SSH command, retried if a concurrent writer got in between.
+import { setTimeout as sleep } from "timers/promises";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CalicoRule, canonicalRule, formatRule, parseRule, ruleToJson, storedRuleText } from "./calico/rule";
@@ -106,7 +107,7 @@ async function applyRules(inputs: ProfileRulesInputs, wanted: RuleSet): Promise<
         }
         pulumi.log.warn(`profile ${inputs.profile}: the rules read back differ from the ones just written (another writer?); writing again (${attempt}/${applyAttempts})`);
         // a random pause, so that this write and the other writer's stop colliding
-        await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200 * attempt));
+        await sleep(100 + Math.random() * 200 * attempt);
     }
     throw new RemoteCommandError(`profile ${inputs.profile} on ${hostLabel(inputs.host)}: after ${applyAttempts} attempts the rules read back still differ from the declared ones ` +
         `(another writer is editing this profile?): inbound [${observed!.inbound.join("; ")}], outbound [${observed!.outbound.join("; ")}]`);

@@ -158,6 +158,7 @@ function longestZeroRun(words: number[]): { start: number; length: number } | un
     return best;
 }
 
-function quote(text: string): string {
+/** JSON quoting makes newlines, quotes and control characters visible in messages. */
+export function quote(text: string): string {
     return JSON.stringify(text);
 }

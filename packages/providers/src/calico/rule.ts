@@ -9,7 +9,7 @@
 // parse_ports, profile_rule_update) and projectcalico/libcalico pycalico/datastore_datatypes.py (Rule) and
 // pycalico/util.py (validate_ports, validate_icmp_type) at those tags. Each case, with calicoctl v0.19.0's
 // own answer, is in test/unit/calicoRuleVectors.json.
-import { canonicalCidr, cidrVersion, Fail } from "./cidr";
+import { canonicalCidr, cidrVersion, Fail, quote } from "./cidr";
 import { RuleSyntaxError } from "../errors";
 
 export type RuleAction = "allow" | "deny";
@@ -461,10 +461,6 @@ function parseTag(text: string, fail: Fail): string {
 
 // ---------------------------------------------------------------- messages
 
-/** JSON quoting makes newlines, quotes and control characters visible in messages. */
-function quote(text: string): string {
-  return JSON.stringify(text);
-}
 
 function describeValue(value: unknown): string {
   try {

@@ -1,7 +1,7 @@
 // Marathon's REST API (v2) as the provider uses it, through the master's sshd:
 // typed requests, every answer checked against a schema, and one retry policy
 // bounded by the operation's deadline, for what real Marathon does
-// (mesosphere/marathon v0.14.2 and v1.1.1; /work/shared/reference/marathon-v2.md):
+// (mesosphere/marathon v0.14.2 and v1.1.1, api/MarathonExceptionMapper.scala and api/v2/*Resource.scala):
 // - 502/503/504 (no leader yet, waiting on ZooKeeper) and a refused forwarded connection (Marathon not
 //   listening): tried again with a growing pause;
 // - 409 with deployments listed: wait for them, then try again; 409 with none listed, or only finished
@@ -9,6 +9,7 @@
 // - after a PUT, its deployment must be gone from /v2/deployments, and then every app must run its
 //   instances with no deployment left on it: an unchanged PUT plans nothing and "succeeds" at once.
 // Past the deadline, every wait ends in a MarathonError saying what it waited for.
+import { setTimeout as sleep } from "timers/promises";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { MarathonError } from "../errors";
@@ -95,9 +96,6 @@ const appStatusSchema = z.object({
 
 const transientStatuses = [502, 503, 504];
 
-function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-}
 
 /** One client per operation: its deadline bounds every retry and wait the operation makes. */
 export class MarathonClient {

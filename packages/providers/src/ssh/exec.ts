@@ -1,6 +1,7 @@
 // Remote commands over the pooled connection: one timeout for the whole call
 // (waiting for a channel, opening it, running), a cap on what a command may
 // print, and the one place where a non-zero exit becomes an error.
+import { setTimeout as sleep } from "timers/promises";
 import type { Client, ClientChannel } from "ssh2";
 import { RemoteCommandError, SshError } from "../errors";
 import { countChannel, hostLabel, settingsOrThrow, withChannel } from "./pool";
@@ -51,7 +52,7 @@ export async function runCommand(host: SshHost, argvOrScript: readonly string[] 
             if (!(err as { channelRefused?: boolean }).channelRefused || attempt === channelOpenAttempts || Date.now() >= deadline) {
                 throw err;
             }
-            await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+            await sleep(20 * attempt);
         }
     }
 }

@@ -1,6 +1,7 @@
 // One pooled SSH connection per host, with bounded connection retries and a
 // limit on parallel channels per connection. One pool per process: the provider
 // host loads this package once, for every provider it serves.
+import { setTimeout as sleep } from "timers/promises";
 import * as fs from "fs";
 import { Client, ConnectConfig } from "ssh2";
 import { SshError } from "../errors";
@@ -152,7 +153,7 @@ async function connectWithRetry(host: SshHost, settings: SshSettings): Promise<C
             if (!isTransient(err) || attempt === settings.connectAttempts) {
                 break;
             }
-            await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt - 1)));
+            await sleep(250 * 2 ** (attempt - 1));
         }
     }
     if (lastError instanceof SshError) {

@@ -1,29 +1,6 @@
-// Calico 0.x policy, evaluated as Felix programs it into iptables, for one
-// connection between two endpoints (or between an endpoint and an address
-// outside Calico).
-//
-// Sources: projectcalico/felix tag 1.4.0b1 (the Felix in calico-node v0.19.0):
-// - calico/felix/plugins/fiptgenerator.py, filter_forward_chain: felix-FORWARD sends
-//   a packet coming in from a workload interface through felix-FROM-ENDPOINT (the
-//   source's "from" chain: outbound rules) and one going out to a workload
-//   interface through felix-TO-ENDPOINT (the target's "to" chain: inbound rules).
-//   Between two workloads both apply, outbound first; a packet from outside the
-//   cluster meets only the target's inbound rules, one to outside only the
-//   source's outbound rules. RELATED,ESTABLISHED packets are accepted before any
-//   of it, so the first packet of a connection decides.
-// - _build_to_or_from_chain: the endpoint chain clears the accept mark, jumps to
-//   each of the endpoint's profile chains in turn, RETURNs as soon as one set the
-//   mark, and ends in a DROP ("Packet did not match any profile").
-// - profile_updates (called with on_allow="RETURN" by
-//   calico/felix/profilerules.py, ProfileRules._update_chains): the profile
-//   chain sets the mark, then one iptables rule per Calico rule in order, allow
-//   -> RETURN (mark still set: accepted), deny -> DROP; at the end the mark is
-//   cleared ("No match, fall through to next profile"). So: first match wins,
-//   and no match is a drop.
-// - _rule_to_iptables_fragments_inner: ICMP type 255 cannot be programmed; the
-//   caller (_rule_to_iptables_fragments) puts an unconditional DROP in its place.
-// - calico/felix/fiptables.py, IptablesUpdater: a chain referenced but never
-//   written (a profile missing from etcd) is a stub that drops everything.
+// Calico 0.x policy evaluated for one connection as Felix programs it into iptables: the source's outbound
+// rules, then the target's inbound rules, first match wins, no match drops. Felix 1.4.0b1, the one in
+// calico-node v0.19.0 (projectcalico/felix, calico/felix/plugins/fiptgenerator.py); each step cites its function.
 import { CalicoRule, formatRule } from "../calico/rule";
 import { z } from "zod";
 import { Direction, directionSchema, PolicyProfiles } from "./policyProfiles";
@@ -85,6 +62,11 @@ const unprogrammableIcmpType = 255;
 /** The clauses that pick the peers; a rule failing on one of these was never meant for them. */
 const peerClauses: readonly Clause[] = ["src_tag", "src_net", "dst_tag", "dst_net"];
 
+/**
+ * filter_forward_chain: a packet from a workload meets its "from" chain (outbound rules), one to a workload its
+ * "to" chain (inbound rules); an address outside Calico has no chain. RELATED,ESTABLISHED packets are accepted
+ * before any of it, so the connection's first packet decides.
+ */
 export function evaluateFlow(profiles: PolicyProfiles, flow: Flow): FlowVerdict {
     const source = packetEnd(profiles, flow.source);
     const target = packetEnd(profiles, flow.target);
@@ -115,7 +97,11 @@ function packetEnd(profiles: PolicyProfiles, end: FlowEnd): PacketEnd {
     return { tags, address: end.address };
 }
 
-/** One profile chain, walked as Felix programs it. */
+/**
+ * _build_to_or_from_chain and profile_updates (on_allow="RETURN", calico/felix/profilerules.py): each rule in order,
+ * allow returns accepted, deny drops, no match falls through to the endpoint chain's final DROP. A profile missing
+ * from etcd is a stub chain that drops everything (calico/felix/fiptables.py, IptablesUpdater).
+ */
 function evaluateChain(profiles: PolicyProfiles, profileName: string, direction: Direction, packet: Packet, source: PacketEnd, target: PacketEnd): ChainOutcome {
     const profile = profiles.get(profileName);
     if (profile === undefined) {
@@ -126,6 +112,7 @@ function evaluateChain(profiles: PolicyProfiles, profileName: string, direction:
     for (let index = 0; index < rules.length; index++) {
         const rule = rules[index];
         const ref: RuleRef = { profile: profileName, direction, position: index + 1, text: ruleText(rule) };
+        // _rule_to_iptables_fragments puts an unconditional DROP where a rule cannot be programmed
         if (rule.icmp_type === unprogrammableIcmpType) {
             return { kind: "denied", rule: ref, unprogrammable: "Felix cannot program ICMP type 255 and drops everything at this rule instead" };
         }

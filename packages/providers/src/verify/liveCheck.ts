@@ -16,6 +16,7 @@
 // kernel gives up connecting (about 127 s with Linux's tcp_syn_retries=6).
 // At the timeout the last reading is reported, as fresh when it had been stable for
 // a round, else with every probe edge unknown.
+import { setTimeout as sleep } from "timers/promises";
 import { isForwardRefused, SshError, SshHost, httpOverSsh } from "../ssh";
 import type { DeclaredMatrix } from "./matrix";
 import { CollectorFetch, observedMatrix, parseResponses } from "./observedMatrix";
@@ -145,6 +146,6 @@ export async function awaitVerdict(declared: DeclaredMatrix, read: ReadResponses
             }
             return { report, fresh, elapsedMs: now - started, fetches };
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? defaultPollMs, deadline - now)));
+        await sleep(Math.min(options.pollMs ?? defaultPollMs, deadline - now));
     }
 }

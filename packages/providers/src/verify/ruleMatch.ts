@@ -109,7 +109,7 @@ function matchNet(cidr: string, address: string | undefined): Tri {
     return block.check(address, "ipv4") ? "yes" : "no";
 }
 
-/** A port spec as calicoctl stores it: a number, or (before issue 13's grammar) an "a:b" range string. */
+/** A port spec as calicoctl stores it: a number, or an "a:b" range string another writer may have stored. */
 function portSpecRange(spec: number | string): PortRange {
     if (typeof spec === "number") {
         return { first: spec, last: spec };
