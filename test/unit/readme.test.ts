@@ -19,6 +19,11 @@ const readme = context.read("README.md");
 describe("the shell blocks of README.md and docs/", () => {
     const problems = pages.map((page) => ({ page, problems: readmeProblems(context.read(page), context, page) }));
 
+    it("reads README.md and the pages of docs/", () => {
+        assert.ok(docsPages.length >= 8, `found ${docsPages.join(", ")}`);
+        assert.ok(docsPages.includes("docs/configuration.md") && docsPages.includes("docs/verify.md"));
+    });
+
     it("holds commands to check", () => {
         const commands = problems.reduce((sum, { problems: p }) => sum + p.commands, 0);
         assert.ok(commands > 20, `found ${commands} commands`);
