@@ -6,7 +6,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { demoBlock, simpleCommands } from "../../scripts/readmeShell";
+import { parse } from "yaml";
+import { demoBlock, fencedBlocks, simpleCommands } from "../../scripts/readmeShell";
 import { brokenLinks, headingAnchors, projectContext, readmeProblems } from "../support/readmeCheck";
 
 const projectDir = path.resolve(__dirname, "../..");
@@ -15,6 +16,18 @@ const docsPages = fs.readdirSync(path.join(projectDir, "docs")).filter((name) =>
     .map((name) => `docs/${name}`);
 const pages = ["README.md", ...docsPages];
 const readme = context.read("README.md");
+
+/** Whether every key and item of `part` is in `whole` with the same value (lists: item by item, same length). */
+function isPartOf(part: unknown, whole: unknown): boolean {
+    if (Array.isArray(part)) {
+        return Array.isArray(whole) && part.length === whole.length && part.every((item, i) => isPartOf(item, whole[i]));
+    }
+    if (typeof part === "object" && part !== null) {
+        return typeof whole === "object" && whole !== null && !Array.isArray(whole)
+            && Object.entries(part).every(([key, value]) => isPartOf(value, (whole as Record<string, unknown>)[key]));
+    }
+    return part === whole;
+}
 
 describe("the shell blocks of README.md and docs/", () => {
     const problems = pages.map((page) => ({ page, problems: readmeProblems(context.read(page), context, page) }));
@@ -55,6 +68,18 @@ describe("the shell blocks of README.md and docs/", () => {
             "pulumi destroy --yes -s sandbox", "npm run sandbox -- down"]) {
             assert.ok(words.includes(step), `the demo block runs ${step}`);
         }
+    });
+
+    it("keeps the demo block in README's \"Try it on the sandbox\"", () => {
+        const section = readme.split(/^## /m).find((part) => part.startsWith("Try it on the sandbox\n"));
+        assert.ok(section !== undefined, "README has a section \"Try it on the sandbox\"");
+        assert.ok(section.includes(demoBlock(readme).text), "the demo block is in it");
+    });
+
+    it("shows in README a part of the committed stack file, Pulumi.dev.yaml, as it is", () => {
+        const excerpts = fencedBlocks(readme).filter((block) => block.tag === "yaml");
+        assert.strictEqual(excerpts.length, 1);
+        assert.ok(isPartOf(parse(excerpts[0].text), parse(context.read("Pulumi.dev.yaml"))), excerpts[0].text);
     });
 });
 
