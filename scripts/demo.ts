@@ -1,4 +1,4 @@
-// `npm run demo`: README's "Try it without a cluster" block, run exactly as written (the block after the
+// `npm run demo`: README's "Try it on the sandbox" block, run exactly as written (the block after the
 // demo marker), so that README's walk-through is the demo and cannot go stale. Needs the Pulumi CLI and root.
 import { spawnSync } from "child_process";
 import * as fs from "fs";

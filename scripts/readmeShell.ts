@@ -1,6 +1,6 @@
-// The shell blocks of README.md, read the way a person pastes them: `npm run demo` runs the block that
-// README marks as the demo, and a unit test checks every command of every block against the project
-// and the Pulumi CLI, so README and code cannot drift apart.
+// The fenced blocks of the project's Markdown pages (README.md and docs/*.md), read the way a person pastes them:
+// `npm run demo` runs the block that README marks as the demo, and a unit test checks every command of every page's
+// shell blocks against the project and the Pulumi CLI, so the pages and the code cannot drift apart.
 import { parse, ParseEntry } from "shell-quote";
 
 export interface ShellBlock {
@@ -12,22 +12,35 @@ export interface ShellBlock {
 /** The marker (an HTML comment, invisible when rendered) that README puts right before the demo block. */
 export const demoMarker = "<!-- npm run demo runs the next block -->";
 
-/** Every fenced block tagged `sh`. */
-export function shellBlocks(markdown: string): ShellBlock[] {
-    const blocks: ShellBlock[] = [];
+export interface FencedBlock extends ShellBlock {
+    /** The word after the opening fence ("sh", "yaml"), "" when there is none. */
+    tag: string;
+    /** 1-based line of the closing fence. */
+    end: number;
+}
+
+/** Every fenced block. */
+export function fencedBlocks(markdown: string, page = "README.md"): FencedBlock[] {
+    const blocks: FencedBlock[] = [];
     const lines = markdown.split("\n");
     for (let i = 0; i < lines.length; i++) {
-        if (lines[i].trim() !== "```sh") {
+        const opening = /^\s*```(\S*)\s*$/.exec(lines[i]);
+        if (opening === null) {
             continue;
         }
         const end = lines.findIndex((line, j) => j > i && line.trim() === "```");
         if (end === -1) {
-            throw new Error(`README.md line ${i + 1}: a shell block is never closed`);
+            throw new Error(`${page} line ${i + 1}: a fenced block is never closed`);
         }
-        blocks.push({ line: i + 1, text: lines.slice(i + 1, end).join("\n") });
+        blocks.push({ line: i + 1, tag: opening[1], end: end + 1, text: lines.slice(i + 1, end).join("\n") });
         i = end;
     }
     return blocks;
+}
+
+/** Every fenced block tagged `sh`. */
+export function shellBlocks(markdown: string, page = "README.md"): ShellBlock[] {
+    return fencedBlocks(markdown, page).filter((block) => block.tag === "sh").map(({ line, text }) => ({ line, text }));
 }
 
 /** The block right after the demo marker. */

@@ -1,9 +1,9 @@
-// `npm run verify:picture` (root, like the sandbox; not part of npm test): regenerates README's "Verify" section
-// and docs/verify.svg and .png from a sandbox run. Brings the sandbox up, runs the program's up (the lifecycle
-// test engine, which drives Pulumi's real dynamic provider host; no Pulumi CLI is needed), runs `npm run verify`
-// as a user does against the stack file the sandbox writes, removes one rule by hand with calicoctl and runs it
-// again, writes the second run's picture into docs/ and both tables into README between its verify markers, and
-// takes the sandbox down.
+// `npm run verify:picture` (root, like the sandbox; not part of npm test): regenerates the example on the verify
+// page (docs/verify.md) and docs/verify.svg and .png from a sandbox run. Brings the sandbox up, runs the program's
+// up (the lifecycle test engine, which drives Pulumi's real dynamic provider host; no Pulumi CLI is needed), runs
+// `npm run verify` as a user does against the stack file the sandbox writes, removes one rule by hand with calicoctl
+// and runs it again, writes the second run's picture into docs/ and both tables into docs/verify.md between its
+// verify markers, and takes the sandbox down.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -12,7 +12,7 @@ import { SandboxStack } from "../test/support/sandboxStack";
 
 const projectDir = path.resolve(__dirname, "..");
 const docs = path.join(projectDir, "docs");
-const readme = path.join(projectDir, "README.md");
+const page = path.join(docs, "verify.md");
 const begin = "<!-- verify:begin (npm run verify:picture writes this part) -->";
 const end = "<!-- verify:end -->";
 const handEdit = ["calicoctl", "profile", "backend", "rule", "remove", "inbound", "allow", "tcp", "from", "tag", "frontend", "to", "ports", "9000"];
@@ -37,7 +37,7 @@ function section(match: { code: number | null; text: string }, mismatch: { code:
         "",
         block("npm run verify -- --stack sandbox --timeout 40 --picture docs/verify.svg", mismatch),
         "",
-        "![verify: the declared graph beside the observed one, the broken edge in orange](docs/verify.png)",
+        "![verify: the declared graph beside the observed one, the broken edge in orange](verify.png)",
         end,
     ].join("\n");
 }
@@ -47,10 +47,9 @@ async function main(): Promise<void> {
     if (missing) {
         throw new Error(`cannot run here: ${missing}`);
     }
-    if (!fs.readFileSync(readme, "utf8").includes(begin)) {
-        throw new Error(`README.md has no "${begin}" marker`);
+    if (!fs.readFileSync(page, "utf8").includes(begin)) {
+        throw new Error(`docs/verify.md has no "${begin}" marker`);
     }
-    fs.mkdirSync(docs, { recursive: true });
     const stack = await SandboxStack.start();
     try {
         process.stderr.write("verify:picture: up\n");
@@ -61,9 +60,9 @@ async function main(): Promise<void> {
         if (match.code !== 0 || mismatch.code !== 1) {
             throw new Error(`expected verify to exit 0, then 1 after the hand edit; it exited ${match.code}, then ${mismatch.code}:\n${match.text}\n${mismatch.text}`);
         }
-        const text = fs.readFileSync(readme, "utf8");
-        fs.writeFileSync(readme, text.slice(0, text.indexOf(begin)) + section(match, mismatch) + text.slice(text.indexOf(end) + end.length));
-        process.stderr.write("verify:picture: wrote README.md's Verify section, docs/verify.svg, docs/verify.png, docs/verify-match.svg, docs/verify-match.png\n");
+        const text = fs.readFileSync(page, "utf8");
+        fs.writeFileSync(page, text.slice(0, text.indexOf(begin)) + section(match, mismatch) + text.slice(text.indexOf(end) + end.length));
+        process.stderr.write("verify:picture: wrote docs/verify.md's example, docs/verify.svg, docs/verify.png, docs/verify-match.svg, docs/verify-match.png\n");
     } finally {
         await stack.close();
     }
