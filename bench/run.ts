@@ -4,8 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseStackConfig } from "../components/config";
-import { emulators } from "../test/lifecycle/emulators";
-import { RunResult, TestEngine } from "../test/lifecycle/engine";
+import { emulators, RunResult, TestEngine } from "../engine";
 import { sandboxUnavailable } from "../test/support/sandboxCluster";
 import { oneRuleChange, sandbox, sandboxStackConfig, SandboxStack } from "../test/support/sandboxStack";
 import { floor } from "./floor";

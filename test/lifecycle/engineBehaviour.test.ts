@@ -7,8 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import * as net from "net";
-import { ResourceEmulator, TestEngine } from "./engine";
-import { emulators } from "./emulators";
+import { emulators, ResourceEmulator, TestEngine } from "../../engine";
 import { LoopbackSshd, sshdUnavailable, startLoopbackSshd } from "../support/loopbackSshd";
 import { SshAgent, sshAgentUnavailable, startSshAgent } from "../support/sshAgent";
 import {

@@ -6,8 +6,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { StateFile, StepOp, StepRecord } from "./engine";
-import { isDefaultProvider } from "./engine/defaultProviders";
+import { StateFile, StepOp, StepRecord } from "./types";
+import { isDefaultProvider } from "./defaultProviders";
 import { StackDriver, StackRun, StackRunError } from "./stackDriver";
 
 /** Why the CLI driver cannot run here, if it cannot. */

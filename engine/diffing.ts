@@ -1,6 +1,6 @@
 // How pulumi/pulumi v3.248.0 decides a resource's fate from its provider's Diff (pkg/resource/deploy/step_generator.go):
 // diffResource, applyReplaceOnChanges, and calculateDependentReplacements for a delete-before-replace.
-import { ResourceDriver } from "./drivers";
+import { ResourceDriver } from "./resourceDrivers";
 import { providerUrnOf, dependingOn } from "./graph";
 import { ResourceRef } from "./providerHost";
 import { changedKeys } from "./propertyValues";

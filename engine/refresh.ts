@@ -5,7 +5,7 @@
 // and otherwise Diffed (the refreshed inputs and outputs as olds, the old inputs as news) to decide whether the step
 // is an update or a same. Then rebuildBaseState drops the gone resources and every reference to them.
 import { diffResource } from "./diffing";
-import { isProviderType, resourceRef } from "./drivers";
+import { isProviderType, resourceRef } from "./resourceDrivers";
 import { StepExecutor } from "./executor";
 import { withoutDanglingReferences } from "./graph";
 import { annotateSecrets, changedKeys } from "./propertyValues";

@@ -3,7 +3,7 @@
 // remove-pending-replace. A step runs on the executor's worker; the engine only decides which steps to run.
 import { RunCheckpoint } from "./checkpoint";
 import { isDefaultProvider } from "./defaultProviders";
-import { Drivers, resourceRef } from "./drivers";
+import { Drivers, resourceRef } from "./resourceDrivers";
 import { Step } from "./executor";
 import { RunJournal } from "./journal";
 import { ProviderCallError, ResourceRef } from "./providerHost";

@@ -4,10 +4,10 @@
 // chain on the executor's workers, then what the program no longer declares is deleted in dependency levels.
 import { configureArgs, defaultProviderInputs, defaultProviderName, isDefaultDynamicProvider, packageOf } from "./defaultProviders";
 import { applyReplaceOnChanges, dependentReplacements, diffResource } from "./diffing";
-import { isProviderType, ResourceDriver } from "./drivers";
+import { isProviderType, ResourceDriver } from "./resourceDrivers";
 import { Step, StepExecutor } from "./executor";
 import { scheduleDeletes } from "./graph";
-import { Registration, RegistrationReply } from "./protocol";
+import { Registration, RegistrationReply } from "./programMessages";
 import { ResourceRef } from "./providerHost";
 import { changedKeys } from "./propertyValues";
 import { applyIgnoreChanges } from "./resourceOptions";

@@ -8,7 +8,7 @@ import { Checkpoint, emptyCheckpoint, exportCheckpoint, RunCheckpoint } from "./
 import { configureArgs, isDefaultDynamicProvider } from "./defaultProviders";
 import { Deployment } from "./deployment";
 import { destroy } from "./destroy";
-import { Drivers } from "./drivers";
+import { Drivers } from "./resourceDrivers";
 import { defaultParallelism, StepExecutor } from "./executor";
 import { RunJournal } from "./journal";
 import { ProgramRun } from "./programRun";

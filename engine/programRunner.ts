@@ -9,7 +9,7 @@ import * as path from "path";
 import type * as pulumiModule from "@pulumi/pulumi";
 import type * as resourceProto from "@pulumi/pulumi/proto/resource_pb";
 import type * as structProto from "google-protobuf/google/protobuf/struct_pb";
-import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, ProgramTimings, Registration, RegistrationReply } from "./protocol";
+import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, ProgramTimings, Registration, RegistrationReply } from "./programMessages";
 import { pulumiSdkDir, requireFromSdk } from "./pulumiSdk";
 import { PropertyMap } from "./types";
 

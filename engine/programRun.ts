@@ -3,7 +3,7 @@ import { ChildProcess, fork } from "child_process";
 import * as path from "path";
 import * as readline from "readline";
 import { programEntry } from "./programEntry";
-import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, ProgramTimings, Registration, RegistrationReply } from "./protocol";
+import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, ProgramTimings, Registration, RegistrationReply } from "./programMessages";
 import { PropertyMap } from "./types";
 
 export interface ProgramHandlers {
@@ -30,7 +30,7 @@ export class ProgramRun {
      */
     static launch(launch: ProgramLaunch): ProgramRun {
         const entry = programEntry(launch.projectDir);
-        const child = fork(path.join(__dirname, "runner.ts"), [entry.programPath, String(entry.typescript)], {
+        const child = fork(path.join(__dirname, "programRunner.ts"), [entry.programPath, String(entry.typescript)], {
             cwd: entry.workDir,
             execArgv: ["-r", require.resolve("ts-node/register/transpile-only")],
             env: { ...process.env, PULUMI_NODEJS_ROOT_DIRECTORY: launch.projectDir },
