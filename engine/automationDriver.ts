@@ -6,14 +6,16 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import which from "which";
 import { StateFile, StepOp, StepRecord } from "./types";
 import { isDefaultProvider } from "./defaultProviders";
 import { StackDriver, StackRun, StackRunError } from "./stackDriver";
 
 /** Why the CLI driver cannot run here, if it cannot. */
 export function cliUnavailable(): string | undefined {
-    const found = (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && fs.existsSync(path.join(dir, "pulumi")));
-    return found ? undefined : "the Pulumi CLI is not on PATH (install it to run this suite through the Automation API)";
+    return which.sync("pulumi", { nothrow: true }) !== null
+        ? undefined
+        : "the Pulumi CLI is not on PATH (install it to run this suite through the Automation API)";
 }
 
 const logicalOps: StepOp[] = ["same", "create", "update", "replace", "delete", "read"];
