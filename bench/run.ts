@@ -9,9 +9,10 @@ import { sandboxUnavailable } from "../test/support/sandboxCluster";
 import { oneRuleChange, sandbox, sandboxStackConfig, SandboxStack } from "../test/support/sandboxStack";
 import { floor } from "./floor";
 import { ClusterHost, measure, Sample } from "./measure";
-import { CaseResult, report } from "./report";
+import { report } from "./report";
 import { PolicyShape, runbookShape, scaledShape } from "./shapes";
 import { revivalTimings, startupBreakdown, stateBytes } from "./startup";
+import { CaseResult } from "./summary";
 
 const projectDir = path.resolve(__dirname, "..");
 const runs = Number(process.env.BENCH_RUNS ?? 5);
