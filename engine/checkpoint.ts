@@ -1,9 +1,11 @@
-// The checkpoint the engine keeps between runs, and how a run writes it: as pulumi/pulumi v3.248.0's
-// SnapshotManager (pkg/backend/snapshot.go) does, a step's begin records a pending operation and its end marks old
-// states done and appends new ones; a snapshot at any moment is the new states, then the old ones not done, plus the
-// operations still pending and the pending CREATEs carried over from the base (Snap: "these must require user
-// intervention to be cleared"). A run killed mid-way therefore leaves exactly what the last write held.
-// Secrets are held wrapped in plain text (as a decrypted snapshot is in memory); export() encrypts them.
+// The checkpoint the engine keeps between runs, and how a run writes it, as the SnapshotManager does.
+// Follows pulumi/pulumi v3.248.0, pkg/backend/snapshot.go.
+//
+// A step's begin records a pending operation and its end marks old states done and appends new ones; a snapshot at
+// any moment is the new states, then the old ones not done, plus the operations still pending and the pending CREATEs
+// carried over from the base (Snap: "these must require user intervention to be cleared"). A run killed mid-way
+// therefore leaves exactly what the last write held. Secrets are held wrapped in plain text (as a decrypted snapshot
+// is in memory); export encrypts them.
 import { mapSecrets, secretSig, specialSigKey } from "./propertyValues";
 import { SecretCipher } from "./secretCipher";
 import { OperationType, PendingOperation, StateFile, StateResource } from "./types";

@@ -15,9 +15,9 @@
 //   when its step runs on up and preview, and from the checkpoint on destroy and refresh;
 // - steps on a worker pool of `--parallel` workers, a registration's steps as one chain, and after the first failure
 //   nothing new starts (executor.ts);
-// - deletes of what the program no longer declares, replaced resources, pending deletes (retried at the end of the next
-//   up) and destroy in dependency levels, deletedWith sparing a Delete when its target goes in the same run (graph.ts,
-//   destroy.ts);
+// - deletes in dependency levels (graph.ts, destroy.ts) of what the program no longer declares, replaced resources,
+//   pending deletes (retried at the end of the next up) and destroy, deletedWith sparing a Delete when its target goes
+//   in the same run;
 // - the checkpoint as the snapshot manager writes it (checkpoint.ts): pending operations while a step runs, a run
 //   killed by close() leaving them and its lock, the next up, refresh or destroy refused until cancel(), pending
 //   CREATEs kept until refresh({clearPendingCreates}), other pending operations dropped by the next run, the warning an
@@ -45,21 +45,7 @@
 // or by the real CLI through the Automation API (automationDriver.ts).
 export { TestEngine } from "./testEngine";
 export { RunError } from "./types";
-export type {
-    EmulatorContext,
-    EngineOptions,
-    PendingOperation,
-    RefreshOptions,
-    ResourceEmulator,
-    RpcCall,
-    RunOptions,
-    RunResult,
-    RunTimings,
-    StateFile,
-    StateResource,
-    StepOp,
-    StepRecord,
-} from "./types";
+export type { ResourceEmulator, RunResult, StateFile } from "./types";
 export { emulators } from "./emulators";
 export { managedResources, StackRunError } from "./stackDriver";
 export type { StackDriver, StackRun } from "./stackDriver";

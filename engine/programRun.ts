@@ -1,4 +1,5 @@
-// The parent side of the program runner: forks it, answers its registrations, collects its output.
+// The parent side of the program runner (programRunner.ts): forks it, answers its registrations, collects its output.
+// It stands in for the language host's launch of the program; the engine's own.
 import { ChildProcess, fork } from "child_process";
 import * as path from "path";
 import * as readline from "readline";
@@ -6,12 +7,12 @@ import { programEntry } from "./programEntry";
 import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, ProgramTimings, Registration, RegistrationReply } from "./programMessages";
 import { PropertyMap } from "./types";
 
-export interface ProgramHandlers {
+interface ProgramHandlers {
     register(registration: Registration): Promise<RegistrationReply>;
     registerOutputs(urn: string, outputs: PropertyMap): void;
 }
 
-export interface ProgramLaunch {
+interface ProgramLaunch {
     projectDir: string;
     onDiagnostic(line: string): void;
 }

@@ -2,6 +2,7 @@
 // through the Automation API (automationDriver.ts) where one is installed. Assertions see only this: the steps a run
 // shows, its outputs and diagnostics, the exported checkpoint, and the cluster itself.
 import { StateFile, StepRecord } from "./types";
+import { isProviderType } from "./urns";
 
 /** What a run shows a user: its steps (as `pulumi up` lists them), the stack outputs, and what was printed. */
 export interface StackRun {
@@ -37,5 +38,5 @@ export interface StackDriver {
 
 /** The resources of an exported checkpoint that stand for something on the cluster: custom, providers aside. */
 export function managedResources(state: StateFile): string[] {
-    return state.deployment.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")).map((r) => r.urn.split("::").pop()!);
+    return state.deployment.resources.filter((r) => r.custom && !isProviderType(r.type)).map((r) => r.urn.split("::").pop()!);
 }

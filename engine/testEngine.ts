@@ -1,7 +1,9 @@
-// TestEngine: up, preview, refresh and destroy over an in-memory checkpoint, each run with its own provider host
-// (and, for up and preview, its own program process), as the CLI runs one per operation, on a stack with a
-// file:// (diy) backend: up, refresh and destroy lock the stack for their run (pkg/backend/diy/backend.go: Update,
-// Refresh and Destroy call Lock; Preview does not), and a run killed mid-way leaves its lock and its last checkpoint.
+// TestEngine: up, preview, refresh and destroy over an in-memory checkpoint, each run with its own provider host (and,
+// for up and preview, its own program process), as the CLI runs one per operation, on a stack with a file:// backend.
+// Follows pulumi/pulumi v3.248.0, pkg/backend/diy/backend.go (Update, Refresh and Destroy call Lock; Preview does not).
+//
+// Up, refresh and destroy lock the stack for their run, and a run killed mid-way leaves its lock and its last
+// checkpoint.
 import * as os from "os";
 import { randomUUID } from "crypto";
 import { Checkpoint, emptyCheckpoint, exportCheckpoint, RunCheckpoint } from "./checkpoint";
