@@ -223,7 +223,7 @@ export class TestEngine {
                 if (kind !== "preview") {
                     this.checkpoint = checkpoint.snapshot();
                 }
-                this.locks.splice(this.locks.indexOf(lock!), 1);
+                this.unlock(lock);
             }
         }
         journal.mark("processes stopped");
@@ -256,6 +256,14 @@ export class TestEngine {
         };
         this.locks.push(lock);
         return lock;
+    }
+
+    /** Removes this run's own lock, if it took one and `pulumi cancel` has not removed it already. */
+    private unlock(lock: Lock | undefined): void {
+        const at = lock === undefined ? -1 : this.locks.indexOf(lock);
+        if (at >= 0) {
+            this.locks.splice(at, 1);
+        }
     }
 
     private track<T extends Stoppable>(process: T): T {

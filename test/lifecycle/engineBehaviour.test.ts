@@ -111,6 +111,9 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
             engine.setConfig("engine-fixture:content", "hello");
             assert.match((await runError(engine.up())).message, locked);
             assert.match((await runError(engine.refresh({ clearPendingCreates: true }))).message, locked);
+            // a preview takes no lock (diy backend.go: Preview does not call Lock), so it leaves the one it found
+            await engine.preview();
+            assert.ok(engine.locked);
             engine.cancel();
 
             const up = await engine.up();
