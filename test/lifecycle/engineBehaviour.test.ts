@@ -1,6 +1,6 @@
 // The test engine against the fixture program, one describe per behaviour of pulumi/pulumi v3.248.0 (and of the
 // plugins it stands in for) that decides what happens on a real cluster: the order of the provider calls is the
-// real engine's. The sources are cited in test/lifecycle/engine (see index.ts).
+// real engine's. The sources are cited in engine/ (see engine/index.ts).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
