@@ -59,11 +59,12 @@ export class ProgramRun {
         });
     }
 
-    /** Kills the runner by its PID and waits until its output is drained. */
+    /**
+     * Kills the runner and waits until its output is drained. ChildProcess.kill takes a process that is gone already
+     * (reaped, its exit not yet reported) as a no-op, where process.kill(pid) would throw ESRCH.
+     */
     async stop(): Promise<void> {
-        if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) {
-            process.kill(this.child.pid, "SIGKILL");
-        }
+        this.child.kill("SIGKILL");
         await this.exited;
     }
 

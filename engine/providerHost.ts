@@ -178,12 +178,10 @@ export class ProviderHost {
         await this.unary("Delete", ref.urn, (done) => this.client.delete(request, done));
     }
 
-    /** Kills the host by its PID and waits until its output is drained. */
+    /** Kills the host and waits until its output is drained; a host that is gone already is no error (see ProgramRun.stop). */
     async stop(): Promise<void> {
         this.client.close();
-        if (this.process.exitCode === null && this.process.signalCode === null && this.process.pid !== undefined) {
-            process.kill(this.process.pid, "SIGKILL");
-        }
+        this.process.kill("SIGKILL");
         await this.exited;
     }
 
