@@ -160,12 +160,13 @@ class ProviderResourceDriver implements ResourceDriver {
     async delete(): Promise<void> {}
 }
 
-export class Drivers {
+/** The driver for a resource, by its type: dynamic, provider, or one a test emulates. */
+export class ResourceDrivers {
     private readonly dynamic: DynamicDriver;
     private readonly providers = new ProviderResourceDriver();
 
     constructor(
-        readonly host: ProviderHost,
+        host: ProviderHost,
         private readonly emulators: Record<string, ResourceEmulator>,
         private readonly record: (call: RpcCall) => void,
         private readonly log: (line: string) => void,

@@ -3,7 +3,7 @@
 // Follows pulumi/pulumi v3.248.0, pkg/resource/deploy/step.go and pkg/backend/snapshot.go.
 import { RunCheckpoint } from "./checkpoint";
 import { isDefaultProvider } from "./defaultProviders";
-import { Drivers, resourceRef } from "./resourceDrivers";
+import { ResourceDrivers, resourceRef } from "./resourceDrivers";
 import { Step } from "./executor";
 import { RunJournal } from "./journal";
 import { ProviderCallError, ResourceRef } from "./providerHost";
@@ -13,7 +13,7 @@ import { StateResource, StepOp } from "./types";
 export interface StepContext {
     preview: boolean;
     checkpoint: RunCheckpoint;
-    drivers: Drivers;
+    drivers: ResourceDrivers;
     journal: RunJournal;
     /** sg.deletes: URNs this run deletes; a resource deletedWith one of them gets no Delete call. */
     deletes: Set<string>;

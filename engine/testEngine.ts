@@ -8,7 +8,7 @@ import { Checkpoint, emptyCheckpoint, exportCheckpoint, pendingOperationsWarning
 import { configureArgs, isDefaultDynamicProvider } from "./defaultProviders";
 import { Deployment } from "./deployment";
 import { destroy } from "./destroy";
-import { Drivers } from "./resourceDrivers";
+import { ResourceDrivers } from "./resourceDrivers";
 import { defaultParallelism, StepExecutor } from "./executor";
 import { RunJournal } from "./journal";
 import { ProgramRun } from "./programRun";
@@ -195,7 +195,7 @@ export class TestEngine {
                 }),
             );
             journal.mark("provider host listening");
-            const drivers = new Drivers(host, this.opts.emulators ?? {}, (call) => journal.rpcCalls.push(call), (line) => journal.diagnostics.push(line));
+            const drivers = new ResourceDrivers(host, this.opts.emulators ?? {}, (call) => journal.rpcCalls.push(call), (line) => journal.diagnostics.push(line));
             const ctx: StepContext = { preview: kind === "preview", checkpoint, drivers, journal, deletes: new Set() };
             if (kind === "refresh" || kind === "destroy") {
                 await this.configureFromCheckpoint(host);
