@@ -4,6 +4,7 @@
 // in as the program does: with `sudo`, docker, calicoctl (given ETCD_AUTHORITY, which sudo drops), iptables and
 // the resources file go through `sudo -n`, as a vagrant user types them on the reference cluster.
 import * as crypto from "crypto";
+import { setTimeout as sleep } from "timers/promises";
 import { StarsConfig } from "../components/config";
 import { commandLine, httpOverSsh, privileged, runChecked, SshError, SshHost } from "@calico-stars/providers/ssh";
 import { renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "../components/starsTemplate";
@@ -57,7 +58,7 @@ export function floor(config: StarsConfig, shape: PolicyShape): Floor {
             if (Date.now() >= deadline) {
                 throw new SshError(`Marathon ${method} ${path}: deployment ${deploymentId} not finished within ${config.deploymentTimeoutSeconds} s`);
             }
-            await new Promise((resolve) => setTimeout(resolve, delayMs));
+            await sleep(delayMs);
         }
     };
 

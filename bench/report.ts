@@ -1,90 +1,10 @@
-// The bench's table, its verdict on each target of issues 5 and 16, and the same as JSON.
-import { median, Sample, total } from "./measure";
-import type { RevivalTimings, StartupBreakdown } from "./startup";
+// The bench's table, its verdict on each target, and the same as JSON.
+import { Sample, total } from "./measure";
 import { startupSections, startupVerdicts } from "./startupReport";
+import { CaseResult, Figures, summarize, Summary, Verdict } from "./summary";
 
-export interface CaseResult {
-    policy: string;
-    scale?: { profiles: number; rules: number };
-    case: string;
-    samples: Sample[];
-    /** The first line of each failed attempt's error. */
-    failures: string[];
-}
-
-/** Medians over the runs that succeeded. */
-interface Figures {
-    wallMs: number;
-    ratioToFloor?: number;
-    connections: number;
-    commands: number;
-    connectionsPerHost: Record<string, number>;
-    commandsPerHost: Record<string, number>;
-    pulumiCommandPerHost: Record<string, number>;
-    /** After up: the exported state's size in bytes. */
-    stateBytes?: number;
-    /** Each phase's median (bench/startup.ts). */
-    startup?: StartupBreakdown;
-    /** Each provider's revival, each figure's median, by resource type. */
-    revival?: Record<string, RevivalTimings>;
-}
-
-export interface Summary {
-    policy: string;
-    scale?: { profiles: number; rules: number };
-    case: string;
-    runs: number;
-    failed: number;
-    figures?: Figures;
-}
-
-export interface Verdict {
-    target: string;
-    met: boolean;
-    detail: string;
-    /** Why not, and what it would take; only when not met. */
-    note?: string;
-}
-
-const floorOf: Record<string, string> = { "up": "floor up", "destroy": "floor destroy" };
 const isFloor = (name: string) => name.startsWith("floor");
 const fixed = (n: number, digits = 0) => n.toFixed(digits);
-const medianOf = (samples: Sample[], pick: (s: Sample) => number) => median(samples.map(pick));
-
-function figures(result: CaseResult, all: CaseResult[]): Figures | undefined {
-    const { samples } = result;
-    if (samples.length === 0) {
-        return undefined;
-    }
-    const perHost = (pick: (s: Sample) => Record<string, number>) =>
-        Object.fromEntries(Object.keys(pick(samples[0])).map((host) => [host, medianOf(samples, (s) => pick(s)[host])]));
-    const wallMs = medianOf(samples, (s) => s.wallMs);
-    const floorSamples = all.find((r) => r.policy === result.policy && r.case === floorOf[result.case])?.samples ?? [];
-    return {
-        wallMs,
-        ratioToFloor: floorSamples.length > 0 ? wallMs / medianOf(floorSamples, (s) => s.wallMs) : undefined,
-        connections: medianOf(samples, (s) => total(s.connections)),
-        commands: medianOf(samples, (s) => total(s.commands)),
-        connectionsPerHost: perHost((s) => s.connections),
-        commandsPerHost: perHost((s) => s.commands),
-        pulumiCommandPerHost: perHost((s) => s.pulumiCommand),
-        ...medianFields(samples, "stateBytes", (s) => s.stateBytes),
-        ...medianFields(samples, "startup", (s) => s.startup),
-        ...medianFields(samples, "revival", (s) => s.revival),
-    };
-}
-
-/** `{ [key]: the median }` of a number, of each field of a record of numbers, or of each record's fields in a record, over the samples that have it. */
-function medianFields<K extends string>(samples: Sample[], key: K, pick: (s: Sample) => unknown): Partial<Record<K, any>> {
-    const present = samples.map(pick).filter((value) => value !== undefined);
-    if (present.length === 0) {
-        return {};
-    }
-    const of = (values: unknown[]): unknown => typeof values[0] === "number"
-        ? median(values as number[])
-        : Object.fromEntries(Object.keys(values[0] as object).map((field) => [field, of(values.map((v) => (v as Record<string, unknown>)[field]))]));
-    return { [key]: of(present) } as Partial<Record<K, any>>;
-}
 
 function previewVerdict(program: CaseResult[]): Verdict {
     const connections = program.filter((r) => r.case.startsWith("preview")).flatMap((r) => r.samples.map((s) => total(s.connections)));
@@ -113,7 +33,7 @@ function perHostVerdict(program: CaseResult[]): Verdict {
             : `${providerHost.length === 0 ? "The dynamic providers alone keep to one connection per host in every run (the pool in @calico-stars/providers, ssh/pool.ts); the rest are"
                 : `Without @pulumi/command's share, runs still exceed one (${providerHost.join("; ")}); the rest are`} `
             + "@pulumi/command's: each agent's prep (the pre-pull and the resources file, one Command) runs outside the provider host, "
-            + "and the plugin dials once per Command operation (emulated here by test/lifecycle/emulators.ts, our code, which dials the "
+            + "and the plugin dials once per Command operation (emulated here by engine/remoteCommandEmulator.ts, our code, which dials the "
             + "same way). The network host's second connection stays: the prep stays a @pulumi/command resource, whose plugin is a "
             + "separate Go process with connections of its own, which cannot share the provider host's pool (@calico-stars/providers, ssh/pool.ts); "
             + "one connection per host would take moving the prep into a dynamic provider.",
@@ -190,9 +110,7 @@ function table(rows: string[][]): string {
 }
 
 export function report(results: CaseResult[], hostNames: string[]): { text: string; json: object } {
-    const summaries: Summary[] = results.map((r) => ({
-        policy: r.policy, scale: r.scale, case: r.case, runs: r.samples.length, failed: r.failures.length, figures: figures(r, results),
-    }));
+    const summaries = summarize(results);
     const perHost = (counts: Record<string, number>) => hostNames.map((h) => counts[h]).join("/");
     const rows = [
         ["policy", "case", "runs", "wall ms (median)", "x floor", "SSH conns", `(${hostNames.join("/")})`, "remote cmds", `(${hostNames.join("/")})`, "@pulumi/command cmds"],
@@ -219,7 +137,7 @@ export function report(results: CaseResult[], hostNames: string[]): { text: stri
         table(rows),
         "",
         "Wall time: median over the runs; x floor: against the floor's median. Connections: sshd's \"Accepted publickey\" lines;",
-        "commands: the sandbox's audit log (port forwards to Marathon are neither). @pulumi/command runs emulated (test/lifecycle/emulators.ts,",
+        "commands: the sandbox's audit log (port forwards to Marathon are neither). @pulumi/command runs emulated (engine/remoteCommandEmulator.ts,",
         "our code, one connection per operation as the plugin dials): its commands are in the last column, each on a connection of its own.",
         ...(failures.length > 0 ? ["", "Failed attempts (kept out of the medians):", ...failures.map((f) => `  ${f.policy} / ${f.case}: ${f.message}`)] : []),
         "",

@@ -4,15 +4,15 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseStackConfig } from "../components/config";
-import { emulators } from "../test/lifecycle/emulators";
-import { RunResult, TestEngine } from "../test/lifecycle/engine";
+import { emulators, RunResult, TestEngine } from "../engine";
 import { sandboxUnavailable } from "../test/support/sandboxCluster";
 import { oneRuleChange, sandbox, sandboxStackConfig, SandboxStack } from "../test/support/sandboxStack";
 import { floor } from "./floor";
 import { ClusterHost, measure, Sample } from "./measure";
-import { CaseResult, report } from "./report";
+import { report } from "./report";
 import { PolicyShape, runbookShape, scaledShape } from "./shapes";
 import { revivalTimings, startupBreakdown, stateBytes } from "./startup";
+import { CaseResult } from "./summary";
 
 const projectDir = path.resolve(__dirname, "..");
 const runs = Number(process.env.BENCH_RUNS ?? 5);

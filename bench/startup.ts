@@ -3,7 +3,7 @@
 // provider host. Phases follow the run's critical path, so they add up to its wall time as the engine saw it.
 import { execFileSync } from "child_process";
 import * as path from "path";
-import type { RunResult, StateFile } from "../test/lifecycle/engine";
+import type { RunResult, StateFile } from "../engine";
 
 export interface StartupBreakdown {
     /** The engine's whole run, from launching the program to both processes stopped. */

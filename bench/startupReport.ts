@@ -1,7 +1,7 @@
-// The bench's account of issue 16: the exported state's size and how it grows, where a no-op up spends its time,
-// and the verdicts on that issue's targets.
-import type { Summary, Verdict } from "./report";
+// The bench's account of a run's fixed cost: the exported state's size and how it grows, where a no-op up spends its
+// time, and the verdicts on the targets for both.
 import type { StartupBreakdown } from "./startup";
+import type { Summary, Verdict } from "./summary";
 
 const stateTargetBytes = 100_000;
 const noopTargetMs = 2000;
@@ -67,7 +67,7 @@ export function startupSections(summaries: Summary[]): string[] {
     return [
         ...stateLines(summaries),
         "",
-        ...(noop?.startup ? [`No-op up, ${summaries[0].policy}: where the time goes (medians of the engine's timings, test/lifecycle/engine):`, ...breakdownLines(noop.startup, noop.wallMs)] : []),
+        ...(noop?.startup ? [`No-op up, ${summaries[0].policy}: where the time goes (medians of the engine's timings, engine/):`, ...breakdownLines(noop.startup, noop.wallMs)] : []),
         ...(revival ? [
             "Each serialized provider revived in a fresh `node` as the provider host does it (require-from-string, handler(), check() twice):",
             ...Object.entries(revival).map(([type, t]) => `  ${type.split(":").pop()}: revive ${ms(t.reviveMs)}, first check ${ms(t.firstCheckMs)}, second ${ms(t.secondCheckMs)}`),

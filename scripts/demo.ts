@@ -3,23 +3,13 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import which from "which";
 import { demoBlock } from "./readmeShell";
 
 const projectDir = path.resolve(__dirname, "..");
 
-function onPath(program: string): boolean {
-    return (process.env.PATH ?? "").split(path.delimiter).some((dir) => {
-        try {
-            fs.accessSync(path.join(dir, program), fs.constants.X_OK);
-            return true;
-        } catch {
-            return false;
-        }
-    });
-}
-
 function main(): number {
-    if (!onPath("pulumi")) {
+    if (which.sync("pulumi", { nothrow: true }) === null) {
         console.error("npm run demo drives the Pulumi CLI, which is not on PATH. Install it (https://www.pulumi.com/docs/install/:\n" +
             "  curl -fsSL https://get.pulumi.com | sh\nthen open a new shell, or add ~/.pulumi/bin to PATH) and run npm run demo again.");
         return 1;

@@ -9,7 +9,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { StackRun, StackRunError } from "./stackDriver";
+import { StackRun, StackRunError } from "../../engine";
 import { authorizedKeys, rekeyHost, restartSshd, setAuthorizedKeys, stopSshd } from "../support/sandboxFaults";
 import { driverTitle, lifecycleDrivers, SandboxStack } from "../support/sandboxStack";
 

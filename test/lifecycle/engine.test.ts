@@ -5,7 +5,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ResourceEmulator, TestEngine } from "./engine";
+import { ResourceEmulator, TestEngine } from "../../engine";
 import { callsTo, fixtureEngine, opsByName, owner, runError, signedNote, signingKey, writes } from "./engine/fixture/harness";
 
 describe("lifecycle test engine: a stack's life on the fixture", function () {

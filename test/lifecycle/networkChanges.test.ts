@@ -10,7 +10,7 @@
 // needs root and the sandbox, and skips, saying so, without.
 import * as assert from "assert";
 import { runbookNetworks, runbookPolicy } from "../../components/config";
-import { managedResources, StackRunError } from "./stackDriver";
+import { managedResources, StackRunError } from "../../engine";
 import { driverTitle, libnetworkDefaults, lifecycleDrivers, Policy, profiles, ruleShowOf, SandboxStack, withExtraNetwork } from "../support/sandboxStack";
 import { Workload } from "../support/workload";
 

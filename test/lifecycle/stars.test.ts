@@ -3,7 +3,7 @@
 // Pulumi CLI through the Automation API where one is installed: the same assertions for both.
 import * as assert from "assert";
 import { runbookPolicy } from "../../components/config";
-import { managedResources, StackRun } from "./stackDriver";
+import { managedResources, StackRun } from "../../engine";
 import { driverTitle, lifecycleDrivers, oneRuleChange, profiles, SandboxStack, sshHostOf } from "../support/sandboxStack";
 import { waitFor } from "../support/workload";
 

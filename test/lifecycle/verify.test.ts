@@ -13,7 +13,7 @@ import { oneRuleChange, SandboxStack, sshHostOf } from "../support/sandboxStack"
 import { drawnEdges } from "../../scripts/verify/graphSvg";
 import { reportSchemaFileName } from "../../scripts/verify/reportSchema";
 import type { VerifyReport } from "@calico-stars/providers/verify";
-import { StackRunError } from "./stackDriver";
+import { StackRunError } from "../../engine";
 
 const projectDir = path.resolve(__dirname, "../..");
 const artifacts = path.join(projectDir, "test/artifacts");

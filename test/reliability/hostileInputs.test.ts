@@ -11,8 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError, parseStackConfig, runbookNetworks, runbookPolicy } from "../../components/config";
-import { RunError, TestEngine } from "../lifecycle/engine";
-import { emulators } from "../lifecycle/emulators";
+import { emulators, RunError, TestEngine } from "../../engine";
 import { SandboxStack, sandboxStackConfig } from "../support/sandboxStack";
 
 interface HostileInput {

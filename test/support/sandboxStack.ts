@@ -6,11 +6,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { runbookNetworks, runbookPolicy } from "../../components/config";
 import { closeAllConnections, configureSsh, httpOverSsh, HttpResponse, runChecked, SshHost } from "@calico-stars/providers/ssh";
-import { TestEngine } from "../lifecycle/engine";
-import { AutomationDriver, cliUnavailable } from "../lifecycle/automationDriver";
-import { EngineDriver, StackDriver } from "../lifecycle/stackDriver";
+import { AutomationDriver, cliUnavailable, EngineDriver, emulators, StackDriver, TestEngine } from "../../engine";
 import { sandboxUnavailable } from "./sandboxCluster";
-import { emulators } from "../lifecycle/emulators";
 
 const projectDir = path.resolve(__dirname, "../..");
 export const sandbox: { up(): Promise<any>; down(): Promise<void> } = require("../../sandbox/cli.js");

@@ -2,7 +2,7 @@
 // without the Pulumi CLI can check): the steps a user would see, as the test engine reports them.
 import * as assert from "assert";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { stepRecords } from "../lifecycle/automationDriver";
+import { stepRecords } from "../../engine/automationDriver";
 
 const urn = (type: string, name: string) => `urn:pulumi:sandbox::calico-stars::${type}::${name}`;
 const profile = urn("calico-stars:index:StarsDemo$pulumi-nodejs:dynamic/calico-stars:ProfileRules", "profile-backend");

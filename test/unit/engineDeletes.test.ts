@@ -1,9 +1,9 @@
 // The lifecycle test engine deletes as pulumi/pulumi v3.248.0 does: in dependency levels (ScheduleDeletes), each
 // level in parallel up to the run's parallelism, and after the first failure nothing new starts.
 import * as assert from "assert";
-import { StepExecutor } from "../lifecycle/engine/executor";
-import { scheduleDeletes, withoutDanglingReferences } from "../lifecycle/engine/graph";
-import { StateResource } from "../lifecycle/engine/types";
+import { StepExecutor } from "../../engine/executor";
+import { scheduleDeletes, withoutDanglingReferences } from "../../engine/graph";
+import { StateResource } from "../../engine/types";
 
 const resource = (name: string, links: Partial<StateResource> = {}): StateResource => ({
     urn: name, type: "test:index:Thing", custom: true, inputs: {}, outputs: {}, ...links,

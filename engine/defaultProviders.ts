@@ -1,8 +1,10 @@
-// Default providers as pulumi/pulumi v3.248.0 registers them (pkg/resource/deploy/default_providers.go): a custom
-// resource registered without a provider gets `pulumi:providers:<package>::default[_<version>]`, registered first,
-// with the package's stack config as inputs, and kept in the checkpoint like any resource.
+// Default providers: a custom resource registered without a provider gets
+// `pulumi:providers:<package>::default[_<version>]`, registered first, with the package's stack config as inputs, and
+// kept in the checkpoint like any resource.
+// Follows pulumi/pulumi v3.248.0, pkg/resource/deploy/default_providers.go.
 import { makeSecret } from "./propertyValues";
 import { PropertyMap, StateResource } from "./types";
+import { isProviderType } from "./urns";
 
 /** The package of a type token: "pulumi-nodejs" for dynamic resources, "random", "command"... */
 export function packageOf(type: string): string {
@@ -53,7 +55,7 @@ export function configureArgs(providerInputs: PropertyMap): PropertyMap {
 /** providers.IsDefaultProvider: a provider resource named "default" or "default_...". */
 export function isDefaultProvider(urn: string): boolean {
     const [type, name] = urn.split("::").slice(2);
-    return type.startsWith("pulumi:providers:") && /^default(_|$)/.test(name);
+    return isProviderType(type) && /^default(_|$)/.test(name);
 }
 
 /** The default provider of dynamic resources, as the checkpoint holds it. */

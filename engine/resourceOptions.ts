@@ -1,5 +1,6 @@
-// ignoreChanges and replaceOnChanges, for top-level property names and "*" only; replaceOnChanges also takes
-// "name[*]" (what @pulumi/command sets for `triggers`), since any change under an array is a change of it.
+// ignoreChanges and replaceOnChanges, for top-level property names and "*" only; replaceOnChanges also takes "name[*]"
+// (what @pulumi/command sets for `triggers`), since any change under an array is a change of it.
+// Follows pulumi/pulumi v3.248.0, pkg/resource/deploy/step_generator.go (processIgnoreChanges, applyReplaceOnChanges).
 import { PropertyMap } from "./types";
 
 function topLevelKeys(option: string, paths: string[], present: string[]): string[] {

@@ -1,5 +1,5 @@
-// The engine loads the Pulumi SDK the program itself resolves, so that the provider host, the gRPC
-// stubs and the message classes are the very copies `pulumi up` would use with this project.
+// The engine loads the Pulumi SDK the program itself resolves, so that the provider host, the gRPC stubs and the
+// message classes are the very copies `pulumi up` would use with this project. The engine's own.
 import * as path from "path";
 
 export function pulumiSdkDir(fromDir: string): string {

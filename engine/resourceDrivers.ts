@@ -1,12 +1,13 @@
-// How the engine acts on one custom resource: through the real dynamic provider host, through a test's
-// emulator standing in for a provider plugin, or (for provider resources) by recording their config.
+// How the engine acts on one custom resource: through the real dynamic provider host, through a test's emulator
+// standing in for a provider plugin, or (for provider resources) by recording their config as the registry does.
+// Follows pulumi/pulumi v3.248.0, pkg/resource/deploy/providers/registry.go (provider resources).
 import { randomUUID } from "crypto";
 import { ProviderDiff, ProviderHost, ResourceRef } from "./providerHost";
 import { annotateSecrets, asJsonMap, changedKeys, makeSecret, revealedMap } from "./propertyValues";
 import { EmulatorContext, PropertyMap, ResourceEmulator, RpcCall, StateResource } from "./types";
-import { nameOf } from "./urns";
+import { isDynamicType, isProviderType, nameOf } from "./urns";
 
-export interface ReadResult {
+interface ReadResult {
     /** "" when the resource is gone. */
     id: string;
     properties: PropertyMap;
@@ -24,14 +25,6 @@ export interface ResourceDriver {
     read(ref: ResourceRef, id: string, outputs: PropertyMap, inputs: PropertyMap): Promise<ReadResult>;
     update(ref: ResourceRef, id: string, olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap): Promise<PropertyMap>;
     delete(ref: ResourceRef, id: string, outputs: PropertyMap, inputs: PropertyMap): Promise<void>;
-}
-
-export function isDynamicType(type: string): boolean {
-    return type.startsWith("pulumi-nodejs:dynamic");
-}
-
-export function isProviderType(type: string): boolean {
-    return type.startsWith("pulumi:providers:");
 }
 
 class DynamicDriver implements ResourceDriver {
@@ -167,12 +160,13 @@ class ProviderResourceDriver implements ResourceDriver {
     async delete(): Promise<void> {}
 }
 
-export class Drivers {
+/** The driver for a resource, by its type: dynamic, provider, or one a test emulates. */
+export class ResourceDrivers {
     private readonly dynamic: DynamicDriver;
     private readonly providers = new ProviderResourceDriver();
 
     constructor(
-        readonly host: ProviderHost,
+        host: ProviderHost,
         private readonly emulators: Record<string, ResourceEmulator>,
         private readonly record: (call: RpcCall) => void,
         private readonly log: (line: string) => void,

@@ -1,5 +1,6 @@
-// Property values in Pulumi's RPC form: secrets are {sig: secretSig, value}; unknowns (the sentinel
-// string 04da6b54-...) need no handling here, they travel to providers as they are.
+// Property values in Pulumi's RPC form: secrets are {sig: secretSig, value}; unknowns (the sentinel string
+// 04da6b54-...) need no handling here, they travel to providers as they are.
+// Follows pulumi/pulumi v3.248.0, sdk/go/common/resource/sig/sig.go (the signatures).
 import { PropertyMap } from "./types";
 
 export const specialSigKey = "4dabf18193072939515e22adb298388d";

@@ -1,9 +1,9 @@
-// The steps of pulumi/pulumi v3.248.0 (pkg/resource/deploy/step.go) and what each writes to the checkpoint
-// (pkg/backend/snapshot.go): same, create (and create-replacement), update, delete (and delete-replaced),
-// remove-pending-replace. A step runs on the executor's worker; the engine only decides which steps to run.
+// The steps (same, create and create-replacement, update, delete and delete-replaced, remove-pending-replace) and what
+// each writes to the checkpoint. A step runs on the executor's worker; the engine only decides which steps to run.
+// Follows pulumi/pulumi v3.248.0, pkg/resource/deploy/step.go and pkg/backend/snapshot.go.
 import { RunCheckpoint } from "./checkpoint";
 import { isDefaultProvider } from "./defaultProviders";
-import { Drivers, resourceRef } from "./drivers";
+import { ResourceDrivers, resourceRef } from "./resourceDrivers";
 import { Step } from "./executor";
 import { RunJournal } from "./journal";
 import { ProviderCallError, ResourceRef } from "./providerHost";
@@ -13,13 +13,13 @@ import { StateResource, StepOp } from "./types";
 export interface StepContext {
     preview: boolean;
     checkpoint: RunCheckpoint;
-    drivers: Drivers;
+    drivers: ResourceDrivers;
     journal: RunJournal;
     /** sg.deletes: URNs this run deletes; a resource deletedWith one of them gets no Delete call. */
     deletes: Set<string>;
 }
 
-export interface JournalEntry {
+interface JournalEntry {
     op: StepOp;
     diffKeys?: string[];
     replaceKeys?: string[];
@@ -61,7 +61,7 @@ export function sameStep(ctx: StepContext, resource: StateResource, old: StateRe
     };
 }
 
-export interface CreateOptions {
+interface CreateOptions {
     /** The resource this one replaces. */
     old?: StateResource;
     /** Create-before-delete: the old resource is marked for deletion once this one exists. */
@@ -137,7 +137,7 @@ export function updateStep(ctx: StepContext, resource: StateResource, old: State
     };
 }
 
-export interface DeleteOptions {
+interface DeleteOptions {
     /** Part of a delete-before-replace: the resource stays in the checkpoint, pending replacement. */
     pendingReplacement: boolean;
     /** Shown as a step of its own (not a replacement's delete). */

@@ -1,4 +1,5 @@
-// What one run reports: its steps, the provider calls it made, and what its processes printed.
+// What one run reports (RunResult): its steps, the provider calls it made and when, and what its processes printed.
+// The engine's own; the steps are those the CLI shows.
 import { nameOf } from "./urns";
 import { RpcCall, RunResult, RunTimings, StepOp, StepRecord } from "./types";
 

@@ -1,4 +1,5 @@
-// Messages between the engine (parent) and the program runner (child process), over Node's IPC channel.
+// Messages between the engine (parent) and the program runner (child process), over Node's IPC channel; they stand
+// in for the resource monitor's gRPC calls (pulumi/pulumi v3.248.0, proto/pulumi/resource.proto).
 import { PropertyMap } from "./types";
 
 /** A RegisterResourceRequest, as much of it as the engine models. */

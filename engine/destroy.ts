@@ -1,7 +1,8 @@
-// `pulumi destroy` (without --run-program), as pulumi/pulumi v3.248.0 runs it: every resource in the checkpoint gets
-// a delete step (GenerateDeletes; all of them count as this run's deletes before any runs, so deletedWith spares a
-// Delete call), and the steps run in dependency levels (ScheduleDeletes), each level in parallel up to the run's
-// parallelism; after the first failure no new delete starts.
+// `pulumi destroy` (without --run-program): every resource in the checkpoint gets a delete step (GenerateDeletes; all
+// of them count as this run's deletes before any runs, so deletedWith spares a Delete call), and the steps run in
+// dependency levels (ScheduleDeletes), each level in parallel up to the run's parallelism; after the first failure no
+// new delete starts.
+// Follows pulumi/pulumi v3.248.0, pkg/resource/deploy/step_generator.go.
 import { StepExecutor } from "./executor";
 import { scheduleDeletes } from "./graph";
 import { deleteStep, removePendingReplaceStep, StepContext } from "./steps";

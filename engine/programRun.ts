@@ -1,17 +1,18 @@
-// The parent side of the program runner: forks it, answers its registrations, collects its output.
+// The parent side of the program runner (programRunner.ts): forks it, answers its registrations, collects its output.
+// It stands in for the language host's launch of the program; the engine's own.
 import { ChildProcess, fork } from "child_process";
 import * as path from "path";
 import * as readline from "readline";
 import { programEntry } from "./programEntry";
-import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, ProgramTimings, Registration, RegistrationReply } from "./protocol";
+import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, ProgramTimings, Registration, RegistrationReply } from "./programMessages";
 import { PropertyMap } from "./types";
 
-export interface ProgramHandlers {
+interface ProgramHandlers {
     register(registration: Registration): Promise<RegistrationReply>;
     registerOutputs(urn: string, outputs: PropertyMap): void;
 }
 
-export interface ProgramLaunch {
+interface ProgramLaunch {
     projectDir: string;
     onDiagnostic(line: string): void;
 }
@@ -30,7 +31,7 @@ export class ProgramRun {
      */
     static launch(launch: ProgramLaunch): ProgramRun {
         const entry = programEntry(launch.projectDir);
-        const child = fork(path.join(__dirname, "runner.ts"), [entry.programPath, String(entry.typescript)], {
+        const child = fork(path.join(__dirname, "programRunner.ts"), [entry.programPath, String(entry.typescript)], {
             cwd: entry.workDir,
             execArgv: ["-r", require.resolve("ts-node/register/transpile-only")],
             env: { ...process.env, PULUMI_NODEJS_ROOT_DIRECTORY: launch.projectDir },
@@ -58,11 +59,12 @@ export class ProgramRun {
         });
     }
 
-    /** Kills the runner by its PID and waits until its output is drained. */
+    /**
+     * Kills the runner and waits until its output is drained. ChildProcess.kill takes a process that is gone already
+     * (reaped, its exit not yet reported) as a no-op, where process.kill(pid) would throw ESRCH.
+     */
     async stop(): Promise<void> {
-        if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) {
-            process.kill(this.child.pid, "SIGKILL");
-        }
+        this.child.kill("SIGKILL");
         await this.exited;
     }
 

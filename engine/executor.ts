@@ -1,8 +1,11 @@
-// The step executor of pulumi/pulumi v3.248.0 (pkg/resource/deploy/step_executor.go): a fixed number of workers
-// (the run's parallelism) takes chains of steps; a chain's steps run one after another. After the first failure the
-// executor is cancelled: a step not yet started never starts (executeChain checks the context before each step, and
-// ExecuteSerial drops a chain submitted after it), while steps already running finish. A refresh's executor ignores
-// errors (newStepExecutor(..., ignoreErrors=true) in deploymentExecutor.refresh): every step runs.
+// The step executor: a fixed number of workers (the run's parallelism) takes chains of steps; a chain's steps run one
+// after another.
+// Follows pulumi/pulumi v3.248.0, pkg/resource/deploy/step_executor.go.
+//
+// After the first failure the executor is cancelled: a step not yet started never starts (executeChain checks the
+// context before each step, and ExecuteSerial drops a chain submitted after it), while steps already running finish.
+// A refresh's executor ignores errors (newStepExecutor(..., ignoreErrors=true) in deploymentExecutor.refresh): every
+// step runs.
 import * as os from "os";
 
 export type Step = () => Promise<void>;

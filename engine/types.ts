@@ -1,4 +1,5 @@
-// The engine's public types: what a test configures, and what a run reports.
+// The engine's types: what a test configures, what a run reports, and the checkpoint as `pulumi stack export` shows it.
+// The checkpoint follows pulumi/pulumi v3.248.0, sdk/go/common/apitype/core.go (version 3).
 
 /** A resource's properties as the engine stores them: secrets stay wrapped, unknowns are the sentinel string. */
 export type PropertyMap = Record<string, unknown>;

@@ -1,14 +1,14 @@
-// TestEngine: up, preview, refresh and destroy over an in-memory checkpoint, each run with its own provider host
-// (and, for up and preview, its own program process), as the CLI runs one per operation, on a stack with a
-// file:// (diy) backend: up, refresh and destroy lock the stack for their run (pkg/backend/diy/backend.go: Update,
-// Refresh and Destroy call Lock; Preview does not), and a run killed mid-way leaves its lock and its last checkpoint.
-import * as os from "os";
-import { randomUUID } from "crypto";
-import { Checkpoint, emptyCheckpoint, exportCheckpoint, RunCheckpoint } from "./checkpoint";
+// TestEngine: up, preview, refresh and destroy over an in-memory checkpoint, each run with its own provider host (and,
+// for up and preview, its own program process), as the CLI runs one per operation, on a stack with a file:// backend.
+// Follows pulumi/pulumi v3.248.0, pkg/backend/diy/backend.go (Update, Refresh and Destroy call Lock; Preview does not).
+//
+// Up, refresh and destroy lock the stack for their run (stackLocks.ts), and a run killed mid-way leaves its lock and
+// its last checkpoint.
+import { Checkpoint, emptyCheckpoint, exportCheckpoint, pendingOperationsWarning, RunCheckpoint } from "./checkpoint";
 import { configureArgs, isDefaultDynamicProvider } from "./defaultProviders";
 import { Deployment } from "./deployment";
 import { destroy } from "./destroy";
-import { Drivers } from "./drivers";
+import { ResourceDrivers } from "./resourceDrivers";
 import { defaultParallelism, StepExecutor } from "./executor";
 import { RunJournal } from "./journal";
 import { ProgramRun } from "./programRun";
@@ -16,19 +16,13 @@ import { ProviderHost } from "./providerHost";
 import { revealedMap } from "./propertyValues";
 import { refresh } from "./refresh";
 import { SecretCipher } from "./secretCipher";
+import { StackLocks } from "./stackLocks";
 import { StepContext } from "./steps";
 import { EngineOptions, RefreshOptions, RunError, RunOptions, RunResult, StateFile } from "./types";
 import { rootStackType } from "./urns";
 
 interface Stoppable {
     stop(): Promise<void>;
-}
-
-interface Lock {
-    path: string;
-    createdBy: string;
-    pid: number;
-    timestamp: string;
 }
 
 type RunKind = "update" | "preview" | "refresh" | "destroy";
@@ -46,12 +40,13 @@ export class TestEngine {
     private readonly secretKeys: Set<string>;
     private readonly cipher = new SecretCipher();
     private readonly running = new Set<Stoppable>();
-    private readonly locks: Lock[] = [];
+    private readonly locks: StackLocks;
     private readonly active = new Set<ActiveRun>();
 
     constructor(private readonly opts: EngineOptions) {
         this.config = { ...opts.config };
         this.secretKeys = new Set(opts.secretKeys ?? []);
+        this.locks = new StackLocks(opts.project, opts.stack);
     }
 
     /** Like `pulumi config set [--secret] key value`: takes effect from the next run. */
@@ -97,13 +92,13 @@ export class TestEngine {
         });
     }
 
-    /** Like `pulumi cancel` on a diy backend (CancelCurrentUpdate): removes every lock file of the stack. */
+    /** Like `pulumi cancel` on a diy backend: removes every lock file of the stack. */
     cancel(): void {
-        this.locks.splice(0);
+        this.locks.removeAll();
     }
 
     get locked(): boolean {
-        return this.locks.length > 0;
+        return this.locks.held;
     }
 
     /** `pulumi stack export`, or with `showSecrets` `pulumi stack export --show-secrets` (secrets as JSON plaintext). */
@@ -175,11 +170,11 @@ export class TestEngine {
         beforeStart?: () => void,
         program?: ProgramRun,
     ): Promise<RunResult> {
-        if (kind !== "preview" && this.locks.length > 0) {
+        if (kind !== "preview" && this.locks.held) {
             await (program && this.stop(program));
-            throw new RunError(lockedMessage(this.locks), journal.result({}));
+            throw new RunError(this.locks.refusal(), journal.result({}));
         }
-        const lock = kind === "preview" ? undefined : this.lock();
+        const lock = kind === "preview" ? undefined : this.locks.take();
         beforeStart?.();
         const checkpoint = new RunCheckpoint(structuredClone(this.checkpoint.resources), structuredClone(this.checkpoint.pendingOperations));
         const active: ActiveRun = { kind, checkpoint, killed: false };
@@ -200,7 +195,7 @@ export class TestEngine {
                 }),
             );
             journal.mark("provider host listening");
-            const drivers = new Drivers(host, this.opts.emulators ?? {}, (call) => journal.rpcCalls.push(call), (line) => journal.diagnostics.push(line));
+            const drivers = new ResourceDrivers(host, this.opts.emulators ?? {}, (call) => journal.rpcCalls.push(call), (line) => journal.diagnostics.push(line));
             const ctx: StepContext = { preview: kind === "preview", checkpoint, drivers, journal, deletes: new Set() };
             if (kind === "refresh" || kind === "destroy") {
                 await this.configureFromCheckpoint(host);
@@ -221,7 +216,7 @@ export class TestEngine {
                 if (kind !== "preview") {
                     this.checkpoint = checkpoint.snapshot();
                 }
-                this.locks.splice(this.locks.indexOf(lock!), 1);
+                this.locks.release(lock);
             }
         }
         journal.mark("processes stopped");
@@ -244,18 +239,6 @@ export class TestEngine {
         await host.configure(saved === undefined ? {} : configureArgs(saved.inputs));
     }
 
-    private lock(): Lock {
-        const id = randomUUID();
-        const lock = {
-            path: `file://~/.pulumi/locks/organization/${this.opts.project}/${this.opts.stack}/${id}.json`,
-            createdBy: `${os.userInfo().username}@${os.hostname()}`,
-            pid: process.pid,
-            timestamp: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-        };
-        this.locks.push(lock);
-        return lock;
-    }
-
     private track<T extends Stoppable>(process: T): T {
         this.running.add(process);
         return process;
@@ -265,22 +248,4 @@ export class TestEngine {
         await process.stop();
         this.running.delete(process);
     }
-}
-
-/** diyBackend.checkForLock's error (pkg/backend/diy/lock.go). */
-function lockedMessage(locks: Lock[]): string {
-    return `the stack is currently locked by ${locks.length} lock(s). Either wait for the other process(es) to end or delete the lock file with \`pulumi cancel\`.`
-        + locks.map((lock) => `\n  ${lock.path}: created by ${lock.createdBy} (pid ${lock.pid}) at ${lock.timestamp}`).join("");
-}
-
-/** deploymentExecutor.printPendingOperationsWarning (pkg/resource/deploy/deployment_executor.go). */
-function pendingOperationsWarning(checkpoint: Checkpoint): string {
-    return `Attempting to deploy or update resources with ${checkpoint.pendingOperations.length} pending operations from previous deployment.\n`
-        + checkpoint.pendingOperations.map((op) => `  * ${op.resource.urn}, interrupted while ${op.type}\n`).join("")
-        + "These resources are in an unknown state because the Pulumi CLI was interrupted while waiting for changes to these resources to complete. "
-        + "You should confirm whether or not the operations listed completed successfully by checking the state of the appropriate provider. "
-        + "For example, if you are using AWS, you can confirm using the AWS Console.\n\n"
-        + "Once you have confirmed the status of the interrupted operations, you can repair your stack using `pulumi refresh` which will refresh "
-        + "the state from the provider you are using and clear the pending operations if there are any.\n\n"
-        + "Note that `pulumi refresh` will need to be run interactively to clear pending CREATE operations.";
 }

@@ -1,28 +1,19 @@
-// Stand-ins for the provider plugins the test engine cannot run: @pulumi/random's RandomId and @pulumi/command's
-// remote.Command, each as the released plugin behaves.
+// @pulumi/command's remote.Command as its plugin behaves, where the test engine cannot run the plugin.
+// Follows pulumi/pulumi-command v1.2.1, provider/pkg/provider/remote/ (connection.go, connection_unix.go).
 //
-// remote.Command follows pulumi-command v1.2.1 (provider/pkg/provider/remote/): Check fills the defaults its
-// Annotate sets (connection user "root", port 22, dialErrorLimit 10, perDialTimeout 15; infer.DefaultCheck in
-// pulumi-go-provider v1.3.0) and returns `connection` as a secret; Create's ID is the name and 8 hex characters
-// (resource.NewUniqueHex); Diff compares old and new inputs, `triggers` replaces (replaceOnChanges); Read returns
-// the state as it is (infer's default Read); Update runs `update`, else `create`; Delete runs `delete` if any. Every
-// run opens one SSH connection (connection.go, Connection.Dial): the auth methods are the private key, then the
-// agent (agentSocketPath, else SSH_AUTH_SOCK) whose socket is dialed whenever one is named, even with a key; Go's
-// x/crypto/ssh (v0.48.0, client_auth.go) tries each method once, so with a key the agent's keys are never offered.
-// No hostKey means any host key is accepted (ssh.InsecureIgnoreHostKey). EVERY dial error (refused, timed out,
-// authentication, host key) is retried until dialErrorLimit retries have failed, 100 ms apart and 1.5 times longer
-// each time up to 5 s (dialWithRetry, retry.Until in pulumi/pulumi sdk v3.224.0), each retry logged as
-// "Dial n/limit failed: retrying". Errors are worded as Go words them. Not modelled: the proxy, password auth,
-// `environment` and PULUMI_COMMAND_STDOUT/STDERR (sent with Setenv, which sshd refuses without AcceptEnv), the
-// logging of the command's output, and perDialTimeout covering only the TCP connect (here it covers the handshake too).
-//
-// RandomId follows terraform-provider-random v3.9.0 (internal/provider/resource_id.go), which pulumi-random 4.21
-// wraps: byteLength, prefix and keepers replace (RequiresReplace, RequiresReplaceIfValuesNotNull); the outputs
-// are the bytes in base64url (the ID), and prefixed base64url, base64, hex and decimal.
+// Every run opens one SSH connection (Connection.Dial). Its auth methods are the private key, then the agent
+// (agentSocketPath, else SSH_AUTH_SOCK), whose socket is dialed whenever one is named, even with a key; Go's SSH client
+// tries each method once, so with a key the agent's keys are never offered.
+// Go's SSH client: golang.org/x/crypto v0.48.0, ssh/client_auth.go.
+// No hostKey means any host key is accepted (ssh.InsecureIgnoreHostKey). Errors are worded as Go words them.
+// Not modelled: the proxy, password auth, `environment` and PULUMI_COMMAND_STDOUT/STDERR (sent with Setenv, which
+// sshd refuses without AcceptEnv), the logging of the command's output, and perDialTimeout covering only the TCP
+// connect (here it covers the handshake too).
 import * as crypto from "crypto";
 import * as fs from "fs";
+import { setTimeout as sleep } from "timers/promises";
 import { Client, ConnectConfig } from "ssh2";
-import type { EmulatorContext, ResourceEmulator } from "./engine";
+import type { EmulatorContext, ResourceEmulator } from "./types";
 
 interface Connection {
     host: string;
@@ -36,6 +27,7 @@ interface Connection {
     dialErrorLimit: number;
 }
 
+/** What Check fills in: the defaults the connection's Annotate sets (infer.DefaultCheck, pulumi-go-provider v1.3.0). */
 const connectionDefaults = { user: "root", port: 22, dialErrorLimit: 10, perDialTimeout: 15 };
 
 /** Go's *net.OpError text for a failed TCP dial. */
@@ -104,7 +96,11 @@ function dialOnce(connection: Connection, agent: string | undefined): Promise<Cl
     });
 }
 
-/** dialWithRetry: `dialErrorLimit` retries after the first dial (-1: no limit), each error retried alike. */
+/**
+ * dialWithRetry: EVERY dial error (refused, timed out, authentication, host key) is retried until `dialErrorLimit`
+ * retries have failed (-1: no limit), 100 ms apart and 1.5 times longer each time up to 5 s, each retry logged.
+ * The retry loop: retry.Until, pulumi/pulumi v3.224.0, sdk/go/common/util/retry/until.go.
+ */
 async function dial(connection: Connection, context: EmulatorContext): Promise<Client> {
     const agent = agentSocket(connection);
     let delayMs = 100;
@@ -117,7 +113,7 @@ async function dial(connection: Connection, context: EmulatorContext): Promise<C
                 throw new Error(`after ${dials - 1} failed attempts: ${(error as Error).message}`);
             }
             context.log(`Dial ${dials}/${limit === -1 ? "inf" : limit} failed: retrying`);
-            await new Promise((resolve) => setTimeout(resolve, delayMs));
+            await sleep(delayMs);
             delayMs = Math.min(delayMs * 1.5, 5000);
         }
     }
@@ -154,6 +150,11 @@ async function run(connection: Connection, command: string, stdin: string | unde
     }
 }
 
+/**
+ * Check returns `connection` as a secret; Create's ID is the name and 8 hex characters (resource.NewUniqueHex); Diff
+ * compares old and new inputs, `triggers` replaces (replaceOnChanges); Read is infer's default (the state as it is);
+ * Update runs `update`, else `create`; Delete runs `delete` if any.
+ */
 export const remoteCommandEmulator: ResourceEmulator = {
     secretInputs: ["connection"],
     async check(_olds, news) {
@@ -178,29 +179,4 @@ export const remoteCommandEmulator: ResourceEmulator = {
         const changed = [...keys].filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
         return { changes: changed.length > 0, replaces: changed.filter((key) => key === "triggers") };
     },
-};
-
-function idOutputs(bytes: Buffer, prefix: string): Record<string, string> {
-    return {
-        b64Url: prefix + bytes.toString("base64url"),
-        b64Std: prefix + bytes.toString("base64"),
-        hex: prefix + bytes.toString("hex"),
-        dec: prefix + BigInt(`0x${bytes.toString("hex")}`).toString(),
-    };
-}
-
-export const randomIdEmulator: ResourceEmulator = {
-    async create(inputs) {
-        const bytes = crypto.randomBytes(inputs.byteLength);
-        return { id: bytes.toString("base64url"), outputs: { ...inputs, ...idOutputs(bytes, inputs.prefix ?? "") } };
-    },
-    diff(olds, news) {
-        const replaces = ["byteLength", "prefix", "keepers"].filter((key) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null));
-        return { changes: replaces.length > 0, replaces };
-    },
-};
-
-export const emulators = {
-    "random:index/randomId:RandomId": randomIdEmulator,
-    "command:remote:Command": remoteCommandEmulator,
 };

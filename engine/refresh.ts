@@ -1,17 +1,20 @@
-// `pulumi refresh` (without --run-program), as pulumi/pulumi v3.248.0 runs it (deploymentExecutor.refresh): a
-// refresh step for every resource, all in parallel up to the run's parallelism, on an executor that ignores errors
-// (every Read runs even after one failed). RefreshStep.Apply: components, providers and resources pending
-// replacement stay as they are; a custom resource is Read (emulated ones too), gone when the ID comes back empty,
-// and otherwise Diffed (the refreshed inputs and outputs as olds, the old inputs as news) to decide whether the step
-// is an update or a same. Then rebuildBaseState drops the gone resources and every reference to them.
+// `pulumi refresh` (without --run-program): a refresh step for every resource, all in parallel up to the run's
+// parallelism, on an executor that ignores errors (every Read runs even after one failed).
+// Follows pulumi/pulumi v3.248.0, pkg/resource/deploy/deployment_executor.go (refresh, rebuildBaseState) and step.go.
+//
+// RefreshStep.Apply: components, providers and resources pending replacement stay as they are; a custom resource is
+// Read (emulated ones too), gone when the ID comes back empty, and otherwise Diffed (the refreshed inputs and outputs
+// as olds, the old inputs as news) to decide whether the step is an update or a same. Then rebuildBaseState drops the
+// gone resources and every reference to them.
 import { diffResource } from "./diffing";
-import { isProviderType, resourceRef } from "./drivers";
+import { resourceRef } from "./resourceDrivers";
 import { StepExecutor } from "./executor";
 import { withoutDanglingReferences } from "./graph";
 import { annotateSecrets, changedKeys } from "./propertyValues";
 import { isDefaultProvider } from "./defaultProviders";
 import { StepContext, stepFailure } from "./steps";
 import { StateResource } from "./types";
+import { isProviderType } from "./urns";
 
 export async function refresh(ctx: StepContext, executor: StepExecutor): Promise<void> {
     const refreshed = new Map<StateResource, StateResource | undefined>();

@@ -1,9 +1,11 @@
-// The checkpoint the engine keeps between runs, and how a run writes it: as pulumi/pulumi v3.248.0's
-// SnapshotManager (pkg/backend/snapshot.go) does, a step's begin records a pending operation and its end marks old
-// states done and appends new ones; a snapshot at any moment is the new states, then the old ones not done, plus the
-// operations still pending and the pending CREATEs carried over from the base (Snap: "these must require user
-// intervention to be cleared"). A run killed mid-way therefore leaves exactly what the last write held.
-// Secrets are held wrapped in plain text (as a decrypted snapshot is in memory); export() encrypts them.
+// The checkpoint the engine keeps between runs, and how a run writes it, as the SnapshotManager does.
+// Follows pulumi/pulumi v3.248.0, pkg/backend/snapshot.go.
+//
+// A step's begin records a pending operation and its end marks old states done and appends new ones; a snapshot at
+// any moment is the new states, then the old ones not done, plus the operations still pending and the pending CREATEs
+// carried over from the base (Snap: "these must require user intervention to be cleared"). A run killed mid-way
+// therefore leaves exactly what the last write held. Secrets are held wrapped in plain text (as a decrypted snapshot
+// is in memory); export encrypts them.
 import { mapSecrets, secretSig, specialSigKey } from "./propertyValues";
 import { SecretCipher } from "./secretCipher";
 import { OperationType, PendingOperation, StateFile, StateResource } from "./types";
@@ -83,4 +85,16 @@ export class RunCheckpoint {
             ],
         };
     }
+}
+
+/** deploymentExecutor.printPendingOperationsWarning (pkg/resource/deploy/deployment_executor.go). */
+export function pendingOperationsWarning(checkpoint: Checkpoint): string {
+    return `Attempting to deploy or update resources with ${checkpoint.pendingOperations.length} pending operations from previous deployment.\n`
+        + checkpoint.pendingOperations.map((op) => `  * ${op.resource.urn}, interrupted while ${op.type}\n`).join("")
+        + "These resources are in an unknown state because the Pulumi CLI was interrupted while waiting for changes to these resources to complete. "
+        + "You should confirm whether or not the operations listed completed successfully by checking the state of the appropriate provider. "
+        + "For example, if you are using AWS, you can confirm using the AWS Console.\n\n"
+        + "Once you have confirmed the status of the interrupted operations, you can repair your stack using `pulumi refresh` which will refresh "
+        + "the state from the provider you are using and clear the pending operations if there are any.\n\n"
+        + "Note that `pulumi refresh` will need to be run interactively to clear pending CREATE operations.";
 }

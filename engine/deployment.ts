@@ -1,21 +1,21 @@
-// One `pulumi up` or `pulumi preview`, as pulumi/pulumi v3.248.0's deployment executor runs it
-// (pkg/resource/deploy/deployment_executor.go, step_generator.go): registrations are turned into steps one at a time
-// (Check, Diff and the dependents' Diffs run in the step generator, serially), each registration's steps run as one
-// chain on the executor's workers, then what the program no longer declares is deleted in dependency levels.
+// One `pulumi up` or `pulumi preview`: registrations turned into steps one at a time (Check, Diff and the dependents'
+// Diffs run in the step generator, serially), each registration's steps run as one chain on the executor's workers,
+// then what the program no longer declares is deleted in dependency levels.
+// Follows pulumi/pulumi v3.248.0, pkg/resource/deploy/deployment_executor.go and step_generator.go.
 import { configureArgs, defaultProviderInputs, defaultProviderName, isDefaultDynamicProvider, packageOf } from "./defaultProviders";
 import { applyReplaceOnChanges, dependentReplacements, diffResource } from "./diffing";
-import { isProviderType, ResourceDriver } from "./drivers";
+import { ResourceDriver } from "./resourceDrivers";
 import { Step, StepExecutor } from "./executor";
 import { scheduleDeletes } from "./graph";
-import { Registration, RegistrationReply } from "./protocol";
+import { Registration, RegistrationReply } from "./programMessages";
 import { ResourceRef } from "./providerHost";
 import { changedKeys } from "./propertyValues";
 import { applyIgnoreChanges } from "./resourceOptions";
 import { createStep, deleteStep, removePendingReplaceStep, sameStep, StepContext, stepFailure, updateStep } from "./steps";
 import { PropertyMap, StateResource } from "./types";
-import { makeUrn, rootStackType } from "./urns";
+import { isProviderType, makeUrn, rootStackType } from "./urns";
 
-export interface DeploymentContext extends StepContext {
+interface DeploymentContext extends StepContext {
     project: string;
     stack: string;
     executor: StepExecutor;

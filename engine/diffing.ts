@@ -1,6 +1,7 @@
-// How pulumi/pulumi v3.248.0 decides a resource's fate from its provider's Diff (pkg/resource/deploy/step_generator.go):
-// diffResource, applyReplaceOnChanges, and calculateDependentReplacements for a delete-before-replace.
-import { ResourceDriver } from "./drivers";
+// How a resource's fate follows from its provider's Diff: diffResource, applyReplaceOnChanges, and
+// calculateDependentReplacements for a delete-before-replace.
+// Follows pulumi/pulumi v3.248.0, pkg/resource/deploy/step_generator.go.
+import { ResourceDriver, resourceRef } from "./resourceDrivers";
 import { providerUrnOf, dependingOn } from "./graph";
 import { ResourceRef } from "./providerHost";
 import { changedKeys } from "./propertyValues";
@@ -9,9 +10,9 @@ import { stepFailure } from "./steps";
 import { PropertyMap, StateResource } from "./types";
 
 /** The value the engine sends for a property not known yet (resource.MakeComputed, marshalled with KeepUnknowns). */
-export const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-export interface DiffResult {
+interface DiffResult {
     changes: "some" | "none";
     replaceKeys: string[];
     /** The keys the provider reported as changed; the dynamic provider host reports none (DiffResponse has no diffs). */
@@ -58,7 +59,7 @@ export function applyReplaceOnChanges(diff: DiffResult, replaceOnChanges: string
     return { ...diff, changes, replaceKeys: [...replaceKeys] };
 }
 
-export interface DependentReplacement {
+interface DependentReplacement {
     resource: StateResource;
     keys: string[];
 }
@@ -101,7 +102,7 @@ async function replacementKeys(resource: StateResource, replaceSet: Set<string>,
     if (!affected) {
         return undefined;
     }
-    const ref = { urn: resource.urn, type: resource.type, name: resource.urn.split("::").slice(3).join("::") };
+    const ref = resourceRef(resource);
     const diff = applyReplaceOnChanges(
         await diffResource(driverFor(ref), ref, resource.id ?? "", resource.inputs, resource.outputs, inputsForDiff, resource.ignoreChanges ?? []),
         resource.replaceOnChanges ?? [],

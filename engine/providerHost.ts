@@ -1,5 +1,6 @@
-// The real dynamic provider host (`@pulumi/pulumi/cmd/dynamic-provider`), spawned and called over gRPC
-// the way the CLI does: one process per operation, Configure first, then per-resource calls.
+// The real dynamic provider host (`@pulumi/pulumi/cmd/dynamic-provider`), spawned and called over gRPC the way the CLI
+// does: one process per operation, Configure first, then per-resource calls.
+// Follows pulumi/pulumi v3.248.0, sdk/nodejs/cmd/dynamic-provider/index.ts (the host) and proto/pulumi/provider.proto.
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import * as readline from "readline";
@@ -17,7 +18,7 @@ export interface ResourceRef {
     name: string;
 }
 
-export interface CheckResult {
+interface CheckResult {
     inputs: PropertyMap;
     failures: { property: string; reason: string }[];
 }
@@ -31,7 +32,7 @@ export interface ProviderDiff {
 }
 
 /** The SDK's "created but failed to initialise": the resource exists and must stay in state. */
-export interface InitFailure {
+interface InitFailure {
     id: string;
     properties: PropertyMap;
     reasons: string[];
@@ -51,7 +52,7 @@ interface HostModules {
     structs: typeof structProto;
 }
 
-export interface HostLaunch {
+interface HostLaunch {
     projectDir: string;
     project: string;
     stack: string;
@@ -177,12 +178,10 @@ export class ProviderHost {
         await this.unary("Delete", ref.urn, (done) => this.client.delete(request, done));
     }
 
-    /** Kills the host by its PID and waits until its output is drained. */
+    /** Kills the host and waits until its output is drained; a host that is gone already is no error (see ProgramRun.stop). */
     async stop(): Promise<void> {
         this.client.close();
-        if (this.process.exitCode === null && this.process.signalCode === null && this.process.pid !== undefined) {
-            process.kill(this.process.pid, "SIGKILL");
-        }
+        this.process.kill("SIGKILL");
         await this.exited;
     }
 

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 
-export interface ProgramEntry {
+interface ProgramEntry {
     /** What the runner requires. */
     programPath: string;
     /** Its working directory (`--pwd`). */

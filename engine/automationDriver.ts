@@ -1,19 +1,24 @@
-// The lifecycle suite through the real Pulumi CLI: the Automation API's LocalWorkspace on the project directory,
-// a file:// backend in a temporary directory and the passphrase secrets provider, so nothing leaves the machine
-// and nothing outlives the test but the stack's config file (Pulumi.<stack>.yaml, as `pulumi config set` writes it).
-// Only where `pulumi` is on PATH; the steps a run shows come from the engine events the CLI streams.
+// The lifecycle suite through the real Pulumi CLI, where `pulumi` is on PATH: a StackDriver on the Automation API.
+// Follows pulumi/pulumi v3.248.0, sdk/nodejs/automation/ (LocalWorkspace, Stack, the engine events).
+//
+// The project directory as the workspace, a file:// backend in a temporary directory and the passphrase secrets
+// provider, so nothing leaves the machine and nothing outlives the test but the stack's config file
+// (Pulumi.<stack>.yaml, as `pulumi config set` writes it). The steps a run shows come from the engine events the CLI
+// streams.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { StateFile, StepOp, StepRecord } from "./engine";
-import { isDefaultProvider } from "./engine/defaultProviders";
+import which from "which";
+import { StateFile, StepOp, StepRecord } from "./types";
+import { isDefaultProvider } from "./defaultProviders";
 import { StackDriver, StackRun, StackRunError } from "./stackDriver";
 
 /** Why the CLI driver cannot run here, if it cannot. */
 export function cliUnavailable(): string | undefined {
-    const found = (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && fs.existsSync(path.join(dir, "pulumi")));
-    return found ? undefined : "the Pulumi CLI is not on PATH (install it to run this suite through the Automation API)";
+    return which.sync("pulumi", { nothrow: true }) !== null
+        ? undefined
+        : "the Pulumi CLI is not on PATH (install it to run this suite through the Automation API)";
 }
 
 const logicalOps: StepOp[] = ["same", "create", "update", "replace", "delete", "read"];

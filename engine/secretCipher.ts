@@ -1,5 +1,5 @@
-// Secrets are encrypted in the exported checkpoint, as a Pulumi secrets manager would store them,
-// so a plain-text search of the export can only find a value that leaked outside a secret.
+// Secrets are encrypted in the exported checkpoint, as a Pulumi secrets manager would store them, so a plain-text
+// search of the export can only find a value that leaked outside a secret. The engine's own cipher (AES-256-GCM).
 import * as crypto from "crypto";
 
 export class SecretCipher {

@@ -1,4 +1,5 @@
-// URNs as the Pulumi engine builds them: the parent's qualified type chain, minus the root stack.
+// URNs as the Pulumi engine builds them (the parent's qualified type chain, minus the root stack), and type tokens.
+// Follows pulumi/pulumi v3.248.0, sdk/go/common/resource/urn.go.
 export const rootStackType = "pulumi:pulumi:Stack";
 
 export function makeUrn(stack: string, project: string, type: string, name: string, parentUrn: string): string {
@@ -13,4 +14,14 @@ function qualifiedType(urn: string): string {
 
 export function nameOf(urn: string): string {
     return urn.split("::").slice(3).join("::");
+}
+
+/** A provider resource's type: `pulumi:providers:<package>`. */
+export function isProviderType(type: string): boolean {
+    return type.startsWith("pulumi:providers:");
+}
+
+/** A dynamic resource's type: `pulumi-nodejs:dynamic:Resource`, or `pulumi-nodejs:dynamic/<module>:<name>`. */
+export function isDynamicType(type: string): boolean {
+    return type.startsWith("pulumi-nodejs:dynamic");
 }

@@ -1,15 +1,16 @@
-// The program side of a run, in its own process because the Pulumi runtime is process-global.
-// Launched by ProgramRun as `node -r ts-node/register/transpile-only runner.ts <programPath> <typescript>`
-// (programEntry.ts): it loads the SDK at once (while the engine starts the provider host), then waits for "start".
+// The program side of a run, in its own process because the Pulumi runtime is process-global: it runs the program as
+// the Node.js language host does, but under the SDK's mocks.
+// Follows pulumi/pulumi v3.248.0, sdk/nodejs/cmd/run/run.ts (the stack outputs) and pkg/resource/deploy/source_eval.go.
 //
-// It runs the program under the SDK's mocks (setMocks) but replaces the mock monitor's
-// registerResource: the mocks' newResource sees neither the parent, nor secrets, nor unknowns,
-// which the engine needs to build URNs, keep secrets out of state and pass the unknown sentinel on.
+// Launched by ProgramRun as `node -r ts-node/register/transpile-only programRunner.ts <programPath> <typescript>`
+// (programEntry.ts): it loads the SDK at once (while the engine starts the provider host), then waits for "start".
+// It replaces the mock monitor's registerResource: the mocks' newResource sees neither the parent, nor secrets, nor
+// unknowns, which the engine needs to build URNs, keep secrets out of state and pass the unknown sentinel on.
 import * as path from "path";
 import type * as pulumiModule from "@pulumi/pulumi";
 import type * as resourceProto from "@pulumi/pulumi/proto/resource_pb";
 import type * as structProto from "google-protobuf/google/protobuf/struct_pb";
-import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, ProgramTimings, Registration, RegistrationReply } from "./protocol";
+import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, ProgramTimings, Registration, RegistrationReply } from "./programMessages";
 import { pulumiSdkDir, requireFromSdk } from "./pulumiSdk";
 import { PropertyMap } from "./types";
 

@@ -1,6 +1,6 @@
-// The dependency graph of a checkpoint, as pulumi/pulumi v3.248.0 reads it from a resource list in topological
-// order (pkg/resource/graph/dependency_graph.go): the edges are a resource's dependencies, property dependencies,
-// deletedWith and provider, plus its parent.
+// The dependency graph of a checkpoint, read from a resource list in topological order: the edges are a resource's
+// dependencies, property dependencies, deletedWith and provider, plus its parent.
+// Follows pulumi/pulumi v3.248.0, pkg/resource/graph/dependency_graph.go.
 import { StateResource } from "./types";
 
 /** A provider reference is "<provider URN>::<provider ID>" (sdk/go/common/resource/providers/reference.go). */
@@ -24,7 +24,7 @@ function dependencyUrns(resource: StateResource): Set<string> {
  * DependencyGraph.DependenciesOf: the resources before `resource` in `resources` that it depends on, its parent,
  * and, for a component it depends on, that component's children listed before it.
  */
-export function dependenciesOf(resources: StateResource[], resource: StateResource): Set<StateResource> {
+function dependenciesOf(resources: StateResource[], resource: StateResource): Set<StateResource> {
     const index = resources.indexOf(resource);
     const urns = dependencyUrns(resource);
     const found = new Set<StateResource>();
