@@ -6,7 +6,7 @@ import * as path from "path";
 import { closeAllConnections } from "@calico-stars/providers/ssh";
 import type { RevivalTimings, StartupBreakdown } from "./startup";
 
-const { sshdName } = require("../sandbox/lib/ssh-hosts.js") as { sshdName: (host: { name: string }) => string };
+const { sshdName } = require("../sandbox/lib/sshHosts.js") as { sshdName: (host: { name: string }) => string };
 
 export interface ClusterHost {
     name: string;

@@ -5,16 +5,16 @@ const { hosts, master, agents, namespaces, bridge, collectorAddress, publicInter
     marathonUrl, image, paths, programs, dockerSocketOf, pluginSocketOf, mesosDns, mesosAgentUrlOf, mesosAgentIdOf, mesosWorkDirOf } = require("./lib/layout");
 const { readPid } = require("./lib/run");
 const { createNetwork, removeNetwork, existingNamespaces, bridgeExists } = require("./lib/network");
-const { prepareHostFiles, generateKeys, startSshd, sshdName, auditLogPath } = require("./lib/ssh-hosts");
-const { loginUser } = require("./lib/host-accounts");
+const { prepareHostFiles, generateKeys, startSshd, sshdName, auditLogPath } = require("./lib/sshHosts");
+const { loginUser } = require("./lib/hostAccounts");
 const { startEtcd, startMarathon, startPlugin, startCalicoNode, startDockerd } = require("./lib/services");
-const { startMesosAgent, startMesosDns, mesosAgentName } = require("./lib/mesos-services");
-const { buildImageTarball, importImage, imagePresent } = require("./lib/star-image");
+const { startMesosAgent, startMesosDns, mesosAgentName } = require("./lib/mesosServices");
+const { buildImageTarball, importImage, imagePresent } = require("./lib/starImage");
 const { findSandboxProcesses, findContainerProcesses, topLevelOf, isAlive, stopProcesses, killProcesses, removeContainerCgroups } = require("./lib/processes");
-const { writeClusterFile, readClusterFile, readPulumiConfig, writePulumiConfig } = require("./lib/cluster-files");
+const { writeClusterFile, readClusterFile, readPulumiConfig, writePulumiConfig } = require("./lib/clusterFiles");
 const { httpGet, isPortOpen, isSocketAccepting } = require("./lib/wait");
 
-/** @typedef {import("./lib/cluster-files").Cluster} Cluster */
+/** @typedef {import("./lib/clusterFiles").Cluster} Cluster */
 /** @typedef {{ name: string, alive: boolean, detail: string }} ComponentStatus */
 /** @typedef {{ user: string, sudo: boolean }} Login */
 

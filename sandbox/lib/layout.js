@@ -62,19 +62,19 @@ const paths = {
     /** What each host's /usr/bin shows on top of the machine's: the calicoctl stand-in. */
     usrBin: path.join(stateDir, "usr-bin"),
     remoteShell: path.join(sandboxDir, "bin", "remote-shell"),
-    pluginScript: path.join(sandboxDir, "libnetwork-plugin.js"),
-    calicoNodeScript: path.join(sandboxDir, "calico-node.js"),
+    pluginScript: path.join(sandboxDir, "libnetworkPlugin.js"),
+    calicoNodeScript: path.join(sandboxDir, "calicoNode.js"),
     marathonScript: path.join(sandboxDir, "marathon.js"),
-    mesosAgentScript: path.join(sandboxDir, "mesos-agent.js"),
-    mesosDnsScript: path.join(sandboxDir, "mesos-dns.js"),
+    mesosAgentScript: path.join(sandboxDir, "mesosAgent.js"),
+    mesosDnsScript: path.join(sandboxDir, "mesosDns.js"),
     mesos: path.join(stateDir, "mesos"),
-    starScripts: path.join(__dirname, "star-image"),
+    starScripts: path.join(__dirname, "starImage"),
     pulumiConfig: path.join(projectDir, "Pulumi.sandbox.yaml"),
 };
 
 /**
  * Where each host's sessions see the sandbox directory: bound there in the host's mount namespace, so that an
- * unprivileged user reaches it whatever the checkout's path and its parents' permissions (lib/private-mounts.js).
+ * unprivileged user reaches it whatever the checkout's path and its parents' permissions (lib/privateMounts.js).
  */
 const hostSandboxDir = "/run/calico-stars-sandbox";
 

@@ -5,8 +5,8 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { master, agents, cgroupParent, etcdUrl, marathonPort, paths, programs, dockerDirOf, dockerSocketOf, pluginSocketOf, resolvConfOf,
     mesosAgentUrlOf } = require("./layout");
-const { hostEtcOf } = require("./host-accounts");
-const { freshDirsAndResolverScript, hostEtcScript, withProjectPath } = require("./private-mounts");
+const { hostEtcOf } = require("./hostAccounts");
+const { freshDirsAndResolverScript, hostEtcScript, withProjectPath } = require("./privateMounts");
 const { startDetached } = require("./run");
 const { httpGet, isPortOpen, isSocketAccepting, waitUntil } = require("./wait");
 

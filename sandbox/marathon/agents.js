@@ -1,6 +1,6 @@
 // @ts-check
 "use strict";
-// How Marathon reaches the Mesos agents. In the sandbox Marathon asks each agent stand-in (sandbox/mesos-agent.js)
+// How Marathon reaches the Mesos agents. In the sandbox Marathon asks each agent stand-in (sandbox/mesosAgent.js)
 // directly to launch and kill tasks, and reads their task states from the agent's /state, where Mesos would
 // carry offers, launches and status updates through its master. Without agents (the API tests), one in-process
 // SimulatedAgent keeps the books of tasks that run nothing.

@@ -18,7 +18,7 @@ const dockerClient = "/usr/bin/docker";
 const calicoctlPath = path.resolve(__dirname, "../../sandbox/bin/calicoctl");
 // The stand-in's own entry (sandbox/bin/calicoctl is a thin wrapper round it), for the table's many commands.
 const { calicoctl: standInCommand } = require("../../sandbox/calicoctl/main.js");
-const pluginPath = path.resolve(__dirname, "../../sandbox/libnetwork-plugin.js");
+const pluginPath = path.resolve(__dirname, "../../sandbox/libnetworkPlugin.js");
 
 interface Result {
   status: number | null;

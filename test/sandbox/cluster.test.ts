@@ -379,7 +379,7 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
 
   it("creates a calico network whose profile has libnetwork's default rules", async function () {
     this.timeout(20000);
-    const missing = ["libnetwork-plugin.js", "bin/calicoctl"].filter((file) => !fs.existsSync(path.join(sandboxDir, file)));
+    const missing = ["libnetworkPlugin.js", "bin/calicoctl"].filter((file) => !fs.existsSync(path.join(sandboxDir, file)));
     if (missing.length > 0) {
       skipBecause(this, `sandbox/${missing.join(" and sandbox/")} do not exist yet`);
     }

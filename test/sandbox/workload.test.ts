@@ -1,4 +1,4 @@
-// The sandbox's workload (sandbox/marathon.js, sandbox/mesos-agent.js, sandbox/mesos-dns.js): Marathon runs each
+// The sandbox's workload (sandbox/marathon.js, sandbox/mesosAgent.js, sandbox/mesosDns.js): Marathon runs each
 // task as a real container on an agent's dockerd, counts what really runs, follows the app's upgrade strategy
 // (a fixed address makes the default one hang), restarts what exits, kills what it deletes; Mesos-DNS answers
 // for running tasks; the fetcher copies from the agent's own view. Needs root and the sandbox's programs.

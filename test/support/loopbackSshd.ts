@@ -72,7 +72,7 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
     fs.mkdirSync(stateDir);
     fs.mkdirSync(binDir);
     for (const tool of ["docker", "calicoctl", "iptables"]) {
-        fs.symlinkSync(path.join(__dirname, "standins", "fake-cluster.js"), path.join(binDir, tool));
+        fs.symlinkSync(path.join(__dirname, "standins", "fakeCluster.js"), path.join(binDir, tool));
     }
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "host_key")]);
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "client_key")]);

@@ -6,7 +6,7 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 
 const layout = require("../../sandbox/lib/layout.js");
-const { startSshd, sshdName } = require("../../sandbox/lib/ssh-hosts.js");
+const { startSshd, sshdName } = require("../../sandbox/lib/sshHosts.js");
 const { startEtcd } = require("../../sandbox/lib/services.js");
 const { readPid } = require("../../sandbox/lib/run.js");
 const { killProcesses } = require("../../sandbox/lib/processes.js");
@@ -57,7 +57,7 @@ export function setAuthorizedKeys(text: string): void {
     fs.writeFileSync(layout.paths.authorizedKeys, text);
 }
 
-/** Where sandbox/lib/ssh-hosts.js keeps a host's key (hostKeyPath there). */
+/** Where sandbox/lib/sshHosts.js keeps a host's key (hostKeyPath there). */
 function hostKeyPath(hostName: string): string {
     return path.join(layout.paths.ssh, sandboxHost(hostName).name, "ssh_host_ed25519_key");
 }

@@ -1,7 +1,7 @@
 // @ts-check
 "use strict";
 // Mesos-DNS v0.5.0 stand-in on the master (mesosphere/mesos-dns v0.5.0 resolver/resolver.go): answers A queries
-// under its domain from the records of mesos-dns/records.js, refreshed from the agents' state every
+// under its domain from the records of mesosDns/records.js, refreshed from the agents' state every
 // --refresh-ms (Mesos-DNS refreshes every refreshSeconds, 60 by default; the sandbox does it quicker so that a
 // task is resolvable soon after it runs). Over UDP and TCP, on --listen:--port.
 //   - a name with records: its A records, authoritative, TTL 60 (config.TTL's default);
@@ -11,7 +11,7 @@
 //   - any other domain: Mesos-DNS forwards to its resolvers (8.8.8.8 by default); nothing outside the sandbox is
 //     reachable, so it answers REFUSED, as HandleNonMesos does when forwarding fails.
 // HTTP on --http-port: GET /v1/version, GET /v1/hosts/<name> ([{"host", "ip"}], as the real API).
-//   node sandbox/mesos-dns.js --listen ADDRESS --master ADDRESS --agent http://HOST:5051 ... [--port 53]
+//   node sandbox/mesosDns.js --listen ADDRESS --master ADDRESS --agent http://HOST:5051 ... [--port 53]
 //     [--http-port 8123] [--domain mesos] [--refresh-ms 500] [--dotted-task-names] [--log-file PATH]
 
 const dgram = require("dgram");
@@ -20,7 +20,7 @@ const http = require("http");
 const net = require("net");
 const dnsPacket = require("dns-packet");
 const { readFlags } = require("./lib/flags");
-const { generateRecords } = require("./mesos-dns/records");
+const { generateRecords } = require("./mesosDns/records");
 
 const TTL_SECONDS = 60;
 const AGENT_TIMEOUT_MS = 2000;
@@ -28,7 +28,7 @@ const SOA = { refresh: 60, retry: 600, expire: 86400 };
 
 /** @param {string[]} argv */
 function parseArguments(argv) {
-    const usage = "usage: node sandbox/mesos-dns.js --listen ADDRESS --master ADDRESS [--agent URL ...] [--port N] [--http-port N]"
+    const usage = "usage: node sandbox/mesosDns.js --listen ADDRESS --master ADDRESS [--agent URL ...] [--port N] [--http-port N]"
         + " [--domain NAME] [--refresh-ms N] [--dotted-task-names] [--log-file PATH]";
     const values = readFlags(argv, {
         listen: { type: "string" }, master: { type: "string" }, agent: { type: "string", multiple: true }, port: { type: "string" },

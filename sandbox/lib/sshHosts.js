@@ -3,8 +3,8 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { paths, programs, resolvConfOf, inHosts } = require("./layout");
-const { hostEtcOf, loginUidOf, writeHostAccounts } = require("./host-accounts");
-const { freshDirsAndResolverScript, hostEtcScript, hostViewScript, withProjectPath } = require("./private-mounts");
+const { hostEtcOf, loginUidOf, writeHostAccounts } = require("./hostAccounts");
+const { freshDirsAndResolverScript, hostEtcScript, hostViewScript, withProjectPath } = require("./privateMounts");
 const { run, startDetached } = require("./run");
 const { isPortOpen, waitUntil } = require("./wait");
 
@@ -50,7 +50,7 @@ async function generateKeys(hosts) {
 }
 
 /**
- * What the hosts have of their own before their sshd starts: users and sudo (lib/host-accounts.js), and the
+ * What the hosts have of their own before their sshd starts: users and sudo (lib/hostAccounts.js), and the
  * calicoctl stand-in as /usr/bin/calicoctl, run by this machine's node whatever PATH sudo leaves.
  * @param {Host[]} hosts
  */
@@ -90,7 +90,7 @@ function sshdConfig(host) {
  * machine's ~/.bashrc, which bash sources for every ssh command, would add a second per session and its own
  * environment), /home (vagrant's home). So nothing a session writes there outlives the sandbox. Its /etc/resolv.conf
  * is the host's own, naming the master (where Mesos-DNS answers) as the reference's agents are set up for Mesos-DNS;
- * its passwd, group, shadow, sudoers, sudoers.d and hosts are the host's own (lib/host-accounts.js); and
+ * its passwd, group, shadow, sudoers, sudoers.d and hosts are the host's own (lib/hostAccounts.js); and
  * `hostViewScript` adds the sandbox's directory, /usr/bin/calicoctl and /var/run/docker.sock. The audit log
  * belongs to vagrant, whose sessions append to it as root's do.
  * @param {Host} host

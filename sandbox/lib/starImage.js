@@ -1,6 +1,6 @@
 // @ts-check
 // The star image, made here and imported (never pulled): static busybox plus stand-ins for star-probe and star-collect
-// (star-image/), with the UI page they serve. About 2 MB: vfs copies the whole image for each container.
+// (starImage/), with the UI page they serve. About 2 MB: vfs copies the whole image for each container.
 const fs = require("node:fs");
 const path = require("node:path");
 const { image, paths, programs } = require("./layout");

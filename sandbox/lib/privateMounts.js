@@ -1,7 +1,7 @@
 // @ts-check
 // Empty directories for a process in a private mount namespace, as a host of its own would have them.
 const { hostSandboxDir, inHosts, paths, programs, dockerSocketOf } = require("./layout");
-const { loginUser } = require("./host-accounts");
+const { loginUser } = require("./hostAccounts");
 
 /**
  * A shell command that mounts an empty tmpfs on each of `dirs`. A checkout under one of them (in /root or
@@ -31,7 +31,7 @@ function freshDirsAndResolverScript(dirs) {
 }
 
 /**
- * The host's own account files ($SANDBOX_ETC, lib/host-accounts.js) bound over the machine's `files` (names under
+ * The host's own account files ($SANDBOX_ETC, lib/hostAccounts.js) bound over the machine's `files` (names under
  * /etc, each of which must exist there: /etc/sudoers and /etc/sudoers.d do wherever sudo is installed).
  * @param {string[]} files
  */

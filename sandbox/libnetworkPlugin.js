@@ -4,8 +4,8 @@
 // a Docker legacy remote plugin serving NetworkDriver and IpamDriver on a unix socket, one per host. Networks become
 // Calico profiles, endpoints Calico endpoints under this host's name, addresses come from Calico IPAM in etcd
 // (calico/ipam.js), and each endpoint gets a veth pair in this process's network namespace (the host's), whose
-// host end Felix (calico-node.js) routes and polices.
-//   node sandbox/libnetwork-plugin.js --socket PATH --etcd http://HOST:PORT [--hostname NAME] [--log-file PATH]
+// host end Felix (calicoNode.js) routes and polices.
+//   node sandbox/libnetworkPlugin.js --socket PATH --etcd http://HOST:PORT [--hostname NAME] [--log-file PATH]
 "use strict";
 const { execFile } = require("node:child_process");
 const fs = require("node:fs");
@@ -30,7 +30,7 @@ const IP_TIMEOUT_MS = 5000;
 
 /** @param {string[]} argv */
 function parseArguments(argv) {
-    const usage = "usage: libnetwork-plugin.js --socket PATH --etcd http://HOST:PORT [--hostname NAME] [--log-file PATH]";
+    const usage = "usage: libnetworkPlugin.js --socket PATH --etcd http://HOST:PORT [--hostname NAME] [--log-file PATH]";
     const values = readFlags(argv, { socket: { type: "string" }, etcd: { type: "string" }, hostname: { type: "string" }, "log-file": { type: "string" } },
         usage, ["socket", "etcd"]);
     return { socket: String(values.socket), etcd: new URL(String(values.etcd)), hostname: values.hostname ?? os.hostname(), logFile: values["log-file"] };

@@ -3,7 +3,7 @@
 // Mesos agent stand-in for one sandbox agent (mesos/agent.js): it runs in the agent's network namespace and in the
 // mount namespace of the agent's sshd, so that it sees the agent's files as a session on the agent does (the
 // collector's resources file lives in the agent's private /var/tmp), and starts containers on the agent's dockerd.
-//   node sandbox/mesos-agent.js --listen HOST:PORT --id AGENT_ID --docker-socket PATH --work-dir PATH
+//   node sandbox/mesosAgent.js --listen HOST:PORT --id AGENT_ID --docker-socket PATH --work-dir PATH
 //     [--docker /usr/bin/docker] [--resources cpus:2;mem:1024;disk:10000] [--log-file PATH]
 // HTTP: GET /state (and /state.json) as Mesos' agent answers it, GET /health, and what Marathon's master would
 // send over libprocess: POST /_sandbox/tasks (a TaskInfo as JSON) and POST /_sandbox/tasks/<id>/kill.
@@ -13,7 +13,7 @@ const http = require("http");
 const { readFlags } = require("./lib/flags");
 const { Agent } = require("./mesos/agent");
 
-const USAGE = "usage: node sandbox/mesos-agent.js --listen HOST:PORT --id AGENT_ID --docker-socket PATH --work-dir PATH"
+const USAGE = "usage: node sandbox/mesosAgent.js --listen HOST:PORT --id AGENT_ID --docker-socket PATH --work-dir PATH"
     + " [--docker PATH] [--resources cpus:N;mem:MB;disk:MB] [--log-file PATH]";
 const MAX_BODY_BYTES = 1024 * 1024;
 

@@ -3,31 +3,31 @@
 // BIRD under runit), run in the host's network namespace:
 // - startup: the host's records in etcd (calico/datastore.js startNode) and IP forwarding on;
 // - Felix: each endpoint of this host gets its profiles' rules as iptables chains, tags as ipsets, its interface's
-//   sysctls and a /32 route (calico/felix-rules.js, calico/dataplane.js);
-// - BIRD: routes to the other hosts' blocks and workloads (calico/bird-routes.js).
+//   sysctls and a /32 route (calico/felixRules.js, calico/dataplane.js);
+// - BIRD: routes to the other hosts' blocks and workloads (calico/birdRoutes.js).
 // Both follow etcd through one v2 watch on /calico and converge on every change from a fresh read of the tree,
 // which is what Felix's resync does (calico/felix/fetcd.py); an endpoint whose interface is not up yet is looked at
 // again every 100 ms, as Felix waits for the interface (Felix watches netlink).
-//   node sandbox/calico-node.js --hostname NAME --ip ADDRESS --etcd http://HOST:PORT [--ready-file PATH]
+//   node sandbox/calicoNode.js --hostname NAME --ip ADDRESS --etcd http://HOST:PORT [--ready-file PATH]
 "use strict";
 const fs = require("node:fs");
 const { readFlags } = require("./lib/flags");
 const { Etcd, leaves } = require("./calico/etcd");
 const { Datastore, ENDPOINT_KEY, paths } = require("./calico/datastore");
-const { filterState } = require("./calico/felix-rules");
-const { learnedRoutes } = require("./calico/bird-routes");
+const { filterState } = require("./calico/felixRules");
+const { learnedRoutes } = require("./calico/birdRoutes");
 const { Dataplane, interfaceIsUp } = require("./calico/dataplane");
 
 const DEBOUNCE_MS = 10;
 const INTERFACE_POLL_MS = 100;
 const RETRY_MS = 500;
 
-/** @typedef {import("./calico/felix-rules").Endpoint} Endpoint */
-/** @typedef {import("./calico/felix-rules").Profile} Profile */
+/** @typedef {import("./calico/felixRules").Endpoint} Endpoint */
+/** @typedef {import("./calico/felixRules").Profile} Profile */
 
 /** @param {string[]} argv */
 function parseArguments(argv) {
-    const usage = "usage: calico-node.js --hostname NAME --ip ADDRESS --etcd http://HOST:PORT [--ready-file PATH]";
+    const usage = "usage: calicoNode.js --hostname NAME --ip ADDRESS --etcd http://HOST:PORT [--ready-file PATH]";
     const values = readFlags(argv, { hostname: { type: "string" }, ip: { type: "string" }, etcd: { type: "string" }, "ready-file": { type: "string" } },
         usage, ["hostname", "ip", "etcd"]);
     return { hostname: String(values.hostname), address: String(values.ip), etcd: new URL(String(values.etcd)), readyFile: values["ready-file"] };

@@ -1,7 +1,7 @@
 // @ts-check
 // Each host's own users and sudo, as the reference's centos/7 Vagrant boxes have them: the login user `vagrant`
 // with passwordless sudo for everything, root still there. The files go under .state/hosts/<host>/etc and are
-// bound over /etc's in the host's private mounts (lib/private-mounts.js), so the machine's /etc stays untouched.
+// bound over /etc's in the host's private mounts (lib/privateMounts.js), so the machine's /etc stays untouched.
 const fs = require("node:fs");
 const path = require("node:path");
 const { paths } = require("./layout");
