@@ -1,5 +1,5 @@
 // The Docker network, profile rules and DNAT providers against a real sshd on loopback, with recording
-// stand-ins for docker, calicoctl and iptables behind it (test/support/standins/fakeCluster.js).
+// stand-ins for docker, calicoctl and iptables behind it (test/support/standins/fakeCluster.ts).
 import * as assert from "assert";
 import { dockerNetworkProvider, ownerOption } from "@calico-stars/providers/dockerNetwork";
 import { dnatRules, iptablesDnatProvider } from "@calico-stars/providers/iptablesDnat";

@@ -3,7 +3,8 @@ import * as assert from "assert";
 import { spawn } from "child_process";
 import * as path from "path";
 import * as fs from "fs";
-import { marathonStandinSuite, App, call, ChangeReply, DEPLOY_DELAY_MS, Group, Message, OFFER_INTERVAL_MS, probe, SCRIPT, sleep, startMarathon, Task, waitFor } from "../support/marathonStandin";
+import { setTimeout as sleep } from "timers/promises";
+import { marathonStandinSuite, App, call, ChangeReply, DEPLOY_DELAY_MS, Group, Message, OFFER_INTERVAL_MS, probe, SCRIPT, startMarathon, Task, waitFor } from "../support/marathonStandin";
 
 describe("sandbox Marathon stand-in: deployments, tasks, routes, files and faults", function () {
     const { api, putGroup, listDeployments, isListed, holdDeployments, waitUntilFinished, deployedGroup, suite } = marathonStandinSuite();

@@ -1,4 +1,4 @@
-// The sandbox's workload (sandbox/marathon.js, sandbox/mesosAgent.js, sandbox/mesosDns.js): Marathon runs each
+// The sandbox's workload (sandbox/marathon.ts, sandbox/mesosAgent.ts, sandbox/mesosDns.ts): Marathon runs each
 // task as a real container on an agent's dockerd, counts what really runs, follows the app's upgrade strategy
 // (a fixed address makes the default one hang), restarts what exits, kills what it deletes; Mesos-DNS answers
 // for running tasks; the fetcher copies from the agent's own view. Needs root and the sandbox's programs.
@@ -6,22 +6,23 @@ import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { setTimeout as sleep } from "timers/promises";
+import * as sandbox from "../../sandbox/cli";
+import { image } from "../../sandbox/lib/layout";
+import type { AgentStateJson } from "../../sandbox/mesos/protocol";
 import { sandboxUnavailable } from "../support/sandboxCluster";
 import { sandboxLeftovers } from "../support/sandboxLeftovers";
-import { MarathonTask, sleep, waitFor, Workload, WorkloadCluster } from "../support/workload";
+import { MarathonTask, waitFor, Workload } from "../support/workload";
 
-const sandbox: { up(): Promise<WorkloadCluster & { hosts: { name: string; sshdPid: number }[] }>; down(): Promise<void> } = require("../../sandbox/cli.js");
-
-const IMAGE = "djosborne/star:v0.5.0";
 const FIXED_IP = "192.168.255.250";
 
 function app(id: string, cmd: string, network: string, extra: object = {}, parameters: { key: string; value: string }[] = []) {
-    return { id, cmd, cpus: 0.1, mem: 32, container: { type: "DOCKER", docker: { image: IMAGE, parameters: [{ key: "net", value: network }, ...parameters] } }, ...extra };
+    return { id, cmd, cpus: 0.1, mem: 32, container: { type: "DOCKER", docker: { image, parameters: [{ key: "net", value: network }, ...parameters] } }, ...extra };
 }
 
 describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Mesos-DNS", function () {
     this.timeout(120000);
-    let cluster: Awaited<ReturnType<typeof sandbox.up>>;
+    let cluster: sandbox.Cluster;
     let workload: Workload;
 
     before(async function () {
@@ -195,12 +196,12 @@ describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Meso
     /** The ended tasks of an app on every agent (the agents' /state), with each task's stderr. */
     async function failedTasks(appId: string): Promise<{ id: string; message: string; stderr: string }[]> {
         const failures = await Promise.all(cluster.mesosAgents.map(async (agent) => {
-            const state: any = await (await fetch(`${agent.url}/state`)).json();
-            return state.frameworks.flatMap((framework: any) => framework.completed_executors)
-                .filter((executor: any) => executor.completed_tasks[0]?.state === "TASK_FAILED" && executor.id.startsWith(appId.slice(1).replace(/\//g, "_") + "."))
-                .map((executor: any) => ({
+            const state = (await (await fetch(`${agent.url}/state`)).json()) as AgentStateJson;
+            return state.frameworks.flatMap((framework) => framework.completed_executors)
+                .filter((executor) => executor.completed_tasks[0]?.state === "TASK_FAILED" && executor.id.startsWith(appId.slice(1).replace(/\//g, "_") + "."))
+                .map((executor) => ({
                     id: executor.id,
-                    message: executor.completed_tasks[0].statuses.at(-1).message,
+                    message: executor.completed_tasks[0].statuses.at(-1)?.message ?? "",
                     stderr: fs.readFileSync(path.join(executor.directory, "stderr"), "utf8"),
                 }));
         }));
