@@ -9,19 +9,19 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
-import { Datastore, IF_PREFIX, interfaceName } from "./calico/datastore";
+import { Datastore, ifPrefix, interfaceName } from "./calico/datastore";
 import { Etcd } from "./calico/etcd";
 import { AlreadyAssignedError, Ipam, isIPv4, PoolNotFound } from "./calico/ipam";
 import { readFlags } from "./lib/flags";
 
 /** driver_plugin.py FIXED_MAC: the container side of every veth. */
-const FIXED_MAC = "EE:EE:EE:EE:EE:EE";
-const POOL_ID_V4 = "CalicoPoolIPv4";
-const POOL_ID_V6 = "CalicoPoolIPv6";
+const fixedMac = "EE:EE:EE:EE:EE:EE";
+const poolIdV4 = "CalicoPoolIPv4";
+const poolIdV6 = "CalicoPoolIPv6";
 /** The dummy pool and gateway that tell Docker (and the driver itself) that Calico IPAM is in use. */
-const CALICO_IPAM_CIDR_V4 = "0.0.0.0/0";
+const calicoIpamCidrV4 = "0.0.0.0/0";
 /** driver_plugin.py IP_CMD_TIMEOUT. */
-const IP_TIMEOUT_MS = 5000;
+const ipTimeoutMs = 5000;
 
 /**
  * What the plugin reads of Docker's requests (docker/libnetwork v0.8 drivers/remote/api/api.go and
@@ -55,7 +55,7 @@ function parseArguments(argv: string[]) {
 /** `ip` in this process's network namespace, the host's. */
 function ip(args: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
-        execFile("/usr/sbin/ip", args, { timeout: IP_TIMEOUT_MS }, (error, _stdout, stderr) => {
+        execFile("/usr/sbin/ip", args, { timeout: ipTimeoutMs }, (error, _stdout, stderr) => {
             if (error) {
                 reject(new Error(`Command '['ip', '${args.join("', '")}']' returned non-zero exit status ${error.code ?? 1}: ${stderr.trim()}`));
             } else {
@@ -86,7 +86,7 @@ function gatewayAndPool4(network: Pick<PluginRequest, "IPv4Data">): { gateway: s
 
 /** is_using_calico_ipam: the gateway is 0.0.0.0/0. */
 function usesCalicoIpam(gateway: string) {
-    return gateway === CALICO_IPAM_CIDR_V4;
+    return gateway === calicoIpamCidrV4;
 }
 
 function routes(datastore: Datastore, ipam: Ipam, hostname: string): Map<string, Handler> {
@@ -121,7 +121,7 @@ function routes(datastore: Datastore, ipam: Ipam, hostname: string): Map<string,
             if (request.Pool && await configuredPool(request.Pool) === undefined) {
                 throw new Error("The requested subnet must match the CIDR of a configured Calico IP Pool.");
             }
-            return { PoolID: request.Pool || POOL_ID_V4, Pool: CALICO_IPAM_CIDR_V4, Data: { "com.docker.network.gateway": CALICO_IPAM_CIDR_V4 } };
+            return { PoolID: request.Pool || poolIdV4, Pool: calicoIpamCidrV4, Data: { "com.docker.network.gateway": calicoIpamCidrV4 } };
         },
         "/IpamDriver.ReleasePool": () => ({}),
 
@@ -165,10 +165,10 @@ function routes(datastore: Datastore, ipam: Ipam, hostname: string): Map<string,
             const gateway = gatewayPool !== undefined && usesCalicoIpam(gatewayPool.gateway)
                 ? await datastore.defaultNextHop4(hostname) : gatewayPool?.gateway.split("/")[0] ?? null;
             await datastore.setEndpoint(hostname, request.EndpointID, {
-                state: "active", name: interfaceName(IF_PREFIX, request.EndpointID), mac: FIXED_MAC,
+                state: "active", name: interfaceName(ifPrefix, request.EndpointID), mac: fixedMac,
                 profile_ids: [request.NetworkID], ipv4_nets: [address], ipv6_nets: [], ipv4_gateway: gateway, ipv6_gateway: null,
             });
-            return { Interface: { MacAddress: FIXED_MAC } };
+            return { Interface: { MacAddress: fixedMac } };
         },
 
         "/NetworkDriver.DeleteEndpoint": async (request) => {
@@ -180,12 +180,12 @@ function routes(datastore: Datastore, ipam: Ipam, hostname: string): Map<string,
 
         /** The veth pair: the temporary end goes into the container as cali0, with the host as its gateway. */
         "/NetworkDriver.Join": async (request) => {
-            const hostEnd = interfaceName(IF_PREFIX, request.EndpointID);
+            const hostEnd = interfaceName(ifPrefix, request.EndpointID);
             const containerEnd = interfaceName("tmp", request.EndpointID);
             try {
                 await ip(["link", "add", hostEnd, "type", "veth", "peer", "name", containerEnd]);
                 await ip(["link", "set", hostEnd, "up"]);
-                await ip(["link", "set", "dev", containerEnd, "address", FIXED_MAC]);
+                await ip(["link", "set", "dev", containerEnd, "address", fixedMac]);
             } catch (error) {
                 await removeVeth(hostEnd);
                 throw error;
@@ -193,14 +193,14 @@ function routes(datastore: Datastore, ipam: Ipam, hostname: string): Map<string,
             const endpoint = await datastore.endpoint(hostname, request.EndpointID);
             const gateway = endpoint?.ipv4_gateway;
             return {
-                InterfaceName: { SrcName: containerEnd, DstPrefix: IF_PREFIX },
+                InterfaceName: { SrcName: containerEnd, DstPrefix: ifPrefix },
                 ...(gateway ? { Gateway: gateway } : {}),
                 StaticRoutes: gateway ? [{ Destination: `${gateway}/32`, RouteType: 1, NextHop: "" }] : [],
             };
         },
 
         "/NetworkDriver.Leave": async (request) => {
-            await removeVeth(interfaceName(IF_PREFIX, request.EndpointID));
+            await removeVeth(interfaceName(ifPrefix, request.EndpointID));
             return {};
         },
         "/NetworkDriver.DiscoverNew": () => ({}),
@@ -228,11 +228,11 @@ function routes(datastore: Datastore, ipam: Ipam, hostname: string): Map<string,
     }
 
     async function assignAny(poolId: string) {
-        if (poolId === POOL_ID_V6) {
+        if (poolId === poolIdV6) {
             throw new Error("the sandbox has no IPv6: IPv6 addresses are not emulated");
         }
         let pool;
-        if (poolId !== POOL_ID_V4) {
+        if (poolId !== poolIdV4) {
             pool = await configuredPool(poolId);
             if (pool === undefined) {
                 throw new Error("The network references a Calico pool which has been deleted.  Please re-instate the Calico pool before using the network.");

@@ -13,12 +13,12 @@ import { handle } from "./marathon/routes";
 //     [--log-file PATH] [--offer-interval-ms N]
 // Without --agent, one simulated agent keeps the books of tasks that run nothing (for API tests only).
 
-const DEFAULT_DEPLOY_DELAY_MS = 0;
+const defaultDeployDelayMs = 0;
 /** Mesos 0.28's master allocates every second (--allocation_interval); a quarter of that keeps tests brisk. */
-const DEFAULT_OFFER_INTERVAL_MS = 250;
-const POLL_INTERVAL_MS = 250;
+const defaultOfferIntervalMs = 250;
+const maxPollIntervalMs = 250;
 /** The framework id Mesos gave Marathon; constant, as Marathon keeps it in ZooKeeper across restarts. */
-const FRAMEWORK_ID = "20160101-000000-184600330-5050-1-0000";
+const marathonFrameworkId = "20160101-000000-184600330-5050-1-0000";
 
 export interface MarathonOptions {
     /** `host:port`; port 0 picks a free one. */
@@ -89,12 +89,12 @@ export async function startMarathon(options: MarathonOptions): Promise<RunningMa
         ? (options.agents ?? []).map((url) => new HttpAgent(url))
         : [new SimulatedAgent(options.simulatedTaskStartMs ?? 0)];
     const marathon = new Marathon({
-        deployDelayMs: options.deployDelayMs ?? DEFAULT_DEPLOY_DELAY_MS,
+        deployDelayMs: options.deployDelayMs ?? defaultDeployDelayMs,
         stateFile: options.stateFile,
         agents,
-        frameworkId: FRAMEWORK_ID,
-        offerIntervalMs: options.offerIntervalMs ?? DEFAULT_OFFER_INTERVAL_MS,
-        pollIntervalMs: Math.min(POLL_INTERVAL_MS, options.offerIntervalMs ?? POLL_INTERVAL_MS),
+        frameworkId: marathonFrameworkId,
+        offerIntervalMs: options.offerIntervalMs ?? defaultOfferIntervalMs,
+        pollIntervalMs: Math.min(maxPollIntervalMs, options.offerIntervalMs ?? maxPollIntervalMs),
         log: options.verbose ? (line) => console.log(`${new Date().toISOString()} ${line}`) : () => undefined,
     });
     const server = http.createServer(requestListener(marathon, options.logFile));
@@ -118,14 +118,14 @@ function closeServer(server: http.Server, marathon: Marathon): Promise<void> {
     });
 }
 
-const USAGE = "usage: node sandbox/dist/marathon.js --listen HOST:PORT [--agent URL ...] [--deploy-delay-ms N] [--state-file PATH]"
+const usageText = "usage: node sandbox/dist/marathon.js --listen HOST:PORT [--agent URL ...] [--deploy-delay-ms N] [--state-file PATH]"
     + " [--log-file PATH] [--offer-interval-ms N]";
 
 function parseArguments(argv: string[]): MarathonOptions {
     const values = readFlags(argv, {
         listen: { type: "string" }, agent: { type: "string", multiple: true }, "deploy-delay-ms": { type: "string" },
         "offer-interval-ms": { type: "string" }, "state-file": { type: "string" }, "log-file": { type: "string" },
-    } as const, USAGE, ["listen"]);
+    } as const, usageText, ["listen"]);
     const number = (flag: "deploy-delay-ms" | "offer-interval-ms", fallback: number) => {
         const value = Number(values[flag] ?? fallback);
         if (!Number.isFinite(value) || value < 0) throw new Error(`--${flag} expects a number >= 0`);
@@ -134,8 +134,8 @@ function parseArguments(argv: string[]): MarathonOptions {
     return {
         listen: values.listen,
         agents: values.agent ?? [],
-        deployDelayMs: number("deploy-delay-ms", DEFAULT_DEPLOY_DELAY_MS),
-        offerIntervalMs: number("offer-interval-ms", DEFAULT_OFFER_INTERVAL_MS),
+        deployDelayMs: number("deploy-delay-ms", defaultDeployDelayMs),
+        offerIntervalMs: number("offer-interval-ms", defaultOfferIntervalMs),
         stateFile: values["state-file"],
         logFile: values["log-file"],
         verbose: true,

@@ -11,15 +11,15 @@ import { readFlags } from "./lib/flags";
 import type { TaskInfo } from "./mesos/protocol";
 import { Agent } from "./mesos/agent";
 
-const USAGE = "usage: node sandbox/dist/mesosAgent.js --listen HOST:PORT --id AGENT_ID --docker-socket PATH --work-dir PATH"
+const usageText = "usage: node sandbox/dist/mesosAgent.js --listen HOST:PORT --id AGENT_ID --docker-socket PATH --work-dir PATH"
     + " [--docker PATH] [--resources cpus:N;mem:MB;disk:MB] [--log-file PATH]";
-const MAX_BODY_BYTES = 1024 * 1024;
+const maxBodyBytes = 1024 * 1024;
 
 function parseArguments(argv: string[]) {
     const values = readFlags(argv, {
         listen: { type: "string" }, id: { type: "string" }, "docker-socket": { type: "string" }, "work-dir": { type: "string" },
         docker: { type: "string" }, resources: { type: "string" }, "log-file": { type: "string" },
-    }, USAGE, ["listen", "id", "docker-socket", "work-dir"]);
+    }, usageText, ["listen", "id", "docker-socket", "work-dir"]);
     const [host, port] = values.listen.split(":");
     const resources = { cpus: 2, mem: 1024, disk: 10000 };
     for (const entry of (values.resources ?? "").split(";").filter(Boolean)) {
@@ -44,7 +44,7 @@ function requestListener(agent: Agent): http.RequestListener {
         request.setEncoding("utf8");
         request.on("data", (chunk: string) => {
             body += chunk;
-            if (body.length > MAX_BODY_BYTES) request.destroy();
+            if (body.length > maxBodyBytes) request.destroy();
         });
         request.on("end", () => {
             const url = new URL(request.url ?? "/", "http://agent");

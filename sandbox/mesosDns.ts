@@ -20,9 +20,9 @@ import { readFlags } from "./lib/flags";
 import type { AgentStateJson } from "./mesos/protocol";
 import { generateRecords } from "./mesosDns/records";
 
-const TTL_SECONDS = 60;
-const AGENT_TIMEOUT_MS = 2000;
-const SOA = { refresh: 60, retry: 600, expire: 86400 };
+const ttlSeconds = 60;
+const agentTimeoutMs = 2000;
+const soaTimes = { refresh: 60, retry: 600, expire: 86400 };
 
 interface Options {
     listen: string;
@@ -55,7 +55,7 @@ function parseArguments(argv: string[]): Options {
 
 function getJson(url: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
-        const request = http.get(url, { timeout: AGENT_TIMEOUT_MS, agent: false }, (response) => {
+        const request = http.get(url, { timeout: agentTimeoutMs, agent: false }, (response) => {
             let text = "";
             response.setEncoding("utf8");
             response.on("data", (chunk: string) => {
@@ -109,9 +109,9 @@ class Resolver {
     }
 
     private soa(name: string): dnsPacket.SoaAnswer {
-        return { type: "SOA", name, ttl: TTL_SECONDS, class: "IN", data: {
+        return { type: "SOA", name, ttl: ttlSeconds, class: "IN", data: {
             mname: `ns1.${this.options.domain}`, rname: `root.ns1.${this.options.domain}`, serial: this.serial,
-            refresh: SOA.refresh, retry: SOA.retry, expire: SOA.expire, minimum: TTL_SECONDS,
+            refresh: soaTimes.refresh, retry: soaTimes.retry, expire: soaTimes.expire, minimum: ttlSeconds,
         } };
     }
 
@@ -133,10 +133,10 @@ class Resolver {
         const addresses = this.records.get(`${question.name.toLowerCase().replace(/\.$/, "")}.`) ?? [];
         // dns-packet decodes type 255 as "ANY", which its types leave out
         if (question.type === "A" || (question.type as string) === "ANY") {
-            response.answers = addresses.map((data): dnsPacket.Answer => ({ type: "A", name: question.name, ttl: TTL_SECONDS, class: "IN", data }));
+            response.answers = addresses.map((data): dnsPacket.Answer => ({ type: "A", name: question.name, ttl: ttlSeconds, class: "IN", data }));
         }
         if (question.type === "SOA") response.answers = [this.soa(question.name)];
-        if (question.type === "NS") response.answers = [{ type: "NS", name: question.name, ttl: TTL_SECONDS, class: "IN", data: `ns1.${this.options.domain}` }];
+        if (question.type === "NS") response.answers = [{ type: "NS", name: question.name, ttl: ttlSeconds, class: "IN", data: `ns1.${this.options.domain}` }];
         if (response.answers.length === 0) {
             response.authorities = [this.soa(question.name)];
             const nameExists = addresses.length > 0 || ["SRV", "SOA", "NS"].includes(question.type);

@@ -20,11 +20,11 @@ export const paths = {
 };
 
 /** libcalico's ORCHESTRATOR_ID and CONTAINER_NAME for libnetwork (driver_plugin.py). */
-export const LIBNETWORK_ID = "libnetwork";
+export const libnetworkId = "libnetwork";
 /** libcalico datastore_datatypes.IF_PREFIX, the host side of every workload veth. */
-export const IF_PREFIX = "cali";
+export const ifPrefix = "cali";
 /** startup.py DEFAULT_IPV4_POOL. */
-export const DEFAULT_IPV4_POOL = "192.168.0.0/16";
+export const defaultIpv4Pool = "192.168.0.0/16";
 
 /** An endpoint's record (datastore_datatypes.py Endpoint.to_json). */
 export interface EndpointRecord {
@@ -109,11 +109,11 @@ export function interfaceName(prefix: string, endpointId: string) {
 }
 
 export function endpointKey(hostname: string, endpointId: string) {
-    return `${paths.hosts}/${hostname}/workload/${LIBNETWORK_ID}/${LIBNETWORK_ID}/endpoint/${endpointId}`;
+    return `${paths.hosts}/${hostname}/workload/${libnetworkId}/${libnetworkId}/endpoint/${endpointId}`;
 }
 
 /** The same pattern as libcalico's Endpoint.ENDPOINT_KEY_MATCH. */
-export const ENDPOINT_KEY = /^\/calico\/v1\/host\/([^/]+)\/workload\/([^/]+)\/([^/]+)\/endpoint\/([^/]+)$/;
+export const endpointKeyPattern = /^\/calico\/v1\/host\/([^/]+)\/workload\/([^/]+)\/([^/]+)\/endpoint\/([^/]+)$/;
 
 export class Datastore {
     constructor(private readonly etcd: Etcd) {}
@@ -185,10 +185,10 @@ export class Datastore {
      */
     async startNode(hostname: string, address: string) {
         if ((await this.ipamPools4()).length === 0) {
-            await this.etcd.set(`${paths.pools}/${DEFAULT_IPV4_POOL.replace("/", "-")}`, pythonJson({ cidr: DEFAULT_IPV4_POOL }));
+            await this.etcd.set(`${paths.pools}/${defaultIpv4Pool.replace("/", "-")}`, pythonJson({ cidr: defaultIpv4Pool }));
         }
         const defaults = [
-            [`${paths.config}/InterfacePrefix`, IF_PREFIX],
+            [`${paths.config}/InterfacePrefix`, ifPrefix],
             ["/calico/bgp/v1/global/as_num", "64511"],
             ["/calico/bgp/v1/global/node_mesh", pythonJson({ enabled: true })],
             [`${paths.config}/LogSeverityFile`, "none"],
@@ -238,7 +238,7 @@ export function modelOf(keys: Map<string, string>, self: string): CalicoModel {
     const pools: string[] = [];
     for (const [key, value] of keys) {
         const profile = /^\/calico\/v1\/policy\/profile\/([^/]+)\/(tags|rules)$/.exec(key);
-        const endpoint = ENDPOINT_KEY.exec(key);
+        const endpoint = endpointKeyPattern.exec(key);
         const bgpHost = /^\/calico\/bgp\/v1\/host\/([^/]+)\/ip_addr_v4$/.exec(key);
         const affinity = /^\/calico\/ipam\/v2\/host\/([^/]+)\/ipv4\/block\/([^/]+)$/.exec(key);
         if (profile !== null) {

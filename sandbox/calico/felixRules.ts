@@ -12,17 +12,17 @@
 //   treated as absent, and an endpoint chain jumping to an absent profile chain finds Felix's stub: DROP.
 import * as crypto from "node:crypto";
 import * as net from "node:net";
-import { CalicoModel, Endpoint, IF_PREFIX, ProfileRules, Rule } from "./datastore";
+import { CalicoModel, Endpoint, ifPrefix, ProfileRules, Rule } from "./datastore";
 
 /** Felix's InterfacePrefix, which calico-node sets to libcalico's. */
-const IFACE_MATCH = `${IF_PREFIX}+`;
-const MARK_ACCEPT = "0x1000000";
-const MAX_MULTIPORT_ENTRIES = 15;
-const KNOWN_RULE_KEYS = new Set(["action", "protocol", "src_net", "src_tag", "src_selector", "src_ports", "dst_net", "dst_tag",
+const ifaceMatch = `${ifPrefix}+`;
+const markAccept = "0x1000000";
+const maxMultiportEntries = 15;
+const knownRuleKeys = new Set(["action", "protocol", "src_net", "src_tag", "src_selector", "src_ports", "dst_net", "dst_tag",
     "dst_selector", "dst_ports", "icmp_type", "icmp_code", "ip_version", "log_prefix"]);
-const PROTOCOL_NAMES = new Set(["tcp", "udp", "icmp", "icmpv6", "sctp", "udplite"]);
-const PORT_PROTOCOLS = new Set(["tcp", "6", "udp", "17", "udplite", "136", "sctp", "132", "dccp", "33"]);
-const VALID_ID = /^[a-zA-Z0-9_.-]+$/;
+const protocolNames = new Set(["tcp", "udp", "icmp", "icmpv6", "sctp", "udplite"]);
+const portProtocols = new Set(["tcp", "6", "udp", "17", "udplite", "136", "sctp", "132", "dccp", "33"]);
+const validId = /^[a-zA-Z0-9_.-]+$/;
 
 export interface FilterState {
     chains: Map<string, string[]>;
@@ -40,7 +40,7 @@ export function uniquelyShorten(text: string, length: number) {
 export const ipsetName = (tag: string) => `felix-v4-${uniquelyShorten(tag, 16)}`;
 export const profileChain = (direction: "inbound"|"outbound", profileId: string) => `felix-p-${uniquelyShorten(profileId, 16)}-${direction[0]}`;
 /** frules.interface_to_suffix. */
-export const suffixOf = (iface: string) => uniquelyShorten(iface.replace(IF_PREFIX, ""), 16);
+export const suffixOf = (iface: string) => uniquelyShorten(iface.replace(ifPrefix, ""), 16);
 
 /** drop_rules. */
 function dropRule(chain: string, spec: string|undefined, comment: string|undefined) {
@@ -105,7 +105,7 @@ function validRules(rules: unknown): ProfileRules | undefined {
 
 function isValidRule(rule: Rule) {
     const protocol = rule.protocol === undefined ? undefined : String(rule.protocol);
-    if (protocol !== undefined && !PROTOCOL_NAMES.has(protocol) && !(/^\d+$/.test(protocol) && Number(protocol) >= 1 && Number(protocol) <= 255)) {
+    if (protocol !== undefined && !protocolNames.has(protocol) && !(/^\d+$/.test(protocol) && Number(protocol) >= 1 && Number(protocol) <= 255)) {
         return false;
     }
     if (rule.ip_version !== undefined && rule.ip_version !== 4 && rule.ip_version !== 6) {
@@ -114,7 +114,7 @@ function isValidRule(rule: Rule) {
     if ((rule.ip_version === 4 && protocol === "icmpv6") || (rule.ip_version === 6 && protocol === "icmp")) {
         return false;
     }
-    if ([rule.src_tag, rule.dst_tag].some((tag) => tag !== undefined && (typeof tag !== "string" || !VALID_ID.test(tag)))) {
+    if ([rule.src_tag, rule.dst_tag].some((tag) => tag !== undefined && (typeof tag !== "string" || !validId.test(tag)))) {
         return false;
     }
     if ([rule.src_net, rule.dst_net].some((cidr) => cidr !== undefined
@@ -122,7 +122,7 @@ function isValidRule(rule: Rule) {
         return false;
     }
     for (const ports of [rule.src_ports, rule.dst_ports]) {
-        if (ports !== undefined && (!Array.isArray(ports) || !PORT_PROTOCOLS.has(String(protocol)) || !ports.every(validPort))) {
+        if (ports !== undefined && (!Array.isArray(ports) || !portProtocols.has(String(protocol)) || !ports.every(validPort))) {
             return false;
         }
     }
@@ -137,7 +137,7 @@ function isValidRule(rule: Rule) {
     if (rule.icmp_code !== undefined && rule.icmp_type === undefined) {
         return false;
     }
-    return Object.keys(rule).every((key) => KNOWN_RULE_KEYS.has(key));
+    return Object.keys(rule).every((key) => knownRuleKeys.has(key));
 }
 
 /** _split_port_lists. */
@@ -147,7 +147,7 @@ function portChunks(ports: (number|string)[]): string[][] {
     let entries = 0;
     for (const port of ports.map(String)) {
         const size = port.includes(":") ? 2 : 1;
-        if (entries + size > MAX_MULTIPORT_ENTRIES) {
+        if (entries + size > maxMultiportEntries) {
             chunks.push(chunk);
             chunk = [];
             entries = 0;
@@ -217,13 +217,13 @@ function profileChains(id: string, rules: ProfileRules) {
     const chains: [string, string[]][] = [];
     for (const direction of (["inbound", "outbound"] as const)) {
         const chain = profileChain(direction, id);
-        const rows = [`-A ${chain} -j MARK --set-mark ${MARK_ACCEPT}/${MARK_ACCEPT}`];
+        const rows = [`-A ${chain} -j MARK --set-mark ${markAccept}/${markAccept}`];
         for (const rule of rules[`${direction}_rules`]) {
             if (rule.ip_version === undefined || rule.ip_version === 4) {
                 rows.push(...ruleFragments(chain, rule));
             }
         }
-        rows.push(`-A ${chain} -m comment --comment "No match, fall through to next profile" -j MARK --set-mark 0/${MARK_ACCEPT}`);
+        rows.push(`-A ${chain} -m comment --comment "No match, fall through to next profile" -j MARK --set-mark 0/${markAccept}`);
         chains.push([chain, rows]);
     }
     return chains;
@@ -231,13 +231,13 @@ function profileChains(id: string, rules: ProfileRules) {
 
 /** _build_to_or_from_chain. */
 function endpointChain(chain: string, endpoint: Endpoint, direction: "inbound"|"outbound") {
-    const rows = [`-A ${chain} -j MARK --set-mark 0/${MARK_ACCEPT}`];
+    const rows = [`-A ${chain} -j MARK --set-mark 0/${markAccept}`];
     if (direction === "outbound" && endpoint.mac) {
         rows.push(dropRule(chain, `-m mac ! --mac-source ${endpoint.mac}`, "Incorrect source MAC"));
     }
     for (const profileId of endpoint.profileIds) {
         rows.push(`-A ${chain} -j ${profileChain(direction, profileId)}`);
-        rows.push(`-A ${chain} -m mark --mark ${MARK_ACCEPT}/${MARK_ACCEPT} -m comment --comment "Profile accepted packet" -j RETURN`);
+        rows.push(`-A ${chain} -m mark --mark ${markAccept}/${markAccept} -m comment --comment "Profile accepted packet" -j RETURN`);
     }
     rows.push(dropRule(chain, undefined, `Packet did not match any profile (endpoint ${endpoint.endpointId})`));
     return rows;
@@ -259,8 +259,8 @@ function dispatchChains(ifaces: string[]) {
             from = `felix-FROM-EP-PFX-${prefix}`;
             chains.set(to, []);
             chains.set(from, []);
-            chains.get("felix-FROM-ENDPOINT")?.push(`-A felix-FROM-ENDPOINT -i ${IF_PREFIX}${prefix}+ -g ${from}`);
-            chains.get("felix-TO-ENDPOINT")?.push(`-A felix-TO-ENDPOINT -o ${IF_PREFIX}${prefix}+ -g ${to}`);
+            chains.get("felix-FROM-ENDPOINT")?.push(`-A felix-FROM-ENDPOINT -i ${ifPrefix}${prefix}+ -g ${from}`);
+            chains.get("felix-TO-ENDPOINT")?.push(`-A felix-TO-ENDPOINT -o ${ifPrefix}${prefix}+ -g ${to}`);
         }
         for (const iface of members) {
             chains.get(from)?.push(`-A ${from} -i ${iface} -g felix-from-${suffixOf(iface)}`);
@@ -279,7 +279,7 @@ function dispatchChains(ifaces: string[]) {
 /** filter_input_chain (no metadata address: calico-node's felix.cfg sets MetadataAddr = None). */
 function inputChain(defaultAction: string) {
     const rows = [
-        `-A felix-INPUT ! -i ${IFACE_MATCH} -j RETURN`,
+        `-A felix-INPUT ! -i ${ifaceMatch} -j RETURN`,
         dropRule("felix-INPUT", "-m conntrack --ctstate INVALID", undefined),
         "-A felix-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
         "-A felix-INPUT -p udp --sport 68 --dport 67 -j ACCEPT",
@@ -298,14 +298,14 @@ function inputChain(defaultAction: string) {
 
 function forwardChain() {
     return [
-        dropRule("felix-FORWARD", `-i ${IFACE_MATCH} -m conntrack --ctstate INVALID`, undefined),
-        dropRule("felix-FORWARD", `-o ${IFACE_MATCH} -m conntrack --ctstate INVALID`, undefined),
-        `-A felix-FORWARD -i ${IFACE_MATCH} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
-        `-A felix-FORWARD -o ${IFACE_MATCH} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
-        `-A felix-FORWARD -i ${IFACE_MATCH} -j felix-FROM-ENDPOINT`,
-        `-A felix-FORWARD -o ${IFACE_MATCH} -j felix-TO-ENDPOINT`,
-        `-A felix-FORWARD -i ${IFACE_MATCH} -j ACCEPT`,
-        `-A felix-FORWARD -o ${IFACE_MATCH} -j ACCEPT`,
+        dropRule("felix-FORWARD", `-i ${ifaceMatch} -m conntrack --ctstate INVALID`, undefined),
+        dropRule("felix-FORWARD", `-o ${ifaceMatch} -m conntrack --ctstate INVALID`, undefined),
+        `-A felix-FORWARD -i ${ifaceMatch} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
+        `-A felix-FORWARD -o ${ifaceMatch} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
+        `-A felix-FORWARD -i ${ifaceMatch} -j felix-FROM-ENDPOINT`,
+        `-A felix-FORWARD -o ${ifaceMatch} -j felix-TO-ENDPOINT`,
+        `-A felix-FORWARD -i ${ifaceMatch} -j ACCEPT`,
+        `-A felix-FORWARD -o ${ifaceMatch} -j ACCEPT`,
     ];
 }
 
@@ -352,6 +352,6 @@ export function filterState(model: Pick<CalicoModel, "profiles" | "endpoints" | 
 
 /** validate_tags. */
 function validTags(tags: unknown): tags is string[] {
-    return Array.isArray(tags) && tags.every((tag) => typeof tag === "string" && VALID_ID.test(tag));
+    return Array.isArray(tags) && tags.every((tag) => typeof tag === "string" && validId.test(tag));
 }
 

@@ -7,10 +7,10 @@ import * as net from "node:net";
 import { Etcd, errorCodes, EtcdError } from "./etcd";
 import { pythonJson } from "./datastore";
 
-const BLOCK_SIZE = 64;
-const BLOCK_PREFIX = 26;
+const blockSize = 64;
+const blockPrefix = 26;
 /** ipam.py RETRIES. */
-const RETRIES = 100;
+const maxRetries = 100;
 export const blocksPath = "/calico/ipam/v2/assignment/ipv4/block";
 
 export interface Block {
@@ -46,7 +46,7 @@ export function contains(cidr: string, address: string) {
 
 /** block.py get_block_cidr_for_address. */
 export function blockCidrOf(address: string) {
-    return `${toAddress(Math.floor(toNumber(address) / BLOCK_SIZE) * BLOCK_SIZE)}/${BLOCK_PREFIX}`;
+    return `${toAddress(Math.floor(toNumber(address) / blockSize) * blockSize)}/${blockPrefix}`;
 }
 
 const blockKey = (blockCidr: string) => `${blocksPath}/${blockCidr.replace("/", "-")}`;
@@ -54,8 +54,8 @@ const affinityKey = (host: string, blockCidr: string) => `/calico/ipam/v2/host/$
 
 /** A fresh AllocationBlock. */
 function newBlock(cidr: string, host: string): Block {
-    return { cidr, affinity: `host:${host}`, allocations: new Array(BLOCK_SIZE).fill(null), attributes: [],
-        unallocated: [...Array(BLOCK_SIZE).keys()] };
+    return { cidr, affinity: `host:${host}`, allocations: new Array(blockSize).fill(null), attributes: [],
+        unallocated: [...Array(blockSize).keys()] };
 }
 
 /** AllocationBlock._find_or_add_attrs with handle None and no attributes. */
@@ -110,7 +110,7 @@ export class Ipam {
     /** assign_ip: the block is created (and claimed for `host`) when it does not exist yet. */
     async assign(address: string, host: string) {
         const cidr = blockCidrOf(address);
-        for (let i = 0; i < RETRIES; i++) {
+        for (let i = 0; i < maxRetries; i++) {
             const read = await this.readBlock(cidr);
             if (read === undefined) {
                 if (!(await this.pools()).some((pool) => contains(pool, address))) {
@@ -170,7 +170,7 @@ export class Ipam {
 
     /** _auto_assign_block for one address: the first of `unallocated`, so released addresses come back last. */
     async assignFromBlock(cidr: string, host: string, affinityCheck: boolean) {
-        for (let i = 0; i < RETRIES; i++) {
+        for (let i = 0; i < maxRetries; i++) {
             const read = await this.readBlock(cidr);
             if (read === undefined || (affinityCheck && read.block.affinity !== `host:${host}`) || read.block.unallocated.length === 0) {
                 return undefined;
@@ -187,7 +187,7 @@ export class Ipam {
     /** release_ips for one address; an address not allocated is fine. */
     async release(address: string) {
         const cidr = blockCidrOf(address);
-        for (let i = 0; i < RETRIES; i++) {
+        for (let i = 0; i < maxRetries; i++) {
             const read = await this.readBlock(cidr);
             const ordinal = toNumber(address) - range(cidr).first;
             if (read === undefined || read.block.allocations[ordinal] === null) {
@@ -217,7 +217,7 @@ function removeAttribute(block: Block, index: number) {
 function allBlocks(pools: string[]) {
     return pools.flatMap((pool) => {
         const { first, size } = range(pool);
-        return Array.from({ length: Math.max(1, size / BLOCK_SIZE) }, (_, i) => `${toAddress(first + i * BLOCK_SIZE)}/${BLOCK_PREFIX}`);
+        return Array.from({ length: Math.max(1, size / blockSize) }, (_, i) => `${toAddress(first + i * blockSize)}/${blockPrefix}`);
     });
 }
 

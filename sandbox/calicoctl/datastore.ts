@@ -11,9 +11,9 @@ import { Rule, Rules } from "./libcalico";
 import { CommandExit, paragraph, PythonException, pythonInt, pythonJson, pythonStr } from "./python";
 import { PythonDict } from "./pythonDict";
 
-const ENDPOINT_KEY = /^\/calico\/v1\/host\/([^/]*)\/workload\/([^/]*)\/([^/]*)\/endpoint\/([^/]*)$/;
-const REQUEST_TIMEOUT_MS = 10000;
-const DOCKER_TIMEOUT_MS = 3000;
+const endpointKeyPattern = /^\/calico\/v1\/host\/([^/]*)\/workload\/([^/]*)\/([^/]*)\/endpoint\/([^/]*)$/;
+const requestTimeoutMs = 10000;
+const dockerTimeoutMs = 3000;
 
 export interface DockerNetwork {
     Id: string;
@@ -86,7 +86,7 @@ export class Etcd {
         const headers = form === undefined ? {} : { "Content-Type": "application/x-www-form-urlencoded" };
         return new Promise((resolve, reject) => {
             const request = http.request({ host: this.host, port: this.port, method, path, headers, agent: false,
-                timeout: REQUEST_TIMEOUT_MS }, (response) => {
+                timeout: requestTimeoutMs }, (response) => {
                 let text = "";
                 response.setEncoding("utf8");
                 response.on("data", (data: string) => {
@@ -94,7 +94,7 @@ export class Etcd {
                 });
                 response.on("end", () => resolve({ status: response.statusCode ?? 0, body: parseJsonOr(text, {}) as EtcdBody }));
             });
-            request.on("timeout", () => request.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms`)));
+            request.on("timeout", () => request.destroy(new Error(`no answer in ${requestTimeoutMs} ms`)));
             request.on("error", (error) => reject(datastoreError(operation,
                 `Connection to etcd at ${this.authority} failed due to ${error.message}`)));
             request.end(form);
@@ -157,7 +157,7 @@ export class Docker {
         }
         return new Promise((resolve) => {
             const request = http.request({ socketPath, path: `/networks/${encodeURIComponent(nameOrId)}`, agent: false,
-                timeout: DOCKER_TIMEOUT_MS }, (response) => {
+                timeout: dockerTimeoutMs }, (response) => {
                 let text = "";
                 response.setEncoding("utf8");
                 response.on("data", (data: string) => {
@@ -239,7 +239,7 @@ export class Datastore {
     async endpoints(): Promise<EndpointSummary[]> {
         const node = await this.etcd.read("get_endpoints", paths.hosts, true);
         return (node === undefined ? [] : leaves(node)).flatMap((leaf) => {
-            const match = ENDPOINT_KEY.exec(leaf.key);
+            const match = endpointKeyPattern.exec(leaf.key);
             if (!match) {
                 return [];
             }

@@ -4,7 +4,7 @@
 // extras: -h/--help print the whole docstring and exit 0; DocoptExit: the usage on stderr, exit 1).
 import { CommandExit } from "./python";
 
-export const PROFILE_DOC = `Usage:
+export const profileDoc = `Usage:
   calicoctl profile show [--detailed]
   calicoctl profile add <PROFILE>
   calicoctl profile remove <PROFILE> [--no-check]
@@ -57,12 +57,12 @@ Examples:
   $ calicoctl profile only-local-pings rule add inbound --at=0 allow from 192.168.0.0/16`;
 
 /** printable_usage: from "Usage:" to the first blank line. */
-const PROFILE_USAGE = PROFILE_DOC.split("\n\n")[0];
+const profileUsage = profileDoc.split("\n\n")[0];
 
 /** The options section's long options, and whether each takes a value. */
-const OPTIONS = new Map([["--detailed", false], ["--no-check", false], ["--at", true]]);
+const longOptions = new Map([["--detailed", false], ["--no-check", false], ["--at", true]]);
 
-const PROTOCOLS = ["tcp", "udp", "icmp", "icmpv6"];
+const protocols = ["tcp", "udp", "icmp", "icmpv6"];
 
 export interface CommandLine {
     positionals: string[];
@@ -88,7 +88,7 @@ export interface ProfileRequest {
 
 /** DocoptExit: its message (if any), then the usage, on stderr; exit 1. */
 function usageError(message?: string) {
-    return new CommandExit("", 1, `${message ? `${message}\n` : ""}${PROFILE_USAGE}\n`);
+    return new CommandExit("", 1, `${message ? `${message}\n` : ""}${profileUsage}\n`);
 }
 
 /** parse_argv: options anywhere; after "--" every word is an argument. */
@@ -115,13 +115,13 @@ export function splitOptions(argv: string[]): CommandLine {
             continue;
         }
         const [given, value] = splitOnce(word, "=");
-        const name = [...OPTIONS.keys()].find((option) => option === given) ?? [...OPTIONS.keys()].find((option) => option.startsWith(given));
+        const name = [...longOptions.keys()].find((option) => option === given) ?? [...longOptions.keys()].find((option) => option.startsWith(given));
         if (name === undefined) {
             help ||= given === "--help";
             repeated = true;
             continue;
         }
-        if (!OPTIONS.get(name)) {
+        if (!longOptions.get(name)) {
             if (value !== undefined) {
                 throw usageError(`${name} must not have an argument`);
             }
@@ -191,7 +191,7 @@ function parseRuleWords(words: string[]): RuleWords {
         throw usageError();
     }
     const rule: RuleWords = { action };
-    const protocol = cursor.take(...PROTOCOLS);
+    const protocol = cursor.take(...protocols);
     if (protocol !== undefined) {
         rule.protocol = protocol;
     }

@@ -8,7 +8,7 @@ import { IpNetwork, ipNetwork, networkText, sameNetwork } from "./netaddr";
 import { PythonDict } from "./pythonDict";
 import { intOf, PythonException, pythonJson, pythonJsonLoads, pythonStr, pythonTypeName } from "./python";
 
-export const ALLOWED_KEYS = ["protocol", "src_tag", "src_selector", "src_ports", "src_net", "dst_tag", "dst_selector",
+export const allowedKeys = ["protocol", "src_tag", "src_selector", "src_ports", "src_net", "dst_tag", "dst_selector",
     "dst_ports", "dst_net", "icmp_type", "icmp_code", "action"];
 
 /** An IPNetwork held in a Rule: str() is netaddr's text. */
@@ -145,7 +145,7 @@ export class Rule {
     }
 
     set(key: string, value: unknown): void {
-        if (!ALLOWED_KEYS.includes(key)) {
+        if (!allowedKeys.includes(key)) {
             throw new PythonException("KeyError", `u'Key ${key} is not allowed on Rule.'`);
         }
         const stored = key === "src_net" || key === "dst_net" ? new Network(value) : value;

@@ -3,12 +3,12 @@
 // Source: calico-containers v0.19.0 calicoctl/calicoctl.py (main), calicoctl/calico_ctl/connectors.py (client,
 // DOCKER_URL), libcalico v0.14.0 pycalico/datastore.py (ETCD_AUTHORITY_DEFAULT "127.0.0.1:2379").
 import { checkAuthority, Datastore, Docker, Etcd } from "./datastore";
-import { parseProfileCommand, PROFILE_DOC, splitOptions } from "./docopt";
+import { parseProfileCommand, profileDoc, splitOptions } from "./docopt";
 import { ProfileCommands, readStdin } from "./profile";
 import { CommandExit, PythonException } from "./python";
 
 /** This stand-in has only the profile command; for any other, the top-level usage. */
-const TOP_USAGE = `Usage: calicoctl <command> [<args>...]
+const topUsage = `Usage: calicoctl <command> [<args>...]
 
     profile           Configure endpoint profiles
 
@@ -31,11 +31,11 @@ export async function calicoctl(argv: string[], env: NodeJS.ProcessEnv, stdin: (
     try {
         checkAuthority(authority);
         if (argv[0] !== "profile") {
-            throw new CommandExit("", 1, `${TOP_USAGE}\n`);
+            throw new CommandExit("", 1, `${topUsage}\n`);
         }
         const line = splitOptions(argv.slice(1));
         if (line.help) {
-            return { stdout: `${PROFILE_DOC}\n`, stderr: "", code: 0 };
+            return { stdout: `${profileDoc}\n`, stderr: "", code: 0 };
         }
         await commands.run(parseProfileCommand(line));
         return { stdout: commands.printed, stderr: "", code: 0 };

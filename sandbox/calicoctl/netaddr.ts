@@ -6,7 +6,7 @@
 // inet_ntop.c: inet_pton4, inet_pton6, inet_ntop6).
 import { PythonException, pythonInt, pythonTypeName } from "./python";
 
-const FAMILIES = { 4: { width: 32, max: (1n << 32n) - 1n }, 6: { width: 128, max: (1n << 128n) - 1n } };
+const families = { 4: { width: 32, max: (1n << 32n) - 1n }, 6: { width: 128, max: (1n << 128n) - 1n } };
 
 /** glibc inet_pton4: four decimal octets, no leading zeros, nothing else. */
 function inetPton4(text: string): bigint|undefined {
@@ -103,7 +103,7 @@ function expandPartialIpv4(text: string) {
 
 /** netaddr's netmask_to_prefix / hostmask_to_prefix lookups, netmask first. */
 function maskPrefix(mask: bigint, version: 4|6) {
-    const { width, max } = FAMILIES[version];
+    const { width, max } = families[version];
     for (let prefix = 0; prefix <= width; prefix++) {
         const hostBits = (1n << BigInt(width - prefix)) - 1n;
         if (mask === (max ^ hostBits)) {
@@ -128,12 +128,12 @@ function parseFamily(text: string, version: 4|6) {
     if (value === undefined) {
         return undefined;
     }
-    let prefix = prefixText === undefined ? FAMILIES[version].width : pythonInt(prefixText);
+    let prefix = prefixText === undefined ? families[version].width : pythonInt(prefixText);
     if (prefix === undefined) {
         const mask = pton((prefixText as string));
         prefix = mask === undefined ? undefined : maskPrefix(mask, version);
     }
-    if (prefix === undefined || prefix < 0 || prefix > FAMILIES[version].width) {
+    if (prefix === undefined || prefix < 0 || prefix > families[version].width) {
         return undefined;
     }
     return { version, value, prefix };
@@ -169,7 +169,7 @@ export function networkText({ version, value, prefix }: IpNetwork): string {
 
 /** IPNetwork.key() equality: same family, first and last address. */
 export function sameNetwork(a: IpNetwork, b: IpNetwork): boolean {
-    const hostBits = (n: { version: 4 | 6, prefix: number }) => (1n << BigInt(FAMILIES[n.version].width - n.prefix)) - 1n;
+    const hostBits = (n: { version: 4 | 6, prefix: number }) => (1n << BigInt(families[n.version].width - n.prefix)) - 1n;
     return a.version === b.version && (a.value & ~hostBits(a)) === (b.value & ~hostBits(b)) && (a.value | hostBits(a)) === (b.value | hostBits(b));
 }
 

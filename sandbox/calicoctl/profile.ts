@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import type { Datastore, Docker } from "./datastore";
 import type { ProfileRequest, RuleWords } from "./docopt";
-import { ALLOWED_KEYS, Rule, Rules, validatePorts, validCharacters, validCidr, validCidrVersions, validIcmp } from "./libcalico";
+import { allowedKeys, Rule, Rules, validatePorts, validCharacters, validCidr, validCidrVersions, validIcmp } from "./libcalico";
 import { NetworkMappedProfile } from "./networkMappedProfile";
 import { CommandExit, intOf, paragraph, PythonException, pythonInt, pythonStr } from "./python";
 import { PythonDict } from "./pythonDict";
@@ -15,9 +15,9 @@ import { PythonDict } from "./pythonDict";
  * fresh dict into which CPython 2.7's PyFrame_FastToLocals (Objects/frameobject.c map_to_dict) inserts the
  * variables last to first: that fixes the order in which the rule's keys are first set.
  */
-const ADD_REMOVE_PARAMETERS = ["operation", "name", "position", "action", "direction", "protocol", "icmp_type",
+const addRemoveParameters = ["operation", "name", "position", "action", "direction", "protocol", "icmp_type",
     "icmp_code", "src_net", "src_tag", "src_ports", "dst_net", "dst_tag", "dst_ports"];
-const LOCALS_ORDER = PythonDict.fromEntries([...ADD_REMOVE_PARAMETERS].reverse().map((key) => [key, true])).keys();
+const localsOrder = PythonDict.fromEntries([...addRemoveParameters].reverse().map((key) => [key, true])).keys();
 
 function failure(message: string): CommandExit {
     return new CommandExit(`${message}\n`, 1);
@@ -96,8 +96,8 @@ function ruleFromWords(words: RuleWords): Rule {
         src_ports: parsePorts(words.src_ports),
         dst_ports: parsePorts(words.dst_ports),
     };
-    const ruleDict = PythonDict.fromEntries(LOCALS_ORDER
-        .filter((key) => ALLOWED_KEYS.includes(key) && values[key] !== undefined)
+    const ruleDict = PythonDict.fromEntries(localsOrder
+        .filter((key) => allowedKeys.includes(key) && values[key] !== undefined)
         .map((key) => [key, values[key]]));
     const protocol = words.protocol;
     if (protocol !== "tcp" && protocol !== "udp" && (values.src_ports !== undefined || values.dst_ports !== undefined)) {

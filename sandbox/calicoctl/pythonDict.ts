@@ -6,8 +6,8 @@
 // dict.copy()) and Objects/stringobject.c string_hash (hash randomization is off by default in 2.7; a unicode
 // key of ASCII characters hashes as the same str does, Objects/unicodeobject.c unicode_hash).
 
-const MIN_SIZE = 8;
-const MASK64 = (1n << 64n) - 1n;
+const minSize = 8;
+const mask64 = (1n << 64n) - 1n;
 
 /** string_hash on a 64-bit build, for keys of code points below 256. */
 function pythonHash(key: string): bigint {
@@ -33,7 +33,7 @@ interface Entry<V> {
  * deletes none), so the table has no dummy slots.
  */
 export class PythonDict<V> {
-    private table: (Entry<V> | undefined)[] = new Array<Entry<V> | undefined>(MIN_SIZE).fill(undefined);
+    private table: (Entry<V> | undefined)[] = new Array<Entry<V> | undefined>(minSize).fill(undefined);
     private used = 0;
 
     /** dict(**kwargs) and friends: a new dict filled by inserting `entries` in their order. */
@@ -55,7 +55,7 @@ export class PythonDict<V> {
             if (entry === undefined || (entry.hash === hash && entry.key === key)) {
                 return Number(i & mask);
             }
-            i = ((i << 2n) + i + perturb + 1n) & MASK64;
+            i = ((i << 2n) + i + perturb + 1n) & mask64;
             perturb >>= 5n;
         }
     }
@@ -86,7 +86,7 @@ export class PythonDict<V> {
 
     /** dictresize: the smallest power of two above `minUsed`, the entries re-inserted in slot order. */
     private resize(minUsed: number): void {
-        let size = MIN_SIZE;
+        let size = minSize;
         while (size <= minUsed) {
             size <<= 1;
         }

@@ -31,11 +31,11 @@ export interface Agent {
     close(): void;
 }
 
-const TERMINAL_STATES = new Set<TaskState>(["TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_LOST", "TASK_ERROR"]);
-const AGENT_TIMEOUT_MS = 5000;
+const terminalStates = new Set<TaskState>(["TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_LOST", "TASK_ERROR"]);
+const agentTimeoutMs = 5000;
 
 export function isTerminal(state: TaskState): boolean {
-    return TERMINAL_STATES.has(state);
+    return terminalStates.has(state);
 }
 
 export class HttpAgent implements Agent {
@@ -64,7 +64,7 @@ export class HttpAgent implements Agent {
 
     private request(method: string, path: string, body?: string): Promise<string> {
         return new Promise((resolve, reject) => {
-            const request = http.request({ host: this.url.hostname, port: this.url.port, method, path, agent: false, timeout: AGENT_TIMEOUT_MS,
+            const request = http.request({ host: this.url.hostname, port: this.url.port, method, path, agent: false, timeout: agentTimeoutMs,
                 headers: body === undefined ? {} : { "Content-Type": "application/json" } }, (response) => {
                 let text = "";
                 response.setEncoding("utf8");
@@ -76,7 +76,7 @@ export class HttpAgent implements Agent {
                     else resolve(text);
                 });
             });
-            request.on("timeout", () => request.destroy(new Error(`no answer in ${AGENT_TIMEOUT_MS} ms`)));
+            request.on("timeout", () => request.destroy(new Error(`no answer in ${agentTimeoutMs} ms`)));
             request.on("error", (error) => reject(new Error(`agent ${this.name}: ${method} ${path}: ${error.message}`)));
             request.end(body);
         });

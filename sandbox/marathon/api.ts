@@ -7,7 +7,7 @@ import type { Agent } from "./agents";
 import { Deployments } from "./deployments";
 import { Faults } from "./faults";
 import { App, checkBodyId, checkPathId, desiredSubtree, GroupRecord, newReadContext, problemReply, readChildId, Subtree } from "./groupUpdate";
-import { absoluteId, ROOT } from "./ids";
+import { absoluteId, rootGroupId } from "./ids";
 import { isObject, now, parseJson, sortById } from "./json";
 import { affectedAppIds, deploymentPlan, renderSteps } from "./plan";
 import { failure, groupNotFound, invalidJson, locked, ok, Reply } from "./replies";
@@ -22,11 +22,11 @@ export interface Request {
     body: string;
 }
 
-export const MARATHON_VERSION = "0.14.2";
+export const marathonVersion = "0.14.2";
 /** GroupsResource's ListApps and ListVersionsRE: these tails are other listings, not groups. */
-const GROUP_APPS = /^(.*)\/apps$/;
-const GROUP_VERSIONS = /^(.*)\/versions$/;
-const APP_TASKS = /^(.+)\/tasks$/;
+const groupApps = /^(.*)\/apps$/;
+const groupVersions = /^(.*)\/versions$/;
+const appTasks = /^(.+)\/tasks$/;
 
 function isFlagSet(query: URLSearchParams, name: string) {
     return (query.get(name) ?? "").toLowerCase() === "true";
@@ -134,23 +134,23 @@ export class Marathon {
     }
 
     info() {
-        return ok({ version: MARATHON_VERSION, name: "marathon" });
+        return ok({ version: marathonVersion, name: "marathon" });
     }
 
     /** @param path the part after /v2/groups */
     getGroup(path: string) {
-        const apps = GROUP_APPS.exec(path);
+        const apps = groupApps.exec(path);
         if (apps) {
-            const groupId = absoluteId(apps[1], ROOT);
+            const groupId = absoluteId(apps[1], rootGroupId);
             if (!this.store.groups.has(groupId)) return groupNotFound(groupId);
             return ok(sortById(this.store.subtree(groupId).apps));
         }
-        const versions = GROUP_VERSIONS.exec(path);
+        const versions = groupVersions.exec(path);
         if (versions) {
-            const group = this.store.groups.get(absoluteId(versions[1], ROOT));
-            return group ? ok([group.version]) : groupNotFound(absoluteId(versions[1], ROOT));
+            const group = this.store.groups.get(absoluteId(versions[1], rootGroupId));
+            return group ? ok([group.version]) : groupNotFound(absoluteId(versions[1], rootGroupId));
         }
-        const groupId = absoluteId(path, ROOT);
+        const groupId = absoluteId(path, rootGroupId);
         const group = this.store.groups.get(groupId);
         return group ? ok(this.renderGroup(group)) : groupNotFound(groupId);
     }
@@ -187,7 +187,7 @@ export class Marathon {
     deleteGroup(request: Request, groupId: string) {
         if (!this.store.groups.has(groupId)) return groupNotFound(groupId);
         const version = now();
-        const remaining = groupId === ROOT ? [{ id: ROOT, dependencies: [], version }] : [];
+        const remaining = groupId === rootGroupId ? [{ id: rootGroupId, dependencies: [], version }] : [];
         return this.change(groupId, { groups: remaining, apps: [] }, version, isFlagSet(request.query, "force"));
     }
 
@@ -208,12 +208,12 @@ export class Marathon {
 
     /** @param path the part after /v2/apps */
     getApps(path: string) {
-        const tasks = APP_TASKS.exec(path);
-        if (tasks && this.store.apps.has(absoluteId(tasks[1], ROOT))) {
-            return ok({ tasks: this.tasks.tasksOf(absoluteId(tasks[1], ROOT)).map((task) => this.renderTask(task)) });
+        const tasks = appTasks.exec(path);
+        if (tasks && this.store.apps.has(absoluteId(tasks[1], rootGroupId))) {
+            return ok({ tasks: this.tasks.tasksOf(absoluteId(tasks[1], rootGroupId)).map((task) => this.renderTask(task)) });
         }
-        const appId = absoluteId(path, ROOT);
-        if (appId === ROOT) return ok({ apps: sortById([...this.store.apps.values()]).map((app) => this.renderApp(app)) });
+        const appId = absoluteId(path, rootGroupId);
+        if (appId === rootGroupId) return ok({ apps: sortById([...this.store.apps.values()]).map((app) => this.renderApp(app)) });
         const app = this.store.apps.get(appId);
         return app ? ok({ app: this.renderApp(app) }) : failure(404, `App '${appId}' does not exist`);
     }

@@ -29,9 +29,9 @@ export interface Plan {
     rollback: Rollback;
 }
 
-const SYNC_INTERVAL_MS = 5000;
-const START_ERROR_STATES = new Set<TaskState>(["TASK_ERROR", "TASK_FAILED", "TASK_KILLED", "TASK_LOST"]);
-const KILL_COMPLETE_STATES = new Set<TaskState>(["TASK_ERROR", "TASK_FAILED", "TASK_FINISHED", "TASK_LOST", "TASK_KILLED"]);
+const syncIntervalMs = 5000;
+const startErrorStates = new Set<TaskState>(["TASK_ERROR", "TASK_FAILED", "TASK_KILLED", "TASK_LOST"]);
+const killCompleteStates = new Set<TaskState>(["TASK_ERROR", "TASK_FAILED", "TASK_FINISHED", "TASK_LOST", "TASK_KILLED"]);
 
 class DeploymentCancelled extends Error {}
 
@@ -74,12 +74,12 @@ function startTasks(tasks: Tasks, app: App, scaleTo: number): RunningAction {
             if (update.state === "TASK_RUNNING" && !started.has(update.taskId)) {
                 started.add(update.taskId);
                 checkFinished();
-            } else if (START_ERROR_STATES.has(update.state)) {
+            } else if (startErrorStates.has(update.state)) {
                 started.delete(update.taskId);
                 tasks.add(app);
             }
         });
-        every(SYNC_INTERVAL_MS, () => {
+        every(syncIntervalMs, () => {
             const missing = scaleTo - tasks.totalTaskCount(app.id);
             if (missing > 0) tasks.add(app, missing);
         });
@@ -94,12 +94,12 @@ function killTasks(tasks: Tasks, appId: string, taskIds: string[]): RunningActio
         const idsToKill = new Set(taskIds);
         const checkFinished = () => { if (idsToKill.size === 0) finish(); };
         onStatus((update) => {
-            if (idsToKill.has(update.taskId) && KILL_COMPLETE_STATES.has(update.state)) {
+            if (idsToKill.has(update.taskId) && killCompleteStates.has(update.state)) {
                 idsToKill.delete(update.taskId);
                 checkFinished();
             }
         });
-        every(SYNC_INTERVAL_MS, () => {
+        every(syncIntervalMs, () => {
             const tracked = new Set(tasks.tasksOf(appId).map((task) => task.id));
             [...idsToKill].filter((id) => !tracked.has(id)).forEach((id) => idsToKill.delete(id));
             checkFinished();
@@ -141,10 +141,10 @@ function replaceTasks(tasks: Tasks, app: App): RunningAction {
                 healthy.add(update.taskId);
                 killNextOldTask();
                 checkFinished();
-            } else if (START_ERROR_STATES.has(update.state) && update.version === app.version && !oldTaskIds.has(update.taskId)) {
+            } else if (startErrorStates.has(update.state) && update.version === app.version && !oldTaskIds.has(update.taskId)) {
                 healthy.delete(update.taskId);
                 tasks.add(app);
-            } else if (KILL_COMPLETE_STATES.has(update.state) && oldTaskIds.has(update.taskId)) {
+            } else if (killCompleteStates.has(update.state) && oldTaskIds.has(update.taskId)) {
                 oldTaskIds.delete(update.taskId);
                 reconcileNewTasks();
                 checkFinished();

@@ -30,7 +30,7 @@ interface RequestLine {
     pathname: string;
 }
 
-const INJECTED_FAILURE_MESSAGE = "Internal server error (injected)";
+const injectedFailureMessage = "Internal server error (injected)";
 
 export class Faults {
     deployDelayMs: number;
@@ -109,7 +109,7 @@ export class Faults {
 function injectedReply(status: number, pathname: string) {
     if (status === 409) return locked([]);
     if (status === 503) return noLeader(pathname);
-    return failure(status, INJECTED_FAILURE_MESSAGE);
+    return failure(status, injectedFailureMessage);
 }
 
 function readFailNext(value: unknown, errors: Violation[]): FailNext|null {

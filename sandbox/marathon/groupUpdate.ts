@@ -1,6 +1,6 @@
 // Reading a group update (PUT/POST /v2/groups) into the groups and apps it asks for, with Marathon v0.14.2's
 // validation: api/v2/json/Formats.scala (V2GroupUpdate, V2AppDefinition reads), api/v2/ModelValidation.scala.
-import { absoluteId, hasValidSegments, parentOf, ID_SEGMENT_ERROR, ROOT } from "./ids";
+import { absoluteId, hasValidSegments, parentOf, idSegmentError, rootGroupId } from "./ids";
 import { isAbsent, isObject } from "./json";
 import type { JsonObject } from "./json";
 import type { Violation, Reply } from "./replies";
@@ -38,9 +38,9 @@ export interface ReadContext {
     invalid: Violation[];
 }
 
-const LAUNCH_COMMAND_ERROR = "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.";
-const NON_NEGATIVE_APP_FIELDS = ["cpus", "mem", "disk", "instances"];
-const DEFAULT_UPGRADE_STRATEGY = { minimumHealthCapacity: 1, maximumOverCapacity: 1 };
+const launchCommandError = "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.";
+const nonNegativeAppFields = ["cpus", "mem", "disk", "instances"];
+const defaultUpgradeStrategy = { minimumHealthCapacity: 1, maximumOverCapacity: 1 };
 
 /** AppDefinition's defaults as V2AppDefinitionWrites shows them (state/AppDefinition.scala). */
 function appDefaults() {
@@ -65,7 +65,7 @@ function appDefaults() {
         container: null,
         healthChecks: [],
         dependencies: [],
-        upgradeStrategy: DEFAULT_UPGRADE_STRATEGY,
+        upgradeStrategy: defaultUpgradeStrategy,
         labels: {},
         acceptedResourceRoles: null,
         ipAddress: null,
@@ -73,10 +73,10 @@ function appDefaults() {
 }
 
 /** The fields Marathon reads; anything else in an app is dropped silently. */
-const KNOWN_APP_FIELDS = Object.keys(appDefaults());
+const knownAppFields = Object.keys(appDefaults());
 
 const isNumber = (value: unknown) => typeof value === "number";
-const APP_FIELD_TYPES: Record<string, [(value: unknown) => boolean, string]> = {
+const appFieldTypes: Record<string, [(value: unknown) => boolean, string]> = {
     cmd: [(value) => typeof value === "string", "error.expected.jsstring"],
     args: [Array.isArray, "error.expected.jsarray"],
     user: [(value) => typeof value === "string", "error.expected.jsstring"],
@@ -179,7 +179,7 @@ function readApp(groupId: string, app: unknown, jsonPath: string, context: ReadC
     checkAppFieldTypes(app, jsonPath, context);
     checkLaunchCommand(app, jsonPath, context);
     checkNonNegative(app, jsonPath, context);
-    const given = Object.fromEntries(KNOWN_APP_FIELDS.filter((field) => !isAbsent(app[field])).map((field) => [field, app[field]]));
+    const given = Object.fromEntries(knownAppFields.filter((field) => !isAbsent(app[field])).map((field) => [field, app[field]]));
     const upgradeStrategy = readUpgradeStrategy(app.upgradeStrategy, `${jsonPath}/upgradeStrategy`, context);
     return ({ id, ...appDefaults(), ...given, upgradeStrategy } as AppDefinition);
 }
@@ -187,7 +187,7 @@ function readApp(groupId: string, app: unknown, jsonPath: string, context: ReadC
 /** UpgradeStrategyReads fills each missing field with the default's; ModelValidation keeps both within [0, 1]. */
 function readUpgradeStrategy(value: unknown, jsonPath: string, context: ReadContext) {
     const given = isObject(value) ? value : {};
-    const strategy = { ...DEFAULT_UPGRADE_STRATEGY };
+    const strategy = { ...defaultUpgradeStrategy };
     for (const field of (["minimumHealthCapacity", "maximumOverCapacity"] as const)) {
         const number = given[field];
         if (isAbsent(number)) continue;
@@ -207,7 +207,7 @@ export function readChildId(parentId: string, node: unknown, jsonPath: string, c
     if (!isObject(node)) return report(context.malformed, jsonPath, "error.expected.jsobject");
     if (isAbsent(node.id)) return report(context.malformed, `${jsonPath}/id`, "error.path.missing");
     if (typeof node.id !== "string") return report(context.malformed, `${jsonPath}/id`, "error.expected.jsstring");
-    if (!hasValidSegments(node.id)) return report(context.invalid, `${jsonPath}/id`, ID_SEGMENT_ERROR);
+    if (!hasValidSegments(node.id)) return report(context.invalid, `${jsonPath}/id`, idSegmentError);
     const id = absoluteId(node.id, parentId);
     if (id === parentId || parentOf(id) !== parentId) {
         return report(context.invalid, `${jsonPath}/id`, `identifier ${id} is not child of ${parentId}. Hint: use relative paths.`);
@@ -216,7 +216,7 @@ export function readChildId(parentId: string, node: unknown, jsonPath: string, c
 }
 
 function checkAppFieldTypes(app: JsonObject, jsonPath: string, context: ReadContext) {
-    for (const [field, [hasExpectedType, error]] of Object.entries(APP_FIELD_TYPES)) {
+    for (const [field, [hasExpectedType, error]] of Object.entries(appFieldTypes)) {
         if (!isAbsent(app[field]) && !hasExpectedType(app[field])) report(context.malformed, `${jsonPath}/${field}`, error);
     }
 }
@@ -225,12 +225,12 @@ function checkLaunchCommand(app: JsonObject, jsonPath: string, context: ReadCont
     const hasCmd = !isAbsent(app.cmd);
     const hasArgs = !isAbsent(app.args);
     if ((hasCmd && hasArgs) || (!hasCmd && !hasArgs && isAbsent(app.container))) {
-        report(context.invalid, jsonPath, LAUNCH_COMMAND_ERROR);
+        report(context.invalid, jsonPath, launchCommandError);
     }
 }
 
 function checkNonNegative(app: JsonObject, jsonPath: string, context: ReadContext) {
-    for (const field of NON_NEGATIVE_APP_FIELDS) {
+    for (const field of nonNegativeAppFields) {
         const value = app[field];
         if (typeof value === "number" && value < 0) {
             report(context.invalid, `${jsonPath}/${field}`, `got ${value}, expected 0 or more`);
@@ -244,14 +244,14 @@ function reportDuplicates(ids: string[], jsonPath: string, kind: string, context
 }
 
 export function checkPathId(groupId: string, context: ReadContext) {
-    if (!hasValidSegments(groupId)) report(context.invalid, "/id", ID_SEGMENT_ERROR);
+    if (!hasValidSegments(groupId)) report(context.invalid, "/id", idSegmentError);
 }
 
 /** When the body's id and the path differ, the body must name the same group. */
 export function checkBodyId(body: unknown, groupId: string, context: ReadContext) {
     if (!isObject(body) || isAbsent(body.id)) return;
     if (typeof body.id !== "string") return report(context.malformed, "/id", "error.expected.jsstring");
-    const bodyId = absoluteId(body.id, ROOT);
+    const bodyId = absoluteId(body.id, rootGroupId);
     if (bodyId !== groupId) report(context.invalid, "/id", `group id ${bodyId} does not match the path ${groupId}`);
 }
 

@@ -1,12 +1,12 @@
 // Marathon's path ids (mesosphere/marathon v0.14.2 state/PathId.scala) and task ids (tasks/TaskIDUtil.scala).
 import * as crypto from "crypto";
 
-export const ROOT = "/";
-const ID_SEGMENT = /^(([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])$/;
-export const ID_SEGMENT_ERROR =
+export const rootGroupId = "/";
+const idSegment = /^(([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])$/;
+export const idSegmentError =
     "must fully match regular expression '^(([a-z0-9]|[a-z0-9][a-z0-9\\-]*[a-z0-9])\\.)*([a-z0-9]|[a-z0-9][a-z0-9\\-]*[a-z0-9])|(\\.|\\.\\.)$'";
 /** TaskIDUtil.TaskIdRegex: the app's safe path, then `.` or `_`, then a UUID. */
-const TASK_ID = /^(.+)[._]([^_.]+)$/;
+const taskIdPattern = /^(.+)[._]([^_.]+)$/;
 
 export function segmentsOf(id: string) {
     return id.split("/").filter((segment) => segment !== "");
@@ -37,11 +37,11 @@ export function ancestorsOf(id: string) {
 }
 
 export function isInSubtree(id: string, rootId: string) {
-    return rootId === ROOT || id === rootId || id.startsWith(rootId + "/");
+    return rootId === rootGroupId || id === rootId || id.startsWith(rootId + "/");
 }
 
 export function hasValidSegments(rawId: string) {
-    return segmentsOf(rawId).every((segment) => segment === "." || segment === ".." || ID_SEGMENT.test(segment));
+    return segmentsOf(rawId).every((segment) => segment === "." || segment === ".." || idSegment.test(segment));
 }
 
 /** PathId.toHostname: the task's name, `/calico-stars/frontend` runs as `frontend.calico-stars`. */
@@ -56,7 +56,7 @@ export function newTaskId(appId: string) {
 
 /** TaskIDUtil.appId: PathId.fromSafePath splits the safe path on `_`. */
 export function appIdOfTask(taskId: string): string|undefined {
-    const match = TASK_ID.exec(taskId);
+    const match = taskIdPattern.exec(taskId);
     return match ? "/" + match[1].split("_").join("/") : undefined;
 }
 

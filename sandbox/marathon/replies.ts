@@ -16,9 +16,9 @@ export interface Reply {
     headers?: Record<string, string>;
 }
 
-export const LOCKED_MESSAGE =
+export const lockedMessage =
     "App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'.";
-export const NO_LEADER_MESSAGE = "Could not determine the current leader";
+export const noLeaderMessage = "Could not determine the current leader";
 
 export function ok(json: unknown): Reply {
     return { status: 200, json };
@@ -37,7 +37,7 @@ export function groupNotFound(id: string) {
  * empty when a scale or a task kill (no deployment) holds the lock (MarathonSchedulerActor.withLockFor).
  */
 export function locked(deploymentIds: string[]): Reply {
-    return { status: 409, json: { message: LOCKED_MESSAGE, deployments: deploymentIds.map((id) => ({ id })) } };
+    return { status: 409, json: { message: lockedMessage, deployments: deploymentIds.map((id) => ({ id })) } };
 }
 
 export function invalidJson(error: string): Reply {
@@ -53,11 +53,11 @@ export function noLeader(pathname: string): Reply {
         "<html>",
         "<head>",
         '<meta http-equiv="Content-Type" content="text/html;charset=ISO-8859-1"/>',
-        `<title>Error 503 ${NO_LEADER_MESSAGE}</title>`,
+        `<title>Error 503 ${noLeaderMessage}</title>`,
         "</head>",
         "<body><h2>HTTP ERROR 503</h2>",
         `<p>Problem accessing ${pathname}. Reason:`,
-        `<pre>    ${NO_LEADER_MESSAGE}</pre></p><hr><i><small>Powered by Jetty://</small></i><hr/>`,
+        `<pre>    ${noLeaderMessage}</pre></p><hr><i><small>Powered by Jetty://</small></i><hr/>`,
         "</body>",
         "</html>",
         "",

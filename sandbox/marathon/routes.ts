@@ -1,21 +1,21 @@
 // The stand-in's routes: Marathon's v2 API and the sandbox's fault switches.
-import { absoluteId, ROOT } from "./ids";
+import { absoluteId, rootGroupId } from "./ids";
 import { failure } from "./replies";
 import type { Marathon, Request } from "./api";
 import type { Reply } from "./replies";
 
 export type Handler = (marathon: Marathon, request: Request, param: string) => Reply;
 
-const ROUTES: {pattern: RegExp, methods: Record<string, Handler>}[] = [
+const routeTable: {pattern: RegExp, methods: Record<string, Handler>}[] = [
     { pattern: /^\/ping$/, methods: { GET: (marathon) => marathon.ping() } },
     { pattern: /^\/v2\/info$/, methods: { GET: (marathon) => marathon.info() } },
     {
         pattern: /^\/v2\/groups(\/.*)?$/,
         methods: {
             GET: (marathon, _request, id) => marathon.getGroup(id),
-            PUT: (marathon, request, id) => marathon.putGroup(request, absoluteId(id, ROOT)),
-            POST: (marathon, request, id) => marathon.postGroup(request, absoluteId(id, ROOT)),
-            DELETE: (marathon, request, id) => marathon.deleteGroup(request, absoluteId(id, ROOT)),
+            PUT: (marathon, request, id) => marathon.putGroup(request, absoluteId(id, rootGroupId)),
+            POST: (marathon, request, id) => marathon.postGroup(request, absoluteId(id, rootGroupId)),
+            DELETE: (marathon, request, id) => marathon.deleteGroup(request, absoluteId(id, rootGroupId)),
         },
     },
     { pattern: /^\/v2\/deployments\/?$/, methods: { GET: (marathon) => marathon.listDeployments() } },
@@ -36,7 +36,7 @@ const ROUTES: {pattern: RegExp, methods: Record<string, Handler>}[] = [
 ];
 
 function route(marathon: Marathon, request: Request): Reply {
-    for (const { pattern, methods } of ROUTES) {
+    for (const { pattern, methods } of routeTable) {
         const match = pattern.exec(request.pathname);
         if (!match) continue;
         const handler = methods[request.method];

@@ -1,7 +1,7 @@
 // The groups and apps Marathon keeps (the root group with its subtree), saved to a state file if given.
 import * as fs from "fs";
 import type { App, GroupRecord, StoredSubtree } from "./groupUpdate";
-import { ancestorsOf, isInSubtree, parentOf, ROOT } from "./ids";
+import { ancestorsOf, isInSubtree, parentOf, rootGroupId } from "./ids";
 import { now } from "./json";
 
 export class GroupStore {
@@ -53,14 +53,14 @@ export class GroupStore {
             saved.groups.forEach((group) => this.groups.set(group.id, group));
             saved.apps.forEach((app) => this.apps.set(app.id, app));
         }
-        if (!this.groups.has(ROOT)) this.groups.set(ROOT, { id: ROOT, dependencies: [], version: now() });
+        if (!this.groups.has(rootGroupId)) this.groups.set(rootGroupId, { id: rootGroupId, dependencies: [], version: now() });
     }
 
     private save(): void {
         if (!this.stateFile) return;
         // Written aside and renamed so that a kill mid-write never leaves a truncated file to load.
         const temporary = `${this.stateFile}.tmp`;
-        fs.writeFileSync(temporary, JSON.stringify(this.subtree(ROOT)));
+        fs.writeFileSync(temporary, JSON.stringify(this.subtree(rootGroupId)));
         fs.renameSync(temporary, this.stateFile);
     }
 }

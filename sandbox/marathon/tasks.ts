@@ -64,14 +64,14 @@ export interface TasksOptions {
     log: (line: string) => void;
 }
 
-const DELAY_STATES = new Set<TaskState>(["TASK_ERROR", "TASK_FAILED", "TASK_FINISHED", "TASK_LOST"]);
-const DELAY_CLEANUP_MS = 10000;
+const delayStates = new Set<TaskState>(["TASK_ERROR", "TASK_FAILED", "TASK_FINISHED", "TASK_LOST"]);
+const delayCleanupMs = 10000;
 /** TaskReplaceActor retries its kills every 15 s; the tracker does so for every kill. */
-const KILL_RETRY_MS = 15000;
+const killRetryMs = 15000;
 /** A launched task the agent never lists is lost after this. */
-const LAUNCH_GRACE_MS = 10000;
-const PORT_RANGE = { first: 31000, last: 32000 };
-const ARCHIVE_EXTENSIONS = [".tgz", ".tar.gz", ".tbz2", ".tar.bz2", ".txz", ".tar.xz", ".zip"];
+const launchGraceMs = 10000;
+const portRange = { first: 31000, last: 32000 };
+const archiveExtensions = [".tgz", ".tar.gz", ".tbz2", ".tar.bz2", ".txz", ".tar.xz", ".zip"];
 
 export class Tasks extends EventEmitter {
     private readonly tracker = new Map<string, Task>();
@@ -93,7 +93,7 @@ export class Tasks extends EventEmitter {
         this.timers.push(
             setInterval(() => this.offerCycle(), this.options.offerIntervalMs),
             setInterval(() => void this.poll(), this.options.pollIntervalMs),
-            setInterval(() => this.cleanUpOverdueDelays(), DELAY_CLEANUP_MS),
+            setInterval(() => this.cleanUpOverdueDelays(), delayCleanupMs),
         );
     }
 
@@ -218,13 +218,13 @@ export class Tasks extends EventEmitter {
         const used = new Set([...this.tracker.values()].filter((task) => task.agent === agent).flatMap((task) => task.ports));
         const declared = Array.isArray(app.ports) ? app.ports : [];
         const ports: number[] = [];
-        let next = PORT_RANGE.first;
+        let next = portRange.first;
         for (const port of declared) {
             if (typeof port === "number" && port !== 0) {
                 ports.push(port);
                 continue;
             }
-            while (used.has(next) && next < PORT_RANGE.last) next++;
+            while (used.has(next) && next < portRange.last) next++;
             used.add(next);
             ports.push(next);
         }
@@ -265,12 +265,12 @@ export class Tasks extends EventEmitter {
                 if (!isTerminal(reported.state)) this.reconcileUnknown(agent, state, reported);
             } else if (reported.state !== task.state && (reported.state === "TASK_RUNNING" || isTerminal(reported.state))) {
                 this.update(task, reported.state, { ipAddresses: reported.ipAddresses, message: reported.message });
-            } else if (task.killSentAt !== undefined && Date.now() - task.killSentAt > KILL_RETRY_MS) {
+            } else if (task.killSentAt !== undefined && Date.now() - task.killSentAt > killRetryMs) {
                 this.kill(task);
             }
         }
         for (const task of this.tracker.values()) {
-            if (task.agent === agent && !listed.has(task.id) && Date.now() - Date.parse(task.stagedAt) > LAUNCH_GRACE_MS) {
+            if (task.agent === agent && !listed.has(task.id) && Date.now() - Date.parse(task.stagedAt) > launchGraceMs) {
                 this.update(task, "TASK_LOST", { message: `agent ${agent.name} does not know the task` });
             }
         }
@@ -303,7 +303,7 @@ export class Tasks extends EventEmitter {
             this.tracker.delete(task.id);
         }
         const app = this.options.appById(task.appId);
-        if (DELAY_STATES.has(state) && app !== undefined) this.addDelay({ ...app, version: task.version });
+        if (delayStates.has(state) && app !== undefined) this.addDelay({ ...app, version: task.version });
         const update: StatusUpdate = { taskId: task.id, appId: task.appId, version: task.version, state, message: details.message ?? "", host: task.host };
         this.emit("status", update);
         if (isTerminal(state) && app !== undefined && !this.options.isLocked(app.id)) this.scale(app);
@@ -366,7 +366,7 @@ export function taskInfo(app: App, task: Task, frameworkId: string): TaskInfo {
             value: cmd,
             arguments: Array.isArray(app.args) ? app.args.map(String) : [],
             shell: cmd !== null,
-            uris: uris.map((value) => ({ value, extract: ARCHIVE_EXTENSIONS.some((extension) => value.endsWith(extension)), executable: false })),
+            uris: uris.map((value) => ({ value, extract: archiveExtensions.some((extension) => value.endsWith(extension)), executable: false })),
             environment,
         },
         container: app.container as ContainerJson | null | undefined,

@@ -55,12 +55,12 @@ interface InspectedContainer {
     NetworkSettings?: { IPAddress?: string; Networks?: Record<string, { IPAddress?: string }> };
 }
 
-const NOT_STARTED = "0001-01-01T00:00:00Z";
-const INSPECT_INTERVAL_MS = 100;
-const STOP_RETRY_MS = 200;
-const DOCKER_TIMEOUT_MS = 30000;
+const notStarted = "0001-01-01T00:00:00Z";
+const inspectIntervalMs = 100;
+const stopRetryMs = 200;
+const dockerTimeoutMs = 30000;
 /** --max_completed_executors_per_framework. */
-const MAX_COMPLETED = 150;
+const maxCompleted = 150;
 
 export class Agent {
     private readonly startTime = Date.now() / 1000;
@@ -71,7 +71,7 @@ export class Agent {
 
     docker(args: string[]): Promise<string> {
         return new Promise((resolve, reject) => {
-            execFile(this.options.docker, ["-H", `unix://${this.options.dockerSocket}`, ...args], { timeout: DOCKER_TIMEOUT_MS },
+            execFile(this.options.docker, ["-H", `unix://${this.options.dockerSocket}`, ...args], { timeout: dockerTimeoutMs },
                 (error, stdout, stderr) => (error ? reject(new Error(String(stderr).trim() || error.message)) : resolve(String(stdout))));
         });
     }
@@ -145,14 +145,14 @@ export class Agent {
         while (!run.ended) {
             const container = await this.docker(["inspect", "--type", "container", run.containerName])
                 .then((text) => (JSON.parse(text) as InspectedContainer[])[0], () => undefined);
-            if (container !== undefined && container.State?.StartedAt !== NOT_STARTED && !run.ended && !run.killed) {
+            if (container !== undefined && container.State?.StartedAt !== notStarted && !run.ended && !run.killed) {
                 const networkMode = container.HostConfig?.NetworkMode;
                 const ipAddress = (networkMode === undefined ? undefined : container.NetworkSettings?.Networks?.[networkMode]?.IPAddress)
                     || container.NetworkSettings?.IPAddress || undefined;
                 this.record(run, "TASK_RUNNING", "", ipAddress);
                 return;
             }
-            await sleep(INSPECT_INTERVAL_MS);
+            await sleep(inspectIntervalMs);
         }
     }
 
@@ -172,7 +172,7 @@ export class Agent {
         for (;;) {
             const stopped = await this.docker(["stop", "-t", "0", run.containerName]).then(() => true, () => false);
             if (stopped || run.exit !== undefined) break;
-            await sleep(STOP_RETRY_MS);
+            await sleep(stopRetryMs);
         }
         run.stopped = true;
         this.reaped(run);
@@ -188,7 +188,7 @@ export class Agent {
         run.ended = true;
         this.record(run, state, message);
         const ended = [...this.runs.values()].filter((candidate) => candidate.ended);
-        ended.slice(0, Math.max(0, ended.length - MAX_COMPLETED)).forEach((old) => this.runs.delete(old.task.taskId));
+        ended.slice(0, Math.max(0, ended.length - maxCompleted)).forEach((old) => this.runs.delete(old.task.taskId));
     }
 
     /** The agent's /state (src/slave/http.cpp), with what Marathon and Mesos-DNS read from it. */

@@ -8,25 +8,25 @@
 // parameter adds a later --net=<name>, which Docker 1.10's CLI (a plain string flag) takes over the first.
 import type { TaskInfo } from "./protocol";
 
-const CPU_SHARES_PER_CPU = 1024;
-const MIN_CPU_SHARES = 2;
-const MIN_MEMORY_BYTES = 32 * 1024 * 1024;
+const cpuSharesPerCpu = 1024;
+const minCpuShares = 2;
+const minMemoryBytes = 32 * 1024 * 1024;
 /** The agent's --sandbox_directory default (src/slave/flags.cpp). */
-export const MAPPED_DIRECTORY = "/mnt/mesos/sandbox";
+export const mappedDirectory = "/mnt/mesos/sandbox";
 
 /** @returns the arguments after `docker -H <socket>` */
 export function dockerRunArgs(task: TaskInfo, where: { containerName: string; sandboxDirectory: string }): { args: string[]; image: string } {
     const docker = task.container?.docker ?? {};
     const args = ["run"];
     if (docker.privileged === true) args.push("--privileged");
-    args.push("--cpu-shares", String(Math.max(Math.trunc(CPU_SHARES_PER_CPU * task.resources.cpus), MIN_CPU_SHARES)));
-    args.push("--memory", String(Math.max(Math.trunc(task.resources.mem * 1024 * 1024), MIN_MEMORY_BYTES)));
+    args.push("--cpu-shares", String(Math.max(Math.trunc(cpuSharesPerCpu * task.resources.cpus), minCpuShares)));
+    args.push("--memory", String(Math.max(Math.trunc(task.resources.mem * 1024 * 1024), minMemoryBytes)));
     for (const [name, value] of Object.entries(task.command.environment)) args.push("-e", `${name}=${value}`);
-    args.push("-e", `MESOS_SANDBOX=${MAPPED_DIRECTORY}`, "-e", `MESOS_CONTAINER_NAME=${where.containerName}`);
+    args.push("-e", `MESOS_SANDBOX=${mappedDirectory}`, "-e", `MESOS_CONTAINER_NAME=${where.containerName}`);
     for (const volume of task.container?.volumes ?? []) {
         args.push("-v", [volume.hostPath, volume.containerPath, volume.mode?.toLowerCase()].filter(Boolean).join(":"));
     }
-    args.push("-v", `${where.sandboxDirectory}:${MAPPED_DIRECTORY}`);
+    args.push("-v", `${where.sandboxDirectory}:${mappedDirectory}`);
     args.push("--net", String(docker.network ?? "HOST").toLowerCase());
     for (const parameter of docker.parameters ?? []) {
         args.push(`--${parameter.key}=${parameter.value}`);

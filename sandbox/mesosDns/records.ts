@@ -15,7 +15,7 @@ import * as crypto from "crypto";
 import type { TaskJson, TaskStatusJson } from "../mesos/protocol";
 
 /** zbase32's alphabet (github.com/tv42/zbase32), which records.hashString uses. */
-const ZBASE32 = "ybndrfg8ejkmcpqxot1uwisza345h769";
+const zbase32Alphabet = "ybndrfg8ejkmcpqxot1uwisza345h769";
 
 /** labels.RFC1123. */
 export function rfc1123(name: string) {
@@ -36,7 +36,7 @@ function domainFrag(name: string) {
 export function zbase32Head(bytes: Buffer, length: number) {
     let bits = "";
     for (const byte of bytes.subarray(0, Math.ceil(length * 5 / 8))) bits += byte.toString(2).padStart(8, "0");
-    return Array.from({ length }, (_, index) => ZBASE32[parseInt(bits.slice(index * 5, index * 5 + 5), 2)]).join("");
+    return Array.from({ length }, (_, index) => zbase32Alphabet[parseInt(bits.slice(index * 5, index * 5 + 5), 2)]).join("");
 }
 
 /** records.hashString: 5 characters of the zbase32-encoded SHA-1. */

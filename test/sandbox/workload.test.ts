@@ -14,7 +14,7 @@ import { sandboxUnavailable } from "../support/sandboxCluster";
 import { sandboxLeftovers } from "../support/sandboxLeftovers";
 import { MarathonTask, waitFor, Workload } from "../support/workload";
 
-const FIXED_IP = "192.168.255.250";
+const fixedIp = "192.168.255.250";
 
 function app(id: string, cmd: string, network: string, extra: object = {}, parameters: { key: string; value: string }[] = []) {
     return { id, cmd, cpus: 0.1, mem: 32, container: { type: "DOCKER", docker: { image, parameters: [{ key: "net", value: network }, ...parameters] } }, ...extra };
@@ -90,12 +90,12 @@ describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Meso
 
     describe("an upgrade of an app with a fixed address (the collector's `ip` parameter)", function () {
         const fixedApp = (cmd: string, strategy?: object) =>
-            app("collector", cmd, "work-fixed", strategy ? { upgradeStrategy: strategy } : {}, [{ key: "ip", value: FIXED_IP }]);
+            app("collector", cmd, "work-fixed", strategy ? { upgradeStrategy: strategy } : {}, [{ key: "ip", value: fixedIp }]);
 
         it("hangs with the default upgradeStrategy: the new task cannot have the address the old one holds", async function () {
             await workload.waitUntilDeployed(await workload.putGroup({ id: "/fixed", apps: [fixedApp("sleep 1000")] }));
             const [old] = await workload.tasks("/fixed/collector");
-            assert.strictEqual(old.ipAddresses[0].ipAddress, FIXED_IP);
+            assert.strictEqual(old.ipAddresses[0].ipAddress, fixedIp);
             const deploymentId = await workload.putGroup({ id: "/fixed", apps: [fixedApp("sleep 2000")] });
             await sleep(6000);
             const listed = (await workload.deployments()).find((deployment) => deployment.id === deploymentId);
@@ -104,7 +104,7 @@ describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Meso
             assert.ok(tasks.some((task) => task.id === old.id && task.startedAt !== null), "the old task still runs");
             const failures = await failedTasks("/fixed/collector");
             assert.ok(failures.length >= 2, `the new task was tried again and again (${failures.length} failures)`);
-            assert.match(failures[0].stderr, new RegExp(`The address ${FIXED_IP.replace(/\./g, "\\.")} is already in use`));
+            assert.match(failures[0].stderr, new RegExp(`The address ${fixedIp.replace(/\./g, "\\.")} is already in use`));
             await workload.deleteGroup("/fixed");
         });
 
@@ -114,7 +114,7 @@ describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Meso
             const [old] = await workload.tasks("/fixed-stop-first/collector");
             await workload.waitUntilDeployed(await workload.putGroup({ id: "/fixed-stop-first", apps: [fixedApp("sleep 2000", killFirst)] }));
             const tasks = await workload.tasks("/fixed-stop-first/collector");
-            assert.deepStrictEqual(tasks.map((task) => [task.id === old.id, task.ipAddresses[0]?.ipAddress]), [[false, FIXED_IP]]);
+            assert.deepStrictEqual(tasks.map((task) => [task.id === old.id, task.ipAddresses[0]?.ipAddress]), [[false, fixedIp]]);
             await workload.deleteGroup("/fixed-stop-first");
         });
     });

@@ -66,14 +66,14 @@ export interface Message {
     deployments?: { id: string }[];
 }
 
-export const DEPLOY_DELAY_MS = 50;
+export const deployDelayMs = 50;
 /** Offers come this often, and a simulated agent's task runs this long after its launch. */
-export const OFFER_INTERVAL_MS = 20;
-export const TASK_START_MS = 100;
-export const PROBE_CMD = "star-probe --http-port=9000";
-const WAIT_LIMIT_MS = 2000;
+export const offerIntervalMs = 20;
+export const taskStartMs = 100;
+export const probeCommand = "star-probe --http-port=9000";
+const waitLimitMs = 2000;
 /** The stand-in as the sandbox runs it: compiled. */
-export const SCRIPT = paths.marathonScript;
+export const marathonScript = paths.marathonScript;
 
 export async function call<T>(baseUrl: string, method: string, urlPath: string, body?: unknown): Promise<Reply<T>> {
     const response = await fetch(baseUrl + urlPath, {
@@ -86,13 +86,13 @@ export async function call<T>(baseUrl: string, method: string, urlPath: string, 
     return { status: response.status, headers: response.headers, body: (isJson ? JSON.parse(text) : text) as T };
 }
 
-export function probe(id: string, cmd = PROBE_CMD) {
+export function probe(id: string, cmd = probeCommand) {
     return { id, cmd, cpus: 0.1, mem: 64 };
 }
 
 /** Waits, as briskly as the in-process stand-in answers, until `check` holds. */
 export async function waitFor(what: string, check: () => Promise<boolean>): Promise<void> {
-    await waitUntil(what, check, { timeoutMs: WAIT_LIMIT_MS, pauseMs: 5 });
+    await waitUntil(what, check, { timeoutMs: waitLimitMs, pauseMs: 5 });
 }
 
 /** Starts a stand-in for the calling suite (before), resets its faults after each test and stops it (after). */
@@ -119,9 +119,9 @@ export function marathonStandinSuite() {
         suite.workDir = fs.mkdtempSync(path.join(os.tmpdir(), "marathon-test-"));
         suite.marathon = await startMarathon({
             listen: "127.0.0.1:0",
-            deployDelayMs: DEPLOY_DELAY_MS,
-            offerIntervalMs: OFFER_INTERVAL_MS,
-            simulatedTaskStartMs: TASK_START_MS,
+            deployDelayMs,
+            offerIntervalMs,
+            simulatedTaskStartMs: taskStartMs,
             logFile: path.join(suite.workDir, "requests.jsonl"),
         });
         suite.baseUrl = `http://127.0.0.1:${suite.marathon.port}`;
