@@ -3,14 +3,15 @@ import * as fs from "node:fs";
 import { buildImageTarball, importImage, imagePresent } from "./lib/starImage";
 import { Cluster, readClusterFile, readPulumiConfig, writeClusterFile, writePulumiConfig } from "./lib/clusterFiles";
 import { loginUser } from "./lib/hostAccounts";
-import { agents, bridge, collectorAddress, dockerSocketOf, etcdAuthority, etcdUrl, hosts, image, marathonPort, marathonUrl, master, mesosAgentIdOf, mesosAgentUrlOf, mesosDns, mesosWorkDirOf, namespaces, paths, pluginSocketOf, programs, publicInterface } from "./lib/layout";
-import { mesosAgentName, startMesosAgent, startMesosDns } from "./lib/mesosServices";
+import { agents, bridge, collectorAddress, dockerSocketOf, etcdAuthority, etcdUrl, hosts, image, marathonUrl, mesosAgentIdOf, mesosAgentUrlOf, mesosDns, mesosWorkDirOf, namespaces, paths, pluginSocketOf, programs, publicInterface } from "./lib/layout";
+import { mesosAgentOf, mesosDnsService, startMesosAgent, startMesosDns } from "./lib/mesosServices";
 import { bridgeExists, createNetwork, existingNamespaces, removeNetwork } from "./lib/network";
 import { findContainerProcesses, findSandboxProcesses, isAlive, killProcesses, removeContainerCgroups, stopProcesses, topLevelOf } from "./lib/processes";
-import { readPid } from "./lib/run";
-import { startCalicoNode, startDockerd, startEtcd, startMarathon, startPlugin } from "./lib/services";
-import { auditLogPath, generateKeys, HostKey, prepareHostFiles, sshdName, startSshd } from "./lib/sshHosts";
-import { httpGet, isPortOpen, isSocketAccepting } from "./lib/wait";
+import { readPid, Service } from "./lib/run";
+import {
+    calicoNodeOf, dockerdOf, etcdService, marathonService, pluginOf, startCalicoNode, startDockerd, startEtcd, startMarathon, startPlugin,
+} from "./lib/services";
+import { auditLogPath, generateKeys, HostKey, prepareHostFiles, sshdOf, startSshd } from "./lib/sshHosts";
 export type { Cluster, ClusterHost } from "./lib/clusterFiles";
 
 export interface ComponentStatus {
@@ -155,7 +156,7 @@ function describeCluster(login: Login, started: Started): Cluster {
         mesosAgents: agents.map((agent, index) => ({
             host: agent.name, id: mesosAgentIdOf(agent), url: mesosAgentUrlOf(agent), workDir: mesosWorkDirOf(agent), pid: started.mesosAgentPids[index],
         })),
-        mesosDns: { ...mesosDns, url: `http://${mesosDns.address}:${mesosDns.httpPort}`, pid: started.mesosDnsPid },
+        mesosDns: { ...mesosDns, pid: started.mesosDnsPid },
         docker: { image },
         stateDir: paths.state,
         pulumiConfigPath: paths.pulumiConfig,
@@ -197,33 +198,27 @@ async function checkComponents(): Promise<ComponentStatus[]> {
         ...namespaces.map((name) => ({ name: `namespace ${name}`, alive: present.includes(name), detail: "" })),
         { name: `bridge ${bridge.name}`, alive: bridgeExists(), detail: bridge.cidr },
     ];
-    const processes = await Promise.all([
-        ...hosts.map((host) => checkProcess(`sshd ${host.name}`, sshdName(host), `${host.address}:22`, () => isPortOpen(host.address, 22))),
-        checkProcess("etcd", "etcd", etcdUrl, async () => (await httpGet(`${etcdUrl}/health`))?.status === 200),
-        checkProcess("marathon", "marathon", marathonUrl, () => isPortOpen(master.address, marathonPort)),
-        ...hosts.flatMap((host) => [
-            checkProcess(`calico-node ${host.name}`, `calico-node-${host.name}`, "Felix and BIRD stand-ins", async () => true),
-            checkProcess(`calico plugin ${host.name}`, `plugin-${host.name}`, pluginSocketOf(host), () => isSocketAccepting(pluginSocketOf(host))),
-            checkProcess(`dockerd ${host.name}`, `dockerd-${host.name}`, dockerSocketOf(host),
-                async () => (await httpGet("http://docker/_ping", dockerSocketOf(host)))?.status === 200),
-        ]),
-        ...agents.map((agent) => checkProcess(`mesos agent ${agent.name}`, mesosAgentName(agent), mesosAgentUrlOf(agent),
-            async () => (await httpGet(`${mesosAgentUrlOf(agent)}/health`))?.status === 200)),
-        checkProcess("mesos-dns", "mesos-dns", `${mesosDns.address}:${mesosDns.port}`,
-            async () => (await httpGet(`http://${mesosDns.address}:${mesosDns.httpPort}/v1/version`))?.status === 200),
-    ]);
+    const services = [
+        ...hosts.map(sshdOf),
+        etcdService,
+        marathonService,
+        ...hosts.flatMap((host) => [calicoNodeOf(host), pluginOf(host), dockerdOf(host)]),
+        ...agents.map(mesosAgentOf),
+        mesosDnsService,
+    ];
+    const processes = await Promise.all(services.map(checkService));
     const images = await Promise.all(agents.map(async (agent) => ({
         name: `image ${image} on ${agent.name}`, alive: await imagePresent(dockerSocketOf(agent)), detail: "" })));
     return [...network, ...processes, ...images];
 }
 
-async function checkProcess(label: string, pidName: string, endpoint: string, answers: () => Promise<boolean>): Promise<ComponentStatus> {
-    const pid = readPid(pidName);
+async function checkService(service: Service): Promise<ComponentStatus> {
+    const pid = readPid(service.name);
     if (pid === undefined || !isAlive(pid)) {
-        return { name: label, alive: false, detail: pid === undefined ? "not started" : `pid ${pid} is gone` };
+        return { name: service.label, alive: false, detail: pid === undefined ? "not started" : `pid ${pid} is gone` };
     }
-    const ok = await answers();
-    return { name: label, alive: ok, detail: `pid ${pid}, ${endpoint}${ok ? "" : " does not answer"}` };
+    const ok = await service.answers();
+    return { name: service.label, alive: ok, detail: `pid ${pid}, ${service.endpoint}${ok ? "" : " does not answer"}` };
 }
 
 const needsRoot = "the sandbox needs root: it creates network namespaces and runs sshd, dockerd and iptables";

@@ -9,6 +9,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
+import { text } from "node:stream/consumers";
 import { Datastore, ifPrefix, interfaceName } from "./calico/datastore";
 import { Etcd } from "./calico/etcd";
 import { AlreadyAssignedError, Ipam, isIPv4, PoolNotFound } from "./calico/ipam";
@@ -209,22 +210,22 @@ function routes(datastore: Datastore, ipam: Ipam, hostname: string): Map<string,
         "/NetworkDriver.RevokeExternalConnectivity": () => ({}),
     }));
 
-    async function assignSpecific(text: string) {
-        if (!isIPv4(text)) {
-            throw new Error(`the sandbox has no IPv6: ${text} cannot be assigned`);
+    async function assignSpecific(address: string) {
+        if (!isIPv4(address)) {
+            throw new Error(`the sandbox has no IPv6: ${address} cannot be assigned`);
         }
         try {
-            await ipam.assign(text, hostname);
+            await ipam.assign(address, hostname);
         } catch (error) {
             if (error instanceof AlreadyAssignedError) {
-                throw new Error(`The address ${text} is already in use`);
+                throw new Error(`The address ${address} is already in use`);
             }
             if (error instanceof PoolNotFound) {
-                throw new Error(`The address ${text} is not in one of the configured Calico IP pools`);
+                throw new Error(`The address ${address} is not in one of the configured Calico IP pools`);
             }
             throw error;
         }
-        return text;
+        return address;
     }
 
     async function assignAny(poolId: string) {
@@ -250,30 +251,27 @@ function routes(datastore: Datastore, ipam: Ipam, hostname: string): Map<string,
  * Bodies come without a Content-Type and end with a newline; Activate and GetCapabilities have none. Errors are
  * `{"Err": "<message>"}` with status 500, as make_json_app's handler answers.
  */
-function handleRequests(handlers: Map<string, Handler>, logFile: string|undefined): http.RequestListener {
+function handleRequests(handlers: Map<string, Handler>, logFile: string | undefined): http.RequestListener {
     return (request, response) => {
-        let text = "";
-        request.setEncoding("utf8");
-        request.on("data", (data) => { text += data; });
-        request.on("end", async () => {
+        text(request).then(async (given) => {
             const path = request.url ?? "";
-            const { status, reply, body } = await answer(handlers.get(path), text);
+            const { status, reply, body } = await answer(handlers.get(path), given);
             response.writeHead(status, { "Content-Type": "application/json" });
             response.end(JSON.stringify(reply));
             if (logFile !== undefined) {
-                fs.appendFileSync(logFile, JSON.stringify({ time: new Date().toISOString(), path, request: body ?? text, status, response: reply }) + "\n");
+                fs.appendFileSync(logFile, JSON.stringify({ time: new Date().toISOString(), path, request: body ?? given, status, response: reply }) + "\n");
             }
-        });
+        }, () => response.destroy());
     };
 }
 
-async function answer(handler: Handler | undefined, text: string): Promise<{ status: number; reply: object; body: unknown }> {
+async function answer(handler: Handler | undefined, requestText: string): Promise<{ status: number; reply: object; body: unknown }> {
     if (handler === undefined) {
         return { status: 404, reply: { Err: "404: Not Found" }, body: undefined };
     }
     let body: PluginRequest;
     try {
-        body = (text.trim() === "" ? {} : JSON.parse(text)) as PluginRequest;
+        body = (requestText.trim() === "" ? {} : JSON.parse(requestText)) as PluginRequest;
     } catch {
         return { status: 400, reply: { Err: "400: Bad Request" }, body: undefined };
     }

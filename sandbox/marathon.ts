@@ -1,17 +1,19 @@
-import * as fs from "fs";
-import * as http from "http";
-import { readFlags } from "./lib/flags";
-import { HttpAgent, SimulatedAgent } from "./marathon/agents";
-import { Marathon } from "./marathon/api";
-import type { Reply } from "./marathon/replies";
-import { handle } from "./marathon/routes";
-
 // Marathon v0.14.2 stand-in for the sandbox cluster and the tests: the v2 API for groups, apps, tasks and
 // deployments (marathon/api.ts), deployments that run real tasks on the Mesos agent stand-ins (marathon/tasks.ts,
 // marathon/deployments.ts), and fault switches under /_sandbox/faults (marathon/faults.ts).
 //   node sandbox/dist/marathon.js --listen HOST:PORT [--agent http://HOST:5051 ...] [--deploy-delay-ms N] [--state-file PATH]
 //     [--log-file PATH] [--offer-interval-ms N]
 // Without --agent, one simulated agent keeps the books of tasks that run nothing (for API tests only).
+import { once } from "events";
+import * as fs from "fs";
+import * as http from "http";
+import { text } from "stream/consumers";
+import { readFlags } from "./lib/flags";
+import { lineLog } from "./lib/log";
+import { HttpAgent, SimulatedAgent } from "./marathon/agents";
+import { Marathon } from "./marathon/api";
+import type { Reply } from "./marathon/replies";
+import { handle } from "./marathon/routes";
 
 const defaultDeployDelayMs = 0;
 /** Mesos 0.28's master allocates every second (--allocation_interval); a quarter of that keeps tests brisk. */
@@ -69,17 +71,14 @@ function appendLog(logFile: string, method: string, url: URL, status: number): v
 
 function requestListener(marathon: Marathon, logFile: string | undefined): http.RequestListener {
     return (incoming, response) => {
-        const chunks: Buffer[] = [];
-        incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-        incoming.on("end", () => {
+        text(incoming).then((body) => {
             const url = new URL(incoming.url ?? "/", "http://marathon");
             const method = incoming.method ?? "GET";
-            const body = Buffer.concat(chunks).toString("utf8");
             const reply = handle(marathon, { method, pathname: url.pathname, query: url.searchParams, body });
             // Logged before answering so that whoever got the answer finds its line.
             if (logFile) appendLog(logFile, method, url, reply.status);
             send(response, reply);
-        });
+        }, () => response.destroy());
     };
 }
 
@@ -95,13 +94,11 @@ export async function startMarathon(options: MarathonOptions): Promise<RunningMa
         frameworkId: marathonFrameworkId,
         offerIntervalMs: options.offerIntervalMs ?? defaultOfferIntervalMs,
         pollIntervalMs: Math.min(maxPollIntervalMs, options.offerIntervalMs ?? maxPollIntervalMs),
-        log: options.verbose ? (line) => console.log(`${new Date().toISOString()} ${line}`) : () => undefined,
+        log: options.verbose ? lineLog() : () => undefined,
     });
     const server = http.createServer(requestListener(marathon, options.logFile));
-    await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => resolve());
-    });
+    server.listen(port, host);
+    await once(server, "listening");
     const address = server.address();
     return {
         port: typeof address === "object" && address !== null ? address.port : port,

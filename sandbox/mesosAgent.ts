@@ -8,6 +8,7 @@
 import * as fs from "fs";
 import * as http from "http";
 import { readFlags } from "./lib/flags";
+import { lineLog } from "./lib/log";
 import type { TaskInfo } from "./mesos/protocol";
 import { Agent } from "./mesos/agent";
 
@@ -70,11 +71,7 @@ function requestListener(agent: Agent): http.RequestListener {
 
 function main() {
     const options = parseArguments(process.argv.slice(2));
-    const log = (line: string) => {
-        const text = `${new Date().toISOString()} ${line}\n`;
-        if (options.logFile) fs.appendFileSync(options.logFile, text);
-        else process.stdout.write(text);
-    };
+    const log = lineLog(options.logFile);
     fs.mkdirSync(options.workDir, { recursive: true });
     const agent = new Agent({ ...options, hostname: options.host, log });
     const server = http.createServer(requestListener(agent));

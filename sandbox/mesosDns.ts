@@ -12,11 +12,13 @@
 //   node sandbox/dist/mesosDns.js --listen ADDRESS --master ADDRESS --agent http://HOST:5051 ... [--port 53]
 //     [--http-port 8123] [--domain mesos] [--refresh-ms 500] [--dotted-task-names] [--log-file PATH]
 import * as dgram from "dgram";
-import * as fs from "fs";
+import { once } from "events";
 import * as http from "http";
 import * as net from "net";
 import * as dnsPacket from "dns-packet";
 import { readFlags } from "./lib/flags";
+import { httpRequest } from "./lib/http";
+import { Log, lineLog } from "./lib/log";
 import type { AgentStateJson } from "./mesos/protocol";
 import { generateRecords } from "./mesosDns/records";
 
@@ -53,25 +55,8 @@ function parseArguments(argv: string[]): Options {
     };
 }
 
-function getJson(url: string): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-        const request = http.get(url, { timeout: agentTimeoutMs, agent: false }, (response) => {
-            let text = "";
-            response.setEncoding("utf8");
-            response.on("data", (chunk: string) => {
-                text += chunk;
-            });
-            response.on("end", () => {
-                try {
-                    resolve(JSON.parse(text));
-                } catch (error) {
-                    reject(error);
-                }
-            });
-        });
-        request.on("timeout", () => request.destroy(new Error("timeout")));
-        request.on("error", reject);
-    });
+async function getJson(url: string): Promise<unknown> {
+    return JSON.parse((await httpRequest(url, { timeout: agentTimeoutMs })).body);
 }
 
 class Resolver {
@@ -83,7 +68,7 @@ class Resolver {
 
     constructor(
         private readonly options: Options,
-        private readonly log: (line: string) => void,
+        private readonly log: Log,
     ) {}
 
     async refresh(): Promise<void> {
@@ -148,20 +133,19 @@ class Resolver {
     }
 }
 
-function serveUdp(resolver: Resolver, address: string, port: number): Promise<dgram.Socket> {
+async function serveUdp(resolver: Resolver, address: string, port: number): Promise<dgram.Socket> {
     const socket = dgram.createSocket("udp4");
     socket.on("message", (message, remote) => {
         const reply = resolver.answer(message);
         if (reply) socket.send(reply, remote.port, remote.address);
     });
-    return new Promise((resolve, reject) => {
-        socket.once("error", reject);
-        socket.bind(port, address, () => resolve(socket));
-    });
+    socket.bind(port, address);
+    await once(socket, "listening");
+    return socket;
 }
 
 /** Each message framed by its 2-byte length (RFC 1035 4.2.2). */
-function serveTcp(resolver: Resolver, address: string, port: number): Promise<net.Server> {
+async function serveTcp(resolver: Resolver, address: string, port: number): Promise<net.Server> {
     const server = net.createServer((connection) => {
         let buffered = Buffer.alloc(0);
         connection.on("data", (chunk: Buffer) => {
@@ -180,13 +164,12 @@ function serveTcp(resolver: Resolver, address: string, port: number): Promise<ne
         });
         connection.on("error", () => connection.destroy());
     });
-    return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, address, () => resolve(server));
-    });
+    server.listen(port, address);
+    await once(server, "listening");
+    return server;
 }
 
-function serveHttp(resolver: Resolver, address: string, port: number): Promise<http.Server> {
+async function serveHttp(resolver: Resolver, address: string, port: number): Promise<http.Server> {
     const server = http.createServer((request, response) => {
         const url = new URL(request.url ?? "/", "http://mesos-dns");
         const host = /^\/v1\/hosts\/(.+)$/.exec(url.pathname);
@@ -202,19 +185,14 @@ function serveHttp(resolver: Resolver, address: string, port: number): Promise<h
         }
         send(404, { message: "not found" });
     });
-    return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, address, () => resolve(server));
-    });
+    server.listen(port, address);
+    await once(server, "listening");
+    return server;
 }
 
 async function main(): Promise<void> {
     const options = parseArguments(process.argv.slice(2));
-    const log = (line: string) => {
-        const text = `${new Date().toISOString()} ${line}\n`;
-        if (options.logFile) fs.appendFileSync(options.logFile, text);
-        else process.stdout.write(text);
-    };
+    const log = lineLog(options.logFile);
     const resolver = new Resolver(options, log);
     await resolver.refresh();
     let refreshing = false;

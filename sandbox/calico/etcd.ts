@@ -1,6 +1,6 @@
 // etcd's v2 keys API, as python-etcd (the client every Calico 0.x component uses) speaks it: reads, writes with
 // compare-and-swap (prevExist, prevIndex), deletes and long-polling watches.
-import * as http from "node:http";
+import { httpRequest } from "../lib/http";
 
 const requestTimeoutMs = 5000;
 /** A watch is re-issued after this long without an event, as python-etcd's watch loops do. */
@@ -18,7 +18,7 @@ export interface EtcdNode {
 }
 
 /** etcd's answer: the node on success, the error's fields otherwise. */
-interface EtcdBody {
+export interface EtcdBody {
     node?: EtcdNode;
     errorCode?: number;
     message?: string;
@@ -48,36 +48,24 @@ export class Etcd {
     /** @param url e.g. http://10.197.0.11:2379 */
     constructor(private readonly url: URL) {}
 
-    private request(method: string, key: string, query: Fields = {}, form?: Fields, timeoutMs = requestTimeoutMs): Promise<EtcdResponse> {
+    private async request(method: string, key: string, query: Fields = {}, form?: Fields, timeoutMs = requestTimeoutMs): Promise<EtcdResponse> {
         const encode = (fields: Fields) => Object.entries(fields).filter(([, value]) => value !== undefined)
             .map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`).join("&");
         const queryText = encode(query);
         const path = "/v2/keys" + key.split("/").map(encodeURIComponent).join("/") + (queryText ? `?${queryText}` : "");
         const body = form === undefined ? undefined : encode(form);
         const headers = body === undefined ? {} : { "Content-Type": "application/x-www-form-urlencoded" };
-        return new Promise((resolve, reject) => {
-            const request = http.request({ host: this.url.hostname, port: this.url.port, method, path, headers, agent: false, timeout: timeoutMs },
-                (response) => {
-                    let text = "";
-                    response.setEncoding("utf8");
-                    response.on("data", (data: string) => {
-                        text += data;
-                    });
-                    response.on("end", () => {
-                        let parsed: EtcdBody;
-                        try {
-                            parsed = JSON.parse(text) as EtcdBody;
-                        } catch {
-                            reject(new EtcdError(`etcd ${method} ${key}: not JSON: ${text.slice(0, 200)}`, undefined));
-                            return;
-                        }
-                        resolve({ status: response.statusCode ?? 0, body: parsed, index: Number(response.headers["x-etcd-index"] ?? 0) });
-                    });
-                });
-            request.on("timeout", () => request.destroy(new Error(`no answer in ${timeoutMs} ms`)));
-            request.on("error", (error) => reject(new EtcdError(`etcd at ${this.url.host}: ${error.message}`, undefined)));
-            request.end(body);
-        });
+        const answer = await httpRequest(undefined, { host: this.url.hostname, port: this.url.port, method, path, headers, body, timeout: timeoutMs })
+            .catch((error: Error) => {
+                throw new EtcdError(`etcd at ${this.url.host}: ${error.message}`, undefined);
+            });
+        let parsed: EtcdBody;
+        try {
+            parsed = JSON.parse(answer.body) as EtcdBody;
+        } catch {
+            throw new EtcdError(`etcd ${method} ${key}: not JSON: ${answer.body.slice(0, 200)}`, undefined);
+        }
+        return { status: answer.status, body: parsed, index: Number(answer.headers["x-etcd-index"] ?? 0) };
     }
 
     /** Throws the error etcd answered with, if any. */

@@ -4,9 +4,9 @@
 // validate_hostname_port, profile_exists, create_profile, remove_profile, get_profile_names, get_profile,
 // profile_update_tags, profile_update_rules, get_endpoints) and datastore_datatypes.py (Endpoint.from_json);
 // docker-py 1.7.2's Client.inspect_network as calico-containers v0.19.0 calicoctl/calico_ctl/profile.py uses it.
-import * as http from "node:http";
 import { paths } from "../calico/datastore";
-import type { EtcdNode } from "../calico/etcd";
+import type { EtcdBody, EtcdNode } from "../calico/etcd";
+import { httpRequest } from "../lib/http";
 import { Rule, Rules } from "./libcalico";
 import { CommandExit, paragraph, PythonException, pythonInt, pythonJson, pythonStr } from "./python";
 import { PythonDict } from "./pythonDict";
@@ -18,14 +18,6 @@ const dockerTimeoutMs = 3000;
 export interface DockerNetwork {
     Id: string;
     Name: string;
-}
-
-/** etcd's answer: the node on success, the error's fields otherwise. */
-interface EtcdBody {
-    node?: EtcdNode;
-    errorCode?: number;
-    message?: string;
-    cause?: string;
 }
 
 interface EtcdResponse {
@@ -81,24 +73,14 @@ export class Etcd {
     }
 
     /** @param operation the libcalico function the real tool would name in a datastore error */
-    private request(operation: string, method: string, key: string, query = "", form?: string): Promise<EtcdResponse> {
+    private async request(operation: string, method: string, key: string, query = "", form?: string): Promise<EtcdResponse> {
         const path = "/v2/keys" + key.split("/").map(encodeURIComponent).join("/") + (query ? `?${query}` : "");
         const headers = form === undefined ? {} : { "Content-Type": "application/x-www-form-urlencoded" };
-        return new Promise((resolve, reject) => {
-            const request = http.request({ host: this.host, port: this.port, method, path, headers, agent: false,
-                timeout: requestTimeoutMs }, (response) => {
-                let text = "";
-                response.setEncoding("utf8");
-                response.on("data", (data: string) => {
-                    text += data;
-                });
-                response.on("end", () => resolve({ status: response.statusCode ?? 0, body: parseJsonOr(text, {}) as EtcdBody }));
+        const answer = await httpRequest(undefined, { host: this.host, port: this.port, method, path, headers, body: form, timeout: requestTimeoutMs })
+            .catch((error: Error) => {
+                throw datastoreError(operation, `Connection to etcd at ${this.authority} failed due to ${error.message}`);
             });
-            request.on("timeout", () => request.destroy(new Error(`no answer in ${requestTimeoutMs} ms`)));
-            request.on("error", (error) => reject(datastoreError(operation,
-                `Connection to etcd at ${this.authority} failed due to ${error.message}`)));
-            request.end(form);
-        });
+        return { status: answer.status, body: parseJsonOr(answer.body, {}) as EtcdBody };
     }
 
     private static check(operation: string, response: EtcdResponse): void {
@@ -150,28 +132,15 @@ export class Docker {
     }
 
     /** The network, or undefined where docker-py raises APIError (no such network). */
-    inspectNetwork(nameOrId: string): Promise<DockerNetwork | undefined> {
+    async inspectNetwork(nameOrId: string): Promise<DockerNetwork | undefined> {
         const socketPath = this.socketPath;
         if (socketPath === undefined || nameOrId === "") {
-            return Promise.resolve(undefined);
+            return undefined;
         }
-        return new Promise((resolve) => {
-            const request = http.request({ socketPath, path: `/networks/${encodeURIComponent(nameOrId)}`, agent: false,
-                timeout: dockerTimeoutMs }, (response) => {
-                let text = "";
-                response.setEncoding("utf8");
-                response.on("data", (data: string) => {
-                    text += data;
-                });
-                response.on("end", () => {
-                    const network = (response.statusCode === 200 ? parseJsonOr(text, undefined) : undefined) as Partial<DockerNetwork> | undefined;
-                    resolve(typeof network?.Id === "string" ? (network as DockerNetwork) : undefined);
-                });
-            });
-            request.on("timeout", () => request.destroy());
-            request.on("error", () => resolve(undefined));
-            request.end();
-        });
+        const answer = await httpRequest(undefined, { socketPath, path: `/networks/${encodeURIComponent(nameOrId)}`, timeout: dockerTimeoutMs })
+            .catch(() => undefined);
+        const network = (answer?.status === 200 ? parseJsonOr(answer.body, undefined) : undefined) as Partial<DockerNetwork> | undefined;
+        return typeof network?.Id === "string" ? (network as DockerNetwork) : undefined;
     }
 }
 

@@ -89,25 +89,16 @@ export function rootLogin(host: Pick<ClusterHost, "address" | "port">): HostLogi
     return { address: host.address, port: host.port, user: "root", sudo: false };
 }
 
-/** What the stack config is made of: the cluster as cluster.json has it (or the parts of one that a test makes up). */
-export type StackConfigSource = Pick<Cluster, "sudo" | "sshPrivateKeyPath" | "hostKeyFingerprints" | "hostKeys" | "publicInterface"> & {
-    master: HostEndpoint;
-    agents: HostEndpoint[];
-    etcd: Pick<Cluster["etcd"], "authority">;
-};
-
 /** The config keys that target the sandbox (without the project's `calico-stars:` prefix). */
-export interface SandboxStackConfig {
+export type SandboxStackConfig = Pick<Cluster, "sudo" | "sshPrivateKeyPath" | "hostKeyFingerprints" | "hostKeys" | "publicInterface"> & {
     master: HostEndpoint;
     agents: HostEndpoint[];
-    sudo: boolean;
     /** sudo drops the sessions' ETCD_AUTHORITY, so the program names etcd itself. */
     etcdAuthority: string;
-    sshPrivateKeyPath: string;
-    hostKeyFingerprints: Record<string, string[]>;
-    hostKeys: Record<string, string[]>;
-    publicInterface: string;
-}
+};
+
+/** What the stack config is made of: the cluster as cluster.json has it (or the parts of one that a test makes up). */
+export type StackConfigSource = Omit<SandboxStackConfig, "etcdAuthority"> & { etcd: Pick<Cluster["etcd"], "authority"> };
 
 export function stackConfigOf(cluster: StackConfigSource): SandboxStackConfig {
     const endpoint = (host: HostEndpoint): HostEndpoint => ({ address: host.address, port: host.port, user: host.user });

@@ -1,12 +1,22 @@
 // The workload's services: a Mesos agent stand-in on each agent, Mesos-DNS on the master.
 import * as fs from "node:fs";
-import * as path from "node:path";
-import { master, paths, programs, dockerSocketOf, mesosAgentPort, mesosDns, mesosAgentIdOf, mesosAgentUrlOf, mesosWorkDirOf, agents } from "./layout";
-import { startDetached } from "./run";
-import { httpGet, waitUntil } from "./wait";
-import type { Host } from "./layout";
+import { agents, dockerSocketOf, master, mesosAgentIdOf, mesosAgentPort, mesosAgentUrlOf, mesosDns, mesosWorkDirOf, NamedHost, paths, programs } from "./layout";
+import { logFileOf, Service, startService } from "./run";
+import { httpGet } from "./wait";
 
-export const mesosAgentName = (host: Host) => `mesos-agent-${host.name}`;
+export const mesosAgentOf = (host: NamedHost & { address: string }): Service => ({
+    label: `mesos agent ${host.name}`,
+    name: `mesos-agent-${host.name}`,
+    endpoint: mesosAgentUrlOf(host),
+    answers: async () => (await httpGet(`${mesosAgentUrlOf(host)}/health`))?.status === 200,
+});
+
+export const mesosDnsService: Service = {
+    label: "mesos-dns",
+    name: "mesos-dns",
+    endpoint: `${mesosDns.address}:${mesosDns.port}`,
+    answers: async () => (await httpGet(`${mesosDns.url}/v1/version`))?.status === 200,
+};
 
 /**
  * The agent's Mesos agent stand-in, in the network, UTS and mount namespaces of the agent's sshd: so it sees the
@@ -14,9 +24,10 @@ export const mesosAgentName = (host: Host) => `mesos-agent-${host.name}`;
  * and the agent's resolv.conf.
  * @returns pid
  */
-export async function startMesosAgent(host: Host, sshdPid: number): Promise<number> {
+export function startMesosAgent(host: NamedHost & { address: string }, sshdPid: number): Promise<number> {
+    const agent = mesosAgentOf(host);
     fs.mkdirSync(mesosWorkDirOf(host), { recursive: true });
-    const agent = startDetached(mesosAgentName(host), [
+    return startService(agent, [
         programs.nsenter, `--target=${sshdPid}`, "--net", "--uts", "--mount", "--",
         programs.node, paths.mesosAgentScript,
         "--listen", `${host.address}:${mesosAgentPort}`,
@@ -24,16 +35,13 @@ export async function startMesosAgent(host: Host, sshdPid: number): Promise<numb
         "--docker", programs.docker,
         "--docker-socket", dockerSocketOf(host),
         "--work-dir", mesosWorkDirOf(host),
-        "--log-file", path.join(paths.logs, `${mesosAgentName(host)}.log`),
-    ], `${mesosAgentName(host)}.stdout`);
-    const answers = async () => (await httpGet(`${mesosAgentUrlOf(host)}/health`))?.status === 200;
-    await waitUntil(`Mesos agent stand-in on ${host.name}`, answers, { timeoutMs: 5000, process: agent });
-    return agent.pid;
+        "--log-file", logFileOf(agent.name),
+    ], { timeoutMs: 5000, ownLog: true });
 }
 
 /** Mesos-DNS on the master, reading the agents' tasks. @returns pid */
-export async function startMesosDns(): Promise<number> {
-    const dns = startDetached("mesos-dns", [
+export function startMesosDns(): Promise<number> {
+    return startService(mesosDnsService, [
         programs.ip, "netns", "exec", master.name, programs.node, paths.mesosDnsScript,
         "--listen", mesosDns.address,
         "--port", String(mesosDns.port),
@@ -43,10 +51,6 @@ export async function startMesosDns(): Promise<number> {
         ...agents.flatMap((agent) => ["--agent", mesosAgentUrlOf(agent)]),
         // the runbook's dotted names resolve only when asked for: Mesos-DNS v0.5.0 serves hyphens
         ...(process.env.SANDBOX_MESOS_DNS_DOTTED_NAMES === "true" ? ["--dotted-task-names"] : []),
-        "--log-file", path.join(paths.logs, "mesos-dns.log"),
-    ], "mesos-dns.stdout");
-    const answers = async () => (await httpGet(`http://${mesosDns.address}:${mesosDns.httpPort}/v1/version`))?.status === 200;
-    await waitUntil(`Mesos-DNS on ${master.name}`, answers, { timeoutMs: 5000, process: dns });
-    return dns.pid;
+        "--log-file", logFileOf(mesosDnsService.name),
+    ], { timeoutMs: 5000, ownLog: true });
 }
-

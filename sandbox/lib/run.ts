@@ -3,6 +3,7 @@ import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { paths } from "./layout";
+import { waitUntil } from "./wait";
 
 /**
  * Runs a command to completion and resolves to its stdout; rejects with its stderr on a non-zero exit.
@@ -37,7 +38,7 @@ export interface Detached {
  * @param logName when the process writes logs/<name>.log itself
  */
 export function startDetached(name: string, argv: string[], logName: string = name): Detached {
-    const logFile = path.join(paths.logs, `${logName}.log`);
+    const logFile = logFileOf(logName);
     const log = fs.openSync(logFile, "a");
     const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", log, log] });
     fs.closeSync(log);
@@ -50,6 +51,34 @@ export function startDetached(name: string, argv: string[], logName: string = na
     child.unref();
     fs.writeFileSync(pidFile(name), `${child.pid}\n`);
     return { pid: child.pid, logFile, exitStatus: () => exitStatus };
+}
+
+/** logs/<name>.log */
+export function logFileOf(name: string): string {
+    return path.join(paths.logs, `${name}.log`);
+}
+
+/** A long-lived sandbox process, as `up` starts it and `status` looks at it. */
+export interface Service {
+    /** What status calls it ("dockerd cs-agent1"). */
+    label: string;
+    /** Its pid file is pids/<name>.pid. */
+    name: string;
+    /** Where it answers, as status shows it. */
+    endpoint: string;
+    /** Whether it answers now: `up` waits for it, `status` asks. */
+    answers(): Promise<boolean>;
+}
+
+/**
+ * Starts the service detached and resolves to its pid once it answers; fails when it exits first or does not answer
+ * in `timeoutMs`, quoting the end of its output.
+ * @param options.ownLog the process writes logs/<name>.log itself: its output goes to logs/<name>.stdout.log
+ */
+export async function startService(service: Service, argv: string[], options: { timeoutMs: number; ownLog?: boolean }): Promise<number> {
+    const started = startDetached(service.name, argv, options.ownLog ? `${service.name}.stdout` : service.name);
+    await waitUntil(`${service.label} (${service.endpoint})`, service.answers, { timeoutMs: options.timeoutMs, process: started });
+    return started.pid;
 }
 
 function pidFile(name: string) {

@@ -2,19 +2,59 @@
 // and a dockerd.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { master, agents, cgroupParent, etcdUrl, marathonPort, paths, programs, dockerDirOf, dockerSocketOf, pluginSocketOf, resolvConfOf, mesosAgentUrlOf } from "./layout";
 import { hostEtcOf } from "./hostAccounts";
+import {
+    agents, cgroupParent, dockerDirOf, dockerSocketOf, etcdAuthority, etcdUrl, master, marathonPort, marathonUrl, mesosAgentUrlOf,
+    NamedHost, paths, pluginSocketOf, programs, resolvConfOf,
+} from "./layout";
 import { freshDirsAndResolverScript, hostEtcScript, withProjectPath } from "./privateMounts";
-import { startDetached } from "./run";
-import { httpGet, isPortOpen, isSocketAccepting, waitUntil } from "./wait";
-import type { Host } from "./layout";
+import { logFileOf, Service, startService } from "./run";
+import { httpGet, isPortOpen, isSocketAccepting } from "./wait";
 
 /** Deployments last as long as their tasks take to run; SANDBOX_DEPLOY_DELAY_MS makes them last at least that. */
 const defaultDeployDelayMs = "0";
 
+export const etcdService: Service = {
+    label: "etcd",
+    name: "etcd",
+    endpoint: etcdUrl,
+    answers: async () => (await httpGet(`${etcdUrl}/health`))?.status === 200,
+};
+
+export const marathonService: Service = {
+    label: "marathon",
+    name: "marathon",
+    endpoint: marathonUrl,
+    answers: () => isPortOpen(master.address, marathonPort),
+};
+
+export const pluginOf = (host: NamedHost): Service => ({
+    label: `calico plugin ${host.name}`,
+    name: `plugin-${host.name}`,
+    endpoint: pluginSocketOf(host),
+    answers: () => isSocketAccepting(pluginSocketOf(host)),
+});
+
+/** calico-node writes this file once it has converged the first time. */
+const readyFileOf = (host: NamedHost) => path.join(paths.hosts, host.name, "calico-node.ready");
+
+export const calicoNodeOf = (host: NamedHost): Service => ({
+    label: `calico-node ${host.name}`,
+    name: `calico-node-${host.name}`,
+    endpoint: "Felix and BIRD stand-ins",
+    answers: async () => fs.existsSync(readyFileOf(host)),
+});
+
+export const dockerdOf = (host: NamedHost): Service => ({
+    label: `dockerd ${host.name}`,
+    name: `dockerd-${host.name}`,
+    endpoint: dockerSocketOf(host),
+    answers: async () => (await httpGet("http://docker/_ping", dockerSocketOf(host)))?.status === 200,
+});
+
 /** @returns pid */
-export async function startEtcd(): Promise<number> {
-    const etcd = startDetached("etcd", [
+export function startEtcd(): Promise<number> {
+    return startService(etcdService, [
         programs.ip, "netns", "exec", master.name, programs.etcd,
         "--name", master.name,
         "--data-dir", paths.etcdData,
@@ -24,25 +64,20 @@ export async function startEtcd(): Promise<number> {
         "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
         "--initial-cluster", `${master.name}=http://127.0.0.1:2380`,
         "--enable-v2=true", "--heartbeat-interval=10", "--election-timeout=100",
-    ]);
-    const isHealthy = async () => (await httpGet(`${etcdUrl}/health`))?.status === 200;
-    await waitUntil(`etcd on ${master.name} (${etcdUrl})`, isHealthy, { timeoutMs: 10000, process: etcd });
-    return etcd.pid;
+    ], { timeoutMs: 10000 });
 }
 
 /** @returns pid */
-export async function startMarathon(): Promise<number> {
+export function startMarathon(): Promise<number> {
     fs.mkdirSync(path.dirname(paths.marathonState), { recursive: true });
-    const marathon = startDetached("marathon", [
+    return startService(marathonService, [
         programs.ip, "netns", "exec", master.name, programs.node, paths.marathonScript,
         "--listen", `0.0.0.0:${marathonPort}`,
         ...agents.flatMap((agent) => ["--agent", mesosAgentUrlOf(agent)]),
         "--deploy-delay-ms", process.env.SANDBOX_DEPLOY_DELAY_MS ?? defaultDeployDelayMs,
         "--state-file", paths.marathonState,
-        "--log-file", path.join(paths.logs, "marathon.log"),
-    ], "marathon.stdout");
-    await waitUntil(`Marathon stand-in on ${master.name}`, () => isPortOpen(master.address, marathonPort), { timeoutMs: 5000, process: marathon });
-    return marathon.pid;
+        "--log-file", logFileOf(marathonService.name),
+    ], { timeoutMs: 5000, ownLog: true });
 }
 
 /**
@@ -51,32 +86,27 @@ export async function startMarathon(): Promise<number> {
  * filesystem.
  * @returns pid
  */
-export async function startPlugin(host: Host): Promise<number> {
-    const socket = pluginSocketOf(host);
-    fs.mkdirSync(path.dirname(socket), { recursive: true });
-    const plugin = startDetached(`plugin-${host.name}`, [
+export function startPlugin(host: NamedHost): Promise<number> {
+    const plugin = pluginOf(host);
+    fs.mkdirSync(path.dirname(pluginSocketOf(host)), { recursive: true });
+    return startService(plugin, [
         programs.ip, "netns", "exec", host.name, programs.node, paths.pluginScript,
-        "--socket", socket,
+        "--socket", pluginSocketOf(host),
         "--etcd", etcdUrl,
         "--hostname", host.name,
-        "--log-file", path.join(paths.logs, `plugin-${host.name}.log`),
-    ], `plugin-${host.name}.stdout`);
-    await waitUntil(`calico libnetwork plugin on ${host.name}`, () => isSocketAccepting(socket), { timeoutMs: 5000, process: plugin });
-    return plugin.pid;
+        "--log-file", logFileOf(plugin.name),
+    ], { timeoutMs: 5000, ownLog: true });
 }
 
 /**
  * calico-node for one host (Felix and BIRD stand-ins, after calico-node's startup records), in the host's namespace.
  * @returns pid
  */
-export async function startCalicoNode(host: Host): Promise<number> {
-    const ready = path.join(paths.hosts, host.name, "calico-node.ready");
-    const node = startDetached(`calico-node-${host.name}`, [
+export function startCalicoNode(host: NamedHost & { address: string }): Promise<number> {
+    return startService(calicoNodeOf(host), [
         programs.ip, "netns", "exec", host.name, programs.node, paths.calicoNodeScript,
-        "--hostname", host.name, "--ip", host.address, "--etcd", etcdUrl, "--ready-file", ready,
-    ]);
-    await waitUntil(`calico-node on ${host.name}`, async () => fs.existsSync(ready), { timeoutMs: 5000, process: node });
-    return node.pid;
+        "--hostname", host.name, "--ip", host.address, "--etcd", etcdUrl, "--ready-file", readyFileOf(host),
+    ], { timeoutMs: 5000 });
 }
 
 /**
@@ -87,31 +117,25 @@ export async function startCalicoNode(host: Host): Promise<number> {
  * fresh /tmp (containerd dumps its stacks there when dockerd gives up on it), the host's resolv.conf, which
  * Docker hands on to containers (through its embedded DNS server on user-defined networks), and the host's users
  * and groups, so that its socket belongs to the hosts' docker group (root:docker, 0660, as docker-engine's
- * docker.socket has it). Its hostname is the
- * host's, as `docker info` shows it on a real host.
+ * docker.socket has it). Its hostname is the host's, as `docker info` shows it on a real host.
  * @returns pid
  */
-export async function startDockerd(host: Host): Promise<number> {
+export function startDockerd(host: NamedHost): Promise<number> {
     const dockerDir = dockerDirOf(host);
-    const socket = dockerSocketOf(host);
     fs.mkdirSync(dockerDir, { recursive: true });
     const script = freshDirsAndResolverScript(["/run", "/etc/docker", "/tmp"]) + ` && ${hostEtcScript(["passwd", "group"])}`
         + ' && chmod 1777 /tmp && mkdir -p /run/docker/plugins && ln -s "$1" /run/docker/plugins/calico.sock && hostname "$2" && shift 2 && exec "$@"';
-    const dockerd = startDetached(`dockerd-${host.name}`, [
+    return startService(dockerdOf(host), [
         programs.nsenter, `--net=/run/netns/${host.name}`, programs.unshare, "--mount", "--uts", "--propagation", "private",
         ...withProjectPath(["/bin/sh", "-c", script, "sh", pluginSocketOf(host), host.name, programs.dockerd],
             { SANDBOX_RESOLV: resolvConfOf(host), SANDBOX_ETC: hostEtcOf(host) }),
         "--storage-driver=vfs", "--bridge=none", "--iptables=false", "--ip-masq=false",
-        `--cluster-store=etcd://${master.address}:2379`,
+        `--cluster-store=etcd://${etcdAuthority}`,
         `--data-root=${path.join(dockerDir, "data")}`,
         `--exec-root=${path.join(dockerDir, "run")}`,
         `--pidfile=${path.join(dockerDir, "dockerd.pid")}`,
         `--cgroup-parent=/${cgroupParent}`,
         "--shutdown-timeout=2",
-        "-H", `unix://${socket}`,
-    ]);
-    const answers = async () => (await httpGet("http://docker/_ping", socket))?.status === 200;
-    await waitUntil(`dockerd on ${host.name}`, answers, { timeoutMs: 15000, process: dockerd });
-    return dockerd.pid;
+        "-H", `unix://${dockerSocketOf(host)}`,
+    ], { timeoutMs: 15000 });
 }
-

@@ -4,8 +4,8 @@ import * as path from "node:path";
 import { hostEtcOf, loginUidOf, writeHostAccounts } from "./hostAccounts";
 import { Host, inHosts, NamedHost, paths, programs, resolvConfOf } from "./layout";
 import { freshDirsAndResolverScript, hostEtcScript, hostViewScript, withProjectPath } from "./privateMounts";
-import { run, startDetached } from "./run";
-import { isPortOpen, waitUntil } from "./wait";
+import { run, Service, startService } from "./run";
+import { isPortOpen } from "./wait";
 
 /** A host's key, as the program's stack config pins it. */
 export interface HostKey {
@@ -20,6 +20,13 @@ const hostDir = (host: NamedHost) => path.join(paths.ssh, host.name);
 export const hostKeyPath = (host: NamedHost) => path.join(hostDir(host), "ssh_host_ed25519_key");
 export const auditLogPath = (host: NamedHost) => path.join(paths.audit, `${host.name}.log`);
 export const sshdName = (host: NamedHost) => `sshd-${host.name}`;
+
+export const sshdOf = (host: Host): Service => ({
+    label: `sshd ${host.name}`,
+    name: sshdName(host),
+    endpoint: `${host.address}:22`,
+    answers: () => isPortOpen(host.address, 22),
+});
 
 /** A new ed25519 key pair at `keyPath` (and `keyPath`.pub). */
 export async function generateKey(keyPath: string, comment: string): Promise<void> {
@@ -103,12 +110,10 @@ export async function startSshd(host: Host): Promise<number> {
     const script = freshDirsAndResolverScript(["/run", "/var/log", "/tmp", "/var/tmp", "/root", "/home"])
         + ` && ${hostEtcScript(["passwd", "group", "shadow", "hosts", "sudoers", "sudoers.d"])} && ${hostViewScript(host)}`
         + ' && chmod 1777 /tmp /var/tmp && chmod 700 /root && mkdir /run/sshd && hostname "$1" && exec "$2" -D -e -f "$3"';
-    const sshd = startDetached(sshdName(host), [
+    return startService(sshdOf(host), [
         programs.ip, "netns", "exec", host.name, programs.unshare, "--uts", "--mount", "--propagation", "private",
         ...withProjectPath(["/bin/sh", "-c", script, "sh", host.name, programs.sshd, configPath],
             { SANDBOX_RESOLV: resolvConfOf(host), SANDBOX_ETC: hostEtcOf(host), SANDBOX_DIR: paths.sandbox }),
-    ]);
-    await waitUntil(`sshd on ${host.name} (${host.address}:22)`, () => isPortOpen(host.address, 22), { timeoutMs: 5000, process: sshd });
-    return sshd.pid;
+    ], { timeoutMs: 5000 });
 }
 

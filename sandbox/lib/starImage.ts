@@ -1,5 +1,5 @@
 // The star image, made here and imported (never pulled): static busybox plus stand-ins for star-probe and star-collect
-// (starImage/), with the UI page they serve. About 2 MB: vfs copies the whole image for each container.
+// (starImage/), with the UI page they serve. Kept that small because vfs copies the whole image for each container.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { image, paths, programs } from "./layout";
@@ -8,7 +8,7 @@ import { run } from "./run";
 const tarball = path.join(paths.imageDir, "star.tar");
 
 /**
- * Made anew by every up (~0.1 s, alongside the key generation): down removes .state, so a cache would never be hit.
+ * Made anew by every up (alongside the key generation): down removes .state, so a cache would never be hit.
  * @returns the tarball
  */
 export async function buildImageTarball(): Promise<string> {

@@ -1,8 +1,8 @@
 // Readiness probes, and waiting on a condition: a deadline and a pause, and an error that names what was awaited.
 import * as fs from "node:fs";
-import * as http from "node:http";
 import * as net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { httpRequest } from "./http";
 
 function canConnect(target: net.NetConnectOpts, timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
@@ -27,19 +27,7 @@ export function isSocketAccepting(socketPath: string): Promise<boolean> {
 
 /** GET over TCP or a unix socket; resolves to the status and body, or undefined when nothing answers. */
 export function httpGet(url: string, socketPath?: string): Promise<{ status: number; body: string } | undefined> {
-    return new Promise((resolve) => {
-        const request = http.get(url, { socketPath, timeout: 1000, agent: false }, (response) => {
-            let body = "";
-            response.setEncoding("utf8");
-            response.on("data", (chunk: string) => {
-                body += chunk;
-            });
-            response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
-            response.on("error", () => resolve(undefined));
-        });
-        request.on("timeout", () => request.destroy());
-        request.on("error", () => resolve(undefined));
-    });
+    return httpRequest(url, { socketPath, timeout: 1000 }).catch(() => undefined);
 }
 
 /** A process whose start is awaited: waiting stops as soon as it has exited, quoting the end of its log. */

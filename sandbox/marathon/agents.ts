@@ -2,7 +2,7 @@
 // directly to launch and kill tasks, and reads their task states from the agent's /state, where Mesos would
 // carry offers, launches and status updates through its master. Without agents (the API tests), one in-process
 // SimulatedAgent keeps the books of tasks that run nothing.
-import * as http from "http";
+import { httpRequest } from "../lib/http";
 import type { AgentStateJson, TaskInfo, TaskState } from "../mesos/protocol";
 
 /** A task as Marathon follows it on an agent. */
@@ -62,24 +62,14 @@ export class HttpAgent implements Agent {
 
     close() {}
 
-    private request(method: string, path: string, body?: string): Promise<string> {
-        return new Promise((resolve, reject) => {
-            const request = http.request({ host: this.url.hostname, port: this.url.port, method, path, agent: false, timeout: agentTimeoutMs,
-                headers: body === undefined ? {} : { "Content-Type": "application/json" } }, (response) => {
-                let text = "";
-                response.setEncoding("utf8");
-                response.on("data", (chunk: string) => {
-                    text += chunk;
-                });
-                response.on("end", () => {
-                    if ((response.statusCode ?? 0) >= 300) reject(new Error(`agent ${this.name}: ${method} ${path}: HTTP ${response.statusCode} ${text}`));
-                    else resolve(text);
-                });
+    private async request(method: string, path: string, body?: string): Promise<string> {
+        const headers = body === undefined ? {} : { "Content-Type": "application/json" };
+        const answer = await httpRequest(undefined, { host: this.url.hostname, port: this.url.port, method, path, headers, body, timeout: agentTimeoutMs })
+            .catch((error: Error) => {
+                throw new Error(`agent ${this.name}: ${method} ${path}: ${error.message}`);
             });
-            request.on("timeout", () => request.destroy(new Error(`no answer in ${agentTimeoutMs} ms`)));
-            request.on("error", (error) => reject(new Error(`agent ${this.name}: ${method} ${path}: ${error.message}`)));
-            request.end(body);
-        });
+        if (answer.status >= 300) throw new Error(`agent ${this.name}: ${method} ${path}: HTTP ${answer.status} ${answer.body}`);
+        return answer.body;
     }
 }
 

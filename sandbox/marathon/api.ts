@@ -3,7 +3,6 @@
 // DeploymentsResource.scala). A change is planned (plan.ts), refused with 409 while a running deployment touches the
 // same apps (MarathonSchedulerActor.deploy: withLockFor the plan's affected apps; `force` cancels those deployments),
 // stored at once, then deployed.
-import type { Agent } from "./agents";
 import { Deployments } from "./deployments";
 import { Faults } from "./faults";
 import { App, checkBodyId, checkPathId, desiredSubtree, GroupRecord, newReadContext, problemReply, readChildId, Subtree } from "./groupUpdate";
@@ -12,7 +11,7 @@ import { isObject, now, parseJson, sortById } from "./json";
 import { affectedAppIds, deploymentPlan, renderSteps } from "./plan";
 import { failure, groupNotFound, invalidJson, locked, ok, Reply } from "./replies";
 import { GroupStore } from "./store";
-import { Task, Tasks } from "./tasks";
+import { Task, Tasks, TasksOptions } from "./tasks";
 
 /** An HTTP request as the routes see it. */
 export interface Request {
@@ -32,15 +31,10 @@ function isFlagSet(query: URLSearchParams, name: string) {
     return (query.get(name) ?? "").toLowerCase() === "true";
 }
 
-export interface MarathonSettings {
+export type MarathonSettings = Pick<TasksOptions, "agents" | "frameworkId" | "offerIntervalMs" | "pollIntervalMs" | "log"> & {
     deployDelayMs: number;
     stateFile?: string;
-    agents: Agent[];
-    frameworkId: string;
-    offerIntervalMs: number;
-    pollIntervalMs: number;
-    log: (line: string) => void;
-}
+};
 
 export class Marathon {
     readonly store: GroupStore;

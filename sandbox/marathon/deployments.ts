@@ -18,6 +18,7 @@ import type { Faults } from "./faults";
 import type { App, StoredSubtree } from "./groupUpdate";
 import { Action, affectedAppIds, renderAction, renderSteps, Step } from "./plan";
 import type { StatusUpdate, Tasks } from "./tasks";
+import type { Log } from "../lib/log";
 
 /** What a deployment's rollback (DELETE /v2/deployments/<id>) restores: the subtree as it was before. */
 export type Rollback = { rootId: string } & StoredSubtree;
@@ -199,7 +200,7 @@ export class Deployments {
     constructor(
         private readonly tasks: Tasks,
         private readonly faults: Faults,
-        private readonly log: (line: string) => void,
+        private readonly log: Log,
     ) {}
 
     stop(): void {

@@ -19,6 +19,7 @@ import type { ContainerJson, TaskInfo, TaskState } from "../mesos/protocol";
 import { Agent, AgentState, AgentTask, isTerminal } from "./agents";
 import type { App } from "./groupUpdate";
 import { appIdOfTask, newTaskId, taskName } from "./ids";
+import type { Log } from "../lib/log";
 
 /** A task as the tracker keeps it. */
 export interface Task {
@@ -61,7 +62,7 @@ export interface TasksOptions {
     appById: (appId: string) => App | undefined;
     /** Whether a deployment holds the app's lock. */
     isLocked: (appId: string) => boolean;
-    log: (line: string) => void;
+    log: Log;
 }
 
 const delayStates = new Set<TaskState>(["TASK_ERROR", "TASK_FAILED", "TASK_FINISHED", "TASK_LOST"]);

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from "timers/promises";
 import { dockerRunArgs } from "./dockerRun";
 import { fetchUris } from "./fetcher";
 import { AgentStateJson, ExecutorJson, TaskInfo, TaskJson, TaskState } from "./protocol";
+import type { Log } from "../lib/log";
 
 interface Status {
     state: TaskState;
@@ -45,7 +46,7 @@ export interface AgentOptions {
     dockerSocket: string;
     workDir: string;
     resources: { cpus: number; mem: number; disk: number; };
-    log: (line: string) => void;
+    log: Log;
 }
 
 /** What the agent reads of `docker inspect`. */

@@ -216,7 +216,7 @@ describe("sandbox calicoctl stand-in and libnetwork plugin (real etcd and docker
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "calicoctl-test-"));
     cluster = { dir, etcdAuthority: "", dockerSocket: path.join(dir, "docker.sock"), processes: new Map() };
     await startEtcd(cluster);
-    // calico-node's startup creates the default pool before the plugin is used (sandbox/calico/datastore.js startNode)
+    // calico-node's startup creates the default pool before the plugin is used (sandbox/calico/datastore.ts startNode)
     await etcdPut("/calico/v1/ipam/v4/pool/192.168.0.0-16", '{"cidr": "192.168.0.0/16"}');
     await startDockerd(cluster, await startPlugin(cluster));
   });
