@@ -185,7 +185,7 @@ describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Meso
     describe("down", function () {
         it("after a crash of Marathon and the agents leaves no container, process or task sandbox behind", async function () {
             await workload.waitUntilDeployed(await workload.putGroup({ id: "/crashed", apps: [{ ...app("left", "sleep 1000", "work"), instances: 2 }] }));
-            const crashed = [cluster.marathon!, ...cluster.mesosAgents].map((service) => (service as unknown as { pid: number }).pid);
+            const crashed = [cluster.marathon, ...cluster.mesosAgents].map((service) => service.pid);
             crashed.forEach((pid) => process.kill(pid, "SIGKILL"));
             assert.strictEqual((await workload.mesosContainers()).length, 2, "the containers outlive the crash");
             await sandbox.down();
