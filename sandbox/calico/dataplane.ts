@@ -101,7 +101,7 @@ export class Dataplane {
      * that are gone are removed.
      */
     async applyWorkloads(endpoints: { name: string; mac: string; ipv4: string[]; }[]) {
-        const wanted: Map<string, string> = new Map();
+        const wanted = new Map<string, string>();
         const commands = [];
         for (const endpoint of endpoints) {
             if (!this.configured.has(endpoint.name)) {

@@ -193,7 +193,7 @@ function ruleFragment(chain: string, rule: Rule) {
         if (typeof tag === "string") {
             spec.push(`-m set --match-set ${ipsetName(tag)} ${dirn}`);
         }
-        const ports = (rule[`${dirn}_ports`] as string[]);
+        const ports = rule[`${dirn}_ports`] as string[];
         if (ports.length > 0) {
             spec.push(`-m multiport --${direction}-ports ${ports.join(",")}`);
         }
@@ -246,7 +246,7 @@ function endpointChain(chain: string, endpoint: Endpoint, direction: "inbound"|"
 /** DispatchChains._calculate_update. */
 function dispatchChains(ifaces: string[]) {
     const chains: Map<string, string[]> = new Map([["felix-TO-ENDPOINT", []], ["felix-FROM-ENDPOINT", []]]);
-    const byPrefix: Map<string, string[]> = new Map();
+    const byPrefix = new Map<string, string[]>();
     for (const iface of [...ifaces].sort()) {
         const prefix = suffixOf(iface).slice(0, 1);
         byPrefix.set(prefix, [...(byPrefix.get(prefix) ?? []), iface]);
@@ -317,7 +317,7 @@ export function filterState(model: Pick<CalicoModel, "profiles" | "endpoints" | 
     const chains: Map<string, string[]> = new Map([["felix-INPUT", inputChain(model.defaultEndpointToHostAction)], ["felix-FORWARD", forwardChain()]]);
     dispatchChains(localEndpoints.map((endpoint) => endpoint.name)).forEach((rows, chain) => chains.set(chain, rows));
     const neededProfiles = new Set(localEndpoints.flatMap((endpoint) => endpoint.profileIds));
-    const neededTags: Set<string> = new Set();
+    const neededTags = new Set<string>();
     for (const id of neededProfiles) {
         const profile = model.profiles.get(id);
         const rules = profile === undefined ? undefined : validRules(profile.rules);
@@ -337,7 +337,7 @@ export function filterState(model: Pick<CalicoModel, "profiles" | "endpoints" | 
         chains.set(`felix-to-${suffix}`, endpointChain(`felix-to-${suffix}`, endpoint, "inbound"));
         chains.set(`felix-from-${suffix}`, endpointChain(`felix-from-${suffix}`, endpoint, "outbound"));
     }
-    const ipsets: Map<string, string[]> = new Map();
+    const ipsets = new Map<string, string[]>();
     for (const tag of neededTags) {
         const carriesTag = (id: string) => {
             const tags = model.profiles.get(id)?.tags;

@@ -94,7 +94,7 @@ function usageError(message?: string) {
 /** parse_argv: options anywhere; after "--" every word is an argument. */
 export function splitOptions(argv: string[]): CommandLine {
     const positionals: string[] = [];
-    const options: Map<string, string | true> = new Map();
+    const options = new Map<string, string | true>();
     let help = false;
     let repeated = false;
     for (let i = 0; i < argv.length; i++) {

@@ -130,7 +130,7 @@ function parseFamily(text: string, version: 4|6) {
     }
     let prefix = prefixText === undefined ? families[version].width : pythonInt(prefixText);
     if (prefix === undefined) {
-        const mask = pton((prefixText as string));
+        const mask = pton(prefixText as string);
         prefix = mask === undefined ? undefined : maskPrefix(mask, version);
     }
     if (prefix === undefined || prefix < 0 || prefix > families[version].width) {

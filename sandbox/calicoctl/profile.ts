@@ -134,7 +134,7 @@ export class ProfileCommands {
 
     run(request: ProfileRequest): Promise<void> {
         validateArguments(request);
-        const name = (request.profile as string);
+        const name = request.profile as string;
         switch (request.command) {
             case "show": return this.show(Boolean(request.detailed));
             case "add": return this.add(name);
@@ -251,14 +251,14 @@ export class ProfileCommands {
             throw new CommandExit("", 1);
         }
         const rule = words === undefined ? undefined : ruleFromWords(words);
-        const mapped = await this.load((name as string));
+        const mapped = await this.load(name as string);
         const rules = direction === "inbound" ? mapped.profile.rules.inbound : mapped.profile.rules.outbound;
         if (command === "rule add") {
             const target = position ?? rules.length + 1;
             if (!(target > 0 && target <= rules.length + 1)) {
                 this.print(`Position ${target} is out-of-range.\n`);
             }
-            if (rules.some((existing) => existing.equals((rule as Rule)))) {
+            if (rules.some((existing) => existing.equals(rule as Rule))) {
                 this.print("Rule already present, skipping.\n");
                 return;
             }
@@ -270,7 +270,7 @@ export class ProfileCommands {
                 rules.splice(position - 1, 1);
             }
         } else {
-            const index = rules.findIndex((existing) => existing.equals((rule as Rule)));
+            const index = rules.findIndex((existing) => existing.equals(rule as Rule));
             if (index < 0) {
                 throw failure("Rule not found.");
             }
