@@ -1,4 +1,4 @@
-// Running commands: short ones to completion, long-lived ones detached with a pid file and a log.
+// Running commands: short ones to completion, the sandbox's services detached with a pid file and a log.
 import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -23,21 +23,18 @@ export function run(file: string, args: string[]): Promise<string> {
 }
 
 /** Like run, but a failure only resolves to undefined (for cleanup steps whose target may be gone already). */
-export function runQuietly(file: string, args: string[]): Promise<string|undefined> {
+export function runQuietly(file: string, args: string[]): Promise<string | undefined> {
     return run(file, args).catch(() => undefined);
 }
 
-export interface Detached {
+interface Detached {
     pid: number;
     logFile: string;
-    exitStatus: () => string|undefined;
+    exitStatus(): string | undefined;
 }
 
-/**
- * Starts a long-lived process in its own session, its output in logs/<logName>.log and its pid in pids/<name>.pid.
- * @param logName when the process writes logs/<name>.log itself
- */
-export function startDetached(name: string, argv: string[], logName: string = name): Detached {
+/** Starts a long-lived process in its own session, its output in logs/<logName>.log and its pid in pids/<name>.pid. */
+function startDetached(name: string, argv: string[], logName: string): Detached {
     const logFile = logFileOf(logName);
     const log = fs.openSync(logFile, "a");
     const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", log, log] });
@@ -46,8 +43,12 @@ export function startDetached(name: string, argv: string[], logName: string = na
         throw new Error(`${name} did not start: ${argv[0]} could not be run`);
     }
     let exitStatus: string | undefined;
-    child.on("exit", (code, signal) => { exitStatus = signal ? `was killed by ${signal}` : `exited with code ${code}`; });
-    child.on("error", (error) => { exitStatus = `could not be run: ${error.message}`; });
+    child.on("exit", (code, signal) => {
+        exitStatus = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    });
+    child.on("error", (error) => {
+        exitStatus = `could not be run: ${error.message}`;
+    });
     child.unref();
     fs.writeFileSync(pidFile(name), `${child.pid}\n`);
     return { pid: child.pid, logFile, exitStatus: () => exitStatus };
@@ -85,7 +86,7 @@ function pidFile(name: string) {
     return path.join(paths.pids, `${name}.pid`);
 }
 
-export function readPid(name: string): number|undefined {
+export function readPid(name: string): number | undefined {
     try {
         const pid = Number(fs.readFileSync(pidFile(name), "utf8").trim());
         return Number.isInteger(pid) && pid > 0 ? pid : undefined;
