@@ -6,7 +6,7 @@ import { marathonGroupProvider } from "@calico-stars/providers/marathonGroup";
 import { sshStats } from "@calico-stars/providers/ssh";
 import { freePort, loopbackSshdSuite } from "../support/loopbackSshd";
 import { allRunning, deployment, locked, MarathonReply, MarathonRequest, ScriptedMarathon, startScriptedMarathon } from "../support/standins/scriptedMarathon";
-import { RunningMarathon, startMarathon } from "../../sandbox/marathon";
+import { startMarathon } from "../../sandbox/marathon";
 
 const ownerId = "0a1b2c3d";
 const app = (id: string, cmd = "star-probe") => ({
@@ -20,7 +20,7 @@ describe("MarathonGroup through a forwarded channel", function () {
     const env = loopbackSshdSuite();
 
     describe("with the sandbox's Marathon stand-in", function () {
-        let marathon: RunningMarathon;
+        let marathon: { port: number; close(): Promise<void> };
         const inputs = (cmd?: string) => ({ host: env.host, marathonHost: "127.0.0.1", marathonPort: marathon.port, group: group(cmd), ownerId, deploymentTimeoutSeconds: 5 });
 
         before(async function () {
