@@ -5,8 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { closeAllConnections } from "@calico-stars/providers/ssh";
 import type { RevivalTimings, StartupBreakdown } from "./startup";
-
-const { sshdName } = require("../sandbox/lib/ssh-hosts.js") as { sshdName: (host: { name: string }) => string };
+import { sshdName } from "../sandbox/lib/sshHosts";
 
 export interface ClusterHost {
     name: string;

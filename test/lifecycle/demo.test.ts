@@ -14,7 +14,8 @@ import { runChecked } from "@calico-stars/providers/ssh";
 import { renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "../../components/starsTemplate";
 import { oneRuleChange, profiles, SandboxStack, sandboxStackConfig, sshHostOf } from "../support/sandboxStack";
 import { browseGraph, chromiumPath, describeGraph, graphOf, meshWith, StarsGraph } from "../support/starsGraph";
-import { sleep, Workload } from "../support/workload";
+import { setTimeout as sleep } from "timers/promises";
+import { Workload } from "../support/workload";
 
 const UI = "http://10.197.0.11:9001";
 const PROBES = ["B", "C", "F"];

@@ -1,5 +1,5 @@
 // The Docker network, profile rules and DNAT providers against a real sshd on loopback, with recording
-// stand-ins for docker, calicoctl and iptables behind it (test/support/standins/fake-cluster.js).
+// stand-ins for docker, calicoctl and iptables behind it (test/support/standins/fakeCluster.ts).
 import * as assert from "assert";
 import { dnatRules, ownerKey, providers } from "@calico-stars/providers";
 import { runChecked, sshStats } from "@calico-stars/providers/ssh";

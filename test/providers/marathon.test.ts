@@ -6,8 +6,7 @@ import { providers } from "@calico-stars/providers";
 import { sshStats } from "@calico-stars/providers/ssh";
 import { freePort, loopbackSshdSuite } from "../support/loopbackSshd";
 import { allRunning, deployment, locked, MarathonReply, MarathonRequest, ScriptedMarathon, startScriptedMarathon } from "../support/standins/scriptedMarathon";
-
-const { startMarathon } = require("../../sandbox/marathon.js");
+import { startMarathon } from "../../sandbox/marathon";
 
 const ownerId = "0a1b2c3d";
 const app = (id: string, cmd = "star-probe") => ({

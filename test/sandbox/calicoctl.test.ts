@@ -4,6 +4,9 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { calicoctl as standInCommand } from "../../sandbox/calicoctl/main";
+import { paths } from "../../sandbox/lib/layout";
+import { waitUntil } from "../../sandbox/lib/wait";
 import {
   Outcome, printedRules, ruleTextVectors, shownRules, storedByOthersVectors, storedRules, updateInput, vectorProfile,
 } from "../unit/calicoRuleVectorTable";
@@ -15,10 +18,7 @@ import {
 const etcdBinary = "/usr/bin/etcd";
 const dockerdBinary = "/usr/sbin/dockerd";
 const dockerClient = "/usr/bin/docker";
-const calicoctlPath = path.resolve(__dirname, "../../sandbox/bin/calicoctl");
-// The stand-in's own entry (sandbox/bin/calicoctl is a thin wrapper round it), for the table's many commands.
-const { calicoctl: standInCommand } = require("../../sandbox/calicoctl/main.js");
-const pluginPath = path.resolve(__dirname, "../../sandbox/libnetwork-plugin.js");
+const calicoctlPath = path.join(paths.sandbox, "bin", "calicoctl");
 
 interface Result {
   status: number | null;
@@ -57,14 +57,11 @@ function startProcess(cluster: Cluster, name: string, command: string, args: str
   return child;
 }
 
+/** Waits until `ready` holds; fails once `timeoutMs` has passed or the process has exited, quoting the end of its log. */
 async function waitFor(what: string, child: ChildProcess, ready: () => Promise<boolean>, timeoutMs = 15000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited early (see its log)`);
-    if (await ready().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${what} not ready after ${timeoutMs} ms`);
+  const exitStatus = () => (child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : undefined);
+  const logFile = path.join(cluster.dir, `${what}.log`);
+  await waitUntil(what, ready, { timeoutMs, pauseMs: 50, process: { exitStatus, logFile } });
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
@@ -93,9 +90,9 @@ async function startEtcd(cluster: Cluster): Promise<void> {
 async function startPlugin(cluster: Cluster): Promise<string> {
   const socket = path.join(cluster.dir, "calico.sock");
   const plugin = startProcess(cluster, "plugin", process.execPath, [
-    pluginPath, "--socket", socket, "--etcd", `http://${cluster.etcdAuthority}`, "--log-file", path.join(cluster.dir, "plugin-requests.log"),
+    paths.pluginScript, "--socket", socket, "--etcd", `http://${cluster.etcdAuthority}`, "--log-file", path.join(cluster.dir, "plugin-requests.log"),
   ]);
-  await waitFor("the plugin", plugin, async () => fs.existsSync(socket));
+  await waitFor("plugin", plugin, async () => fs.existsSync(socket));
   return socket;
 }
 
@@ -219,7 +216,7 @@ describe("sandbox calicoctl stand-in and libnetwork plugin (real etcd and docker
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "calicoctl-test-"));
     cluster = { dir, etcdAuthority: "", dockerSocket: path.join(dir, "docker.sock"), processes: new Map() };
     await startEtcd(cluster);
-    // calico-node's startup creates the default pool before the plugin is used (sandbox/calico/datastore.js startNode)
+    // calico-node's startup creates the default pool before the plugin is used (sandbox/calico/datastore.ts startNode)
     await etcdPut("/calico/v1/ipam/v4/pool/192.168.0.0-16", '{"cidr": "192.168.0.0/16"}');
     await startDockerd(cluster, await startPlugin(cluster));
   });

@@ -1,4 +1,4 @@
-// The sandbox cluster (sandbox/cli.js) as the program sees it: real sshd per host, audit log, etcd, dockerd
+// The sandbox cluster (sandbox/cli.ts) as the program sees it: real sshd per host, audit log, etcd, dockerd
 // with the star image, Marathon behind the master's sshd. Needs root, sshd, etcd and dockerd; skips otherwise.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -10,44 +10,11 @@ import * as path from "node:path";
 import { Client } from "ssh2";
 import * as YAML from "yaml";
 import { runbookPolicy } from "../../components/config";
+import * as sandbox from "../../sandbox/cli";
+import { Cluster, ClusterHost, sandboxUnavailable } from "../../sandbox/cli";
+import { paths } from "../../sandbox/lib/layout";
+import { waitUntil } from "../../sandbox/lib/wait";
 import { isZombie, sandboxLeftovers } from "../support/sandboxLeftovers";
-
-interface ClusterHost {
-  name: string;
-  role: string;
-  address: string;
-  port: number;
-  user: string;
-  namespace: string;
-  hostKeyFingerprint: string;
-  auditLog: string;
-  sshdPid: number;
-  dockerSocket: string;
-  dockerHost: string;
-  dockerdPid: number;
-  pluginPid: number;
-  calicoNodePid: number;
-}
-
-interface Cluster {
-  hosts: ClusterHost[];
-  master: ClusterHost;
-  agents: ClusterHost[];
-  sudo: boolean;
-  sshPrivateKeyPath: string;
-  hostKeyFingerprints: Record<string, string[]>;
-  hostKeys: Record<string, string[]>;
-  namespaces: string[];
-  marathon: { url: string; pid: number } | null;
-  docker: { image: string };
-  pulumiConfigPath: string;
-}
-
-interface Sandbox {
-  up(options?: { root?: boolean }): Promise<Cluster>;
-  down(): Promise<void>;
-  status(): Promise<{ allUp: boolean; components: { name: string; alive: boolean; detail: string }[] }>;
-}
 
 interface RemoteResult {
   code: number | null;
@@ -61,22 +28,12 @@ interface AuditEntry {
   command: string;
 }
 
-// Plain JavaScript without declarations: its exports are typed here.
-const sandbox: Sandbox = require("../../sandbox/cli.js");
+type Sandbox = typeof sandbox;
 
-const sandboxDir = path.resolve(__dirname, "../../sandbox");
-const stateDir = path.join(sandboxDir, ".state");
-const requiredPrograms = ["/usr/sbin/ip", "/usr/sbin/sshd", "/usr/bin/ssh-keygen", "/usr/bin/etcd", "/usr/sbin/dockerd", "/usr/bin/docker", "/bin/busybox", "/usr/bin/sudo"];
+const sandboxDir = paths.sandbox;
+const stateDir = paths.state;
 /** The machine's own account and sudo files, which the hosts' own are bound over, never written. */
 const machineEtc = ["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/hosts", "/etc/sudoers", "/etc/sudoers.d"];
-
-function missingPrerequisite(): string | undefined {
-  if (process.getuid?.() !== 0) {
-    return "the sandbox needs root (network namespaces, sshd, dockerd)";
-  }
-  const missing = requiredPrograms.filter((program) => !fs.existsSync(program));
-  return missing.length > 0 ? `missing ${missing.join(", ")}` : undefined;
-}
 
 function skipBecause(context: Mocha.Context, reason: string): never {
   console.log(`      skipped: ${reason}`);
@@ -162,7 +119,7 @@ function auditEntries(host: ClusterHost): AuditEntry[] {
   return fs.readFileSync(host.auditLog, "utf8").split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as AuditEntry);
 }
 
-describe("sandbox cluster (sandbox/cli.js)", function () {
+describe("sandbox cluster (sandbox/cli.ts)", function () {
   let cluster: Cluster;
   let privateKey: Buffer;
   const clients = new Map<string, Client>();
@@ -194,7 +151,7 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
   }
 
   before(async function () {
-    const missing = missingPrerequisite();
+    const missing = sandboxUnavailable();
     if (missing !== undefined) {
       skipBecause(this, missing);
     }
@@ -369,9 +326,6 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
   });
 
   it("reaches Marathon's GET /v2/info through a direct-tcpip channel of the master's sshd", async function () {
-    if (cluster.marathon === null) {
-      skipBecause(this, "sandbox/marathon.js does not exist yet");
-    }
     const reply = await forwardedGet(await clientFor("cs-master"), 8080, "/v2/info");
     assert.equal(reply.status, 200, reply.body);
     assert.equal((JSON.parse(reply.body) as { name?: string }).name, "marathon");
@@ -379,10 +333,6 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
 
   it("creates a calico network whose profile has libnetwork's default rules", async function () {
     this.timeout(20000);
-    const missing = ["libnetwork-plugin.js", "bin/calicoctl"].filter((file) => !fs.existsSync(path.join(sandboxDir, file)));
-    if (missing.length > 0) {
-      skipBecause(this, `sandbox/${missing.join(" and sandbox/")} do not exist yet`);
-    }
     const agent1 = await clientFor("cs-agent1");
     const created = await runRemote(agent1, "/usr/bin/docker network create --driver calico --ipam-driver calico --subnet=192.168.0.0/16 management-ui");
     try {
@@ -451,9 +401,7 @@ describe("sandbox cluster (sandbox/cli.js)", function () {
     this.timeout(60000);
     process.kill(cluster.master.sshdPid, "SIGKILL");
     // SIGKILL lands when the process is next scheduled: on a busy machine status could still find it alive
-    for (const deadline = Date.now() + 2000; !isZombie(String(cluster.master.sshdPid)) && Date.now() < deadline;) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitUntil("the killed sshd to be gone", async () => isZombie(String(cluster.master.sshdPid)), { timeoutMs: 2000, pauseMs: 20 });
     assert.equal((await sandbox.status()).allUp, false);
     closeClients();
     cluster = await sandbox.up();
@@ -487,7 +435,7 @@ describe("sandbox cluster from a checkout under /tmp, a directory every host and
   let copy: { sandbox: Sandbox; dir: string } | undefined;
 
   before(function () {
-    const missing = missingPrerequisite();
+    const missing = sandboxUnavailable();
     if (missing !== undefined) {
       skipBecause(this, missing);
     }
@@ -510,8 +458,8 @@ describe("sandbox cluster from a checkout under /tmp, a directory every host and
     fs.copyFileSync(path.resolve(sandboxDir, "../components/runbookPolicy.json"), path.join(dir, "components", "runbookPolicy.json"));
     // as a checkout after `npm ci` (Mesos-DNS needs dns-packet)
     fs.symlinkSync(path.resolve(sandboxDir, "../node_modules"), path.join(dir, "node_modules"));
-    // a module of its own path, so its layout is the copy's
-    copy = { sandbox: require(path.join(dir, "sandbox", "cli.js")) as Sandbox, dir };
+    // the copy's own compiled cli, so its layout is the copy's
+    copy = { sandbox: require(path.join(dir, "sandbox", "dist", "cli.js")) as Sandbox, dir };
     const cluster = await copy.sandbox.up();
     assert.ok(cluster.sshPrivateKeyPath.startsWith(`${dir}/`), cluster.sshPrivateKeyPath);
     const client = await connect(cluster.master, fs.readFileSync(cluster.sshPrivateKeyPath));

@@ -8,25 +8,18 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import { dnatRules } from "@calico-stars/providers";
+import * as sandbox from "../../sandbox/cli";
+import type { EtcdNode } from "../../sandbox/calico/etcd";
+import { collectorAddress, etcdUrl } from "../../sandbox/lib/layout";
 import { sandboxUnavailable } from "../support/sandboxCluster";
 import { sandboxLeftovers } from "../support/sandboxLeftovers";
 import {
   addressOf, DataplaneHost, docker, dockerChecked, eventually, httpFrom, inNamespace, pingFrom, runIdle, runServer, updateRules,
 } from "../support/sandboxDataplane";
 
-interface Cluster {
-  master: DataplaneHost;
-  agents: DataplaneHost[];
-  docker: { image: string };
-}
-
-const sandbox: { up(): Promise<Cluster>; down(): Promise<void> } = require("../../sandbox/cli.js");
-const etcd = "http://10.197.0.11:2379";
-const collectorAddress = "192.168.255.254";
-
-async function etcdGet(key: string): Promise<any> {
-  const response = await fetch(`${etcd}/v2/keys${key}?recursive=true`);
-  return response.status === 404 ? undefined : ((await response.json()) as { node: any }).node;
+async function etcdGet(key: string): Promise<EtcdNode | undefined> {
+  const response = await fetch(`${etcdUrl}/v2/keys${key}?recursive=true`);
+  return response.status === 404 ? undefined : ((await response.json()) as { node: EtcdNode }).node;
 }
 
 /** A GET from this process (the root namespace, the runbook's dev box); undefined when nothing answers in time. */
@@ -44,7 +37,7 @@ function getFromDevBox(url: string, timeoutMs = 2000): Promise<string | undefine
 }
 
 describe("sandbox Calico dataplane (calico-libnetwork, Felix and BIRD stand-ins)", function () {
-  let cluster: Cluster;
+  let cluster: sandbox.Cluster;
   let agent1: DataplaneHost;
   let agent2: DataplaneHost;
   let started = false;
@@ -85,12 +78,12 @@ describe("sandbox Calico dataplane (calico-libnetwork, Felix and BIRD stand-ins)
     const endpointId = dockerChecked(agent1, "inspect", "-f", '{{(index .NetworkSettings.Networks "dp-a").EndpointID}}', "server");
     const node = await etcdGet(`/calico/v1/host/cs-agent1/workload/libnetwork/libnetwork/endpoint/${endpointId}`);
     assert.ok(node, "the endpoint is recorded under its own host's name");
-    assert.deepStrictEqual(JSON.parse(node.value), {
+    assert.deepStrictEqual(JSON.parse(node.value ?? ""), {
       state: "active", name: `cali${endpointId.slice(0, 11)}`, mac: "EE:EE:EE:EE:EE:EE", profile_ids: [networkId],
       ipv4_nets: [`${server}/32`], ipv6_nets: [], ipv4_gateway: "10.197.0.12", ipv6_gateway: null,
     });
     const profile = await etcdGet(`/calico/v1/policy/profile/${networkId}`);
-    assert.deepStrictEqual(profile.nodes.map((child: { key: string }) => path.basename(child.key)).sort(), ["rules", "tags"]);
+    assert.deepStrictEqual(profile?.nodes?.map((child) => path.basename(child.key)).sort(), ["rules", "tags"]);
     const peerId = dockerChecked(agent2, "inspect", "-f", '{{(index .NetworkSettings.Networks "dp-a").EndpointID}}', "peer");
     assert.ok(await etcdGet(`/calico/v1/host/cs-agent2/workload/libnetwork/libnetwork/endpoint/${peerId}`), "the peer's is under cs-agent2");
   });
@@ -168,8 +161,8 @@ describe("sandbox Calico dataplane (calico-libnetwork, Felix and BIRD stand-ins)
 
     before(async function () {
       this.timeout(10000);
-      responder = spawn("/usr/sbin/ip", ["netns", "exec", "cs-master", process.execPath, path.join(__dirname, "../support/dnsResponder.js"),
-        "10.197.0.11", "192.0.2.7"], { stdio: ["ignore", "pipe", "inherit"] });
+      responder = spawn("/usr/sbin/ip", ["netns", "exec", "cs-master", process.execPath, "-r", require.resolve("ts-node/register/transpile-only"),
+        path.join(__dirname, "../support/dnsResponder.ts"), "10.197.0.11", "192.0.2.7"], { stdio: ["ignore", "pipe", "inherit"] });
       const firstLine = await new Promise<string>((resolve) => responder!.stdout!.once("data", (chunk: Buffer) => resolve(chunk.toString().trim())));
       // Mesos-DNS's stand-in may hold the port already; then any answer it gives proves the path.
       ours = firstLine === "ready";
@@ -204,7 +197,7 @@ describe("sandbox Calico dataplane (calico-libnetwork, Felix and BIRD stand-ins)
     });
   });
 
-  describe("the UI through the master's DNAT (issue 11 item 5), with the program's rules added by hand", function () {
+  describe("the UI through the master's DNAT, with the program's rules added by hand", function () {
     const programRules = dnatRules({ publicInterface: "eth1", publicPort: 9001, targetIp: collectorAddress, targetPort: 9001, ownerId: "0a1b2c3d" } as Parameters<typeof dnatRules>[0]);
     /** The runbook's two: PREROUTING and OUTPUT; then what the program adds to them. */
     const rules = programRules.filter((rule) => rule[0] !== "POSTROUTING");

@@ -3,7 +3,8 @@ import * as assert from "assert";
 import { spawn } from "child_process";
 import * as path from "path";
 import * as fs from "fs";
-import { marathonStandinSuite, App, call, ChangeReply, DEPLOY_DELAY_MS, Group, Message, OFFER_INTERVAL_MS, probe, SCRIPT, sleep, startMarathon, Task, waitFor } from "../support/marathonStandin";
+import { setTimeout as sleep } from "timers/promises";
+import { marathonStandinSuite, App, call, ChangeReply, deployDelayMs, Group, Message, offerIntervalMs, probe, marathonScript, startMarathon, Task, waitFor } from "../support/marathonStandin";
 
 describe("sandbox Marathon stand-in: deployments, tasks, routes, files and faults", function () {
     const { api, putGroup, listDeployments, isListed, holdDeployments, waitUntilFinished, deployedGroup, suite } = marathonStandinSuite();
@@ -120,7 +121,7 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
 
     describe("files", function () {
         it("keeps its groups across a restart when given a state file", async function () {
-            const options = { listen: "127.0.0.1:0", deployDelayMs: DEPLOY_DELAY_MS, stateFile: path.join(suite.workDir, "state.json") };
+            const options = { listen: "127.0.0.1:0", deployDelayMs, stateFile: path.join(suite.workDir, "state.json") };
             const first = await startMarathon(options);
             try {
                 const reply = await call("http://127.0.0.1:" + first.port, "PUT", "/v2/groups/kept", { apps: [probe("client")] });
@@ -128,7 +129,7 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
             } finally {
                 await first.close();
             }
-            const second = await startMarathon({ ...options, offerIntervalMs: OFFER_INTERVAL_MS });
+            const second = await startMarathon({ ...options, offerIntervalMs });
             try {
                 const { body } = await call<Group>("http://127.0.0.1:" + second.port, "GET", "/v2/groups/kept");
                 assert.deepStrictEqual(body.apps.map(({ id }) => id), ["/kept/client"]);
@@ -170,7 +171,7 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
         it("with hangDeployments keeps deployments listed until it is turned off", async function () {
             await holdDeployments();
             const { body } = await putGroup("hung", { apps: [probe("client")] });
-            await sleep(DEPLOY_DELAY_MS * 3);
+            await sleep(deployDelayMs * 3);
             assert.ok(await isListed(body.deploymentId));
             await api("POST", "/_sandbox/faults", { hangDeployments: false });
             await waitUntilFinished(body.deploymentId);
@@ -183,7 +184,7 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
             const reset = (await api("GET", "/_sandbox/faults")).body;
             assert.deepStrictEqual([shown, reset], [
                 { deployDelayMs: 5, hangDeployments: true, failNext: null, lockAppsForMs: 0, noLeaderForMs: 0 },
-                { deployDelayMs: DEPLOY_DELAY_MS, hangDeployments: false, failNext: null, lockAppsForMs: 0, noLeaderForMs: 0 },
+                { deployDelayMs, hangDeployments: false, failNext: null, lockAppsForMs: 0, noLeaderForMs: 0 },
             ]);
         });
 
@@ -218,7 +219,7 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
 
     describe("command line", function () {
         it("prints the port it listens on and exits 0 on SIGTERM", async function () {
-            const child = spawn(process.execPath, [SCRIPT, "--listen", "127.0.0.1:0", "--deploy-delay-ms", "10"], {
+            const child = spawn(process.execPath, [marathonScript, "--listen", "127.0.0.1:0", "--deploy-delay-ms", "10"], {
                 stdio: ["ignore", "pipe", "inherit"],
             });
             const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

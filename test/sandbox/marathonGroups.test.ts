@@ -1,6 +1,6 @@
 // The sandbox's Marathon stand-in, its group API: PUT, validation, POST, GET and DELETE as Marathon v0.14.2 answers them.
 import * as assert from "assert";
-import { marathonStandinSuite, App, ChangeReply, Group, Message, probe, PROBE_CMD, TASK_START_MS, waitFor } from "../support/marathonStandin";
+import { marathonStandinSuite, App, ChangeReply, Group, Message, probe, probeCommand, taskStartMs, waitFor } from "../support/marathonStandin";
 
 describe("sandbox Marathon stand-in: groups", function () {
     const { api, putGroup, listDeployments, isListed, holdDeployments, waitUntilFinished, deployedGroup } = marathonStandinSuite();
@@ -43,7 +43,7 @@ describe("sandbox Marathon stand-in: groups", function () {
             await waitUntilFinished(body.deploymentId);
             const { body: group } = await api<Group>("GET", "/v2/groups/finishing");
             assert.strictEqual(group.apps[0].tasksRunning, 1);
-            assert.ok(Date.now() - started >= TASK_START_MS, `finished after ${Date.now() - started} ms`);
+            assert.ok(Date.now() - started >= taskStartMs, `finished after ${Date.now() - started} ms`);
         });
 
         it("keeps the deployment listed while its tasks are staged", async function () {
@@ -60,7 +60,7 @@ describe("sandbox Marathon stand-in: groups", function () {
             assert.deepStrictEqual(body, {
                 id: "/shown",
                 apps: [{
-                    id: "/shown/client", cmd: PROBE_CMD, args: null, user: null, env: {}, instances: 1, cpus: 0.1, mem: 64,
+                    id: "/shown/client", cmd: probeCommand, args: null, user: null, env: {}, instances: 1, cpus: 0.1, mem: 64,
                     disk: 0, executor: "", constraints: [], uris: [], storeUrls: [], ports: [0], requirePorts: false,
                     backoffSeconds: 1, backoffFactor: 1.15, maxLaunchDelaySeconds: 3600, container: null, healthChecks: [],
                     dependencies: [], upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 }, labels: {},
@@ -119,7 +119,7 @@ describe("sandbox Marathon stand-in: groups", function () {
         it("leaves an unchanged app alone, keeping its version, with a deployment that is never listed", async function () {
             const first = await deployedGroup("unchanged", [probe("client")]);
             await holdDeployments();
-            const { status, body } = await putGroup("unchanged", { apps: [{ mem: 64, cpus: 0.1, cmd: PROBE_CMD, id: "client" }] });
+            const { status, body } = await putGroup("unchanged", { apps: [{ mem: 64, cpus: 0.1, cmd: probeCommand, id: "client" }] });
             const group = (await api<Group>("GET", "/v2/groups/unchanged")).body;
             assert.deepStrictEqual([status, await isListed(body.deploymentId), group.apps[0].version], [200, false, first.version]);
         });

@@ -1,4 +1,4 @@
-// The sandbox's workload (sandbox/marathon.js, sandbox/mesos-agent.js, sandbox/mesos-dns.js): Marathon runs each
+// The sandbox's workload (sandbox/marathon.ts, sandbox/mesosAgent.ts, sandbox/mesosDns.ts): Marathon runs each
 // task as a real container on an agent's dockerd, counts what really runs, follows the app's upgrade strategy
 // (a fixed address makes the default one hang), restarts what exits, kills what it deletes; Mesos-DNS answers
 // for running tasks; the fetcher copies from the agent's own view. Needs root and the sandbox's programs.
@@ -6,22 +6,23 @@ import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { setTimeout as sleep } from "timers/promises";
+import * as sandbox from "../../sandbox/cli";
+import { image } from "../../sandbox/lib/layout";
+import type { AgentStateJson } from "../../sandbox/mesos/protocol";
 import { sandboxUnavailable } from "../support/sandboxCluster";
 import { sandboxLeftovers } from "../support/sandboxLeftovers";
-import { MarathonTask, sleep, waitFor, Workload, WorkloadCluster } from "../support/workload";
+import { MarathonTask, waitFor, Workload } from "../support/workload";
 
-const sandbox: { up(): Promise<WorkloadCluster & { hosts: { name: string; sshdPid: number }[] }>; down(): Promise<void> } = require("../../sandbox/cli.js");
-
-const IMAGE = "djosborne/star:v0.5.0";
-const FIXED_IP = "192.168.255.250";
+const fixedIp = "192.168.255.250";
 
 function app(id: string, cmd: string, network: string, extra: object = {}, parameters: { key: string; value: string }[] = []) {
-    return { id, cmd, cpus: 0.1, mem: 32, container: { type: "DOCKER", docker: { image: IMAGE, parameters: [{ key: "net", value: network }, ...parameters] } }, ...extra };
+    return { id, cmd, cpus: 0.1, mem: 32, container: { type: "DOCKER", docker: { image, parameters: [{ key: "net", value: network }, ...parameters] } }, ...extra };
 }
 
 describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Mesos-DNS", function () {
     this.timeout(120000);
-    let cluster: Awaited<ReturnType<typeof sandbox.up>>;
+    let cluster: sandbox.Cluster;
     let workload: Workload;
 
     before(async function () {
@@ -89,12 +90,12 @@ describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Meso
 
     describe("an upgrade of an app with a fixed address (the collector's `ip` parameter)", function () {
         const fixedApp = (cmd: string, strategy?: object) =>
-            app("collector", cmd, "work-fixed", strategy ? { upgradeStrategy: strategy } : {}, [{ key: "ip", value: FIXED_IP }]);
+            app("collector", cmd, "work-fixed", strategy ? { upgradeStrategy: strategy } : {}, [{ key: "ip", value: fixedIp }]);
 
         it("hangs with the default upgradeStrategy: the new task cannot have the address the old one holds", async function () {
             await workload.waitUntilDeployed(await workload.putGroup({ id: "/fixed", apps: [fixedApp("sleep 1000")] }));
             const [old] = await workload.tasks("/fixed/collector");
-            assert.strictEqual(old.ipAddresses[0].ipAddress, FIXED_IP);
+            assert.strictEqual(old.ipAddresses[0].ipAddress, fixedIp);
             const deploymentId = await workload.putGroup({ id: "/fixed", apps: [fixedApp("sleep 2000")] });
             await sleep(6000);
             const listed = (await workload.deployments()).find((deployment) => deployment.id === deploymentId);
@@ -103,7 +104,7 @@ describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Meso
             assert.ok(tasks.some((task) => task.id === old.id && task.startedAt !== null), "the old task still runs");
             const failures = await failedTasks("/fixed/collector");
             assert.ok(failures.length >= 2, `the new task was tried again and again (${failures.length} failures)`);
-            assert.match(failures[0].stderr, new RegExp(`The address ${FIXED_IP.replace(/\./g, "\\.")} is already in use`));
+            assert.match(failures[0].stderr, new RegExp(`The address ${fixedIp.replace(/\./g, "\\.")} is already in use`));
             await workload.deleteGroup("/fixed");
         });
 
@@ -113,7 +114,7 @@ describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Meso
             const [old] = await workload.tasks("/fixed-stop-first/collector");
             await workload.waitUntilDeployed(await workload.putGroup({ id: "/fixed-stop-first", apps: [fixedApp("sleep 2000", killFirst)] }));
             const tasks = await workload.tasks("/fixed-stop-first/collector");
-            assert.deepStrictEqual(tasks.map((task) => [task.id === old.id, task.ipAddresses[0]?.ipAddress]), [[false, FIXED_IP]]);
+            assert.deepStrictEqual(tasks.map((task) => [task.id === old.id, task.ipAddresses[0]?.ipAddress]), [[false, fixedIp]]);
             await workload.deleteGroup("/fixed-stop-first");
         });
     });
@@ -184,7 +185,7 @@ describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Meso
     describe("down", function () {
         it("after a crash of Marathon and the agents leaves no container, process or task sandbox behind", async function () {
             await workload.waitUntilDeployed(await workload.putGroup({ id: "/crashed", apps: [{ ...app("left", "sleep 1000", "work"), instances: 2 }] }));
-            const crashed = [cluster.marathon!, ...cluster.mesosAgents].map((service) => (service as unknown as { pid: number }).pid);
+            const crashed = [cluster.marathon, ...cluster.mesosAgents].map((service) => service.pid);
             crashed.forEach((pid) => process.kill(pid, "SIGKILL"));
             assert.strictEqual((await workload.mesosContainers()).length, 2, "the containers outlive the crash");
             await sandbox.down();
@@ -195,12 +196,12 @@ describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Meso
     /** The ended tasks of an app on every agent (the agents' /state), with each task's stderr. */
     async function failedTasks(appId: string): Promise<{ id: string; message: string; stderr: string }[]> {
         const failures = await Promise.all(cluster.mesosAgents.map(async (agent) => {
-            const state: any = await (await fetch(`${agent.url}/state`)).json();
-            return state.frameworks.flatMap((framework: any) => framework.completed_executors)
-                .filter((executor: any) => executor.completed_tasks[0]?.state === "TASK_FAILED" && executor.id.startsWith(appId.slice(1).replace(/\//g, "_") + "."))
-                .map((executor: any) => ({
+            const state = (await (await fetch(`${agent.url}/state`)).json()) as AgentStateJson;
+            return state.frameworks.flatMap((framework) => framework.completed_executors)
+                .filter((executor) => executor.completed_tasks[0]?.state === "TASK_FAILED" && executor.id.startsWith(appId.slice(1).replace(/\//g, "_") + "."))
+                .map((executor) => ({
                     id: executor.id,
-                    message: executor.completed_tasks[0].statuses.at(-1).message,
+                    message: executor.completed_tasks[0].statuses.at(-1)?.message ?? "",
                     stderr: fs.readFileSync(path.join(executor.directory, "stderr"), "utf8"),
                 }));
         }));

@@ -7,7 +7,9 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import * as ts from "typescript";
 import { closeAllConnections, configureSsh, resetSshStats, SshHost, SshSettings } from "@calico-stars/providers/ssh";
+import type { State as FakeClusterState } from "./standins/fakeCluster";
 
 export interface LoopbackSshd {
     port: number;
@@ -20,8 +22,8 @@ export interface LoopbackSshd {
     /** Every command the server was asked to run, in order. */
     commands(): string[];
     /** The stand-ins' state: networks, profiles, nat rules. */
-    cluster(): { networks: Record<string, any>; profiles: Record<string, any>; nat: string[]; intruderRules?: number };
-    writeCluster(state: object): void;
+    cluster(): FakeClusterState;
+    writeCluster(state: FakeClusterState): void;
     settings(overrides?: Partial<SshSettings>): SshSettings;
     stop(): Promise<void>;
 }
@@ -71,8 +73,13 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
     const binDir = path.join(dir, "bin");
     fs.mkdirSync(stateDir);
     fs.mkdirSync(binDir);
+    // The stand-ins run as a program of their own, once per command: compiled here for a plain node.
+    const standIns = path.join(binDir, "fakeCluster.js");
+    const source = fs.readFileSync(path.join(__dirname, "standins", "fakeCluster.ts"), "utf8");
+    const compiled = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+    fs.writeFileSync(standIns, `#!/usr/bin/env node\n${compiled}`, { mode: 0o755 });
     for (const tool of ["docker", "calicoctl", "iptables"]) {
-        fs.symlinkSync(path.join(__dirname, "standins", "fake-cluster.js"), path.join(binDir, tool));
+        fs.symlinkSync(standIns, path.join(binDir, tool));
     }
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "host_key")]);
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "client_key")]);
@@ -127,7 +134,7 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
         process: child,
         commands: () => fs.existsSync(path.join(dir, "commands.log"))
             ? fs.readFileSync(path.join(dir, "commands.log"), "utf8").split("\x1e").slice(0, -1) : [],
-        cluster: () => fs.existsSync(clusterPath) ? JSON.parse(fs.readFileSync(clusterPath, "utf8")) : { networks: {}, profiles: {}, nat: [] },
+        cluster: () => fs.existsSync(clusterPath) ? (JSON.parse(fs.readFileSync(clusterPath, "utf8")) as FakeClusterState) : { networks: {}, profiles: {}, nat: [] },
         writeCluster: (state) => fs.writeFileSync(clusterPath, JSON.stringify(state)),
         settings: (overrides = {}) => ({
             privateKeyPath: path.join(dir, "client_key"),

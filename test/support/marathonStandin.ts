@@ -1,26 +1,14 @@
-// The sandbox Marathon stand-in under test: its reply shapes, and a running instance per suite with the
-// calls the tests make on it (the stand-in is plain JavaScript without declarations, so it is typed here).
+// The sandbox Marathon stand-in under test: the shapes of its replies as a client reads them, and a running instance
+// per suite with the calls the tests make on it.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { paths } from "../../sandbox/lib/layout";
+import { waitUntil } from "../../sandbox/lib/wait";
+import { RunningMarathon, startMarathon } from "../../sandbox/marathon";
 
-export interface MarathonOptions {
-    listen: string;
-    deployDelayMs?: number;
-    stateFile?: string;
-    logFile?: string;
-    offerIntervalMs?: number;
-    simulatedTaskStartMs?: number;
-}
-
-export interface RunningMarathon {
-    port: number;
-    close(): Promise<void>;
-}
-
-// The stand-in is plain JavaScript without declarations, so its one export is typed here.
-export const { startMarathon }: { startMarathon(options: MarathonOptions): Promise<RunningMarathon> } = require("../../sandbox/marathon");
+export { startMarathon };
 
 export interface Reply<T> {
     status: number;
@@ -78,13 +66,14 @@ export interface Message {
     deployments?: { id: string }[];
 }
 
-export const DEPLOY_DELAY_MS = 50;
+export const deployDelayMs = 50;
 /** Offers come this often, and a simulated agent's task runs this long after its launch. */
-export const OFFER_INTERVAL_MS = 20;
-export const TASK_START_MS = 100;
-export const PROBE_CMD = "star-probe --http-port=9000";
-const WAIT_LIMIT_MS = 2000;
-export const SCRIPT = path.join(__dirname, "../../sandbox/marathon.js");
+export const offerIntervalMs = 20;
+export const taskStartMs = 100;
+export const probeCommand = "star-probe --http-port=9000";
+const waitLimitMs = 2000;
+/** The stand-in as the sandbox runs it: compiled. */
+export const marathonScript = paths.marathonScript;
 
 export async function call<T>(baseUrl: string, method: string, urlPath: string, body?: unknown): Promise<Reply<T>> {
     const response = await fetch(baseUrl + urlPath, {
@@ -97,22 +86,14 @@ export async function call<T>(baseUrl: string, method: string, urlPath: string, 
     return { status: response.status, headers: response.headers, body: (isJson ? JSON.parse(text) : text) as T };
 }
 
-export function probe(id: string, cmd = PROBE_CMD) {
+export function probe(id: string, cmd = probeCommand) {
     return { id, cmd, cpus: 0.1, mem: 64 };
 }
 
-export function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
+/** Waits, as briskly as the in-process stand-in answers, until `check` holds. */
 export async function waitFor(what: string, check: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + WAIT_LIMIT_MS;
-    while (!(await check())) {
-        if (Date.now() > deadline) assert.fail(`${what}: not within ${WAIT_LIMIT_MS} ms`);
-        await sleep(5);
-    }
+    await waitUntil(what, check, { timeoutMs: waitLimitMs, pauseMs: 5 });
 }
-
 
 /** Starts a stand-in for the calling suite (before), resets its faults after each test and stops it (after). */
 export function marathonStandinSuite() {
@@ -124,11 +105,7 @@ export function marathonStandinSuite() {
     const holdDeployments = () => api("POST", "/_sandbox/faults", { hangDeployments: true });
 
     async function waitUntilFinished(deploymentId: string): Promise<void> {
-        const deadline = Date.now() + WAIT_LIMIT_MS;
-        while (await isListed(deploymentId)) {
-            if (Date.now() > deadline) assert.fail(`deployment ${deploymentId} still listed after ${WAIT_LIMIT_MS} ms`);
-            await sleep(5);
-        }
+        await waitFor(`deployment ${deploymentId} to finish`, async () => !(await isListed(deploymentId)));
     }
 
     async function deployedGroup(id: string, apps: object[] = [probe("client"), probe("frontend")]): Promise<ChangeReply> {
@@ -142,9 +119,9 @@ export function marathonStandinSuite() {
         suite.workDir = fs.mkdtempSync(path.join(os.tmpdir(), "marathon-test-"));
         suite.marathon = await startMarathon({
             listen: "127.0.0.1:0",
-            deployDelayMs: DEPLOY_DELAY_MS,
-            offerIntervalMs: OFFER_INTERVAL_MS,
-            simulatedTaskStartMs: TASK_START_MS,
+            deployDelayMs,
+            offerIntervalMs,
+            simulatedTaskStartMs: taskStartMs,
             logFile: path.join(suite.workDir, "requests.jsonl"),
         });
         suite.baseUrl = `http://127.0.0.1:${suite.marathon.port}`;

@@ -2,12 +2,10 @@
 // it, and probes from inside containers (busybox wget, ping, nslookup) or from a host's namespace.
 import { spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
+import type { ClusterHost } from "../../sandbox/lib/clusterFiles";
+import { paths } from "../../sandbox/lib/layout";
 
-export interface DataplaneHost {
-  name: string;
-  address: string;
-  dockerHost: string;
-}
+export type DataplaneHost = Pick<ClusterHost, "name" | "address" | "dockerHost">;
 
 export interface Outcome {
   status: number | null;
@@ -15,7 +13,7 @@ export interface Outcome {
   stderr: string;
 }
 
-const calicoctlPath = path.resolve(__dirname, "../../sandbox/bin/calicoctl");
+const calicoctlPath = path.join(paths.sandbox, "bin", "calicoctl");
 
 export function docker(host: DataplaneHost, ...args: string[]): Outcome {
   const result = spawnSync("/usr/bin/docker", ["-H", host.dockerHost, ...args], { encoding: "utf8", timeout: 30000 });

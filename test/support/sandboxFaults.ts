@@ -1,18 +1,16 @@
 // Faults a test injects into the sandbox's own processes: a host's sshd stopped (with or without its open
 // sessions) and started again, etcd stopped and started again, the keys root and vagrant may log in with replaced, a host
 // given a new host key. Marathon's faults are its own API (SandboxStack.marathonFaults).
-import * as fs from "fs";
-import * as path from "path";
 import { execFileSync } from "child_process";
+import * as fs from "fs";
+import { Host, hosts, paths, programs } from "../../sandbox/lib/layout";
+import { killProcesses } from "../../sandbox/lib/processes";
+import { readPid } from "../../sandbox/lib/run";
+import { startEtcd } from "../../sandbox/lib/services";
+import { fingerprintOf, generateKey, hostKeyPath, sshdName, startSshd } from "../../sandbox/lib/sshHosts";
 
-const layout = require("../../sandbox/lib/layout.js");
-const { startSshd, sshdName } = require("../../sandbox/lib/ssh-hosts.js");
-const { startEtcd } = require("../../sandbox/lib/services.js");
-const { readPid } = require("../../sandbox/lib/run.js");
-const { killProcesses } = require("../../sandbox/lib/processes.js");
-
-function sandboxHost(name: string): any {
-    const host = layout.hosts.find((h: any) => h.name === name);
+function sandboxHost(name: string): Host {
+    const host = hosts.find((h) => h.name === name);
     if (!host) {
         throw new Error(`no sandbox host ${name}`);
     }
@@ -30,7 +28,7 @@ function command(pid: number): string {
 /** Stops a host's sshd; with `sessions`, also every session it serves, as if the host went away mid-command. */
 export async function stopSshd(hostName: string, options: { sessions: boolean }): Promise<void> {
     const listener = readPid(sshdName(sandboxHost(hostName)));
-    const inNamespace = execFileSync(layout.programs.ip, ["netns", "pids", hostName], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
+    const inNamespace = execFileSync(programs.ip, ["netns", "pids", hostName], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
     const sessions = options.sessions ? inNamespace.filter((pid) => command(pid).startsWith("sshd")) : [];
     await killProcesses([listener, ...sessions].filter((pid): pid is number => pid !== undefined));
 }
@@ -40,7 +38,7 @@ export async function restartSshd(hostName: string): Promise<void> {
 }
 
 export async function stopEtcd(): Promise<void> {
-    await killProcesses([readPid("etcd")]);
+    await killProcesses([readPid("etcd")].filter((pid): pid is number => pid !== undefined));
 }
 
 /** etcd keeps its data directory, so the cluster's profiles survive the outage. */
@@ -50,16 +48,11 @@ export async function restartEtcd(): Promise<void> {
 
 /** The public keys root and vagrant may log in with on every host (one authorized_keys file, sshd reads it at each login). */
 export function authorizedKeys(): string {
-    return fs.readFileSync(layout.paths.authorizedKeys, "utf8");
+    return fs.readFileSync(paths.authorizedKeys, "utf8");
 }
 
 export function setAuthorizedKeys(text: string): void {
-    fs.writeFileSync(layout.paths.authorizedKeys, text);
-}
-
-/** Where sandbox/lib/ssh-hosts.js keeps a host's key (hostKeyPath there). */
-function hostKeyPath(hostName: string): string {
-    return path.join(layout.paths.ssh, sandboxHost(hostName).name, "ssh_host_ed25519_key");
+    fs.writeFileSync(paths.authorizedKeys, text);
 }
 
 /**
@@ -67,7 +60,7 @@ function hostKeyPath(hostName: string): string {
  * public key line and fingerprint, and a function that puts the old key back (and restarts sshd again).
  */
 export async function rekeyHost(hostName: string): Promise<{ publicKey: string; fingerprint: string; restore(): Promise<void> }> {
-    const keyPath = hostKeyPath(hostName);
+    const keyPath = hostKeyPath(sandboxHost(hostName));
     const saved = [fs.readFileSync(keyPath), fs.readFileSync(`${keyPath}.pub`)];
     const restart = async () => {
         await stopSshd(hostName, { sessions: true });
@@ -75,10 +68,10 @@ export async function rekeyHost(hostName: string): Promise<{ publicKey: string; 
     };
     fs.rmSync(keyPath);
     fs.rmSync(`${keyPath}.pub`);
-    execFileSync(layout.programs.sshKeygen, ["-q", "-t", "ed25519", "-N", "", "-C", `${hostName}-rekeyed`, "-f", keyPath]);
+    await generateKey(keyPath, `${hostName}-rekeyed`);
     await restart();
     const publicKey = fs.readFileSync(`${keyPath}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
-    const fingerprint = execFileSync(layout.programs.sshKeygen, ["-lf", `${keyPath}.pub`], { encoding: "utf8" }).split(" ")[1];
+    const fingerprint = await fingerprintOf(keyPath);
     return {
         publicKey,
         fingerprint,

@@ -5,10 +5,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-const { cgroupParentFor }: { cgroupParentFor(state: string): string } = require("../../sandbox/lib/layout.js");
-
-const sandboxNamespaces = ["cs-master", "cs-agent1", "cs-agent2", "cs-docker"];
-const sandboxDir = path.resolve(__dirname, "../../sandbox");
+import { bridge, cgroupParentFor, hosts, namespaces, paths } from "../../sandbox/lib/layout";
 
 function readProc(pid: string, file: string): string {
   try {
@@ -47,12 +44,13 @@ function calicoLeftovers(): string[] {
 }
 
 /** Everything of the sandbox in `sandboxRoot` that should be gone after down. */
-export function sandboxLeftovers(sandboxRoot = sandboxDir): string[] {
+export function sandboxLeftovers(sandboxRoot = paths.sandbox): string[] {
   const state = path.join(sandboxRoot, ".state");
   const leftovers: string[] = [];
-  const namespaces = fs.existsSync("/run/netns") ? fs.readdirSync("/run/netns") : [];
-  leftovers.push(...namespaces.filter((name) => sandboxNamespaces.includes(name)).map((name) => `namespace ${name}`));
-  leftovers.push(...fs.readdirSync("/sys/class/net").filter((link) => link === "csbr0" || link.startsWith("csv-")).map((link) => `link ${link}`));
+  const present = fs.existsSync("/run/netns") ? fs.readdirSync("/run/netns") : [];
+  leftovers.push(...present.filter((name) => namespaces.includes(name)).map((name) => `namespace ${name}`));
+  const links = [bridge.name, ...hosts.map((host) => host.hostVeth)];
+  leftovers.push(...fs.readdirSync("/sys/class/net").filter((link) => links.includes(link)).map((link) => `link ${link}`));
   for (const pid of fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)) {
     const cmdline = readProc(pid, "cmdline");
     if ((cmdline.includes(state) || readProc(pid, "cgroup").includes(`/${cgroupParentFor(state)}/`)) && !isZombie(pid)) {

@@ -6,11 +6,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { runbookNetworks, runbookPolicy } from "../../components/config";
 import { closeAllConnections, configureSsh, httpOverSsh, HttpResponse, runChecked, SshHost } from "@calico-stars/providers/ssh";
+import * as sandbox from "../../sandbox/cli";
+import { Cluster, configKey, programLogin, rootLogin, StackConfigSource, stackConfigOf } from "../../sandbox/lib/clusterFiles";
+import type { FaultSwitches } from "../../sandbox/marathon/faults";
 import { AutomationDriver, cliUnavailable, EngineDriver, emulators, StackDriver, TestEngine } from "../../engine";
 import { sandboxUnavailable } from "./sandboxCluster";
 
 const projectDir = path.resolve(__dirname, "../..");
-export const sandbox: { up(): Promise<any>; down(): Promise<void> } = require("../../sandbox/cli.js");
+export { sandbox };
 export const profiles = ["management-ui", "client", "frontend", "backend"];
 /** A one-rule policy change: backend's third rule opens it to client instead of frontend. */
 export const oneRuleChange: Record<string, { inbound: string[]; outbound: string[] }> = {
@@ -37,32 +40,23 @@ export function ruleShowOf(rules: { inbound: string[]; outbound: string[] }): st
     return `Inbound rules:\n${numbered(rules.inbound)}Outbound rules:\n${numbered(rules.outbound)}`;
 }
 
-/** A host as the tests look at it: as root, which every sandbox host keeps open for that, so without sudo. */
-export function sshHostOf(host: { address: string; port: number }): SshHost {
-    return { address: host.address, port: host.port, user: "root", sudo: false };
+/** A host as the tests look at it (the sandbox's root login); a host a lookup did not find fails here, saying so. */
+export function sshHostOf(host: Pick<Cluster["master"], "address" | "port"> | undefined): SshHost {
+    assert.ok(host, "no such host in the sandbox");
+    return rootLogin(host);
 }
 
-/** A host as the program logs in to it (cluster.json's user: vagrant, with sudo, unless the sandbox came up with --root). */
-export function programHostOf(cluster: { sudo: boolean }, host: { address: string; port: number; user: string }): SshHost {
-    return { address: host.address, port: host.port, user: host.user, sudo: cluster.sudo };
-}
+/** A host as the program logs in to it (the sandbox's program login). */
+export const programHostOf: (cluster: Pick<Cluster, "sudo">, host: Pick<Cluster["master"], "address" | "port" | "user">) => SshHost = programLogin;
 
-/** What `pulumi config set` would hold for a stack on the sandbox (Pulumi.sandbox.yaml), plus a short deployment timeout. */
-export function sandboxStackConfig(cluster: any): Record<string, string> {
-    const endpoint = (h: any) => ({ address: h.address, port: h.port, user: h.user });
-    return {
-        "calico-stars:master": JSON.stringify(endpoint(cluster.master)),
-        "calico-stars:agents": JSON.stringify(cluster.agents.map(endpoint)),
-        "calico-stars:sudo": JSON.stringify(cluster.sudo),
-        "calico-stars:etcdAuthority": cluster.etcd.authority,
-        "calico-stars:sshPrivateKeyPath": cluster.sshPrivateKeyPath,
-        "calico-stars:hostKeyFingerprints": JSON.stringify(cluster.hostKeyFingerprints),
-        "calico-stars:hostKeys": JSON.stringify(cluster.hostKeys),
-        "calico-stars:publicInterface": cluster.publicInterface,
-        "calico-stars:deploymentTimeoutSeconds": "60",
-        // the sandbox's stack file turns the check on; a suite that wants it (verify.test.ts) sets it
-        "calico-stars:verifyPolicy": "false",
-    };
+/**
+ * The stack config the sandbox gives the program (its Pulumi.sandbox.yaml's keys), as `pulumi config set` would hold
+ * it, plus a short deployment timeout.
+ */
+export function sandboxStackConfig(cluster: StackConfigSource): Record<string, string> {
+    // the sandbox's stack file turns the check on; a suite that wants it (verify.test.ts) sets it
+    const values = { ...stackConfigOf(cluster), deploymentTimeoutSeconds: 60, verifyPolicy: false };
+    return Object.fromEntries(Object.entries(values).map(([key, value]) => [configKey(key), typeof value === "string" ? value : JSON.stringify(value)]));
 }
 
 /** Who runs the program: the test engine, or the Pulumi CLI through the Automation API. */
@@ -78,7 +72,7 @@ export class SandboxStack {
     /** Where the program runs docker and calicoctl by default. */
     readonly agent: SshHost;
 
-    private constructor(readonly cluster: any, readonly driver: StackDriver) {
+    private constructor(readonly cluster: Cluster, readonly driver: StackDriver) {
         this.master = sshHostOf(cluster.master);
         this.agent = sshHostOf(cluster.agents[0]);
         // the test's own SSH layer
@@ -130,7 +124,7 @@ export class SandboxStack {
 
     /** Commands the hosts ran so far, by the sandbox's audit logs (one JSON line each). */
     auditEntries(): string[] {
-        return this.cluster.hosts.flatMap((h: any) => fs.existsSync(h.auditLog) ? fs.readFileSync(h.auditLog, "utf8").split("\n").filter(Boolean) : []);
+        return this.cluster.hosts.flatMap((h) => fs.existsSync(h.auditLog) ? fs.readFileSync(h.auditLog, "utf8").split("\n").filter(Boolean) : []);
     }
 
     auditLines(): number {
@@ -159,10 +153,10 @@ export class SandboxStack {
     }
 
     /**
-     * The sandbox Marathon's fault switches (sandbox/marathon/faults.js): deployDelayMs, hangDeployments, failNext,
+     * The sandbox Marathon's fault switches (sandbox/marathon/faults.ts): deployDelayMs, hangDeployments, failNext,
      * lockAppsForMs, noLeaderForMs.
      */
-    async marathonFaults(faults: object | "reset"): Promise<void> {
+    async marathonFaults(faults: Partial<FaultSwitches> | "reset"): Promise<void> {
         const response = faults === "reset" ? await this.marathon("DELETE", "/_sandbox/faults") : await this.marathon("POST", "/_sandbox/faults", faults);
         if (response.status !== 200) {
             throw new Error(`Marathon faults ${JSON.stringify(faults)}: HTTP ${response.status} ${response.body}`);
@@ -183,7 +177,7 @@ export class SandboxStack {
             ["OUTPUT", "POSTROUTING", "PREROUTING"]);
         const group = await this.marathon("GET", "/v2/groups/calico-stars");
         assert.strictEqual(group.status, 200);
-        assert.deepStrictEqual(JSON.parse(group.body).apps.map((a: any) => a.id).sort(),
+        assert.deepStrictEqual((JSON.parse(group.body) as { apps: { id: string }[] }).apps.map((a) => a.id).sort(),
             ["/calico-stars/backend", "/calico-stars/client", "/calico-stars/frontend", "/calico-stars/management-ui"]);
         const deployments = await this.marathon("GET", "/v2/deployments");
         assert.deepStrictEqual(JSON.parse(deployments.body), [], "no deployment left running");

@@ -5,16 +5,10 @@ import { execFile } from "child_process";
 import * as dgram from "dgram";
 import * as net from "net";
 import * as dnsPacket from "dns-packet";
+import type { Cluster } from "../../sandbox/lib/clusterFiles";
+import { waitUntil } from "../../sandbox/lib/wait";
 
-export interface WorkloadCluster {
-    master: { address: string };
-    agents: { name: string; address: string; dockerSocket: string }[];
-    marathon: { url: string } | null;
-    mesosAgents: { host: string; id: string; url: string; workDir: string }[];
-    mesosDns: { address: string; port: number; httpPort: number; domain: string; url: string };
-    docker: { image: string };
-    collectorAddress: string;
-}
+export type WorkloadCluster = Pick<Cluster, "master" | "agents" | "marathon" | "mesosAgents" | "mesosDns" | "docker" | "collectorAddress">;
 
 export interface MarathonTask {
     id: string;
@@ -34,32 +28,16 @@ export interface MarathonDeployment {
     currentActions: { action: string; app: string }[];
 }
 
-export function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `check` until it holds; fails after `timeoutMs`, saying what did not happen and what `check` last saw. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20000, intervalMs = 100): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    for (;;) {
-        try {
-            const value = await check();
-            if (value !== undefined && value !== false) return value;
-            last = value;
-        } catch (error) {
-            last = error;
-        }
-        if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-        await sleep(intervalMs);
-    }
+/** Waits at the pace of the workload (tasks start in seconds) until `check` gives a value; fails after `timeoutMs`. */
+export function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20000, pauseMs = 100): Promise<T> {
+    return waitUntil(what, check, { timeoutMs, pauseMs });
 }
 
 export class Workload {
     constructor(readonly cluster: WorkloadCluster) {}
 
     async marathon<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-        const response = await fetch(`${this.cluster.marathon!.url}${path}`, {
+        const response = await fetch(`${this.cluster.marathon.url}${path}`, {
             method, headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body),
             signal: AbortSignal.timeout(10000),
         });

@@ -1,8 +1,8 @@
-// The Mesos-DNS stand-in's records (sandbox/mesos-dns/records.js) against Mesos-DNS v0.5.0's rules: labels.RFC1123,
+// The Mesos-DNS stand-in's records (sandbox/mesosDns/records.ts) against Mesos-DNS v0.5.0's rules: labels.RFC1123,
 // hashString's zbase32 (vectors from tv42/zbase32's tests), and the names a running task gets.
 import * as assert from "assert";
 
-const { generateRecords, rfc1123, zbase32Head, hashString } = require("../../sandbox/mesos-dns/records.js");
+import { generateRecords, hashString, rfc1123, zbase32Head } from "../../sandbox/mesosDns/records";
 
 function agentState(tasks: object[]) {
     return { frameworks: [{ name: "marathon", executors: tasks.map((task) => ({ tasks: [task] })) }] };

@@ -4,7 +4,7 @@
 // ends, an unchanged PUT). Listens on 127.0.0.1; tests reach it through the
 // loopback sshd's forwarded channel, as the program reaches Marathon. Answer
 // shapes follow mesosphere/marathon v1.1.1 (docs/docs/rest-api.md, GroupsResource,
-// AppsResource) and /work/shared/reference/marathon-v2.md.
+// AppsResource).
 import * as http from "http";
 import type { AddressInfo } from "net";
 
