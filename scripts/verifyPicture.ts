@@ -7,8 +7,8 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { sandboxUnavailable } from "../test/support/sandboxCluster";
-import { SandboxStack } from "../test/support/sandboxStack";
+import { sandboxUnavailable } from "../sandbox/cli";
+import { SandboxStack } from "../scripts/sandboxStack";
 
 const projectDir = path.resolve(__dirname, "..");
 const docs = path.join(projectDir, "docs");

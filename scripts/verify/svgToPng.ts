@@ -2,8 +2,9 @@
 // (Debian's librsvg2-bin), else a headless Chromium. Optional: without one the
 // result says so and names what to install.
 import { execFile } from "child_process";
-import { accessSync, constants, readFileSync, rmSync } from "fs";
-import { delimiter, join, resolve } from "path";
+import { readFileSync, rmSync } from "fs";
+import { resolve } from "path";
+import which from "which";
 
 export interface PngOutcome {
     /** The PNG's path, when one was written. */
@@ -31,16 +32,7 @@ const chromiumNames = ["chromium", "chromium-browser", "google-chrome"];
 
 /** The first executable of that name on the search path. */
 export function findExecutable(name: string, searchPath: string): string | undefined {
-    for (const dir of searchPath.split(delimiter).filter((entry) => entry !== "")) {
-        const candidate = join(dir, name);
-        try {
-            accessSync(candidate, constants.X_OK);
-            return candidate;
-        } catch {
-            // not here
-        }
-    }
-    return undefined;
+    return which.sync(name, { path: searchPath, nothrow: true }) ?? undefined;
 }
 
 export async function svgToPng(svgPath: string, pngPath: string, options: PngOptions): Promise<PngOutcome> {

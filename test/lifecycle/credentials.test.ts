@@ -11,7 +11,8 @@ import * as os from "os";
 import * as path from "path";
 import { StackRun, StackRunError } from "../../engine";
 import { authorizedKeys, rekeyHost, restartSshd, setAuthorizedKeys, stopSshd } from "../support/sandboxFaults";
-import { driverTitle, lifecycleDrivers, SandboxStack } from "../support/sandboxStack";
+import { SandboxStack } from "../../scripts/sandboxStack";
+import { driverTitle, lifecycleDrivers, startStackOrSkip } from "../support/sandboxStack";
 
 for (const kind of lifecycleDrivers) describe(`credentials changed, then refresh and destroy, run by ${driverTitle(kind)}`, function () {
     this.timeout(300000);
@@ -34,7 +35,7 @@ for (const kind of lifecycleDrivers) describe(`credentials changed, then refresh
     };
 
     before(async function () {
-        stack = await SandboxStack.startOrSkip(this, kind);
+        stack = await startStackOrSkip(this, kind);
         keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "calico-stars-keys-"));
         // the sandbox's own key stays authorized throughout: the test logs in with it to look at the cluster
         sandboxKeys = authorizedKeys();

@@ -12,7 +12,8 @@ import * as path from "path";
 import { parseStackConfig, runbookNetworks } from "../../components/config";
 import { runChecked } from "@calico-stars/providers/ssh";
 import { renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "../../components/starsTemplate";
-import { oneRuleChange, profiles, SandboxStack, sandboxStackConfig, sshHostOf } from "../support/sandboxStack";
+import { oneRuleChange, profiles, SandboxStack, sandboxStackConfig, sshHostOf } from "../../scripts/sandboxStack";
+import { startStackOrSkip } from "../support/sandboxStack";
 import { browseGraph, chromiumPath, describeGraph, graphOf, meshWith, StarsGraph } from "../support/starsGraph";
 import { setTimeout as sleep } from "timers/promises";
 import { Workload } from "../support/workload";
@@ -85,7 +86,7 @@ describe("the stars demo, alive on the sandbox", function () {
     const calicoctl = (...args: string[]) => stack.on(stack.agent, ["calicoctl", "profile", ...args]);
 
     before(async function () {
-        stack = await SandboxStack.startOrSkip(this);
+        stack = await startStackOrSkip(this);
         workload = new Workload(stack.cluster);
     });
 

@@ -1,6 +1,7 @@
 // The test engine against the fixture program, one describe per behaviour of pulumi/pulumi v3.248.0 (and of the
 // plugins it stands in for) that decides what happens on a real cluster: the order of the provider calls is the
 // real engine's. The sources are cited in engine/ (see engine/index.ts).
+import { waitUntil } from "../../sandbox/lib/wait";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -100,7 +101,7 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
             const engine = engineWith({ content: "hang-after-write" });
             const running = engine.up();
             running.catch(() => undefined);
-            await waitFor(() => fs.existsSync(file("note.txt")));
+            await waitUntil("the program to write note.txt", async () => fs.existsSync(file("note.txt")), { timeoutMs: 30_000, pauseMs: 50 });
             await engine.close();
             assert.match((await runError(running)).message, /the update was killed before it finished/);
             const pending = engine.state().deployment.pending_operations ?? [];
@@ -315,13 +316,4 @@ function freePort(): Promise<number> {
             server.close(() => resolve(port));
         });
     });
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-    for (const deadline = Date.now() + timeoutMs; !condition(); ) {
-        if (Date.now() > deadline) {
-            throw new Error("timed out");
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-    }
 }

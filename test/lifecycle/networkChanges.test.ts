@@ -11,7 +11,8 @@
 import * as assert from "assert";
 import { runbookNetworks, runbookPolicy } from "../../components/config";
 import { managedResources, StackRunError } from "../../engine";
-import { driverTitle, libnetworkDefaults, lifecycleDrivers, Policy, profiles, ruleShowOf, SandboxStack, withExtraNetwork } from "../support/sandboxStack";
+import { Policy, profiles, ruleShowOf, SandboxStack } from "../../scripts/sandboxStack";
+import { driverTitle, libnetworkDefaults, lifecycleDrivers, withExtraNetwork, startStackOrSkip } from "../support/sandboxStack";
 import { Workload } from "../support/workload";
 
 for (const kind of lifecycleDrivers) describe(`a network's subnet or name changed, run by ${driverTitle(kind)}`, function () {
@@ -76,7 +77,7 @@ for (const kind of lifecycleDrivers) describe(`a network's subnet or name change
         .map((line) => JSON.parse(line) as { ts: number; command: string }).sort((a, b) => a.ts - b.ts).map((entry) => entry.command);
 
     before(async function () {
-        stack = await SandboxStack.startOrSkip(this, kind);
+        stack = await startStackOrSkip(this, kind);
         await configure({ networks: runbookNetworks, policy: runbookPolicy });
         await stack.driver.up();
         await stack.assertConverged(policy, networks);

@@ -4,7 +4,8 @@
 import * as assert from "assert";
 import { runbookPolicy } from "../../components/config";
 import { managedResources, StackRun } from "../../engine";
-import { driverTitle, lifecycleDrivers, oneRuleChange, profiles, SandboxStack, sshHostOf } from "../support/sandboxStack";
+import { oneRuleChange, profiles, SandboxStack, sshHostOf } from "../../scripts/sandboxStack";
+import { driverTitle, lifecycleDrivers, startStackOrSkip } from "../support/sandboxStack";
 import { waitFor } from "../support/workload";
 
 /** The runbook's `rule show` after step 1 (libnetwork's defaults), and after step 5 with `ports` for its `port` slip. */
@@ -43,7 +44,7 @@ for (const kind of lifecycleDrivers) describe(`the program's lifecycle on the sa
     });
 
     before(async function () {
-        stack = await SandboxStack.startOrSkip(this, kind);
+        stack = await startStackOrSkip(this, kind);
     });
 
     after(async function () {

@@ -8,7 +8,8 @@ import { runbookPolicy } from "../../components/config";
 import { agentPrepCreate } from "../../components/agentPrep";
 import { providers } from "@calico-stars/providers";
 import { runCommand } from "@calico-stars/providers/ssh";
-import { oneRuleChange, programHostOf, SandboxStack } from "../support/sandboxStack";
+import { oneRuleChange, programHostOf, SandboxStack } from "../../scripts/sandboxStack";
+import { startStackOrSkip } from "../support/sandboxStack";
 
 /** Programs that need root on the reference hosts (docker does too for the program, whose `sudo` covers it). */
 const privilegedPrograms = new Set(["docker", "calicoctl", "iptables", "iptables-save", "iptables-restore"]);
@@ -154,7 +155,7 @@ describe("the program as vagrant with sudo on the sandbox, as on the reference c
     let stack: SandboxStack;
 
     before(async function () {
-        stack = await SandboxStack.startOrSkip(this);
+        stack = await startStackOrSkip(this);
     });
 
     after(async function () {

@@ -9,7 +9,8 @@ import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { runbookPolicy } from "../../components/config";
-import { oneRuleChange, SandboxStack, sshHostOf } from "../support/sandboxStack";
+import { oneRuleChange, SandboxStack, sshHostOf } from "../../scripts/sandboxStack";
+import { startStackOrSkip } from "../support/sandboxStack";
 import { drawnEdges } from "../../scripts/verify/graphSvg";
 import { reportSchemaFileName } from "../../scripts/verify/reportSchema";
 import type { VerifyReport } from "@calico-stars/providers/verify";
@@ -52,7 +53,7 @@ describe("verify on the sandbox", function () {
     const dropped: { host: ReturnType<typeof sshHostOf>; rule: string[] }[] = [];
 
     before(async function () {
-        stack = await SandboxStack.startOrSkip(this);
+        stack = await startStackOrSkip(this);
         await stack.driver.setConfig("calico-stars:verifyPolicy", "true");
         await stack.driver.setConfig("calico-stars:verifyTimeoutSeconds", "90");
         fs.mkdirSync(artifacts, { recursive: true });

@@ -7,7 +7,8 @@
 import * as assert from "assert";
 import { runbookPolicy } from "../../components/config";
 import { runCommand } from "@calico-stars/providers/ssh";
-import { profiles, ruleShowOf, SandboxStack } from "../support/sandboxStack";
+import { profiles, ruleShowOf, SandboxStack } from "../../scripts/sandboxStack";
+import { startStackOrSkip } from "../support/sandboxStack";
 
 const stopFile = "/tmp/calico-stars-writer.stop";
 /** The hand writer's rule: outside the declared policy, so that any leftover shows. */
@@ -32,7 +33,7 @@ describe("concurrent writers on the sandbox: nothing lost", function () {
     const rounds = 3;
 
     before(async function () {
-        stack = await SandboxStack.startOrSkip(this);
+        stack = await startStackOrSkip(this);
         await stack.engine.up();
     });
 

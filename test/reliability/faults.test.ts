@@ -1,6 +1,7 @@
 // Faults on the sandbox cluster while the program runs through the real dynamic provider host: each
 // failed run must say what failed where, and the next run must converge to exactly what is declared.
 // Needs root and the sandbox's Debian packages; skips, saying so, without them.
+import { waitUntil } from "../../sandbox/lib/wait";
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -9,7 +10,8 @@ import * as path from "path";
 import { runbookPolicy } from "../../components/config";
 import { managedResources, RunError, RunResult } from "../../engine";
 import { restartEtcd, restartSshd, stopEtcd, stopSshd } from "../support/sandboxFaults";
-import { profiles, SandboxStack, sandboxStackConfig, sshHostOf } from "../support/sandboxStack";
+import { profiles, SandboxStack, sandboxStackConfig, sshHostOf } from "../../scripts/sandboxStack";
+import { startStackOrSkip } from "../support/sandboxStack";
 import { startSshAgent } from "../support/sshAgent";
 
 type Policy = typeof runbookPolicy;
@@ -71,7 +73,7 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
     before(async function () {
         keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "calico-stars-faults-"));
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "stranger", "-f", path.join(keyDir, "stranger")]);
-        stack = await SandboxStack.startOrSkip(this);
+        stack = await startStackOrSkip(this);
         await converges();
     });
 
@@ -97,7 +99,7 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             changeGroup();
             const running = up();
             running.catch(() => undefined);
-            await waitFor("the group's deployment to start", async () => JSON.parse((await stack.marathon("GET", "/v2/deployments")).body).length > 0);
+            await waitUntil("the group's deployment to start", async () => JSON.parse((await stack.marathon("GET", "/v2/deployments")).body).length > 0, { timeoutMs: 30000, pauseMs: 100 });
             await stopSshd("cs-master", { sessions: true });
             await fails("sshd killed mid-up on the master", () => running, /vagrant@10\.197\.0\.11:22/);
             await restartSshd("cs-master");
@@ -205,7 +207,7 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
         it("reports a group deleted by hand on refresh, and up puts it back", async function () {
             assert.strictEqual((await stack.marathon("DELETE", "/v2/groups/calico-stars?force=true")).status, 200);
             faultsInjected.push("group deleted by hand");
-            await waitFor("the deletion", async () => JSON.parse((await stack.marathon("GET", "/v2/deployments")).body).length === 0);
+            await waitUntil("the deletion", async () => JSON.parse((await stack.marathon("GET", "/v2/deployments")).body).length === 0, { timeoutMs: 30000, pauseMs: 100 });
             const refreshed = await stack.engine.refresh();
             record(refreshed);
             assert.deepStrictEqual(refreshed.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]), [["delete", "marathon-group"]]);
@@ -263,7 +265,7 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
         it("destroys cleanly after everything was removed by hand", async function () {
             await stack.marathon("DELETE", "/v2/groups/calico-stars?force=true");
             // the tasks' containers go first: Docker removes no network a container uses
-            await waitFor("the deletion", async () => JSON.parse((await stack.marathon("GET", "/v2/deployments")).body).length === 0);
+            await waitUntil("the deletion", async () => JSON.parse((await stack.marathon("GET", "/v2/deployments")).body).length === 0, { timeoutMs: 30000, pauseMs: 100 });
             for (const profile of profiles) {
                 await stack.on(stack.agent, ["docker", "network", "rm", profile]);
             }
@@ -282,7 +284,7 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             const before = creates();
             const running = up();
             running.catch(() => undefined);
-            await waitFor("the first network create", async () => creates() > before);
+            await waitUntil("the first network create", async () => creates() > before, { timeoutMs: 30000, pauseMs: 100 });
             await stack.engine.close();
             await fails("up killed mid-run", () => running, /the update was killed before it finished/);
             const pending = stack.engine.state().deployment.pending_operations ?? [];
@@ -319,13 +321,3 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
         });
     });
 });
-
-async function waitFor(what: string, condition: () => Promise<boolean>, timeoutMs = 30000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await condition())) {
-        if (Date.now() > deadline) {
-            throw new Error(`timed out waiting for ${what}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-}

@@ -12,7 +12,8 @@ import * as os from "os";
 import * as path from "path";
 import { ConfigError, parseStackConfig, runbookNetworks, runbookPolicy } from "../../components/config";
 import { emulators, RunError, TestEngine } from "../../engine";
-import { SandboxStack, sandboxStackConfig } from "../support/sandboxStack";
+import { SandboxStack, sandboxStackConfig } from "../../scripts/sandboxStack";
+import { startStackOrSkip } from "../support/sandboxStack";
 
 interface HostileInput {
     /** the key without its "calico-stars:" namespace */
@@ -301,7 +302,7 @@ describe("hostile stack config through the program on the sandbox: nothing runs 
     let auditBefore: number;
 
     before(async function () {
-        stack = await SandboxStack.startOrSkip(this);
+        stack = await startStackOrSkip(this);
     });
 
     after(async function () {

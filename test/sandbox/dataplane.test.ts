@@ -11,7 +11,7 @@ import { dnatRules } from "@calico-stars/providers";
 import * as sandbox from "../../sandbox/cli";
 import type { EtcdNode } from "../../sandbox/calico/etcd";
 import { collectorAddress, etcdUrl } from "../../sandbox/lib/layout";
-import { sandboxUnavailable } from "../support/sandboxCluster";
+import { sandboxUnavailable } from "../../sandbox/cli";
 import { sandboxLeftovers } from "../support/sandboxLeftovers";
 import {
   addressOf, DataplaneHost, docker, dockerChecked, eventually, httpFrom, inNamespace, pingFrom, runIdle, runServer, updateRules,

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "timers/promises";
 import * as sandbox from "../../sandbox/cli";
 import { image } from "../../sandbox/lib/layout";
 import type { AgentStateJson } from "../../sandbox/mesos/protocol";
-import { sandboxUnavailable } from "../support/sandboxCluster";
+import { sandboxUnavailable } from "../../sandbox/cli";
 import { sandboxLeftovers } from "../support/sandboxLeftovers";
 import { MarathonTask, waitFor, Workload } from "../support/workload";
 

@@ -1,2 +1,0 @@
-// When the sandbox cluster cannot start here, say why (CI runs as root with the packages installed).
-export { sandboxUnavailable } from "../../sandbox/cli";
