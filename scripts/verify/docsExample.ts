@@ -7,10 +7,10 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { sandboxUnavailable } from "../sandbox/cli";
-import { SandboxStack } from "../scripts/sandboxStack";
+import { sandboxUnavailable } from "../../sandbox/cli";
+import { SandboxStack } from "../sandboxStack";
 
-const projectDir = path.resolve(__dirname, "..");
+const projectDir = path.resolve(__dirname, "../..");
 const docs = path.join(projectDir, "docs");
 const page = path.join(docs, "verify.md");
 const begin = "<!-- verify:begin (npm run verify:picture writes this part) -->";
