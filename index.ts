@@ -12,13 +12,10 @@ const stackConfig = new pulumi.Config(projectName);
 
 function loadConfig() {
     try {
-        return parseStackConfig(
-            (key) => {
-                const name = key.slice(projectName.length + 1);
-                return secretKeys.includes(name) ? undefined : stackConfig.get(name);
-            },
-            Object.keys(pulumi.runtime.allConfig()),
-        );
+        return parseStackConfig((key) => {
+            const name = key.slice(projectName.length + 1);
+            return secretKeys.includes(name) ? undefined : stackConfig.get(name);
+        }, Object.keys(pulumi.runtime.allConfig()));
     } catch (err) {
         // a RunError is shown without a stack trace: the message names every bad key
         throw err instanceof ConfigError ? new pulumi.RunError(err.message) : err;
@@ -29,13 +26,16 @@ function readPrivateKeyFile(path: string): pulumi.Output<string> {
     try {
         return pulumi.secret(fs.readFileSync(expandHome(path), "utf8"));
     } catch (err) {
-        throw new pulumi.RunError(`calico-stars:sshPrivateKeyPath: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
+        throw new pulumi.RunError(
+            `calico-stars:sshPrivateKeyPath: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? "error"}`,
+        );
     }
 }
 
 const config = loadConfig();
-const privateKey = stackConfig.getSecret("sshPrivateKey")
-    ?? (config.sshPrivateKeyPath !== undefined ? readPrivateKeyFile(config.sshPrivateKeyPath) : undefined);
+const privateKey =
+    stackConfig.getSecret("sshPrivateKey") ??
+    (config.sshPrivateKeyPath !== undefined ? readPrivateKeyFile(config.sshPrivateKeyPath) : undefined);
 
 const privateKeyPassword = stackConfig.getSecret("sshPrivateKeyPassphrase");
 

@@ -7,7 +7,12 @@ import * as crypto from "crypto";
 import { setTimeout as sleep } from "timers/promises";
 import { StarsConfig } from "../components/config";
 import { commandLine, httpOverSsh, privileged, runChecked, SshError, SshHost } from "@calico-stars/providers/ssh";
-import { renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "../components/starsTemplate";
+import {
+    renderResourcesFile,
+    renderStarsGroup,
+    resourcesFileLocation,
+    starsParameters,
+} from "../components/starsTemplate";
 import { PolicyShape } from "./shapes";
 
 export interface Floor {
@@ -16,34 +21,88 @@ export interface Floor {
 }
 
 export function floor(config: StarsConfig, shape: PolicyShape): Floor {
-    const hostOf = (h: { address: string; port: number; user?: string }): SshHost => ({ address: h.address, port: h.port, user: h.user ?? config.sshUser, sudo: config.sudo });
+    const hostOf = (h: { address: string; port: number; user?: string }): SshHost => ({
+        address: h.address,
+        port: h.port,
+        user: h.user ?? config.sshUser,
+        sudo: config.sudo,
+    });
     const master = hostOf(config.master);
     const agents = config.agents.map(hostOf);
     const [networkHost, ...otherAgents] = agents;
     const asRoot = (argv: string[]) => commandLine(privileged({ sudo: config.sudo }, argv));
-    const calicoctl = asRoot([...(config.etcdAuthority !== undefined ? ["env", `ETCD_AUTHORITY=${config.etcdAuthority}`] : []), "calicoctl"]);
+    const calicoctl = asRoot([
+        ...(config.etcdAuthority !== undefined ? ["env", `ETCD_AUTHORITY=${config.etcdAuthority}`] : []),
+        "calicoctl",
+    ]);
     // the same group and resources file as the program's
     const parameters = starsParameters(config, crypto.randomBytes(4).toString("hex"));
     const resourcesFile = resourcesFileLocation(config);
     const groupPath = `/v2/groups/${config.groupId}`;
     const dnat = (operation: "-A" | "-D") => [
-        asRoot(["iptables", operation, "PREROUTING", "-t", "nat", "-i", config.publicInterface, "-p", "tcp", "--dport", String(config.uiPort),
-            "-j", "DNAT", "--to", `${config.collectorIp}:${config.collectorPort}`]),
-        asRoot(["iptables", "-t", "nat", operation, "OUTPUT", "-p", "tcp", "-o", "lo", "--dport", String(config.uiPort),
-            "-j", "DNAT", "--to-destination", `${config.collectorIp}:${config.collectorPort}`]),
+        asRoot([
+            "iptables",
+            operation,
+            "PREROUTING",
+            "-t",
+            "nat",
+            "-i",
+            config.publicInterface,
+            "-p",
+            "tcp",
+            "--dport",
+            String(config.uiPort),
+            "-j",
+            "DNAT",
+            "--to",
+            `${config.collectorIp}:${config.collectorPort}`,
+        ]),
+        asRoot([
+            "iptables",
+            "-t",
+            "nat",
+            operation,
+            "OUTPUT",
+            "-p",
+            "tcp",
+            "-o",
+            "lo",
+            "--dport",
+            String(config.uiPort),
+            "-j",
+            "DNAT",
+            "--to-destination",
+            `${config.collectorIp}:${config.collectorPort}`,
+        ]),
     ];
     const agentPrep = [
         // the prep step's pre-pull, skipped when the image is there, as the program does it
         `${asRoot(["docker", "inspect", "--type=image", config.image])} >/dev/null 2>&1 || ${asRoot(["docker", "pull", config.image])}`,
         `${asRoot(["mkdir", "-p", resourcesFile.dir])} && ${asRoot(["tee", resourcesFile.path])} >/dev/null <<'EOF'\n${renderResourcesFile(parameters)}EOF`,
     ];
-    const networkCreates = shape.networks.map((n) => asRoot(["docker", "network", "create", "--driver", "calico", "--ipam-driver", "calico",
-        ...(n.subnet !== undefined ? [`--subnet=${n.subnet}`] : []), n.name]));
+    const networkCreates = shape.networks.map((n) =>
+        asRoot([
+            "docker",
+            "network",
+            "create",
+            "--driver",
+            "calico",
+            "--ipam-driver",
+            "calico",
+            ...(n.subnet !== undefined ? [`--subnet=${n.subnet}`] : []),
+            n.name,
+        ]),
+    );
 
     const script = (host: SshHost, lines: string[]) => runChecked(host, { script: ["set -e", ...lines].join("\n") });
     const marathon = async (method: string, path: string, body?: unknown) => {
         const request = { targetHost: config.marathonHost, targetPort: config.marathonPort };
-        const response = await httpOverSsh(master, { ...request, method, path, body: body === undefined ? undefined : JSON.stringify(body) });
+        const response = await httpOverSsh(master, {
+            ...request,
+            method,
+            path,
+            body: body === undefined ? undefined : JSON.stringify(body),
+        });
         if (![200, 201, 202].includes(response.status)) {
             throw new SshError(`Marathon ${method} ${path}: HTTP ${response.status}: ${response.body}`);
         }
@@ -56,7 +115,9 @@ export function floor(config: StarsConfig, shape: PolicyShape): Floor {
                 return;
             }
             if (Date.now() >= deadline) {
-                throw new SshError(`Marathon ${method} ${path}: deployment ${deploymentId} not finished within ${config.deploymentTimeoutSeconds} s`);
+                throw new SshError(
+                    `Marathon ${method} ${path}: deployment ${deploymentId} not finished within ${config.deploymentTimeoutSeconds} s`,
+                );
             }
             await sleep(delayMs);
         }
@@ -78,10 +139,15 @@ export function floor(config: StarsConfig, shape: PolicyShape): Floor {
             const removeFile = asRoot(["rm", "-f", resourcesFile.path]);
             await Promise.all([
                 script(master, dnat("-D")),
-                marathon("DELETE", `${groupPath}?force=true`).then(() => Promise.all([
-                    script(networkHost, [asRoot(["docker", "network", "rm", ...shape.networks.map((n) => n.name)]), removeFile]),
-                    ...otherAgents.map((agent) => script(agent, [removeFile])),
-                ])),
+                marathon("DELETE", `${groupPath}?force=true`).then(() =>
+                    Promise.all([
+                        script(networkHost, [
+                            asRoot(["docker", "network", "rm", ...shape.networks.map((n) => n.name)]),
+                            removeFile,
+                        ]),
+                        ...otherAgents.map((agent) => script(agent, [removeFile])),
+                    ]),
+                ),
             ]);
         },
     };

@@ -32,20 +32,37 @@ export interface Sample {
 }
 
 function linesOf(file: string): string[] {
-    return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter((line) => line.trim() !== "") : [];
+    return fs.existsSync(file)
+        ? fs
+              .readFileSync(file, "utf8")
+              .split("\n")
+              .filter((line) => line.trim() !== "")
+        : [];
 }
 
 /** Per host: its sshd's connections so far, and the commands its audit log holds. */
 function tally(hosts: ClusterHost[], stateDir: string): Map<string, { connections: number; commands: string[] }> {
-    return new Map(hosts.map((h) => [h.name, {
-        // sshd -D -e logs one such line per authenticated connection; the sandbox's port probes never get that far
-        connections: linesOf(path.join(stateDir, "logs", `${sshdName(h)}.log`)).filter((line) => line.startsWith("Accepted publickey for ")).length,
-        commands: linesOf(h.auditLog).map((line) => (JSON.parse(line) as { command: string }).command),
-    }]));
+    return new Map(
+        hosts.map((h) => [
+            h.name,
+            {
+                // sshd -D -e logs one such line per authenticated connection; the sandbox's port probes never get that far
+                connections: linesOf(path.join(stateDir, "logs", `${sshdName(h)}.log`)).filter((line) =>
+                    line.startsWith("Accepted publickey for "),
+                ).length,
+                commands: linesOf(h.auditLog).map((line) => (JSON.parse(line) as { command: string }).command),
+            },
+        ]),
+    );
 }
 
 /** Runs a case; `pulumiCommandTexts` (asked after the run) are the commands that @pulumi/command resources run. */
-export async function measure(hosts: ClusterHost[], stateDir: string, run: () => Promise<unknown>, pulumiCommandTexts = () => new Set<string>()): Promise<Sample> {
+export async function measure(
+    hosts: ClusterHost[],
+    stateDir: string,
+    run: () => Promise<unknown>,
+    pulumiCommandTexts = () => new Set<string>(),
+): Promise<Sample> {
     // a case opens its own connections, as a new CLI run would: none of this process's may carry over
     await closeAllConnections();
     const before = tally(hosts, stateDir);

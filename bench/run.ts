@@ -37,8 +37,13 @@ function expectSteps(result: RunResult, what: string, ok: (ops: string[]) => boo
 
 /** The commands the stack's @pulumi/command resources run, from its checkpoint. */
 function pulumiCommandTexts(program: TestEngine): Set<string> {
-    return new Set(program.state().deployment.resources.filter((r) => r.type === "command:remote:Command")
-        .flatMap((r) => [r.inputs.create, r.inputs.delete]).filter((text): text is string => typeof text === "string"));
+    return new Set(
+        program
+            .state()
+            .deployment.resources.filter((r) => r.type === "command:remote:Command")
+            .flatMap((r) => [r.inputs.create, r.inputs.delete])
+            .filter((text): text is string => typeof text === "string"),
+    );
 }
 
 /** Between cases, outside any measurement: a case must start from an empty cluster, or it would adopt leftovers. */
@@ -47,7 +52,9 @@ async function expectEmptyCluster(on: SandboxStack, after: string): Promise<void
     const dnat = await on.natRules();
     const group = await on.marathon("GET", "/v2/groups/calico-stars");
     if (networks.length > 0 || dnat.length > 0 || group.status !== 404) {
-        throw new Error(`after ${after} the cluster is not empty: networks [${networks.join(", ")}], DNAT rules ${dnat.length}, group HTTP ${group.status}`);
+        throw new Error(
+            `after ${after} the cluster is not empty: networks [${networks.join(", ")}], DNAT rules ${dnat.length}, group HTTP ${group.status}`,
+        );
     }
 }
 
@@ -59,11 +66,29 @@ async function expectEmptyCluster(on: SandboxStack, after: string): Promise<void
 async function benchShape(on: SandboxStack, shape: PolicyShape, everyCase: boolean): Promise<CaseResult[]> {
     const hosts: ClusterHost[] = on.cluster.hosts;
     const config = { ...sandboxStackConfig(on.cluster), ...shape.config };
-    const caseNames = ["up", "no-op up", ...(everyCase ? ["preview (1 rule)"] : []), "destroy", ...(everyCase ? ["no-op destroy"] : []), "floor up", "floor destroy"];
-    const results = new Map(caseNames.map((name): [string, CaseResult] => [name, { policy: shape.label, scale: shape.scale, case: name, samples: [], failures: [] }]));
+    const caseNames = [
+        "up",
+        "no-op up",
+        ...(everyCase ? ["preview (1 rule)"] : []),
+        "destroy",
+        ...(everyCase ? ["no-op destroy"] : []),
+        "floor up",
+        "floor destroy",
+    ];
+    const results = new Map(
+        caseNames.map((name): [string, CaseResult] => [
+            name,
+            { policy: shape.label, scale: shape.scale, case: name, samples: [], failures: [] },
+        ]),
+    );
     let progress: string[] = [];
     /** Measures one case; `annotate` adds what is read after the measurement (state size, the run's timings). */
-    const record = async (name: string, run: () => Promise<unknown>, commandTexts?: () => Set<string>, annotate?: (sample: Sample) => void) => {
+    const record = async (
+        name: string,
+        run: () => Promise<unknown>,
+        commandTexts?: () => Set<string>,
+        annotate?: (sample: Sample) => void,
+    ) => {
         const result = results.get(name)!;
         try {
             const sample = await measure(hosts, on.cluster.stateDir, run, commandTexts);
@@ -76,32 +101,60 @@ async function benchShape(on: SandboxStack, shape: PolicyShape, everyCase: boole
             throw error;
         }
     };
-    const newEngine = () => new TestEngine({ projectDir, project: "calico-stars", stack: "sandbox", config, emulators });
-    const theFloor = floor(parseStackConfig((key) => config[key]), shape);
+    const newEngine = () =>
+        new TestEngine({ projectDir, project: "calico-stars", stack: "sandbox", config, emulators });
+    const theFloor = floor(
+        parseStackConfig((key) => config[key]),
+        shape,
+    );
     /** One program run of every case; false when a case failed (kept as a failure, and cleaned up after). */
     const programRun = async (): Promise<boolean> => {
-        const program = engine = newEngine();
+        const program = (engine = newEngine());
         let complete = false;
         let last: RunResult | undefined;
         const timed = (sample: Sample) => {
             sample.startup = startupBreakdown(last!);
         };
         try {
-            await record("up", async () => expectSteps(last = await program.up(), "up", (ops) => ops.every((op) => op === "create")), () => pulumiCommandTexts(program), (sample) => {
-                timed(sample);
-                sample.stateBytes = stateBytes(program.stateText());
-                if (everyCase) {
-                    sample.revival = revivalTimings(projectDir, program.state());
-                }
-            });
-            await record("no-op up", async () => expectSteps(last = await program.up(), "no-op up", (ops) => ops.every((op) => op === "same")), undefined, timed);
+            await record(
+                "up",
+                async () => expectSteps((last = await program.up()), "up", (ops) => ops.every((op) => op === "create")),
+                () => pulumiCommandTexts(program),
+                (sample) => {
+                    timed(sample);
+                    sample.stateBytes = stateBytes(program.stateText());
+                    if (everyCase) {
+                        sample.revival = revivalTimings(projectDir, program.state());
+                    }
+                },
+            );
+            await record(
+                "no-op up",
+                async () =>
+                    expectSteps((last = await program.up()), "no-op up", (ops) => ops.every((op) => op === "same")),
+                undefined,
+                timed,
+            );
             if (everyCase) {
                 program.setConfig("calico-stars:policy", JSON.stringify(oneRuleChange));
-                await record("preview (1 rule)", async () => expectSteps(last = await program.preview(), "preview",
-                    (ops) => ops.filter((op) => op !== "same").join() === "update"), undefined, timed);
+                await record(
+                    "preview (1 rule)",
+                    async () =>
+                        expectSteps(
+                            (last = await program.preview()),
+                            "preview",
+                            (ops) => ops.filter((op) => op !== "same").join() === "update",
+                        ),
+                    undefined,
+                    timed,
+                );
             }
             const created = pulumiCommandTexts(program);
-            await record("destroy", () => program.destroy(), () => created);
+            await record(
+                "destroy",
+                () => program.destroy(),
+                () => created,
+            );
             complete = true;
         } catch {
             // what the failed run made goes, so that the next case starts empty
@@ -116,10 +169,10 @@ async function benchShape(on: SandboxStack, shape: PolicyShape, everyCase: boole
     let programRuns = 0;
     let floorRuns = 0;
     for (let attempt = 1; (programRuns < runs || floorRuns < runs) && attempt <= 2 * runs; attempt++) {
-        if (programRuns < runs && await programRun()) {
+        if (programRuns < runs && (await programRun())) {
             programRuns++;
             if (everyCase) {
-                const empty = engine = newEngine();
+                const empty = (engine = newEngine());
                 await record("no-op destroy", () => empty.destroy()).finally(() => empty.close());
                 engine = undefined;
             }
@@ -147,18 +200,32 @@ async function main(): Promise<void> {
     });
     const startedAt = new Date();
     try {
-        const on = stack = await SandboxStack.start();
+        const on = (stack = await SandboxStack.start());
         const results: CaseResult[] = [];
-        for (const [shape, everyCase] of [[runbookShape, true], [scaledShape(4, 1), false], [scaledShape(4, 50), false],
-            [scaledShape(20, 1), false], [scaledShape(20, 50), false]] as const) {
-            results.push(...await benchShape(on, shape, everyCase));
+        for (const [shape, everyCase] of [
+            [runbookShape, true],
+            [scaledShape(4, 1), false],
+            [scaledShape(4, 50), false],
+            [scaledShape(20, 1), false],
+            [scaledShape(20, 50), false],
+        ] as const) {
+            results.push(...(await benchShape(on, shape, everyCase)));
         }
-        const { text, json } = report(results, on.cluster.hosts.map((h: ClusterHost) => h.name));
+        const { text, json } = report(
+            results,
+            on.cluster.hosts.map((h: ClusterHost) => h.name),
+        );
         console.log(`\n${text}`);
         const file = path.join(projectDir, "bench", "results", `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
-        const environment = { node: process.version, marathonDeployDelayMs: process.env.SANDBOX_DEPLOY_DELAY_MS ?? "sandbox default" };
+        const environment = {
+            node: process.version,
+            marathonDeployDelayMs: process.env.SANDBOX_DEPLOY_DELAY_MS ?? "sandbox default",
+        };
         // written whole, then renamed: an interrupted write leaves only a .tmp behind (gitignored)
-        fs.writeFileSync(`${file}.tmp`, `${JSON.stringify({ startedAt: startedAt.toISOString(), runs, environment, ...json }, null, 2)}\n`);
+        fs.writeFileSync(
+            `${file}.tmp`,
+            `${JSON.stringify({ startedAt: startedAt.toISOString(), runs, environment, ...json }, null, 2)}\n`,
+        );
         fs.renameSync(`${file}.tmp`, file);
         console.log(`\nwritten: ${path.relative(projectDir, file)}`);
     } finally {
@@ -167,7 +234,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.stack ?? error.message : error);
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
     const diagnostics = (error as { result?: RunResult }).result?.diagnostics;
     if (diagnostics !== undefined) {
         console.error(diagnostics.join("\n"));

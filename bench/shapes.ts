@@ -38,20 +38,38 @@ export const runbookShape: PolicyShape = {
  * `rule add` once per rule would cost one calicoctl run per rule, which is no floor.
  */
 export function scaledShape(profiles: number, rules: number): PolicyShape {
-    const networks = [...runbookNetworks, ...Array.from({ length: profiles - runbookNetworks.length }, (_, i) => ({ name: `net-${String(i + 5).padStart(2, "0")}` }))];
+    const networks = [
+        ...runbookNetworks,
+        ...Array.from({ length: profiles - runbookNetworks.length }, (_, i) => ({
+            name: `net-${String(i + 5).padStart(2, "0")}`,
+        })),
+    ];
     const names = networks.map((n) => n.name);
-    const policy: Policy = Object.fromEntries(names.map((name) => [name, {
-        inbound: Array.from({ length: rules }, (_, i) => `allow tcp from tag ${names[i % names.length]} to ports ${10000 + i}`),
-        outbound: ["allow"],
-    }]));
+    const policy: Policy = Object.fromEntries(
+        names.map((name) => [
+            name,
+            {
+                inbound: Array.from(
+                    { length: rules },
+                    (_, i) => `allow tcp from tag ${names[i % names.length]} to ports ${10000 + i}`,
+                ),
+                outbound: ["allow"],
+            },
+        ]),
+    );
     return {
         label: `scaled: ${profiles} profiles x ${rules} rules`,
         scale: { profiles, rules },
         config: { "calico-stars:networks": JSON.stringify(networks), "calico-stars:policy": JSON.stringify(policy) },
         networks,
-        floorProfileCommands: (calicoctl) => Object.entries(policy).map(([profile, rules]) => {
-            const json = JSON.stringify({ id: profile, inbound_rules: rules.inbound.map((r) => ruleToJson(parseRule(r))), outbound_rules: rules.outbound.map((r) => ruleToJson(parseRule(r))) });
-            return `${calicoctl} ${commandLine(["profile", profile, "rule", "update"])} <<'EOF'\n${json}\nEOF`;
-        }),
+        floorProfileCommands: (calicoctl) =>
+            Object.entries(policy).map(([profile, rules]) => {
+                const json = JSON.stringify({
+                    id: profile,
+                    inbound_rules: rules.inbound.map((r) => ruleToJson(parseRule(r))),
+                    outbound_rules: rules.outbound.map((r) => ruleToJson(parseRule(r))),
+                });
+                return `${calicoctl} ${commandLine(["profile", profile, "rule", "update"])} <<'EOF'\n${json}\nEOF`;
+            }),
     };
 }

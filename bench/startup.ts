@@ -48,11 +48,14 @@ export function startupBreakdown(result: RunResult): StartupBreakdown {
     const loaded = at("program loaded");
     const firstCall = hostCalls.length > 0 ? Math.min(...hostCalls.map((c) => c.startMs)) : loaded;
     const lastAnswer = hostCalls.length > 0 ? Math.max(...hostCalls.map((c) => c.endMs)) : firstCall;
-    const spent = (method: string) => hostCalls.filter((c) => c.method === method).reduce((sum, c) => sum + c.endMs - c.startMs, 0);
+    const spent = (method: string) =>
+        hostCalls.filter((c) => c.method === method).reduce((sum, c) => sum + c.endMs - c.startMs, 0);
     // a provider is one resource type; its first Check deserializes it in the host
     const checks = hostCalls.filter((c) => c.method === "Check");
     const typeOf = (urn: string) => urn.split("::")[2];
-    const firstChecks = [...new Set(checks.map((c) => typeOf(c.urn)))].map((type) => checks.find((c) => typeOf(c.urn) === type)!);
+    const firstChecks = [...new Set(checks.map((c) => typeOf(c.urn)))].map((type) =>
+        checks.find((c) => typeOf(c.urn) === type)!,
+    );
     const laterCheckMs = median(checks.filter((c) => !firstChecks.includes(c)).map((c) => c.endMs - c.startMs));
     return {
         totalMs: at("processes stopped"),
@@ -113,6 +116,10 @@ export function revivalTimings(projectDir: string, state: StateFile): Record<str
             }
             process.stdout.write(JSON.stringify(timings));
         })();`;
-    const output = execFileSync(process.execPath, ["-e", script], { cwd: projectDir, input: JSON.stringify([...texts]), encoding: "utf8" });
+    const output = execFileSync(process.execPath, ["-e", script], {
+        cwd: projectDir,
+        input: JSON.stringify([...texts]),
+        encoding: "utf8",
+    });
     return JSON.parse(output) as Record<string, RevivalTimings>;
 }

@@ -17,7 +17,8 @@ function runbookCase(summaries: Summary[], name: string): Summary | undefined {
 /** State per shape, and its growth per profile and per rule from the scaled policies' corners. */
 function stateLines(summaries: Summary[]): string[] {
     const ups = summaries.filter((s) => s.case === "up" && s.figures?.stateBytes !== undefined);
-    const sizeAt = (profiles: number, rules: number) => ups.find((s) => s.scale?.profiles === profiles && s.scale?.rules === rules)?.figures!.stateBytes;
+    const sizeAt = (profiles: number, rules: number) =>
+        ups.find((s) => s.scale?.profiles === profiles && s.scale?.rules === rules)?.figures!.stateBytes;
     const scales = ups.filter((s) => s.scale !== undefined).map((s) => s.scale!);
     const profileCounts = [...new Set(scales.map((s) => s.profiles))].sort((a, b) => a - b);
     const ruleCounts = [...new Set(scales.map((s) => s.rules))].sort((a, b) => a - b);
@@ -28,12 +29,16 @@ function stateLines(summaries: Summary[]): string[] {
         for (const rules of [fewRules, manyRules]) {
             const [small, large] = [sizeAt(few, rules), sizeAt(many, rules)];
             if (small !== undefined && large !== undefined) {
-                growth.push(`  per profile (${few} -> ${many} profiles, ${rules} rule${rules === 1 ? "" : "s"} each): +${kb((large - small) / (many - few))}`);
+                growth.push(
+                    `  per profile (${few} -> ${many} profiles, ${rules} rule${rules === 1 ? "" : "s"} each): +${kb((large - small) / (many - few))}`,
+                );
             }
         }
         const [oneRule, manyRule] = [sizeAt(few, fewRules), sizeAt(few, manyRules)];
         if (oneRule !== undefined && manyRule !== undefined) {
-            growth.push(`  per rule (${fewRules} -> ${manyRules} rules in each of ${few} profiles): +${((manyRule - oneRule) / ((manyRules - fewRules) * few)).toFixed(0)} bytes`);
+            growth.push(
+                `  per rule (${fewRules} -> ${manyRules} rules in each of ${few} profiles): +${((manyRule - oneRule) / ((manyRules - fewRules) * few)).toFixed(0)} bytes`,
+            );
         }
     }
     return [
@@ -50,13 +55,18 @@ function breakdownLines(noop: StartupBreakdown, wallMs: number): string[] {
         ["until the program starts (the later of the two)", noop.processesReadyMs],
         ["program load: require() of its modules, resources constructed", noop.programLoadMs],
         ["registrations until the first provider call", noop.registrationMs],
-        ["provider host calls, first to last", noop.providerCallsMs,
-            `Configure ${ms(noop.configureMs)}, Check ${ms(noop.checkMs)} (the first of each provider +${ms(noop.firstCheckExtraMs)}), Diff ${ms(noop.diffMs)}`],
+        [
+            "provider host calls, first to last",
+            noop.providerCallsMs,
+            `Configure ${ms(noop.configureMs)}, Check ${ms(noop.checkMs)} (the first of each provider +${ms(noop.firstCheckExtraMs)}), Diff ${ms(noop.diffMs)}`,
+        ],
         ["program end, processes stopped", noop.finishMs],
     ];
     const width = Math.max(...rows.map(([label]) => label.length));
     return [
-        ...rows.map(([label, value, note]) => `  ${label.padEnd(width)} ${ms(value).padStart(8)}${note ? `   ${note}` : ""}`),
+        ...rows.map(
+            ([label, value, note]) => `  ${label.padEnd(width)} ${ms(value).padStart(8)}${note ? `   ${note}` : ""}`,
+        ),
         `  ${"the engine's run / measured wall time".padEnd(width)} ${ms(noop.totalMs).padStart(8)} / ${ms(wallMs)}`,
     ];
 }
@@ -67,11 +77,21 @@ export function startupSections(summaries: Summary[]): string[] {
     return [
         ...stateLines(summaries),
         "",
-        ...(noop?.startup ? [`No-op up, ${summaries[0].policy}: where the time goes (medians of the engine's timings, engine/):`, ...breakdownLines(noop.startup, noop.wallMs)] : []),
-        ...(revival ? [
-            "Each serialized provider revived in a fresh `node` as the provider host does it (require-from-string, handler(), check() twice):",
-            ...Object.entries(revival).map(([type, t]) => `  ${type.split(":").pop()}: revive ${ms(t.reviveMs)}, first check ${ms(t.firstCheckMs)}, second ${ms(t.secondCheckMs)}`),
-        ] : []),
+        ...(noop?.startup
+            ? [
+                  `No-op up, ${summaries[0].policy}: where the time goes (medians of the engine's timings, engine/):`,
+                  ...breakdownLines(noop.startup, noop.wallMs),
+              ]
+            : []),
+        ...(revival
+            ? [
+                  "Each serialized provider revived in a fresh `node` as the provider host does it (require-from-string, handler(), check() twice):",
+                  ...Object.entries(revival).map(
+                      ([type, t]) =>
+                          `  ${type.split(":").pop()}: revive ${ms(t.reviveMs)}, first check ${ms(t.firstCheckMs)}, second ${ms(t.secondCheckMs)}`,
+                  ),
+              ]
+            : []),
         "What is whose: node and @pulumi/pulumi loading in both processes, the closure serializer and the provider host's revival are",
         "Pulumi's; the program load, its providers' Check and Diff are the program's; spawning, IPC with the program (instead of the",
         "CLI's resource monitor over gRPC) and keeping the checkpoint are this test engine's. The real CLI adds what the engine does",
@@ -89,8 +109,9 @@ export function startupVerdicts(summaries: Summary[]): Verdict[] {
         detail: up?.stateBytes !== undefined ? `${kb(up.stateBytes)} after up` : "not measured (failed runs)",
     };
     if (!state.met && up?.stateBytes !== undefined) {
-        state.note = "Each dynamic resource stores its provider (`__provider`) in both its inputs and its outputs "
-            + "(components/packagedResource.ts); a provider captured by value carries all the code it reaches.";
+        state.note =
+            "Each dynamic resource stores its provider (`__provider`) in both its inputs and its outputs " +
+            "(components/packagedResource.ts); a provider captured by value carries all the code it reaches.";
     }
     const noopVerdict: Verdict = {
         target: `a no-op up under ${noopTargetMs / 1000} s`,
@@ -99,9 +120,10 @@ export function startupVerdicts(summaries: Summary[]): Verdict[] {
     };
     if (!noopVerdict.met && noop?.startup) {
         const s = noop.startup;
-        noopVerdict.note = `The processes are ready after ${ms(s.processesReadyMs)} (provider host ${ms(s.providerHostStartMs)}, the program's node `
-            + `and SDK ${ms(s.programSdkLoadMs)}, in parallel: @pulumi/pulumi alone loads the TypeScript compiler for its closure serializer), `
-            + `then the program loads in ${ms(s.programLoadMs)}, registers in ${ms(s.registrationMs)} and the provider calls take ${ms(s.providerCallsMs)}.`;
+        noopVerdict.note =
+            `The processes are ready after ${ms(s.processesReadyMs)} (provider host ${ms(s.providerHostStartMs)}, the program's node ` +
+            `and SDK ${ms(s.programSdkLoadMs)}, in parallel: @pulumi/pulumi alone loads the TypeScript compiler for its closure serializer), ` +
+            `then the program loads in ${ms(s.programLoadMs)}, registers in ${ms(s.registrationMs)} and the provider calls take ${ms(s.providerCallsMs)}.`;
     }
     const ratio = up?.ratioToFloor;
     const upVerdict: Verdict = {
@@ -111,8 +133,9 @@ export function startupVerdicts(summaries: Summary[]): Verdict[] {
     };
     if (!upVerdict.met && ratio !== undefined && noop !== undefined) {
         const floorMs = up!.wallMs / ratio;
-        upVerdict.note = `Of the up's ${ms(up!.wallMs)}, ${ms(noop.wallMs)} is what a no-op up costs (see above); the rest, ${ms(up!.wallMs - noop.wallMs)}, `
-            + `is ${((up!.wallMs - noop.wallMs) / floorMs).toFixed(2)}x the floor's ${ms(floorMs)}: the floor pays no process start at all.`;
+        upVerdict.note =
+            `Of the up's ${ms(up!.wallMs)}, ${ms(noop.wallMs)} is what a no-op up costs (see above); the rest, ${ms(up!.wallMs - noop.wallMs)}, ` +
+            `is ${((up!.wallMs - noop.wallMs) / floorMs).toFixed(2)}x the floor's ${ms(floorMs)}: the floor pays no process start at all.`;
     }
     return [state, noopVerdict, upVerdict];
 }

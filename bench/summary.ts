@@ -46,7 +46,7 @@ export interface Verdict {
     note?: string;
 }
 
-const floorOf: Record<string, string> = { "up": "floor up", "destroy": "floor destroy" };
+const floorOf: Record<string, string> = { up: "floor up", destroy: "floor destroy" };
 const medianOf = (samples: Sample[], pick: (s: Sample) => number) => median(samples.map(pick));
 
 function figures(result: CaseResult, all: CaseResult[]): Figures | undefined {
@@ -55,7 +55,9 @@ function figures(result: CaseResult, all: CaseResult[]): Figures | undefined {
         return undefined;
     }
     const perHost = (pick: (s: Sample) => Record<string, number>) =>
-        Object.fromEntries(Object.keys(pick(samples[0])).map((host) => [host, medianOf(samples, (s) => pick(s)[host])]));
+        Object.fromEntries(
+            Object.keys(pick(samples[0])).map((host) => [host, medianOf(samples, (s) => pick(s)[host])]),
+        );
     const wallMs = medianOf(samples, (s) => s.wallMs);
     const floorSamples = all.find((r) => r.policy === result.policy && r.case === floorOf[result.case])?.samples ?? [];
     return {
@@ -73,19 +75,34 @@ function figures(result: CaseResult, all: CaseResult[]): Figures | undefined {
 }
 
 /** `{ [key]: the median }` of a number, of each field of a record of numbers, or of each record's fields in a record, over the samples that have it. */
-function medianFields<K extends string>(samples: Sample[], key: K, pick: (s: Sample) => unknown): Partial<Record<K, any>> {
+function medianFields<K extends string>(
+    samples: Sample[],
+    key: K,
+    pick: (s: Sample) => unknown,
+): Partial<Record<K, any>> {
     const present = samples.map(pick).filter((value) => value !== undefined);
     if (present.length === 0) {
         return {};
     }
-    const of = (values: unknown[]): unknown => typeof values[0] === "number"
-        ? median(values as number[])
-        : Object.fromEntries(Object.keys(values[0] as object).map((field) => [field, of(values.map((v) => (v as Record<string, unknown>)[field]))]));
+    const of = (values: unknown[]): unknown =>
+        typeof values[0] === "number"
+            ? median(values as number[])
+            : Object.fromEntries(
+                  Object.keys(values[0] as object).map((field) => [
+                      field,
+                      of(values.map((v) => (v as Record<string, unknown>)[field])),
+                  ]),
+              );
     return { [key]: of(present) } as Partial<Record<K, any>>;
 }
 
 export function summarize(results: CaseResult[]): Summary[] {
     return results.map((r) => ({
-        policy: r.policy, scale: r.scale, case: r.case, runs: r.samples.length, failed: r.failures.length, figures: figures(r, results),
+        policy: r.policy,
+        scale: r.scale,
+        case: r.case,
+        runs: r.samples.length,
+        failed: r.failures.length,
+        figures: figures(r, results),
     }));
 }

@@ -15,17 +15,17 @@ const writeResourcesScript = [
     "set -e",
     "umask 022",
     "me=$(id -u)",
-    "refuse() { printf 'calico-stars: refusing to write the resources file under %s: %s\\n' \"$1\" \"$2\" >&2; exit 3; }",
+    'refuse() { printf \'calico-stars: refusing to write the resources file under %s: %s\\n\' "$1" "$2" >&2; exit 3; }',
     "owned() {",
-    "  if [ -L \"$1\" ] || [ ! -d \"$1\" ]; then refuse \"$1\" 'it is a symbolic link or not a directory'; fi",
-    "  set -- \"$1\" $(ls -ldn -- \"$1\")",
-    "  if [ \"$4\" != \"$me\" ]; then refuse \"$1\" \"it belongs to uid $4, not $me\"; fi",
-    "  case \"$2\" in ?????w*|????????w*) refuse \"$1\" \"others may write to it ($2)\";; esac",
+    '  if [ -L "$1" ] || [ ! -d "$1" ]; then refuse "$1" \'it is a symbolic link or not a directory\'; fi',
+    '  set -- "$1" $(ls -ldn -- "$1")',
+    '  if [ "$4" != "$me" ]; then refuse "$1" "it belongs to uid $4, not $me"; fi',
+    '  case "$2" in ?????w*|????????w*) refuse "$1" "others may write to it ($2)";; esac',
     "}",
     "dir=$1",
     "name=$3",
-    "[ -e \"$dir\" ] || [ -L \"$dir\" ] || mkdir -p -- \"$dir\"",
-    "owned \"$dir\"",
+    '[ -e "$dir" ] || [ -L "$dir" ] || mkdir -p -- "$dir"',
+    'owned "$dir"',
     // the group's segments become the positional parameters; IFS is back to its default before owned() splits ls
     "set -f",
     "IFS=/",
@@ -33,14 +33,14 @@ const writeResourcesScript = [
     "unset IFS",
     "for part do",
     "  dir=$dir/$part",
-    "  [ -e \"$dir\" ] || [ -L \"$dir\" ] || mkdir -- \"$dir\"",
-    "  owned \"$dir\"",
+    '  [ -e "$dir" ] || [ -L "$dir" ] || mkdir -- "$dir"',
+    '  owned "$dir"',
     "done",
     "tmp=$dir/.$name.$$",
     "trap 'rm -f -- \"$tmp\"' EXIT",
-    "(set -C; cat > \"$tmp\")",
-    "chmod 0644 -- \"$tmp\"",
-    "mv -f -- \"$tmp\" \"$dir/$name\"",
+    '(set -C; cat > "$tmp")',
+    'chmod 0644 -- "$tmp"',
+    'mv -f -- "$tmp" "$dir/$name"',
 ].join("\n");
 
 export interface ResourcesFilePlace {
@@ -52,7 +52,17 @@ export interface ResourcesFilePlace {
 
 /** Writes stdin to `<baseDir>/<groupPath>/calico-stars-resources.json` (see writeResourcesScript). */
 export function writeResourcesFile(host: Pick<SshHost, "sudo">, place: ResourcesFilePlace): ShellScript {
-    return command(privileged(host, ["sh", "-c", writeResourcesScript, "calico-stars-resources", place.baseDir, place.groupPath, resourcesFileName]));
+    return command(
+        privileged(host, [
+            "sh",
+            "-c",
+            writeResourcesScript,
+            "calico-stars-resources",
+            place.baseDir,
+            place.groupPath,
+            resourcesFileName,
+        ]),
+    );
 }
 
 export function removeResourcesFile(host: Pick<SshHost, "sudo">, place: ResourcesFilePlace): ShellScript {

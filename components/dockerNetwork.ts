@@ -2,4 +2,8 @@
 // the network's ID. Its args and behaviour: @calico-stars/providers, dockerNetwork.ts.
 import { packagedResource } from "./packagedResource";
 
-export class DockerNetwork extends packagedResource("DockerNetwork", { networkId: undefined, adopted: undefined, rulesBeforeAdoption: undefined }) {}
+export class DockerNetwork extends packagedResource("DockerNetwork", {
+    networkId: undefined,
+    adopted: undefined,
+    rulesBeforeAdoption: undefined,
+}) {}

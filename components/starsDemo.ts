@@ -48,31 +48,47 @@ export class StarsDemo extends pulumi.ComponentResource {
         const owner = new random.RandomId("owner", { byteLength: 4 }, parent);
 
         // the owner id is recorded on each network it creates, so networks wait for it
-        const networks = config.networks.map((network) => new DockerNetwork(`network-${network.name}`, {
-            host: networkHost,
-            networkName: network.name,
-            subnet: network.subnet,
-            ownerId: owner.hex,
-            adopt: config.adoptNetworks.includes(network.name),
-            etcdAuthority: config.etcdAuthority,
-        }, parent));
+        const networks = config.networks.map(
+            (network) =>
+                new DockerNetwork(
+                    `network-${network.name}`,
+                    {
+                        host: networkHost,
+                        networkName: network.name,
+                        subnet: network.subnet,
+                        ownerId: owner.hex,
+                        adopt: config.adoptNetworks.includes(network.name),
+                        etcdAuthority: config.etcdAuthority,
+                    },
+                    parent,
+                ),
+        );
 
         const networkNamed = (name: string) => networks[config.networks.findIndex((n) => n.name === name)];
         const networkIdOf = (name: string) => networkNamed(name).networkId;
         // calicoctl resolves every tag to a network ID, so each profile waits for all networks. Removing a
         // network drops its profile (libnetwork), so rules deleted with their network skip the reset to defaults.
-        const profileRules = Object.entries(config.policy).map(([profile, rules]) => new ProfileRules(`profile-${profile}`, {
-            host: networkHost,
-            profile,
-            networkId: networkIdOf(profile),
-            inbound: rules.inbound,
-            outbound: rules.outbound,
-            tagNetworkIds: Object.fromEntries(policyTags(rules).map((tag) => [tag, networkIdOf(tag)])),
-            etcdAuthority: config.etcdAuthority,
-            // an adopted network's profile gets back the rules it had before adoption. Only adopted networks
-            // pass the output: one absent from a network's state would read as unknown in every preview.
-            rulesOnDelete: config.adoptNetworks.includes(profile) ? networkNamed(profile).rulesBeforeAdoption : undefined,
-        }, { parent: this, dependsOn: networks, deletedWith: networkNamed(profile) }));
+        const profileRules = Object.entries(config.policy).map(
+            ([profile, rules]) =>
+                new ProfileRules(
+                    `profile-${profile}`,
+                    {
+                        host: networkHost,
+                        profile,
+                        networkId: networkIdOf(profile),
+                        inbound: rules.inbound,
+                        outbound: rules.outbound,
+                        tagNetworkIds: Object.fromEntries(policyTags(rules).map((tag) => [tag, networkIdOf(tag)])),
+                        etcdAuthority: config.etcdAuthority,
+                        // an adopted network's profile gets back the rules it had before adoption. Only adopted networks
+                        // pass the output: one absent from a network's state would read as unknown in every preview.
+                        rulesOnDelete: config.adoptNetworks.includes(profile)
+                            ? networkNamed(profile).rulesBeforeAdoption
+                            : undefined,
+                    },
+                    { parent: this, dependsOn: networks, deletedWith: networkNamed(profile) },
+                ),
+        );
 
         const connectionFor = (host: SshHost): command.types.input.remote.ConnectionArgs => ({
             host: host.address,
@@ -80,7 +96,8 @@ export class StarsDemo extends pulumi.ComponentResource {
             user: host.user,
             privateKey: args.privateKey,
             privateKeyPassword: args.privateKey !== undefined ? args.privateKeyPassword : undefined,
-            agentSocketPath: args.privateKey === undefined ? config.sshAgentSocket ?? process.env.SSH_AUTH_SOCK : undefined,
+            agentSocketPath:
+                args.privateKey === undefined ? (config.sshAgentSocket ?? process.env.SSH_AUTH_SOCK) : undefined,
             // config validation made sure every agent has one unless verification is off
             hostKey: ((found) => ("key" in found ? found.key : undefined))(acceptedHostKey(config, host)),
             perDialTimeout: config.connectTimeoutSeconds,
@@ -96,52 +113,85 @@ export class StarsDemo extends pulumi.ComponentResource {
         // The runbook's prep step and the collector's resources file in one command per agent, since
         // @pulumi/command opens an SSH connection for each. Delete before replace: the old resource's
         // delete removes the file at the very path the replacement writes.
-        const agentPreps = agents.map((agent) => new command.remote.Command(`agent-prep-${agent.address}`, {
-            connection: connectionFor(agent),
-            create: agentPrepCreate(agent, config.image, place).script,
-            delete: removeResourcesFile(agent, place).script,
-            stdin: resourcesFile,
-            triggers: [config.image, resourcesFileAt.path, resourcesFile],
-        }, { parent: this, deleteBeforeReplace: true, customTimeouts: { create: prepTimeout, update: prepTimeout, delete: prepTimeout } }));
+        const agentPreps = agents.map(
+            (agent) =>
+                new command.remote.Command(
+                    `agent-prep-${agent.address}`,
+                    {
+                        connection: connectionFor(agent),
+                        create: agentPrepCreate(agent, config.image, place).script,
+                        delete: removeResourcesFile(agent, place).script,
+                        stdin: resourcesFile,
+                        triggers: [config.image, resourcesFileAt.path, resourcesFile],
+                    },
+                    {
+                        parent: this,
+                        deleteBeforeReplace: true,
+                        customTimeouts: { create: prepTimeout, update: prepTimeout, delete: prepTimeout },
+                    },
+                ),
+        );
 
         // The tasks hold their networks: a network replaced (delete before replace) takes the group down first,
         // since `docker network rm` refuses a network with containers on it, and the group comes back on the new one.
         const template = starsTemplateOf(config);
-        const appNetworks = [...new Set([template.collector.network, ...template.probes.map((probe) => probe.network)])].sort();
-        const group = new MarathonGroup("marathon-group", {
-            host: master,
-            marathonHost: config.marathonHost,
-            marathonPort: config.marathonPort,
-            group: parameters.apply(renderStarsGroup),
-            ownerId: owner.hex,
-            deploymentTimeoutSeconds: config.deploymentTimeoutSeconds,
-            forceDeployments: config.forceDeployments,
-            networkIds: Object.fromEntries(appNetworks.map((name) => [name, networkIdOf(name)])),
-        }, { parent: this, dependsOn: [...networks, ...profileRules, ...agentPreps] });
+        const appNetworks = [
+            ...new Set([template.collector.network, ...template.probes.map((probe) => probe.network)]),
+        ].sort();
+        const group = new MarathonGroup(
+            "marathon-group",
+            {
+                host: master,
+                marathonHost: config.marathonHost,
+                marathonPort: config.marathonPort,
+                group: parameters.apply(renderStarsGroup),
+                ownerId: owner.hex,
+                deploymentTimeoutSeconds: config.deploymentTimeoutSeconds,
+                forceDeployments: config.forceDeployments,
+                networkIds: Object.fromEntries(appNetworks.map((name) => [name, networkIdOf(name)])),
+            },
+            { parent: this, dependsOn: [...networks, ...profileRules, ...agentPreps] },
+        );
 
-        const dnatHosts = (config.dnatHosts ?? [master.address]).map((address) => allHosts.find((h) => h.address === address)!);
+        const dnatHosts = (config.dnatHosts ?? [master.address]).map((address) =>
+            allHosts.find((h) => h.address === address)!,
+        );
         for (const host of dnatHosts) {
             // the runbook opens the collector's profile before forwarding to it
-            new IptablesDnat(`dnat-${host.address}`, {
-                host,
-                publicInterface: config.publicInterface,
-                publicPort: config.uiPort,
-                targetIp: config.collectorIp,
-                targetPort: config.collectorPort,
-                ownerId: owner.hex,
-            }, { parent: this, dependsOn: profileRules });
+            new IptablesDnat(
+                `dnat-${host.address}`,
+                {
+                    host,
+                    publicInterface: config.publicInterface,
+                    publicPort: config.uiPort,
+                    targetIp: config.collectorIp,
+                    targetPort: config.collectorPort,
+                    ownerId: owner.hex,
+                },
+                { parent: this, dependsOn: profileRules },
+            );
         }
         if (config.verifyPolicy) {
             // its fetch goes from the master straight to the collector, so the DNAT rules are not what it checks
-            new VerifyPolicy("verify-policy", verifyPolicyArgs(config, master, { groupVersion: group.version, networkIds: networks.map((n) => n.networkId) }),
-                { parent: this, dependsOn: [group, ...profileRules] });
+            new VerifyPolicy(
+                "verify-policy",
+                verifyPolicyArgs(config, master, {
+                    groupVersion: group.version,
+                    networkIds: networks.map((n) => n.networkId),
+                }),
+                { parent: this, dependsOn: [group, ...profileRules] },
+            );
         }
 
         this.uiUrl = pulumi.output(`http://${dnatHosts[0].address}:${config.uiPort}`);
-        this.networkIds = pulumi.all(networks.map((n) => n.networkId)).apply((ids) =>
-            Object.fromEntries(config.networks.map((n, i) => [n.name, ids[i]])));
-        this.profiles = pulumi.all(profileRules.map((p) => pulumi.all([p.profile, p.inbound, p.outbound]))).apply((entries) =>
-            Object.fromEntries(entries.map(([profile, inbound, outbound]) => [profile, { inbound, outbound }])));
+        this.networkIds = pulumi
+            .all(networks.map((n) => n.networkId))
+            .apply((ids) => Object.fromEntries(config.networks.map((n, i) => [n.name, ids[i]])));
+        this.profiles = pulumi
+            .all(profileRules.map((p) => pulumi.all([p.profile, p.inbound, p.outbound])))
+            .apply((entries) =>
+                Object.fromEntries(entries.map(([profile, inbound, outbound]) => [profile, { inbound, outbound }])),
+            );
         this.registerOutputs({ uiUrl: this.uiUrl, networkIds: this.networkIds, profiles: this.profiles });
     }
 }

@@ -31,7 +31,10 @@ export const resourcesFileName = "calico-stars-resources.json";
 export const resourcesHashLabel = "calico-stars.resources-sha256";
 
 /** Where every agent keeps the collector's resources file. */
-export function resourcesFileLocation(config: Pick<StarsConfig, "resourcesDir" | "groupId">): { dir: string; path: string } {
+export function resourcesFileLocation(config: Pick<StarsConfig, "resourcesDir" | "groupId">): {
+    dir: string;
+    path: string;
+} {
     const dir = `${config.resourcesDir}/${config.groupId}`;
     return { dir, path: `${dir}/${resourcesFileName}` };
 }
@@ -67,13 +70,21 @@ export function probeUrl(app: string, p: StarsParameters): string {
 
 /** The collector's resources file: one entry per probe, with the very URLs the probes are given. */
 export function renderResourcesFile(p: StarsParameters): string {
-    return `${JSON.stringify(p.template.probes.map((probe) => ({ id: probe.resourceId, url: probeUrl(probe.id, p) })), null, 2)}\n`;
+    return `${JSON.stringify(
+        p.template.probes.map((probe) => ({ id: probe.resourceId, url: probeUrl(probe.id, p) })),
+        null,
+        2,
+    )}\n`;
 }
 
 function fill(command: string, values: Record<string, string>): string {
     return command.replace(/\{\{([a-zA-Z]+)\}\}/g, (whole, name: string) => {
         if (!(name in values)) {
-            throw new ConfigError(`stars template: unknown placeholder ${whole} (known: ${Object.keys(values).map((k) => `{{${k}}}`).join(", ")})`);
+            throw new ConfigError(
+                `stars template: unknown placeholder ${whole} (known: ${Object.keys(values)
+                    .map((k) => `{{${k}}}`)
+                    .join(", ")})`,
+            );
         }
         return values[name];
     });
@@ -85,7 +96,13 @@ export function renderStarsGroup(p: StarsParameters): MarathonGroup {
         probePort: String(p.probePort),
         resourcesFile: resourcesFileName,
     };
-    const app = (id: string, cmd: string, sizing: { cpus: number; mem: number }, parameters: { key: string; value: string }[], uris: string[]): MarathonApp => ({
+    const app = (
+        id: string,
+        cmd: string,
+        sizing: { cpus: number; mem: number },
+        parameters: { key: string; value: string }[],
+        uris: string[],
+    ): MarathonApp => ({
         id,
         cmd,
         cpus: sizing.cpus,
@@ -105,12 +122,33 @@ export function renderStarsGroup(p: StarsParameters): MarathonGroup {
     return {
         id: `/${p.groupId}`,
         apps: [
-            collectorApp(app(collector.id, fill(collector.cmd, values), collector,
-                [{ key: "net", value: collector.network }, { key: "ip", value: p.collectorIp }],
-                [`file://${p.resourcesFilePath}`])),
-            ...probes.map((probe) => app(probe.id,
-                fill(p.template.probeCmd, { ...values, urls: probes.filter((other) => other.id !== probe.id).map((other) => probeUrl(other.id, p)).join(",") }),
-                probe, [{ key: "net", value: probe.network }], [])),
+            collectorApp(
+                app(
+                    collector.id,
+                    fill(collector.cmd, values),
+                    collector,
+                    [
+                        { key: "net", value: collector.network },
+                        { key: "ip", value: p.collectorIp },
+                    ],
+                    [`file://${p.resourcesFilePath}`],
+                ),
+            ),
+            ...probes.map((probe) =>
+                app(
+                    probe.id,
+                    fill(p.template.probeCmd, {
+                        ...values,
+                        urls: probes
+                            .filter((other) => other.id !== probe.id)
+                            .map((other) => probeUrl(other.id, p))
+                            .join(","),
+                    }),
+                    probe,
+                    [{ key: "net", value: probe.network }],
+                    [],
+                ),
+            ),
         ],
     };
 }

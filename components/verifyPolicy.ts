@@ -2,7 +2,13 @@
 // collector shows the declared matrix. Its inputs hold that matrix as plain data, so `pulumi preview` shows what
 // will be checked. Its args and behaviour: @calico-stars/providers, verifyPolicy.ts.
 import type { SshHost } from "@calico-stars/providers/ssh";
-import { declaredMatrix, DeclaredMatrix, PolicyText, probeRoundMs, profilesFromPolicy } from "@calico-stars/providers/verify";
+import {
+    declaredMatrix,
+    DeclaredMatrix,
+    PolicyText,
+    probeRoundMs,
+    profilesFromPolicy,
+} from "@calico-stars/providers/verify";
 import type { StarsConfig } from "./config";
 import { packagedResource, ResourceArgs } from "./packagedResource";
 import { renderResourcesFile, renderStarsGroup, StarsParameters, starsParameters } from "./starsTemplate";
@@ -22,7 +28,11 @@ export interface ClusterFacts {
 }
 
 /** The declared matrix of a stack: the group and resources file rendered as the program deploys them, and its policy. */
-export function declaredMatrixForStack(parameters: StarsParameters, stack: StackPolicy, facts: ClusterFacts = {}): DeclaredMatrix {
+export function declaredMatrixForStack(
+    parameters: StarsParameters,
+    stack: StackPolicy,
+    facts: ClusterFacts = {},
+): DeclaredMatrix {
     return declaredMatrix({
         group: renderStarsGroup(parameters),
         resourcesFile: renderResourcesFile(parameters),
@@ -42,11 +52,18 @@ type VerifyPolicyArgs = ResourceArgs<"VerifyPolicy">;
  * The check's inputs from the stack config: the declared matrix of the group the program renders (the owner id
  * only labels the apps, so a placeholder keeps the matrix known in a first preview), as plain data.
  */
-export function verifyPolicyArgs(config: StarsConfig, master: SshHost, deployment: Pick<VerifyPolicyArgs, "groupVersion" | "networkIds">): VerifyPolicyArgs {
+export function verifyPolicyArgs(
+    config: StarsConfig,
+    master: SshHost,
+    deployment: Pick<VerifyPolicyArgs, "groupVersion" | "networkIds">,
+): VerifyPolicyArgs {
     const parameters = starsParameters(config, "0");
-    const declared = declaredMatrixForStack(parameters, { networks: config.networks.map((network) => network.name), policy: config.policy },
+    const declared = declaredMatrixForStack(
+        parameters,
+        { networks: config.networks.map((network) => network.name), policy: config.policy },
         // the check's own fetch comes from the master, as the UI's browser does through its DNAT rules
-        { outsideAddress: /^\d+\.\d+\.\d+\.\d+$/.test(master.address) ? master.address : undefined });
+        { outsideAddress: /^\d+\.\d+\.\d+\.\d+$/.test(master.address) ? master.address : undefined },
+    );
     return {
         host: master,
         collectorIp: config.collectorIp,

@@ -24,7 +24,9 @@ export function cliUnavailable(): string | undefined {
 const logicalOps: StepOp[] = ["same", "create", "update", "replace", "delete", "read"];
 
 function topLevelChanges(olds: Record<string, unknown> = {}, news: Record<string, unknown> = {}): string[] {
-    return [...new Set([...Object.keys(olds), ...Object.keys(news)])].filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key])).sort();
+    return [...new Set([...Object.keys(olds), ...Object.keys(news)])]
+        .filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]))
+        .sort();
 }
 
 /**
@@ -34,42 +36,69 @@ function topLevelChanges(olds: Record<string, unknown> = {}, news: Record<string
  * the changed keys are the inputs (refresh: the outputs) that differ.
  */
 export function stepRecords(events: EngineEvent[], refresh: boolean): StepRecord[] {
-    const failed = new Set(events.flatMap((event) => event.resOpFailedEvent ? [event.resOpFailedEvent.metadata.urn] : []));
+    const failed = new Set(
+        events.flatMap((event) => (event.resOpFailedEvent ? [event.resOpFailedEvent.metadata.urn] : [])),
+    );
     return events.flatMap((event): StepRecord[] => {
         const metadata = refresh ? event.resOutputsEvent?.metadata : event.resourcePreEvent?.metadata;
-        if (metadata === undefined || metadata.logical === false || failed.has(metadata.urn) || !logicalOps.includes(metadata.op as StepOp)) {
+        if (
+            metadata === undefined ||
+            metadata.logical === false ||
+            failed.has(metadata.urn) ||
+            !logicalOps.includes(metadata.op as StepOp)
+        ) {
             return [];
         }
         if (isDefaultProvider(metadata.urn)) {
             return [];
         }
         const op = metadata.op as StepOp;
-        const diffKeys = op === "update" || op === "replace"
-            ? refresh
-                ? topLevelChanges(metadata.old?.outputs, metadata.new?.outputs)
-                : topLevelChanges(metadata.old?.inputs, metadata.new?.inputs)
-            : [];
-        return [{
-            op, urn: metadata.urn, type: metadata.type, name: metadata.urn.split("::").slice(3).join("::"),
-            ...(diffKeys.length > 0 && { diffKeys }),
-            ...(op === "replace" && metadata.keys !== undefined && { replaceKeys: metadata.keys }),
-        }];
+        const diffKeys =
+            op === "update" || op === "replace"
+                ? refresh
+                    ? topLevelChanges(metadata.old?.outputs, metadata.new?.outputs)
+                    : topLevelChanges(metadata.old?.inputs, metadata.new?.inputs)
+                : [];
+        return [
+            {
+                op,
+                urn: metadata.urn,
+                type: metadata.type,
+                name: metadata.urn.split("::").slice(3).join("::"),
+                ...(diffKeys.length > 0 && { diffKeys }),
+                ...(op === "replace" && metadata.keys !== undefined && { replaceKeys: metadata.keys }),
+            },
+        ];
     });
 }
 
 export class AutomationDriver implements StackDriver {
     readonly name = "the Pulumi CLI";
 
-    private constructor(private readonly stack: Stack, private readonly backendDir: string) {}
+    private constructor(
+        private readonly stack: Stack,
+        private readonly backendDir: string,
+    ) {}
 
     /** A new stack on a fresh file:// backend, with the given config (keys with their namespace). */
-    static async create(projectDir: string, stackName: string, config: Record<string, string>): Promise<AutomationDriver> {
+    static async create(
+        projectDir: string,
+        stackName: string,
+        config: Record<string, string>,
+    ): Promise<AutomationDriver> {
         const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
         const backendDir = fs.mkdtempSync(path.join(os.tmpdir(), "calico-stars-backend-"));
-        const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: projectDir }, {
-            envVars: { PULUMI_BACKEND_URL: `file://${backendDir}`, PULUMI_CONFIG_PASSPHRASE: "calico-stars-lifecycle", PULUMI_SKIP_UPDATE_CHECK: "true" },
-            secretsProvider: "passphrase",
-        });
+        const stack = await LocalWorkspace.createOrSelectStack(
+            { stackName, workDir: projectDir },
+            {
+                envVars: {
+                    PULUMI_BACKEND_URL: `file://${backendDir}`,
+                    PULUMI_CONFIG_PASSPHRASE: "calico-stars-lifecycle",
+                    PULUMI_SKIP_UPDATE_CHECK: "true",
+                },
+                secretsProvider: "passphrase",
+            },
+        );
         await stack.setAllConfig(Object.fromEntries(Object.entries(config).map(([key, value]) => [key, { value }])));
         return new AutomationDriver(stack, backendDir);
     }
@@ -87,7 +116,9 @@ export class AutomationDriver implements StackDriver {
     }
 
     refresh(options: { clearPendingCreates?: boolean } = {}): Promise<StackRun> {
-        return this.run(true, (onEvent, onOutput) => this.stack.refresh({ onEvent, onOutput, clearPendingCreates: options.clearPendingCreates }));
+        return this.run(true, (onEvent, onOutput) =>
+            this.stack.refresh({ onEvent, onOutput, clearPendingCreates: options.clearPendingCreates }),
+        );
     }
 
     destroy(): Promise<StackRun> {
@@ -115,10 +146,16 @@ export class AutomationDriver implements StackDriver {
         const collected = (outputs: Record<string, { value: unknown }> = {}): StackRun => ({
             steps: stepRecords(events, refresh),
             outputs: Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.value])),
-            diagnostics: [...diagnostics, ...events.flatMap((event) => event.diagnosticEvent ? [event.diagnosticEvent.message.trimEnd()] : [])],
+            diagnostics: [
+                ...diagnostics,
+                ...events.flatMap((event) => (event.diagnosticEvent ? [event.diagnosticEvent.message.trimEnd()] : [])),
+            ],
         });
         try {
-            const result = await operation((event) => events.push(event), (out) => diagnostics.push(...out.split("\n").filter(Boolean)));
+            const result = await operation(
+                (event) => events.push(event),
+                (out) => diagnostics.push(...out.split("\n").filter(Boolean)),
+            );
             return collected((result as { outputs?: Record<string, { value: unknown }> }).outputs);
         } catch (error) {
             throw new StackRunError((error as Error).message, collected());

@@ -19,9 +19,10 @@ export const emptyCheckpoint: Checkpoint = { resources: [], pendingOperations: [
 
 /** As `pulumi stack export`: secrets as ciphertext, or with `cipher` undefined (--show-secrets) as JSON plaintext. */
 export function exportCheckpoint(checkpoint: Checkpoint, cipher: SecretCipher | undefined): StateFile {
-    const encrypt = (plain: unknown) => cipher === undefined
-        ? { [specialSigKey]: secretSig, plaintext: JSON.stringify(plain) }
-        : { [specialSigKey]: secretSig, ciphertext: cipher.encrypt(plain) };
+    const encrypt = (plain: unknown) =>
+        cipher === undefined
+            ? { [specialSigKey]: secretSig, plaintext: JSON.stringify(plain) }
+            : { [specialSigKey]: secretSig, ciphertext: cipher.encrypt(plain) };
     const exported = (resource: StateResource): StateResource => ({
         ...structuredClone(resource),
         inputs: mapSecrets(resource.inputs, encrypt) as StateResource["inputs"],
@@ -32,7 +33,10 @@ export function exportCheckpoint(checkpoint: Checkpoint, cipher: SecretCipher | 
         deployment: {
             resources: checkpoint.resources.map(exported),
             ...(checkpoint.pendingOperations.length > 0 && {
-                pending_operations: checkpoint.pendingOperations.map((op) => ({ resource: exported(op.resource), type: op.type })),
+                pending_operations: checkpoint.pendingOperations.map((op) => ({
+                    resource: exported(op.resource),
+                    type: op.type,
+                })),
             }),
         },
     };
@@ -46,7 +50,10 @@ export class RunCheckpoint {
     private readonly carriedCreates: PendingOperation[];
 
     /** `base` is the run's own copy of the prior resources: steps mark flags (delete, pendingReplacement) on them. */
-    constructor(readonly base: StateResource[], basePending: PendingOperation[]) {
+    constructor(
+        readonly base: StateResource[],
+        basePending: PendingOperation[],
+    ) {
         this.carriedCreates = basePending.filter((op) => op.type === "creating");
     }
 
@@ -89,12 +96,14 @@ export class RunCheckpoint {
 
 /** deploymentExecutor.printPendingOperationsWarning (pkg/resource/deploy/deployment_executor.go). */
 export function pendingOperationsWarning(checkpoint: Checkpoint): string {
-    return `Attempting to deploy or update resources with ${checkpoint.pendingOperations.length} pending operations from previous deployment.\n`
-        + checkpoint.pendingOperations.map((op) => `  * ${op.resource.urn}, interrupted while ${op.type}\n`).join("")
-        + "These resources are in an unknown state because the Pulumi CLI was interrupted while waiting for changes to these resources to complete. "
-        + "You should confirm whether or not the operations listed completed successfully by checking the state of the appropriate provider. "
-        + "For example, if you are using AWS, you can confirm using the AWS Console.\n\n"
-        + "Once you have confirmed the status of the interrupted operations, you can repair your stack using `pulumi refresh` which will refresh "
-        + "the state from the provider you are using and clear the pending operations if there are any.\n\n"
-        + "Note that `pulumi refresh` will need to be run interactively to clear pending CREATE operations.";
+    return (
+        `Attempting to deploy or update resources with ${checkpoint.pendingOperations.length} pending operations from previous deployment.\n` +
+        checkpoint.pendingOperations.map((op) => `  * ${op.resource.urn}, interrupted while ${op.type}\n`).join("") +
+        "These resources are in an unknown state because the Pulumi CLI was interrupted while waiting for changes to these resources to complete. " +
+        "You should confirm whether or not the operations listed completed successfully by checking the state of the appropriate provider. " +
+        "For example, if you are using AWS, you can confirm using the AWS Console.\n\n" +
+        "Once you have confirmed the status of the interrupted operations, you can repair your stack using `pulumi refresh` which will refresh " +
+        "the state from the provider you are using and clear the pending operations if there are any.\n\n" +
+        "Note that `pulumi refresh` will need to be run interactively to clear pending CREATE operations."
+    );
 }

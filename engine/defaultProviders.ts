@@ -30,7 +30,12 @@ export function defaultProviderName(version: string): string {
  * config with its namespaces; any other package its own namespace's keys without it. Secrets stay secrets.
  * newRegisterDefaultProviderEvent adds the version (SetProviderVersion: `version`, and an empty `__internal`).
  */
-export function defaultProviderInputs(pkg: string, version: string, config: Record<string, string>, secretKeys: Set<string>): PropertyMap {
+export function defaultProviderInputs(
+    pkg: string,
+    version: string,
+    config: Record<string, string>,
+    secretKeys: Set<string>,
+): PropertyMap {
     const inputs: PropertyMap = {};
     for (const [key, value] of Object.entries(config)) {
         const [namespace, ...rest] = key.split(":");

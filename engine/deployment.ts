@@ -2,7 +2,13 @@
 // Diffs run in the step generator, serially), each registration's steps run as one chain on the executor's workers,
 // then what the program no longer declares is deleted in dependency levels.
 // Follows pulumi/pulumi v3.248.0, pkg/resource/deploy/deployment_executor.go and step_generator.go.
-import { configureArgs, defaultProviderInputs, defaultProviderName, isDefaultDynamicProvider, packageOf } from "./defaultProviders";
+import {
+    configureArgs,
+    defaultProviderInputs,
+    defaultProviderName,
+    isDefaultDynamicProvider,
+    packageOf,
+} from "./defaultProviders";
 import { applyReplaceOnChanges, dependentReplacements, diffResource } from "./diffing";
 import { ResourceDriver } from "./resourceDrivers";
 import { Step, StepExecutor } from "./executor";
@@ -11,7 +17,15 @@ import { Registration, RegistrationReply } from "./programMessages";
 import { ResourceRef } from "./providerHost";
 import { changedKeys } from "./propertyValues";
 import { applyIgnoreChanges } from "./resourceOptions";
-import { createStep, deleteStep, removePendingReplaceStep, sameStep, StepContext, stepFailure, updateStep } from "./steps";
+import {
+    createStep,
+    deleteStep,
+    removePendingReplaceStep,
+    sameStep,
+    StepContext,
+    stepFailure,
+    updateStep,
+} from "./steps";
 import { PropertyMap, StateResource } from "./types";
 import { isProviderType, makeUrn, rootStackType } from "./urns";
 
@@ -54,7 +68,10 @@ export class Deployment {
     }
 
     async register(registration: Registration): Promise<RegistrationReply> {
-        const notProcessed = () => new Error(`${registration.name} (${registration.type}) was not processed: the deployment stopped after an earlier failure`);
+        const notProcessed = () =>
+            new Error(
+                `${registration.name} (${registration.type}) was not processed: the deployment stopped after an earlier failure`,
+            );
         if (this.ctx.executor.cancelled) {
             throw notProcessed();
         }
@@ -64,11 +81,15 @@ export class Deployment {
         }
         let reply: RegistrationReply | undefined;
         let ownFailure: unknown;
-        const { done } = await this.generate({ ...registration, provider }, (resource) => {
-            reply = { urn: resource.urn, id: resource.id ?? "", object: resource.outputs };
-        }, (error) => {
-            ownFailure = error;
-        });
+        const { done } = await this.generate(
+            { ...registration, provider },
+            (resource) => {
+                reply = { urn: resource.urn, id: resource.id ?? "", object: resource.outputs };
+            },
+            (error) => {
+                ownFailure = error;
+            },
+        );
         await done;
         if (reply === undefined) {
             throw ownFailure ?? notProcessed();
@@ -101,9 +122,12 @@ export class Deployment {
                 }
             } else if (!this.operated.has(resource.urn)) {
                 this.ctx.deletes.add(resource.urn);
-                steps.set(resource, resource.pendingReplacement
-                    ? removePendingReplaceStep(this.ctx, resource)
-                    : deleteStep(this.ctx, resource, { pendingReplacement: false, logical: true }));
+                steps.set(
+                    resource,
+                    resource.pendingReplacement
+                        ? removePendingReplaceStep(this.ctx, resource)
+                        : deleteStep(this.ctx, resource, { pendingReplacement: false, logical: true }),
+                );
             }
         }
         if ([...steps.keys()].some((resource) => resource.custom && packageOf(resource.type) === "pulumi-nodejs")) {
@@ -128,10 +152,21 @@ export class Deployment {
         let ref = this.defaultProviders.get(key);
         if (ref === undefined) {
             ref = this.register({
-                type: `pulumi:providers:${pkg}`, name: defaultProviderName(version), parent: "", custom: true, remote: false,
+                type: `pulumi:providers:${pkg}`,
+                name: defaultProviderName(version),
+                parent: "",
+                custom: true,
+                remote: false,
                 object: defaultProviderInputs(pkg, version, this.ctx.config, this.ctx.secretKeys),
-                dependencies: [], propertyDependencies: {}, provider: "", version: "", ignoreChanges: [], replaceOnChanges: [],
-                additionalSecretOutputs: [], importId: "", deletedWith: "",
+                dependencies: [],
+                propertyDependencies: {},
+                provider: "",
+                version: "",
+                ignoreChanges: [],
+                replaceOnChanges: [],
+                additionalSecretOutputs: [],
+                importId: "",
+                deletedWith: "",
             }).then((reply) => `${reply.urn}::${reply.id}`);
             this.defaultProviders.set(key, ref);
         }
@@ -142,16 +177,27 @@ export class Deployment {
      * The step generator's turn for one registration: its steps go to the executor as one chain, and the next
      * registration waits until a worker took it. Resolves to the chain's completion, once the chain is taken.
      */
-    private generate(registration: Registration, reply: (resource: StateResource) => void, failed: (error: unknown) => void): Promise<{ done: Promise<void> }> {
+    private generate(
+        registration: Registration,
+        reply: (resource: StateResource) => void,
+        failed: (error: unknown) => void,
+    ): Promise<{ done: Promise<void> }> {
         const submitted = this.generating.then(async () => {
             if (this.ctx.executor.cancelled) {
-                throw new Error(`${registration.name} (${registration.type}) was not processed: the deployment stopped after an earlier failure`);
+                throw new Error(
+                    `${registration.name} (${registration.type}) was not processed: the deployment stopped after an earlier failure`,
+                );
             }
             const steps = await this.generateSteps(registration, reply);
-            const chain = this.ctx.executor.executeSerial(steps.map((step) => () => step().catch((error: unknown) => {
-                failed(error);
-                throw error;
-            })));
+            const chain = this.ctx.executor.executeSerial(
+                steps.map(
+                    (step) => () =>
+                        step().catch((error: unknown) => {
+                            failed(error);
+                            throw error;
+                        }),
+                ),
+            );
             await chain.accepted;
             return { done: chain.done };
         });
@@ -160,13 +206,21 @@ export class Deployment {
     }
 
     private async generateSteps(registration: Registration, reply: (resource: StateResource) => void): Promise<Step[]> {
-        const urn = makeUrn(this.ctx.stack, this.ctx.project, registration.type, registration.name, registration.parent);
+        const urn = makeUrn(
+            this.ctx.stack,
+            this.ctx.project,
+            registration.type,
+            registration.name,
+            registration.parent,
+        );
         if (this.registeredUrns.has(urn)) {
             throw new Error(`duplicate resource URN ${urn}`);
         }
         this.registeredUrns.add(urn);
         if (registration.remote || registration.importId !== "") {
-            throw new Error(`${registration.name} (${registration.type}): remote components and imports are not modeled by the test engine`);
+            throw new Error(
+                `${registration.name} (${registration.type}): remote components and imports are not modeled by the test engine`,
+            );
         }
         const resource = newState(urn, registration);
         this.registered.set(urn, resource);
@@ -184,10 +238,13 @@ export class Deployment {
             return steps;
         }
         // the registry loads and configures the plugin as the provider's step runs (Registry.Create/Update/Same)
-        return [...steps.slice(0, -1), async () => {
-            await this.ctx.configureDynamicProvider(configureArgs(resource.inputs));
-            await steps[steps.length - 1]();
-        }];
+        return [
+            ...steps.slice(0, -1),
+            async () => {
+                await this.ctx.configureDynamicProvider(configureArgs(resource.inputs));
+                await steps[steps.length - 1]();
+            },
+        ];
     }
 
     /** A component has no provider: same when its inputs did not change, else an update; its outputs carry over. */
@@ -209,17 +266,26 @@ export class Deployment {
         const driver = this.ctx.drivers.for(ref);
         const old = this.olds.get(resource.urn);
         const recreating = this.ctx.deletes.has(resource.urn);
-        const check = (olds: PropertyMap, news: PropertyMap) => driver.check(ref, olds, news).catch((error: unknown) => {
-            throw stepFailure("Check", ref, error);
-        });
+        const check = (olds: PropertyMap, news: PropertyMap) =>
+            driver.check(ref, olds, news).catch((error: unknown) => {
+                throw stepFailure("Check", ref, error);
+            });
         // A resource deleted earlier in this run (a dependent of a delete-before-replace) has no olds to check against.
-        resource.inputs = recreating || old === undefined
-            ? await check({}, registration.object)
-            : await check(old.inputs, applyIgnoreChanges(registration.object, old.inputs, registration.ignoreChanges));
+        resource.inputs =
+            recreating || old === undefined
+                ? await check({}, registration.object)
+                : await check(
+                      old.inputs,
+                      applyIgnoreChanges(registration.object, old.inputs, registration.ignoreChanges),
+                  );
         if (recreating && old !== undefined) {
             this.ctx.deletes.delete(resource.urn);
             this.operated.add(resource.urn);
-            const entry = { op: "replace" as const, diffKeys: changedKeys(old.inputs, resource.inputs), replaceKeys: this.dependentReplaceKeys.get(resource.urn) ?? [] };
+            const entry = {
+                op: "replace" as const,
+                diffKeys: changedKeys(old.inputs, resource.inputs),
+                replaceKeys: this.dependentReplaceKeys.get(resource.urn) ?? [],
+            };
             return [createStep(this.ctx, resource, { old, entry }, done)];
         }
         this.operated.add(resource.urn);
@@ -227,7 +293,15 @@ export class Deployment {
             return [createStep(this.ctx, resource, { entry: { op: "create" } }, done)];
         }
         const diff = applyReplaceOnChanges(
-            await diffResource(driver, ref, old.id ?? "", old.inputs, old.outputs, resource.inputs, registration.ignoreChanges),
+            await diffResource(
+                driver,
+                ref,
+                old.id ?? "",
+                old.inputs,
+                old.outputs,
+                resource.inputs,
+                registration.ignoreChanges,
+            ),
             registration.replaceOnChanges,
             old.initErrors !== undefined,
         );
@@ -237,7 +311,7 @@ export class Deployment {
                 // a replacement's defaults are computed afresh: Check again, without olds
                 resource.inputs = await check({}, registration.object);
                 const entry = { op: "replace" as const, diffKeys, replaceKeys: diff.replaceKeys };
-                return registration.deleteBeforeReplace ?? diff.deleteBeforeReplace
+                return (registration.deleteBeforeReplace ?? diff.deleteBeforeReplace)
                     ? this.deleteBeforeReplaceSteps(old, resource, entry, done)
                     : [createStep(this.ctx, resource, { old, pendingDelete: true, entry }, done)];
             }
@@ -254,9 +328,19 @@ export class Deployment {
      * deletedWith does not spare them, since the old resource is not among this run's deletes), then the old
      * resource, then the replacement is created. The dependents are created again when they register.
      */
-    private async deleteBeforeReplaceSteps(old: StateResource, resource: StateResource, entry: { op: "replace"; diffKeys: string[]; replaceKeys: string[] }, done: () => void): Promise<Step[]> {
+    private async deleteBeforeReplaceSteps(
+        old: StateResource,
+        resource: StateResource,
+        entry: { op: "replace"; diffKeys: string[]; replaceKeys: string[] },
+        done: () => void,
+    ): Promise<Step[]> {
         const registered = new Set([...this.operated, ...this.ctx.deletes]);
-        const dependents = await dependentReplacements(this.ctx.checkpoint.base, old, registered, (ref): ResourceDriver => this.ctx.drivers.for(ref));
+        const dependents = await dependentReplacements(
+            this.ctx.checkpoint.base,
+            old,
+            registered,
+            (ref): ResourceDriver => this.ctx.drivers.for(ref),
+        );
         const steps: Step[] = [];
         for (const { resource: dependent, keys } of [...dependents].reverse()) {
             if (this.pendingDeletes.has(dependent)) {
@@ -284,9 +368,13 @@ function newState(urn: string, registration: Registration): StateResource {
         outputs: {},
         ...(registration.parent !== "" && { parent: registration.parent }),
         ...(registration.dependencies.length > 0 && { dependencies: registration.dependencies }),
-        ...(Object.keys(registration.propertyDependencies).length > 0 && { propertyDependencies: registration.propertyDependencies }),
+        ...(Object.keys(registration.propertyDependencies).length > 0 && {
+            propertyDependencies: registration.propertyDependencies,
+        }),
         ...(registration.provider !== "" && { provider: registration.provider }),
-        ...(registration.additionalSecretOutputs.length > 0 && { additionalSecretOutputs: registration.additionalSecretOutputs }),
+        ...(registration.additionalSecretOutputs.length > 0 && {
+            additionalSecretOutputs: registration.additionalSecretOutputs,
+        }),
         ...(registration.deletedWith !== "" && { deletedWith: registration.deletedWith }),
         ...(registration.ignoreChanges.length > 0 && { ignoreChanges: registration.ignoreChanges }),
         ...(registration.replaceOnChanges.length > 0 && { replaceOnChanges: registration.replaceOnChanges }),

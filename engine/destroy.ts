@@ -10,9 +10,14 @@ import { deleteStep, removePendingReplaceStep, StepContext } from "./steps";
 export async function destroy(ctx: StepContext, executor: StepExecutor): Promise<void> {
     const resources = ctx.checkpoint.base;
     resources.forEach((resource) => ctx.deletes.add(resource.urn));
-    const steps = new Map(resources.map((resource) => [resource, resource.pendingReplacement
-        ? removePendingReplaceStep(ctx, resource)
-        : deleteStep(ctx, resource, { pendingReplacement: false, logical: !resource.delete })]));
+    const steps = new Map(
+        resources.map((resource) => [
+            resource,
+            resource.pendingReplacement
+                ? removePendingReplaceStep(ctx, resource)
+                : deleteStep(ctx, resource, { pendingReplacement: false, logical: !resource.delete }),
+        ]),
+    );
     for (const level of scheduleDeletes(resources, resources)) {
         await executor.executeParallel(level.map((resource) => steps.get(resource)!));
     }

@@ -26,16 +26,32 @@ interface DiffResult {
  * changed. A plugin's answer keeps the keys it gave (the dynamic provider host gives none).
  */
 export async function diffResource(
-    driver: ResourceDriver, ref: ResourceRef, id: string, oldInputs: PropertyMap, oldOutputs: PropertyMap, newInputs: PropertyMap, ignoreChanges: string[],
+    driver: ResourceDriver,
+    ref: ResourceRef,
+    id: string,
+    oldInputs: PropertyMap,
+    oldOutputs: PropertyMap,
+    newInputs: PropertyMap,
+    ignoreChanges: string[],
 ): Promise<DiffResult> {
     const diff = await driver.diff(ref, id, oldOutputs, newInputs, oldInputs).catch((error: unknown) => {
         throw stepFailure("Diff", ref, error);
     });
     if (diff.changes === "unknown") {
         const keys = changedKeys(oldInputs, applyIgnoreChanges(newInputs, oldInputs, ignoreChanges));
-        return { changes: keys.length > 0 ? "some" : "none", replaceKeys: diff.replaces, changedKeys: keys, deleteBeforeReplace: diff.deleteBeforeReplace };
+        return {
+            changes: keys.length > 0 ? "some" : "none",
+            replaceKeys: diff.replaces,
+            changedKeys: keys,
+            deleteBeforeReplace: diff.deleteBeforeReplace,
+        };
     }
-    return { changes: diff.changes, replaceKeys: diff.replaces, changedKeys: diff.changedKeys ?? [], deleteBeforeReplace: diff.deleteBeforeReplace };
+    return {
+        changes: diff.changes,
+        replaceKeys: diff.replaces,
+        changedKeys: diff.changedKeys ?? [],
+        deleteBeforeReplace: diff.deleteBeforeReplace,
+    };
 }
 
 /** The special key applyReplaceOnChanges uses when init errors force a replacement (initErrorSpecialKey). */
@@ -46,7 +62,11 @@ const initErrorKey = "#initerror";
  * provider said DIFF_SOME without naming keys (every dynamic provider with a diff); a resource with init errors is
  * replaced when a path covers "#initerror" ("*" does).
  */
-export function applyReplaceOnChanges(diff: DiffResult, replaceOnChanges: string[], hasInitErrors: boolean): DiffResult {
+export function applyReplaceOnChanges(
+    diff: DiffResult,
+    replaceOnChanges: string[],
+    hasInitErrors: boolean,
+): DiffResult {
     if (diff.changes !== "some" && !hasInitErrors) {
         return diff;
     }
@@ -71,7 +91,10 @@ interface DependentReplacement {
  * alone changes no input, so it pulls nothing in.
  */
 export async function dependentReplacements(
-    checkpoint: StateResource[], root: StateResource, registered: Set<string>, driverFor: (ref: ResourceRef) => ResourceDriver,
+    checkpoint: StateResource[],
+    root: StateResource,
+    registered: Set<string>,
+    driverFor: (ref: ResourceRef) => ResourceDriver,
 ): Promise<DependentReplacement[]> {
     const replaceSet = new Set([root.urn]);
     const found: DependentReplacement[] = [];
@@ -85,7 +108,11 @@ export async function dependentReplacements(
     return found;
 }
 
-async function replacementKeys(resource: StateResource, replaceSet: Set<string>, driverFor: (ref: ResourceRef) => ResourceDriver): Promise<string[] | undefined> {
+async function replacementKeys(
+    resource: StateResource,
+    replaceSet: Set<string>,
+    driverFor: (ref: ResourceRef) => ResourceDriver,
+): Promise<string[] | undefined> {
     if (!resource.custom) {
         return undefined;
     }
@@ -104,7 +131,15 @@ async function replacementKeys(resource: StateResource, replaceSet: Set<string>,
     }
     const ref = resourceRef(resource);
     const diff = applyReplaceOnChanges(
-        await diffResource(driverFor(ref), ref, resource.id ?? "", resource.inputs, resource.outputs, inputsForDiff, resource.ignoreChanges ?? []),
+        await diffResource(
+            driverFor(ref),
+            ref,
+            resource.id ?? "",
+            resource.inputs,
+            resource.outputs,
+            inputsForDiff,
+            resource.ignoreChanges ?? [],
+        ),
         resource.replaceOnChanges ?? [],
         false,
     );

@@ -25,7 +25,9 @@ const randomIdEmulator: ResourceEmulator = {
         return { id: bytes.toString("base64url"), outputs: { ...inputs, ...idOutputs(bytes, inputs.prefix ?? "") } };
     },
     diff(olds, news) {
-        const replaces = ["byteLength", "prefix", "keepers"].filter((key) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null));
+        const replaces = ["byteLength", "prefix", "keepers"].filter(
+            (key) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null),
+        );
         return { changes: replaces.length > 0, replaces };
     },
 };

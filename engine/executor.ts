@@ -28,7 +28,10 @@ export class StepExecutor {
     private firstFailure?: Error;
 
     /** `parallel` <= 1 means one worker, as Options.DegreeOfParallelism does. */
-    constructor(private readonly parallel: number, private readonly ignoreErrors = false) {}
+    constructor(
+        private readonly parallel: number,
+        private readonly ignoreErrors = false,
+    ) {}
 
     get failure(): Error | undefined {
         return this.firstFailure;
@@ -99,10 +102,12 @@ export class StepExecutor {
             this.running++;
             return Promise.resolve();
         }
-        return new Promise((resolve) => this.waiting.push(() => {
-            this.running++;
-            resolve();
-        }));
+        return new Promise((resolve) =>
+            this.waiting.push(() => {
+                this.running++;
+                resolve();
+            }),
+        );
     }
 
     private releaseWorker(): void {

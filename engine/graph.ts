@@ -33,7 +33,10 @@ function dependenciesOf(resources: StateResource[], resource: StateResource): Se
         if (urns.has(candidate.urn)) {
             found.add(candidate);
             if (!candidate.custom) {
-                resources.slice(0, index).filter((r) => r.parent === candidate.urn).forEach((child) => found.add(child));
+                resources
+                    .slice(0, index)
+                    .filter((r) => r.parent === candidate.urn)
+                    .forEach((child) => found.add(child));
             }
         }
         if (candidate.urn === resource.parent) {
@@ -72,7 +75,9 @@ export function scheduleDeletes(resources: StateResource[], condemned: StateReso
     const remaining = new Set(condemned);
     const levels: StateResource[][] = [];
     while (remaining.size > 0) {
-        const level = [...remaining].filter((resource) => ![...dependenciesOf(resources, resource)].some((dependency) => remaining.has(dependency)));
+        const level = [...remaining].filter(
+            (resource) => ![...dependenciesOf(resources, resource)].some((dependency) => remaining.has(dependency)),
+        );
         // the list is a topological order, so a level is never empty; this guards against a cycle in a hand-made one
         const next = level.length > 0 ? level : [...remaining];
         next.forEach((resource) => remaining.delete(resource));
@@ -94,9 +99,11 @@ export function withoutDanglingReferences(resources: StateResource[]): StateReso
             kept.dependencies = kept.dependencies.filter((urn) => referenceable.has(urn));
         }
         if (kept.propertyDependencies !== undefined && Object.keys(kept.propertyDependencies).length > 0) {
-            kept.propertyDependencies = Object.fromEntries(Object.entries(kept.propertyDependencies)
-                .map(([key, urns]): [string, string[]] => [key, urns.filter((urn) => referenceable.has(urn))])
-                .filter(([, urns]) => urns.length > 0));
+            kept.propertyDependencies = Object.fromEntries(
+                Object.entries(kept.propertyDependencies)
+                    .map(([key, urns]): [string, string[]] => [key, urns.filter((urn) => referenceable.has(urn))])
+                    .filter(([, urns]) => urns.length > 0),
+            );
         }
         if (kept.deletedWith !== undefined && !referenceable.has(kept.deletedWith)) {
             delete kept.deletedWith;

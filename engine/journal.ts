@@ -17,10 +17,18 @@ export class RunJournal {
     }
 
     hostCall(call: RpcCall, startedAt: number, answeredAt: number): void {
-        this.timings.hostCalls.push({ ...call, startMs: startedAt - this.startedAt, endMs: answeredAt - this.startedAt });
+        this.timings.hostCalls.push({
+            ...call,
+            startMs: startedAt - this.startedAt,
+            endMs: answeredAt - this.startedAt,
+        });
     }
 
-    step(op: StepOp, resource: { urn: string; type: string }, keys: { diffKeys?: string[]; replaceKeys?: string[] } = {}): void {
+    step(
+        op: StepOp,
+        resource: { urn: string; type: string },
+        keys: { diffKeys?: string[]; replaceKeys?: string[] } = {},
+    ): void {
         this.steps.push({ op, urn: resource.urn, type: resource.type, name: nameOf(resource.urn), ...keys });
     }
 
@@ -30,7 +38,10 @@ export class RunJournal {
             outputs,
             diagnostics: [...this.diagnostics],
             rpcCalls: [...this.rpcCalls],
-            timings: { marks: [...this.timings.marks].sort((a, b) => a.atMs - b.atMs), hostCalls: [...this.timings.hostCalls] },
+            timings: {
+                marks: [...this.timings.marks].sort((a, b) => a.atMs - b.atMs),
+                hostCalls: [...this.timings.hostCalls],
+            },
         };
     }
 }

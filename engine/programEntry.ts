@@ -39,13 +39,24 @@ function packageRoot(dir: string): string | undefined {
 
 /** The entry package.json names, when that file exists (resolveEntrypoint warns and falls back otherwise). */
 function packageEntry(root: string): string | undefined {
-    const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { exports?: unknown; main?: string };
-    const dot = typeof pkg.exports === "object" && pkg.exports !== null ? (pkg.exports as Record<string, unknown>)["."] : undefined;
-    const conditions = typeof dot === "object" && dot !== null ? dot as Record<string, string | undefined> : undefined;
-    const entry = typeof pkg.exports === "string" ? pkg.exports
-        : typeof dot === "string" ? dot
-        : conditions !== undefined ? conditions.default ?? conditions.require ?? conditions.import
-        : pkg.main;
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
+        exports?: unknown;
+        main?: string;
+    };
+    const dot =
+        typeof pkg.exports === "object" && pkg.exports !== null
+            ? (pkg.exports as Record<string, unknown>)["."]
+            : undefined;
+    const conditions =
+        typeof dot === "object" && dot !== null ? (dot as Record<string, string | undefined>) : undefined;
+    const entry =
+        typeof pkg.exports === "string"
+            ? pkg.exports
+            : typeof dot === "string"
+              ? dot
+              : conditions !== undefined
+                ? (conditions.default ?? conditions.require ?? conditions.import)
+                : pkg.main;
     return entry !== undefined && fs.existsSync(path.join(root, entry)) ? path.join(root, entry) : undefined;
 }
 

@@ -59,8 +59,8 @@ export interface ProgramTimings {
     programLoaded: number;
 }
 
-export type ProgramMessage = ProgramRequest | { kind: "done"; timings: ProgramTimings } | { kind: "failed"; message: string };
+export type ProgramMessage =
+    ProgramRequest | { kind: "done"; timings: ProgramTimings } | { kind: "failed"; message: string };
 
 export type EngineMessage =
-    | { kind: "start"; params: ProgramParams }
-    | { kind: "reply"; seq: number; value?: unknown; error?: string };
+    { kind: "start"; params: ProgramParams } | { kind: "reply"; seq: number; value?: unknown; error?: string };

@@ -4,7 +4,15 @@ import { ChildProcess, fork } from "child_process";
 import * as path from "path";
 import * as readline from "readline";
 import { programEntry } from "./programEntry";
-import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, ProgramTimings, Registration, RegistrationReply } from "./programMessages";
+import {
+    EngineMessage,
+    ProgramMessage,
+    ProgramParams,
+    ProgramRequest,
+    ProgramTimings,
+    Registration,
+    RegistrationReply,
+} from "./programMessages";
 import { PropertyMap } from "./types";
 
 interface ProgramHandlers {
@@ -37,8 +45,12 @@ export class ProgramRun {
             env: { ...process.env, PULUMI_NODEJS_ROOT_DIRECTORY: launch.projectDir },
             stdio: ["ignore", "pipe", "pipe", "ipc"],
         });
-        readline.createInterface({ input: child.stdout! }).on("line", (line) => launch.onDiagnostic(`[program] ${line}`));
-        readline.createInterface({ input: child.stderr! }).on("line", (line) => launch.onDiagnostic(`[program] ${line}`));
+        readline
+            .createInterface({ input: child.stdout! })
+            .on("line", (line) => launch.onDiagnostic(`[program] ${line}`));
+        readline
+            .createInterface({ input: child.stderr! })
+            .on("line", (line) => launch.onDiagnostic(`[program] ${line}`));
         return new ProgramRun(child);
     }
 
@@ -71,7 +83,12 @@ export class ProgramRun {
     private answer(message: ProgramRequest, handlers: ProgramHandlers): void {
         this.handle(message, handlers).then(
             (value) => this.send({ kind: "reply", seq: message.seq, value }),
-            (error: unknown) => this.send({ kind: "reply", seq: message.seq, error: error instanceof Error ? error.message : String(error) }),
+            (error: unknown) =>
+                this.send({
+                    kind: "reply",
+                    seq: message.seq,
+                    error: error instanceof Error ? error.message : String(error),
+                }),
         );
     }
 
@@ -84,7 +101,9 @@ export class ProgramRun {
             case "invoke":
                 throw new Error(`function ${message.token} is not emulated by the test engine`);
             case "read":
-                throw new Error(`reading an existing resource (${message.name}, ${message.type}) is not modeled by the test engine`);
+                throw new Error(
+                    `reading an existing resource (${message.name}, ${message.type}) is not modeled by the test engine`,
+                );
         }
     }
 

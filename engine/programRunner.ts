@@ -10,14 +10,25 @@ import * as path from "path";
 import type * as pulumiModule from "@pulumi/pulumi";
 import type * as resourceProto from "@pulumi/pulumi/proto/resource_pb";
 import type * as structProto from "google-protobuf/google/protobuf/struct_pb";
-import { EngineMessage, ProgramMessage, ProgramParams, ProgramRequest, ProgramTimings, Registration, RegistrationReply } from "./programMessages";
+import {
+    EngineMessage,
+    ProgramMessage,
+    ProgramParams,
+    ProgramRequest,
+    ProgramTimings,
+    Registration,
+    RegistrationReply,
+} from "./programMessages";
 import { pulumiSdkDir, requireFromSdk } from "./pulumiSdk";
 import { PropertyMap } from "./types";
 
 type Callback<T> = (error: Error | null, response?: T) => void;
 
 interface MonitorOverrides {
-    registerResource(request: resourceProto.RegisterResourceRequest, done: Callback<resourceProto.RegisterResourceResponse>): void;
+    registerResource(
+        request: resourceProto.RegisterResourceRequest,
+        done: Callback<resourceProto.RegisterResourceResponse>,
+    ): void;
     registerResourceOutputs(request: resourceProto.RegisterResourceOutputsRequest, done: Callback<object>): void;
 }
 
@@ -28,7 +39,12 @@ const resourceMessages = requireFromSdk<typeof resourceProto>(sdkDir, "./proto/r
 const structs = requireFromSdk<typeof structProto>(sdkDir, "google-protobuf/google/protobuf/struct_pb");
 
 const now = () => performance.timeOrigin + performance.now();
-const timings: ProgramTimings = { processStarted: performance.timeOrigin, sdkLoaded: now(), started: 0, programLoaded: 0 };
+const timings: ProgramTimings = {
+    processStarted: performance.timeOrigin,
+    sdkLoaded: now(),
+    started: 0,
+    programLoaded: 0,
+};
 
 const pendingReplies = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
 let nextSeq = 0;
@@ -64,7 +80,9 @@ function toRegistration(req: resourceProto.RegisterResourceRequest): Registratio
         provider: req.getProvider(),
         version: req.getVersion(),
         // source_eval.go (RegisterResource): the option counts when the SDK says it was set, or when it is true
-        ...((req.getDeletebeforereplacedefined() || req.getDeletebeforereplace()) && { deleteBeforeReplace: req.getDeletebeforereplace() }),
+        ...((req.getDeletebeforereplacedefined() || req.getDeletebeforereplace()) && {
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+        }),
         ignoreChanges: req.getIgnorechangesList(),
         replaceOnChanges: req.getReplaceonchangesList(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
@@ -76,17 +94,25 @@ function toRegistration(req: resourceProto.RegisterResourceRequest): Registratio
 function forwardRegistrations(): void {
     const overrides: MonitorOverrides = {
         registerResource(req, done) {
-            request<RegistrationReply>({ kind: "register", registration: toRegistration(req) }).then((reply) => {
-                const response = new resourceMessages.RegisterResourceResponse();
-                response.setUrn(reply.urn);
-                response.setId(reply.id);
-                response.setObject(structs.Struct.fromJavaScript(reply.object as Record<string, structProto.JavaScriptValue>));
-                done(null, response);
-            }, (error: Error) => done(error));
+            request<RegistrationReply>({ kind: "register", registration: toRegistration(req) }).then(
+                (reply) => {
+                    const response = new resourceMessages.RegisterResourceResponse();
+                    response.setUrn(reply.urn);
+                    response.setId(reply.id);
+                    response.setObject(
+                        structs.Struct.fromJavaScript(reply.object as Record<string, structProto.JavaScriptValue>),
+                    );
+                    done(null, response);
+                },
+                (error: Error) => done(error),
+            );
         },
         registerResourceOutputs(req, done) {
             const outputs = (req.getOutputs()?.toJavaScript() ?? {}) as PropertyMap;
-            request({ kind: "registerOutputs", urn: req.getUrn(), outputs }).then(() => done(null, {}), (error: Error) => done(error));
+            request({ kind: "registerOutputs", urn: req.getUrn(), outputs }).then(
+                () => done(null, {}),
+                (error: Error) => done(error),
+            );
         },
     };
     Object.assign(pulumi.runtime.getMonitor()!, overrides);
@@ -130,7 +156,9 @@ process.on("unhandledRejection", (error) => void fail(error));
 process.on("message", (message: EngineMessage) => {
     if (message.kind === "start") {
         timings.started = now();
-        run(message.params).then(() => send({ kind: "done", timings })).then(() => process.exit(0), fail);
+        run(message.params)
+            .then(() => send({ kind: "done", timings }))
+            .then(() => process.exit(0), fail);
         return;
     }
     const pending = pendingReplies.get(message.seq);

@@ -59,7 +59,11 @@ export function mapSecrets(value: unknown, replace: (plain: unknown) => unknown)
  * The engine's annotateSecrets: a provider returns plain values, so an output is marked secret
  * where the same-named input was secret (recursing into objects), plus any additionalSecretOutputs.
  */
-export function annotateSecrets(outputs: PropertyMap, inputs: PropertyMap, additionalSecretOutputs: string[] = []): PropertyMap {
+export function annotateSecrets(
+    outputs: PropertyMap,
+    inputs: PropertyMap,
+    additionalSecretOutputs: string[] = [],
+): PropertyMap {
     const annotated: PropertyMap = {};
     for (const [key, output] of Object.entries(outputs)) {
         const input = inputs[key];

@@ -39,7 +39,11 @@ interface InitFailure {
 }
 
 export class ProviderCallError extends Error {
-    constructor(readonly method: string, readonly providerMessage: string, readonly initFailure?: InitFailure) {
+    constructor(
+        readonly method: string,
+        readonly providerMessage: string,
+        readonly initFailure?: InitFailure,
+    ) {
         super(`${method} failed: ${providerMessage}`);
     }
 }
@@ -89,10 +93,15 @@ export class ProviderHost {
             stdio: ["ignore", "pipe", "pipe"],
         });
         const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
-        readline.createInterface({ input: child.stderr! }).on("line", (line) => launch.onDiagnostic(`[provider host] ${line}`));
+        readline
+            .createInterface({ input: child.stderr! })
+            .on("line", (line) => launch.onDiagnostic(`[provider host] ${line}`));
         try {
             const port = await firstLine(child, startTimeoutMs);
-            const client = new modules.services.ResourceProviderClient(`127.0.0.1:${port}`, modules.grpc.credentials.createInsecure());
+            const client = new modules.services.ResourceProviderClient(
+                `127.0.0.1:${port}`,
+                modules.grpc.credentials.createInsecure(),
+            );
             return new ProviderHost(child, exited, client, modules, launch);
         } catch (error) {
             child.kill("SIGKILL");
@@ -114,7 +123,9 @@ export class ProviderHost {
         this.identify(request, ref);
         request.setOlds(this.struct(olds));
         request.setNews(this.struct(news));
-        const response = await this.unary<providerProto.CheckResponse>("Check", ref.urn, (done) => this.client.check(request, done));
+        const response = await this.unary<providerProto.CheckResponse>("Check", ref.urn, (done) =>
+            this.client.check(request, done),
+        );
         return {
             inputs: response.getInputs()?.toJavaScript() ?? {},
             failures: response.getFailuresList().map((f) => ({ property: f.getProperty(), reason: f.getReason() })),
@@ -122,14 +133,22 @@ export class ProviderHost {
     }
 
     /** olds are the old OUTPUTS, as the engine sends them; the host hands those to provider.diff. */
-    async diff(ref: ResourceRef, id: string, olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap): Promise<ProviderDiff> {
+    async diff(
+        ref: ResourceRef,
+        id: string,
+        olds: PropertyMap,
+        news: PropertyMap,
+        oldInputs: PropertyMap,
+    ): Promise<ProviderDiff> {
         const request = new this.modules.messages.DiffRequest();
         this.identify(request, ref);
         request.setId(id);
         request.setOlds(this.struct(olds));
         request.setNews(this.struct(news));
         request.setOldInputs(this.struct(oldInputs));
-        const response = await this.unary<providerProto.DiffResponse>("Diff", ref.urn, (done) => this.client.diff(request, done));
+        const response = await this.unary<providerProto.DiffResponse>("Diff", ref.urn, (done) =>
+            this.client.diff(request, done),
+        );
         const kinds = this.modules.messages.DiffResponse.DiffChanges;
         const changes = response.getChanges();
         return {
@@ -144,28 +163,49 @@ export class ProviderHost {
         const request = new this.modules.messages.CreateRequest();
         this.identify(request, ref);
         request.setProperties(this.struct(properties));
-        const response = await this.unary<providerProto.CreateResponse>("Create", ref.urn, (done) => this.client.create(request, done));
+        const response = await this.unary<providerProto.CreateResponse>("Create", ref.urn, (done) =>
+            this.client.create(request, done),
+        );
         return { id: response.getId(), properties: response.getProperties()?.toJavaScript() ?? {} };
     }
 
-    async read(ref: ResourceRef, id: string, properties: PropertyMap, inputs: PropertyMap): Promise<{ id: string; properties: PropertyMap; inputs?: PropertyMap }> {
+    async read(
+        ref: ResourceRef,
+        id: string,
+        properties: PropertyMap,
+        inputs: PropertyMap,
+    ): Promise<{ id: string; properties: PropertyMap; inputs?: PropertyMap }> {
         const request = new this.modules.messages.ReadRequest();
         this.identify(request, ref);
         request.setId(id);
         request.setProperties(this.struct(properties));
         request.setInputs(this.struct(inputs));
-        const response = await this.unary<providerProto.ReadResponse>("Read", ref.urn, (done) => this.client.read(request, done));
-        return { id: response.getId(), properties: response.getProperties()?.toJavaScript() ?? {}, inputs: response.getInputs()?.toJavaScript() };
+        const response = await this.unary<providerProto.ReadResponse>("Read", ref.urn, (done) =>
+            this.client.read(request, done),
+        );
+        return {
+            id: response.getId(),
+            properties: response.getProperties()?.toJavaScript() ?? {},
+            inputs: response.getInputs()?.toJavaScript(),
+        };
     }
 
-    async update(ref: ResourceRef, id: string, olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap): Promise<PropertyMap> {
+    async update(
+        ref: ResourceRef,
+        id: string,
+        olds: PropertyMap,
+        news: PropertyMap,
+        oldInputs: PropertyMap,
+    ): Promise<PropertyMap> {
         const request = new this.modules.messages.UpdateRequest();
         this.identify(request, ref);
         request.setId(id);
         request.setOlds(this.struct(olds));
         request.setNews(this.struct(news));
         request.setOldInputs(this.struct(oldInputs));
-        const response = await this.unary<providerProto.UpdateResponse>("Update", ref.urn, (done) => this.client.update(request, done));
+        const response = await this.unary<providerProto.UpdateResponse>("Update", ref.urn, (done) =>
+            this.client.update(request, done),
+        );
         return response.getProperties()?.toJavaScript() ?? {};
     }
 
@@ -185,7 +225,10 @@ export class ProviderHost {
         await this.exited;
     }
 
-    private identify(request: { setUrn(v: string): unknown; setType(v: string): unknown; setName(v: string): unknown }, ref: ResourceRef): void {
+    private identify(
+        request: { setUrn(v: string): unknown; setType(v: string): unknown; setName(v: string): unknown },
+        ref: ResourceRef,
+    ): void {
         request.setUrn(ref.urn);
         request.setType(ref.type);
         request.setName(ref.name);
@@ -195,7 +238,11 @@ export class ProviderHost {
         return this.modules.structs.Struct.fromJavaScript(value as Record<string, structProto.JavaScriptValue>);
     }
 
-    private unary<T>(method: string, urn: string, send: (done: (error: grpcModule.ServiceError | null, response: T) => void) => void): Promise<T> {
+    private unary<T>(
+        method: string,
+        urn: string,
+        send: (done: (error: grpcModule.ServiceError | null, response: T) => void) => void,
+    ): Promise<T> {
         const call = { method, urn };
         this.launch.onCall(call);
         const sentAt = performance.now();
@@ -222,14 +269,21 @@ export class ProviderHost {
             return undefined;
         }
         const failure = this.modules.messages.ErrorResourceInitFailed.deserializeBinary(detail.getValue_asU8());
-        return { id: failure.getId(), properties: failure.getProperties()?.toJavaScript() ?? {}, reasons: failure.getReasonsList() };
+        return {
+            id: failure.getId(),
+            properties: failure.getProperties()?.toJavaScript() ?? {},
+            reasons: failure.getReasonsList(),
+        };
     }
 }
 
 function firstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
     return new Promise((resolve, reject) => {
         const lines = readline.createInterface({ input: child.stdout! });
-        const timer = setTimeout(() => reject(new Error(`provider host printed no port within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+            () => reject(new Error(`provider host printed no port within ${timeoutMs} ms`)),
+            timeoutMs,
+        );
         lines.once("line", (line) => {
             clearTimeout(timer);
             resolve(line.trim());

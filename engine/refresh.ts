@@ -23,27 +23,31 @@ export async function refresh(ctx: StepContext, executor: StepExecutor): Promise
             ctx.journal.step(op, resource, diffKeys !== undefined && diffKeys.length > 0 ? { diffKeys } : {});
         }
     };
-    await executor.executeParallel(ctx.checkpoint.base.map((old) => async () => {
-        if (!old.custom || isProviderType(old.type) || old.pendingReplacement) {
-            report("same", old);
-            return;
-        }
-        const ref = resourceRef(old);
-        const driver = ctx.drivers.for(ref);
-        const read = await driver.read(ref, old.id ?? "", old.outputs, old.inputs).catch((error: unknown) => {
-            throw stepFailure("Read", ref, error);
-        });
-        if (read.id === "") {
-            refreshed.set(old, undefined);
-            report("delete", old);
-            return;
-        }
-        const outputs = annotateSecrets(read.properties, old.outputs, old.additionalSecretOutputs);
-        const inputs = read.inputs !== undefined ? annotateSecrets(read.inputs, old.inputs) : old.inputs;
-        const diff = await diffResource(driver, ref, read.id, inputs, outputs, old.inputs, old.ignoreChanges ?? []);
-        refreshed.set(old, { ...old, id: read.id, inputs, outputs });
-        report(diff.changes === "some" ? "update" : "same", old, changedKeys(old.outputs, outputs));
-    }));
-    const rebuilt = ctx.checkpoint.base.flatMap((resource) => refreshed.has(resource) ? refreshed.get(resource) ?? [] : [resource]);
+    await executor.executeParallel(
+        ctx.checkpoint.base.map((old) => async () => {
+            if (!old.custom || isProviderType(old.type) || old.pendingReplacement) {
+                report("same", old);
+                return;
+            }
+            const ref = resourceRef(old);
+            const driver = ctx.drivers.for(ref);
+            const read = await driver.read(ref, old.id ?? "", old.outputs, old.inputs).catch((error: unknown) => {
+                throw stepFailure("Read", ref, error);
+            });
+            if (read.id === "") {
+                refreshed.set(old, undefined);
+                report("delete", old);
+                return;
+            }
+            const outputs = annotateSecrets(read.properties, old.outputs, old.additionalSecretOutputs);
+            const inputs = read.inputs !== undefined ? annotateSecrets(read.inputs, old.inputs) : old.inputs;
+            const diff = await diffResource(driver, ref, read.id, inputs, outputs, old.inputs, old.ignoreChanges ?? []);
+            refreshed.set(old, { ...old, id: read.id, inputs, outputs });
+            report(diff.changes === "some" ? "update" : "same", old, changedKeys(old.outputs, outputs));
+        }),
+    );
+    const rebuilt = ctx.checkpoint.base.flatMap((resource) =>
+        refreshed.has(resource) ? (refreshed.get(resource) ?? []) : [resource],
+    );
     ctx.checkpoint.rebase(withoutDanglingReferences(rebuilt));
 }

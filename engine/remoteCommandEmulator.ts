@@ -67,7 +67,9 @@ function dialOnce(connection: Connection, agent: string | undefined): Promise<Cl
             if (hostKeyMismatch) {
                 fail("ssh: handshake failed: ssh: host key mismatch");
             } else if (error.level === "client-authentication") {
-                fail("ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey], no supported methods remain");
+                fail(
+                    "ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey], no supported methods remain",
+                );
             } else if (!handshaking && error.level === "client-socket") {
                 fail(dialError(connection, error));
             } else if (error.level === "client-timeout") {
@@ -78,17 +80,30 @@ function dialOnce(connection: Connection, agent: string | undefined): Promise<Cl
         });
         client.on("ready", () => resolve(client));
         // the first publickey method only: the key when one is given, else the agent's keys
-        const method = connection.privateKey !== undefined
-            ? { type: "publickey", username: connection.user, key: connection.privateKey, passphrase: connection.privateKeyPassword }
-            : agent !== undefined ? { type: "agent", username: connection.user, agent } : undefined;
+        const method =
+            connection.privateKey !== undefined
+                ? {
+                      type: "publickey",
+                      username: connection.user,
+                      key: connection.privateKey,
+                      passphrase: connection.privateKeyPassword,
+                  }
+                : agent !== undefined
+                  ? { type: "agent", username: connection.user, agent }
+                  : undefined;
         const config: ConnectConfig = {
             host: connection.host,
             port: connection.port,
             username: connection.user,
             readyTimeout: connection.perDialTimeout > 0 ? connection.perDialTimeout * 1000 : 2 ** 31 - 1,
-            authHandler: [{ type: "none", username: connection.user }, ...(method ? [method] : [])] as ConnectConfig["authHandler"],
+            authHandler: [
+                { type: "none", username: connection.user },
+                ...(method ? [method] : []),
+            ] as ConnectConfig["authHandler"],
             hostVerifier: (key: Buffer) => {
-                hostKeyMismatch = connection.hostKey !== undefined && connection.hostKey.trim().split(/\s+/)[1] !== key.toString("base64");
+                hostKeyMismatch =
+                    connection.hostKey !== undefined &&
+                    connection.hostKey.trim().split(/\s+/)[1] !== key.toString("base64");
                 return !hostKeyMismatch;
             },
         };
@@ -120,7 +135,12 @@ async function dial(connection: Connection, context: EmulatorContext): Promise<C
 }
 
 /** CommandOutputs.run: one connection, one session; a failure is "<exit status>: running <quoted command>:\n<output>". */
-async function run(connection: Connection, command: string, stdin: string | undefined, context: EmulatorContext): Promise<{ stdout: string; stderr: string }> {
+async function run(
+    connection: Connection,
+    command: string,
+    stdin: string | undefined,
+    context: EmulatorContext,
+): Promise<{ stdout: string; stderr: string }> {
     const client = await dial(connection, context);
     try {
         return await new Promise((resolve, reject) => {
@@ -139,8 +159,13 @@ async function run(connection: Connection, command: string, stdin: string | unde
                         return resolve({ stdout: text(stdout), stderr: text(stderr) });
                     }
                     // x/crypto/ssh Waitmsg.String; %q of the command is Go's quoting, close to JSON's
-                    const status = code === null ? `Process exited with status -1 from signal ${signal}` : `Process exited with status ${code}`;
-                    reject(new Error(`${status}: running ${JSON.stringify(command)}:\n${Buffer.concat(both).toString()}`));
+                    const status =
+                        code === null
+                            ? `Process exited with status -1 from signal ${signal}`
+                            : `Process exited with status ${code}`;
+                    reject(
+                        new Error(`${status}: running ${JSON.stringify(command)}:\n${Buffer.concat(both).toString()}`),
+                    );
                 });
                 channel.end(stdin !== undefined && stdin.length > 0 ? stdin : undefined);
             });
@@ -161,12 +186,18 @@ export const remoteCommandEmulator: ResourceEmulator = {
         return { ...news, connection: { ...connectionDefaults, ...news.connection } };
     },
     async create(inputs, context) {
-        const output = inputs.create !== undefined ? await run(inputs.connection, inputs.create, inputs.stdin, context) : { stdout: "", stderr: "" };
+        const output =
+            inputs.create !== undefined
+                ? await run(inputs.connection, inputs.create, inputs.stdin, context)
+                : { stdout: "", stderr: "" };
         return { id: `${context.name}${crypto.randomBytes(4).toString("hex")}`, outputs: { ...inputs, ...output } };
     },
     async update(_id, olds, news, context) {
         const command = news.update ?? news.create;
-        const output = command !== undefined ? await run(news.connection, command, news.stdin, context) : { stdout: olds.stdout, stderr: olds.stderr };
+        const output =
+            command !== undefined
+                ? await run(news.connection, command, news.stdin, context)
+                : { stdout: olds.stdout, stderr: olds.stderr };
         return { ...news, ...output };
     },
     async delete(_id, outputs, context) {
@@ -175,7 +206,9 @@ export const remoteCommandEmulator: ResourceEmulator = {
         }
     },
     diff(olds, news) {
-        const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((key) => key !== "version" && !key.startsWith("__")));
+        const keys = new Set(
+            [...Object.keys(olds), ...Object.keys(news)].filter((key) => key !== "version" && !key.startsWith("__")),
+        );
         const changed = [...keys].filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
         return { changes: changed.length > 0, replaces: changed.filter((key) => key === "triggers") };
     },

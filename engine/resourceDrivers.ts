@@ -19,11 +19,23 @@ export interface ResourceDriver {
     /** The checked inputs, secrets re-annotated; throws on check failures. */
     check(ref: ResourceRef, olds: PropertyMap, news: PropertyMap): Promise<PropertyMap>;
     /** olds are the old OUTPUTS and oldInputs the old inputs, as the engine's Diff request carries them. */
-    diff(ref: ResourceRef, id: string, olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap): Promise<ProviderDiff>;
+    diff(
+        ref: ResourceRef,
+        id: string,
+        olds: PropertyMap,
+        news: PropertyMap,
+        oldInputs: PropertyMap,
+    ): Promise<ProviderDiff>;
     /** Create, read and update return plain outputs; the engine marks secrets. */
     create(ref: ResourceRef, inputs: PropertyMap): Promise<{ id: string; properties: PropertyMap }>;
     read(ref: ResourceRef, id: string, outputs: PropertyMap, inputs: PropertyMap): Promise<ReadResult>;
-    update(ref: ResourceRef, id: string, olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap): Promise<PropertyMap>;
+    update(
+        ref: ResourceRef,
+        id: string,
+        olds: PropertyMap,
+        news: PropertyMap,
+        oldInputs: PropertyMap,
+    ): Promise<PropertyMap>;
     delete(ref: ResourceRef, id: string, outputs: PropertyMap, inputs: PropertyMap): Promise<void>;
 }
 
@@ -36,7 +48,13 @@ class DynamicDriver implements ResourceDriver {
         return annotateSecrets(result.inputs, news);
     }
 
-    diff(ref: ResourceRef, id: string, olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap): Promise<ProviderDiff> {
+    diff(
+        ref: ResourceRef,
+        id: string,
+        olds: PropertyMap,
+        news: PropertyMap,
+        oldInputs: PropertyMap,
+    ): Promise<ProviderDiff> {
         return this.host.diff(ref, id, revealedMap(olds), revealedMap(news), revealedMap(oldInputs));
     }
 
@@ -48,7 +66,13 @@ class DynamicDriver implements ResourceDriver {
         return this.host.read(ref, id, revealedMap(outputs), revealedMap(inputs));
     }
 
-    update(ref: ResourceRef, id: string, olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap): Promise<PropertyMap> {
+    update(
+        ref: ResourceRef,
+        id: string,
+        olds: PropertyMap,
+        news: PropertyMap,
+        oldInputs: PropertyMap,
+    ): Promise<PropertyMap> {
         return this.host.update(ref, id, revealedMap(olds), revealedMap(news), revealedMap(oldInputs));
     }
 
@@ -76,7 +100,10 @@ class EmulatorDriver implements ResourceDriver {
         if (this.emulator.check === undefined) {
             return news;
         }
-        const checked = annotateSecrets(asJsonMap(await this.emulator.check(revealedMap(olds), revealedMap(news))), news);
+        const checked = annotateSecrets(
+            asJsonMap(await this.emulator.check(revealedMap(olds), revealedMap(news))),
+            news,
+        );
         for (const key of this.emulator.secretInputs ?? []) {
             if (key in checked) {
                 checked[key] = makeSecret(checked[key]);
@@ -85,7 +112,13 @@ class EmulatorDriver implements ResourceDriver {
         return checked;
     }
 
-    async diff(ref: ResourceRef, _id: string, _olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap): Promise<ProviderDiff> {
+    async diff(
+        ref: ResourceRef,
+        _id: string,
+        _olds: PropertyMap,
+        news: PropertyMap,
+        oldInputs: PropertyMap,
+    ): Promise<ProviderDiff> {
         this.record({ method: "Diff", urn: ref.urn });
         if (this.emulator.diff === undefined) {
             return { changes: "unknown", replaces: [], deleteBeforeReplace: false };
@@ -93,7 +126,12 @@ class EmulatorDriver implements ResourceDriver {
         const diff = this.emulator.diff(revealedMap(oldInputs), revealedMap(news));
         // plugins answer with a detailed diff, which names the changed keys
         const changed = diff.changes ? changedKeys(oldInputs, news) : [];
-        return { changes: diff.changes ? "some" : "none", replaces: diff.replaces, changedKeys: changed, deleteBeforeReplace: diff.deleteBeforeReplace ?? false };
+        return {
+            changes: diff.changes ? "some" : "none",
+            replaces: diff.replaces,
+            changedKeys: changed,
+            deleteBeforeReplace: diff.deleteBeforeReplace ?? false,
+        };
     }
 
     async create(ref: ResourceRef, inputs: PropertyMap): Promise<{ id: string; properties: PropertyMap }> {
@@ -110,14 +148,22 @@ class EmulatorDriver implements ResourceDriver {
         const read = await this.emulator.read(id, revealedMap(outputs), revealedMap(inputs), this.context(ref));
         return read === undefined
             ? { id: "", properties: {} }
-            : { id: read.id, properties: asJsonMap(read.outputs), ...(read.inputs !== undefined && { inputs: asJsonMap(read.inputs) }) };
+            : {
+                  id: read.id,
+                  properties: asJsonMap(read.outputs),
+                  ...(read.inputs !== undefined && { inputs: asJsonMap(read.inputs) }),
+              };
     }
 
     async update(ref: ResourceRef, id: string, olds: PropertyMap, news: PropertyMap): Promise<PropertyMap> {
         this.record({ method: "Update", urn: ref.urn });
         const plainOlds = revealedMap(olds);
         const plainNews = revealedMap(news);
-        return asJsonMap(this.emulator.update ? await this.emulator.update(id, plainOlds, plainNews, this.context(ref)) : { ...plainOlds, ...plainNews });
+        return asJsonMap(
+            this.emulator.update
+                ? await this.emulator.update(id, plainOlds, plainNews, this.context(ref))
+                : { ...plainOlds, ...plainNews },
+        );
     }
 
     async delete(ref: ResourceRef, id: string, outputs: PropertyMap): Promise<void> {
@@ -185,7 +231,9 @@ export class ResourceDrivers {
         if (emulator !== undefined) {
             return new EmulatorDriver(emulator, this.record, this.log);
         }
-        throw new Error(`no emulator for resource type "${ref.type}" (resource ${ref.name}): the test engine cannot stand in for its provider plugin; pass one in EngineOptions.emulators`);
+        throw new Error(
+            `no emulator for resource type "${ref.type}" (resource ${ref.name}): the test engine cannot stand in for its provider plugin; pass one in EngineOptions.emulators`,
+        );
     }
 }
 

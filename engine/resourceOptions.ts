@@ -11,14 +11,20 @@ function topLevelKeys(option: string, paths: string[], present: string[]): strin
         } else if (/^[^.[\]"]+$/.test(path)) {
             keys.add(path);
         } else {
-            throw new Error(`${option} path "${path}" is not modeled by the test engine (top-level names and "*" only)`);
+            throw new Error(
+                `${option} path "${path}" is not modeled by the test engine (top-level names and "*" only)`,
+            );
         }
     }
     return [...keys];
 }
 
 /** The engine replaces ignored inputs by their old values before Check. */
-export function applyIgnoreChanges(news: PropertyMap, olds: PropertyMap | undefined, ignoreChanges: string[]): PropertyMap {
+export function applyIgnoreChanges(
+    news: PropertyMap,
+    olds: PropertyMap | undefined,
+    ignoreChanges: string[],
+): PropertyMap {
     if (olds === undefined || ignoreChanges.length === 0) {
         return news;
     }

@@ -12,7 +12,10 @@ export interface StackRun {
 }
 
 export class StackRunError extends Error {
-    constructor(message: string, readonly run: StackRun) {
+    constructor(
+        message: string,
+        readonly run: StackRun,
+    ) {
         super(message);
         this.name = "StackRunError";
     }
@@ -38,5 +41,7 @@ export interface StackDriver {
 
 /** The resources of an exported checkpoint that stand for something on the cluster: custom, providers aside. */
 export function managedResources(state: StateFile): string[] {
-    return state.deployment.resources.filter((r) => r.custom && !isProviderType(r.type)).map((r) => r.urn.split("::").pop()!);
+    return state.deployment.resources
+        .filter((r) => r.custom && !isProviderType(r.type))
+        .map((r) => r.urn.split("::").pop()!);
 }

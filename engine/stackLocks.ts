@@ -14,7 +14,10 @@ interface Lock {
 export class StackLocks {
     private readonly locks: Lock[] = [];
 
-    constructor(private readonly project: string, private readonly stack: string) {}
+    constructor(
+        private readonly project: string,
+        private readonly stack: string,
+    ) {}
 
     get held(): boolean {
         return this.locks.length > 0;
@@ -47,7 +50,11 @@ export class StackLocks {
 
     /** diyBackend.checkForLock's error. */
     refusal(): string {
-        return `the stack is currently locked by ${this.locks.length} lock(s). Either wait for the other process(es) to end or delete the lock file with \`pulumi cancel\`.`
-            + this.locks.map((lock) => `\n  ${lock.path}: created by ${lock.createdBy} (pid ${lock.pid}) at ${lock.timestamp}`).join("");
+        return (
+            `the stack is currently locked by ${this.locks.length} lock(s). Either wait for the other process(es) to end or delete the lock file with \`pulumi cancel\`.` +
+            this.locks
+                .map((lock) => `\n  ${lock.path}: created by ${lock.createdBy} (pid ${lock.pid}) at ${lock.timestamp}`)
+                .join("")
+        );
     }
 }

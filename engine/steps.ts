@@ -26,7 +26,12 @@ interface JournalEntry {
 }
 
 export function stepFailure(action: string, ref: ResourceRef, error: unknown): Error {
-    const message = error instanceof ProviderCallError ? error.providerMessage : error instanceof Error ? error.message : String(error);
+    const message =
+        error instanceof ProviderCallError
+            ? error.providerMessage
+            : error instanceof Error
+              ? error.message
+              : String(error);
     return new Error(`${action} of ${ref.name} (${ref.type}) failed: ${message}`);
 }
 
@@ -83,7 +88,11 @@ export function createStep(ctx: StepContext, resource: StateResource, options: C
             try {
                 const created = await ctx.drivers.for(ref).create(ref, resource.inputs);
                 resource.id = created.id;
-                resource.outputs = annotateSecrets(created.properties, resource.inputs, resource.additionalSecretOutputs);
+                resource.outputs = annotateSecrets(
+                    created.properties,
+                    resource.inputs,
+                    resource.additionalSecretOutputs,
+                );
             } catch (error) {
                 complete();
                 if (initFailure(error, resource)) {
@@ -109,7 +118,13 @@ export function createStep(ctx: StepContext, resource: StateResource, options: C
 }
 
 /** UpdateStep: the provider gets the old outputs as olds and returns every output. */
-export function updateStep(ctx: StepContext, resource: StateResource, old: StateResource, entry: JournalEntry, done: () => void): Step {
+export function updateStep(
+    ctx: StepContext,
+    resource: StateResource,
+    old: StateResource,
+    entry: JournalEntry,
+    done: () => void,
+): Step {
     return async () => {
         const ref = resourceRef(resource);
         resource.id = old.id;
@@ -118,7 +133,9 @@ export function updateStep(ctx: StepContext, resource: StateResource, old: State
         } else {
             const complete = ctx.checkpoint.begin(resource, "updating");
             try {
-                const properties = await ctx.drivers.for(ref).update(ref, old.id ?? "", old.outputs, resource.inputs, old.inputs);
+                const properties = await ctx.drivers
+                    .for(ref)
+                    .update(ref, old.id ?? "", old.outputs, resource.inputs, old.inputs);
                 resource.outputs = annotateSecrets(properties, resource.inputs, resource.additionalSecretOutputs);
             } catch (error) {
                 complete();

@@ -74,14 +74,23 @@ export class TestEngine {
      * about each one). The providers are configured from the config saved in the checkpoint, not today's.
      */
     refresh(options: RefreshOptions = {}): Promise<RunResult> {
-        return this.run("refresh", new RunJournal(), options, async (ctx, executor) => {
-            await refresh(ctx, executor);
-            return revealedMap(ctx.checkpoint.base.find((r) => r.type === rootStackType)?.outputs ?? {});
-        }, () => {
-            if (options.clearPendingCreates) {
-                this.checkpoint = { ...this.checkpoint, pendingOperations: this.checkpoint.pendingOperations.filter((op) => op.type !== "creating") };
-            }
-        });
+        return this.run(
+            "refresh",
+            new RunJournal(),
+            options,
+            async (ctx, executor) => {
+                await refresh(ctx, executor);
+                return revealedMap(ctx.checkpoint.base.find((r) => r.type === rootStackType)?.outputs ?? {});
+            },
+            () => {
+                if (options.clearPendingCreates) {
+                    this.checkpoint = {
+                        ...this.checkpoint,
+                        pendingOperations: this.checkpoint.pendingOperations.filter((op) => op.type !== "creating"),
+                    };
+                }
+            },
+        );
     }
 
     /** Like `pulumi destroy --yes`: the providers are configured from the config saved in the checkpoint. */
@@ -128,38 +137,59 @@ export class TestEngine {
     private deploy(kind: "update" | "preview", options: RunOptions): Promise<RunResult> {
         const journal = new RunJournal();
         const program = this.track(
-            ProgramRun.launch({ projectDir: this.opts.projectDir, onDiagnostic: (line) => journal.diagnostics.push(line) }),
+            ProgramRun.launch({
+                projectDir: this.opts.projectDir,
+                onDiagnostic: (line) => journal.diagnostics.push(line),
+            }),
         );
         const preview = kind === "preview";
-        const params = { project: this.opts.project, stack: this.opts.stack, preview, config: { ...this.config }, secretKeys: [...this.secretKeys] };
-        return this.run(kind, journal, options, async (ctx, executor, host) => {
-            if (!preview && this.checkpoint.pendingOperations.length > 0) {
-                journal.diagnostics.push(`[engine] warning: ${pendingOperationsWarning(this.checkpoint)}`);
-            }
-            const deployment = new Deployment({
-                ...ctx, project: this.opts.project, stack: this.opts.stack, executor, config: params.config, secretKeys: new Set(params.secretKeys),
-                configureDynamicProvider: (args) => host.configure(args),
-            });
-            let programFailure: Error | undefined;
-            const timings = await program.run(params, deployment).catch((error: Error) => {
-                programFailure = error;
-            });
-            if (timings) {
-                journal.mark("program process started", timings.processStarted);
-                journal.mark("program SDK loaded", timings.sdkLoaded);
-                journal.mark("program started", timings.started);
-                journal.mark("program loaded", timings.programLoaded);
-                journal.mark("program finished");
-            }
-            await executor.settled();
-            // A failed step is the cause; the program's own failure is its consequence.
-            const failure = deployment.failure ?? programFailure;
-            if (failure !== undefined) {
-                throw failure;
-            }
-            await deployment.deleteLeftovers();
-            return revealedMap(deployment.stackOutputs);
-        }, undefined, program);
+        const params = {
+            project: this.opts.project,
+            stack: this.opts.stack,
+            preview,
+            config: { ...this.config },
+            secretKeys: [...this.secretKeys],
+        };
+        return this.run(
+            kind,
+            journal,
+            options,
+            async (ctx, executor, host) => {
+                if (!preview && this.checkpoint.pendingOperations.length > 0) {
+                    journal.diagnostics.push(`[engine] warning: ${pendingOperationsWarning(this.checkpoint)}`);
+                }
+                const deployment = new Deployment({
+                    ...ctx,
+                    project: this.opts.project,
+                    stack: this.opts.stack,
+                    executor,
+                    config: params.config,
+                    secretKeys: new Set(params.secretKeys),
+                    configureDynamicProvider: (args) => host.configure(args),
+                });
+                let programFailure: Error | undefined;
+                const timings = await program.run(params, deployment).catch((error: Error) => {
+                    programFailure = error;
+                });
+                if (timings) {
+                    journal.mark("program process started", timings.processStarted);
+                    journal.mark("program SDK loaded", timings.sdkLoaded);
+                    journal.mark("program started", timings.started);
+                    journal.mark("program loaded", timings.programLoaded);
+                    journal.mark("program finished");
+                }
+                await executor.settled();
+                // A failed step is the cause; the program's own failure is its consequence.
+                const failure = deployment.failure ?? programFailure;
+                if (failure !== undefined) {
+                    throw failure;
+                }
+                await deployment.deleteLeftovers();
+                return revealedMap(deployment.stackOutputs);
+            },
+            undefined,
+            program,
+        );
     }
 
     private async run(
@@ -176,10 +206,16 @@ export class TestEngine {
         }
         const lock = kind === "preview" ? undefined : this.locks.take();
         beforeStart?.();
-        const checkpoint = new RunCheckpoint(structuredClone(this.checkpoint.resources), structuredClone(this.checkpoint.pendingOperations));
+        const checkpoint = new RunCheckpoint(
+            structuredClone(this.checkpoint.resources),
+            structuredClone(this.checkpoint.pendingOperations),
+        );
         const active: ActiveRun = { kind, checkpoint, killed: false };
         this.active.add(active);
-        const executor = new StepExecutor(options.parallel ?? this.opts.parallel ?? defaultParallelism(), kind === "refresh");
+        const executor = new StepExecutor(
+            options.parallel ?? this.opts.parallel ?? defaultParallelism(),
+            kind === "refresh",
+        );
         let host: ProviderHost | undefined;
         let outputs: Record<string, any> = {};
         let failure: Error | undefined;
@@ -195,7 +231,12 @@ export class TestEngine {
                 }),
             );
             journal.mark("provider host listening");
-            const drivers = new ResourceDrivers(host, this.opts.emulators ?? {}, (call) => journal.rpcCalls.push(call), (line) => journal.diagnostics.push(line));
+            const drivers = new ResourceDrivers(
+                host,
+                this.opts.emulators ?? {},
+                (call) => journal.rpcCalls.push(call),
+                (line) => journal.diagnostics.push(line),
+            );
             const ctx: StepContext = { preview: kind === "preview", checkpoint, drivers, journal, deletes: new Set() };
             if (kind === "refresh" || kind === "destroy") {
                 await this.configureFromCheckpoint(host);
@@ -222,7 +263,10 @@ export class TestEngine {
         journal.mark("processes stopped");
         const result = journal.result(outputs);
         if (active.killed) {
-            throw new RunError(`the ${kind} was killed before it finished${failure ? ` (${failure.message})` : ""}`, result);
+            throw new RunError(
+                `the ${kind} was killed before it finished${failure ? ` (${failure.message})` : ""}`,
+                result,
+            );
         }
         if (failure !== undefined) {
             throw new RunError(failure.message, result);

@@ -45,11 +45,27 @@ export interface ResourceEmulator {
     /** Input keys the plugin's Check returns as secrets (infer's applySecrets for `provider:"secret"` fields). */
     secretInputs?: string[];
     check?(olds: Record<string, any>, news: Record<string, any>): Promise<Record<string, any>>;
-    create(inputs: Record<string, any>, context: EmulatorContext): Promise<{ id: string; outputs: Record<string, any> }>;
-    read?(id: string, outputs: Record<string, any>, inputs: Record<string, any>, context: EmulatorContext): Promise<{ id: string; outputs: Record<string, any>; inputs?: Record<string, any> } | undefined>;
-    update?(id: string, olds: Record<string, any>, news: Record<string, any>, context: EmulatorContext): Promise<Record<string, any>>;
+    create(
+        inputs: Record<string, any>,
+        context: EmulatorContext,
+    ): Promise<{ id: string; outputs: Record<string, any> }>;
+    read?(
+        id: string,
+        outputs: Record<string, any>,
+        inputs: Record<string, any>,
+        context: EmulatorContext,
+    ): Promise<{ id: string; outputs: Record<string, any>; inputs?: Record<string, any> } | undefined>;
+    update?(
+        id: string,
+        olds: Record<string, any>,
+        news: Record<string, any>,
+        context: EmulatorContext,
+    ): Promise<Record<string, any>>;
     delete?(id: string, outputs: Record<string, any>, context: EmulatorContext): Promise<void>;
-    diff?(olds: Record<string, any>, news: Record<string, any>): { changes: boolean; replaces: string[]; deleteBeforeReplace?: boolean };
+    diff?(
+        olds: Record<string, any>,
+        news: Record<string, any>,
+    ): { changes: boolean; replaces: string[]; deleteBeforeReplace?: boolean };
 }
 
 export type StepOp = "same" | "create" | "update" | "replace" | "delete" | "read";
@@ -126,7 +142,10 @@ export interface StateFile {
 
 /** A failed run: the message names the resource and the provider's error; the partial run is attached. */
 export class RunError extends Error {
-    constructor(message: string, readonly result: RunResult) {
+    constructor(
+        message: string,
+        readonly result: RunResult,
+    ) {
         super(message);
         this.name = "RunError";
     }

@@ -29,10 +29,21 @@ interface Options {
 }
 
 function parseArguments(argv: string[]): Options {
-    const usage = "usage: node sandbox/dist/calicoNode.js --hostname NAME --ip ADDRESS --etcd http://HOST:PORT [--ready-file PATH]";
-    const flags = { hostname: { type: "string" }, ip: { type: "string" }, etcd: { type: "string" }, "ready-file": { type: "string" } } as const;
+    const usage =
+        "usage: node sandbox/dist/calicoNode.js --hostname NAME --ip ADDRESS --etcd http://HOST:PORT [--ready-file PATH]";
+    const flags = {
+        hostname: { type: "string" },
+        ip: { type: "string" },
+        etcd: { type: "string" },
+        "ready-file": { type: "string" },
+    } as const;
     const values = readFlags(argv, flags, usage, ["hostname", "ip", "etcd"]);
-    return { hostname: values.hostname, address: values.ip, etcd: new URL(values.etcd), readyFile: values["ready-file"] };
+    return {
+        hostname: values.hostname,
+        address: values.ip,
+        etcd: new URL(values.etcd),
+        readyFile: values["ready-file"],
+    };
 }
 
 class CalicoNode {
@@ -115,7 +126,9 @@ class CalicoNode {
                     this.schedule();
                 }
             } catch (error) {
-                console.error(`calico-node ${this.options.hostname}: watch: ${error instanceof Error ? error.message : error}`);
+                console.error(
+                    `calico-node ${this.options.hostname}: watch: ${error instanceof Error ? error.message : error}`,
+                );
                 await sleep(retryMs);
                 index = (await this.sync().catch(() => this.lastIndex)) + 1;
             }

@@ -3,13 +3,49 @@ import * as fs from "node:fs";
 import { buildImageTarball, importImage, imagePresent } from "./lib/starImage";
 import { Cluster, readClusterFile, readPulumiConfig, writeClusterFile, writePulumiConfig } from "./lib/clusterFiles";
 import { loginUser } from "./lib/hostAccounts";
-import { agents, bridge, collectorAddress, dockerSocketOf, etcdAuthority, etcdUrl, hosts, image, marathonUrl, mesosAgentIdOf, mesosAgentUrlOf, mesosDns, mesosWorkDirOf, namespaces, paths, pluginSocketOf, programs, publicInterface } from "./lib/layout";
+import {
+    agents,
+    bridge,
+    collectorAddress,
+    dockerSocketOf,
+    etcdAuthority,
+    etcdUrl,
+    hosts,
+    image,
+    marathonUrl,
+    mesosAgentIdOf,
+    mesosAgentUrlOf,
+    mesosDns,
+    mesosWorkDirOf,
+    namespaces,
+    paths,
+    pluginSocketOf,
+    programs,
+    publicInterface,
+} from "./lib/layout";
 import { mesosAgentOf, mesosDnsService, startMesosAgent, startMesosDns } from "./lib/mesosServices";
 import { bridgeExists, createNetwork, existingNamespaces, removeNetwork } from "./lib/network";
-import { findContainerProcesses, findSandboxProcesses, isAlive, killProcesses, removeContainerCgroups, stopProcesses, topLevelOf } from "./lib/processes";
+import {
+    findContainerProcesses,
+    findSandboxProcesses,
+    isAlive,
+    killProcesses,
+    removeContainerCgroups,
+    stopProcesses,
+    topLevelOf,
+} from "./lib/processes";
 import { readPid, Service } from "./lib/run";
 import {
-    calicoNodeOf, dockerdOf, etcdService, marathonService, pluginOf, startCalicoNode, startDockerd, startEtcd, startMarathon, startPlugin,
+    calicoNodeOf,
+    dockerdOf,
+    etcdService,
+    marathonService,
+    pluginOf,
+    startCalicoNode,
+    startDockerd,
+    startEtcd,
+    startMarathon,
+    startPlugin,
 } from "./lib/services";
 import { auditLogPath, generateKeys, HostKey, prepareHostFiles, sshdOf, startSshd } from "./lib/sshHosts";
 export type { Cluster, ClusterHost } from "./lib/clusterFiles";
@@ -31,7 +67,8 @@ interface Login {
 }
 
 /** The login the program uses on the hosts: vagrant with sudo, as on the reference cluster, or root without. */
-const loginFor = ({ root = false }: { root?: boolean }): Login => (root ? { user: "root", sudo: false } : { user: loginUser, sudo: true });
+const loginFor = ({ root = false }: { root?: boolean }): Login =>
+    root ? { user: "root", sudo: false } : { user: loginUser, sudo: true };
 
 /**
  * Brings the sandbox up, or only verifies it when it is up already; leftovers of a crash are cleaned first.
@@ -47,8 +84,14 @@ export async function up(options: { root?: boolean } = {}): Promise<Cluster> {
     const login = loginFor(options);
     const existing = readClusterFile();
     // a cluster.json without `sudo` is not this sandbox's: it is rebuilt
-    if (existing !== undefined && typeof existing.sudo === "boolean" && (await checkComponents()).every((component) => component.alive)) {
-        return existing.master.user === login.user && existing.sudo === login.sudo ? existing : handOut(withLogin(existing, login));
+    if (
+        existing !== undefined &&
+        typeof existing.sudo === "boolean" &&
+        (await checkComponents()).every((component) => component.alive)
+    ) {
+        return existing.master.user === login.user && existing.sudo === login.sudo
+            ? existing
+            : handOut(withLogin(existing, login));
     }
     await down();
     try {
@@ -72,21 +115,41 @@ async function startCluster(login: Login): Promise<Cluster> {
     // the hosts' users, groups and sudo come first: each sshd and dockerd binds them when it starts
     prepareHostFiles(hosts);
     await createNetwork();
-    const [{ hostKeys, sshdPids, mesosAgentPids }, { etcdPid, calicoNodePids, dockerdPids }, pluginPids, marathonPid, mesosDnsPid] = await allSettledOrThrow([
+    const [
+        { hostKeys, sshdPids, mesosAgentPids },
+        { etcdPid, calicoNodePids, dockerdPids },
+        pluginPids,
+        marathonPid,
+        mesosDnsPid,
+    ] = await allSettledOrThrow([
         startHosts(),
         startCalicoAndDocker(),
         allSettledOrThrow(hosts.map(startPlugin)),
         startMarathon(),
         startMesosDns(),
     ]);
-    return handOut(describeCluster(login, { hostKeys, sshdPids, etcdPid, marathonPid, pluginPids, calicoNodePids, dockerdPids, mesosAgentPids, mesosDnsPid }));
+    return handOut(
+        describeCluster(login, {
+            hostKeys,
+            sshdPids,
+            etcdPid,
+            marathonPid,
+            pluginPids,
+            calicoNodePids,
+            dockerdPids,
+            mesosAgentPids,
+            mesosDnsPid,
+        }),
+    );
 }
 
 /** Each agent's Mesos agent stand-in joins its sshd's namespaces, so it starts once that sshd runs. */
 async function startHosts() {
     const hostKeys = await generateKeys(hosts);
     const sshdPids = await allSettledOrThrow(hosts.map(startSshd));
-    const mesosAgentPids = await allSettledOrThrow(agents.map((agent) => startMesosAgent(agent, sshdPids[hosts.indexOf(agent)])));
+    const mesosAgentPids = await allSettledOrThrow(
+        agents.map((agent) => startMesosAgent(agent, sshdPids[hosts.indexOf(agent)])),
+    );
     return { hostKeys, sshdPids, mesosAgentPids };
 }
 
@@ -109,13 +172,17 @@ async function startCalicoAndDocker() {
  * Like Promise.all, but waits for every promise before failing, so that no start is still under way
  * while the cleanup after a failure runs.
  */
-async function allSettledOrThrow<const T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+async function allSettledOrThrow<const T extends readonly unknown[]>(
+    promises: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
     const results = await Promise.allSettled(promises);
     const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
     if (failure !== undefined) {
         throw failure.reason;
     }
-    return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+    return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as {
+        -readonly [K in keyof T]: Awaited<T[K]>;
+    };
 }
 
 interface Started {
@@ -132,13 +199,29 @@ interface Started {
 
 function describeCluster(login: Login, started: Started): Cluster {
     const clusterHosts = hosts.map((host, index) => ({
-        name: host.name, role: host.role, address: host.address, port: 22, user: login.user, namespace: host.name,
-        hostKeyFingerprint: started.hostKeys[host.name].fingerprint, hostKey: started.hostKeys[host.name].publicKey, auditLog: auditLogPath(host), sshdPid: started.sshdPids[index],
-        dockerSocket: dockerSocketOf(host), dockerHost: `unix://${dockerSocketOf(host)}`, dockerdPid: started.dockerdPids[index],
-        pluginSocket: pluginSocketOf(host), pluginPid: started.pluginPids[index], calicoNodePid: started.calicoNodePids[index],
+        name: host.name,
+        role: host.role,
+        address: host.address,
+        port: 22,
+        user: login.user,
+        namespace: host.name,
+        hostKeyFingerprint: started.hostKeys[host.name].fingerprint,
+        hostKey: started.hostKeys[host.name].publicKey,
+        auditLog: auditLogPath(host),
+        sshdPid: started.sshdPids[index],
+        dockerSocket: dockerSocketOf(host),
+        dockerHost: `unix://${dockerSocketOf(host)}`,
+        dockerdPid: started.dockerdPids[index],
+        pluginSocket: pluginSocketOf(host),
+        pluginPid: started.pluginPids[index],
+        calicoNodePid: started.calicoNodePids[index],
     }));
-    const pids = Object.fromEntries(fs.readdirSync(paths.pids).map((file) => file.replace(/\.pid$/, ""))
-        .map((name) => [name, readPid(name) ?? 0]));
+    const pids = Object.fromEntries(
+        fs
+            .readdirSync(paths.pids)
+            .map((file) => file.replace(/\.pid$/, ""))
+            .map((name) => [name, readPid(name) ?? 0]),
+    );
     return {
         hosts: clusterHosts,
         master: clusterHosts[0],
@@ -154,7 +237,11 @@ function describeCluster(login: Login, started: Started): Cluster {
         etcd: { url: etcdUrl, authority: etcdAuthority, pid: started.etcdPid },
         marathon: { url: marathonUrl, pid: started.marathonPid },
         mesosAgents: agents.map((agent, index) => ({
-            host: agent.name, id: mesosAgentIdOf(agent), url: mesosAgentUrlOf(agent), workDir: mesosWorkDirOf(agent), pid: started.mesosAgentPids[index],
+            host: agent.name,
+            id: mesosAgentIdOf(agent),
+            url: mesosAgentUrlOf(agent),
+            workDir: mesosWorkDirOf(agent),
+            pid: started.mesosAgentPids[index],
         })),
         mesosDns: { ...mesosDns, pid: started.mesosDnsPid },
         docker: { image },
@@ -167,7 +254,13 @@ function describeCluster(login: Login, started: Started): Cluster {
 /** The cluster as another login sees it: the hosts' `user` and the cluster's `sudo`. */
 function withLogin(cluster: Cluster, login: Login): Cluster {
     const clusterHosts = cluster.hosts.map((host) => ({ ...host, user: login.user }));
-    return { ...cluster, hosts: clusterHosts, master: clusterHosts[0], agents: clusterHosts.slice(1), sudo: login.sudo };
+    return {
+        ...cluster,
+        hosts: clusterHosts,
+        master: clusterHosts[0],
+        agents: clusterHosts.slice(1),
+        sudo: login.sudo,
+    };
 }
 
 /**
@@ -207,8 +300,13 @@ async function checkComponents(): Promise<ComponentStatus[]> {
         mesosDnsService,
     ];
     const processes = await Promise.all(services.map(checkService));
-    const images = await Promise.all(agents.map(async (agent) => ({
-        name: `image ${image} on ${agent.name}`, alive: await imagePresent(dockerSocketOf(agent)), detail: "" })));
+    const images = await Promise.all(
+        agents.map(async (agent) => ({
+            name: `image ${image} on ${agent.name}`,
+            alive: await imagePresent(dockerSocketOf(agent)),
+            detail: "",
+        })),
+    );
     return [...network, ...processes, ...images];
 }
 
@@ -233,8 +331,18 @@ function requireRoot(): void {
  * What `up` runs, and sudo's files, which each host's own are bound over (the hosts' vagrant runs privileged
  * commands with Debian's sudo).
  */
-const prerequisites = [programs.ip, programs.sshd, programs.sshKeygen, programs.etcd, programs.dockerd, programs.docker, programs.busybox,
-    programs.sudo, "/etc/sudoers", "/etc/sudoers.d"];
+const prerequisites = [
+    programs.ip,
+    programs.sshd,
+    programs.sshKeygen,
+    programs.etcd,
+    programs.dockerd,
+    programs.docker,
+    programs.busybox,
+    programs.sudo,
+    "/etc/sudoers",
+    "/etc/sudoers.d",
+];
 
 /** Why the sandbox cannot come up on this machine, or undefined when it can. */
 export function sandboxUnavailable(): string | undefined {
@@ -252,8 +360,10 @@ async function main(args: string[]): Promise<number> {
     if (command === "up" && flags.every((flag) => flag === "--root")) {
         const cluster = await up({ root: flags.includes("--root") });
         const sudo = cluster.sudo ? ", with sudo" : "";
-        console.log(`sandbox is up (${elapsed()}): ssh -i ${cluster.sshPrivateKeyPath} ${cluster.master.user}@${cluster.master.address}${sudo}; `
-            + `Marathon ${marathonUrl}, etcd ${etcdUrl}, Docker on each host (DOCKER_HOST=${cluster.agents[0].dockerHost}, ...); details in ${paths.clusterFile}`);
+        console.log(
+            `sandbox is up (${elapsed()}): ssh -i ${cluster.sshPrivateKeyPath} ${cluster.master.user}@${cluster.master.address}${sudo}; ` +
+                `Marathon ${marathonUrl}, etcd ${etcdUrl}, Docker on each host (DOCKER_HOST=${cluster.agents[0].dockerHost}, ...); details in ${paths.clusterFile}`,
+        );
         return 0;
     }
     if (command === "down" && flags.length === 0) {
@@ -275,7 +385,12 @@ async function main(args: string[]): Promise<number> {
 
 if (require.main === module) {
     main(process.argv.slice(2)).then(
-        (code) => { process.exitCode = code; },
-        (error) => { console.error(`sandbox: ${error instanceof Error ? error.message : error}`); process.exitCode = 1; },
+        (code) => {
+            process.exitCode = code;
+        },
+        (error) => {
+            console.error(`sandbox: ${error instanceof Error ? error.message : error}`);
+            process.exitCode = 1;
+        },
     );
 }

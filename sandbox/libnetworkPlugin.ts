@@ -47,10 +47,21 @@ interface PluginRequest {
 type Handler = (request: PluginRequest) => object | Promise<object>;
 
 function parseArguments(argv: string[]) {
-    const usage = "usage: node sandbox/dist/libnetworkPlugin.js --socket PATH --etcd http://HOST:PORT [--hostname NAME] [--log-file PATH]";
-    const flags = { socket: { type: "string" }, etcd: { type: "string" }, hostname: { type: "string" }, "log-file": { type: "string" } } as const;
+    const usage =
+        "usage: node sandbox/dist/libnetworkPlugin.js --socket PATH --etcd http://HOST:PORT [--hostname NAME] [--log-file PATH]";
+    const flags = {
+        socket: { type: "string" },
+        etcd: { type: "string" },
+        hostname: { type: "string" },
+        "log-file": { type: "string" },
+    } as const;
     const values = readFlags(argv, flags, usage, ["socket", "etcd"]);
-    return { socket: values.socket, etcd: new URL(values.etcd), hostname: values.hostname ?? os.hostname(), logFile: values["log-file"] };
+    return {
+        socket: values.socket,
+        etcd: new URL(values.etcd),
+        hostname: values.hostname ?? os.hostname(),
+        logFile: values["log-file"],
+    };
 }
 
 /** `ip` in this process's network namespace, the host's. */
@@ -58,7 +69,11 @@ function ip(args: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
         execFile("/usr/sbin/ip", args, { timeout: ipTimeoutMs }, (error, _stdout, stderr) => {
             if (error) {
-                reject(new Error(`Command '['ip', '${args.join("', '")}']' returned non-zero exit status ${error.code ?? 1}: ${stderr.trim()}`));
+                reject(
+                    new Error(
+                        `Command '['ip', '${args.join("', '")}']' returned non-zero exit status ${error.code ?? 1}: ${stderr.trim()}`,
+                    ),
+                );
             } else {
                 resolve();
             }
@@ -102,113 +117,133 @@ function routes(datastore: Datastore, ipam: Ipam, hostname: string): Map<string,
     /** get_pool: the configured IPAM pool with exactly this CIDR. */
     const configuredPool = async (cidr: string) => (await datastore.ipamPools4()).find((pool) => pool === cidr);
 
-    return new Map(Object.entries<Handler>({
-        "/Plugin.Activate": () => ({ Implements: ["NetworkDriver", "IpamDriver"] }),
-        "/IpamDriver.GetCapabilities": () => ({ RequiresMACAddress: false }),
-        "/IpamDriver.GetDefaultAddressSpaces": () => ({
-            LocalDefaultAddressSpace: "CalicoLocalAddressSpace",
-            GlobalDefaultAddressSpace: "CalicoGlobalAddressSpace",
+    return new Map(
+        Object.entries<Handler>({
+            "/Plugin.Activate": () => ({ Implements: ["NetworkDriver", "IpamDriver"] }),
+            "/IpamDriver.GetCapabilities": () => ({ RequiresMACAddress: false }),
+            "/IpamDriver.GetDefaultAddressSpaces": () => ({
+                LocalDefaultAddressSpace: "CalicoLocalAddressSpace",
+                GlobalDefaultAddressSpace: "CalicoGlobalAddressSpace",
+            }),
+
+            /** The pool Docker gets is always 0.0.0.0/0; a --subnet becomes the PoolID and must be a Calico pool. */
+            "/IpamDriver.RequestPool": async (request) => {
+                if (request.SubPool) {
+                    throw new Error(
+                        "Calico IPAM does not support sub pool configurationon 'docker create network'.  Calico IP Pools " +
+                            "should be configured first and IP assignment is from those pre-configured pools.",
+                    );
+                }
+                if (request.V6) {
+                    throw new Error("the sandbox has no IPv6: IPv6 pools are not emulated");
+                }
+                if (request.Pool && (await configuredPool(request.Pool)) === undefined) {
+                    throw new Error("The requested subnet must match the CIDR of a configured Calico IP Pool.");
+                }
+                return {
+                    PoolID: request.Pool || poolIdV4,
+                    Pool: calicoIpamCidrV4,
+                    Data: { "com.docker.network.gateway": calicoIpamCidrV4 },
+                };
+            },
+            "/IpamDriver.ReleasePool": () => ({}),
+
+            "/IpamDriver.RequestAddress": async (request) => {
+                const address = request.Address
+                    ? await assignSpecific(request.Address)
+                    : await assignAny(request.PoolID);
+                return { Address: `${address}/32`, Data: {} };
+            },
+            "/IpamDriver.ReleaseAddress": async (request) => {
+                await ipam.release(String(request.Address).split("/")[0]);
+                return {};
+            },
+
+            "/NetworkDriver.GetCapabilities": () => ({ Scope: "global" }),
+
+            /** A profile named by the network ID; pools for other IPAM drivers are not emulated. */
+            "/NetworkDriver.CreateNetwork": async (request) => {
+                const gatewayPool = gatewayAndPool4(request);
+                if (gatewayPool !== undefined && !usesCalicoIpam(gatewayPool.gateway)) {
+                    throw new Error(
+                        "the sandbox emulates calico networks with Calico IPAM (--ipam-driver calico) only",
+                    );
+                }
+                await datastore.createProfile(request.NetworkID);
+                await datastore.writeNetwork(request.NetworkID, request);
+                return {};
+            },
+
+            /** Docker refuses to delete a network with endpoints, so the profile goes without a check. */
+            "/NetworkDriver.DeleteNetwork": async (request) => {
+                await datastore.removeProfile(request.NetworkID);
+                await networkData(request.NetworkID);
+                await datastore.removeNetwork(request.NetworkID);
+                return {};
+            },
+
+            "/NetworkDriver.CreateEndpoint": async (request) => {
+                const network = await networkData(request.NetworkID);
+                const gatewayPool = gatewayAndPool4(network);
+                const address = request.Interface?.Address;
+                if (!address) {
+                    throw new Error("No address assigned for endpoint");
+                }
+                const gateway =
+                    gatewayPool !== undefined && usesCalicoIpam(gatewayPool.gateway)
+                        ? await datastore.defaultNextHop4(hostname)
+                        : (gatewayPool?.gateway.split("/")[0] ?? null);
+                await datastore.setEndpoint(hostname, request.EndpointID, {
+                    state: "active",
+                    name: interfaceName(ifPrefix, request.EndpointID),
+                    mac: fixedMac,
+                    profile_ids: [request.NetworkID],
+                    ipv4_nets: [address],
+                    ipv6_nets: [],
+                    ipv4_gateway: gateway,
+                    ipv6_gateway: null,
+                });
+                return { Interface: { MacAddress: fixedMac } };
+            },
+
+            "/NetworkDriver.DeleteEndpoint": async (request) => {
+                await datastore.removeEndpoint(hostname, request.EndpointID);
+                return {};
+            },
+
+            "/NetworkDriver.EndpointOperInfo": () => ({ Value: {} }),
+
+            /** The veth pair: the temporary end goes into the container as cali0, with the host as its gateway. */
+            "/NetworkDriver.Join": async (request) => {
+                const hostEnd = interfaceName(ifPrefix, request.EndpointID);
+                const containerEnd = interfaceName("tmp", request.EndpointID);
+                try {
+                    await ip(["link", "add", hostEnd, "type", "veth", "peer", "name", containerEnd]);
+                    await ip(["link", "set", hostEnd, "up"]);
+                    await ip(["link", "set", "dev", containerEnd, "address", fixedMac]);
+                } catch (error) {
+                    await removeVeth(hostEnd);
+                    throw error;
+                }
+                const endpoint = await datastore.endpoint(hostname, request.EndpointID);
+                const gateway = endpoint?.ipv4_gateway;
+                return {
+                    InterfaceName: { SrcName: containerEnd, DstPrefix: ifPrefix },
+                    ...(gateway ? { Gateway: gateway } : {}),
+                    StaticRoutes: gateway ? [{ Destination: `${gateway}/32`, RouteType: 1, NextHop: "" }] : [],
+                };
+            },
+
+            "/NetworkDriver.Leave": async (request) => {
+                await removeVeth(interfaceName(ifPrefix, request.EndpointID));
+                return {};
+            },
+            "/NetworkDriver.DiscoverNew": () => ({}),
+            "/NetworkDriver.DiscoverDelete": () => ({}),
+            "/NetworkDriver.ProgramExternalConnectivity": () => ({}),
+            "/NetworkDriver.RevokeExternalConnectivity": () => ({}),
         }),
-
-        /** The pool Docker gets is always 0.0.0.0/0; a --subnet becomes the PoolID and must be a Calico pool. */
-        "/IpamDriver.RequestPool": async (request) => {
-            if (request.SubPool) {
-                throw new Error("Calico IPAM does not support sub pool configurationon 'docker create network'.  Calico IP Pools "
-                    + "should be configured first and IP assignment is from those pre-configured pools.");
-            }
-            if (request.V6) {
-                throw new Error("the sandbox has no IPv6: IPv6 pools are not emulated");
-            }
-            if (request.Pool && await configuredPool(request.Pool) === undefined) {
-                throw new Error("The requested subnet must match the CIDR of a configured Calico IP Pool.");
-            }
-            return { PoolID: request.Pool || poolIdV4, Pool: calicoIpamCidrV4, Data: { "com.docker.network.gateway": calicoIpamCidrV4 } };
-        },
-        "/IpamDriver.ReleasePool": () => ({}),
-
-        "/IpamDriver.RequestAddress": async (request) => {
-            const address = request.Address ? await assignSpecific(request.Address) : await assignAny(request.PoolID);
-            return { Address: `${address}/32`, Data: {} };
-        },
-        "/IpamDriver.ReleaseAddress": async (request) => {
-            await ipam.release(String(request.Address).split("/")[0]);
-            return {};
-        },
-
-        "/NetworkDriver.GetCapabilities": () => ({ Scope: "global" }),
-
-        /** A profile named by the network ID; pools for other IPAM drivers are not emulated. */
-        "/NetworkDriver.CreateNetwork": async (request) => {
-            const gatewayPool = gatewayAndPool4(request);
-            if (gatewayPool !== undefined && !usesCalicoIpam(gatewayPool.gateway)) {
-                throw new Error("the sandbox emulates calico networks with Calico IPAM (--ipam-driver calico) only");
-            }
-            await datastore.createProfile(request.NetworkID);
-            await datastore.writeNetwork(request.NetworkID, request);
-            return {};
-        },
-
-        /** Docker refuses to delete a network with endpoints, so the profile goes without a check. */
-        "/NetworkDriver.DeleteNetwork": async (request) => {
-            await datastore.removeProfile(request.NetworkID);
-            await networkData(request.NetworkID);
-            await datastore.removeNetwork(request.NetworkID);
-            return {};
-        },
-
-        "/NetworkDriver.CreateEndpoint": async (request) => {
-            const network = await networkData(request.NetworkID);
-            const gatewayPool = gatewayAndPool4(network);
-            const address = request.Interface?.Address;
-            if (!address) {
-                throw new Error("No address assigned for endpoint");
-            }
-            const gateway = gatewayPool !== undefined && usesCalicoIpam(gatewayPool.gateway)
-                ? await datastore.defaultNextHop4(hostname) : gatewayPool?.gateway.split("/")[0] ?? null;
-            await datastore.setEndpoint(hostname, request.EndpointID, {
-                state: "active", name: interfaceName(ifPrefix, request.EndpointID), mac: fixedMac,
-                profile_ids: [request.NetworkID], ipv4_nets: [address], ipv6_nets: [], ipv4_gateway: gateway, ipv6_gateway: null,
-            });
-            return { Interface: { MacAddress: fixedMac } };
-        },
-
-        "/NetworkDriver.DeleteEndpoint": async (request) => {
-            await datastore.removeEndpoint(hostname, request.EndpointID);
-            return {};
-        },
-
-        "/NetworkDriver.EndpointOperInfo": () => ({ Value: {} }),
-
-        /** The veth pair: the temporary end goes into the container as cali0, with the host as its gateway. */
-        "/NetworkDriver.Join": async (request) => {
-            const hostEnd = interfaceName(ifPrefix, request.EndpointID);
-            const containerEnd = interfaceName("tmp", request.EndpointID);
-            try {
-                await ip(["link", "add", hostEnd, "type", "veth", "peer", "name", containerEnd]);
-                await ip(["link", "set", hostEnd, "up"]);
-                await ip(["link", "set", "dev", containerEnd, "address", fixedMac]);
-            } catch (error) {
-                await removeVeth(hostEnd);
-                throw error;
-            }
-            const endpoint = await datastore.endpoint(hostname, request.EndpointID);
-            const gateway = endpoint?.ipv4_gateway;
-            return {
-                InterfaceName: { SrcName: containerEnd, DstPrefix: ifPrefix },
-                ...(gateway ? { Gateway: gateway } : {}),
-                StaticRoutes: gateway ? [{ Destination: `${gateway}/32`, RouteType: 1, NextHop: "" }] : [],
-            };
-        },
-
-        "/NetworkDriver.Leave": async (request) => {
-            await removeVeth(interfaceName(ifPrefix, request.EndpointID));
-            return {};
-        },
-        "/NetworkDriver.DiscoverNew": () => ({}),
-        "/NetworkDriver.DiscoverDelete": () => ({}),
-        "/NetworkDriver.ProgramExternalConnectivity": () => ({}),
-        "/NetworkDriver.RevokeExternalConnectivity": () => ({}),
-    }));
+    );
 
     async function assignSpecific(address: string) {
         if (!isIPv4(address)) {
@@ -236,7 +271,9 @@ function routes(datastore: Datastore, ipam: Ipam, hostname: string): Map<string,
         if (poolId !== poolIdV4) {
             pool = await configuredPool(poolId);
             if (pool === undefined) {
-                throw new Error("The network references a Calico pool which has been deleted.  Please re-instate the Calico pool before using the network.");
+                throw new Error(
+                    "The network references a Calico pool which has been deleted.  Please re-instate the Calico pool before using the network.",
+                );
             }
         }
         const address = await ipam.autoAssign(hostname, pool);
@@ -253,19 +290,34 @@ function routes(datastore: Datastore, ipam: Ipam, hostname: string): Map<string,
  */
 function handleRequests(handlers: Map<string, Handler>, logFile: string | undefined): http.RequestListener {
     return (request, response) => {
-        text(request).then(async (given) => {
-            const path = request.url ?? "";
-            const { status, reply, body } = await answer(handlers.get(path), given);
-            response.writeHead(status, { "Content-Type": "application/json" });
-            response.end(JSON.stringify(reply));
-            if (logFile !== undefined) {
-                fs.appendFileSync(logFile, JSON.stringify({ time: new Date().toISOString(), path, request: body ?? given, status, response: reply }) + "\n");
-            }
-        }, () => response.destroy());
+        text(request).then(
+            async (given) => {
+                const path = request.url ?? "";
+                const { status, reply, body } = await answer(handlers.get(path), given);
+                response.writeHead(status, { "Content-Type": "application/json" });
+                response.end(JSON.stringify(reply));
+                if (logFile !== undefined) {
+                    fs.appendFileSync(
+                        logFile,
+                        JSON.stringify({
+                            time: new Date().toISOString(),
+                            path,
+                            request: body ?? given,
+                            status,
+                            response: reply,
+                        }) + "\n",
+                    );
+                }
+            },
+            () => response.destroy(),
+        );
     };
 }
 
-async function answer(handler: Handler | undefined, requestText: string): Promise<{ status: number; reply: object; body: unknown }> {
+async function answer(
+    handler: Handler | undefined,
+    requestText: string,
+): Promise<{ status: number; reply: object; body: unknown }> {
     if (handler === undefined) {
         return { status: 404, reply: { Err: "404: Not Found" }, body: undefined };
     }

@@ -65,28 +65,38 @@ function send(response: http.ServerResponse, reply: Reply): void {
 }
 
 function appendLog(logFile: string, method: string, url: URL, status: number): void {
-    const entry = { ts: new Date().toISOString(), method, path: url.pathname, status, ...(url.search ? { query: url.search.slice(1) } : {}) };
+    const entry = {
+        ts: new Date().toISOString(),
+        method,
+        path: url.pathname,
+        status,
+        ...(url.search ? { query: url.search.slice(1) } : {}),
+    };
     fs.appendFileSync(logFile, JSON.stringify(entry) + "\n");
 }
 
 function requestListener(marathon: Marathon, logFile: string | undefined): http.RequestListener {
     return (incoming, response) => {
-        text(incoming).then((body) => {
-            const url = new URL(incoming.url ?? "/", "http://marathon");
-            const method = incoming.method ?? "GET";
-            const reply = handle(marathon, { method, pathname: url.pathname, query: url.searchParams, body });
-            // Logged before answering so that whoever got the answer finds its line.
-            if (logFile) appendLog(logFile, method, url, reply.status);
-            send(response, reply);
-        }, () => response.destroy());
+        text(incoming).then(
+            (body) => {
+                const url = new URL(incoming.url ?? "/", "http://marathon");
+                const method = incoming.method ?? "GET";
+                const reply = handle(marathon, { method, pathname: url.pathname, query: url.searchParams, body });
+                // Logged before answering so that whoever got the answer finds its line.
+                if (logFile) appendLog(logFile, method, url, reply.status);
+                send(response, reply);
+            },
+            () => response.destroy(),
+        );
     };
 }
 
 export async function startMarathon(options: MarathonOptions): Promise<RunningMarathon> {
     const { host, port } = parseListen(options.listen);
-    const agents = (options.agents ?? []).length > 0
-        ? (options.agents ?? []).map((url) => new HttpAgent(url))
-        : [new SimulatedAgent(options.simulatedTaskStartMs ?? 0)];
+    const agents =
+        (options.agents ?? []).length > 0
+            ? (options.agents ?? []).map((url) => new HttpAgent(url))
+            : [new SimulatedAgent(options.simulatedTaskStartMs ?? 0)];
     const marathon = new Marathon({
         deployDelayMs: options.deployDelayMs ?? defaultDeployDelayMs,
         stateFile: options.stateFile,
@@ -115,14 +125,24 @@ function closeServer(server: http.Server, marathon: Marathon): Promise<void> {
     });
 }
 
-const usageText = "usage: node sandbox/dist/marathon.js --listen HOST:PORT [--agent URL ...] [--deploy-delay-ms N] [--state-file PATH]"
-    + " [--log-file PATH] [--offer-interval-ms N]";
+const usageText =
+    "usage: node sandbox/dist/marathon.js --listen HOST:PORT [--agent URL ...] [--deploy-delay-ms N] [--state-file PATH]" +
+    " [--log-file PATH] [--offer-interval-ms N]";
 
 function parseArguments(argv: string[]): MarathonOptions {
-    const values = readFlags(argv, {
-        listen: { type: "string" }, agent: { type: "string", multiple: true }, "deploy-delay-ms": { type: "string" },
-        "offer-interval-ms": { type: "string" }, "state-file": { type: "string" }, "log-file": { type: "string" },
-    } as const, usageText, ["listen"]);
+    const values = readFlags(
+        argv,
+        {
+            listen: { type: "string" },
+            agent: { type: "string", multiple: true },
+            "deploy-delay-ms": { type: "string" },
+            "offer-interval-ms": { type: "string" },
+            "state-file": { type: "string" },
+            "log-file": { type: "string" },
+        } as const,
+        usageText,
+        ["listen"],
+    );
     const number = (flag: "deploy-delay-ms" | "offer-interval-ms", fallback: number) => {
         const value = Number(values[flag] ?? fallback);
         if (!Number.isFinite(value) || value < 0) throw new Error(`--${flag} expects a number >= 0`);
@@ -159,4 +179,3 @@ if (require.main === module) {
         process.exit(2);
     });
 }
-

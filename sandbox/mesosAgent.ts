@@ -12,15 +12,26 @@ import { lineLog } from "./lib/log";
 import type { TaskInfo } from "./mesos/protocol";
 import { Agent } from "./mesos/agent";
 
-const usageText = "usage: node sandbox/dist/mesosAgent.js --listen HOST:PORT --id AGENT_ID --docker-socket PATH --work-dir PATH"
-    + " [--docker PATH] [--resources cpus:N;mem:MB;disk:MB] [--log-file PATH]";
+const usageText =
+    "usage: node sandbox/dist/mesosAgent.js --listen HOST:PORT --id AGENT_ID --docker-socket PATH --work-dir PATH" +
+    " [--docker PATH] [--resources cpus:N;mem:MB;disk:MB] [--log-file PATH]";
 const maxBodyBytes = 1024 * 1024;
 
 function parseArguments(argv: string[]) {
-    const values = readFlags(argv, {
-        listen: { type: "string" }, id: { type: "string" }, "docker-socket": { type: "string" }, "work-dir": { type: "string" },
-        docker: { type: "string" }, resources: { type: "string" }, "log-file": { type: "string" },
-    }, usageText, ["listen", "id", "docker-socket", "work-dir"]);
+    const values = readFlags(
+        argv,
+        {
+            listen: { type: "string" },
+            id: { type: "string" },
+            "docker-socket": { type: "string" },
+            "work-dir": { type: "string" },
+            docker: { type: "string" },
+            resources: { type: "string" },
+            "log-file": { type: "string" },
+        },
+        usageText,
+        ["listen", "id", "docker-socket", "work-dir"],
+    );
     const [host, port] = values.listen.split(":");
     const resources = { cpus: 2, mem: 1024, disk: 10000 };
     for (const entry of (values.resources ?? "").split(";").filter(Boolean)) {
@@ -29,8 +40,14 @@ function parseArguments(argv: string[]) {
         resources[name as keyof typeof resources] = Number(amount);
     }
     return {
-        host, port: Number(port), id: values.id, dockerSocket: values["docker-socket"], workDir: values["work-dir"],
-        docker: values.docker ?? "/usr/bin/docker", resources, logFile: values["log-file"],
+        host,
+        port: Number(port),
+        id: values.id,
+        dockerSocket: values["docker-socket"],
+        workDir: values["work-dir"],
+        docker: values.docker ?? "/usr/bin/docker",
+        resources,
+        logFile: values["log-file"],
     };
 }
 
@@ -51,7 +68,8 @@ function requestListener(agent: Agent): http.RequestListener {
             const url = new URL(request.url ?? "/", "http://agent");
             const kill = /^\/_sandbox\/tasks\/([^/]+)\/kill$/.exec(url.pathname);
             try {
-                if (request.method === "GET" && (url.pathname === "/state" || url.pathname === "/state.json")) return send(response, 200, agent.state());
+                if (request.method === "GET" && (url.pathname === "/state" || url.pathname === "/state.json"))
+                    return send(response, 200, agent.state());
                 if (request.method === "GET" && url.pathname === "/health") return send(response, 200, undefined);
                 if (request.method === "POST" && url.pathname === "/_sandbox/tasks") {
                     agent.launch(JSON.parse(body) as TaskInfo);
@@ -75,7 +93,9 @@ function main() {
     fs.mkdirSync(options.workDir, { recursive: true });
     const agent = new Agent({ ...options, hostname: options.host, log });
     const server = http.createServer(requestListener(agent));
-    server.listen(options.port, options.host, () => log(`mesos agent ${options.id} listening on ${options.host}:${options.port}`));
+    server.listen(options.port, options.host, () =>
+        log(`mesos agent ${options.id} listening on ${options.host}:${options.port}`),
+    );
     process.once("SIGTERM", () => {
         server.closeAllConnections();
         server.close(() => process.exit(0));

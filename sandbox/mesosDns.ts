@@ -40,18 +40,35 @@ interface Options {
 }
 
 function parseArguments(argv: string[]): Options {
-    const usage = "usage: node sandbox/dist/mesosDns.js --listen ADDRESS --master ADDRESS [--agent URL ...] [--port N] [--http-port N]"
-        + " [--domain NAME] [--refresh-ms N] [--dotted-task-names] [--log-file PATH]";
-    const values = readFlags(argv, {
-        listen: { type: "string" }, master: { type: "string" }, agent: { type: "string", multiple: true }, port: { type: "string" },
-        "http-port": { type: "string" }, domain: { type: "string" }, "refresh-ms": { type: "string" },
-        "dotted-task-names": { type: "boolean" }, "log-file": { type: "string" },
-    } as const, usage, ["listen", "master"]);
+    const usage =
+        "usage: node sandbox/dist/mesosDns.js --listen ADDRESS --master ADDRESS [--agent URL ...] [--port N] [--http-port N]" +
+        " [--domain NAME] [--refresh-ms N] [--dotted-task-names] [--log-file PATH]";
+    const values = readFlags(
+        argv,
+        {
+            listen: { type: "string" },
+            master: { type: "string" },
+            agent: { type: "string", multiple: true },
+            port: { type: "string" },
+            "http-port": { type: "string" },
+            domain: { type: "string" },
+            "refresh-ms": { type: "string" },
+            "dotted-task-names": { type: "boolean" },
+            "log-file": { type: "string" },
+        } as const,
+        usage,
+        ["listen", "master"],
+    );
     return {
-        listen: values.listen, master: values.master, agents: values.agent ?? [],
-        port: Number(values.port ?? 53), httpPort: Number(values["http-port"] ?? 8123),
-        domain: (values.domain ?? "mesos").toLowerCase().replace(/\.$/, ""), refreshMs: Number(values["refresh-ms"] ?? 500),
-        dottedTaskNames: values["dotted-task-names"] ?? false, logFile: values["log-file"],
+        listen: values.listen,
+        master: values.master,
+        agents: values.agent ?? [],
+        port: Number(values.port ?? 53),
+        httpPort: Number(values["http-port"] ?? 8123),
+        domain: (values.domain ?? "mesos").toLowerCase().replace(/\.$/, ""),
+        refreshMs: Number(values["refresh-ms"] ?? 500),
+        dottedTaskNames: values["dotted-task-names"] ?? false,
+        logFile: values["log-file"],
     };
 }
 
@@ -72,13 +89,17 @@ class Resolver {
     ) {}
 
     async refresh(): Promise<void> {
-        await Promise.all(this.options.agents.map(async (url) => {
-            try {
-                this.states.set(url, (await getJson(`${url}/state`)) as AgentStateJson);
-            } catch (error) {
-                this.log(`cannot read ${url}/state: ${error instanceof Error ? error.message : error}; keeping its old records`);
-            }
-        }));
+        await Promise.all(
+            this.options.agents.map(async (url) => {
+                try {
+                    this.states.set(url, (await getJson(`${url}/state`)) as AgentStateJson);
+                } catch (error) {
+                    this.log(
+                        `cannot read ${url}/state: ${error instanceof Error ? error.message : error}; keeping its old records`,
+                    );
+                }
+            }),
+        );
         this.records = generateRecords({
             domain: this.options.domain,
             master: this.options.master,
@@ -94,10 +115,21 @@ class Resolver {
     }
 
     private soa(name: string): dnsPacket.SoaAnswer {
-        return { type: "SOA", name, ttl: ttlSeconds, class: "IN", data: {
-            mname: `ns1.${this.options.domain}`, rname: `root.ns1.${this.options.domain}`, serial: this.serial,
-            refresh: soaTimes.refresh, retry: soaTimes.retry, expire: soaTimes.expire, minimum: ttlSeconds,
-        } };
+        return {
+            type: "SOA",
+            name,
+            ttl: ttlSeconds,
+            class: "IN",
+            data: {
+                mname: `ns1.${this.options.domain}`,
+                rname: `root.ns1.${this.options.domain}`,
+                serial: this.serial,
+                refresh: soaTimes.refresh,
+                retry: soaTimes.retry,
+                expire: soaTimes.expire,
+                minimum: ttlSeconds,
+            },
+        };
     }
 
     answer(message: Buffer): Buffer | undefined {
@@ -108,27 +140,45 @@ class Resolver {
             return undefined;
         }
         const question = query.questions?.[0];
-        const response: Required<Pick<dnsPacket.Packet, "id" | "type" | "questions" | "answers" | "authorities" | "flags">> = {
-            id: query.id ?? 0, type: "response", questions: query.questions ?? [], answers: [], authorities: [],
+        const response: Required<
+            Pick<dnsPacket.Packet, "id" | "type" | "questions" | "answers" | "authorities" | "flags">
+        > = {
+            id: query.id ?? 0,
+            type: "response",
+            questions: query.questions ?? [],
+            answers: [],
+            authorities: [],
             flags: (dnsPacket.RECURSION_DESIRED & (query.flags ?? 0)) | dnsPacket.RECURSION_AVAILABLE,
         };
         if (question === undefined) return dnsPacket.encode({ ...response, flags: response.flags | 1 /* FORMERR */ });
-        if (!this.isOurs(question.name)) return dnsPacket.encode({ ...response, flags: response.flags | 5 /* REFUSED */ });
+        if (!this.isOurs(question.name))
+            return dnsPacket.encode({ ...response, flags: response.flags | 5 /* REFUSED */ });
         response.flags |= dnsPacket.AUTHORITATIVE_ANSWER;
         const addresses = this.records.get(`${question.name.toLowerCase().replace(/\.$/, "")}.`) ?? [];
         // dns-packet decodes type 255 as "ANY", which its types leave out
         if (question.type === "A" || (question.type as string) === "ANY") {
-            response.answers = addresses.map((data): dnsPacket.Answer => ({ type: "A", name: question.name, ttl: ttlSeconds, class: "IN", data }));
+            response.answers = addresses.map((data): dnsPacket.Answer => ({
+                type: "A",
+                name: question.name,
+                ttl: ttlSeconds,
+                class: "IN",
+                data,
+            }));
         }
         if (question.type === "SOA") response.answers = [this.soa(question.name)];
-        if (question.type === "NS") response.answers = [{ type: "NS", name: question.name, ttl: ttlSeconds, class: "IN", data: `ns1.${this.options.domain}` }];
+        if (question.type === "NS")
+            response.answers = [
+                { type: "NS", name: question.name, ttl: ttlSeconds, class: "IN", data: `ns1.${this.options.domain}` },
+            ];
         if (response.answers.length === 0) {
             response.authorities = [this.soa(question.name)];
             const nameExists = addresses.length > 0 || ["SRV", "SOA", "NS"].includes(question.type);
             if (!nameExists) response.flags |= 3; // NXDOMAIN
         }
         const answered = response.answers.map((answer) => ("data" in answer ? String(answer.data) : "")).join(",");
-        this.log(`${question.type} ${question.name}: ${answered || ((response.flags & 15) === 3 ? "NXDOMAIN" : "no records")}`);
+        this.log(
+            `${question.type} ${question.name}: ${answered || ((response.flags & 15) === 3 ? "NXDOMAIN" : "no records")}`,
+        );
         return dnsPacket.encode(response);
     }
 }
@@ -177,11 +227,19 @@ async function serveHttp(resolver: Resolver, address: string, port: number): Pro
             response.writeHead(status, { "Content-Type": "application/json" });
             response.end(JSON.stringify(body));
         };
-        if (url.pathname === "/v1/version") return send(200, { Service: "Mesos-DNS", URL: "https://github.com/mesosphere/mesos-dns", Version: "v0.5.0" });
+        if (url.pathname === "/v1/version")
+            return send(200, {
+                Service: "Mesos-DNS",
+                URL: "https://github.com/mesosphere/mesos-dns",
+                Version: "v0.5.0",
+            });
         if (host) {
             const name = `${decodeURIComponent(host[1]).toLowerCase().replace(/\.$/, "")}.`;
             const addresses = resolver.records.get(name) ?? [];
-            return send(200, addresses.length > 0 ? addresses.map((ip) => ({ host: name, ip })) : [{ host: "", ip: "" }]);
+            return send(
+                200,
+                addresses.length > 0 ? addresses.map((ip) => ({ host: name, ip })) : [{ host: "", ip: "" }],
+            );
         }
         send(404, { message: "not found" });
     });
@@ -208,7 +266,9 @@ async function main(): Promise<void> {
         serveTcp(resolver, options.listen, options.port),
         serveHttp(resolver, options.listen, options.httpPort),
     ]);
-    log(`mesos-dns serving ${options.domain} on ${options.listen}:${options.port} (udp, tcp), http ${options.httpPort}`);
+    log(
+        `mesos-dns serving ${options.domain} on ${options.listen}:${options.port} (udp, tcp), http ${options.httpPort}`,
+    );
     process.once("SIGTERM", () => process.exit(0));
 }
 

@@ -40,7 +40,9 @@ export function fencedBlocks(markdown: string, page = "README.md"): FencedBlock[
 
 /** Every fenced block tagged `sh`. */
 export function shellBlocks(markdown: string, page = "README.md"): ShellBlock[] {
-    return fencedBlocks(markdown, page).filter((block) => block.tag === "sh").map(({ line, text }) => ({ line, text }));
+    return fencedBlocks(markdown, page)
+        .filter((block) => block.tag === "sh")
+        .map(({ line, text }) => ({ line, text }));
 }
 
 /** The block right after the demo marker. */
@@ -51,7 +53,13 @@ export function demoBlock(markdown: string): ShellBlock {
     }
     const markerLine = markdown.slice(0, at).split("\n").length;
     const block = shellBlocks(markdown).find((b) => b.line > markerLine);
-    if (block === undefined || markdown.split("\n").slice(markerLine, block.line - 1).some((line) => line.trim() !== "")) {
+    if (
+        block === undefined ||
+        markdown
+            .split("\n")
+            .slice(markerLine, block.line - 1)
+            .some((line) => line.trim() !== "")
+    ) {
         throw new Error(`README.md line ${markerLine}: the demo marker must be followed directly by a \`\`\`sh block`);
     }
     return block;

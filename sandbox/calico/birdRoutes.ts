@@ -11,7 +11,10 @@ import { contains } from "./ipam";
  * The routes BIRD gives the host named `self`.
  * @returns destination -> "via <address>" or "blackhole"
  */
-export function learnedRoutes(self: string, model: Pick<CalicoModel, "hostAddresses" | "affinities" | "pools" | "endpoints">): Map<string, string> {
+export function learnedRoutes(
+    self: string,
+    model: Pick<CalicoModel, "hostAddresses" | "affinities" | "pools" | "endpoints">,
+): Map<string, string> {
     const routes = new Map<string, string>();
     const inPool = (cidr: string) => model.pools.some((pool) => contains(pool, cidr.split("/")[0]));
     for (const block of model.affinities.get(self) ?? []) {
@@ -36,4 +39,3 @@ export function learnedRoutes(self: string, model: Pick<CalicoModel, "hostAddres
     }
     return routes;
 }
-

@@ -13,13 +13,18 @@ const ipsetMaxElements = 1048576;
 
 function run(file: string, args: string[], input?: string): Promise<string> {
     return new Promise((resolve, reject) => {
-        const child = execFile(file, args, { timeout: commandTimeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-            if (error) {
-                reject(new Error(`${file} ${args.join(" ")}: ${String(stderr).trim() || error.message}`));
-            } else {
-                resolve(String(stdout));
-            }
-        });
+        const child = execFile(
+            file,
+            args,
+            { timeout: commandTimeoutMs, maxBuffer: 16 * 1024 * 1024 },
+            (error, stdout, stderr) => {
+                if (error) {
+                    reject(new Error(`${file} ${args.join(" ")}: ${String(stderr).trim() || error.message}`));
+                } else {
+                    resolve(String(stdout));
+                }
+            },
+        );
         child.stdin?.end(input);
     });
 }
@@ -45,9 +50,21 @@ export class Dataplane {
     /** What calicoctl node does first (_setup_ip_forwarding), and the top-level jumps Felix inserts (frules.py). */
     async start() {
         writeSysctl("/proc/sys/net/ipv4/ip_forward", "1");
-        await this.applyFilter(new Map([["felix-INPUT", []], ["felix-FORWARD", []]]), new Map());
-        for (const [chain, target] of [["INPUT", "felix-INPUT"], ["FORWARD", "felix-FORWARD"]]) {
-            const present = await run("/usr/sbin/iptables", ["-w", "-C", chain, "-j", target]).then(() => true, () => false);
+        await this.applyFilter(
+            new Map([
+                ["felix-INPUT", []],
+                ["felix-FORWARD", []],
+            ]),
+            new Map(),
+        );
+        for (const [chain, target] of [
+            ["INPUT", "felix-INPUT"],
+            ["FORWARD", "felix-FORWARD"],
+        ]) {
+            const present = await run("/usr/sbin/iptables", ["-w", "-C", chain, "-j", target]).then(
+                () => true,
+                () => false,
+            );
             if (!present) {
                 await run("/usr/sbin/iptables", ["-w", "-I", chain, "1", "-j", target]);
             }
@@ -61,17 +78,23 @@ export class Dataplane {
     async applyFilter(chains: Map<string, string[]>, ipsets: Map<string, string[]>) {
         const changedSets = [...ipsets].filter(([name, members]) => this.ipsets.get(name) !== members.join(","));
         if (changedSets.length > 0) {
-            await run("/usr/sbin/ipset", ["restore"], changedSets.map(([name, members]) => {
-                const temporary = name.replace("felix-v4-", "felix-tmp-v4-");
-                return [
-                    `create ${name} hash:ip family inet maxelem ${ipsetMaxElements} -exist`,
-                    `create ${temporary} hash:ip family inet maxelem ${ipsetMaxElements} -exist`,
-                    `flush ${temporary}`,
-                    ...members.map((member) => `add ${temporary} ${member}`),
-                    `swap ${name} ${temporary}`,
-                    `destroy ${temporary}`,
-                ].join("\n");
-            }).join("\n") + "\n");
+            await run(
+                "/usr/sbin/ipset",
+                ["restore"],
+                changedSets
+                    .map(([name, members]) => {
+                        const temporary = name.replace("felix-v4-", "felix-tmp-v4-");
+                        return [
+                            `create ${name} hash:ip family inet maxelem ${ipsetMaxElements} -exist`,
+                            `create ${temporary} hash:ip family inet maxelem ${ipsetMaxElements} -exist`,
+                            `flush ${temporary}`,
+                            ...members.map((member) => `add ${temporary} ${member}`),
+                            `swap ${name} ${temporary}`,
+                            `destroy ${temporary}`,
+                        ].join("\n");
+                    })
+                    .join("\n") + "\n",
+            );
             changedSets.forEach(([name, members]) => this.ipsets.set(name, members.join(",")));
         }
         const changed = [...chains].filter(([name, rows]) => this.chains.get(name) !== rows.join("\n"));
@@ -100,13 +123,17 @@ export class Dataplane {
      * configure_interface_ipv4 and set_routes for each local endpoint whose interface is up; routes of endpoints
      * that are gone are removed.
      */
-    async applyWorkloads(endpoints: { name: string; mac: string; ipv4: string[]; }[]) {
+    async applyWorkloads(endpoints: { name: string; mac: string; ipv4: string[] }[]) {
         const wanted = new Map<string, string>();
         const commands = [];
         for (const endpoint of endpoints) {
             if (!this.configured.has(endpoint.name)) {
-                for (const [setting, value] of [["conf/%s/rp_filter", "1"], ["conf/%s/route_localnet", "1"], ["conf/%s/proxy_arp", "1"],
-                    ["neigh/%s/proxy_delay", "0"]]) {
+                for (const [setting, value] of [
+                    ["conf/%s/rp_filter", "1"],
+                    ["conf/%s/route_localnet", "1"],
+                    ["conf/%s/proxy_arp", "1"],
+                    ["neigh/%s/proxy_delay", "0"],
+                ]) {
                     writeSysctl(`/proc/sys/net/ipv4/${setting.replace("%s", endpoint.name)}`, value);
                 }
                 this.configured.add(endpoint.name);
@@ -125,7 +152,11 @@ export class Dataplane {
                 commands.push(`-force route del ${destination} ${via}`);
             }
         }
-        this.configured.forEach((name) => { if (!endpoints.some((endpoint) => endpoint.name === name)) { this.configured.delete(name); } });
+        this.configured.forEach((name) => {
+            if (!endpoints.some((endpoint) => endpoint.name === name)) {
+                this.configured.delete(name);
+            }
+        });
         await this.ipBatch(commands);
         this.workloadRoutes = wanted;
     }
@@ -135,16 +166,23 @@ export class Dataplane {
      * @param routes destination -> "via <host>" or "blackhole"
      */
     async applyLearnedRoutes(routes: Map<string, string>) {
-        const current = new Map((await run("/usr/sbin/ip", ["-4", "route", "show", "proto", birdProto])).split("\n").filter(Boolean)
-            .map((line) => {
-                const words = line.trim().split(/\s+/);
-                return words[0] === "blackhole" ? [words[1], "blackhole"] : [words[0], `via ${words[2]}`];
-            }));
+        const current = new Map(
+            (await run("/usr/sbin/ip", ["-4", "route", "show", "proto", birdProto]))
+                .split("\n")
+                .filter(Boolean)
+                .map((line) => {
+                    const words = line.trim().split(/\s+/);
+                    return words[0] === "blackhole" ? [words[1], "blackhole"] : [words[0], `via ${words[2]}`];
+                }),
+        );
         const commands = [];
         for (const [destination, how] of routes) {
             if (current.get(destination) !== how) {
-                commands.push(how === "blackhole" ? `route replace blackhole ${destination} proto ${birdProto}`
-                    : `route replace ${destination} ${how} proto ${birdProto}`);
+                commands.push(
+                    how === "blackhole"
+                        ? `route replace blackhole ${destination} proto ${birdProto}`
+                        : `route replace ${destination} ${how} proto ${birdProto}`,
+                );
             }
         }
         for (const destination of current.keys()) {
@@ -165,8 +203,11 @@ export class Dataplane {
             await run("/usr/sbin/ip", ["-batch", "-"], checked.join("\n") + "\n");
         }
         if (forced.length > 0) {
-            await run("/usr/sbin/ip", ["-force", "-batch", "-"], forced.map((command) => command.slice("-force ".length)).join("\n") + "\n")
-                .catch(() => undefined);
+            await run(
+                "/usr/sbin/ip",
+                ["-force", "-batch", "-"],
+                forced.map((command) => command.slice("-force ".length)).join("\n") + "\n",
+            ).catch(() => undefined);
         }
     }
 }
@@ -178,4 +219,3 @@ export function interfaceIsUp(name: string) {
         return false;
     }
 }
-

@@ -34,8 +34,8 @@ export interface EndpointRecord {
     profile_ids: string[];
     ipv4_nets: string[];
     ipv6_nets: string[];
-    ipv4_gateway: string|null;
-    ipv6_gateway: string|null;
+    ipv4_gateway: string | null;
+    ipv6_gateway: string | null;
 }
 
 /** A rule as libcalico stores it in a profile's rules (datastore_datatypes.py Rule); Felix reads any of these keys. */
@@ -98,9 +98,14 @@ export function pythonJson(value: unknown): string {
         return `[${value.map(pythonJson).join(", ")}]`;
     }
     if (value !== null && typeof value === "object") {
-        return `{${Object.entries(value).map(([key, item]) => `${pythonJson(key)}: ${pythonJson(item)}`).join(", ")}}`;
+        return `{${Object.entries(value)
+            .map(([key, item]) => `${pythonJson(key)}: ${pythonJson(item)}`)
+            .join(", ")}}`;
     }
-    return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    return JSON.stringify(value).replace(
+        /[\u0080-\uffff]/g,
+        (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
 }
 
 /** pycalico.util.generate_cali_interface_name. */
@@ -121,13 +126,19 @@ export class Datastore {
     /** create_profile with the default rules: tags, then rules (v0.12 writes no labels key). */
     async createProfile(id: string) {
         await this.etcd.set(`${paths.profiles}/${id}/tags`, pythonJson([id]));
-        await this.etcd.set(`${paths.profiles}/${id}/rules`,
-            pythonJson({ id, inbound_rules: [{ action: "allow", src_tag: id }], outbound_rules: [{ action: "allow" }] }));
+        await this.etcd.set(
+            `${paths.profiles}/${id}/rules`,
+            pythonJson({
+                id,
+                inbound_rules: [{ action: "allow", src_tag: id }],
+                outbound_rules: [{ action: "allow" }],
+            }),
+        );
     }
 
     /** remove_profile: a missing profile is a KeyError, whose str() Flask returns quoted. */
     async removeProfile(id: string) {
-        if (!await this.etcd.delete(`${paths.profiles}/${id}`, { recursive: true, dir: true })) {
+        if (!(await this.etcd.delete(`${paths.profiles}/${id}`, { recursive: true, dir: true }))) {
             throw new Error(`'${id} is not a configured profile.'`);
         }
     }
@@ -151,21 +162,23 @@ export class Datastore {
         await this.etcd.set(endpointKey(hostname, endpointId), pythonJson(record));
     }
 
-    async endpoint(hostname: string, endpointId: string): Promise<EndpointRecord|undefined> {
+    async endpoint(hostname: string, endpointId: string): Promise<EndpointRecord | undefined> {
         const node = await this.etcd.get(endpointKey(hostname, endpointId));
         return node === undefined ? undefined : (JSON.parse(node.value ?? "null") as EndpointRecord);
     }
 
     /** remove_endpoint: delete(dir=True, recursive=True); a missing key raises, as python-etcd's delete does. */
     async removeEndpoint(hostname: string, endpointId: string) {
-        if (!await this.etcd.delete(endpointKey(hostname, endpointId), { recursive: true, dir: true })) {
+        if (!(await this.etcd.delete(endpointKey(hostname, endpointId), { recursive: true, dir: true }))) {
             throw new EtcdError(`Key not found : ${endpointKey(hostname, endpointId)}`, errorCodes.keyNotFound);
         }
     }
 
     /** get_default_next_hops: IPv4 only here (the sandbox has no IPv6). */
     async defaultNextHop4(hostname: string) {
-        const [v4, v6] = await Promise.all(["ip_addr_v4", "ip_addr_v6"].map((leaf) => this.etcd.get(`${paths.bgpHosts}/${hostname}/${leaf}`)));
+        const [v4, v6] = await Promise.all(
+            ["ip_addr_v4", "ip_addr_v6"].map((leaf) => this.etcd.get(`${paths.bgpHosts}/${hostname}/${leaf}`)),
+        );
         if (v4 === undefined || v6 === undefined) {
             throw new Error(`'BGP configuration for host ${hostname} not found.'`);
         }
@@ -175,8 +188,11 @@ export class Datastore {
     /** get_ip_pools(4, ipam=True): the CIDRs of the pools Calico IPAM assigns from. */
     async ipamPools4(): Promise<string[]> {
         const node = await this.etcd.get(paths.pools, { recursive: true });
-        return [...leaves(node).values()].filter(Boolean).map((value) => JSON.parse(value) as { cidr: string; ipam?: boolean; disabled?: boolean })
-            .filter((pool) => pool.ipam !== false && pool.disabled !== true).map((pool) => pool.cidr);
+        return [...leaves(node).values()]
+            .filter(Boolean)
+            .map((value) => JSON.parse(value) as { cidr: string; ipam?: boolean; disabled?: boolean })
+            .filter((pool) => pool.ipam !== false && pool.disabled !== true)
+            .map((pool) => pool.cidr);
     }
 
     /**
@@ -185,7 +201,10 @@ export class Datastore {
      */
     async startNode(hostname: string, address: string) {
         if ((await this.ipamPools4()).length === 0) {
-            await this.etcd.set(`${paths.pools}/${defaultIpv4Pool.replace("/", "-")}`, pythonJson({ cidr: defaultIpv4Pool }));
+            await this.etcd.set(
+                `${paths.pools}/${defaultIpv4Pool.replace("/", "-")}`,
+                pythonJson({ cidr: defaultIpv4Pool }),
+            );
         }
         const defaults = [
             [`${paths.config}/InterfacePrefix`, ifPrefix],
@@ -203,7 +222,9 @@ export class Datastore {
                 }
             });
         }
-        await this.etcd.set(`/calico/ipam/v2/host/${hostname}/ipv4/block`, undefined, { dir: true }).catch(ignoreExisting);
+        await this.etcd
+            .set(`/calico/ipam/v2/host/${hostname}/ipv4/block`, undefined, { dir: true })
+            .catch(ignoreExisting);
         await this.etcd.set("/calico/v1/Ready", "true");
         await this.etcd.set(`${paths.hosts}/${hostname}/bird_ip`, address);
         await this.etcd.set(`${paths.bgpHosts}/${hostname}/ip_addr_v4`, address);
@@ -216,7 +237,10 @@ export class Datastore {
 
 /** python-etcd's EtcdNotFile / EtcdAlreadyExist on a dir that is there already: fine. */
 function ignoreExisting(error: unknown): void {
-    if (!(error instanceof EtcdError && (error.errorCode === errorCodes.nodeExists || error.errorCode === errorCodes.notAFile))) {
+    if (!(
+        error instanceof EtcdError &&
+        (error.errorCode === errorCodes.nodeExists || error.errorCode === errorCodes.notAFile)
+    )) {
         throw error;
     }
 }
@@ -268,8 +292,9 @@ export function modelOf(keys: Map<string, string>, self: string): CalicoModel {
             }
         }
     }
-    const defaultEndpointToHostAction = keys.get(`${paths.hosts}/${self}/config/DefaultEndpointToHostAction`)
-        ?? keys.get(`${paths.config}/DefaultEndpointToHostAction`) ?? "DROP";
+    const defaultEndpointToHostAction =
+        keys.get(`${paths.hosts}/${self}/config/DefaultEndpointToHostAction`) ??
+        keys.get(`${paths.config}/DefaultEndpointToHostAction`) ??
+        "DROP";
     return { profiles, endpoints, hostAddresses, affinities, pools, defaultEndpointToHostAction };
 }
-

@@ -7,7 +7,13 @@ const requestTimeoutMs = 5000;
 const watchTimeoutMs = 30000;
 
 /** etcd's v2 error codes that callers act on. */
-export const errorCodes = { keyNotFound: 100, compareFailed: 101, nodeExists: 105, notAFile: 102, eventIndexCleared: 401 };
+export const errorCodes = {
+    keyNotFound: 100,
+    compareFailed: 101,
+    nodeExists: 105,
+    notAFile: 102,
+    eventIndexCleared: 401,
+};
 
 export interface EtcdNode {
     key: string;
@@ -48,17 +54,33 @@ export class Etcd {
     /** @param url e.g. http://10.197.0.11:2379 */
     constructor(private readonly url: URL) {}
 
-    private async request(method: string, key: string, query: Fields = {}, form?: Fields, timeoutMs = requestTimeoutMs): Promise<EtcdResponse> {
-        const encode = (fields: Fields) => Object.entries(fields).filter(([, value]) => value !== undefined)
-            .map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`).join("&");
+    private async request(
+        method: string,
+        key: string,
+        query: Fields = {},
+        form?: Fields,
+        timeoutMs = requestTimeoutMs,
+    ): Promise<EtcdResponse> {
+        const encode = (fields: Fields) =>
+            Object.entries(fields)
+                .filter(([, value]) => value !== undefined)
+                .map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`)
+                .join("&");
         const queryText = encode(query);
         const path = "/v2/keys" + key.split("/").map(encodeURIComponent).join("/") + (queryText ? `?${queryText}` : "");
         const body = form === undefined ? undefined : encode(form);
         const headers = body === undefined ? {} : { "Content-Type": "application/x-www-form-urlencoded" };
-        const answer = await httpRequest(undefined, { host: this.url.hostname, port: this.url.port, method, path, headers, body, timeout: timeoutMs })
-            .catch((error: Error) => {
-                throw new EtcdError(`etcd at ${this.url.host}: ${error.message}`, undefined);
-            });
+        const answer = await httpRequest(undefined, {
+            host: this.url.hostname,
+            port: this.url.port,
+            method,
+            path,
+            headers,
+            body,
+            timeout: timeoutMs,
+        }).catch((error: Error) => {
+            throw new EtcdError(`etcd at ${this.url.host}: ${error.message}`, undefined);
+        });
         let parsed: EtcdBody;
         try {
             parsed = JSON.parse(answer.body) as EtcdBody;
@@ -72,7 +94,10 @@ export class Etcd {
     private static check(response: EtcdResponse, what: string): EtcdBody {
         const { body } = response;
         if (response.status >= 300) {
-            throw new EtcdError(`${what}: ${body.message ?? response.status}${body.cause ? ` (${body.cause})` : ""}`, body.errorCode);
+            throw new EtcdError(
+                `${what}: ${body.message ?? response.status}${body.cause ? ` (${body.cause})` : ""}`,
+                body.errorCode,
+            );
         }
         return body;
     }
@@ -105,9 +130,17 @@ export class Etcd {
     }
 
     /** @param value undefined with `dir` */
-    async set(key: string, value: string | undefined, options: { prevExist?: boolean; prevIndex?: number; dir?: boolean } = {}): Promise<EtcdNode> {
-        const response = await this.request("PUT", key, { prevExist: options.prevExist, prevIndex: options.prevIndex },
-            { value, dir: options.dir });
+    async set(
+        key: string,
+        value: string | undefined,
+        options: { prevExist?: boolean; prevIndex?: number; dir?: boolean } = {},
+    ): Promise<EtcdNode> {
+        const response = await this.request(
+            "PUT",
+            key,
+            { prevExist: options.prevExist, prevIndex: options.prevIndex },
+            { value, dir: options.dir },
+        );
         return Etcd.nodeOf(response, `etcd write ${key}`);
     }
 
@@ -128,7 +161,13 @@ export class Etcd {
     async watch(key: string, waitIndex: number): Promise<{ index: number } | "timeout" | "resync"> {
         let response: EtcdResponse;
         try {
-            response = await this.request("GET", key, { wait: true, recursive: true, waitIndex }, undefined, watchTimeoutMs);
+            response = await this.request(
+                "GET",
+                key,
+                { wait: true, recursive: true, waitIndex },
+                undefined,
+                watchTimeoutMs,
+            );
         } catch (error) {
             if (error instanceof EtcdError && /no answer in/.test(error.message)) {
                 return "timeout";

@@ -18,8 +18,22 @@ import { CalicoModel, Endpoint, ifPrefix, ProfileRules, Rule } from "./datastore
 const ifaceMatch = `${ifPrefix}+`;
 const markAccept = "0x1000000";
 const maxMultiportEntries = 15;
-const knownRuleKeys = new Set(["action", "protocol", "src_net", "src_tag", "src_selector", "src_ports", "dst_net", "dst_tag",
-    "dst_selector", "dst_ports", "icmp_type", "icmp_code", "ip_version", "log_prefix"]);
+const knownRuleKeys = new Set([
+    "action",
+    "protocol",
+    "src_net",
+    "src_tag",
+    "src_selector",
+    "src_ports",
+    "dst_net",
+    "dst_tag",
+    "dst_selector",
+    "dst_ports",
+    "icmp_type",
+    "icmp_code",
+    "ip_version",
+    "log_prefix",
+]);
 const protocolNames = new Set(["tcp", "udp", "icmp", "icmpv6", "sctp", "udplite"]);
 const portProtocols = new Set(["tcp", "6", "udp", "17", "udplite", "136", "sctp", "132", "dccp", "33"]);
 const validId = /^[a-zA-Z0-9_.-]+$/;
@@ -34,18 +48,33 @@ export function uniquelyShorten(text: string, length: number) {
     if (text.length <= length && !(text.length === length && text.startsWith("_"))) {
         return text;
     }
-    return "_" + crypto.createHash("sha256").update(`${length} `).update(text).digest("hex").slice(0, length - 1);
+    return (
+        "_" +
+        crypto
+            .createHash("sha256")
+            .update(`${length} `)
+            .update(text)
+            .digest("hex")
+            .slice(0, length - 1)
+    );
 }
 
 export const ipsetName = (tag: string) => `felix-v4-${uniquelyShorten(tag, 16)}`;
-export const profileChain = (direction: "inbound"|"outbound", profileId: string) => `felix-p-${uniquelyShorten(profileId, 16)}-${direction[0]}`;
+export const profileChain = (direction: "inbound" | "outbound", profileId: string) =>
+    `felix-p-${uniquelyShorten(profileId, 16)}-${direction[0]}`;
 /** frules.interface_to_suffix. */
 export const suffixOf = (iface: string) => uniquelyShorten(iface.replace(ifPrefix, ""), 16);
 
 /** drop_rules. */
-function dropRule(chain: string, spec: string|undefined, comment: string|undefined) {
-    return [`-A ${chain}`, spec, "-j DROP", comment === undefined ? undefined : `-m comment --comment "${comment.slice(0, 255)}"`]
-        .filter((part) => part !== undefined).join(" ");
+function dropRule(chain: string, spec: string | undefined, comment: string | undefined) {
+    return [
+        `-A ${chain}`,
+        spec,
+        "-j DROP",
+        comment === undefined ? undefined : `-m comment --comment "${comment.slice(0, 255)}"`,
+    ]
+        .filter((part) => part !== undefined)
+        .join(" ");
 }
 
 function cidrFamily(cidr: unknown) {
@@ -54,7 +83,12 @@ function cidrFamily(cidr: unknown) {
     }
     const [address, prefix, ...rest] = cidr.split("/");
     const family = net.isIP(address);
-    if (family === 0 || rest.length > 0 || (prefix !== undefined && !/^\d+$/.test(prefix)) || Number(prefix) > (family === 4 ? 32 : 128)) {
+    if (
+        family === 0 ||
+        rest.length > 0 ||
+        (prefix !== undefined && !/^\d+$/.test(prefix)) ||
+        Number(prefix) > (family === 4 ? 32 : 128)
+    ) {
         return 0;
     }
     return family;
@@ -69,7 +103,11 @@ function validPort(port: unknown) {
         return false;
     }
     const fields = port.split(":");
-    return fields.length === 2 && fields.every((field) => /^\d+$/.test(field) && Number(field) <= 65535) && Number(fields[0]) < Number(fields[1]);
+    return (
+        fields.length === 2 &&
+        fields.every((field) => /^\d+$/.test(field) && Number(field) <= 65535) &&
+        Number(fields[0]) < Number(fields[1])
+    );
 }
 
 /**
@@ -105,7 +143,11 @@ function validRules(rules: unknown): ProfileRules | undefined {
 
 function isValidRule(rule: Rule) {
     const protocol = rule.protocol === undefined ? undefined : String(rule.protocol);
-    if (protocol !== undefined && !protocolNames.has(protocol) && !(/^\d+$/.test(protocol) && Number(protocol) >= 1 && Number(protocol) <= 255)) {
+    if (
+        protocol !== undefined &&
+        !protocolNames.has(protocol) &&
+        !(/^\d+$/.test(protocol) && Number(protocol) >= 1 && Number(protocol) <= 255)
+    ) {
         return false;
     }
     if (rule.ip_version !== undefined && rule.ip_version !== 4 && rule.ip_version !== 6) {
@@ -114,15 +156,25 @@ function isValidRule(rule: Rule) {
     if ((rule.ip_version === 4 && protocol === "icmpv6") || (rule.ip_version === 6 && protocol === "icmp")) {
         return false;
     }
-    if ([rule.src_tag, rule.dst_tag].some((tag) => tag !== undefined && (typeof tag !== "string" || !validId.test(tag)))) {
+    if (
+        [rule.src_tag, rule.dst_tag].some((tag) => tag !== undefined && (typeof tag !== "string" || !validId.test(tag)))
+    ) {
         return false;
     }
-    if ([rule.src_net, rule.dst_net].some((cidr) => cidr !== undefined
-        && (cidrFamily(cidr) === 0 || (rule.ip_version !== undefined && cidrFamily(cidr) !== rule.ip_version)))) {
+    if (
+        [rule.src_net, rule.dst_net].some(
+            (cidr) =>
+                cidr !== undefined &&
+                (cidrFamily(cidr) === 0 || (rule.ip_version !== undefined && cidrFamily(cidr) !== rule.ip_version)),
+        )
+    ) {
         return false;
     }
     for (const ports of [rule.src_ports, rule.dst_ports]) {
-        if (ports !== undefined && (!Array.isArray(ports) || !portProtocols.has(String(protocol)) || !ports.every(validPort))) {
+        if (
+            ports !== undefined &&
+            (!Array.isArray(ports) || !portProtocols.has(String(protocol)) || !ports.every(validPort))
+        ) {
             return false;
         }
     }
@@ -141,7 +193,7 @@ function isValidRule(rule: Rule) {
 }
 
 /** _split_port_lists. */
-function portChunks(ports: (number|string)[]): string[][] {
+function portChunks(ports: (number | string)[]): string[][] {
     const chunks: string[][] = [];
     let chunk = [];
     let entries = 0;
@@ -184,7 +236,10 @@ function ruleFragment(chain: string, rule: Rule) {
     if (rule.protocol) {
         spec.push(`-p ${rule.protocol}`);
     }
-    for (const [dirn, direction] of [["src", "source"], ["dst", "destination"]]) {
+    for (const [dirn, direction] of [
+        ["src", "source"],
+        ["dst", "destination"],
+    ]) {
         const cidr = rule[`${dirn}_net`];
         if (cidr !== undefined && cidrFamily(cidr) === 4) {
             spec.push(`--${direction} ${cidr}`);
@@ -199,7 +254,9 @@ function ruleFragment(chain: string, rule: Rule) {
         }
     }
     if (rule.icmp_type !== undefined && rule.protocol === "icmp") {
-        spec.push(`-m icmp --icmp-type ${rule.icmp_code === undefined ? rule.icmp_type : `${rule.icmp_type}/${rule.icmp_code}`}`);
+        spec.push(
+            `-m icmp --icmp-type ${rule.icmp_code === undefined ? rule.icmp_type : `${rule.icmp_type}/${rule.icmp_code}`}`,
+        );
     }
     const specText = spec.join(" ");
     if (rule.action === "deny") {
@@ -215,7 +272,7 @@ function ruleFragment(chain: string, rule: Rule) {
 /** profile_updates: both chains of a valid profile. */
 function profileChains(id: string, rules: ProfileRules) {
     const chains: [string, string[]][] = [];
-    for (const direction of (["inbound", "outbound"] as const)) {
+    for (const direction of ["inbound", "outbound"] as const) {
         const chain = profileChain(direction, id);
         const rows = [`-A ${chain} -j MARK --set-mark ${markAccept}/${markAccept}`];
         for (const rule of rules[`${direction}_rules`]) {
@@ -223,21 +280,25 @@ function profileChains(id: string, rules: ProfileRules) {
                 rows.push(...ruleFragments(chain, rule));
             }
         }
-        rows.push(`-A ${chain} -m comment --comment "No match, fall through to next profile" -j MARK --set-mark 0/${markAccept}`);
+        rows.push(
+            `-A ${chain} -m comment --comment "No match, fall through to next profile" -j MARK --set-mark 0/${markAccept}`,
+        );
         chains.push([chain, rows]);
     }
     return chains;
 }
 
 /** _build_to_or_from_chain. */
-function endpointChain(chain: string, endpoint: Endpoint, direction: "inbound"|"outbound") {
+function endpointChain(chain: string, endpoint: Endpoint, direction: "inbound" | "outbound") {
     const rows = [`-A ${chain} -j MARK --set-mark 0/${markAccept}`];
     if (direction === "outbound" && endpoint.mac) {
         rows.push(dropRule(chain, `-m mac ! --mac-source ${endpoint.mac}`, "Incorrect source MAC"));
     }
     for (const profileId of endpoint.profileIds) {
         rows.push(`-A ${chain} -j ${profileChain(direction, profileId)}`);
-        rows.push(`-A ${chain} -m mark --mark ${markAccept}/${markAccept} -m comment --comment "Profile accepted packet" -j RETURN`);
+        rows.push(
+            `-A ${chain} -m mark --mark ${markAccept}/${markAccept} -m comment --comment "Profile accepted packet" -j RETURN`,
+        );
     }
     rows.push(dropRule(chain, undefined, `Packet did not match any profile (endpoint ${endpoint.endpointId})`));
     return rows;
@@ -245,7 +306,10 @@ function endpointChain(chain: string, endpoint: Endpoint, direction: "inbound"|"
 
 /** DispatchChains._calculate_update. */
 function dispatchChains(ifaces: string[]) {
-    const chains: Map<string, string[]> = new Map([["felix-TO-ENDPOINT", []], ["felix-FROM-ENDPOINT", []]]);
+    const chains: Map<string, string[]> = new Map([
+        ["felix-TO-ENDPOINT", []],
+        ["felix-FROM-ENDPOINT", []],
+    ]);
     const byPrefix = new Map<string, string[]>();
     for (const iface of [...ifaces].sort()) {
         const prefix = suffixOf(iface).slice(0, 1);
@@ -313,8 +377,14 @@ function forwardChain() {
  * The whole of Felix's filter table state for one host.
  * @param localEndpoints this host's endpoints whose interfaces are up
  */
-export function filterState(model: Pick<CalicoModel, "profiles" | "endpoints" | "defaultEndpointToHostAction">, localEndpoints: Endpoint[]): FilterState {
-    const chains: Map<string, string[]> = new Map([["felix-INPUT", inputChain(model.defaultEndpointToHostAction)], ["felix-FORWARD", forwardChain()]]);
+export function filterState(
+    model: Pick<CalicoModel, "profiles" | "endpoints" | "defaultEndpointToHostAction">,
+    localEndpoints: Endpoint[],
+): FilterState {
+    const chains: Map<string, string[]> = new Map([
+        ["felix-INPUT", inputChain(model.defaultEndpointToHostAction)],
+        ["felix-FORWARD", forwardChain()],
+    ]);
     dispatchChains(localEndpoints.map((endpoint) => endpoint.name)).forEach((rows, chain) => chains.set(chain, rows));
     const neededProfiles = new Set(localEndpoints.flatMap((endpoint) => endpoint.profileIds));
     const neededTags = new Set<string>();
@@ -323,14 +393,19 @@ export function filterState(model: Pick<CalicoModel, "profiles" | "endpoints" | 
         const rules = profile === undefined ? undefined : validRules(profile.rules);
         if (rules === undefined) {
             // Felix's iptables updater stubs a chain that is referenced but not programmed with a DROP.
-            for (const direction of (["inbound", "outbound"] as const)) {
+            for (const direction of ["inbound", "outbound"] as const) {
                 chains.set(profileChain(direction, id), [`-A ${profileChain(direction, id)} -j DROP`]);
             }
             continue;
         }
         profileChains(id, rules).forEach(([chain, rows]) => chains.set(chain, rows));
-        [...rules.inbound_rules, ...rules.outbound_rules].flatMap((rule) => [rule.src_tag, rule.dst_tag])
-            .forEach((tag) => { if (typeof tag === "string") { neededTags.add(tag); } });
+        [...rules.inbound_rules, ...rules.outbound_rules]
+            .flatMap((rule) => [rule.src_tag, rule.dst_tag])
+            .forEach((tag) => {
+                if (typeof tag === "string") {
+                    neededTags.add(tag);
+                }
+            });
     }
     for (const endpoint of localEndpoints) {
         const suffix = suffixOf(endpoint.name);
@@ -343,7 +418,8 @@ export function filterState(model: Pick<CalicoModel, "profiles" | "endpoints" | 
             const tags = model.profiles.get(id)?.tags;
             return validTags(tags) && tags.includes(tag);
         };
-        const members = model.endpoints.filter((endpoint) => endpoint.profileIds.some(carriesTag))
+        const members = model.endpoints
+            .filter((endpoint) => endpoint.profileIds.some(carriesTag))
             .flatMap((endpoint) => endpoint.ipv4.map((cidr) => cidr.split("/")[0]));
         ipsets.set(ipsetName(tag), [...new Set(members)].sort());
     }
@@ -354,4 +430,3 @@ export function filterState(model: Pick<CalicoModel, "profiles" | "endpoints" | 
 function validTags(tags: unknown): tags is string[] {
     return Array.isArray(tags) && tags.every((tag) => typeof tag === "string" && validId.test(tag));
 }
-

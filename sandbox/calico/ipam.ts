@@ -16,7 +16,7 @@ export const blocksPath = "/calico/ipam/v2/assignment/ipv4/block";
 export interface Block {
     cidr: string;
     affinity: string;
-    allocations: (number|null)[];
+    allocations: (number | null)[];
     attributes: object[];
     unallocated: number[];
 }
@@ -32,7 +32,7 @@ export function toAddress(number: number) {
     return [24, 16, 8, 0].map((shift) => Math.floor(number / 2 ** shift) % 256).join(".");
 }
 
-export function range(cidr: string): { first: number; size: number; } {
+export function range(cidr: string): { first: number; size: number } {
     const [address, prefix] = cidr.split("/");
     const size = 2 ** (32 - Number(prefix));
     return { first: Math.floor(toNumber(address) / size) * size, size };
@@ -50,17 +50,25 @@ export function blockCidrOf(address: string) {
 }
 
 const blockKey = (blockCidr: string) => `${blocksPath}/${blockCidr.replace("/", "-")}`;
-const affinityKey = (host: string, blockCidr: string) => `/calico/ipam/v2/host/${host}/ipv4/block/${blockCidr.replace("/", "-")}`;
+const affinityKey = (host: string, blockCidr: string) =>
+    `/calico/ipam/v2/host/${host}/ipv4/block/${blockCidr.replace("/", "-")}`;
 
 /** A fresh AllocationBlock. */
 function newBlock(cidr: string, host: string): Block {
-    return { cidr, affinity: `host:${host}`, allocations: new Array(blockSize).fill(null), attributes: [],
-        unallocated: [...Array(blockSize).keys()] };
+    return {
+        cidr,
+        affinity: `host:${host}`,
+        allocations: new Array(blockSize).fill(null),
+        attributes: [],
+        unallocated: [...Array(blockSize).keys()],
+    };
 }
 
 /** AllocationBlock._find_or_add_attrs with handle None and no attributes. */
 function attributeIndex(block: Block) {
-    const index = block.attributes.findIndex((attribute) => JSON.stringify(attribute) === JSON.stringify({ handle_id: null, secondary: {} }));
+    const index = block.attributes.findIndex(
+        (attribute) => JSON.stringify(attribute) === JSON.stringify({ handle_id: null, secondary: {} }),
+    );
     if (index >= 0) {
         return index;
     }
@@ -75,18 +83,27 @@ export class Ipam {
         private readonly pools: () => Promise<string[]>,
     ) {}
 
-    async readBlock(cidr: string): Promise<{ block: Block; index: number; }|undefined> {
+    async readBlock(cidr: string): Promise<{ block: Block; index: number } | undefined> {
         const node = await this.etcd.get(blockKey(cidr), { quorum: true });
-        return node === undefined ? undefined : { block: JSON.parse(node.value ?? "") as Block, index: node.modifiedIndex };
+        return node === undefined
+            ? undefined
+            : { block: JSON.parse(node.value ?? "") as Block, index: node.modifiedIndex };
     }
 
     /** _compare_and_swap_block. */
-    async swapBlock(block: Block, index: number|undefined): Promise<boolean> {
+    async swapBlock(block: Block, index: number | undefined): Promise<boolean> {
         try {
-            await this.etcd.set(blockKey(block.cidr), pythonJson(block), index === undefined ? { prevExist: false } : { prevIndex: index });
+            await this.etcd.set(
+                blockKey(block.cidr),
+                pythonJson(block),
+                index === undefined ? { prevExist: false } : { prevIndex: index },
+            );
             return true;
         } catch (error) {
-            if (error instanceof EtcdError && (error.errorCode === errorCodes.compareFailed || error.errorCode === errorCodes.nodeExists)) {
+            if (
+                error instanceof EtcdError &&
+                (error.errorCode === errorCodes.compareFailed || error.errorCode === errorCodes.nodeExists)
+            ) {
                 return false;
             }
             throw error;
@@ -136,7 +153,7 @@ export class Ipam {
      * auto_assign_ips for one IPv4 address: the host's affine blocks first, then a new block claimed for it,
      * then any block with room (_auto_assign). @param pool a pool's CIDR, or any pool
      */
-    async autoAssign(host: string, pool: string|undefined): Promise<string|undefined> {
+    async autoAssign(host: string, pool: string | undefined): Promise<string | undefined> {
         const pools = pool === undefined ? await this.pools() : [pool];
         const affine = await this.affineBlocks(host, pools);
         for (const cidr of affine) {
@@ -146,7 +163,7 @@ export class Ipam {
             }
         }
         for (const cidr of allBlocks(pools)) {
-            if (await this.readBlock(cidr) === undefined && await this.claimBlock(host, cidr)) {
+            if ((await this.readBlock(cidr)) === undefined && (await this.claimBlock(host, cidr))) {
                 const address = await this.assignFromBlock(cidr, host, true);
                 if (address !== undefined) {
                     return address;
@@ -164,7 +181,8 @@ export class Ipam {
 
     async affineBlocks(host: string, pools: string[]): Promise<string[]> {
         const node = await this.etcd.get(`/calico/ipam/v2/host/${host}/ipv4/block`, { quorum: true });
-        return (node?.nodes ?? []).map((child) => child.key.split("/")[8].replace("-", "/"))
+        return (node?.nodes ?? [])
+            .map((child) => child.key.split("/")[8].replace("-", "/"))
             .filter((cidr) => pools.some((each) => contains(each, cidr.split("/")[0])));
     }
 
@@ -172,10 +190,14 @@ export class Ipam {
     async assignFromBlock(cidr: string, host: string, affinityCheck: boolean) {
         for (let i = 0; i < maxRetries; i++) {
             const read = await this.readBlock(cidr);
-            if (read === undefined || (affinityCheck && read.block.affinity !== `host:${host}`) || read.block.unallocated.length === 0) {
+            if (
+                read === undefined ||
+                (affinityCheck && read.block.affinity !== `host:${host}`) ||
+                read.block.unallocated.length === 0
+            ) {
                 return undefined;
             }
-            const ordinal = (read.block.unallocated.shift() as number);
+            const ordinal = read.block.unallocated.shift() as number;
             read.block.allocations[ordinal] = attributeIndex(read.block);
             if (await this.swapBlock(read.block, read.index)) {
                 return toAddress(range(cidr).first + ordinal);
@@ -197,7 +219,7 @@ export class Ipam {
             read.block.allocations[ordinal] = null;
             read.block.unallocated.push(ordinal);
             if (!read.block.allocations.includes(attribute)) {
-                removeAttribute(read.block, (attribute as number));
+                removeAttribute(read.block, attribute as number);
             }
             if (await this.swapBlock(read.block, read.index)) {
                 return;
@@ -217,11 +239,13 @@ function removeAttribute(block: Block, index: number) {
 function allBlocks(pools: string[]) {
     return pools.flatMap((pool) => {
         const { first, size } = range(pool);
-        return Array.from({ length: Math.max(1, size / blockSize) }, (_, i) => `${toAddress(first + i * blockSize)}/${blockPrefix}`);
+        return Array.from(
+            { length: Math.max(1, size / blockSize) },
+            (_, i) => `${toAddress(first + i * blockSize)}/${blockPrefix}`,
+        );
     });
 }
 
 export function isIPv4(text: string) {
     return net.isIPv4(text);
 }
-

@@ -53,11 +53,17 @@ function datastoreError(operation: string, reason: string) {
 /** pycalico.util.validate_hostname_port, as DatastoreClient.__init__ runs it on ETCD_AUTHORITY. */
 export function checkAuthority(authority: string) {
     const parts = authority.split(":");
-    const labelsValid = (host: string) => host.length <= 255
-        && host.split(".").every((label) => /^(?!-)[a-z\d-]{1,63}$/i.test(label) && !label.endsWith("-"));
+    const labelsValid = (host: string) =>
+        host.length <= 255 &&
+        host.split(".").every((label) => /^(?!-)[a-z\d-]{1,63}$/i.test(label) && !label.endsWith("-"));
     const port = parts.length === 2 ? pythonInt(parts[1]) : undefined;
     if (parts.length !== 2 || !labelsValid(parts[0]) || port === undefined || port < 1 || port > 65535) {
-        throw new CommandExit(paragraph(`Invalid ETCD_AUTHORITY. Address must take the form <address>:<port>. Value provided is '${authority}'`), 1);
+        throw new CommandExit(
+            paragraph(
+                `Invalid ETCD_AUTHORITY. Address must take the form <address>:<port>. Value provided is '${authority}'`,
+            ),
+            1,
+        );
     }
 }
 
@@ -73,19 +79,35 @@ export class Etcd {
     }
 
     /** @param operation the libcalico function the real tool would name in a datastore error */
-    private async request(operation: string, method: string, key: string, query = "", form?: string): Promise<EtcdResponse> {
+    private async request(
+        operation: string,
+        method: string,
+        key: string,
+        query = "",
+        form?: string,
+    ): Promise<EtcdResponse> {
         const path = "/v2/keys" + key.split("/").map(encodeURIComponent).join("/") + (query ? `?${query}` : "");
         const headers = form === undefined ? {} : { "Content-Type": "application/x-www-form-urlencoded" };
-        const answer = await httpRequest(undefined, { host: this.host, port: this.port, method, path, headers, body: form, timeout: requestTimeoutMs })
-            .catch((error: Error) => {
-                throw datastoreError(operation, `Connection to etcd at ${this.authority} failed due to ${error.message}`);
-            });
+        const answer = await httpRequest(undefined, {
+            host: this.host,
+            port: this.port,
+            method,
+            path,
+            headers,
+            body: form,
+            timeout: requestTimeoutMs,
+        }).catch((error: Error) => {
+            throw datastoreError(operation, `Connection to etcd at ${this.authority} failed due to ${error.message}`);
+        });
         return { status: answer.status, body: parseJsonOr(answer.body, {}) as EtcdBody };
     }
 
     private static check(operation: string, response: EtcdResponse): void {
         if (response.status >= 300 && response.body.errorCode !== 100) {
-            throw datastoreError(operation, `${response.status} ${response.body.message ?? ""} ${response.body.cause ?? ""}`.trim());
+            throw datastoreError(
+                operation,
+                `${response.status} ${response.body.message ?? ""} ${response.body.cause ?? ""}`.trim(),
+            );
         }
     }
 
@@ -128,7 +150,9 @@ export class Docker {
     private readonly socketPath: string | undefined;
 
     constructor(dockerHost: string) {
-        this.socketPath = dockerHost.startsWith("unix://") ? "/" + dockerHost.slice("unix://".length).replace(/^\/+/, "") : undefined;
+        this.socketPath = dockerHost.startsWith("unix://")
+            ? "/" + dockerHost.slice("unix://".length).replace(/^\/+/, "")
+            : undefined;
     }
 
     /** The network, or undefined where docker-py raises APIError (no such network). */
@@ -137,9 +161,13 @@ export class Docker {
         if (socketPath === undefined || nameOrId === "") {
             return undefined;
         }
-        const answer = await httpRequest(undefined, { socketPath, path: `/networks/${encodeURIComponent(nameOrId)}`, timeout: dockerTimeoutMs })
-            .catch(() => undefined);
-        const network = (answer?.status === 200 ? parseJsonOr(answer.body, undefined) : undefined) as Partial<DockerNetwork> | undefined;
+        const answer = await httpRequest(undefined, {
+            socketPath,
+            path: `/networks/${encodeURIComponent(nameOrId)}`,
+            timeout: dockerTimeoutMs,
+        }).catch(() => undefined);
+        const network = (answer?.status === 200 ? parseJsonOr(answer.body, undefined) : undefined) as
+            Partial<DockerNetwork> | undefined;
         return typeof network?.Id === "string" ? (network as DockerNetwork) : undefined;
     }
 }
@@ -149,16 +177,25 @@ export class Datastore {
     constructor(private readonly etcd: Etcd) {}
 
     async profileExists(name: string): Promise<boolean> {
-        return await this.etcd.read("profile_exists", profilePath(name)) !== undefined;
+        return (await this.etcd.read("profile_exists", profilePath(name))) !== undefined;
     }
 
     /** create_profile: tags, labels, then Rules(id=name, [Rule(action="allow", src_tag=name)], [Rule(action="allow")]). */
     async createProfile(name: string): Promise<void> {
-        const acceptSelf = Rule.fromKwargs(PythonDict.fromEntries([["action", "allow"], ["src_tag", name]]));
+        const acceptSelf = Rule.fromKwargs(
+            PythonDict.fromEntries([
+                ["action", "allow"],
+                ["src_tag", name],
+            ]),
+        );
         const defaultAllow = Rule.fromKwargs(PythonDict.fromEntries([["action", "allow"]]));
         await this.etcd.write("create_profile", `${profilePath(name)}/tags`, `["${name}"]`);
         await this.etcd.write("create_profile", `${profilePath(name)}/labels`, "{}");
-        await this.etcd.write("create_profile", `${profilePath(name)}/rules`, new Rules(name, [acceptSelf], [defaultAllow]).toJson());
+        await this.etcd.write(
+            "create_profile",
+            `${profilePath(name)}/rules`,
+            new Rules(name, [acceptSelf], [defaultAllow]).toJson(),
+        );
     }
 
     async removeProfile(name: string): Promise<void> {
@@ -180,11 +217,14 @@ export class Datastore {
             throw new PythonException("KeyError", `'${name} is not a configured profile.'`);
         }
         const profile = new Profile(name);
-        const valueOf = (key: string) => node.nodes?.find((child) => child.key === `${profilePath(name)}/${key}`)?.value;
+        const valueOf = (key: string) =>
+            node.nodes?.find((child) => child.key === `${profilePath(name)}/${key}`)?.value;
         const tagsText = valueOf("tags");
         if (tagsText !== undefined) {
             const tags = parseJsonOr(tagsText, []);
-            profile.tags = PythonDict.fromEntries((Array.isArray(tags) ? (tags as unknown[]) : []).map((tag): [string, true] => [pythonStr(tag), true]));
+            profile.tags = PythonDict.fromEntries(
+                (Array.isArray(tags) ? (tags as unknown[]) : []).map((tag): [string, true] => [pythonStr(tag), true]),
+            );
         }
         const rulesText = valueOf("rules");
         if (rulesText !== undefined) {
@@ -195,7 +235,11 @@ export class Datastore {
 
     /** profile_update_tags: json.dumps(list(profile.tags)). */
     async updateTags(profile: Profile): Promise<void> {
-        await this.etcd.write("profile_update_tags", `${profilePath(profile.name)}/tags`, pythonJson(profile.tags.keys()));
+        await this.etcd.write(
+            "profile_update_tags",
+            `${profilePath(profile.name)}/tags`,
+            pythonJson(profile.tags.keys()),
+        );
     }
 
     /** profile_update_rules: profile.rules.to_json(), which fails on a port range before anything is written. */
@@ -212,10 +256,22 @@ export class Datastore {
             if (!match) {
                 return [];
             }
-            const data = parseJsonOr(leaf.value ?? "", {}) as { state?: unknown; profile_id?: string; profile_ids?: string[] };
+            const data = parseJsonOr(leaf.value ?? "", {}) as {
+                state?: unknown;
+                profile_id?: string;
+                profile_ids?: string[];
+            };
             const profileIds = data.profile_id ? [data.profile_id] : (data.profile_ids ?? []);
-            return [{ hostname: match[1], orchestratorId: match[2], workloadId: match[3], endpointId: match[4],
-                state: pythonStr(data.state), profileIds }];
+            return [
+                {
+                    hostname: match[1],
+                    orchestratorId: match[2],
+                    workloadId: match[3],
+                    endpointId: match[4],
+                    state: pythonStr(data.state),
+                    profileIds,
+                },
+            ];
         });
     }
 
@@ -224,4 +280,3 @@ export class Datastore {
         return (await this.endpoints()).filter((endpoint) => endpoint.profileIds.includes(name));
     }
 }
-

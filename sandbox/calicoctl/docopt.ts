@@ -60,7 +60,11 @@ Examples:
 const profileUsage = profileDoc.split("\n\n")[0];
 
 /** The options section's long options, and whether each takes a value. */
-const longOptions = new Map([["--detailed", false], ["--no-check", false], ["--at", true]]);
+const longOptions = new Map([
+    ["--detailed", false],
+    ["--no-check", false],
+    ["--at", true],
+]);
 
 const protocols = ["tcp", "udp", "icmp", "icmpv6"];
 
@@ -115,7 +119,9 @@ export function splitOptions(argv: string[]): CommandLine {
             continue;
         }
         const [given, value] = splitOnce(word, "=");
-        const name = [...longOptions.keys()].find((option) => option === given) ?? [...longOptions.keys()].find((option) => option.startsWith(given));
+        const name =
+            [...longOptions.keys()].find((option) => option === given) ??
+            [...longOptions.keys()].find((option) => option.startsWith(given));
         if (name === undefined) {
             help ||= given === "--help";
             repeated = true;
@@ -143,7 +149,7 @@ export function splitOptions(argv: string[]): CommandLine {
     return { positionals, options, help };
 }
 
-function splitOnce(word: string, separator: string): [string, string|undefined] {
+function splitOnce(word: string, separator: string): [string, string | undefined] {
     const at = word.indexOf(separator);
     return at < 0 ? [word, undefined] : [word.slice(0, at), word.slice(at + 1)];
 }
@@ -202,7 +208,10 @@ function parseRuleWords(words: string[]): RuleWords {
         }
     }
     const subClauses = protocol === "tcp" || protocol === "udp" ? ["ports", "tag", "cidr"] : ["tag", "cidr"];
-    for (const [keyword, side] of [["from", "src"], ["to", "dst"]]) {
+    for (const [keyword, side] of [
+        ["from", "src"],
+        ["to", "dst"],
+    ]) {
         if (cursor.take(keyword)) {
             for (const word of subClauses) {
                 if (cursor.take(word)) {
@@ -252,9 +261,13 @@ export function parseProfileCommand({ positionals, options }: CommandLine): Prof
         onlyOptions();
         return { command: `rule ${third}`, profile: first };
     }
-    if (second === "rule" && (third === "add" || third === "remove") && (fourth === "inbound" || fourth === "outbound")) {
+    if (
+        second === "rule" &&
+        (third === "add" || third === "remove") &&
+        (fourth === "inbound" || fourth === "outbound")
+    ) {
         onlyOptions("--at");
-        const at = (options.get("--at") as string | undefined);
+        const at = options.get("--at") as string | undefined;
         const ruleGiven = rest.length > 0;
         if (third === "add" ? !ruleGiven : (at === undefined) === !ruleGiven) {
             throw usageError();
@@ -264,4 +277,3 @@ export function parseProfileCommand({ positionals, options }: CommandLine): Prof
     }
     throw usageError();
 }
-

@@ -8,8 +8,20 @@ import { IpNetwork, ipNetwork, networkText, sameNetwork } from "./netaddr";
 import { PythonDict } from "./pythonDict";
 import { intOf, PythonException, pythonJson, pythonJsonLoads, pythonStr, pythonTypeName } from "./python";
 
-export const allowedKeys = ["protocol", "src_tag", "src_selector", "src_ports", "src_net", "dst_tag", "dst_selector",
-    "dst_ports", "dst_net", "icmp_type", "icmp_code", "action"];
+export const allowedKeys = [
+    "protocol",
+    "src_tag",
+    "src_selector",
+    "src_ports",
+    "src_net",
+    "dst_tag",
+    "dst_selector",
+    "dst_ports",
+    "dst_net",
+    "icmp_type",
+    "icmp_code",
+    "action",
+];
 
 /** An IPNetwork held in a Rule: str() is netaddr's text. */
 class Network {
@@ -49,12 +61,18 @@ export function validatePorts(portList: unknown): boolean {
         let inRange;
         if (pythonStr(port).includes(":")) {
             if (typeof port !== "string") {
-                throw new PythonException("AttributeError", `'${pythonTypeName(port)}' object has no attribute 'split'`);
+                throw new PythonException(
+                    "AttributeError",
+                    `'${pythonTypeName(port)}' object has no attribute 'split'`,
+                );
             }
             const bounds = port.split(":");
             inRange = bounds.length === 2 && intOf(bounds[0]) < intOf(bounds[1]) && validatePorts(bounds);
         } else {
-            inRange = catchValueError(() => { const n = intOf(port); return n >= 0 && n < 65536; });
+            inRange = catchValueError(() => {
+                const n = intOf(port);
+                return n >= 0 && n < 65536;
+            });
         }
         if (!inRange) {
             return false;
@@ -65,7 +83,10 @@ export function validatePorts(portList: unknown): boolean {
 
 /** validate_icmp_type: 0 <= int(value) < 255 (255 is refused up to libcalico v0.15). */
 export function validIcmp(value: unknown) {
-    return catchValueError(() => { const n = intOf(value); return n >= 0 && n < 255; });
+    return catchValueError(() => {
+        const n = intOf(value);
+        return n >= 0 && n < 255;
+    });
 }
 
 /** `try: ... except ValueError: False` */
@@ -94,7 +115,7 @@ export function validCidr(cidr: string) {
 }
 
 /** validate_cidr_versions: all parse, all of one version (the given one, when given). */
-export function validCidrVersions(cidrs: string[], version: number|undefined) {
+export function validCidrVersions(cidrs: string[], version: number | undefined) {
     let expected = version;
     for (const cidr of cidrs) {
         if (!validCidr(cidr)) {
@@ -130,7 +151,10 @@ export class Rule {
     /** Rules.from_json's Rule(**rule): a mapping is required. */
     static fromJsonValue(value: unknown): Rule {
         if (!(value instanceof PythonDict)) {
-            throw new PythonException("TypeError", `type object argument after ** must be a mapping, not ${pythonTypeName(value)}`);
+            throw new PythonException(
+                "TypeError",
+                `type object argument after ** must be a mapping, not ${pythonTypeName(value)}`,
+            );
         }
         return Rule.fromKwargs(value);
     }
@@ -196,15 +220,27 @@ export class Rule {
         if (this.has("protocol")) out.push(this.get("protocol"));
         if (this.has("icmp_type")) out.push("type", pythonStr(this.get("icmp_type")));
         if (this.has("icmp_code")) out.push("code", pythonStr(this.get("icmp_code")));
-        for (const [keyword, side] of [["from", "src"], ["to", "dst"]]) {
+        for (const [keyword, side] of [
+            ["from", "src"],
+            ["to", "dst"],
+        ]) {
             if ([`${side}_tag`, `${side}_ports`, `${side}_net`].some((key) => this.has(key))) out.push(keyword);
-            if (this.has(`${side}_ports`)) out.push("ports", iterate(this.get(`${side}_ports`)).map(pythonStr).join(","));
+            if (this.has(`${side}_ports`))
+                out.push(
+                    "ports",
+                    iterate(this.get(`${side}_ports`))
+                        .map(pythonStr)
+                        .join(","),
+                );
             if (this.has(`${side}_tag`)) out.push("tag", this.get(`${side}_tag`));
             if (this.has(`${side}_net`)) out.push("cidr", String(this.get(`${side}_net`)));
         }
         const notText = out.findIndex((word) => typeof word !== "string");
         if (notText >= 0) {
-            throw new PythonException("TypeError", `sequence item ${notText}: expected string or Unicode, ${pythonTypeName(out[notText])} found`);
+            throw new PythonException(
+                "TypeError",
+                `sequence item ${notText}: expected string or Unicode, ${pythonTypeName(out[notText])} found`,
+            );
         }
         return out.join(" ");
     }
@@ -216,7 +252,10 @@ export class Rule {
     /** Python dict equality (`rule in rules`, `rules.remove(rule)`): nets compare as IPNetwork.key(). */
     equals(other: Rule): boolean {
         const keys = this.dict.keys();
-        return keys.length === other.keys().length && keys.every((key) => other.has(key) && pythonEquals(this.get(key), other.get(key)));
+        return (
+            keys.length === other.keys().length &&
+            keys.every((key) => other.has(key) && pythonEquals(this.get(key), other.get(key)))
+        );
     }
 }
 
@@ -229,7 +268,10 @@ function pythonEquals(a: unknown, b: unknown): boolean {
         return a.length === b.length && a.every((item, i) => pythonEquals(item, b[i]));
     }
     if (a instanceof PythonDict && b instanceof PythonDict) {
-        return a.keys().length === b.keys().length && a.keys().every((key) => b.has(key) && pythonEquals(a.get(key), b.get(key)));
+        return (
+            a.keys().length === b.keys().length &&
+            a.keys().every((key) => b.has(key) && pythonEquals(a.get(key), b.get(key)))
+        );
     }
     const numeric = (v: unknown) => (typeof v === "boolean" ? Number(v) : v);
     return numeric(a) === numeric(b);
@@ -265,11 +307,14 @@ export class Rules {
 
     /** Rules.to_json: namedtuple._asdict() is an OrderedDict, so id, inbound_rules, outbound_rules. */
     toJson(indent?: number): string {
-        return pythonJson(new Map([
-            ["id", this.id],
-            ["inbound_rules", this.inbound.map((rule) => rule.toJsonDict())],
-            ["outbound_rules", this.outbound.map((rule) => rule.toJsonDict())],
-        ]), indent);
+        return pythonJson(
+            new Map([
+                ["id", this.id],
+                ["inbound_rules", this.inbound.map((rule) => rule.toJsonDict())],
+                ["outbound_rules", this.outbound.map((rule) => rule.toJsonDict())],
+            ]),
+            indent,
+        );
     }
 }
 
@@ -278,6 +323,7 @@ function notSubscriptableByString(value: unknown): string {
     if (Array.isArray(value)) {
         return "list indices must be integers, not str";
     }
-    return typeof value === "string" ? "string indices must be integers" : `'${pythonTypeName(value)}' object has no attribute '__getitem__'`;
+    return typeof value === "string"
+        ? "string indices must be integers"
+        : `'${pythonTypeName(value)}' object has no attribute '__getitem__'`;
 }
-

@@ -25,9 +25,17 @@ export interface CommandResult {
  * @param argv the words after "calicoctl"
  * @param stdin read only by `rule update`
  */
-export async function calicoctl(argv: string[], env: NodeJS.ProcessEnv, stdin: () => string = readStdin): Promise<CommandResult> {
+export async function calicoctl(
+    argv: string[],
+    env: NodeJS.ProcessEnv,
+    stdin: () => string = readStdin,
+): Promise<CommandResult> {
     const authority = env.ETCD_AUTHORITY ?? "127.0.0.1:2379";
-    const commands = new ProfileCommands(new Datastore(new Etcd(authority)), new Docker(env.DOCKER_HOST ?? "unix://var/run/docker.sock"), stdin);
+    const commands = new ProfileCommands(
+        new Datastore(new Etcd(authority)),
+        new Docker(env.DOCKER_HOST ?? "unix://var/run/docker.sock"),
+        stdin,
+    );
     try {
         checkAuthority(authority);
         if (argv[0] !== "profile") {
@@ -47,7 +55,6 @@ export async function calicoctl(argv: string[], env: NodeJS.ProcessEnv, stdin: (
         return { stdout: commands.printed + exit.stdout, stderr: exit.stderr, code: exit.code };
     }
 }
-
 
 /** calicoctl as the hosts run it (sandbox/bin/calicoctl): this process's arguments, environment, stdin and exit status. */
 export async function main(): Promise<void> {

@@ -9,7 +9,7 @@ import { PythonException, pythonInt, pythonTypeName } from "./python";
 const families = { 4: { width: 32, max: (1n << 32n) - 1n }, 6: { width: 128, max: (1n << 128n) - 1n } };
 
 /** glibc inet_pton4: four decimal octets, no leading zeros, nothing else. */
-function inetPton4(text: string): bigint|undefined {
+function inetPton4(text: string): bigint | undefined {
     const octets = text.split(".");
     if (octets.length !== 4 || !octets.every((octet) => /^(0|[1-9][0-9]{0,2})$/.test(octet) && Number(octet) <= 255)) {
         return undefined;
@@ -18,7 +18,7 @@ function inetPton4(text: string): bigint|undefined {
 }
 
 /** glibc inet_pton6: hex groups of 1-4 digits, at most one "::", an optional dotted IPv4 tail. */
-function inetPton6(text: string): bigint|undefined {
+function inetPton6(text: string): bigint | undefined {
     const halves = text.split("::");
     if (halves.length > 2) {
         return undefined;
@@ -102,7 +102,7 @@ function expandPartialIpv4(text: string) {
 }
 
 /** netaddr's netmask_to_prefix / hostmask_to_prefix lookups, netmask first. */
-function maskPrefix(mask: bigint, version: 4|6) {
+function maskPrefix(mask: bigint, version: 4 | 6) {
     const { width, max } = families[version];
     for (let prefix = 0; prefix <= width; prefix++) {
         const hostBits = (1n << BigInt(width - prefix)) - 1n;
@@ -119,7 +119,7 @@ function maskPrefix(mask: bigint, version: 4|6) {
 }
 
 /** parse_ip_network for one family, or undefined where it raises AddrFormatError. */
-function parseFamily(text: string, version: 4|6) {
+function parseFamily(text: string, version: 4 | 6) {
     const slash = text.indexOf("/");
     const address = slash < 0 ? text : text.slice(0, slash);
     const prefixText = slash < 0 ? undefined : text.slice(slash + 1);
@@ -163,13 +163,18 @@ export function ipNetwork(addr: unknown): IpNetwork {
 
 /** str(IPNetwork): the address as typed (host bits kept), then the prefix length. */
 export function networkText({ version, value, prefix }: IpNetwork): string {
-    const address = version === 4 ? [24n, 16n, 8n, 0n].map((shift) => (value >> shift) & 0xffn).join(".") : inetNtop6(value);
+    const address =
+        version === 4 ? [24n, 16n, 8n, 0n].map((shift) => (value >> shift) & 0xffn).join(".") : inetNtop6(value);
     return `${address}/${prefix}`;
 }
 
 /** IPNetwork.key() equality: same family, first and last address. */
 export function sameNetwork(a: IpNetwork, b: IpNetwork): boolean {
-    const hostBits = (n: { version: 4 | 6, prefix: number }) => (1n << BigInt(families[n.version].width - n.prefix)) - 1n;
-    return a.version === b.version && (a.value & ~hostBits(a)) === (b.value & ~hostBits(b)) && (a.value | hostBits(a)) === (b.value | hostBits(b));
+    const hostBits = (n: { version: 4 | 6; prefix: number }) =>
+        (1n << BigInt(families[n.version].width - n.prefix)) - 1n;
+    return (
+        a.version === b.version &&
+        (a.value & ~hostBits(a)) === (b.value & ~hostBits(b)) &&
+        (a.value | hostBits(a)) === (b.value | hostBits(b))
+    );
 }
-

@@ -42,7 +42,9 @@ export class NetworkMappedProfile {
                 }
                 throw lookupError;
             }
-            mapped.profile = await mapped.translate(await datastore.getProfile(networkId), (id) => mapped.nameFromId(id));
+            mapped.profile = await mapped.translate(await datastore.getProfile(networkId), (id) =>
+                mapped.nameFromId(id),
+            );
         }
         return mapped;
     }
@@ -64,7 +66,12 @@ export class NetworkMappedProfile {
             return await this.translate(this.profile, (name) => this.idFromName(name));
         } catch (error) {
             if (error instanceof NoDockerNetwork) {
-                throw new CommandExit(paragraph(`You are referencing a Docker network (${error.networkName}) that does not exist.  Create the network first and then update this profile rule to reference it.`), 1);
+                throw new CommandExit(
+                    paragraph(
+                        `You are referencing a Docker network (${error.networkName}) that does not exist.  Create the network first and then update this profile rule to reference it.`,
+                    ),
+                    1,
+                );
             }
             throw error;
         }
@@ -79,12 +86,15 @@ export class NetworkMappedProfile {
         for (const tag of profile.tags.keys()) {
             translated.tags.set(await map(tag), true);
         }
-        for (const [from, to] of [[profile.rules.inbound, translated.rules.inbound], [profile.rules.outbound, translated.rules.outbound]]) {
+        for (const [from, to] of [
+            [profile.rules.inbound, translated.rules.inbound],
+            [profile.rules.outbound, translated.rules.outbound],
+        ]) {
             for (const original of from) {
                 const rule = original.copy();
                 for (const key of ["src_tag", "dst_tag"]) {
                     if (rule.has(key)) {
-                        rule.set(key, await map((rule.get(key) as string)));
+                        rule.set(key, await map(rule.get(key) as string));
                     }
                 }
                 to.push(rule);
@@ -134,4 +144,3 @@ export class NetworkMappedProfile {
         }
     }
 }
-

@@ -4,7 +4,16 @@
 import * as fs from "node:fs";
 import type { Datastore, Docker } from "./datastore";
 import type { ProfileRequest, RuleWords } from "./docopt";
-import { allowedKeys, Rule, Rules, validatePorts, validCharacters, validCidr, validCidrVersions, validIcmp } from "./libcalico";
+import {
+    allowedKeys,
+    Rule,
+    Rules,
+    validatePorts,
+    validCharacters,
+    validCidr,
+    validCidrVersions,
+    validIcmp,
+} from "./libcalico";
 import { NetworkMappedProfile } from "./networkMappedProfile";
 import { CommandExit, intOf, paragraph, PythonException, pythonInt, pythonStr } from "./python";
 import { PythonDict } from "./pythonDict";
@@ -15,8 +24,22 @@ import { PythonDict } from "./pythonDict";
  * fresh dict into which CPython 2.7's PyFrame_FastToLocals (Objects/frameobject.c map_to_dict) inserts the
  * variables last to first: that fixes the order in which the rule's keys are first set.
  */
-const addRemoveParameters = ["operation", "name", "position", "action", "direction", "protocol", "icmp_type",
-    "icmp_code", "src_net", "src_tag", "src_ports", "dst_net", "dst_tag", "dst_ports"];
+const addRemoveParameters = [
+    "operation",
+    "name",
+    "position",
+    "action",
+    "direction",
+    "protocol",
+    "icmp_type",
+    "icmp_code",
+    "src_net",
+    "src_tag",
+    "src_ports",
+    "dst_net",
+    "dst_tag",
+    "dst_ports",
+];
 const localsOrder = PythonDict.fromEntries([...addRemoveParameters].reverse().map((key) => [key, true])).keys();
 
 function failure(message: string): CommandExit {
@@ -42,7 +65,11 @@ function validateArguments({ profile, words = {} }: ProfileRequest): void {
     const version = words.protocol === "icmp" ? 4 : words.protocol === "icmpv6" ? 6 : undefined;
     const versionsOk = cidrs.length === 0 || validCidrVersions(cidrs, version);
     const messages = [
-        profileOk ? "" : paragraph("Profile names must be < 40 character long and can only contain numbers, letters, dots, dashes and underscores."),
+        profileOk
+            ? ""
+            : paragraph(
+                  "Profile names must be < 40 character long and can only contain numbers, letters, dots, dashes and underscores.",
+              ),
         tagsOk ? "" : paragraph("Tags names can only contain numbers, letters, dots, dashes and underscores."),
         cidrOk ? "" : "Invalid CIDR specified.\n",
         icmpOk ? "" : "Invalid ICMP type or ICMP code specified.\n",
@@ -63,7 +90,10 @@ function parsePorts(text: string | undefined): (number | string)[] | undefined {
         return undefined;
     }
     if (!/^(\d+([:-]\d+)?)(,\d+([:-]\d+)?)*$/.test(text)) {
-        throw new CommandExit(paragraph(`Ports: '${text}' are invalid; expecting a comma-separated list of ports and port ranges.`), 1);
+        throw new CommandExit(
+            paragraph(`Ports: '${text}' are invalid; expecting a comma-separated list of ports and port ranges.`),
+            1,
+        );
     }
     let lastMin: number | undefined;
     return text.split(",").map((item) => {
@@ -96,11 +126,17 @@ function ruleFromWords(words: RuleWords): Rule {
         src_ports: parsePorts(words.src_ports),
         dst_ports: parsePorts(words.dst_ports),
     };
-    const ruleDict = PythonDict.fromEntries(localsOrder
-        .filter((key) => allowedKeys.includes(key) && values[key] !== undefined)
-        .map((key) => [key, values[key]]));
+    const ruleDict = PythonDict.fromEntries(
+        localsOrder
+            .filter((key) => allowedKeys.includes(key) && values[key] !== undefined)
+            .map((key) => [key, values[key]]),
+    );
     const protocol = words.protocol;
-    if (protocol !== "tcp" && protocol !== "udp" && (values.src_ports !== undefined || values.dst_ports !== undefined)) {
+    if (
+        protocol !== "tcp" &&
+        protocol !== "udp" &&
+        (values.src_ports !== undefined || values.dst_ports !== undefined)
+    ) {
         throw failure(`Ports are not valid with protocol ${protocol === undefined ? "None" : `'${protocol}'`}`);
     }
     return Rule.fromKwargs(ruleDict);
@@ -136,16 +172,26 @@ export class ProfileCommands {
         validateArguments(request);
         const name = request.profile as string;
         switch (request.command) {
-            case "show": return this.show(Boolean(request.detailed));
-            case "add": return this.add(name);
-            case "remove": return this.remove(name, Boolean(request.noCheck));
-            case "tag show": return this.tagShow(name);
-            case "tag add": return this.tagAdd(name, (request.tag as string));
-            case "tag remove": return this.tagRemove(name, (request.tag as string));
-            case "rule show": return this.ruleShow(name);
-            case "rule json": return this.ruleJson(name);
-            case "rule update": return this.ruleUpdate(name);
-            default: return this.ruleAddRemove(request);
+            case "show":
+                return this.show(Boolean(request.detailed));
+            case "add":
+                return this.add(name);
+            case "remove":
+                return this.remove(name, Boolean(request.noCheck));
+            case "tag show":
+                return this.tagShow(name);
+            case "tag add":
+                return this.tagAdd(name, request.tag as string);
+            case "tag remove":
+                return this.tagRemove(name, request.tag as string);
+            case "rule show":
+                return this.ruleShow(name);
+            case "rule json":
+                return this.ruleJson(name);
+            case "rule update":
+                return this.ruleUpdate(name);
+            default:
+                return this.ruleAddRemove(request);
         }
     }
 
@@ -163,10 +209,12 @@ export class ProfileCommands {
      * is missing or in use.
      */
     async remove(name: string, noCheck: boolean) {
-        if (!await this.datastore.profileExists(name)) {
+        if (!(await this.datastore.profileExists(name))) {
             this.print(`Profile ${name} not found.\n`);
         } else if (!noCheck && (await this.datastore.members(name)).length > 0) {
-            this.print("Cannot remove profile - profile in use by endpoint(s).\nUse the '--no-check' flag to remove the profile anyway.\n");
+            this.print(
+                "Cannot remove profile - profile in use by endpoint(s).\nUse the '--no-check' flag to remove the profile anyway.\n",
+            );
         } else {
             await this.datastore.removeProfile(name);
             this.print(`Deleted profile ${name}\n`);
@@ -177,7 +225,12 @@ export class ProfileCommands {
     async show(detailed: boolean) {
         const names = await this.datastore.profileNames();
         if (!detailed) {
-            this.print(prettyTable(["Name"], names.map((name) => [name])) + "\n");
+            this.print(
+                prettyTable(
+                    ["Name"],
+                    names.map((name) => [name]),
+                ) + "\n",
+            );
             return;
         }
         const endpoints = await this.datastore.endpoints();
@@ -187,12 +240,19 @@ export class ProfileCommands {
                 ? [[name, "None", "None", "None", "None", "None"]]
                 : members.map((m) => [name, m.hostname, m.orchestratorId, m.workloadId, m.endpointId, m.state]);
         });
-        this.print(prettyTable(["Name", "Host", "Orchestrator ID", "Workload ID", "Endpoint ID", "State"], rows) + "\n");
+        this.print(
+            prettyTable(["Name", "Host", "Orchestrator ID", "Workload ID", "Endpoint ID", "State"], rows) + "\n",
+        );
     }
 
     async tagShow(name: string) {
         const { profile } = await this.load(name);
-        this.print(profile.tags.keys().map((tag) => `${tag}\n`).join(""));
+        this.print(
+            profile.tags
+                .keys()
+                .map((tag) => `${tag}\n`)
+                .join(""),
+        );
     }
 
     async tagAdd(name: string, tag: string) {
@@ -262,7 +322,7 @@ export class ProfileCommands {
                 this.print("Rule already present, skipping.\n");
                 return;
             }
-            rules.splice(pythonInsertIndex(target - 1, rules.length), 0, (rule as Rule));
+            rules.splice(pythonInsertIndex(target - 1, rules.length), 0, rule as Rule);
         } else if (position !== undefined) {
             if (!(position > 0 && position <= rules.length)) {
                 this.print("Rule position out-of-range.\n");
@@ -317,4 +377,3 @@ function centre(text: string, width: number) {
 export function readStdin() {
     return fs.readFileSync(0, "utf8");
 }
-

@@ -31,7 +31,11 @@ export class PythonException extends Error {
     /** calicoctl.py main: `print "{0}: {1}\n".format(type(e).__name__, e)`, traceback.print_exc(), exit 1. */
     toExit(): CommandExit {
         const line = `${this.type}: ${this.pythonMessage}`;
-        return new CommandExit(`${line}\n\n`, 1, `Traceback (most recent call last):\n  (calicoctl stand-in)\n${line}\n`);
+        return new CommandExit(
+            `${line}\n\n`,
+            1,
+            `Traceback (most recent call last):\n  (calicoctl stand-in)\n${line}\n`,
+        );
     }
 }
 
@@ -55,7 +59,10 @@ export function intOf(value: unknown): number {
         }
         return number;
     }
-    throw new PythonException("TypeError", `int() argument must be a string or a number, not '${pythonTypeName(value)}'`);
+    throw new PythonException(
+        "TypeError",
+        `int() argument must be a string or a number, not '${pythonTypeName(value)}'`,
+    );
 }
 
 /** type(value).__name__ of a json.loads value. */
@@ -72,20 +79,22 @@ export function pythonTypeName(value: unknown) {
     if (typeof value === "number") {
         return Number.isInteger(value) ? "int" : "float";
     }
-    return { string: "unicode", boolean: "bool" }[(typeof value as "string" | "boolean")] ?? "object";
+    return { string: "unicode", boolean: "bool" }[typeof value as "string" | "boolean"] ?? "object";
 }
 
 /** repr() of a byte string: what Python 2 shows for str values (and int()'s error). */
 function strRepr(text: string) {
     const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
-    const body = [...text].map((c) => {
-        if (c === "\\" || c === quote) return `\\${c}`;
-        if (c === "\n") return "\\n";
-        if (c === "\r") return "\\r";
-        if (c === "\t") return "\\t";
-        const code = c.charCodeAt(0);
-        return code < 0x20 || code >= 0x7f ? `\\x${code.toString(16).padStart(2, "0")}` : c;
-    }).join("");
+    const body = [...text]
+        .map((c) => {
+            if (c === "\\" || c === quote) return `\\${c}`;
+            if (c === "\n") return "\\n";
+            if (c === "\r") return "\\r";
+            if (c === "\t") return "\\t";
+            const code = c.charCodeAt(0);
+            return code < 0x20 || code >= 0x7f ? `\\x${code.toString(16).padStart(2, "0")}` : c;
+        })
+        .join("");
     return `${quote}${body}${quote}`;
 }
 
@@ -98,7 +107,10 @@ function pythonRepr(value: unknown): string {
         return `[${value.map(pythonRepr).join(", ")}]`;
     }
     if (value instanceof PythonDict) {
-        return `{${value.entries().map(([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`).join(", ")}}`;
+        return `{${value
+            .entries()
+            .map(([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`)
+            .join(", ")}}`;
     }
     return pythonStr(value);
 }
@@ -129,8 +141,9 @@ export function pythonJson(value: unknown, indent?: number, depth: number = 0): 
     if (Array.isArray(value) || value instanceof PythonDict || value instanceof Map) {
         const entries = Array.isArray(value)
             ? value.map((item) => pythonJson(item, indent, depth + 1))
-            : [...(value instanceof Map ? value.entries() : value.entries())]
-                .map(([key, item]) => `${pythonJson(key)}: ${pythonJson(item, indent, depth + 1)}`);
+            : [...(value instanceof Map ? value.entries() : value.entries())].map(
+                  ([key, item]) => `${pythonJson(key)}: ${pythonJson(item, indent, depth + 1)}`,
+              );
         const [open, close] = Array.isArray(value) ? ["[", "]"] : ["{", "}"];
         if (entries.length === 0) {
             return open + close;
@@ -172,7 +185,8 @@ export function paragraph(message: string) {
 
 /** Python 2.7 textwrap.wrap with its defaults (breaks after hyphens of hyphenated words, splits long words). */
 function wrapText(text: string, width: number) {
-    const chunks = text.replace(/\s/g, " ")
+    const chunks = text
+        .replace(/\s/g, " ")
         .split(/( +|[^\s\w]*\w+[^0-9\W]-(?=\w+[^0-9\W])|(?<=[\w!"'&.,?])-{2,}(?=\w))/)
         .filter((chunk) => chunk !== "")
         .reverse();
@@ -184,7 +198,7 @@ function wrapText(text: string, width: number) {
         const line = [];
         let length = 0;
         while (chunks.length > 0 && length + chunks[chunks.length - 1].length <= width) {
-            const chunk = (chunks.pop() as string);
+            const chunk = chunks.pop() as string;
             line.push(chunk);
             length += chunk.length;
         }
@@ -203,4 +217,3 @@ function wrapText(text: string, width: number) {
     }
     return lines;
 }
-

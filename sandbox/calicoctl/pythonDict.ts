@@ -121,4 +121,3 @@ export class PythonDict<V> {
         return this.entries().map(([key]) => key);
     }
 }
-

@@ -90,7 +90,10 @@ export function rootLogin(host: Pick<ClusterHost, "address" | "port">): HostLogi
 }
 
 /** The config keys that target the sandbox (without the project's `calico-stars:` prefix). */
-export type SandboxStackConfig = Pick<Cluster, "sudo" | "sshPrivateKeyPath" | "hostKeyFingerprints" | "hostKeys" | "publicInterface"> & {
+export type SandboxStackConfig = Pick<
+    Cluster,
+    "sudo" | "sshPrivateKeyPath" | "hostKeyFingerprints" | "hostKeys" | "publicInterface"
+> & {
     master: HostEndpoint;
     agents: HostEndpoint[];
     /** sudo drops the sessions' ETCD_AUTHORITY, so the program names etcd itself. */
@@ -98,10 +101,16 @@ export type SandboxStackConfig = Pick<Cluster, "sudo" | "sshPrivateKeyPath" | "h
 };
 
 /** What the stack config is made of: the cluster as cluster.json has it (or the parts of one that a test makes up). */
-export type StackConfigSource = Omit<SandboxStackConfig, "etcdAuthority"> & { etcd: Pick<Cluster["etcd"], "authority"> };
+export type StackConfigSource = Omit<SandboxStackConfig, "etcdAuthority"> & {
+    etcd: Pick<Cluster["etcd"], "authority">;
+};
 
 export function stackConfigOf(cluster: StackConfigSource): SandboxStackConfig {
-    const endpoint = (host: HostEndpoint): HostEndpoint => ({ address: host.address, port: host.port, user: host.user });
+    const endpoint = (host: HostEndpoint): HostEndpoint => ({
+        address: host.address,
+        port: host.port,
+        user: host.user,
+    });
     return {
         master: endpoint(cluster.master),
         agents: cluster.agents.map(endpoint),
@@ -125,7 +134,9 @@ export function readPulumiConfig(): YAML.Document {
     const text = fs.existsSync(paths.pulumiConfig) ? fs.readFileSync(paths.pulumiConfig, "utf8") : "";
     const document = YAML.parseDocument(text);
     if (document.errors.length > 0) {
-        throw new Error(`${paths.pulumiConfig} is not valid YAML (${document.errors[0].message.split("\n")[0]}): fix it or remove it`);
+        throw new Error(
+            `${paths.pulumiConfig} is not valid YAML (${document.errors[0].message.split("\n")[0]}): fix it or remove it`,
+        );
     }
     if (!YAML.isMap(document.contents) && document.contents !== null) {
         throw new Error(`${paths.pulumiConfig} is not a Pulumi stack file (a YAML mapping): fix it or remove it`);

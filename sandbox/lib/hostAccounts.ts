@@ -42,13 +42,19 @@ const vagrantSudoers = `%${loginUser} ALL=(ALL) NOPASSWD: ALL\n`;
  * plugins/guests/redhat/cap/change_host_name.rb, update_etc_hosts). sudo looks its host's name up, and would
  * complain about each command where the name does not resolve.
  */
-const etcHosts = (hostname: string) => `127.0.0.1   ${hostname} localhost localhost.localdomain localhost4 localhost4.localdomain4
+const etcHosts = (
+    hostname: string,
+) => `127.0.0.1   ${hostname} localhost localhost.localdomain localhost4 localhost4.localdomain4
 ::1         localhost localhost.localdomain localhost6 localhost6.localdomain6
 `;
 
 /** @returns the colon-separated fields of each line */
 function readEntries(file: string): string[][] {
-    return fs.readFileSync(file, "utf8").split("\n").filter((line) => line.trim() !== "" && !line.startsWith("#")).map((line) => line.split(":"));
+    return fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter((line) => line.trim() !== "" && !line.startsWith("#"))
+        .map((line) => line.split(":"));
 }
 
 /**
@@ -60,7 +66,7 @@ function readEntries(file: string): string[][] {
  * runs `docker network ls` as vagrant without sudo. The docker group is the machine's when it has one (its dockerd
  * gives the socket that group), else one made here (each host's dockerd then reads the hosts' group file).
  */
-function accounts(): { passwd: string[][]; group: string[][]; } {
+function accounts(): { passwd: string[][]; group: string[][] } {
     const machineUsers = readEntries("/etc/passwd");
     const machineGroups = readEntries("/etc/group");
     const usedUids = new Set(machineUsers.map((fields) => Number(fields[2])));
@@ -69,11 +75,16 @@ function accounts(): { passwd: string[][]; group: string[][]; } {
     while (usedUids.has(uid) || usedGids.has(uid)) {
         uid++;
     }
-    const passwd = [...machineUsers.filter((fields) => fields[0] !== loginUser), [loginUser, "x", String(uid), String(uid), "", `/home/${loginUser}`, "/bin/bash"]];
+    const passwd = [
+        ...machineUsers.filter((fields) => fields[0] !== loginUser),
+        [loginUser, "x", String(uid), String(uid), "", `/home/${loginUser}`, "/bin/bash"],
+    ];
     const group = machineGroups.filter((fields) => fields[0] !== loginUser);
     const docker = group.find((fields) => fields[0] === "docker");
     if (docker !== undefined) {
-        docker[3] = [...docker[3].split(",").filter((member) => member !== "" && member !== loginUser), loginUser].join(",");
+        docker[3] = [...docker[3].split(",").filter((member) => member !== "" && member !== loginUser), loginUser].join(
+            ",",
+        );
     } else {
         let gid = 999;
         while (usedGids.has(gid)) {
@@ -115,4 +126,3 @@ export function writeHostAccounts(hosts: readonly NamedHost[]): void {
         fs.writeFileSync(path.join(etc, "sudoers.d", loginUser), vagrantSudoers, { mode: 0o440 });
     }
 }
-

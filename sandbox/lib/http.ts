@@ -18,7 +18,10 @@ export interface HttpRequest extends http.RequestOptions {
 export function httpRequest(url: string | URL | undefined, options: HttpRequest): Promise<HttpAnswer> {
     return new Promise((resolve, reject) => {
         const answered = (response: http.IncomingMessage) => {
-            text(response).then((body) => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }), reject);
+            text(response).then(
+                (body) => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
+                reject,
+            );
         };
         const { body, ...rest } = options;
         const settings = { ...rest, agent: false };

@@ -57,7 +57,13 @@ export const image = "djosborne/star:v0.5.0";
 /** A Mesos agent's default port (mesos-slave --port). */
 export const mesosAgentPort = 5051;
 /** Mesos-DNS on the master: DNS on port 53, its HTTP API on 8123, the domain `mesos` (v0.5.0's defaults). */
-export const mesosDns = { address: master.address, port: 53, httpPort: 8123, domain: "mesos", url: `http://${master.address}:8123` };
+export const mesosDns = {
+    address: master.address,
+    port: 53,
+    httpPort: 8123,
+    domain: "mesos",
+    url: `http://${master.address}:8123`,
+};
 
 export const paths = {
     project: projectDir,
@@ -152,4 +158,3 @@ export const programs = {
     tar: "/usr/bin/tar",
     node: process.execPath,
 };
-

@@ -1,6 +1,18 @@
 // The workload's services: a Mesos agent stand-in on each agent, Mesos-DNS on the master.
 import * as fs from "node:fs";
-import { agents, dockerSocketOf, master, mesosAgentIdOf, mesosAgentPort, mesosAgentUrlOf, mesosDns, mesosWorkDirOf, NamedHost, paths, programs } from "./layout";
+import {
+    agents,
+    dockerSocketOf,
+    master,
+    mesosAgentIdOf,
+    mesosAgentPort,
+    mesosAgentUrlOf,
+    mesosDns,
+    mesosWorkDirOf,
+    NamedHost,
+    paths,
+    programs,
+} from "./layout";
 import { logFileOf, Service, startService } from "./run";
 import { httpGet } from "./wait";
 
@@ -27,30 +39,61 @@ export const mesosDnsService: Service = {
 export function startMesosAgent(host: NamedHost & { address: string }, sshdPid: number): Promise<number> {
     const agent = mesosAgentOf(host);
     fs.mkdirSync(mesosWorkDirOf(host), { recursive: true });
-    return startService(agent, [
-        programs.nsenter, `--target=${sshdPid}`, "--net", "--uts", "--mount", "--",
-        programs.node, paths.mesosAgentScript,
-        "--listen", `${host.address}:${mesosAgentPort}`,
-        "--id", mesosAgentIdOf(host),
-        "--docker", programs.docker,
-        "--docker-socket", dockerSocketOf(host),
-        "--work-dir", mesosWorkDirOf(host),
-        "--log-file", logFileOf(agent.name),
-    ], { timeoutMs: 5000, ownLog: true });
+    return startService(
+        agent,
+        [
+            programs.nsenter,
+            `--target=${sshdPid}`,
+            "--net",
+            "--uts",
+            "--mount",
+            "--",
+            programs.node,
+            paths.mesosAgentScript,
+            "--listen",
+            `${host.address}:${mesosAgentPort}`,
+            "--id",
+            mesosAgentIdOf(host),
+            "--docker",
+            programs.docker,
+            "--docker-socket",
+            dockerSocketOf(host),
+            "--work-dir",
+            mesosWorkDirOf(host),
+            "--log-file",
+            logFileOf(agent.name),
+        ],
+        { timeoutMs: 5000, ownLog: true },
+    );
 }
 
 /** Mesos-DNS on the master, reading the agents' tasks. @returns pid */
 export function startMesosDns(): Promise<number> {
-    return startService(mesosDnsService, [
-        programs.ip, "netns", "exec", master.name, programs.node, paths.mesosDnsScript,
-        "--listen", mesosDns.address,
-        "--port", String(mesosDns.port),
-        "--http-port", String(mesosDns.httpPort),
-        "--domain", mesosDns.domain,
-        "--master", master.address,
-        ...agents.flatMap((agent) => ["--agent", mesosAgentUrlOf(agent)]),
-        // the runbook's dotted names resolve only when asked for: Mesos-DNS v0.5.0 serves hyphens
-        ...(process.env.SANDBOX_MESOS_DNS_DOTTED_NAMES === "true" ? ["--dotted-task-names"] : []),
-        "--log-file", logFileOf(mesosDnsService.name),
-    ], { timeoutMs: 5000, ownLog: true });
+    return startService(
+        mesosDnsService,
+        [
+            programs.ip,
+            "netns",
+            "exec",
+            master.name,
+            programs.node,
+            paths.mesosDnsScript,
+            "--listen",
+            mesosDns.address,
+            "--port",
+            String(mesosDns.port),
+            "--http-port",
+            String(mesosDns.httpPort),
+            "--domain",
+            mesosDns.domain,
+            "--master",
+            master.address,
+            ...agents.flatMap((agent) => ["--agent", mesosAgentUrlOf(agent)]),
+            // the runbook's dotted names resolve only when asked for: Mesos-DNS v0.5.0 serves hyphens
+            ...(process.env.SANDBOX_MESOS_DNS_DOTTED_NAMES === "true" ? ["--dotted-task-names"] : []),
+            "--log-file",
+            logFileOf(mesosDnsService.name),
+        ],
+        { timeoutMs: 5000, ownLog: true },
+    );
 }

@@ -78,4 +78,3 @@ function linkExists(name: string) {
 export function bridgeExists() {
     return linkExists(bridge.name);
 }
-

@@ -14,8 +14,10 @@ export function freshDirsScript(dirs: string[]) {
     if (!dirs.some((dir) => paths.project === dir || paths.project.startsWith(`${dir}/`))) {
         return mounts;
     }
-    return `exec 3<"$SANDBOX_PROJECT" && ${mounts} && mkdir -p "$SANDBOX_PROJECT"`
-        + ' && mount -n --no-canonicalize --bind /proc/self/fd/3 "$SANDBOX_PROJECT" && exec 3<&-';
+    return (
+        `exec 3<"$SANDBOX_PROJECT" && ${mounts} && mkdir -p "$SANDBOX_PROJECT"` +
+        ' && mount -n --no-canonicalize --bind /proc/self/fd/3 "$SANDBOX_PROJECT" && exec 3<&-'
+    );
 }
 
 /**
@@ -24,8 +26,10 @@ export function freshDirsScript(dirs: string[]) {
  * link's target is bound, made first in the fresh directory that hides it.
  */
 export function freshDirsAndResolverScript(dirs: string[]) {
-    return `resolv=$(readlink -f /etc/resolv.conf) && ${freshDirsScript(dirs)}`
-        + ' && { [ -e "$resolv" ] || { mkdir -p "${resolv%/*}" && : >"$resolv"; }; } && mount -n --bind "$SANDBOX_RESOLV" "$resolv"';
+    return (
+        `resolv=$(readlink -f /etc/resolv.conf) && ${freshDirsScript(dirs)}` +
+        ' && { [ -e "$resolv" ] || { mkdir -p "${resolv%/*}" && : >"$resolv"; }; } && mount -n --bind "$SANDBOX_RESOLV" "$resolv"'
+    );
 }
 
 /**
@@ -46,10 +50,12 @@ export function hostEtcScript(files: string[]) {
  * own, with no character the shell would read.
  */
 export function hostViewScript(host: NamedHost) {
-    return `mkdir ${hostSandboxDir} && mount -n --bind "$SANDBOX_DIR" ${hostSandboxDir}`
-        + ` && mount -n -t overlay -o ro,lowerdir=${inHosts(paths.usrBin)}:/usr/bin calico-stars-usr-bin /usr/bin`
-        + ` && ln -s ${inHosts(dockerSocketOf(host))} /run/docker.sock`
-        + ` && install -d -o ${loginUser} -g ${loginUser} -m 700 /home/${loginUser}`;
+    return (
+        `mkdir ${hostSandboxDir} && mount -n --bind "$SANDBOX_DIR" ${hostSandboxDir}` +
+        ` && mount -n -t overlay -o ro,lowerdir=${inHosts(paths.usrBin)}:/usr/bin calico-stars-usr-bin /usr/bin` +
+        ` && ln -s ${inHosts(dockerSocketOf(host))} /run/docker.sock` +
+        ` && install -d -o ${loginUser} -g ${loginUser} -m 700 /home/${loginUser}`
+    );
 }
 
 /**
@@ -57,6 +63,10 @@ export function hostViewScript(host: NamedHost) {
  * scripts above.
  */
 export function withProjectPath(argv: string[], variables: Record<string, string> = {}) {
-    return [programs.env, `SANDBOX_PROJECT=${paths.project}`, ...Object.entries(variables).map(([name, value]) => `${name}=${value}`), ...argv];
+    return [
+        programs.env,
+        `SANDBOX_PROJECT=${paths.project}`,
+        ...Object.entries(variables).map(([name, value]) => `${name}=${value}`),
+        ...argv,
+    ];
 }
-

@@ -52,8 +52,10 @@ function signal(pid: number, name: NodeJS.Signals) {
  */
 export function findSandboxProcesses(namespaceNames: string[]): number[] {
     const namespaceInodes = new Set(namespaceNames.map((name) => inodeOf(`/run/netns/${name}`)));
-    return livePids().filter((pid) => isContainerProcess(pid) || namespaceInodes.has(inodeOf(`/proc/${pid}/ns/net`))
-        || isSandboxService(pid));
+    return livePids().filter(
+        (pid) =>
+            isContainerProcess(pid) || namespaceInodes.has(inodeOf(`/proc/${pid}/ns/net`)) || isSandboxService(pid),
+    );
 }
 
 function isSandboxService(pid: number) {
@@ -76,7 +78,10 @@ function isContainerProcess(pid: number) {
 }
 
 function livePids() {
-    return fs.readdirSync("/proc").map(Number).filter((pid) => Number.isInteger(pid) && pid !== process.pid && isAlive(pid));
+    return fs
+        .readdirSync("/proc")
+        .map(Number)
+        .filter((pid) => Number.isInteger(pid) && pid !== process.pid && isAlive(pid));
 }
 
 function inodeOf(file: string) {
@@ -109,7 +114,13 @@ export async function killProcesses(pids: number[]) {
 }
 
 function allExited(pids: number[], timeoutMs: number): Promise<boolean> {
-    return waitUntil(`processes ${pids.join(", ")} to exit`, async () => !pids.some(isAlive), { timeoutMs, pauseMs: 20 }).then(() => true, () => false);
+    return waitUntil(`processes ${pids.join(", ")} to exit`, async () => !pids.some(isAlive), {
+        timeoutMs,
+        pauseMs: 20,
+    }).then(
+        () => true,
+        () => false,
+    );
 }
 
 /** Docker leaves the (empty) cgroups of its containers' parent behind in every hierarchy. */
@@ -130,4 +141,3 @@ function removeCgroupTree(dir: string) {
     }
     fs.rmdirSync(dir);
 }
-

@@ -76,9 +76,16 @@ export interface Service {
  * in `timeoutMs`, quoting the end of its output.
  * @param options.ownLog the process writes logs/<name>.log itself: its output goes to logs/<name>.stdout.log
  */
-export async function startService(service: Service, argv: string[], options: { timeoutMs: number; ownLog?: boolean }): Promise<number> {
+export async function startService(
+    service: Service,
+    argv: string[],
+    options: { timeoutMs: number; ownLog?: boolean },
+): Promise<number> {
     const started = startDetached(service.name, argv, options.ownLog ? `${service.name}.stdout` : service.name);
-    await waitUntil(`${service.label} (${service.endpoint})`, service.answers, { timeoutMs: options.timeoutMs, process: started });
+    await waitUntil(`${service.label} (${service.endpoint})`, service.answers, {
+        timeoutMs: options.timeoutMs,
+        process: started,
+    });
     return started.pid;
 }
 
@@ -94,4 +101,3 @@ export function readPid(name: string): number | undefined {
         return undefined;
     }
 }
-

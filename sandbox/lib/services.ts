@@ -4,8 +4,21 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { hostEtcOf } from "./hostAccounts";
 import {
-    agents, cgroupParent, dockerDirOf, dockerSocketOf, etcdAuthority, etcdUrl, master, marathonPort, marathonUrl, mesosAgentUrlOf,
-    NamedHost, paths, pluginSocketOf, programs, resolvConfOf,
+    agents,
+    cgroupParent,
+    dockerDirOf,
+    dockerSocketOf,
+    etcdAuthority,
+    etcdUrl,
+    master,
+    marathonPort,
+    marathonUrl,
+    mesosAgentUrlOf,
+    NamedHost,
+    paths,
+    pluginSocketOf,
+    programs,
+    resolvConfOf,
 } from "./layout";
 import { freshDirsAndResolverScript, hostEtcScript, withProjectPath } from "./privateMounts";
 import { logFileOf, Service, startService } from "./run";
@@ -54,30 +67,60 @@ export const dockerdOf = (host: NamedHost): Service => ({
 
 /** @returns pid */
 export function startEtcd(): Promise<number> {
-    return startService(etcdService, [
-        programs.ip, "netns", "exec", master.name, programs.etcd,
-        "--name", master.name,
-        "--data-dir", paths.etcdData,
-        "--listen-client-urls", `${etcdUrl},http://127.0.0.1:2379`,
-        "--advertise-client-urls", etcdUrl,
-        "--listen-peer-urls", "http://127.0.0.1:2380",
-        "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
-        "--initial-cluster", `${master.name}=http://127.0.0.1:2380`,
-        "--enable-v2=true", "--heartbeat-interval=10", "--election-timeout=100",
-    ], { timeoutMs: 10000 });
+    return startService(
+        etcdService,
+        [
+            programs.ip,
+            "netns",
+            "exec",
+            master.name,
+            programs.etcd,
+            "--name",
+            master.name,
+            "--data-dir",
+            paths.etcdData,
+            "--listen-client-urls",
+            `${etcdUrl},http://127.0.0.1:2379`,
+            "--advertise-client-urls",
+            etcdUrl,
+            "--listen-peer-urls",
+            "http://127.0.0.1:2380",
+            "--initial-advertise-peer-urls",
+            "http://127.0.0.1:2380",
+            "--initial-cluster",
+            `${master.name}=http://127.0.0.1:2380`,
+            "--enable-v2=true",
+            "--heartbeat-interval=10",
+            "--election-timeout=100",
+        ],
+        { timeoutMs: 10000 },
+    );
 }
 
 /** @returns pid */
 export function startMarathon(): Promise<number> {
     fs.mkdirSync(path.dirname(paths.marathonState), { recursive: true });
-    return startService(marathonService, [
-        programs.ip, "netns", "exec", master.name, programs.node, paths.marathonScript,
-        "--listen", `0.0.0.0:${marathonPort}`,
-        ...agents.flatMap((agent) => ["--agent", mesosAgentUrlOf(agent)]),
-        "--deploy-delay-ms", process.env.SANDBOX_DEPLOY_DELAY_MS ?? defaultDeployDelayMs,
-        "--state-file", paths.marathonState,
-        "--log-file", logFileOf(marathonService.name),
-    ], { timeoutMs: 5000, ownLog: true });
+    return startService(
+        marathonService,
+        [
+            programs.ip,
+            "netns",
+            "exec",
+            master.name,
+            programs.node,
+            paths.marathonScript,
+            "--listen",
+            `0.0.0.0:${marathonPort}`,
+            ...agents.flatMap((agent) => ["--agent", mesosAgentUrlOf(agent)]),
+            "--deploy-delay-ms",
+            process.env.SANDBOX_DEPLOY_DELAY_MS ?? defaultDeployDelayMs,
+            "--state-file",
+            paths.marathonState,
+            "--log-file",
+            logFileOf(marathonService.name),
+        ],
+        { timeoutMs: 5000, ownLog: true },
+    );
 }
 
 /**
@@ -89,13 +132,26 @@ export function startMarathon(): Promise<number> {
 export function startPlugin(host: NamedHost): Promise<number> {
     const plugin = pluginOf(host);
     fs.mkdirSync(path.dirname(pluginSocketOf(host)), { recursive: true });
-    return startService(plugin, [
-        programs.ip, "netns", "exec", host.name, programs.node, paths.pluginScript,
-        "--socket", pluginSocketOf(host),
-        "--etcd", etcdUrl,
-        "--hostname", host.name,
-        "--log-file", logFileOf(plugin.name),
-    ], { timeoutMs: 5000, ownLog: true });
+    return startService(
+        plugin,
+        [
+            programs.ip,
+            "netns",
+            "exec",
+            host.name,
+            programs.node,
+            paths.pluginScript,
+            "--socket",
+            pluginSocketOf(host),
+            "--etcd",
+            etcdUrl,
+            "--hostname",
+            host.name,
+            "--log-file",
+            logFileOf(plugin.name),
+        ],
+        { timeoutMs: 5000, ownLog: true },
+    );
 }
 
 /**
@@ -103,10 +159,26 @@ export function startPlugin(host: NamedHost): Promise<number> {
  * @returns pid
  */
 export function startCalicoNode(host: NamedHost & { address: string }): Promise<number> {
-    return startService(calicoNodeOf(host), [
-        programs.ip, "netns", "exec", host.name, programs.node, paths.calicoNodeScript,
-        "--hostname", host.name, "--ip", host.address, "--etcd", etcdUrl, "--ready-file", readyFileOf(host),
-    ], { timeoutMs: 5000 });
+    return startService(
+        calicoNodeOf(host),
+        [
+            programs.ip,
+            "netns",
+            "exec",
+            host.name,
+            programs.node,
+            paths.calicoNodeScript,
+            "--hostname",
+            host.name,
+            "--ip",
+            host.address,
+            "--etcd",
+            etcdUrl,
+            "--ready-file",
+            readyFileOf(host),
+        ],
+        { timeoutMs: 5000 },
+    );
 }
 
 /**
@@ -123,19 +195,37 @@ export function startCalicoNode(host: NamedHost & { address: string }): Promise<
 export function startDockerd(host: NamedHost): Promise<number> {
     const dockerDir = dockerDirOf(host);
     fs.mkdirSync(dockerDir, { recursive: true });
-    const script = freshDirsAndResolverScript(["/run", "/etc/docker", "/tmp"]) + ` && ${hostEtcScript(["passwd", "group"])}`
-        + ' && chmod 1777 /tmp && mkdir -p /run/docker/plugins && ln -s "$1" /run/docker/plugins/calico.sock && hostname "$2" && shift 2 && exec "$@"';
-    return startService(dockerdOf(host), [
-        programs.nsenter, `--net=/run/netns/${host.name}`, programs.unshare, "--mount", "--uts", "--propagation", "private",
-        ...withProjectPath(["/bin/sh", "-c", script, "sh", pluginSocketOf(host), host.name, programs.dockerd],
-            { SANDBOX_RESOLV: resolvConfOf(host), SANDBOX_ETC: hostEtcOf(host) }),
-        "--storage-driver=vfs", "--bridge=none", "--iptables=false", "--ip-masq=false",
-        `--cluster-store=etcd://${etcdAuthority}`,
-        `--data-root=${path.join(dockerDir, "data")}`,
-        `--exec-root=${path.join(dockerDir, "run")}`,
-        `--pidfile=${path.join(dockerDir, "dockerd.pid")}`,
-        `--cgroup-parent=/${cgroupParent}`,
-        "--shutdown-timeout=2",
-        "-H", `unix://${dockerSocketOf(host)}`,
-    ], { timeoutMs: 15000 });
+    const script =
+        freshDirsAndResolverScript(["/run", "/etc/docker", "/tmp"]) +
+        ` && ${hostEtcScript(["passwd", "group"])}` +
+        ' && chmod 1777 /tmp && mkdir -p /run/docker/plugins && ln -s "$1" /run/docker/plugins/calico.sock && hostname "$2" && shift 2 && exec "$@"';
+    return startService(
+        dockerdOf(host),
+        [
+            programs.nsenter,
+            `--net=/run/netns/${host.name}`,
+            programs.unshare,
+            "--mount",
+            "--uts",
+            "--propagation",
+            "private",
+            ...withProjectPath(["/bin/sh", "-c", script, "sh", pluginSocketOf(host), host.name, programs.dockerd], {
+                SANDBOX_RESOLV: resolvConfOf(host),
+                SANDBOX_ETC: hostEtcOf(host),
+            }),
+            "--storage-driver=vfs",
+            "--bridge=none",
+            "--iptables=false",
+            "--ip-masq=false",
+            `--cluster-store=etcd://${etcdAuthority}`,
+            `--data-root=${path.join(dockerDir, "data")}`,
+            `--exec-root=${path.join(dockerDir, "run")}`,
+            `--pidfile=${path.join(dockerDir, "dockerd.pid")}`,
+            `--cgroup-parent=/${cgroupParent}`,
+            "--shutdown-timeout=2",
+            "-H",
+            `unix://${dockerSocketOf(host)}`,
+        ],
+        { timeoutMs: 15000 },
+    );
 }

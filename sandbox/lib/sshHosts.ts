@@ -46,14 +46,21 @@ export async function fingerprintOf(keyPath: string): Promise<string> {
 export async function generateKeys(hosts: readonly Host[]): Promise<Record<string, HostKey>> {
     hosts.forEach((host) => fs.mkdirSync(hostDir(host), { recursive: true }));
     await Promise.all([
-        generateKey(paths.clientKey, "calico-stars-sandbox").then(() => fs.copyFileSync(`${paths.clientKey}.pub`, paths.authorizedKeys)),
+        generateKey(paths.clientKey, "calico-stars-sandbox").then(() =>
+            fs.copyFileSync(`${paths.clientKey}.pub`, paths.authorizedKeys),
+        ),
         ...hosts.map((host) => generateKey(hostKeyPath(host), host.name)),
     ]);
     const fingerprints = await Promise.all(hosts.map((host) => fingerprintOf(hostKeyPath(host))));
-    return Object.fromEntries(hosts.map((host, index) => [host.name, {
-        fingerprint: fingerprints[index],
-        publicKey: fs.readFileSync(`${hostKeyPath(host)}.pub`, "utf8").trim(),
-    }]));
+    return Object.fromEntries(
+        hosts.map((host, index) => [
+            host.name,
+            {
+                fingerprint: fingerprints[index],
+                publicKey: fs.readFileSync(`${hostKeyPath(host)}.pub`, "utf8").trim(),
+            },
+        ]),
+    );
 }
 
 /**
@@ -64,7 +71,11 @@ export function prepareHostFiles(hosts: readonly Host[]): void {
     writeHostAccounts(hosts);
     fs.mkdirSync(paths.usrBin, { recursive: true });
     const node = `'${programs.node.replace(/'/g, "'\\''")}'`;
-    fs.writeFileSync(path.join(paths.usrBin, "calicoctl"), `#!/bin/sh\nexec ${node} ${inHosts(path.join(paths.sandbox, "bin", "calicoctl"))} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(
+        path.join(paths.usrBin, "calicoctl"),
+        `#!/bin/sh\nexec ${node} ${inHosts(path.join(paths.sandbox, "bin", "calicoctl"))} "$@"\n`,
+        { mode: 0o755 },
+    );
 }
 
 function sshdConfig(host: Host) {
@@ -107,13 +118,28 @@ export async function startSshd(host: Host): Promise<number> {
     fs.appendFileSync(auditLogPath(host), "");
     const uid = loginUidOf(host);
     fs.chownSync(auditLogPath(host), uid, uid);
-    const script = freshDirsAndResolverScript(["/run", "/var/log", "/tmp", "/var/tmp", "/root", "/home"])
-        + ` && ${hostEtcScript(["passwd", "group", "shadow", "hosts", "sudoers", "sudoers.d"])} && ${hostViewScript(host)}`
-        + ' && chmod 1777 /tmp /var/tmp && chmod 700 /root && mkdir /run/sshd && hostname "$1" && exec "$2" -D -e -f "$3"';
-    return startService(sshdOf(host), [
-        programs.ip, "netns", "exec", host.name, programs.unshare, "--uts", "--mount", "--propagation", "private",
-        ...withProjectPath(["/bin/sh", "-c", script, "sh", host.name, programs.sshd, configPath],
-            { SANDBOX_RESOLV: resolvConfOf(host), SANDBOX_ETC: hostEtcOf(host), SANDBOX_DIR: paths.sandbox }),
-    ], { timeoutMs: 5000 });
+    const script =
+        freshDirsAndResolverScript(["/run", "/var/log", "/tmp", "/var/tmp", "/root", "/home"]) +
+        ` && ${hostEtcScript(["passwd", "group", "shadow", "hosts", "sudoers", "sudoers.d"])} && ${hostViewScript(host)}` +
+        ' && chmod 1777 /tmp /var/tmp && chmod 700 /root && mkdir /run/sshd && hostname "$1" && exec "$2" -D -e -f "$3"';
+    return startService(
+        sshdOf(host),
+        [
+            programs.ip,
+            "netns",
+            "exec",
+            host.name,
+            programs.unshare,
+            "--uts",
+            "--mount",
+            "--propagation",
+            "private",
+            ...withProjectPath(["/bin/sh", "-c", script, "sh", host.name, programs.sshd, configPath], {
+                SANDBOX_RESOLV: resolvConfOf(host),
+                SANDBOX_ETC: hostEtcOf(host),
+                SANDBOX_DIR: paths.sandbox,
+            }),
+        ],
+        { timeoutMs: 5000 },
+    );
 }
-

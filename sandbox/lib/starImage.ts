@@ -39,13 +39,21 @@ export async function buildImageTarball(): Promise<string> {
 
 export async function importImage(imageTarball: string, dockerSocket: string) {
     await run(programs.docker, [
-        "-H", `unix://${dockerSocket}`, "import",
-        "--change", "ENV PATH=/bin", "--change", 'CMD ["/bin/sh"]',
-        imageTarball, image,
+        "-H",
+        `unix://${dockerSocket}`,
+        "import",
+        "--change",
+        "ENV PATH=/bin",
+        "--change",
+        'CMD ["/bin/sh"]',
+        imageTarball,
+        image,
     ]);
 }
 
 export async function imagePresent(dockerSocket: string): Promise<boolean> {
-    return run(programs.docker, ["-H", `unix://${dockerSocket}`, "image", "inspect", image]).then(() => true, () => false);
+    return run(programs.docker, ["-H", `unix://${dockerSocket}`, "image", "inspect", image]).then(
+        () => true,
+        () => false,
+    );
 }
-

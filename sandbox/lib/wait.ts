@@ -48,7 +48,11 @@ export interface WaitOptions {
  * Checks until `check` gives something other than undefined or false, and resolves to that. Fails after
  * `timeoutMs`, naming `what` and what the check last gave or threw, or once `process` has exited.
  */
-export async function waitUntil<T>(what: string, check: () => Promise<T | undefined | false>, options: WaitOptions): Promise<T> {
+export async function waitUntil<T>(
+    what: string,
+    check: () => Promise<T | undefined | false>,
+    options: WaitOptions,
+): Promise<T> {
     const { timeoutMs, pauseMs = 25, process } = options;
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
@@ -64,10 +68,14 @@ export async function waitUntil<T>(what: string, check: () => Promise<T | undefi
         }
         const exit = process?.exitStatus();
         if (process !== undefined && (exit !== undefined || Date.now() > deadline)) {
-            throw new Error(`${what} did not start: it ${exit ?? `was not ready after ${timeoutMs} ms`}${logTail(process.logFile)}`);
+            throw new Error(
+                `${what} did not start: it ${exit ?? `was not ready after ${timeoutMs} ms`}${logTail(process.logFile)}`,
+            );
         }
         if (Date.now() > deadline) {
-            throw new Error(`${what}: not within ${timeoutMs} ms (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+            throw new Error(
+                `${what}: not within ${timeoutMs} ms (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`,
+            );
         }
         await sleep(pauseMs);
     }

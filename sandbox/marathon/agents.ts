@@ -64,11 +64,19 @@ export class HttpAgent implements Agent {
 
     private async request(method: string, path: string, body?: string): Promise<string> {
         const headers = body === undefined ? {} : { "Content-Type": "application/json" };
-        const answer = await httpRequest(undefined, { host: this.url.hostname, port: this.url.port, method, path, headers, body, timeout: agentTimeoutMs })
-            .catch((error: Error) => {
-                throw new Error(`agent ${this.name}: ${method} ${path}: ${error.message}`);
-            });
-        if (answer.status >= 300) throw new Error(`agent ${this.name}: ${method} ${path}: HTTP ${answer.status} ${answer.body}`);
+        const answer = await httpRequest(undefined, {
+            host: this.url.hostname,
+            port: this.url.port,
+            method,
+            path,
+            headers,
+            body,
+            timeout: agentTimeoutMs,
+        }).catch((error: Error) => {
+            throw new Error(`agent ${this.name}: ${method} ${path}: ${error.message}`);
+        });
+        if (answer.status >= 300)
+            throw new Error(`agent ${this.name}: ${method} ${path}: HTTP ${answer.status} ${answer.body}`);
         return answer.body;
     }
 }
@@ -78,7 +86,8 @@ export class HttpAgent implements Agent {
  * stand-in writes it): live executors' tasks and completed ones.
  */
 export function fromMesosState(state: AgentStateJson): AgentState {
-    const tasks = (state.frameworks ?? []).flatMap((framework) => [...(framework.executors ?? []), ...(framework.completed_executors ?? [])])
+    const tasks = (state.frameworks ?? [])
+        .flatMap((framework) => [...(framework.executors ?? []), ...(framework.completed_executors ?? [])])
         .flatMap((executor) => [...(executor.tasks ?? []), ...(executor.completed_tasks ?? [])]);
     return {
         id: state.id,
@@ -122,8 +131,14 @@ export class SimulatedAgent implements Agent {
     }
 
     async launch(task: TaskInfo) {
-        this.tasks.set(task.taskId, { id: task.taskId, state: "TASK_STAGING", ipAddresses: [], message: "", version: task.version,
-            startsAt: Date.now() + this.taskStartMs });
+        this.tasks.set(task.taskId, {
+            id: task.taskId,
+            state: "TASK_STAGING",
+            ipAddresses: [],
+            message: "",
+            version: task.version,
+            startsAt: Date.now() + this.taskStartMs,
+        });
     }
 
     async kill(taskId: string) {
@@ -135,4 +150,3 @@ export class SimulatedAgent implements Agent {
         this.tasks.clear();
     }
 }
-

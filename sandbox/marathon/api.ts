@@ -5,7 +5,17 @@
 // stored at once, then deployed.
 import { Deployments } from "./deployments";
 import { Faults } from "./faults";
-import { App, checkBodyId, checkPathId, desiredSubtree, GroupRecord, newReadContext, problemReply, readChildId, Subtree } from "./groupUpdate";
+import {
+    App,
+    checkBodyId,
+    checkPathId,
+    desiredSubtree,
+    GroupRecord,
+    newReadContext,
+    problemReply,
+    readChildId,
+    Subtree,
+} from "./groupUpdate";
 import { absoluteId, rootGroupId } from "./ids";
 import { isObject, now, parseJson, sortById } from "./json";
 import { affectedAppIds, deploymentPlan, renderSteps } from "./plan";
@@ -31,7 +41,10 @@ function isFlagSet(query: URLSearchParams, name: string) {
     return (query.get(name) ?? "").toLowerCase() === "true";
 }
 
-export type MarathonSettings = Pick<TasksOptions, "agents" | "frameworkId" | "offerIntervalMs" | "pollIntervalMs" | "log"> & {
+export type MarathonSettings = Pick<
+    TasksOptions,
+    "agents" | "frameworkId" | "offerIntervalMs" | "pollIntervalMs" | "log"
+> & {
     deployDelayMs: number;
     stateFile?: string;
 };
@@ -48,8 +61,11 @@ export class Marathon {
         this.store = new GroupStore(options.stateFile);
         this.faults = new Faults(options.deployDelayMs);
         this.tasks = new Tasks({
-            agents: options.agents, frameworkId: options.frameworkId, offerIntervalMs: options.offerIntervalMs,
-            pollIntervalMs: options.pollIntervalMs, log: options.log,
+            agents: options.agents,
+            frameworkId: options.frameworkId,
+            offerIntervalMs: options.offerIntervalMs,
+            pollIntervalMs: options.pollIntervalMs,
+            log: options.log,
             appById: (appId) => this.store.apps.get(appId),
             isLocked: (appId) => this.deployments.isLocked(appId),
         });
@@ -159,7 +175,11 @@ export class Marathon {
         const problem = problemReply(context);
         if (problem) return problem;
         if (isFlagSet(request.query, "dryRun")) {
-            return ok({ steps: renderSteps(deploymentPlan(this.store.subtree(groupId).apps, desired.apps, context.version).steps) });
+            return ok({
+                steps: renderSteps(
+                    deploymentPlan(this.store.subtree(groupId).apps, desired.apps, context.version).steps,
+                ),
+            });
         }
         return this.change(groupId, desired, context.version, isFlagSet(request.query, "force"));
     }
@@ -169,8 +189,9 @@ export class Marathon {
         if (!parsed.ok) return invalidJson(parsed.error);
         const context = newReadContext(this.store, now());
         const groupId = readChildId(parentId, parsed.value, "", context);
-        if (groupId === undefined) return (problemReply(context) as Reply);
-        if (this.store.groups.has(groupId)) return failure(409, `Group ${groupId} is already created. Use PUT to change this group.`);
+        if (groupId === undefined) return problemReply(context) as Reply;
+        if (this.store.groups.has(groupId))
+            return failure(409, `Group ${groupId} is already created. Use PUT to change this group.`);
         const desired = desiredSubtree(groupId, parsed.value, "", context);
         const problem = problemReply(context);
         if (problem) return problem;
@@ -204,10 +225,13 @@ export class Marathon {
     getApps(path: string) {
         const tasks = appTasks.exec(path);
         if (tasks && this.store.apps.has(absoluteId(tasks[1], rootGroupId))) {
-            return ok({ tasks: this.tasks.tasksOf(absoluteId(tasks[1], rootGroupId)).map((task) => this.renderTask(task)) });
+            return ok({
+                tasks: this.tasks.tasksOf(absoluteId(tasks[1], rootGroupId)).map((task) => this.renderTask(task)),
+            });
         }
         const appId = absoluteId(path, rootGroupId);
-        if (appId === rootGroupId) return ok({ apps: sortById([...this.store.apps.values()]).map((app) => this.renderApp(app)) });
+        if (appId === rootGroupId)
+            return ok({ apps: sortById([...this.store.apps.values()]).map((app) => this.renderApp(app)) });
         const app = this.store.apps.get(appId);
         return app ? ok({ app: this.renderApp(app) }) : failure(404, `App '${appId}' does not exist`);
     }
@@ -235,4 +259,3 @@ export class Marathon {
         return ok(this.faults.show());
     }
 }
-

@@ -32,7 +32,13 @@ export interface Plan {
 
 const syncIntervalMs = 5000;
 const startErrorStates = new Set<TaskState>(["TASK_ERROR", "TASK_FAILED", "TASK_KILLED", "TASK_LOST"]);
-const killCompleteStates = new Set<TaskState>(["TASK_ERROR", "TASK_FAILED", "TASK_FINISHED", "TASK_LOST", "TASK_KILLED"]);
+const killCompleteStates = new Set<TaskState>([
+    "TASK_ERROR",
+    "TASK_FAILED",
+    "TASK_FINISHED",
+    "TASK_LOST",
+    "TASK_KILLED",
+]);
 
 class DeploymentCancelled extends Error {}
 
@@ -45,7 +51,11 @@ export interface RunningAction {
 type StatusHandler = (update: StatusUpdate) => void;
 
 /** An actor's body: it calls `finish` once done, and may listen to status updates and tick every `ms`. */
-type ActorBody = (finish: () => void, onStatus: (handler: StatusHandler) => void, every: (ms: number, tick: () => void) => void) => void;
+type ActorBody = (
+    finish: () => void,
+    onStatus: (handler: StatusHandler) => void,
+    every: (ms: number, tick: () => void) => void,
+) => void;
 
 /** Wires an actor's status handler and timers to the deployment's life, and settles its promise once. */
 function actor(tasks: Tasks, body: ActorBody): RunningAction {
@@ -61,7 +71,16 @@ function actor(tasks: Tasks, body: ActorBody): RunningAction {
             else resolve();
         };
     });
-    body(() => settle(), (handler) => { handlers.push(handler); tasks.on("status", handler); }, (ms, tick) => { timers.push(setInterval(tick, ms)); });
+    body(
+        () => settle(),
+        (handler) => {
+            handlers.push(handler);
+            tasks.on("status", handler);
+        },
+        (ms, tick) => {
+            timers.push(setInterval(tick, ms));
+        },
+    );
     return { promise, cancel: () => settle(new DeploymentCancelled("The operation has been cancelled")) };
 }
 
@@ -69,7 +88,9 @@ function startTasks(tasks: Tasks, app: App, scaleTo: number): RunningAction {
     return actor(tasks, (finish, onStatus, every) => {
         const nrToStart = scaleTo - tasks.totalTaskCount(app.id);
         const started = new Set<string>();
-        const checkFinished = () => { if (started.size >= nrToStart) finish(); };
+        const checkFinished = () => {
+            if (started.size >= nrToStart) finish();
+        };
         onStatus((update) => {
             if (update.appId !== app.id || update.version !== app.version) return;
             if (update.state === "TASK_RUNNING" && !started.has(update.taskId)) {
@@ -93,7 +114,9 @@ function startTasks(tasks: Tasks, app: App, scaleTo: number): RunningAction {
 function killTasks(tasks: Tasks, appId: string, taskIds: string[]): RunningAction {
     return actor(tasks, (finish, onStatus, every) => {
         const idsToKill = new Set(taskIds);
-        const checkFinished = () => { if (idsToKill.size === 0) finish(); };
+        const checkFinished = () => {
+            if (idsToKill.size === 0) finish();
+        };
         onStatus((update) => {
             if (idsToKill.has(update.taskId) && killCompleteStates.has(update.state)) {
                 idsToKill.delete(update.taskId);
@@ -105,7 +128,10 @@ function killTasks(tasks: Tasks, appId: string, taskIds: string[]): RunningActio
             [...idsToKill].filter((id) => !tracked.has(id)).forEach((id) => idsToKill.delete(id));
             checkFinished();
         });
-        tasks.tasksOf(appId).filter((task) => idsToKill.has(task.id)).forEach((task) => tasks.kill(task));
+        tasks
+            .tasksOf(appId)
+            .filter((task) => idsToKill.has(task.id))
+            .forEach((task) => tasks.kill(task));
         checkFinished();
     });
 }
@@ -135,14 +161,20 @@ function replaceTasks(tasks: Tasks, app: App): RunningAction {
                 newTasksStarted += tasksToStartNow;
             }
         };
-        const checkFinished = () => { if (healthy.size === app.instances && oldTaskIds.size === 0) finish(); };
+        const checkFinished = () => {
+            if (healthy.size === app.instances && oldTaskIds.size === 0) finish();
+        };
         onStatus((update) => {
             if (update.appId !== app.id) return;
             if (update.state === "TASK_RUNNING" && update.version === app.version && !healthy.has(update.taskId)) {
                 healthy.add(update.taskId);
                 killNextOldTask();
                 checkFinished();
-            } else if (startErrorStates.has(update.state) && update.version === app.version && !oldTaskIds.has(update.taskId)) {
+            } else if (
+                startErrorStates.has(update.state) &&
+                update.version === app.version &&
+                !oldTaskIds.has(update.taskId)
+            ) {
                 healthy.delete(update.taskId);
                 tasks.add(app);
             } else if (killCompleteStates.has(update.state) && oldTaskIds.has(update.taskId)) {
@@ -214,7 +246,8 @@ export class Deployments {
         if (deployment.steps.length > 0) {
             this.running.set(deployment.id, deployment);
             this.run(deployment).catch((error: Error) => {
-                if (!(error instanceof DeploymentCancelled)) this.log(`deployment ${deployment.id} failed: ${error.message}`);
+                if (!(error instanceof DeploymentCancelled))
+                    this.log(`deployment ${deployment.id} failed: ${error.message}`);
             });
         }
         return deployment;
@@ -226,9 +259,14 @@ export class Deployments {
             await this.until(deployment, () => !this.faults.hangDeployments);
             deployment.running = step.map((planned) => this.perform(planned));
             await Promise.all(deployment.running.map((action) => action.promise));
-            step.filter((planned) => planned.action === "StopApplication").forEach((planned) => this.tasks.purge(planned.app.id));
+            step.filter((planned) => planned.action === "StopApplication").forEach((planned) =>
+                this.tasks.purge(planned.app.id),
+            );
         }
-        await this.until(deployment, () => Date.now() - deployment.startedAt >= this.faults.deployDelayMs && !this.faults.hangDeployments);
+        await this.until(
+            deployment,
+            () => Date.now() - deployment.startedAt >= this.faults.deployDelayMs && !this.faults.hangDeployments,
+        );
         this.running.delete(deployment.id);
         this.log(`deployment ${deployment.id} finished`);
     }
@@ -243,14 +281,24 @@ export class Deployments {
             case "RestartApplication":
                 return app.instances === 0 ? startTasks(this.tasks, app, 0) : replaceTasks(this.tasks, app);
             case "StopApplication":
-                return killTasks(this.tasks, app.id, this.tasks.tasksOf(app.id).map((task) => task.id));
+                return killTasks(
+                    this.tasks,
+                    app.id,
+                    this.tasks.tasksOf(app.id).map((task) => task.id),
+                );
         }
     }
 
     /** DeploymentActor.scaleApp: the newest tasks beyond scaleTo go first. */
     scale(app: App, scaleTo: number): RunningAction {
-        const newestFirst = this.tasks.tasksOf(app.id).sort((left, right) => (right.startedAt ?? "").localeCompare(left.startedAt ?? ""));
-        const killing = killTasks(this.tasks, app.id, newestFirst.slice(0, Math.max(0, newestFirst.length - scaleTo)).map((task) => task.id));
+        const newestFirst = this.tasks
+            .tasksOf(app.id)
+            .sort((left, right) => (right.startedAt ?? "").localeCompare(left.startedAt ?? ""));
+        const killing = killTasks(
+            this.tasks,
+            app.id,
+            newestFirst.slice(0, Math.max(0, newestFirst.length - scaleTo)).map((task) => task.id),
+        );
         let starting: RunningAction | undefined;
         let cancelled = false;
         const promise = killing.promise.then(() => {
@@ -258,7 +306,14 @@ export class Deployments {
             starting = startTasks(this.tasks, app, scaleTo);
             return starting.promise;
         });
-        return { promise, cancel: () => { cancelled = true; killing.cancel(); starting?.cancel(); } };
+        return {
+            promise,
+            cancel: () => {
+                cancelled = true;
+                killing.cancel();
+                starting?.cancel();
+            },
+        };
     }
 
     /** Resolves once `condition` holds; rejects when the deployment is cancelled meanwhile. */
@@ -286,7 +341,9 @@ export class Deployments {
 
     /** Deployments whose plan touches any of `appIds` (DeploymentPlan.isAffectedBy). */
     conflicting(appIds: string[]): Deployment[] {
-        return [...this.running.values()].filter((deployment) => deployment.affectedApps.some((appId) => appIds.includes(appId)));
+        return [...this.running.values()].filter((deployment) =>
+            deployment.affectedApps.some((appId) => appIds.includes(appId)),
+        );
     }
 
     isLocked(appId: string) {
@@ -301,4 +358,3 @@ export class Deployments {
         return this.running.get(id);
     }
 }
-

@@ -112,7 +112,7 @@ function injectedReply(status: number, pathname: string) {
     return failure(status, injectedFailureMessage);
 }
 
-function readFailNext(value: unknown, errors: Violation[]): FailNext|null {
+function readFailNext(value: unknown, errors: Violation[]): FailNext | null {
     if (value === null) return null;
     if (!isObject(value)) {
         report(errors, "/failNext", "expected an object or null");
@@ -125,7 +125,8 @@ function readFailNext(value: unknown, errors: Violation[]): FailNext|null {
     }
     if (!Number.isInteger(count) || Number(count) < 1) report(errors, "/failNext/count", "expected an integer >= 1");
     for (const field of ["method", "pathPrefix"]) {
-        if (value[field] !== undefined && typeof value[field] !== "string") report(errors, `/failNext/${field}`, "expected a string");
+        if (value[field] !== undefined && typeof value[field] !== "string")
+            report(errors, `/failNext/${field}`, "expected a string");
     }
     return {
         status: Number(status),
@@ -136,7 +137,8 @@ function readFailNext(value: unknown, errors: Violation[]): FailNext|null {
 }
 
 function failNextMatches(failNext: FailNext, request: RequestLine) {
-    return (failNext.method === undefined || failNext.method === request.method)
-        && (failNext.pathPrefix === undefined || request.pathname.startsWith(failNext.pathPrefix));
+    return (
+        (failNext.method === undefined || failNext.method === request.method) &&
+        (failNext.pathPrefix === undefined || request.pathname.startsWith(failNext.pathPrefix))
+    );
 }
-

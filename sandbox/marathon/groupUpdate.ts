@@ -5,9 +5,9 @@ import { isAbsent, isObject } from "./json";
 import type { JsonObject } from "./json";
 import type { Violation, Reply } from "./replies";
 
-export type AppDefinition = JsonObject&{ id: string; instances: number; cpus: number; mem: number; };
+export type AppDefinition = JsonObject & { id: string; instances: number; cpus: number; mem: number };
 
-export type App = AppDefinition&{ version: string; };
+export type App = AppDefinition & { version: string };
 export interface GroupRecord {
     id: string;
     dependencies: unknown[];
@@ -106,9 +106,11 @@ export function report(list: Violation[], path: string, error: string): undefine
     return undefined;
 }
 
-export function problemReply(context: ReadContext): Reply|undefined {
-    if (context.malformed.length > 0) return { status: 400, json: { message: "Invalid JSON", details: context.malformed } };
-    if (context.invalid.length > 0) return { status: 422, json: { message: "Object is not valid", details: context.invalid } };
+export function problemReply(context: ReadContext): Reply | undefined {
+    if (context.malformed.length > 0)
+        return { status: 400, json: { message: "Invalid JSON", details: context.malformed } };
+    if (context.invalid.length > 0)
+        return { status: 422, json: { message: "Object is not valid", details: context.invalid } };
     return undefined;
 }
 
@@ -123,8 +125,10 @@ export function desiredSubtree(groupId: string, update: unknown, jsonPath: strin
     }
     const group = {
         id: groupId,
-        dependencies: readDependencies(update.dependencies, `${jsonPath}/dependencies`, context) ??
-            context.current.groups.get(groupId)?.dependencies ?? [],
+        dependencies:
+            readDependencies(update.dependencies, `${jsonPath}/dependencies`, context) ??
+            context.current.groups.get(groupId)?.dependencies ??
+            [],
         version: context.version,
     };
     const apps = isAbsent(update.apps)
@@ -141,7 +145,8 @@ export function desiredSubtree(groupId: string, update: unknown, jsonPath: strin
 
 function readDependencies(dependencies: unknown, jsonPath: string, context: ReadContext) {
     if (isAbsent(dependencies)) return undefined;
-    if (Array.isArray(dependencies) && dependencies.every((dependency) => typeof dependency === "string")) return dependencies;
+    if (Array.isArray(dependencies) && dependencies.every((dependency) => typeof dependency === "string"))
+        return dependencies;
     report(context.malformed, jsonPath, "error.expected.jsarray");
     return undefined;
 }
@@ -156,7 +161,12 @@ function readSubgroups(parentId: string, groups: unknown, jsonPath: string, cont
         const id = readChildId(parentId, group, path, context);
         return id === undefined ? [] : [desiredSubtree(id, group, path, context)];
     });
-    reportDuplicates(subtrees.map((subtree) => subtree.groups[0].id), jsonPath, "group", context);
+    reportDuplicates(
+        subtrees.map((subtree) => subtree.groups[0].id),
+        jsonPath,
+        "group",
+        context,
+    );
     return subtrees;
 }
 
@@ -169,26 +179,33 @@ function readApps(groupId: string, apps: unknown, jsonPath: string, context: Rea
         const definition = readApp(groupId, app, `${jsonPath}(${index})`, context);
         return definition === undefined ? [] : [definition];
     });
-    reportDuplicates(definitions.map((definition) => definition.id), jsonPath, "app", context);
+    reportDuplicates(
+        definitions.map((definition) => definition.id),
+        jsonPath,
+        "app",
+        context,
+    );
     return definitions;
 }
 
-function readApp(groupId: string, app: unknown, jsonPath: string, context: ReadContext): AppDefinition|undefined {
+function readApp(groupId: string, app: unknown, jsonPath: string, context: ReadContext): AppDefinition | undefined {
     const id = readChildId(groupId, app, jsonPath, context);
     if (id === undefined || !isObject(app)) return undefined;
     checkAppFieldTypes(app, jsonPath, context);
     checkLaunchCommand(app, jsonPath, context);
     checkNonNegative(app, jsonPath, context);
-    const given = Object.fromEntries(knownAppFields.filter((field) => !isAbsent(app[field])).map((field) => [field, app[field]]));
+    const given = Object.fromEntries(
+        knownAppFields.filter((field) => !isAbsent(app[field])).map((field) => [field, app[field]]),
+    );
     const upgradeStrategy = readUpgradeStrategy(app.upgradeStrategy, `${jsonPath}/upgradeStrategy`, context);
-    return ({ id, ...appDefaults(), ...given, upgradeStrategy } as AppDefinition);
+    return { id, ...appDefaults(), ...given, upgradeStrategy } as AppDefinition;
 }
 
 /** UpgradeStrategyReads fills each missing field with the default's; ModelValidation keeps both within [0, 1]. */
 function readUpgradeStrategy(value: unknown, jsonPath: string, context: ReadContext) {
     const given = isObject(value) ? value : {};
     const strategy = { ...defaultUpgradeStrategy };
-    for (const field of (["minimumHealthCapacity", "maximumOverCapacity"] as const)) {
+    for (const field of ["minimumHealthCapacity", "maximumOverCapacity"] as const) {
         const number = given[field];
         if (isAbsent(number)) continue;
         if (typeof number !== "number") {
@@ -210,14 +227,19 @@ export function readChildId(parentId: string, node: unknown, jsonPath: string, c
     if (!hasValidSegments(node.id)) return report(context.invalid, `${jsonPath}/id`, idSegmentError);
     const id = absoluteId(node.id, parentId);
     if (id === parentId || parentOf(id) !== parentId) {
-        return report(context.invalid, `${jsonPath}/id`, `identifier ${id} is not child of ${parentId}. Hint: use relative paths.`);
+        return report(
+            context.invalid,
+            `${jsonPath}/id`,
+            `identifier ${id} is not child of ${parentId}. Hint: use relative paths.`,
+        );
     }
     return id;
 }
 
 function checkAppFieldTypes(app: JsonObject, jsonPath: string, context: ReadContext) {
     for (const [field, [hasExpectedType, error]] of Object.entries(appFieldTypes)) {
-        if (!isAbsent(app[field]) && !hasExpectedType(app[field])) report(context.malformed, `${jsonPath}/${field}`, error);
+        if (!isAbsent(app[field]) && !hasExpectedType(app[field]))
+            report(context.malformed, `${jsonPath}/${field}`, error);
     }
 }
 
@@ -254,4 +276,3 @@ export function checkBodyId(body: unknown, groupId: string, context: ReadContext
     const bodyId = absoluteId(body.id, rootGroupId);
     if (bodyId !== groupId) report(context.invalid, "/id", `group id ${bodyId} does not match the path ${groupId}`);
 }
-

@@ -55,8 +55,7 @@ export function newTaskId(appId: string) {
 }
 
 /** TaskIDUtil.appId: PathId.fromSafePath splits the safe path on `_`. */
-export function appIdOfTask(taskId: string): string|undefined {
+export function appIdOfTask(taskId: string): string | undefined {
     const match = taskIdPattern.exec(taskId);
     return match ? "/" + match[1].split("_").join("/") : undefined;
 }
-

@@ -41,4 +41,3 @@ export function sortById<T extends { id: string }>(items: T[]): T[] {
 export function now() {
     return new Date().toISOString();
 }
-

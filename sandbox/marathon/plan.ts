@@ -8,7 +8,7 @@
 import { canonicalJson, definedFieldsExcept } from "./json";
 import type { AppDefinition, App } from "./groupUpdate";
 
-export type ActionName = "StartApplication"|"ScaleApplication"|"RestartApplication"|"StopApplication";
+export type ActionName = "StartApplication" | "ScaleApplication" | "RestartApplication" | "StopApplication";
 
 export interface Action {
     action: ActionName;
@@ -19,19 +19,23 @@ export interface Action {
 export type Step = Action[];
 
 /** Gives each target app its version (kept when unchanged) and the steps that take `originalApps` there. */
-export function deploymentPlan(originalApps: App[], targetDefinitions: AppDefinition[], version: string): { apps: App[]; steps: Step[]; } {
+export function deploymentPlan(
+    originalApps: App[],
+    targetDefinitions: AppDefinition[],
+    version: string,
+): { apps: App[]; steps: Step[] } {
     const original = new Map(originalApps.map((app) => [app.id, app]));
     const apps = targetDefinitions.map((definition) => {
         const previous = original.get(definition.id);
         return previous && sameDefinition(previous, definition) ? previous : { ...definition, version };
     });
     const targetIds = new Set(apps.map((app) => app.id));
-    const stops = originalApps.filter((app) => !targetIds.has(app.id))
-        .map((app) => action("StopApplication", app, 0));
+    const stops = originalApps.filter((app) => !targetIds.has(app.id)).map((app) => action("StopApplication", app, 0));
     const starts = apps.filter((app) => !original.has(app.id)).map((app) => action("StartApplication", app, 0));
     const changes = apps.flatMap((app) => {
         const previous = original.get(app.id);
-        if (previous === undefined || isOnlyScaleChange(previous, app)) return [action("ScaleApplication", app, app.instances)];
+        if (previous === undefined || isOnlyScaleChange(previous, app))
+            return [action("ScaleApplication", app, app.instances)];
         return previous === app ? [] : [action("RestartApplication", app, app.instances)];
     });
     const steps = [stops, starts, changes].map(sortedByApp).filter((step) => step.length > 0);
@@ -48,7 +52,9 @@ function sortedByApp(actions: Action[]) {
 }
 
 function sameDefinition(left: AppDefinition, right: AppDefinition) {
-    return canonicalJson(definedFieldsExcept(left, ["version"])) === canonicalJson(definedFieldsExcept(right, ["version"]));
+    return (
+        canonicalJson(definedFieldsExcept(left, ["version"])) === canonicalJson(definedFieldsExcept(right, ["version"]))
+    );
 }
 
 function isOnlyScaleChange(from: AppDefinition, to: AppDefinition) {
@@ -68,4 +74,3 @@ export function renderSteps(steps: Step[]) {
 export function affectedAppIds(steps: Step[]) {
     return [...new Set(steps.flat().map((planned) => planned.app.id))];
 }
-

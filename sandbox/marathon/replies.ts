@@ -64,4 +64,3 @@ export function noLeader(pathname: string): Reply {
     ].join("\n");
     return { status: 503, text, contentType: "text/html;charset=ISO-8859-1" };
 }
-

@@ -6,7 +6,7 @@ import type { Reply } from "./replies";
 
 export type Handler = (marathon: Marathon, request: Request, param: string) => Reply;
 
-const routeTable: {pattern: RegExp, methods: Record<string, Handler>}[] = [
+const routeTable: { pattern: RegExp; methods: Record<string, Handler> }[] = [
     { pattern: /^\/ping$/, methods: { GET: (marathon) => marathon.ping() } },
     { pattern: /^\/v2\/info$/, methods: { GET: (marathon) => marathon.info() } },
     {
@@ -41,7 +41,10 @@ function route(marathon: Marathon, request: Request): Reply {
         if (!match) continue;
         const handler = methods[request.method];
         if (!handler) {
-            return { ...failure(405, "HTTP 405 Method Not Allowed"), headers: { Allow: Object.keys(methods).join(", ") } };
+            return {
+                ...failure(405, "HTTP 405 Method Not Allowed"),
+                headers: { Allow: Object.keys(methods).join(", ") },
+            };
         }
         return handler(marathon, request, match[1] ?? "");
     }
@@ -56,4 +59,3 @@ export function handle(marathon: Marathon, request: Request): Reply {
         return failure(500, error instanceof Error ? error.message : String(error));
     }
 }
-

@@ -42,7 +42,11 @@ export class GroupStore {
         replacement.groups.forEach((group) => this.groups.set(group.id, group));
         replacement.apps.forEach((app) => this.apps.set(app.id, app));
         for (const ancestor of ancestorsOf(rootId)) {
-            this.groups.set(ancestor, { id: ancestor, dependencies: this.groups.get(ancestor)?.dependencies ?? [], version });
+            this.groups.set(ancestor, {
+                id: ancestor,
+                dependencies: this.groups.get(ancestor)?.dependencies ?? [],
+                version,
+            });
         }
         this.save();
     }
@@ -53,7 +57,8 @@ export class GroupStore {
             saved.groups.forEach((group) => this.groups.set(group.id, group));
             saved.apps.forEach((app) => this.apps.set(app.id, app));
         }
-        if (!this.groups.has(rootGroupId)) this.groups.set(rootGroupId, { id: rootGroupId, dependencies: [], version: now() });
+        if (!this.groups.has(rootGroupId))
+            this.groups.set(rootGroupId, { id: rootGroupId, dependencies: [], version: now() });
     }
 
     private save(): void {
@@ -64,4 +69,3 @@ export class GroupStore {
         fs.renameSync(temporary, this.stateFile);
     }
 }
-

@@ -31,7 +31,7 @@ export interface Task {
     host: string;
     state: TaskState;
     stagedAt: string;
-    startedAt: string|null;
+    startedAt: string | null;
     ipAddresses: string[];
     ports: number[];
     cpus: number;
@@ -159,8 +159,10 @@ export class Tasks extends EventEmitter {
     addDelay(app: App) {
         const previous = this.delays.get(this.delayKey(app));
         const backoffMs = Number(app.backoffSeconds) * 1000;
-        const delayMs = previous === undefined ? backoffMs
-            : Math.min(Number(app.maxLaunchDelaySeconds) * 1000, previous.delayMs * Number(app.backoffFactor));
+        const delayMs =
+            previous === undefined
+                ? backoffMs
+                : Math.min(Number(app.maxLaunchDelaySeconds) * 1000, previous.delayMs * Number(app.backoffFactor));
         this.delays.set(this.delayKey(app), { deadline: Date.now() + delayMs, delayMs });
     }
 
@@ -177,11 +179,15 @@ export class Tasks extends EventEmitter {
     // ---- offers
 
     offerCycle() {
-        const offers = shuffled([...this.agentStates].map(([agent, state]) => ({ agent, state, ...this.freeResources(agent, state) })));
+        const offers = shuffled(
+            [...this.agentStates].map(([agent, state]) => ({ agent, state, ...this.freeResources(agent, state) })),
+        );
         for (const [appId, entry] of this.queue) {
             if (!this.launchAllowed(entry.app)) continue;
             while (entry.left > 0) {
-                const offer = offers.find((candidate) => candidate.cpus >= entry.app.cpus && candidate.mem >= entry.app.mem);
+                const offer = offers.find(
+                    (candidate) => candidate.cpus >= entry.app.cpus && candidate.mem >= entry.app.mem,
+                );
                 if (offer === undefined) break;
                 offer.cpus -= entry.app.cpus;
                 offer.mem -= entry.app.mem;
@@ -203,9 +209,20 @@ export class Tasks extends EventEmitter {
     launch(app: App, agent: Agent, state: AgentState) {
         const ports = this.hostPorts(app, agent);
         const task: Task = {
-            id: newTaskId(app.id), appId: app.id, version: app.version, agent, slaveId: state.id, host: state.hostname,
-            state: "TASK_STAGING", stagedAt: new Date().toISOString(), startedAt: null, ipAddresses: [], ports,
-            cpus: app.cpus, mem: app.mem, killSentAt: undefined,
+            id: newTaskId(app.id),
+            appId: app.id,
+            version: app.version,
+            agent,
+            slaveId: state.id,
+            host: state.hostname,
+            state: "TASK_STAGING",
+            stagedAt: new Date().toISOString(),
+            startedAt: null,
+            ipAddresses: [],
+            ports,
+            cpus: app.cpus,
+            mem: app.mem,
+            killSentAt: undefined,
         };
         this.tracker.set(task.id, task);
         this.options.log(`launching ${task.id} on ${agent.name}`);
@@ -216,7 +233,9 @@ export class Tasks extends EventEmitter {
 
     /** One host port per declared port, from the agent's default range [31000-32000]. */
     hostPorts(app: App, agent: Agent) {
-        const used = new Set([...this.tracker.values()].filter((task) => task.agent === agent).flatMap((task) => task.ports));
+        const used = new Set(
+            [...this.tracker.values()].filter((task) => task.agent === agent).flatMap((task) => task.ports),
+        );
         const declared = Array.isArray(app.ports) ? app.ports : [];
         const ports: number[] = [];
         let next = portRange.first;
@@ -251,7 +270,9 @@ export class Tasks extends EventEmitter {
         } catch (error) {
             // Said once per outage: an agent that is still starting is not news every poll.
             if (this.agentStates.has(agent) || !this.unreachable.has(agent)) {
-                this.options.log(`agent ${agent.name} does not answer: ${error instanceof Error ? error.message : error}`);
+                this.options.log(
+                    `agent ${agent.name} does not answer: ${error instanceof Error ? error.message : error}`,
+                );
             }
             this.agentStates.delete(agent);
             this.unreachable.add(agent);
@@ -264,14 +285,21 @@ export class Tasks extends EventEmitter {
             const task = this.tracker.get(reported.id);
             if (task === undefined) {
                 if (!isTerminal(reported.state)) this.reconcileUnknown(agent, state, reported);
-            } else if (reported.state !== task.state && (reported.state === "TASK_RUNNING" || isTerminal(reported.state))) {
+            } else if (
+                reported.state !== task.state &&
+                (reported.state === "TASK_RUNNING" || isTerminal(reported.state))
+            ) {
                 this.update(task, reported.state, { ipAddresses: reported.ipAddresses, message: reported.message });
             } else if (task.killSentAt !== undefined && Date.now() - task.killSentAt > killRetryMs) {
                 this.kill(task);
             }
         }
         for (const task of this.tracker.values()) {
-            if (task.agent === agent && !listed.has(task.id) && Date.now() - Date.parse(task.stagedAt) > launchGraceMs) {
+            if (
+                task.agent === agent &&
+                !listed.has(task.id) &&
+                Date.now() - Date.parse(task.stagedAt) > launchGraceMs
+            ) {
                 this.update(task, "TASK_LOST", { message: `agent ${agent.name} does not know the task` });
             }
         }
@@ -287,9 +315,20 @@ export class Tasks extends EventEmitter {
             return;
         }
         this.tracker.set(reported.id, {
-            id: reported.id, appId, version: reported.version ?? app.version, agent, slaveId: state.id, host: state.hostname,
-            state: reported.state, stagedAt: new Date().toISOString(), startedAt: reported.state === "TASK_RUNNING" ? new Date().toISOString() : null,
-            ipAddresses: reported.ipAddresses, ports: [], cpus: app.cpus, mem: app.mem, killSentAt: undefined,
+            id: reported.id,
+            appId,
+            version: reported.version ?? app.version,
+            agent,
+            slaveId: state.id,
+            host: state.hostname,
+            state: reported.state,
+            stagedAt: new Date().toISOString(),
+            startedAt: reported.state === "TASK_RUNNING" ? new Date().toISOString() : null,
+            ipAddresses: reported.ipAddresses,
+            ports: [],
+            cpus: app.cpus,
+            mem: app.mem,
+            killSentAt: undefined,
         });
     }
 
@@ -305,7 +344,14 @@ export class Tasks extends EventEmitter {
         }
         const app = this.options.appById(task.appId);
         if (delayStates.has(state) && app !== undefined) this.addDelay({ ...app, version: task.version });
-        const update: StatusUpdate = { taskId: task.id, appId: task.appId, version: task.version, state, message: details.message ?? "", host: task.host };
+        const update: StatusUpdate = {
+            taskId: task.id,
+            appId: task.appId,
+            version: task.version,
+            state,
+            message: details.message ?? "",
+            host: task.host,
+        };
         this.emit("status", update);
         if (isTerminal(state) && app !== undefined && !this.options.isLocked(app.id)) this.scale(app);
     }
@@ -318,7 +364,9 @@ export class Tasks extends EventEmitter {
             if (toQueue > 0) this.add(app, toQueue);
         } else if (app.instances < current) {
             this.purge(app.id);
-            this.tasksOf(app.id).slice(0, current - app.instances).forEach((task) => this.kill(task));
+            this.tasksOf(app.id)
+                .slice(0, current - app.instances)
+                .forEach((task) => this.kill(task));
         }
     }
 }
@@ -351,7 +399,9 @@ export function taskInfo(app: App, task: Task, frameworkId: string): TaskInfo {
         MARATHON_APP_RESOURCE_MEM: String(app.mem),
         MARATHON_APP_RESOURCE_DISK: String(app.disk),
         MARATHON_APP_LABELS: validLabels.map(([key]) => key).join(" "),
-        ...Object.fromEntries(validLabels.map(([key, value]) => [`MARATHON_APP_LABEL_${key.toUpperCase()}`, String(value)])),
+        ...Object.fromEntries(
+            validLabels.map(([key, value]) => [`MARATHON_APP_LABEL_${key.toUpperCase()}`, String(value)]),
+        ),
         ...((app.env ?? {}) as Record<string, string>),
     };
     const uris = (Array.isArray(app.uris) ? app.uris : []) as string[];
@@ -367,7 +417,11 @@ export function taskInfo(app: App, task: Task, frameworkId: string): TaskInfo {
             value: cmd,
             arguments: Array.isArray(app.args) ? app.args.map(String) : [],
             shell: cmd !== null,
-            uris: uris.map((value) => ({ value, extract: archiveExtensions.some((extension) => value.endsWith(extension)), executable: false })),
+            uris: uris.map((value) => ({
+                value,
+                extract: archiveExtensions.some((extension) => value.endsWith(extension)),
+                executable: false,
+            })),
             environment,
         },
         container: app.container as ContainerJson | null | undefined,
@@ -378,4 +432,3 @@ function imageOf(app: App): string | undefined {
     const image = (app.container as ContainerJson | null | undefined)?.docker?.image;
     return typeof image === "string" ? image : undefined;
 }
-

@@ -33,8 +33,8 @@ interface Run {
     statuses: Status[];
     killed: boolean;
     stopped: boolean;
-    exit: string|undefined;
-    process: ChildProcess|undefined;
+    exit: string | undefined;
+    process: ChildProcess | undefined;
     ended: boolean;
 }
 
@@ -45,7 +45,7 @@ export interface AgentOptions {
     docker: string;
     dockerSocket: string;
     workDir: string;
-    resources: { cpus: number; mem: number; disk: number; };
+    resources: { cpus: number; mem: number; disk: number };
     log: Log;
 }
 
@@ -72,8 +72,13 @@ export class Agent {
 
     docker(args: string[]): Promise<string> {
         return new Promise((resolve, reject) => {
-            execFile(this.options.docker, ["-H", `unix://${this.options.dockerSocket}`, ...args], { timeout: dockerTimeoutMs },
-                (error, stdout, stderr) => (error ? reject(new Error(String(stderr).trim() || error.message)) : resolve(String(stdout))));
+            execFile(
+                this.options.docker,
+                ["-H", `unix://${this.options.dockerSocket}`, ...args],
+                { timeout: dockerTimeoutMs },
+                (error, stdout, stderr) =>
+                    error ? reject(new Error(String(stderr).trim() || error.message)) : resolve(String(stdout)),
+            );
         });
     }
 
@@ -86,8 +91,17 @@ export class Agent {
             task,
             containerId,
             containerName: `mesos-${this.options.id}.${containerId}`,
-            directory: path.join(this.options.workDir, "slaves", this.options.id, "frameworks", task.frameworkId,
-                "executors", task.taskId, "runs", containerId),
+            directory: path.join(
+                this.options.workDir,
+                "slaves",
+                this.options.id,
+                "frameworks",
+                task.frameworkId,
+                "executors",
+                task.taskId,
+                "runs",
+                containerId,
+            ),
             statuses: [{ state: "TASK_STAGING", timestamp: Date.now() / 1000, message: "", ipAddress: undefined }],
             killed: false,
             stopped: false,
@@ -96,7 +110,9 @@ export class Agent {
             ended: false,
         };
         this.runs.set(task.taskId, run);
-        this.start(run).catch((error: Error) => this.end(run, "TASK_FAILED", `Failed to launch container: ${error.message}`));
+        this.start(run).catch((error: Error) =>
+            this.end(run, "TASK_FAILED", `Failed to launch container: ${error.message}`),
+        );
     }
 
     async start(run: Run) {
@@ -104,26 +120,39 @@ export class Agent {
         try {
             fetchUris(run.task.command.uris, run.directory);
         } catch (error) {
-            fs.appendFileSync(path.join(run.directory, "stderr"), `${error instanceof Error ? error.message : error}\n`);
+            fs.appendFileSync(
+                path.join(run.directory, "stderr"),
+                `${error instanceof Error ? error.message : error}\n`,
+            );
             throw new Error(`Failed to fetch all URIs for container '${run.containerId}' with exit status: 256`);
         }
-        const { args, image } = dockerRunArgs(run.task, { containerName: run.containerName, sandboxDirectory: run.directory });
+        const { args, image } = dockerRunArgs(run.task, {
+            containerName: run.containerName,
+            sandboxDirectory: run.directory,
+        });
         await this.docker(["image", "inspect", image]).catch(() => {
-            throw new Error(`Failed to 'docker pull ${image}': the sandbox never pulls, and the image is not on this agent`);
+            throw new Error(
+                `Failed to 'docker pull ${image}': the sandbox never pulls, and the image is not on this agent`,
+            );
         });
         if (run.killed) return this.end(run, "TASK_KILLED", "");
         const output = (name: string) => fs.openSync(path.join(run.directory, name), "a");
         const stdout = output("stdout");
         const stderr = output("stderr");
         this.options.log(`${run.task.taskId}: docker ${args.join(" ")}`);
-        const child = spawn(this.options.docker, ["-H", `unix://${this.options.dockerSocket}`, ...args],
-            { stdio: ["ignore", stdout, stderr], env: { ...process.env, HOME: run.directory } });
+        const child = spawn(this.options.docker, ["-H", `unix://${this.options.dockerSocket}`, ...args], {
+            stdio: ["ignore", stdout, stderr],
+            env: { ...process.env, HOME: run.directory },
+        });
         fs.closeSync(stdout);
         fs.closeSync(stderr);
         run.process = child;
         child.on("error", (error) => this.end(run, "TASK_FAILED", `Docker container run error: ${error.message}`));
         child.on("exit", (code, signal) => {
-            run.exit = code === 0 ? "" : `Docker container run error: Container exited on error: ${signal ? `terminated with signal ${signal}` : `exited with status ${code}`}`;
+            run.exit =
+                code === 0
+                    ? ""
+                    : `Docker container run error: Container exited on error: ${signal ? `terminated with signal ${signal}` : `exited with status ${code}`}`;
             this.reaped(run);
         });
         void this.awaitStart(run);
@@ -144,12 +173,18 @@ export class Agent {
     /** docker inspect until the container has started: then it is TASK_RUNNING. */
     async awaitStart(run: Run) {
         while (!run.ended) {
-            const container = await this.docker(["inspect", "--type", "container", run.containerName])
-                .then((text) => (JSON.parse(text) as InspectedContainer[])[0], () => undefined);
+            const container = await this.docker(["inspect", "--type", "container", run.containerName]).then(
+                (text) => (JSON.parse(text) as InspectedContainer[])[0],
+                () => undefined,
+            );
             if (container !== undefined && container.State?.StartedAt !== notStarted && !run.ended && !run.killed) {
                 const networkMode = container.HostConfig?.NetworkMode;
-                const ipAddress = (networkMode === undefined ? undefined : container.NetworkSettings?.Networks?.[networkMode]?.IPAddress)
-                    || container.NetworkSettings?.IPAddress || undefined;
+                const ipAddress =
+                    (networkMode === undefined
+                        ? undefined
+                        : container.NetworkSettings?.Networks?.[networkMode]?.IPAddress) ||
+                    container.NetworkSettings?.IPAddress ||
+                    undefined;
                 this.record(run, "TASK_RUNNING", "", ipAddress);
                 return;
             }
@@ -171,7 +206,10 @@ export class Agent {
      */
     async stop(run: Run) {
         for (;;) {
-            const stopped = await this.docker(["stop", "-t", "0", run.containerName]).then(() => true, () => false);
+            const stopped = await this.docker(["stop", "-t", "0", run.containerName]).then(
+                () => true,
+                () => false,
+            );
             if (stopped || run.exit !== undefined) break;
             await sleep(stopRetryMs);
         }
@@ -181,7 +219,9 @@ export class Agent {
 
     record(run: Run, state: TaskState, message: string, ipAddress?: string) {
         run.statuses.push({ state, timestamp: Date.now() / 1000, message, ipAddress });
-        this.options.log(`${run.task.taskId}: ${state}${message ? ` (${message})` : ""}${ipAddress ? ` at ${ipAddress}` : ""}`);
+        this.options.log(
+            `${run.task.taskId}: ${state}${message ? ` (${message})` : ""}${ipAddress ? ` at ${ipAddress}` : ""}`,
+        );
     }
 
     end(run: Run, state: TaskState, message: string) {
@@ -245,12 +285,17 @@ export class Agent {
                 state: status.state,
                 timestamp: status.timestamp,
                 ...(status.message ? { message: status.message } : {}),
-                ...(status.ipAddress ? {
-                    container_status: { network_infos: [{ ip_address: status.ipAddress, ip_addresses: [{ ip_address: status.ipAddress }] }] },
-                } : {}),
+                ...(status.ipAddress
+                    ? {
+                          container_status: {
+                              network_infos: [
+                                  { ip_address: status.ipAddress, ip_addresses: [{ ip_address: status.ipAddress }] },
+                              ],
+                          },
+                      }
+                    : {}),
             })),
             labels: [{ key: "MARATHON_APP_VERSION", value: run.task.version }],
         };
     }
 }
-

@@ -15,7 +15,10 @@ const minMemoryBytes = 32 * 1024 * 1024;
 export const mappedDirectory = "/mnt/mesos/sandbox";
 
 /** @returns the arguments after `docker -H <socket>` */
-export function dockerRunArgs(task: TaskInfo, where: { containerName: string; sandboxDirectory: string }): { args: string[]; image: string } {
+export function dockerRunArgs(
+    task: TaskInfo,
+    where: { containerName: string; sandboxDirectory: string },
+): { args: string[]; image: string } {
     const docker = task.container?.docker ?? {};
     const args = ["run"];
     if (docker.privileged === true) args.push("--privileged");
@@ -51,7 +54,8 @@ function lastNetworkOnly(args: string[]) {
         if (arg === "--net" || arg === "--network") networkAt.push(index);
         else if (arg.startsWith("--net=") || arg.startsWith("--network=")) networkAt.push(index);
     });
-    const drop = new Set(networkAt.slice(0, -1).flatMap((index) => (options[index].includes("=") ? [index] : [index, index + 1])));
+    const drop = new Set(
+        networkAt.slice(0, -1).flatMap((index) => (options[index].includes("=") ? [index] : [index, index + 1])),
+    );
     return [...options.filter((_, index) => !drop.has(index)), ...args.slice(imageAt)];
 }
-

@@ -13,7 +13,7 @@ export interface Uri {
 }
 
 /** Fetcher::uriToLocalPath. */
-export function localPath(uri: string): string|undefined {
+export function localPath(uri: string): string | undefined {
     const trimmed = uri.trimStart();
     if (trimmed.startsWith("file://")) return trimmed.slice("file://".length);
     return /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? undefined : trimmed;
@@ -27,15 +27,18 @@ export function fetchUris(uris: Uri[], sandboxDirectory: string) {
             throw new Error(`Failed to fetch '${uri.value}': the sandbox cluster reaches nothing outside it`);
         }
         if (!path.isAbsolute(source)) {
-            throw new Error(`Failed to fetch '${uri.value}': a relative path needs --frameworks_home, which the agent does not set`);
+            throw new Error(
+                `Failed to fetch '${uri.value}': a relative path needs --frameworks_home, which the agent does not set`,
+            );
         }
         const destination = path.join(sandboxDirectory, path.basename(source));
         try {
             fs.copyFileSync(source, destination);
         } catch (error) {
-            throw new Error(`Failed to copy with command 'cp '${source}' '${destination}'': ${error instanceof Error ? error.message : error}`);
+            throw new Error(
+                `Failed to copy with command 'cp '${source}' '${destination}'': ${error instanceof Error ? error.message : error}`,
+            );
         }
         if (uri.executable) fs.chmodSync(destination, 0o755);
     }
 }
-

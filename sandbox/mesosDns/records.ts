@@ -19,11 +19,13 @@ const zbase32Alphabet = "ybndrfg8ejkmcpqxot1uwisza345h769";
 
 /** labels.RFC1123. */
 export function rfc1123(name: string) {
-    const mapped = [...name].map((char) => {
-        if (/[A-Z]/.test(char)) return char.toLowerCase();
-        if (/[a-z0-9]/.test(char)) return char;
-        return /[-._]/.test(char) ? "-" : "";
-    }).join("");
+    const mapped = [...name]
+        .map((char) => {
+            if (/[A-Z]/.test(char)) return char.toLowerCase();
+            if (/[a-z0-9]/.test(char)) return char;
+            return /[-._]/.test(char) ? "-" : "";
+        })
+        .join("");
     return mapped.replace(/^-+/, "").slice(0, 63).replace(/-+$/, "");
 }
 
@@ -35,8 +37,11 @@ function domainFrag(name: string) {
 /** The first `length` characters of zbase32(bytes): 5 bits each, most significant first. @param length at most bytes.length * 8 / 5 */
 export function zbase32Head(bytes: Buffer, length: number) {
     let bits = "";
-    for (const byte of bytes.subarray(0, Math.ceil(length * 5 / 8))) bits += byte.toString(2).padStart(8, "0");
-    return Array.from({ length }, (_, index) => zbase32Alphabet[parseInt(bits.slice(index * 5, index * 5 + 5), 2)]).join("");
+    for (const byte of bytes.subarray(0, Math.ceil((length * 5) / 8))) bits += byte.toString(2).padStart(8, "0");
+    return Array.from(
+        { length },
+        (_, index) => zbase32Alphabet[parseInt(bits.slice(index * 5, index * 5 + 5), 2)],
+    ).join("");
 }
 
 /** records.hashString: 5 characters of the zbase32-encoded SHA-1. */
@@ -51,9 +56,14 @@ function slaveIdTail(slaveId: string) {
 
 /** The address in the latest TASK_RUNNING status's network_infos. */
 function networkInfoIp(statuses: TaskStatusJson[]): string | undefined {
-    const running = statuses.filter((status) => status.state === "TASK_RUNNING").sort((left, right) => right.timestamp - left.timestamp)[0];
+    const running = statuses
+        .filter((status) => status.state === "TASK_RUNNING")
+        .sort((left, right) => right.timestamp - left.timestamp)[0];
     const infos = running?.container_status?.network_infos ?? [];
-    return infos.flatMap((info) => (info.ip_addresses?.length ? info.ip_addresses.map((address) => address.ip_address) : [info.ip_address]))
+    return infos
+        .flatMap((info) =>
+            info.ip_addresses?.length ? info.ip_addresses.map((address) => address.ip_address) : [info.ip_address],
+        )
         .find((ip) => typeof ip === "string" && ip !== "");
 }
 
@@ -103,4 +113,3 @@ export function generateRecords(input: RecordsInput): Map<string, string[]> {
     }
     return records;
 }
-

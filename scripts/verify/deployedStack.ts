@@ -35,21 +35,31 @@ const resourceTimeoutMs = 5000;
 
 const resourcesSchema = z.object({ resources: z.array(z.object({ id: z.string(), url: z.string() }).loose()) }).loose();
 
-const tasksSchema = z.object({
-    tasks: z.array(z.object({
-        appId: z.string(),
-        startedAt: z.string().nullish(),
-        ipAddresses: z.array(z.object({ ipAddress: z.string() }).loose()).nullish(),
-    }).loose()),
-}).loose();
+const tasksSchema = z
+    .object({
+        tasks: z.array(
+            z
+                .object({
+                    appId: z.string(),
+                    startedAt: z.string().nullish(),
+                    ipAddresses: z.array(z.object({ ipAddress: z.string() }).loose()).nullish(),
+                })
+                .loose(),
+        ),
+    })
+    .loose();
 
 export async function readDeployedStack(config: StarsConfig, master: SshHost): Promise<DeployedStack> {
     const groupId = `/${config.groupId}`;
-    const marathon = new MarathonClient({ host: master, marathonHost: config.marathonHost, marathonPort: config.marathonPort },
-        { timeoutSeconds: config.commandTimeoutSeconds });
+    const marathon = new MarathonClient(
+        { host: master, marathonHost: config.marathonHost, marathonPort: config.marathonPort },
+        { timeoutSeconds: config.commandTimeoutSeconds },
+    );
     const found = await marathon.group(groupId);
     if (found === undefined || (found.apps ?? []).length === 0) {
-        throw new VerifyInputError(`${marathon.where()} has no ${found === undefined ? "group" : "app in group"} ${groupId}: nothing to verify (run pulumi up first)`);
+        throw new VerifyInputError(
+            `${marathon.where()} has no ${found === undefined ? "group" : "app in group"} ${groupId}: nothing to verify (run pulumi up first)`,
+        );
     }
     const group = normalizeGroup(found);
     const notes: string[] = [];
@@ -57,18 +67,36 @@ export async function readDeployedStack(config: StarsConfig, master: SshHost): P
     const resources = await collectorResources(config, master);
     let resourcesFile: string;
     if (resources.kind === "read") {
-        resourcesFile = JSON.stringify(inTemplateOrder(resources.list, group, template.probes.map((probe) => probe.id), config.mesosDnsDomain));
+        resourcesFile = JSON.stringify(
+            inTemplateOrder(
+                resources.list,
+                group,
+                template.probes.map((probe) => probe.id),
+                config.mesosDnsDomain,
+            ),
+        );
     } else {
         const ownerId = (found.apps ?? [])[0]?.labels?.[ownerKey] ?? "";
         resourcesFile = renderResourcesFile(starsParameters(config, ownerId));
-        notes.push(`the resources were rendered from the stack config: the collector did not answer GET /resources (${resources.reason})`);
+        notes.push(
+            `the resources were rendered from the stack config: the collector did not answer GET /resources (${resources.reason})`,
+        );
     }
     return { group, resourcesFile, addresses: await taskAddresses(config, master, groupId, notes), notes };
 }
 
-async function collectorResources(config: StarsConfig, master: SshHost): Promise<{ kind: "read"; list: DeployedResource[] } | { kind: "failed"; reason: string }> {
+async function collectorResources(
+    config: StarsConfig,
+    master: SshHost,
+): Promise<{ kind: "read"; list: DeployedResource[] } | { kind: "failed"; reason: string }> {
     try {
-        const response = await httpOverSsh(master, { method: "GET", path: "/resources", targetHost: config.collectorIp, targetPort: config.collectorPort, timeoutMs: resourceTimeoutMs });
+        const response = await httpOverSsh(master, {
+            method: "GET",
+            path: "/resources",
+            targetHost: config.collectorIp,
+            targetPort: config.collectorPort,
+            timeoutMs: resourceTimeoutMs,
+        });
         const parsed = response.status === 200 ? resourcesSchema.safeParse(safeJson(response.body)) : undefined;
         if (parsed?.success) {
             return { kind: "read", list: parsed.data.resources.map(({ id, url }) => ({ id, url })) };
@@ -77,7 +105,10 @@ async function collectorResources(config: StarsConfig, master: SshHost): Promise
     } catch (error) {
         // as fetchResponses tells the collector's silence from a failing connection to the master
         const request = `GET http://${config.collectorIp}:${config.collectorPort}/resources via `;
-        if (isForwardRefused(error) || (error instanceof SshError && error.message.startsWith(request) && !error.message.includes("(waiting for"))) {
+        if (
+            isForwardRefused(error) ||
+            (error instanceof SshError && error.message.startsWith(request) && !error.message.includes("(waiting for"))
+        ) {
             return { kind: "failed", reason: (error as Error).message };
         }
         throw error;
@@ -93,7 +124,12 @@ function safeJson(text: string): unknown {
 }
 
 /** The collector's resources in the order the template lists the probes their URLs name; the others after, by id. */
-function inTemplateOrder(resources: DeployedResource[], group: MarathonGroup, probeOrder: string[], domain: string): DeployedResource[] {
+function inTemplateOrder(
+    resources: DeployedResource[],
+    group: MarathonGroup,
+    probeOrder: string[],
+    domain: string,
+): DeployedResource[] {
     const appIds = group.apps.map((app) => app.id);
     const rank = (resource: DeployedResource) => {
         let host: string;
@@ -109,13 +145,25 @@ function inTemplateOrder(resources: DeployedResource[], group: MarathonGroup, pr
     return [...resources].sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id));
 }
 
-async function taskAddresses(config: StarsConfig, master: SshHost, groupId: string, notes: string[]): Promise<Record<string, string>> {
+async function taskAddresses(
+    config: StarsConfig,
+    master: SshHost,
+    groupId: string,
+    notes: string[],
+): Promise<Record<string, string>> {
     const prefix = `${groupId}/`;
     let response;
     try {
-        response = await httpOverSsh(master, { method: "GET", path: "/v2/tasks", targetHost: config.marathonHost, targetPort: config.marathonPort });
+        response = await httpOverSsh(master, {
+            method: "GET",
+            path: "/v2/tasks",
+            targetHost: config.marathonHost,
+            targetPort: config.marathonPort,
+        });
     } catch (error) {
-        notes.push(`the tasks' addresses are unknown (GET /v2/tasks: ${error instanceof Error ? error.message : String(error)})`);
+        notes.push(
+            `the tasks' addresses are unknown (GET /v2/tasks: ${error instanceof Error ? error.message : String(error)})`,
+        );
         return {};
     }
     const parsed = response.status === 200 ? tasksSchema.safeParse(safeJson(response.body)) : undefined;
@@ -131,5 +179,7 @@ async function taskAddresses(config: StarsConfig, master: SshHost, groupId: stri
         byApp.set(app, addresses);
     }
     // an app with more than one address (two tasks during a restart) has no one address to evaluate a rule with
-    return Object.fromEntries([...byApp].filter(([, addresses]) => addresses.size === 1).map(([app, addresses]) => [app, [...addresses][0]]));
+    return Object.fromEntries(
+        [...byApp].filter(([, addresses]) => addresses.size === 1).map(([app, addresses]) => [app, [...addresses][0]]),
+    );
 }

@@ -15,16 +15,39 @@ const docs = path.join(projectDir, "docs");
 const page = path.join(docs, "verify.md");
 const begin = "<!-- verify:begin (npm run verify:picture writes this part) -->";
 const end = "<!-- verify:end -->";
-const handEdit = ["calicoctl", "profile", "backend", "rule", "remove", "inbound", "allow", "tcp", "from", "tag", "frontend", "to", "ports", "9000"];
+const handEdit = [
+    "calicoctl",
+    "profile",
+    "backend",
+    "rule",
+    "remove",
+    "inbound",
+    "allow",
+    "tcp",
+    "from",
+    "tag",
+    "frontend",
+    "to",
+    "ports",
+    "9000",
+];
 
 /** `npm run verify -- <args>` as a user runs it; the output with the project's path taken out. */
 function verify(args: string[]): { code: number | null; text: string } {
-    const run = spawnSync("npm", ["run", "--silent", "verify", "--", ...args], { cwd: projectDir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout: 300000 });
+    const run = spawnSync("npm", ["run", "--silent", "verify", "--", ...args], {
+        cwd: projectDir,
+        encoding: "utf8",
+        env: { ...process.env, NO_COLOR: "1" },
+        timeout: 300000,
+    });
     process.stderr.write(run.stderr);
     return { code: run.status, text: run.stdout.split(`${projectDir}/`).join("") };
 }
 
-function section(match: { code: number | null; text: string }, mismatch: { code: number | null; text: string }): string {
+function section(
+    match: { code: number | null; text: string },
+    mismatch: { code: number | null; text: string },
+): string {
     const block = (command: string, run: { code: number | null; text: string }) =>
         ["```", `$ ${command}`, run.text.trimEnd(), `$ echo $?`, String(run.code), "```"].join("\n");
     return [
@@ -58,11 +81,18 @@ async function main(): Promise<void> {
         await stack.on(stack.agent, handEdit);
         const mismatch = verify(["--stack", "sandbox", "--timeout", "40", "--picture", path.join(docs, "verify.svg")]);
         if (match.code !== 0 || mismatch.code !== 1) {
-            throw new Error(`expected verify to exit 0, then 1 after the hand edit; it exited ${match.code}, then ${mismatch.code}:\n${match.text}\n${mismatch.text}`);
+            throw new Error(
+                `expected verify to exit 0, then 1 after the hand edit; it exited ${match.code}, then ${mismatch.code}:\n${match.text}\n${mismatch.text}`,
+            );
         }
         const text = fs.readFileSync(page, "utf8");
-        fs.writeFileSync(page, text.slice(0, text.indexOf(begin)) + section(match, mismatch) + text.slice(text.indexOf(end) + end.length));
-        process.stderr.write("verify:picture: wrote docs/verify.md's example, docs/verify.svg, docs/verify.png, docs/verify-match.svg, docs/verify-match.png\n");
+        fs.writeFileSync(
+            page,
+            text.slice(0, text.indexOf(begin)) + section(match, mismatch) + text.slice(text.indexOf(end) + end.length),
+        );
+        process.stderr.write(
+            "verify:picture: wrote docs/verify.md's example, docs/verify.svg, docs/verify.png, docs/verify-match.svg, docs/verify-match.png\n",
+        );
     } finally {
         await stack.close();
     }

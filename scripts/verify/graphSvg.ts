@@ -58,7 +58,8 @@ export function renderGraphSvg(report: VerifyReport): GraphPicture {
     const colours = nodeColourMap(report.nodes);
     const edgeColours = new Set<string>([mismatchColour, unknownColour, ...colours.values()]);
     const panels = (["declared", "observed"] as const).map((panel, i) =>
-        panelSvg(report, panel, { x: margin + i * (panelWidth + margin), y: margin }, positions, colours));
+        panelSvg(report, panel, { x: margin + i * (panelWidth + margin), y: margin }, positions, colours),
+    );
     const svg = [
         `<?xml version="1.0" encoding="UTF-8"?>`,
         `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
@@ -75,9 +76,11 @@ export function renderGraphSvg(report: VerifyReport): GraphPicture {
 
 /** Which edges a panel draws: those its side has, plus unknown observed edges the declared side draws. */
 export function drawnEdges(report: VerifyReport, panel: Panel): ReportEdge[] {
-    return report.edges.filter((edge) => panel === "declared"
-        ? edge.declared.drawn
-        : edge.observed.drawn || (edge.observed.reach === "unknown" && edge.declared.drawn));
+    return report.edges.filter((edge) =>
+        panel === "declared"
+            ? edge.declared.drawn
+            : edge.observed.drawn || (edge.observed.reach === "unknown" && edge.declared.drawn),
+    );
 }
 
 function layout(nodes: readonly MatrixNode[]): Map<string, Point> {
@@ -89,21 +92,41 @@ function layout(nodes: readonly MatrixNode[]): Map<string, Point> {
     }
     probes.forEach((node, i) => {
         const angle = -Math.PI / 2 + (2 * Math.PI * i) / probes.length;
-        positions.set(node.id, { x: centre.x + probeOrbit * Math.cos(angle), y: centre.y + probeOrbit * Math.sin(angle) });
+        positions.set(node.id, {
+            x: centre.x + probeOrbit * Math.cos(angle),
+            y: centre.y + probeOrbit * Math.sin(angle),
+        });
     });
     return positions;
 }
 
 function nodeColourMap(nodes: readonly MatrixNode[]): Map<string, string> {
     const probes = nodes.filter((node) => node.kind === "probe");
-    return new Map(nodes.map((node) => [node.id,
-        node.kind === "probe" ? nodeColours[probes.indexOf(node) % nodeColours.length] : node.kind === "collector" ? collectorColour : outsideColour]));
+    return new Map(
+        nodes.map((node) => [
+            node.id,
+            node.kind === "probe"
+                ? nodeColours[probes.indexOf(node) % nodeColours.length]
+                : node.kind === "collector"
+                  ? collectorColour
+                  : outsideColour,
+        ]),
+    );
 }
 
-function panelSvg(report: VerifyReport, panel: Panel, origin: Point, positions: Map<string, Point>, colours: Map<string, string>): string {
-    const title = panel === "declared" ? "declared: the policy as Felix evaluates it" : "observed: the collector's /responses";
+function panelSvg(
+    report: VerifyReport,
+    panel: Panel,
+    origin: Point,
+    positions: Map<string, Point>,
+    colours: Map<string, string>,
+): string {
+    const title =
+        panel === "declared" ? "declared: the policy as Felix evaluates it" : "observed: the collector's /responses";
     const edges = drawnEdges(report, panel).map((edge) => edgeSvg(edge, panel, positions, colours));
-    const nodes = report.nodes.map((node) => nodeSvg(node, positions.get(node.id)!, colours.get(node.id)!, panel === "observed" && !fetched(report, node)));
+    const nodes = report.nodes.map((node) =>
+        nodeSvg(node, positions.get(node.id)!, colours.get(node.id)!, panel === "observed" && !fetched(report, node)),
+    );
     return [
         `<g class="panel" data-panel="${panel}" transform="translate(${origin.x},${origin.y})">`,
         `<rect width="${panelWidth}" height="${panelHeight}" fill="none" stroke="#454B5E" stroke-width="1"/>`,
@@ -117,21 +140,31 @@ function panelSvg(report: VerifyReport, panel: Panel, origin: Point, positions: 
 /** Whether the UI would show the node: a probe only when the collector holds its response. */
 function fetched(report: VerifyReport, node: MatrixNode): boolean {
     const collector = report.nodes.find((n) => n.kind === "collector");
-    return node.kind !== "probe" || report.edges.some((edge) => edge.source === collector?.id && edge.target === node.id && edge.observed.reach === "reachable");
+    return (
+        node.kind !== "probe" ||
+        report.edges.some(
+            (edge) => edge.source === collector?.id && edge.target === node.id && edge.observed.reach === "reachable",
+        )
+    );
 }
 
 function edgeSvg(edge: ReportEdge, panel: Panel, positions: Map<string, Point>, colours: Map<string, string>): string {
     const reach: Reach = edge[panel].reach;
     const mismatch = edge.status === "mismatch";
     const colour = mismatch ? mismatchColour : reach === "unknown" ? unknownColour : colours.get(edge.source)!;
-    const style = reach === "reachable"
-        ? `stroke-width="9" stroke-opacity="0.95"`
-        : reach === "blocked" ? `stroke-width="3" stroke-opacity="0.7" stroke-dasharray="10 7"` : `stroke-width="3" stroke-opacity="0.8" stroke-dasharray="2 6"`;
+    const style =
+        reach === "reachable"
+            ? `stroke-width="9" stroke-opacity="0.95"`
+            : reach === "blocked"
+              ? `stroke-width="3" stroke-opacity="0.7" stroke-dasharray="10 7"`
+              : `stroke-width="3" stroke-opacity="0.8" stroke-dasharray="2 6"`;
     const detail = panel === "declared" ? edge.declared.reason : edge.observed.detail;
     const name = edgeName(edge);
-    return `<path class="edge${mismatch ? " mismatch" : ""}" data-edge="${escapeXml(`${edge.source}->${edge.target}`)}" data-reach="${reach}" data-status="${edge.status}" ` +
+    return (
+        `<path class="edge${mismatch ? " mismatch" : ""}" data-edge="${escapeXml(`${edge.source}->${edge.target}`)}" data-reach="${reach}" data-status="${edge.status}" ` +
         `d="${curve(positions.get(edge.source)!, positions.get(edge.target)!)}" fill="none" stroke="${colour}" ${style} marker-end="url(#${markerId(colour)})">` +
-        `<title>${escapeXml(`${name}: ${reach}${mismatch ? " (MISMATCH)" : ""}: ${detail}`)}</title></path>`;
+        `<title>${escapeXml(`${name}: ${reach}${mismatch ? " (MISMATCH)" : ""}: ${detail}`)}</title></path>`
+    );
 }
 
 /** computeQuadraticControlPoint, with both ends pulled back to the nodes' rims so the arrowhead shows. */
@@ -139,7 +172,10 @@ function curve(p1: Point, p2: Point): string {
     const vector = { x: p2.x - p1.x, y: p2.y - p1.y };
     const length = Math.hypot(vector.x, vector.y);
     const normal = Math.atan2(vector.y, vector.x) + Math.PI / 2;
-    const control = { x: p1.x + vector.x / 2 + Math.cos(normal) * length * 0.25, y: p1.y + vector.y / 2 + Math.sin(normal) * length * 0.25 };
+    const control = {
+        x: p1.x + vector.x / 2 + Math.cos(normal) * length * 0.25,
+        y: p1.y + vector.y / 2 + Math.sin(normal) * length * 0.25,
+    };
     const start = towards(p1, control, nodeRadius);
     const end = towards(p2, control, nodeRadius + 4);
     return `M${fmt(start.x)},${fmt(start.y)} Q${fmt(control.x)},${fmt(control.y)} ${fmt(end.x)},${fmt(end.y)}`;
@@ -151,21 +187,30 @@ function towards(from: Point, to: Point, distance: number): Point {
 }
 
 function nodeSvg(node: MatrixNode, at: Point, colour: string, hollow: boolean): string {
-    const fill = hollow ? `fill="none" stroke="${colour}" stroke-width="3" stroke-dasharray="6 4"` : `fill="${colour}" stroke="${background}" stroke-width="6"`;
+    const fill = hollow
+        ? `fill="none" stroke="${colour}" stroke-width="3" stroke-dasharray="6 4"`
+        : `fill="${colour}" stroke="${background}" stroke-width="6"`;
     const labelColour = hollow ? colour : background;
     const caption = captionAt(node, at);
-    return `<g class="node" data-node="${escapeXml(node.id)}" data-kind="${node.kind}"${hollow ? ` data-hollow="true"` : ""}>` +
+    return (
+        `<g class="node" data-node="${escapeXml(node.id)}" data-kind="${node.kind}"${hollow ? ` data-hollow="true"` : ""}>` +
         `<title>${escapeXml(`${node.id}${node.profile ? ` (profile ${node.profile})` : ""}${hollow ? ": the collector holds no response from it, so the UI leaves it out" : ""}`)}</title>` +
         `<circle cx="${fmt(at.x)}" cy="${fmt(at.y)}" r="${nodeRadius}" ${fill}/>` +
         `<text x="${fmt(at.x)}" y="${fmt(at.y + 7)}" font-size="${node.label.length > 3 ? 11 : 20}" text-anchor="middle" fill="${labelColour}">${escapeXml(node.kind === "probe" ? node.label : shortLabel(node))}</text>` +
         `<text x="${fmt(caption.x)}" y="${fmt(caption.y)}" font-size="12" text-anchor="${caption.anchor}" fill="${light}">${escapeXml(caption.text)}</text>` +
-        `</g>`;
+        `</g>`
+    );
 }
 
 /** A probe's app id outside the ring, away from the edges; the others' beside them. */
 function captionAt(node: MatrixNode, at: Point): Point & { text: string; anchor: string } {
     if (node.kind !== "probe") {
-        return { x: at.x + nodeRadius + 6, y: at.y - nodeRadius + 4, text: node.kind === "collector" ? `${node.id} (star-collect)` : "the UI's browser", anchor: "start" };
+        return {
+            x: at.x + nodeRadius + 6,
+            y: at.y - nodeRadius + 4,
+            text: node.kind === "collector" ? `${node.id} (star-collect)` : "the UI's browser",
+            anchor: "start",
+        };
     }
     const out = towards(at, { x: 2 * at.x - centre.x, y: 2 * at.y - centre.y }, nodeRadius + 14);
     return { x: out.x, y: out.y + 4, text: node.id, anchor: "middle" };
@@ -182,14 +227,23 @@ function legendSvg(report: VerifyReport, origin: Point): string {
         `orange: declared and observed differ${report.mismatches.length > 0 ? ` (${report.mismatches.map((m) => m.edge).join(", ")})` : ""}`,
         "each edge bows to the right of its direction, as the stars UI draws it",
     ];
-    return `<g class="legend" transform="translate(${origin.x},${origin.y})">` +
-        lines.map((line, i) => `<text x="0" y="${18 + i * 20}" font-size="13" fill="${i === 2 && report.mismatches.length > 0 ? mismatchColour : light}">${escapeXml(line)}</text>`).join("") +
-        `</g>`;
+    return (
+        `<g class="legend" transform="translate(${origin.x},${origin.y})">` +
+        lines
+            .map(
+                (line, i) =>
+                    `<text x="0" y="${18 + i * 20}" font-size="13" fill="${i === 2 && report.mismatches.length > 0 ? mismatchColour : light}">${escapeXml(line)}</text>`,
+            )
+            .join("") +
+        `</g>`
+    );
 }
 
 function arrowMarker(colour: string): string {
-    return `<marker id="${markerId(colour)}" viewBox="0 0 10 10" refX="8" refY="5" markerUnits="userSpaceOnUse" markerWidth="14" markerHeight="14" orient="auto">` +
-        `<path d="M0,0 L10,5 L0,10 z" fill="${colour}"/></marker>`;
+    return (
+        `<marker id="${markerId(colour)}" viewBox="0 0 10 10" refX="8" refY="5" markerUnits="userSpaceOnUse" markerWidth="14" markerHeight="14" orient="auto">` +
+        `<path d="M0,0 L10,5 L0,10 z" fill="${colour}"/></marker>`
+    );
 }
 
 function markerId(colour: string): string {
@@ -201,5 +255,8 @@ function fmt(n: number): string {
 }
 
 function escapeXml(text: string): string {
-    return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&apos;" })[c]!);
+    return text.replace(
+        /[&<>"']/g,
+        (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]!,
+    );
 }

@@ -12,7 +12,15 @@ import { parseArgs } from "util";
 import { resolve } from "path";
 import { closeAllConnections, configureSsh } from "@calico-stars/providers/ssh";
 import {
-    awaitVerdict, colorWanted, declaredMatrix, describeCollector, fetchResponses, formatReportTable, probeRoundMs, profilesFromPolicy, reportJson,
+    awaitVerdict,
+    colorWanted,
+    declaredMatrix,
+    describeCollector,
+    fetchResponses,
+    formatReportTable,
+    probeRoundMs,
+    profilesFromPolicy,
+    reportJson,
 } from "@calico-stars/providers/verify";
 import { readDeployedStack } from "./deployedStack";
 import { writeGraphPicture } from "./picture";
@@ -65,19 +73,29 @@ async function main(argv: string[]): Promise<number> {
             resourcesFile: deployed.resourcesFile,
             mesosDnsDomain: config.mesosDnsDomain,
             collectorPort: config.collectorPort,
-            profiles: profilesFromPolicy(config.networks.map((network) => network.name), config.policy),
+            profiles: profilesFromPolicy(
+                config.networks.map((network) => network.name),
+                config.policy,
+            ),
             // verify's own fetch comes from the master, as the UI's browser does through its DNAT rules
             outsideAddress: /^\d+\.\d+\.\d+\.\d+$/.test(master.address) ? master.address : undefined,
             addresses: deployed.addresses,
         });
         declared.notes.push(...deployed.notes);
         const collector = { host: master, address: config.collectorIp, port: config.collectorPort };
-        const verdict = await awaitVerdict(declared, (timeoutMs) => fetchResponses(collector, timeoutMs),
-            { source: describeCollector(collector), timeoutMs: timeoutSeconds * 1000, roundMs: probeRoundMs(deployed.group), progress: say });
+        const verdict = await awaitVerdict(declared, (timeoutMs) => fetchResponses(collector, timeoutMs), {
+            source: describeCollector(collector),
+            timeoutMs: timeoutSeconds * 1000,
+            roundMs: probeRoundMs(deployed.group),
+            progress: say,
+        });
         const report = verdict.report;
         const svgPath = resolve(values.picture ?? `verify-${settings.stackFile.stack}.svg`);
         const picture = await writeGraphPicture(report, { svgPath, pngPath: svgPath.replace(/\.svg$/i, "") + ".png" });
-        const pictureLines = [`picture: ${picture.svg}`, picture.png === undefined ? `no PNG: ${picture.pngSkipped}` : `picture: ${picture.png}`];
+        const pictureLines = [
+            `picture: ${picture.svg}`,
+            picture.png === undefined ? `no PNG: ${picture.pngSkipped}` : `picture: ${picture.png}`,
+        ];
         const decided = `${verdict.fresh ? "decided" : "gave up"} after ${Math.round(verdict.elapsedMs / 100) / 10} s (${verdict.fetches} fetches of /responses)`;
         if (values.json) {
             process.stdout.write(reportJson(report));

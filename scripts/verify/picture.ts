@@ -26,6 +26,12 @@ export interface WrittenPicture {
 export async function writeGraphPicture(report: VerifyReport, files: PictureFiles): Promise<WrittenPicture> {
     const picture = renderGraphSvg(report);
     writeFileSync(files.svgPath, picture.svg);
-    const png = await svgToPng(files.svgPath, files.pngPath, { width: picture.width, height: picture.height, timeoutMs: files.timeoutMs });
-    return png.png === undefined ? { svg: files.svgPath, pngSkipped: png.skipped } : { svg: files.svgPath, png: png.png };
+    const png = await svgToPng(files.svgPath, files.pngPath, {
+        width: picture.width,
+        height: picture.height,
+        timeoutMs: files.timeoutMs,
+    });
+    return png.png === undefined
+        ? { svg: files.svgPath, pngSkipped: png.skipped }
+        : { svg: files.svgPath, png: png.png };
 }

@@ -72,19 +72,29 @@ function qualified(key: string, project: string): string {
 }
 
 /** The stack `pulumi stack select` chose for this project, if the workspace file records one. */
-export function selectedStack(projectFile: string, project: string, environment: NodeJS.ProcessEnv = process.env): string | undefined {
+export function selectedStack(
+    projectFile: string,
+    project: string,
+    environment: NodeJS.ProcessEnv = process.env,
+): string | undefined {
     const home = environment.PULUMI_HOME ?? join(homedir(), ".pulumi");
     const name = `${project}-${createHash("sha1").update(projectFile).digest("hex")}-workspace.json`;
     try {
         const settings = JSON.parse(readFileSync(join(home, "workspaces", name), "utf8")) as { stack?: unknown };
         // a fully qualified name (org/project/stack) names the same stack file
-        return typeof settings.stack === "string" && settings.stack !== "" ? settings.stack.split("/").pop() : undefined;
+        return typeof settings.stack === "string" && settings.stack !== ""
+            ? settings.stack.split("/").pop()
+            : undefined;
     } catch {
         return undefined;
     }
 }
 
-export function readStackConfig(projectDir: string, requestedStack?: string, environment: NodeJS.ProcessEnv = process.env): StackFileConfig {
+export function readStackConfig(
+    projectDir: string,
+    requestedStack?: string,
+    environment: NodeJS.ProcessEnv = process.env,
+): StackFileConfig {
     const projectFile = resolve(projectDir, "Pulumi.yaml");
     if (!existsSync(projectFile)) {
         throw new VerifyInputError(`no Pulumi.yaml in ${resolve(projectDir)}: run verify from the project's directory`);
@@ -95,19 +105,34 @@ export function readStackConfig(projectDir: string, requestedStack?: string, env
     }
     const project = projectYaml.name;
     // before v3 the key was `config: <dir>`; project.go RewriteConfigPathIntoStackConfigDir still reads it so
-    const configDir = typeof projectYaml.stackConfigDir === "string" ? projectYaml.stackConfigDir
-        : typeof projectYaml.config === "string" ? projectYaml.config : ".";
+    const configDir =
+        typeof projectYaml.stackConfigDir === "string"
+            ? projectYaml.stackConfigDir
+            : typeof projectYaml.config === "string"
+              ? projectYaml.config
+              : ".";
     const stackDir = resolve(projectDir, configDir);
-    const stackFiles = existsSync(stackDir) ? readdirSync(stackDir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).sort() : [];
-    const stack = requestedStack ?? selectedStack(projectFile, project, environment)
-        ?? (stackFiles.length === 1 ? stackFiles[0].slice("Pulumi.".length, -".yaml".length) : undefined);
+    const stackFiles = existsSync(stackDir)
+        ? readdirSync(stackDir)
+              .filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f))
+              .sort()
+        : [];
+    const stack =
+        requestedStack ??
+        selectedStack(projectFile, project, environment) ??
+        (stackFiles.length === 1 ? stackFiles[0].slice("Pulumi.".length, -".yaml".length) : undefined);
     if (stack === undefined) {
-        throw new VerifyInputError(`which stack? No stack is selected (pulumi stack select) and ${stackFiles.length === 0 ? "there is no stack file" :
-            `there are several: ${stackFiles.join(", ")}`}; name one with --stack <name>`);
+        throw new VerifyInputError(
+            `which stack? No stack is selected (pulumi stack select) and ${
+                stackFiles.length === 0 ? "there is no stack file" : `there are several: ${stackFiles.join(", ")}`
+            }; name one with --stack <name>`,
+        );
     }
     const path = join(stackDir, `Pulumi.${stack}.yaml`);
     if (!existsSync(path)) {
-        throw new VerifyInputError(`stack ${stack}: there is no ${path}${stackFiles.length > 0 ? ` (stack files: ${stackFiles.join(", ")})` : ""}`);
+        throw new VerifyInputError(
+            `stack ${stack}: there is no ${path}${stackFiles.length > 0 ? ` (stack files: ${stackFiles.join(", ")})` : ""}`,
+        );
     }
     const stackYaml = readYaml(path) ?? {};
     if (!isRecord(stackYaml)) {
@@ -117,7 +142,7 @@ export function readStackConfig(projectDir: string, requestedStack?: string, env
     if (isRecord(projectYaml.config)) {
         for (const [key, entry] of Object.entries(projectYaml.config)) {
             const typed = isRecord(entry) && Object.keys(entry).every((field) => projectConfigFields.includes(field));
-            const value = typed ? entry.value ?? entry.default : entry;
+            const value = typed ? (entry.value ?? entry.default) : entry;
             if (value !== undefined) {
                 raw.set(qualified(key, project), value);
             }
@@ -130,9 +155,14 @@ export function readStackConfig(projectDir: string, requestedStack?: string, env
         raw.set(qualified(key, project), value);
     }
     const secretKeys = [...raw].filter(([, value]) => holdsSecure(value)).map(([key]) => key);
-    const values = new Map([...raw].filter(([key]) => !secretKeys.includes(key)).map(([key, value]) => [key, configText(value)]));
-    const warnings = stackYaml.environment === undefined ? [] : [
-        `${path} imports ESC environments (environment:), which verify cannot open without the Pulumi CLI: their values are missing here`,
-    ];
+    const values = new Map(
+        [...raw].filter(([key]) => !secretKeys.includes(key)).map(([key, value]) => [key, configText(value)]),
+    );
+    const warnings =
+        stackYaml.environment === undefined
+            ? []
+            : [
+                  `${path} imports ESC environments (environment:), which verify cannot open without the Pulumi CLI: their values are missing here`,
+              ];
     return { project, stack, path, values, secretKeys, warnings };
 }

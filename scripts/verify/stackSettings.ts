@@ -27,39 +27,60 @@ export interface VerifySettings {
 
 const keyName = (key: string) => `${projectName}:${key}`;
 
-export function verifySettings(projectDir: string, stack: string | undefined, environment: NodeJS.ProcessEnv = process.env): VerifySettings {
+export function verifySettings(
+    projectDir: string,
+    stack: string | undefined,
+    environment: NodeJS.ProcessEnv = process.env,
+): VerifySettings {
     const stackFile = readStackConfig(projectDir, stack, environment);
     const warnings = [...stackFile.warnings];
     const secretKey = stackFile.secretKeys.includes(keyName("sshPrivateKey"));
     const secretPassphrase = stackFile.secretKeys.includes(keyName("sshPrivateKeyPassphrase"));
-    const otherSecrets = stackFile.secretKeys.filter((key) => key !== keyName("sshPrivateKey") && key !== keyName("sshPrivateKeyPassphrase"));
+    const otherSecrets = stackFile.secretKeys.filter(
+        (key) => key !== keyName("sshPrivateKey") && key !== keyName("sshPrivateKeyPassphrase"),
+    );
     if (otherSecrets.length > 0) {
-        throw new VerifyInputError(`${otherSecrets.join(", ")} in ${stackFile.path} hold${otherSecrets.length === 1 ? "s" : ""} a secret (secure: ciphertext) ` +
-            "that only the Pulumi CLI can decrypt; verify reads the stack file without it. Set the value in plain text to use verify");
+        throw new VerifyInputError(
+            `${otherSecrets.join(", ")} in ${stackFile.path} hold${otherSecrets.length === 1 ? "s" : ""} a secret (secure: ciphertext) ` +
+                "that only the Pulumi CLI can decrypt; verify reads the stack file without it. Set the value in plain text to use verify",
+        );
     }
-    const config = parseStackConfig((key) => stackFile.values.get(key), [...stackFile.values.keys(), ...stackFile.secretKeys]);
+    const config = parseStackConfig(
+        (key) => stackFile.values.get(key),
+        [...stackFile.values.keys(), ...stackFile.secretKeys],
+    );
     const ssh = sshSettingsFrom(config, environment);
     const agent = config.sshAgentSocket ?? environment.SSH_AUTH_SOCK;
     const encryptedSecret = `only the Pulumi CLI can decrypt it (it is a secret, secure: ciphertext, in ${stackFile.path})`;
     if (secretKey && config.sshPrivateKeyPath === undefined) {
         if (agent === undefined) {
-            throw new VerifyInputError(`calico-stars:sshPrivateKey cannot be used by verify: ${encryptedSecret}. verify needs calico-stars:sshPrivateKeyPath ` +
-                "(the key file) or an SSH agent holding the key (ssh-add; SSH_AUTH_SOCK or calico-stars:sshAgentSocket)");
+            throw new VerifyInputError(
+                `calico-stars:sshPrivateKey cannot be used by verify: ${encryptedSecret}. verify needs calico-stars:sshPrivateKeyPath ` +
+                    "(the key file) or an SSH agent holding the key (ssh-add; SSH_AUTH_SOCK or calico-stars:sshAgentSocket)",
+            );
         }
-        warnings.push(`calico-stars:sshPrivateKey is a secret only the Pulumi CLI can decrypt: logging in with the SSH agent at ${agent}`);
+        warnings.push(
+            `calico-stars:sshPrivateKey is a secret only the Pulumi CLI can decrypt: logging in with the SSH agent at ${agent}`,
+        );
         ssh.agentSocket = agent;
     }
     if (secretPassphrase && ssh.privateKeyPath !== undefined) {
         if (agent === undefined) {
-            throw new VerifyInputError(`calico-stars:sshPrivateKeyPassphrase cannot be used by verify: ${encryptedSecret}, so the key at ` +
-                `${ssh.privateKeyPath} cannot be opened here. Load the key into an SSH agent (ssh-add; SSH_AUTH_SOCK or calico-stars:sshAgentSocket)`);
+            throw new VerifyInputError(
+                `calico-stars:sshPrivateKeyPassphrase cannot be used by verify: ${encryptedSecret}, so the key at ` +
+                    `${ssh.privateKeyPath} cannot be opened here. Load the key into an SSH agent (ssh-add; SSH_AUTH_SOCK or calico-stars:sshAgentSocket)`,
+            );
         }
-        warnings.push(`calico-stars:sshPrivateKeyPassphrase is a secret only the Pulumi CLI can decrypt: logging in with the SSH agent at ${agent} instead of ${ssh.privateKeyPath}`);
+        warnings.push(
+            `calico-stars:sshPrivateKeyPassphrase is a secret only the Pulumi CLI can decrypt: logging in with the SSH agent at ${agent} instead of ${ssh.privateKeyPath}`,
+        );
         ssh.privateKeyPath = undefined;
         ssh.agentSocket = agent;
     }
     if (ssh.privateKey === undefined && ssh.privateKeyPath === undefined && ssh.agentSocket === undefined) {
-        throw new VerifyInputError("no SSH credentials: set calico-stars:sshPrivateKeyPath, or run an SSH agent holding the key (SSH_AUTH_SOCK or calico-stars:sshAgentSocket)");
+        throw new VerifyInputError(
+            "no SSH credentials: set calico-stars:sshPrivateKeyPath, or run an SSH agent holding the key (SSH_AUTH_SOCK or calico-stars:sshAgentSocket)",
+        );
     }
     const { master } = clusterHosts(config);
     return { config, ssh, master, stackFile, warnings };

@@ -48,10 +48,20 @@ export async function svgToPng(svgPath: string, pngPath: string, options: PngOpt
     } else if (chromium !== undefined) {
         converter = chromium;
         // --no-sandbox: Chromium refuses to run as root with its sandbox, and this runs on a build machine
-        args = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", `--window-size=${options.width},${options.height}`,
-            `--screenshot=${resolve(pngPath)}`, `file://${resolve(svgPath)}`];
+        args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            `--window-size=${options.width},${options.height}`,
+            `--screenshot=${resolve(pngPath)}`,
+            `file://${resolve(svgPath)}`,
+        ];
     } else {
-        return { skipped: "no SVG-to-PNG converter found (install rsvg-convert from librsvg2-bin, or chromium); the SVG is written" };
+        return {
+            skipped:
+                "no SVG-to-PNG converter found (install rsvg-convert from librsvg2-bin, or chromium); the SVG is written",
+        };
     }
     // a PNG left from an earlier run must not pass for this one
     rmSync(pngPath, { force: true });
@@ -71,7 +81,11 @@ function run(file: string, args: string[], timeout: number): Promise<void> {
     return new Promise((done, fail) => {
         execFile(file, args, { timeout, killSignal: "SIGKILL" }, (error, _stdout, stderr) => {
             if (error) {
-                fail(new Error(`${error.killed ? `timed out after ${timeout} ms` : error.message.split("\n")[0]}${stderr ? `: ${String(stderr).trim().slice(0, 300)}` : ""}`));
+                fail(
+                    new Error(
+                        `${error.killed ? `timed out after ${timeout} ms` : error.message.split("\n")[0]}${stderr ? `: ${String(stderr).trim().slice(0, 300)}` : ""}`,
+                    ),
+                );
             } else {
                 done();
             }

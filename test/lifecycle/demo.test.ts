@@ -11,7 +11,12 @@ import * as http from "http";
 import * as path from "path";
 import { parseStackConfig, runbookNetworks } from "../../components/config";
 import { runChecked } from "@calico-stars/providers/ssh";
-import { renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "../../components/starsTemplate";
+import {
+    renderResourcesFile,
+    renderStarsGroup,
+    resourcesFileLocation,
+    starsParameters,
+} from "../../components/starsTemplate";
 import { oneRuleChange, profiles, SandboxStack, sandboxStackConfig, sshHostOf } from "../../scripts/sandboxStack";
 import { startStackOrSkip } from "../support/sandboxStack";
 import { browseGraph, chromiumPath, describeGraph, graphOf, meshWith, StarsGraph } from "../support/starsGraph";
@@ -38,23 +43,36 @@ describe("the stars demo, alive on the sandbox", function () {
     /** From the master, through the OUTPUT rule (busybox wget, 3 s). */
     const fromMaster: Viewpoint = async (urlPath) => {
         try {
-            return await stack.on(stack.master, ["busybox", "timeout", "3", "busybox", "wget", "-q", "-O", "-", `${UI}${urlPath}`]);
+            return await stack.on(stack.master, [
+                "busybox",
+                "timeout",
+                "3",
+                "busybox",
+                "wget",
+                "-q",
+                "-O",
+                "-",
+                `${UI}${urlPath}`,
+            ]);
         } catch {
             return undefined;
         }
     };
 
     /** From this process, the runbook's dev box on the hosts' network, through the PREROUTING rule (3 s). */
-    const fromDevBox: Viewpoint = (urlPath) => new Promise((resolve) => {
-        const request = http.get(`${UI}${urlPath}`, { timeout: 3000, agent: false }, (response) => {
-            let body = "";
-            response.setEncoding("utf8");
-            response.on("data", (chunk: string) => { body += chunk; });
-            response.on("end", () => resolve(response.statusCode === 200 ? body : undefined));
+    const fromDevBox: Viewpoint = (urlPath) =>
+        new Promise((resolve) => {
+            const request = http.get(`${UI}${urlPath}`, { timeout: 3000, agent: false }, (response) => {
+                let body = "";
+                response.setEncoding("utf8");
+                response.on("data", (chunk: string) => {
+                    body += chunk;
+                });
+                response.on("end", () => resolve(response.statusCode === 200 ? body : undefined));
+            });
+            request.on("timeout", () => request.destroy());
+            request.on("error", () => resolve(undefined));
         });
-        request.on("timeout", () => request.destroy());
-        request.on("error", () => resolve(undefined));
-    });
 
     async function observedGraph(from: Viewpoint): Promise<StarsGraph | undefined> {
         const body = await from("/responses");
@@ -70,7 +88,9 @@ describe("the stars demo, alive on the sandbox", function () {
             if (last !== undefined && JSON.stringify(last) === JSON.stringify(expected)) return Date.now() - started;
             await sleep(500);
         }
-        assert.fail(`${what}: the UI never showed ${describeGraph(expected)} within ${GRAPH_WAIT_MS} ms; last: ${last ? describeGraph(last) : "no answer"}`);
+        assert.fail(
+            `${what}: the UI never showed ${describeGraph(expected)} within ${GRAPH_WAIT_MS} ms; last: ${last ? describeGraph(last) : "no answer"}`,
+        );
     }
 
     /** Samples the graph for `ms` and fails if it ever differs from `expected`. */
@@ -100,28 +120,75 @@ describe("the stars demo, alive on the sandbox", function () {
 
         it("1-2. networks made, the collector's resources file placed on every agent, stars.json launched: every task runs", async function () {
             for (const network of runbookNetworks) {
-                await stack.on(stack.agent, ["docker", "network", "create", "--driver", "calico", "--ipam-driver", "calico",
-                    ...(network.subnet ? [`--subnet=${network.subnet}`] : []), network.name]);
+                await stack.on(stack.agent, [
+                    "docker",
+                    "network",
+                    "create",
+                    "--driver",
+                    "calico",
+                    "--ipam-driver",
+                    "calico",
+                    ...(network.subnet ? [`--subnet=${network.subnet}`] : []),
+                    network.name,
+                ]);
             }
             // The runbook's stars.json fetches the resources file from GitHub, which the sandbox cannot reach; the
             // program places it on every agent and points the collector's uri at it, as here.
             const parameters = starsParameters(config(), "0a1b2c3d");
             const { dir, path: file } = resourcesFileLocation(config());
             for (const agent of stack.cluster.agents) {
-                await runChecked(sshHostOf(agent), { script: `mkdir -p '${dir}' && cat > '${file}'` }, { stdin: renderResourcesFile(parameters) });
+                await runChecked(
+                    sshHostOf(agent),
+                    { script: `mkdir -p '${dir}' && cat > '${file}'` },
+                    { stdin: renderResourcesFile(parameters) },
+                );
             }
             const put = await stack.marathon("PUT", "/v2/groups/calico-stars", renderStarsGroup(parameters));
             assert.strictEqual(put.status, 200, put.body);
             await workload.waitUntilDeployed(JSON.parse(put.body).deploymentId, 60000);
             const apps = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body).apps;
-            assert.deepStrictEqual(apps.map((app: any) => [app.id, app.tasksRunning]).sort(),
-                ["backend", "client", "frontend", "management-ui"].map((id) => [`/calico-stars/${id}`, 1]));
+            assert.deepStrictEqual(
+                apps.map((app: any) => [app.id, app.tasksRunning]).sort(),
+                ["backend", "client", "frontend", "management-ui"].map((id) => [`/calico-stars/${id}`, 1]),
+            );
             assert.strictEqual((await workload.mesosContainers()).length, 4);
         });
 
         it("4-5. with the DNAT rules in place the UI is refused: libnetwork's default profile lets in only its own tag", async function () {
-            await stack.on(stack.master, ["iptables", "-A", "PREROUTING", "-t", "nat", "-i", "eth1", "-p", "tcp", "--dport", "9001", "-j", "DNAT", "--to", "192.168.255.254:9001"]);
-            await stack.on(stack.master, ["iptables", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-o", "lo", "--dport", "9001", "-j", "DNAT", "--to-destination", "192.168.255.254:9001"]);
+            await stack.on(stack.master, [
+                "iptables",
+                "-A",
+                "PREROUTING",
+                "-t",
+                "nat",
+                "-i",
+                "eth1",
+                "-p",
+                "tcp",
+                "--dport",
+                "9001",
+                "-j",
+                "DNAT",
+                "--to",
+                "192.168.255.254:9001",
+            ]);
+            await stack.on(stack.master, [
+                "iptables",
+                "-t",
+                "nat",
+                "-A",
+                "OUTPUT",
+                "-p",
+                "tcp",
+                "-o",
+                "lo",
+                "--dport",
+                "9001",
+                "-j",
+                "DNAT",
+                "--to-destination",
+                "192.168.255.254:9001",
+            ]);
             assert.strictEqual(await fromMaster("/"), undefined);
             assert.strictEqual(await fromMaster("/responses"), undefined);
         });
@@ -132,29 +199,112 @@ describe("the stars demo, alive on the sandbox", function () {
             const page = await fromMaster("/");
             assert.match(page ?? "no answer", /<svg id="graph"/);
             // a collector round (5 s) and a bit: the probes still refuse it
-            await graphStays(fromMaster, { nodes: [], edges: [] }, 7000, "no probe visible while the probes' profiles shut the collector out");
-            assert.deepStrictEqual(JSON.parse((await fromMaster("/responses"))!).responses, { C: null, F: null, B: null });
+            await graphStays(
+                fromMaster,
+                { nodes: [], edges: [] },
+                7000,
+                "no probe visible while the probes' profiles shut the collector out",
+            );
+            assert.deepStrictEqual(JSON.parse((await fromMaster("/responses"))!).responses, {
+                C: null,
+                F: null,
+                B: null,
+            });
         });
 
         it("5b. each probe's profile opened to the management-ui on 9000: the probes are visible, none reaches another", async function () {
             for (const profile of ["client", "backend", "frontend"]) {
-                await calicoctl(profile, "rule", "add", "inbound", "allow", "tcp", "from", "tag", "management-ui", "to", "ports", "9000");
+                await calicoctl(
+                    profile,
+                    "rule",
+                    "add",
+                    "inbound",
+                    "allow",
+                    "tcp",
+                    "from",
+                    "tag",
+                    "management-ui",
+                    "to",
+                    "ports",
+                    "9000",
+                );
             }
-            timings["probes visible (ms)"] = String(await waitForGraph(fromMaster, meshWith(PROBES, []), "probes visible"));
-            await graphStays(fromMaster, meshWith(PROBES, []), 6000, "no probe reaches another while each profile admits only its own tag and the management-ui");
+            timings["probes visible (ms)"] = String(
+                await waitForGraph(fromMaster, meshWith(PROBES, []), "probes visible"),
+            );
+            await graphStays(
+                fromMaster,
+                meshWith(PROBES, []),
+                6000,
+                "no probe reaches another while each profile admits only its own tag and the management-ui",
+            );
         });
 
         it("5c. the runbook's literal rules (frontend from client, backend from frontend, to port 9001): those edges stay missing", async function () {
-            await calicoctl("frontend", "rule", "add", "inbound", "allow", "tcp", "from", "tag", "client", "to", "ports", "9001");
-            await calicoctl("backend", "rule", "add", "inbound", "allow", "tcp", "from", "tag", "frontend", "to", "ports", "9001");
+            await calicoctl(
+                "frontend",
+                "rule",
+                "add",
+                "inbound",
+                "allow",
+                "tcp",
+                "from",
+                "tag",
+                "client",
+                "to",
+                "ports",
+                "9001",
+            );
+            await calicoctl(
+                "backend",
+                "rule",
+                "add",
+                "inbound",
+                "allow",
+                "tcp",
+                "from",
+                "tag",
+                "frontend",
+                "to",
+                "ports",
+                "9001",
+            );
             // two probe rounds: the probes listen on 9000, so nothing changes
             await graphStays(fromMaster, meshWith(PROBES, []), 12000, "9001 opens nothing that listens");
         });
 
         it("5d. the same rules on port 9000, where the probes listen: the final graph, client -> frontend -> backend", async function () {
-            await calicoctl("frontend", "rule", "add", "inbound", "allow", "tcp", "from", "tag", "client", "to", "ports", "9000");
-            await calicoctl("backend", "rule", "add", "inbound", "allow", "tcp", "from", "tag", "frontend", "to", "ports", "9000");
-            timings["runbook's final graph (ms)"] = String(await waitForGraph(fromMaster, FINAL_GRAPH, "the runbook's final graph"));
+            await calicoctl(
+                "frontend",
+                "rule",
+                "add",
+                "inbound",
+                "allow",
+                "tcp",
+                "from",
+                "tag",
+                "client",
+                "to",
+                "ports",
+                "9000",
+            );
+            await calicoctl(
+                "backend",
+                "rule",
+                "add",
+                "inbound",
+                "allow",
+                "tcp",
+                "from",
+                "tag",
+                "frontend",
+                "to",
+                "ports",
+                "9000",
+            );
+            timings["runbook's final graph (ms)"] = String(
+                await waitForGraph(fromMaster, FINAL_GRAPH, "the runbook's final graph"),
+            );
             // the runbook's third slip: its two DNAT rules alone leave a browser on the hosts' network without an answer
             assert.strictEqual(await fromDevBox("/"), undefined, "the dev box, through the runbook's PREROUTING rule");
         });
@@ -165,9 +315,42 @@ describe("the stars demo, alive on the sandbox", function () {
             await workload.waitUntilDeployed(JSON.parse(deleted.body).deploymentId);
             assert.deepStrictEqual(await workload.mesosContainers(), []);
             for (const network of profiles) await stack.on(stack.agent, ["docker", "network", "rm", network]);
-            await stack.on(stack.master, ["iptables", "-D", "PREROUTING", "-t", "nat", "-i", "eth1", "-p", "tcp", "--dport", "9001", "-j", "DNAT", "--to", "192.168.255.254:9001"]);
-            await stack.on(stack.master, ["iptables", "-t", "nat", "-D", "OUTPUT", "-p", "tcp", "-o", "lo", "--dport", "9001", "-j", "DNAT", "--to-destination", "192.168.255.254:9001"]);
-            for (const agent of stack.cluster.agents) await stack.on(sshHostOf(agent), ["rm", "-rf", "/var/tmp/calico-stars"]);
+            await stack.on(stack.master, [
+                "iptables",
+                "-D",
+                "PREROUTING",
+                "-t",
+                "nat",
+                "-i",
+                "eth1",
+                "-p",
+                "tcp",
+                "--dport",
+                "9001",
+                "-j",
+                "DNAT",
+                "--to",
+                "192.168.255.254:9001",
+            ]);
+            await stack.on(stack.master, [
+                "iptables",
+                "-t",
+                "nat",
+                "-D",
+                "OUTPUT",
+                "-p",
+                "tcp",
+                "-o",
+                "lo",
+                "--dport",
+                "9001",
+                "-j",
+                "DNAT",
+                "--to-destination",
+                "192.168.255.254:9001",
+            ]);
+            for (const agent of stack.cluster.agents)
+                await stack.on(sshHostOf(agent), ["rm", "-rf", "/var/tmp/calico-stars"]);
             assert.deepStrictEqual(await stack.natRules(), []);
         });
     });
@@ -177,8 +360,10 @@ describe("the stars demo, alive on the sandbox", function () {
             const started = Date.now();
             await stack.engine.up();
             timings["program up (ms)"] = String(Date.now() - started);
-            timings["up -> final graph (ms)"] = String(Date.now() - started + await waitForGraph(fromDevBox, FINAL_GRAPH, "the graph after up"));
-            assert.match(await fromDevBox("/") ?? "no answer", /<svg id="graph"/);
+            timings["up -> final graph (ms)"] = String(
+                Date.now() - started + (await waitForGraph(fromDevBox, FINAL_GRAPH, "the graph after up")),
+            );
+            assert.match((await fromDevBox("/")) ?? "no answer", /<svg id="graph"/);
         });
 
         it("a real browser (headless Chromium on the dev box, through the DNAT port) draws the final graph", async function () {
@@ -195,7 +380,11 @@ describe("the stars demo, alive on the sandbox", function () {
             stack.engine.setConfig("calico-stars:policy", JSON.stringify(oneRuleChange));
             await stack.engine.up();
             // backend now admits client instead of frontend
-            const ms = await waitForGraph(fromDevBox, meshWith(PROBES, ["C>F", "C>B"]), "the graph after the policy change");
+            const ms = await waitForGraph(
+                fromDevBox,
+                meshWith(PROBES, ["C>F", "C>B"]),
+                "the graph after the policy change",
+            );
             timings["policy change -> graph (ms)"] = String(ms);
             assert.ok(ms <= 15000, `the graph changed ${ms} ms after up returned`);
         });
@@ -206,15 +395,23 @@ describe("the stars demo, alive on the sandbox", function () {
             for (const host of stack.cluster.hosts) {
                 // a route to one endpoint: through its veth, or a host route (ip prints /32 without its length);
                 // the blocks' routes stay, as Calico keeps a host's block affinity when its last address goes
-                const routes = (await stack.on(sshHostOf(host), ["ip", "-4", "route"])).split("\n")
+                const routes = (await stack.on(sshHostOf(host), ["ip", "-4", "route"]))
+                    .split("\n")
                     .filter((line) => line.includes("cali") || /^\d+\.\d+\.\d+\.\d+ /.test(line));
                 assert.deepStrictEqual(routes, [], `workload routes on ${host.name}`);
-                const rules = (await stack.on(sshHostOf(host), ["iptables-save"])).split("\n").filter((line) => /cali[0-9a-f]|calico-stars:/.test(line));
+                const rules = (await stack.on(sshHostOf(host), ["iptables-save"]))
+                    .split("\n")
+                    .filter((line) => /cali[0-9a-f]|calico-stars:/.test(line));
                 assert.deepStrictEqual(rules, [], `iptables rules for endpoints or the UI on ${host.name}`);
             }
-            const keys = await (await fetch(`${stack.cluster.etcd.url}/v2/keys/calico/v1/host?recursive=true`)).json() as any;
+            const keys = (await (
+                await fetch(`${stack.cluster.etcd.url}/v2/keys/calico/v1/host?recursive=true`)
+            ).json()) as any;
             const endpoints: string[] = [];
-            const walk = (node: any) => { if (/\/endpoint\/[^/]+$/.test(node.key ?? "")) endpoints.push(node.key); (node.nodes ?? []).forEach(walk); };
+            const walk = (node: any) => {
+                if (/\/endpoint\/[^/]+$/.test(node.key ?? "")) endpoints.push(node.key);
+                (node.nodes ?? []).forEach(walk);
+            };
             walk(keys.node ?? {});
             assert.deepStrictEqual(endpoints, [], "Calico endpoints in etcd");
         });

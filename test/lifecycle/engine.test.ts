@@ -6,7 +6,16 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ResourceEmulator, TestEngine } from "../../engine";
-import { callsTo, fixtureEngine, opsByName, owner, runError, signedNote, signingKey, writes } from "./engine/fixture/harness";
+import {
+    callsTo,
+    fixtureEngine,
+    opsByName,
+    owner,
+    runError,
+    signedNote,
+    signingKey,
+    writes,
+} from "./engine/fixture/harness";
 
 describe("lifecycle test engine: a stack's life on the fixture", function () {
     // Each run starts two Node processes; on a loaded machine one can take several seconds.
@@ -27,12 +36,22 @@ describe("lifecycle test engine: a stack's life on the fixture", function () {
 
     it("up from an empty stack creates the stack, the component and both files", async function () {
         const result = await engine.up();
-        assert.deepEqual(opsByName(result), { "engine-fixture-selftest": "create", bundle: "create", note: "create", link: "create" });
+        assert.deepEqual(opsByName(result), {
+            "engine-fixture-selftest": "create",
+            bundle: "create",
+            note: "create",
+            link: "create",
+        });
         assert.equal(fs.readFileSync(file("link.txt"), "utf8"), `-> ${file("note.txt")}\n`);
         assert.deepEqual(result.outputs, { notePath: file("note.txt"), linkPath: file("link.txt") });
         const link = engine.state().deployment.resources.find((r) => r.urn.endsWith("::link"));
-        assert.equal(link?.urn, "urn:pulumi:selftest::engine-fixture::fixture:index:Bundle$pulumi-nodejs:dynamic/fixture:Link::link");
-        assert.deepEqual(link?.dependencies, ["urn:pulumi:selftest::engine-fixture::fixture:index:Bundle$pulumi-nodejs:dynamic/fixture:Note::note"]);
+        assert.equal(
+            link?.urn,
+            "urn:pulumi:selftest::engine-fixture::fixture:index:Bundle$pulumi-nodejs:dynamic/fixture:Link::link",
+        );
+        assert.deepEqual(link?.dependencies, [
+            "urn:pulumi:selftest::engine-fixture::fixture:index:Bundle$pulumi-nodejs:dynamic/fixture:Note::note",
+        ]);
     });
 
     it("keeps secrets out of the exported state while providers get them in plain text", function () {
@@ -50,7 +69,10 @@ describe("lifecycle test engine: a stack's life on the fixture", function () {
     it("a second up is all same, with Check and Diff but no Create, Update or Delete", async function () {
         const result = await engine.up();
         assert.deepEqual(new Set(result.steps.map((s) => s.op)), new Set(["same"]));
-        assert.deepEqual(result.rpcCalls.filter((c) => writes.includes(c.method)), []);
+        assert.deepEqual(
+            result.rpcCalls.filter((c) => writes.includes(c.method)),
+            [],
+        );
         assert.deepEqual(callsTo(result, "note"), ["Check", "Diff"]);
     });
 
@@ -64,7 +86,10 @@ describe("lifecycle test engine: a stack's life on the fixture", function () {
         assert.deepEqual([note?.op, note?.diffKeys], ["update", ["content"]]);
         // The note's path is not an input, so in preview it is unknown and reaches the link as the sentinel.
         assert.deepEqual([link?.op, link?.diffKeys], ["update", ["target"]]);
-        assert.deepEqual(result.rpcCalls.filter((c) => !["Configure", "Check", "Diff"].includes(c.method)), []);
+        assert.deepEqual(
+            result.rpcCalls.filter((c) => !["Configure", "Check", "Diff"].includes(c.method)),
+            [],
+        );
         assert.equal(fs.readFileSync(file("note.txt"), "utf8"), noteBefore);
         assert.equal(engine.stateText(), before);
     });
@@ -116,12 +141,15 @@ describe("lifecycle test engine: a stack's life on the fixture", function () {
 
     it("destroy deletes everything, dependents first, and leaves an empty state", async function () {
         const result = await engine.destroy();
-        assert.deepEqual(result.steps.map((s) => [s.op, s.name]), [
-            ["delete", "link"],
-            ["delete", "note"],
-            ["delete", "bundle"],
-            ["delete", "engine-fixture-selftest"],
-        ]);
+        assert.deepEqual(
+            result.steps.map((s) => [s.op, s.name]),
+            [
+                ["delete", "link"],
+                ["delete", "note"],
+                ["delete", "bundle"],
+                ["delete", "engine-fixture-selftest"],
+            ],
+        );
         assert.deepEqual(fs.readdirSync(dir), []);
         assert.deepEqual(engine.state().deployment.resources, []);
     });
@@ -151,8 +179,14 @@ describe("lifecycle test engine: failures and emulated resources", function () {
     it("a Check failure fails the run, naming the resource and the property, and creates nothing", async function () {
         const engine = engineWith({ noteName: "bad/name" });
         const error = await runError(engine.up());
-        assert.match(error.message, /Check of note \(pulumi-nodejs:dynamic\/fixture:Note\) failed: property "name": must be a plain file name/);
-        assert.deepEqual(error.result.rpcCalls.filter((c) => writes.includes(c.method)), []);
+        assert.match(
+            error.message,
+            /Check of note \(pulumi-nodejs:dynamic\/fixture:Note\) failed: property "name": must be a plain file name/,
+        );
+        assert.deepEqual(
+            error.result.rpcCalls.filter((c) => writes.includes(c.method)),
+            [],
+        );
         assert.deepEqual(fs.readdirSync(dir), []);
     });
 
@@ -174,7 +208,10 @@ describe("lifecycle test engine: failures and emulated resources", function () {
             delete: async (id) => {
                 calls.push(`delete ${id}`);
             },
-            diff: (olds, news) => ({ changes: olds.size !== news.size, replaces: olds.size !== news.size ? ["size"] : [] }),
+            diff: (olds, news) => ({
+                changes: olds.size !== news.size,
+                replaces: olds.size !== news.size ? ["size"] : [],
+            }),
         };
         const engine = engineWith({ withWidget: "true" }, { "fixture:index:Widget": widgetEmulator });
         const up = await engine.up();
@@ -206,7 +243,10 @@ describe("lifecycle test engine: failures and emulated resources", function () {
                 calls.push(`delete ${id}`);
             },
         };
-        const engine = engineWith({ withWidget: "true", widgetGoesWithNote: "true" }, { "fixture:index:Widget": widgetEmulator });
+        const engine = engineWith(
+            { withWidget: "true", widgetGoesWithNote: "true" },
+            { "fixture:index:Widget": widgetEmulator },
+        );
         await engine.up();
         const destroyed = await engine.destroy();
         assert.equal(opsByName(destroyed).widget, "delete");
@@ -224,11 +264,17 @@ describe("lifecycle test engine: failures and emulated resources", function () {
     it("a Create that fails after creating keeps the resource in state with its id, fails the run, and the next up retries it", async function () {
         const engine = engineWith({ content: "fail-after-create" });
         const error = await runError(engine.up());
-        assert.match(error.message, /Create of note \(pulumi-nodejs:dynamic\/fixture:Note\) failed: note written but never became readable/);
+        assert.match(
+            error.message,
+            /Create of note \(pulumi-nodejs:dynamic\/fixture:Note\) failed: note written but never became readable/,
+        );
         const resources = engine.state().deployment.resources;
         const note = resources.find((r) => r.urn.endsWith("::note"));
         assert.deepEqual([note?.id, note?.initErrors], [path.join(dir, "note.txt"), ["unreadable"]]);
-        assert.ok(!resources.some((r) => r.urn.endsWith("::link")), "the link depends on the note and must not be created");
+        assert.ok(
+            !resources.some((r) => r.urn.endsWith("::link")),
+            "the link depends on the note and must not be created",
+        );
 
         const retry = await engine.up();
         assert.deepEqual([opsByName(retry).note, opsByName(retry).link], ["update", "create"]);

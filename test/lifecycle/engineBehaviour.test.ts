@@ -12,7 +12,15 @@ import { emulators, ResourceEmulator, TestEngine } from "../../engine";
 import { LoopbackSshd, sshdUnavailable, startLoopbackSshd } from "../support/loopbackSshd";
 import { SshAgent, sshAgentUnavailable, startSshAgent } from "../support/sshAgent";
 import {
-    calls, callsTo, customNames, fixtureEngine, opsByName, plaintext, runError, signedNote, stateOf,
+    calls,
+    callsTo,
+    customNames,
+    fixtureEngine,
+    opsByName,
+    plaintext,
+    runError,
+    signedNote,
+    stateOf,
 } from "./engine/fixture/harness";
 
 describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () {
@@ -50,16 +58,31 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
             assert.deepEqual(order.slice(3, 5).sort(), ["Diff link", "Diff stamp"]);
             assert.deepEqual(order.slice(5, 8), ["Delete stamp", "Delete note", "Create note"]);
             // the stamp registers again: checked without olds, created without a Diff
-            assert.deepEqual(order.slice(8).filter((call) => call.endsWith(" stamp")), ["Check stamp", "Create stamp"]);
-            assert.deepEqual(order.slice(8).filter((call) => call.endsWith(" link")), ["Check link", "Diff link", "Update link"]);
-            assert.deepEqual([opsByName(result).note, opsByName(result).stamp, opsByName(result).link], ["replace", "replace", "update"]);
+            assert.deepEqual(
+                order.slice(8).filter((call) => call.endsWith(" stamp")),
+                ["Check stamp", "Create stamp"],
+            );
+            assert.deepEqual(
+                order.slice(8).filter((call) => call.endsWith(" link")),
+                ["Check link", "Diff link", "Update link"],
+            );
+            assert.deepEqual(
+                [opsByName(result).note, opsByName(result).stamp, opsByName(result).link],
+                ["replace", "replace", "update"],
+            );
             const [newStamp] = stampFiles();
-            assert.ok(newStamp !== oldStamp && !fs.existsSync(file(oldStamp)), "the old stamp was deleted, not dropped");
+            assert.ok(
+                newStamp !== oldStamp && !fs.existsSync(file(oldStamp)),
+                "the old stamp was deleted, not dropped",
+            );
             assert.equal(fs.readFileSync(file(newStamp), "utf8"), `stamped ${file("renamed.txt")}\n`);
         });
 
         it("a dependent that only depends on the note (dependsOn, not an input) is not pulled in", async function () {
-            const engine = engineWith({ withWidget: "true", widgetGoesWithNote: "true" }, { "fixture:index:Widget": widgetEmulator([]) });
+            const engine = engineWith(
+                { withWidget: "true", widgetGoesWithNote: "true" },
+                { "fixture:index:Widget": widgetEmulator([]) },
+            );
             await engine.up();
             engine.setConfig("engine-fixture:noteName", "renamed.txt");
             const result = await engine.up();
@@ -86,10 +109,16 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
             // the note verifies its signature on Read and Delete: the key saved at the last up is the one used
             assert.equal(opsByName(await engine.refresh()).note, "same");
             await engine.up();
-            assert.equal(plaintext(stateOf(engine.state({ showSecrets: true }), "default")?.inputs["engine-fixture:signingKey"]), "rotated-key-91b0");
+            assert.equal(
+                plaintext(stateOf(engine.state({ showSecrets: true }), "default")?.inputs["engine-fixture:signingKey"]),
+                "rotated-key-91b0",
+            );
             // that up changed no note, so the note is still signed with the first key, which no longer verifies
             const refused = await runError(engine.refresh());
-            assert.match(refused.message, /Read of note \(.*\) failed: .*note\.txt is not signed with the configured key/);
+            assert.match(
+                refused.message,
+                /Read of note \(.*\) failed: .*note\.txt is not signed with the configured key/,
+            );
             fs.writeFileSync(file("note.txt"), signedNote("hello", "rotated-key-91b0"));
             await engine.destroy();
             assert.deepEqual(fs.readdirSync(dir), []);
@@ -101,14 +130,21 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
             const engine = engineWith({ content: "hang-after-write" });
             const running = engine.up();
             running.catch(() => undefined);
-            await waitUntil("the program to write note.txt", async () => fs.existsSync(file("note.txt")), { timeoutMs: 30_000, pauseMs: 50 });
+            await waitUntil("the program to write note.txt", async () => fs.existsSync(file("note.txt")), {
+                timeoutMs: 30_000,
+                pauseMs: 50,
+            });
             await engine.close();
             assert.match((await runError(running)).message, /the update was killed before it finished/);
             const pending = engine.state().deployment.pending_operations ?? [];
-            assert.deepEqual(pending.map((op) => [op.type, op.resource.urn.split("::").pop()]), [["creating", "note"]]);
+            assert.deepEqual(
+                pending.map((op) => [op.type, op.resource.urn.split("::").pop()]),
+                [["creating", "note"]],
+            );
             assert.ok(!customNames(engine.state()).includes("note"));
 
-            const locked = /the stack is currently locked by 1 lock\(s\)\. Either wait for the other process\(es\) to end or delete the lock file with `pulumi cancel`\.\n  file:\/\/.*: created by .* \(pid \d+\) at /;
+            const locked =
+                /the stack is currently locked by 1 lock\(s\)\. Either wait for the other process\(es\) to end or delete the lock file with `pulumi cancel`\.\n  file:\/\/.*: created by .* \(pid \d+\) at /;
             engine.setConfig("engine-fixture:content", "hello");
             assert.match((await runError(engine.up())).message, locked);
             assert.match((await runError(engine.refresh({ clearPendingCreates: true }))).message, locked);
@@ -118,7 +154,13 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
             engine.cancel();
 
             const up = await engine.up();
-            assert.ok(up.diagnostics.some((line) => line.includes("warning: Attempting to deploy or update resources with 1 pending operations from previous deployment.")));
+            assert.ok(
+                up.diagnostics.some((line) =>
+                    line.includes(
+                        "warning: Attempting to deploy or update resources with 1 pending operations from previous deployment.",
+                    ),
+                ),
+            );
             assert.equal(opsByName(up).note, "create");
             assert.equal(fs.readFileSync(file("note.txt"), "utf8"), signedNote("hello"));
             // only a refresh told to (or answering an interactive prompt) clears a pending create
@@ -133,9 +175,15 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
 
     describe("4. refresh Reads every custom resource and lets Diff decide, then drops references to what is gone", function () {
         it("reads the emulated widget too, keeps its read outputs as a same, and cleans the references to a note removed by hand", async function () {
-            const engine = engineWith({ withWidget: "true", widgetGoesWithNote: "true", withStamp: "true" }, {
-                "fixture:index:Widget": { ...widgetEmulator([]), read: async (id, outputs) => ({ id, outputs: { ...outputs, serial: "W-read" } }) },
-            });
+            const engine = engineWith(
+                { withWidget: "true", widgetGoesWithNote: "true", withStamp: "true" },
+                {
+                    "fixture:index:Widget": {
+                        ...widgetEmulator([]),
+                        read: async (id, outputs) => ({ id, outputs: { ...outputs, serial: "W-read" } }),
+                    },
+                },
+            );
             await engine.up();
             fs.rmSync(file("note.txt"));
             const result = await engine.refresh();
@@ -152,7 +200,10 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
 
     describe("5. deletes run in dependency levels, and after the first failure nothing new starts", function () {
         it("deletes the widget (nothing depends on it) only in the level after the note, which is after the link and the stamp", async function () {
-            const engine = engineWith({ withWidget: "true", withStamp: "true" }, { "fixture:index:Widget": widgetEmulator([]) });
+            const engine = engineWith(
+                { withWidget: "true", withStamp: "true" },
+                { "fixture:index:Widget": widgetEmulator([]) },
+            );
             await engine.up();
             const deletes = calls(await engine.destroy()).filter((call) => call.startsWith("Delete"));
             assert.deepEqual(deletes.slice(0, 2).sort(), ["Delete link", "Delete stamp"]);
@@ -164,20 +215,44 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
             const engine = engineWith({ withWidget: "true" }, { "fixture:index:Widget": widgetEmulator(failures) });
             await engine.up();
             engine.setConfig("engine-fixture:widgetSize", "4");
-            assert.match((await runError(engine.up())).message, /Delete of widget \(fixture:index:Widget\) failed: widget-1 is stuck/);
+            assert.match(
+                (await runError(engine.up())).message,
+                /Delete of widget \(fixture:index:Widget\) failed: widget-1 is stuck/,
+            );
             const pendingDelete = engine.state().deployment.resources.filter((r) => r.urn.endsWith("::widget"));
-            assert.deepEqual(pendingDelete.map((r) => [r.id, r.delete ?? false]), [["widget-2", false], ["widget-1", true]]);
+            assert.deepEqual(
+                pendingDelete.map((r) => [r.id, r.delete ?? false]),
+                [
+                    ["widget-2", false],
+                    ["widget-1", true],
+                ],
+            );
             failures.splice(0);
             const retried = await engine.up();
             assert.deepEqual(calls(retried).slice(-1), ["Delete widget"]);
-            assert.deepEqual(engine.state().deployment.resources.filter((r) => r.urn.endsWith("::widget")).map((r) => r.id), ["widget-2"]);
+            assert.deepEqual(
+                engine
+                    .state()
+                    .deployment.resources.filter((r) => r.urn.endsWith("::widget"))
+                    .map((r) => r.id),
+                ["widget-2"],
+            );
 
             failures.push("widget-2");
             await runError(engine.destroy());
             // the widget's level failed: the stack and the providers of the next level were never deleted
-            assert.deepEqual(engine.state().deployment.resources.map((r) => r.urn.split("::").slice(2).join("::")).sort(), [
-                "fixture:index:Widget::widget", "pulumi:providers:fixture::default", "pulumi:providers:pulumi-nodejs::default", "pulumi:pulumi:Stack::engine-fixture-selftest",
-            ]);
+            assert.deepEqual(
+                engine
+                    .state()
+                    .deployment.resources.map((r) => r.urn.split("::").slice(2).join("::"))
+                    .sort(),
+                [
+                    "fixture:index:Widget::widget",
+                    "pulumi:providers:fixture::default",
+                    "pulumi:providers:pulumi-nodejs::default",
+                    "pulumi:pulumi:Stack::engine-fixture-selftest",
+                ],
+            );
         });
     });
 
@@ -199,7 +274,13 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
         let agent: SshAgent | undefined;
         let wrongKey: string;
         const commandEngine = (connection: object, key: string | undefined) =>
-            engineWith({ remoteConnection: JSON.stringify({ host: "127.0.0.1", port: sshd!.port, ...connection }), ...(key !== undefined && { remoteKey: key }) }, emulators);
+            engineWith(
+                {
+                    remoteConnection: JSON.stringify({ host: "127.0.0.1", port: sshd!.port, ...connection }),
+                    ...(key !== undefined && { remoteKey: key }),
+                },
+                emulators,
+            );
         const key = () => fs.readFileSync(sshd!.privateKeyPath, "utf8");
 
         before(async function () {
@@ -224,27 +305,60 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
             const result = await engine.up();
             assert.equal(result.outputs.remoteStdout, "created");
             const connection = plaintext(stateOf(engine.state({ showSecrets: true }), "remote")?.inputs.connection);
-            assert.deepEqual({ ...connection, privateKey: "(key)" }, { host: "127.0.0.1", port: sshd!.port, user: "root", dialErrorLimit: 10, perDialTimeout: 15, privateKey: "(key)" });
+            assert.deepEqual(
+                { ...connection, privateKey: "(key)" },
+                {
+                    host: "127.0.0.1",
+                    port: sshd!.port,
+                    user: "root",
+                    dialErrorLimit: 10,
+                    perDialTimeout: 15,
+                    privateKey: "(key)",
+                },
+            );
             assert.match(JSON.stringify(stateOf(engine.state(), "remote")?.inputs.connection), /"ciphertext":"v1:/);
             assert.match(String(stateOf(engine.state(), "remote")?.id), /^remote[0-9a-f]{8}$/);
         });
 
         it("retries every dial error up to dialErrorLimit with a growing pause, then names the attempts and Go's error", async function () {
             const closed = await freePort();
-            const engine = engineWith({ remoteConnection: JSON.stringify({ host: "127.0.0.1", port: closed, dialErrorLimit: 2 }), remoteKey: key() }, emulators);
+            const engine = engineWith(
+                {
+                    remoteConnection: JSON.stringify({ host: "127.0.0.1", port: closed, dialErrorLimit: 2 }),
+                    remoteKey: key(),
+                },
+                emulators,
+            );
             const started = Date.now();
             const error = await runError(engine.up());
-            assert.match(error.message, new RegExp(`Create of remote \\(command:remote:Command\\) failed: after 2 failed attempts: dial tcp 127\\.0\\.0\\.1:${closed}: connect: connection refused`));
-            assert.deepEqual(error.result.diagnostics.filter((line) => line.includes("Dial ")).map((line) => line.split("] ")[1]), ["Dial 1/2 failed: retrying", "Dial 2/2 failed: retrying"]);
+            assert.match(
+                error.message,
+                new RegExp(
+                    `Create of remote \\(command:remote:Command\\) failed: after 2 failed attempts: dial tcp 127\\.0\\.0\\.1:${closed}: connect: connection refused`,
+                ),
+            );
+            assert.deepEqual(
+                error.result.diagnostics.filter((line) => line.includes("Dial ")).map((line) => line.split("] ")[1]),
+                ["Dial 1/2 failed: retrying", "Dial 2/2 failed: retrying"],
+            );
             assert.ok(Date.now() - started >= 250, "100 ms, then 150 ms between the dials");
         });
 
         it("retries an authentication failure too, and never offers the agent's keys after the configured one", async function () {
-            const engine = commandEngine({ dialErrorLimit: 1, agentSocketPath: agent!.socket }, fs.readFileSync(wrongKey, "utf8"));
+            const engine = commandEngine(
+                { dialErrorLimit: 1, agentSocketPath: agent!.socket },
+                fs.readFileSync(wrongKey, "utf8"),
+            );
             const ran = sshd!.commands().length;
             const error = await runError(engine.up());
-            assert.match(error.message, /failed: after 1 failed attempts: ssh: handshake failed: ssh: unable to authenticate, attempted methods \[none publickey\], no supported methods remain$/);
-            assert.deepEqual(error.result.diagnostics.filter((line) => line.includes("Dial ")).map((line) => line.split("] ")[1]), ["Dial 1/1 failed: retrying"]);
+            assert.match(
+                error.message,
+                /failed: after 1 failed attempts: ssh: handshake failed: ssh: unable to authenticate, attempted methods \[none publickey\], no supported methods remain$/,
+            );
+            assert.deepEqual(
+                error.result.diagnostics.filter((line) => line.includes("Dial ")).map((line) => line.split("] ")[1]),
+                ["Dial 1/1 failed: retrying"],
+            );
             assert.equal(sshd!.commands().length, ran, "nothing ran");
         });
 
@@ -254,7 +368,9 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
         });
 
         it("dials the agent socket even when a key is given: a socket that is gone fails the run before any dial", async function () {
-            const error = await runError(commandEngine({ agentSocketPath: path.join(sshd!.dir, "gone.sock") }, key()).up());
+            const error = await runError(
+                commandEngine({ agentSocketPath: path.join(sshd!.dir, "gone.sock") }, key()).up(),
+            );
             assert.match(error.message, /failed: dial unix .*gone\.sock: connect: no such file or directory$/);
         });
 
@@ -262,8 +378,14 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
             assert.equal((await commandEngine({}, key()).up()).outputs.remoteStdout, "created");
             const stranger = fs.readFileSync(`${wrongKey}.pub`, "utf8").trim();
             const error = await runError(commandEngine({ hostKey: stranger, dialErrorLimit: 0 }, key()).up());
-            assert.match(error.message, /failed: after 0 failed attempts: ssh: handshake failed: ssh: host key mismatch$/);
-            assert.equal((await commandEngine({ hostKey: sshd!.hostPublicKey }, key()).up()).outputs.remoteStdout, "created");
+            assert.match(
+                error.message,
+                /failed: after 0 failed attempts: ssh: handshake failed: ssh: host key mismatch$/,
+            );
+            assert.equal(
+                (await commandEngine({ hostKey: sshd!.hostPublicKey }, key()).up()).outputs.remoteStdout,
+                "created",
+            );
         });
     });
 
@@ -274,14 +396,26 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
             fs.writeFileSync(file("checks.log"), "");
             engine.setConfig("engine-fixture:noteName", "renamed.txt");
             const result = await engine.up();
-            assert.deepEqual(calls(result, ["note", "link"]), ["Check note", "Diff note", "Check note", "Create note", "Check link", "Diff link", "Update link", "Delete note"]);
+            assert.deepEqual(calls(result, ["note", "link"]), [
+                "Check note",
+                "Diff note",
+                "Check note",
+                "Create note",
+                "Check link",
+                "Diff link",
+                "Update link",
+                "Delete note",
+            ]);
             // the replacement was checked a second time, without olds
             assert.equal(fs.readFileSync(file("checks.log"), "utf8"), "with olds\nwithout olds\n");
             assert.ok(!fs.existsSync(file("note.txt")) && fs.existsSync(file("renamed.txt")));
         });
 
         it("replaceOnChanges does nothing for a dynamic Diff that names no keys, and replaces when the engine compared the inputs", async function () {
-            const engine = engineWith({ noteReplaceOnChanges: JSON.stringify(["content"]), linkReplaceOnChanges: JSON.stringify(["target"]) });
+            const engine = engineWith({
+                noteReplaceOnChanges: JSON.stringify(["content"]),
+                linkReplaceOnChanges: JSON.stringify(["target"]),
+            });
             await engine.up();
             engine.setConfig("engine-fixture:content", "changed");
             assert.equal(opsByName(await engine.up()).note, "update");
@@ -289,7 +423,15 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
             // applies, also when the note's delete-before-replace asks whether the link must go first
             engine.setConfig("engine-fixture:noteName", "renamed.txt");
             const result = await engine.up();
-            assert.deepEqual(calls(result, ["note", "link"]).slice(0, 7), ["Check note", "Diff note", "Check note", "Diff link", "Delete link", "Delete note", "Create note"]);
+            assert.deepEqual(calls(result, ["note", "link"]).slice(0, 7), [
+                "Check note",
+                "Diff note",
+                "Check note",
+                "Diff link",
+                "Delete link",
+                "Delete note",
+                "Create note",
+            ]);
             assert.equal(opsByName(result).link, "replace");
         });
     });

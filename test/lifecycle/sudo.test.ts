@@ -68,7 +68,9 @@ export function simpleCommands(text: string): SimpleCommand[] {
             let value = "";
             for (i++; i < text.length && text[i] !== '"'; i++) {
                 if (text.startsWith("$(", i) || text[i] === "`") {
-                    throw new Error(`a command substitution inside double quotes, which this reading does not follow, in: ${text}`);
+                    throw new Error(
+                        `a command substitution inside double quotes, which this reading does not follow, in: ${text}`,
+                    );
                 }
                 value += text[i] === "\\" && '$`"\\\n'.includes(text[i + 1]) ? text[++i] : text[i];
             }
@@ -116,17 +118,49 @@ function programOf(argv: string[]): string {
 
 /** Whether a command needs root on the reference hosts: a privileged program, or a root-owned path in its words or redirections. */
 function needsRoot(command: SimpleCommand): boolean {
-    return privilegedPrograms.has(programOf(command.argv)) || [...command.argv, ...command.redirections].some((word) => rootOwnedPath.test(word));
+    return (
+        privilegedPrograms.has(programOf(command.argv)) ||
+        [...command.argv, ...command.redirections].some((word) => rootOwnedPath.test(word))
+    );
 }
 
 describe("simple commands of the program's shell text (the reading the sudo check relies on)", function () {
     it("reads words, quotes, escapes, operators and redirections", function () {
-        const text = `{ sudo -n iptables -t nat -C PREROUTING -m comment --comment 'calico-stars:ab cd' 2>/dev/null || sudo -n iptables -A x; } && `
-            + `sudo -n env ETCD_AUTHORITY=10.197.0.11:2379 calicoctl profile "a \\"b\\"" rule json >&2; if test -e /etc/x; then rm -f /var/tmp/calico-stars/f; fi\ncat a\\ b | wc -l`;
+        const text =
+            `{ sudo -n iptables -t nat -C PREROUTING -m comment --comment 'calico-stars:ab cd' 2>/dev/null || sudo -n iptables -A x; } && ` +
+            `sudo -n env ETCD_AUTHORITY=10.197.0.11:2379 calicoctl profile "a \\"b\\"" rule json >&2; if test -e /etc/x; then rm -f /var/tmp/calico-stars/f; fi\ncat a\\ b | wc -l`;
         assert.deepStrictEqual(simpleCommands(text), [
-            { argv: ["sudo", "-n", "iptables", "-t", "nat", "-C", "PREROUTING", "-m", "comment", "--comment", "calico-stars:ab cd"], redirections: ["/dev/null"] },
+            {
+                argv: [
+                    "sudo",
+                    "-n",
+                    "iptables",
+                    "-t",
+                    "nat",
+                    "-C",
+                    "PREROUTING",
+                    "-m",
+                    "comment",
+                    "--comment",
+                    "calico-stars:ab cd",
+                ],
+                redirections: ["/dev/null"],
+            },
             { argv: ["sudo", "-n", "iptables", "-A", "x"], redirections: [] },
-            { argv: ["sudo", "-n", "env", "ETCD_AUTHORITY=10.197.0.11:2379", "calicoctl", "profile", 'a "b"', "rule", "json"], redirections: ["2"] },
+            {
+                argv: [
+                    "sudo",
+                    "-n",
+                    "env",
+                    "ETCD_AUTHORITY=10.197.0.11:2379",
+                    "calicoctl",
+                    "profile",
+                    'a "b"',
+                    "rule",
+                    "json",
+                ],
+                redirections: ["2"],
+            },
             { argv: ["test", "-e", "/etc/x"], redirections: [] },
             { argv: ["rm", "-f", "/var/tmp/calico-stars/f"], redirections: [] },
             { argv: ["cat", "a b"], redirections: [] },
@@ -135,15 +169,26 @@ describe("simple commands of the program's shell text (the reading the sudo chec
     });
 
     it("tells what needs root, past sudo and env", function () {
-        const verdicts = ["sudo -n docker network ls", "docker network ls", "sudo -n env A=1 calicoctl profile x rule json", "cat /etc/hostname",
-            "echo x >/var/tmp/calico-stars/f", "echo x >/tmp/f", "true"].map((text) => needsRoot(simpleCommands(text)[0]));
+        const verdicts = [
+            "sudo -n docker network ls",
+            "docker network ls",
+            "sudo -n env A=1 calicoctl profile x rule json",
+            "cat /etc/hostname",
+            "echo x >/var/tmp/calico-stars/f",
+            "echo x >/tmp/f",
+            "true",
+        ].map((text) => needsRoot(simpleCommands(text)[0]));
         assert.deepStrictEqual(verdicts, [true, true, true, true, true, false, false]);
         assert.strictEqual(programOf(["sudo", "-n", "env", "A=1", "B=2", "/usr/bin/calicoctl"]), "calicoctl");
     });
 
     it("reads into a $(...) outside quotes, and refuses what it cannot read: an unbalanced quote, a substitution in double quotes or backquotes", function () {
-        assert.deepStrictEqual(simpleCommands("if found=$(sudo -n docker network inspect x 2>/dev/null); then printf '%s' \"$found\"; fi").map((c) => c.argv),
-            [["found=$"], ["sudo", "-n", "docker", "network", "inspect", "x"], ["printf", "%s", "$found"]]);
+        assert.deepStrictEqual(
+            simpleCommands(
+                "if found=$(sudo -n docker network inspect x 2>/dev/null); then printf '%s' \"$found\"; fi",
+            ).map((c) => c.argv),
+            [["found=$"], ["sudo", "-n", "docker", "network", "inspect", "x"], ["printf", "%s", "$found"]],
+        );
         assert.throws(() => simpleCommands("echo 'open"), /unbalanced ' in: echo 'open/);
         assert.throws(() => simpleCommands('echo "$(docker ps)"'), /a command substitution inside double quotes/);
         assert.throws(() => simpleCommands("echo `docker ps`"), /a backquoted command substitution/);
@@ -173,31 +218,52 @@ describe("the program as vagrant with sudo on the sandbox, as on the reference c
         await stack.assertConverged(oneRuleChange);
         await stack.driver.destroy();
         // the tests look at the hosts as root; the program's sessions are vagrant's
-        const ran = stack.auditEntries().filter((line) => !before.has(line)).map((line) => JSON.parse(line) as { host: string; user: string; command: string })
+        const ran = stack
+            .auditEntries()
+            .filter((line) => !before.has(line))
+            .map((line) => JSON.parse(line) as { host: string; user: string; command: string })
             .filter((entry) => entry.user === "vagrant");
-        const commands = ran.flatMap((entry) => simpleCommands(entry.command).map((command) => ({ ...command, host: entry.host, text: entry.command })));
-        const programs = new Set(commands.filter((command) => command.argv[0] === "sudo").map((command) => programOf(command.argv)));
+        const commands = ran.flatMap((entry) =>
+            simpleCommands(entry.command).map((command) => ({ ...command, host: entry.host, text: entry.command })),
+        );
+        const programs = new Set(
+            commands.filter((command) => command.argv[0] === "sudo").map((command) => programOf(command.argv)),
+        );
         // not vacuous: each kind of privileged command the program has did run, under sudo
         for (const program of ["docker", "calicoctl", "iptables", "sh", "rm"]) {
             assert.ok(programs.has(program), `no \`sudo -n ${program}\` ran: ${[...programs].join(", ")}`);
         }
-        const unprivileged = commands.filter((command) => needsRoot(command) && !(command.argv[0] === "sudo" && command.argv[1] === "-n"));
-        assert.deepStrictEqual(unprivileged.map((command) => `${command.host}: ${command.argv.join(" ")} (in: ${command.text})`), []);
+        const unprivileged = commands.filter(
+            (command) => needsRoot(command) && !(command.argv[0] === "sudo" && command.argv[1] === "-n"),
+        );
+        assert.deepStrictEqual(
+            unprivileged.map((command) => `${command.host}: ${command.argv.join(" ")} (in: ${command.text})`),
+            [],
+        );
     });
 
     it("a program command without sudo fails as vagrant: the DNAT rules' iptables, and the resources file in the directory root made", async function () {
         await stack.driver.up();
         const master = programHostOf(stack.cluster, stack.cluster.master);
         const agent = programHostOf(stack.cluster, stack.cluster.agents[0]);
-        const dnat = stack.engine.state().deployment.resources.find((resource) => resource.type.endsWith("IptablesDnat"));
+        const dnat = stack.engine
+            .state()
+            .deployment.resources.find((resource) => resource.type.endsWith("IptablesDnat"));
         assert.ok(dnat, "the stack has its DNAT rules");
         const forgetful = { ...master, sudo: false };
-        await assert.rejects(providers.IptablesDnat.create({ ...dnat.inputs, host: forgetful } as never), /iptables: not found/);
+        await assert.rejects(
+            providers.IptablesDnat.create({ ...dnat.inputs, host: forgetful } as never),
+            /iptables: not found/,
+        );
         const place = { baseDir: "/var/tmp/calico-stars", groupPath: "calico-stars" };
-        const write = (host: typeof agent) => runCommand(host, agentPrepCreate(host, stack.cluster.docker.image, place), { stdin: "[]\n" });
+        const write = (host: typeof agent) =>
+            runCommand(host, agentPrepCreate(host, stack.cluster.docker.image, place), { stdin: "[]\n" });
         const refused = await write({ ...agent, sudo: false });
         assert.strictEqual(refused.code, 3, refused.stderr);
-        assert.match(refused.stderr, /calico-stars: refusing to write the resources file under \/var\/tmp\/calico-stars: it belongs to uid 0, not \d+/);
+        assert.match(
+            refused.stderr,
+            /calico-stars: refusing to write the resources file under \/var\/tmp\/calico-stars: it belongs to uid 0, not \d+/,
+        );
         // the same commands with the program's sudo go through
         assert.strictEqual((await write(agent)).code, 0);
         await stack.driver.destroy();

@@ -31,8 +31,11 @@ interface VerifyRun {
 function runVerify(args: string[]): Promise<VerifyRun> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
-        const child = spawn("npm", ["run", "--silent", "verify", "--", "--stack", "sandbox", "--picture", picture, ...args],
-            { cwd: projectDir, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(
+            "npm",
+            ["run", "--silent", "verify", "--", "--stack", "sandbox", "--picture", picture, ...args],
+            { cwd: projectDir, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+        );
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
@@ -41,7 +44,12 @@ function runVerify(args: string[]): Promise<VerifyRun> {
         child.on("error", reject);
         child.on("close", (code) => {
             clearTimeout(timer);
-            resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), ms: Date.now() - started });
+            resolve({
+                code,
+                stdout: Buffer.concat(out).toString(),
+                stderr: Buffer.concat(err).toString(),
+                ms: Date.now() - started,
+            });
         });
     });
 }
@@ -64,7 +72,8 @@ describe("verify on the sandbox", function () {
         await stack?.close();
     });
 
-    const verifyStep = (steps: { name: string; op: string }[]) => steps.find((step) => step.name.endsWith("verify-policy"));
+    const verifyStep = (steps: { name: string; op: string }[]) =>
+        steps.find((step) => step.name.endsWith("verify-policy"));
 
     it("up with verifyPolicy on creates the check after the group and the rules, and passes once the collector shows the declared graph", async function () {
         const started = Date.now();
@@ -73,15 +82,25 @@ describe("verify on the sandbox", function () {
         assert.strictEqual(verifyStep(run.steps)?.op, "create");
         const state = await stack.driver.exportStack();
         const check = state.deployment.resources.find((r) => r.urn.endsWith("::verify-policy"))!;
-        assert.deepStrictEqual([check.outputs.result, check.outputs.summary], ["match", "10 edges: 10 match, 0 mismatch, 0 unknown"]);
+        assert.deepStrictEqual(
+            [check.outputs.result, check.outputs.summary],
+            ["match", "10 edges: 10 match, 0 mismatch, 0 unknown"],
+        );
         const dependencies = check.dependencies ?? [];
-        assert.ok(dependencies.some((urn) => urn.endsWith("::marathon-group")) && dependencies.some((urn) => urn.endsWith("::profile-backend")), JSON.stringify(dependencies));
+        assert.ok(
+            dependencies.some((urn) => urn.endsWith("::marathon-group")) &&
+                dependencies.some((urn) => urn.endsWith("::profile-backend")),
+            JSON.stringify(dependencies),
+        );
     });
 
     it("a no-op up checks nothing again: no step, no remote command", async function () {
         const before = stack.auditLines();
         const run = await stack.driver.up();
-        assert.deepStrictEqual(run.steps.filter((s) => s.op !== "same"), []);
+        assert.deepStrictEqual(
+            run.steps.filter((s) => s.op !== "same"),
+            [],
+        );
         assert.strictEqual(stack.auditLines() - before, 0);
     });
 
@@ -104,9 +123,17 @@ describe("verify on the sandbox", function () {
         console.log(run.stdout.replace(/^/gm, "        "));
         assert.strictEqual(run.code, 0, run.stdout + run.stderr);
         assert.match(run.stdout, /^verify: observed matches declared: 10 edges: 10 match, 0 mismatch, 0 unknown\n/);
-        assert.ok(run.stdout.includes("\nclient           ·              ·       ✔         ✘          ·              ·       ✔         ✘\n"), run.stdout);
+        assert.ok(
+            run.stdout.includes(
+                "\nclient           ·              ·       ✔         ✘          ·              ·       ✔         ✘\n",
+            ),
+            run.stdout,
+        );
         assert.ok(run.stdout.includes(`picture: ${picture}\n`), run.stdout);
-        assert.ok(run.stdout.includes(`picture: ${picture.replace(/\.svg$/, ".png")}\n`) || run.stdout.includes("no PNG: "), run.stdout);
+        assert.ok(
+            run.stdout.includes(`picture: ${picture.replace(/\.svg$/, ".png")}\n`) || run.stdout.includes("no PNG: "),
+            run.stdout,
+        );
     });
 
     let jsonReport: VerifyReport | undefined;
@@ -116,12 +143,22 @@ describe("verify on the sandbox", function () {
         timings["verify --json: match"] = run.ms;
         assert.strictEqual(run.code, 0, run.stderr);
         const report = JSON.parse(run.stdout) as VerifyReport;
-        const schema = JSON.parse(fs.readFileSync(path.join(projectDir, "scripts/verify", reportSchemaFileName), "utf8"));
+        const schema = JSON.parse(
+            fs.readFileSync(path.join(projectDir, "scripts/verify", reportSchemaFileName), "utf8"),
+        );
         const validate = new Ajv2020({ allErrors: true, strict: true }).compile(schema);
         assert.ok(validate(report), JSON.stringify(validate.errors));
         assert.deepStrictEqual([report.result, report.exitCode, report.mismatches], ["match", 0, []]);
-        assert.deepStrictEqual(report.nodes.map((node) => [node.id, node.label]),
-            [["outside", "outside"], ["management-ui", "management-ui"], ["client", "C"], ["frontend", "F"], ["backend", "B"]]);
+        assert.deepStrictEqual(
+            report.nodes.map((node) => [node.id, node.label]),
+            [
+                ["outside", "outside"],
+                ["management-ui", "management-ui"],
+                ["client", "C"],
+                ["frontend", "F"],
+                ["backend", "B"],
+            ],
+        );
         jsonReport = report;
     });
 
@@ -129,13 +166,25 @@ describe("verify on the sandbox", function () {
         const report = jsonReport ?? assert.fail("no report from the --json run");
         const svg = fs.readFileSync(picture, "utf8");
         assert.strictEqual(XMLValidator.validate(svg), true);
-        const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", isArray: (name) => ["g", "path", "marker"].includes(name) }).parse(svg);
+        const parsed = new XMLParser({
+            ignoreAttributes: false,
+            attributeNamePrefix: "",
+            isArray: (name) => ["g", "path", "marker"].includes(name),
+        }).parse(svg);
         const panels = parsed.svg.g.filter((g: any) => g.class === "panel");
-        assert.deepStrictEqual(panels.map((panel: any) => panel["data-panel"]), ["declared", "observed"]);
+        assert.deepStrictEqual(
+            panels.map((panel: any) => panel["data-panel"]),
+            ["declared", "observed"],
+        );
         for (const panel of panels) {
-            assert.deepStrictEqual(panel.g.filter((g: any) => g.class === "node").map((g: any) => g["data-node"]), report.nodes.map((node) => node.id));
-            assert.deepStrictEqual(panel.path.filter((p: any) => p.class.startsWith("edge")).map((p: any) => p["data-edge"]),
-                drawnEdges(report, panel["data-panel"]).map((edge) => `${edge.source}->${edge.target}`));
+            assert.deepStrictEqual(
+                panel.g.filter((g: any) => g.class === "node").map((g: any) => g["data-node"]),
+                report.nodes.map((node) => node.id),
+            );
+            assert.deepStrictEqual(
+                panel.path.filter((p: any) => p.class.startsWith("edge")).map((p: any) => p["data-edge"]),
+                drawnEdges(report, panel["data-panel"]).map((edge) => `${edge.source}->${edge.target}`),
+            );
         }
         const png = picture.replace(/\.svg$/, ".png");
         if (fs.existsSync("/usr/bin/rsvg-convert")) {
@@ -144,30 +193,78 @@ describe("verify on the sandbox", function () {
     });
 
     it("after a hand edit with calicoctl (backend's rule for frontend removed), verify fails (exit 1) naming that edge and that profile's rule", async function () {
-        await stack.on(stack.agent, ["calicoctl", "profile", "backend", "rule", "remove", "inbound", "allow", "tcp", "from", "tag", "frontend", "to", "ports", "9000"]);
+        await stack.on(stack.agent, [
+            "calicoctl",
+            "profile",
+            "backend",
+            "rule",
+            "remove",
+            "inbound",
+            "allow",
+            "tcp",
+            "from",
+            "tag",
+            "frontend",
+            "to",
+            "ports",
+            "9000",
+        ]);
         const run = await runVerify(["--timeout", "40"]);
         timings["verify: mismatch (timeout 40 s)"] = run.ms;
         console.log(run.stdout.replace(/^/gm, "        "));
         assert.strictEqual(run.code, 1, run.stdout + run.stderr);
         assert.match(run.stdout, /^verify: MISMATCH: 10 edges: 9 match, 1 mismatch, 0 unknown\n/);
-        assert.ok(run.stdout.includes("\nMISMATCH frontend -> backend (http://backend-calico-stars.marathon.mesos:9000/status): declared reachable, observed blocked " +
-            "(F reports http://backend-calico-stars.marathon.mesos:9000/status unreachable); should have been allowed by " +
-            'frontend outbound rule 1 "allow" and backend inbound rule 3 "allow tcp from tag frontend to ports 9000"\n'), run.stdout);
+        assert.ok(
+            run.stdout.includes(
+                "\nMISMATCH frontend -> backend (http://backend-calico-stars.marathon.mesos:9000/status): declared reachable, observed blocked " +
+                    "(F reports http://backend-calico-stars.marathon.mesos:9000/status unreachable); should have been allowed by " +
+                    'frontend outbound rule 1 "allow" and backend inbound rule 3 "allow tcp from tag frontend to ports 9000"\n',
+            ),
+            run.stdout,
+        );
     });
 
     it("refresh records the broken edge, and the next up rewrites the rule and checks again until it holds", async function () {
         const refreshed = await stack.driver.refresh();
-        assert.deepStrictEqual(refreshed.steps.filter((s) => s.op === "update").map((s) => s.name).sort(), ["profile-backend", "verify-policy"]);
+        assert.deepStrictEqual(
+            refreshed.steps
+                .filter((s) => s.op === "update")
+                .map((s) => s.name)
+                .sort(),
+            ["profile-backend", "verify-policy"],
+        );
         const started = Date.now();
         const run = await stack.driver.up();
         timings["up repairing the rule, checked"] = Date.now() - started;
-        assert.deepStrictEqual(run.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]), [["update", "profile-backend"], ["update", "verify-policy"]]);
+        assert.deepStrictEqual(
+            run.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]),
+            [
+                ["update", "profile-backend"],
+                ["update", "verify-policy"],
+            ],
+        );
     });
 
     it("an up whose check cannot hold (client -> frontend dropped by hand on the agents) fails with the report naming the edge and its rules", async function () {
-        const tasks = JSON.parse((await stack.marathon("GET", "/v2/tasks")).body).tasks as { appId: string; ipAddresses: { ipAddress: string }[] }[];
-        const addressOf = (app: string) => tasks.find((task) => task.appId === `/calico-stars/${app}`)!.ipAddresses[0].ipAddress;
-        const rule = ["FORWARD", "-s", addressOf("client"), "-d", addressOf("frontend"), "-p", "tcp", "--dport", "9000", "-j", "DROP"];
+        const tasks = JSON.parse((await stack.marathon("GET", "/v2/tasks")).body).tasks as {
+            appId: string;
+            ipAddresses: { ipAddress: string }[];
+        }[];
+        const addressOf = (app: string) =>
+            tasks.find((task) => task.appId === `/calico-stars/${app}`)!.ipAddresses[0].ipAddress;
+        const rule = [
+            "FORWARD",
+            "-s",
+            addressOf("client"),
+            "-d",
+            addressOf("frontend"),
+            "-p",
+            "tcp",
+            "--dport",
+            "9000",
+            "-j",
+            "DROP",
+        ];
         for (const agent of stack.cluster.agents) {
             await stack.on(sshHostOf(agent), ["iptables", "-I", ...rule]);
             dropped.push({ host: sshHostOf(agent), rule });
@@ -176,14 +273,27 @@ describe("verify on the sandbox", function () {
         await stack.driver.setConfig("calico-stars:policy", JSON.stringify(oneRuleChange));
         await stack.driver.setConfig("calico-stars:verifyTimeoutSeconds", "40");
         const started = Date.now();
-        const failure = await stack.driver.up().then(() => undefined, (error: unknown) => error);
+        const failure = await stack.driver.up().then(
+            () => undefined,
+            (error: unknown) => error,
+        );
         timings["up failing its check (timeout 40 s)"] = Date.now() - started;
         assert.ok(failure instanceof StackRunError, String(failure));
         const text = [failure.message, ...failure.run.diagnostics].join("\n");
         assert.ok(text.includes("does not match the declared policy"), text);
-        assert.ok(text.includes("MISMATCH client -> frontend (http://frontend-calico-stars.marathon.mesos:9000/status): declared reachable, observed blocked") &&
-            text.includes('should have been allowed by client outbound rule 1 "allow" and frontend inbound rule 3 "allow tcp from tag client to ports 9000"'), text);
-        assert.ok(!text.includes("MISMATCH client -> backend") && !text.includes("MISMATCH frontend -> backend"), "the policy change itself took effect");
+        assert.ok(
+            text.includes(
+                "MISMATCH client -> frontend (http://frontend-calico-stars.marathon.mesos:9000/status): declared reachable, observed blocked",
+            ) &&
+                text.includes(
+                    'should have been allowed by client outbound rule 1 "allow" and frontend inbound rule 3 "allow tcp from tag client to ports 9000"',
+                ),
+            text,
+        );
+        assert.ok(
+            !text.includes("MISMATCH client -> backend") && !text.includes("MISMATCH frontend -> backend"),
+            "the policy change itself took effect",
+        );
     });
 
     it("with the hand-made DROP gone, the next up checks again and passes", async function () {
@@ -191,6 +301,9 @@ describe("verify on the sandbox", function () {
             await stack.on(host, ["iptables", "-D", ...rule]);
         }
         const run = await stack.driver.up();
-        assert.deepStrictEqual(run.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]), [["update", "verify-policy"]]);
+        assert.deepStrictEqual(
+            run.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]),
+            [["update", "verify-policy"]],
+        );
     });
 });

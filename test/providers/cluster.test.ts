@@ -15,8 +15,18 @@ describe("cluster providers over a real sshd", function () {
     const foreignNetwork = (name: string, options: Record<string, string> = {}) => {
         const state = env.sshd.cluster();
         const id = `f${"0".repeat(62)}${Object.keys(state.networks).length}`;
-        state.networks[id] = { Name: name, Id: id, Driver: "calico", IPAM: { Driver: "calico", Config: [{ Subnet: "10.66.0.0/24" }] }, Options: options, Containers: {} };
-        state.profiles[name] = { inbound_rules: [{ action: "allow", src_tag: "theirs" }], outbound_rules: [{ action: "deny" }] };
+        state.networks[id] = {
+            Name: name,
+            Id: id,
+            Driver: "calico",
+            IPAM: { Driver: "calico", Config: [{ Subnet: "10.66.0.0/24" }] },
+            Options: options,
+            Containers: {},
+        };
+        state.profiles[name] = {
+            inbound_rules: [{ action: "allow", src_tag: "theirs" }],
+            outbound_rules: [{ action: "deny" }],
+        };
         env.sshd.writeCluster(state);
         return id;
     };
@@ -27,81 +37,150 @@ describe("cluster providers over a real sshd", function () {
         it("creates the network with the calico drivers and the stack's owner option in one command, and returns its ID", async function () {
             const { id, outs } = await providers.DockerNetwork.create(inputs());
             const network = env.sshd.cluster().networks[id];
-            assert.deepStrictEqual([network.Name, network.Driver, network.IPAM.Driver, network.IPAM.Config[0].Subnet, network.Options[ownerKey]],
-                ["management-ui", "calico", "calico", "192.168.0.0/16", ownerId]);
+            assert.deepStrictEqual(
+                [
+                    network.Name,
+                    network.Driver,
+                    network.IPAM.Driver,
+                    network.IPAM.Config[0].Subnet,
+                    network.Options[ownerKey],
+                ],
+                ["management-ui", "calico", "calico", "192.168.0.0/16", ownerId],
+            );
             assert.deepStrictEqual([outs!.networkId, outs!.adopted], [id, false]);
             assert.strictEqual(sshStats().commands, 1);
         });
 
         it("recognises its own network after an interrupted run (on the host, not in state) and converges", async function () {
-            const first = Object.keys(env.sshd.cluster().networks).find((id) => env.sshd.cluster().networks[id].Name === "management-ui");
+            const first = Object.keys(env.sshd.cluster().networks).find(
+                (id) => env.sshd.cluster().networks[id].Name === "management-ui",
+            );
             const { id, outs } = await providers.DockerNetwork.create(inputs());
             assert.deepStrictEqual([id, outs!.adopted], [first, false]);
         });
 
         it("refuses its own network when the spec differs", async function () {
-            await assert.rejects(providers.DockerNetwork.create({ ...inputs(), subnet: "10.10.0.0/16" }),
-                /Docker network "management-ui" \(ID [0-9a-f]+\) already exists on 127\.0\.0\.1 but its subnets are \[192\.168\.0\.0\/16\], not 10\.10\.0\.0\/16/);
+            await assert.rejects(
+                providers.DockerNetwork.create({ ...inputs(), subnet: "10.10.0.0/16" }),
+                /Docker network "management-ui" \(ID [0-9a-f]+\) already exists on 127\.0\.0\.1 but its subnets are \[192\.168\.0\.0\/16\], not 10\.10\.0\.0\/16/,
+            );
         });
 
         it("refuses a network of the same name that another stack or a person made, naming it, its ID and adoptNetworks, and touches nothing", async function () {
             const id = foreignNetwork("client");
             const otherStack = foreignNetwork("other", { [ownerKey]: "ffffffff" });
             const before = env.sshd.cluster();
-            await assert.rejects(providers.DockerNetwork.create({ host: env.host, networkName: "client", ownerId }),
-                new RegExp(`OwnershipError: Docker network "client" \\(ID ${id}\\) already exists on 127\\.0\\.0\\.1 and was not made by this stack \\(it has no ${ownerKey} option\\); ` +
-                    "refusing to take it over\\. .*calico-stars:adoptNetworks.*docker network rm client"));
-            await assert.rejects(providers.DockerNetwork.create({ host: env.host, networkName: "other", ownerId }),
-                new RegExp(`\\(ID ${otherStack}\\) .*its ${ownerKey} is ffffffff, not ${ownerId}`));
+            await assert.rejects(
+                providers.DockerNetwork.create({ host: env.host, networkName: "client", ownerId }),
+                new RegExp(
+                    `OwnershipError: Docker network "client" \\(ID ${id}\\) already exists on 127\\.0\\.0\\.1 and was not made by this stack \\(it has no ${ownerKey} option\\); ` +
+                        "refusing to take it over\\. .*calico-stars:adoptNetworks.*docker network rm client",
+                ),
+            );
+            await assert.rejects(
+                providers.DockerNetwork.create({ host: env.host, networkName: "other", ownerId }),
+                new RegExp(`\\(ID ${otherStack}\\) .*its ${ownerKey} is ffffffff, not ${ownerId}`),
+            );
             assert.deepStrictEqual(env.sshd.cluster(), before);
         });
 
         it("adopts a foreign network when told to, keeping its rules to restore, and on delete leaves it in place with those rules back", async function () {
             const id = foreignNetwork("backend");
-            const { id: adoptedId, outs } = await providers.DockerNetwork.create({ host: env.host, networkName: "backend", ownerId, adopt: true });
-            assert.deepStrictEqual([adoptedId, outs!.adopted, outs!.rulesBeforeAdoption], [id, true,
-                { inbound_rules: [{ action: "allow", src_tag: "theirs" }], outbound_rules: [{ action: "deny" }] }]);
-            await providers.ProfileRules.create({ host: env.host, profile: "backend", networkId: id, inbound: ["allow"], outbound: ["allow"], tagNetworkIds: {}, rulesOnDelete: outs!.rulesBeforeAdoption });
+            const { id: adoptedId, outs } = await providers.DockerNetwork.create({
+                host: env.host,
+                networkName: "backend",
+                ownerId,
+                adopt: true,
+            });
+            assert.deepStrictEqual(
+                [adoptedId, outs!.adopted, outs!.rulesBeforeAdoption],
+                [
+                    id,
+                    true,
+                    { inbound_rules: [{ action: "allow", src_tag: "theirs" }], outbound_rules: [{ action: "deny" }] },
+                ],
+            );
+            await providers.ProfileRules.create({
+                host: env.host,
+                profile: "backend",
+                networkId: id,
+                inbound: ["allow"],
+                outbound: ["allow"],
+                tagNetworkIds: {},
+                rulesOnDelete: outs!.rulesBeforeAdoption,
+            });
             assert.deepStrictEqual(env.sshd.cluster().profiles.backend.inbound_rules, [{ action: "allow" }]);
             await providers.DockerNetwork.delete!(id, outs!);
-            assert.deepStrictEqual([env.sshd.cluster().networks[id]?.Name, env.sshd.cluster().profiles.backend],
-                ["backend", { inbound_rules: [{ action: "allow", src_tag: "theirs" }], outbound_rules: [{ action: "deny" }] }]);
-            assert.ok(!env.sshd.commands().some((c) => c.includes("network rm")), "an adopted network is never removed");
+            assert.deepStrictEqual(
+                [env.sshd.cluster().networks[id]?.Name, env.sshd.cluster().profiles.backend],
+                [
+                    "backend",
+                    { inbound_rules: [{ action: "allow", src_tag: "theirs" }], outbound_rules: [{ action: "deny" }] },
+                ],
+            );
+            assert.ok(
+                !env.sshd.commands().some((c) => c.includes("network rm")),
+                "an adopted network is never removed",
+            );
         });
 
         it("reads a network back, and reports one removed by hand as gone", async function () {
-            const { id, outs } = await providers.DockerNetwork.create({ host: env.host, networkName: "client-2", ownerId });
+            const { id, outs } = await providers.DockerNetwork.create({
+                host: env.host,
+                networkName: "client-2",
+                ownerId,
+            });
             // deepStrictEqual tells a key holding undefined (which gRPC's Struct cannot carry) from a missing one
-            assert.deepStrictEqual(await providers.DockerNetwork.read!(id, outs), { id, props: { host: env.host, networkName: "client-2", ownerId, networkId: id, adopted: false } });
+            assert.deepStrictEqual(await providers.DockerNetwork.read!(id, outs), {
+                id,
+                props: { host: env.host, networkName: "client-2", ownerId, networkId: id, adopted: false },
+            });
             await runChecked(env.host, ["docker", "network", "rm", id]);
             assert.strictEqual((await providers.DockerNetwork.read!(id, outs)).id, "");
         });
 
         it("reads a network from its ID and host alone, as an import would", async function () {
             const { id } = await providers.DockerNetwork.create({ host: env.host, networkName: "imported", ownerId });
-            assert.deepStrictEqual(await providers.DockerNetwork.read!(id, { host: env.host } as any),
-                { id, props: { host: env.host, networkName: "imported", networkId: id, ownerId, adopted: false } });
+            assert.deepStrictEqual(await providers.DockerNetwork.read!(id, { host: env.host } as any), {
+                id,
+                props: { host: env.host, networkName: "imported", networkId: id, ownerId, adopted: false },
+            });
         });
 
         it("reads a network from state written before owner options existed as its own, not adopted, so destroy still removes it", async function () {
             const id = foreignNetwork("older");
-            const { props } = await providers.DockerNetwork.read!(id, { host: env.host, networkName: "older", networkId: id } as any);
+            const { props } = await providers.DockerNetwork.read!(id, {
+                host: env.host,
+                networkName: "older",
+                networkId: id,
+            } as any);
             assert.strictEqual(props!.adopted, false);
         });
 
         it("says what is missing when read has no host", async function () {
-            await assert.rejects(providers.DockerNetwork.read!("abc", {} as any), /ConfigError: Docker network abc: cannot read it without its host/);
+            await assert.rejects(
+                providers.DockerNetwork.read!("abc", {} as any),
+                /ConfigError: Docker network abc: cannot read it without its host/,
+            );
         });
 
         it("deletes, and deleting again succeeds", async function () {
-            const { id, outs } = await providers.DockerNetwork.create({ host: env.host, networkName: "backend-2", ownerId });
+            const { id, outs } = await providers.DockerNetwork.create({
+                host: env.host,
+                networkName: "backend-2",
+                ownerId,
+            });
             await providers.DockerNetwork.delete!(id, outs!);
             await providers.DockerNetwork.delete!(id, outs!);
             assert.strictEqual(env.sshd.cluster().networks[id], undefined);
         });
 
         it("deletes with one command when the removal succeeds: the profile goes with the network", async function () {
-            const { id, outs } = await providers.DockerNetwork.create({ host: env.host, networkName: "backend-3", ownerId });
+            const { id, outs } = await providers.DockerNetwork.create({
+                host: env.host,
+                networkName: "backend-3",
+                ownerId,
+            });
             const before = sshStats().commands;
             await providers.DockerNetwork.delete!(id, outs!);
             assert.strictEqual(sshStats().commands - before, 1);
@@ -111,11 +190,19 @@ describe("cluster providers over a real sshd", function () {
             const { id, outs } = await providers.DockerNetwork.create({ host: env.host, networkName: "kept", ownerId });
             const state = env.sshd.cluster();
             state.networks[id].Containers = { [`c0ffee${"2".repeat(58)}`]: { Name: "web-2" } };
-            state.profiles.kept = { inbound_rules: [{ action: "allow", protocol: "tcp", src_tag: "backend", dst_ports: [5432] }], outbound_rules: [{ action: "deny" }] };
+            state.profiles.kept = {
+                inbound_rules: [{ action: "allow", protocol: "tcp", src_tag: "backend", dst_ports: [5432] }],
+                outbound_rules: [{ action: "deny" }],
+            };
             env.sshd.writeCluster(state);
-            await assert.rejects(providers.DockerNetwork.delete!(id, outs!),
-                /has active endpoints; network kept \([0-9a-f]+\) is still used by web-2 \(c0ffee222222\): .*; its Calico profile was reset to libnetwork's defaults \(inbound "allow from tag kept", outbound "allow"\)$/);
-            assert.deepStrictEqual(env.sshd.cluster().profiles.kept, { inbound_rules: [{ action: "allow", src_tag: "kept" }], outbound_rules: [{ action: "allow" }] });
+            await assert.rejects(
+                providers.DockerNetwork.delete!(id, outs!),
+                /has active endpoints; network kept \([0-9a-f]+\) is still used by web-2 \(c0ffee222222\): .*; its Calico profile was reset to libnetwork's defaults \(inbound "allow from tag kept", outbound "allow"\)$/,
+            );
+            assert.deepStrictEqual(env.sshd.cluster().profiles.kept, {
+                inbound_rules: [{ action: "allow", src_tag: "kept" }],
+                outbound_rules: [{ action: "allow" }],
+            });
         });
 
         it("names the network and the containers still attached when it cannot be removed", async function () {
@@ -123,13 +210,22 @@ describe("cluster providers over a real sshd", function () {
             const state = env.sshd.cluster();
             state.networks[id].Containers = { [`c0ffee${"1".repeat(58)}`]: { Name: "web-1" } };
             env.sshd.writeCluster(state);
-            await assert.rejects(providers.DockerNetwork.delete!(id, outs!),
-                /docker network rm [0-9a-f]+` exited 1: .*network busy id [0-9a-f]+ has active endpoints; network busy \([0-9a-f]+\) is still used by web-1 \(c0ffee111111\): stop or disconnect them/);
+            await assert.rejects(
+                providers.DockerNetwork.delete!(id, outs!),
+                /docker network rm [0-9a-f]+` exited 1: .*network busy id [0-9a-f]+ has active endpoints; network busy \([0-9a-f]+\) is still used by web-1 \(c0ffee111111\): stop or disconnect them/,
+            );
         });
     });
 
     describe("ProfileRules", function () {
-        const inputs = () => ({ host: env.host, profile: "frontend", networkId: "n1", inbound: ["allow from tag frontend", "allow tcp from tag client to ports 9000"], outbound: ["allow"], tagNetworkIds: {} });
+        const inputs = () => ({
+            host: env.host,
+            profile: "frontend",
+            networkId: "n1",
+            inbound: ["allow from tag frontend", "allow tcp from tag client to ports 9000"],
+            outbound: ["allow"],
+            tagNetworkIds: {},
+        });
 
         before(async function () {
             await providers.DockerNetwork.create({ host: env.host, networkName: "frontend", ownerId });
@@ -137,14 +233,23 @@ describe("cluster providers over a real sshd", function () {
 
         it("writes the whole rule set with rule update and reads it back, in one command", async function () {
             const { outs } = await providers.ProfileRules.create(inputs());
-            assert.deepStrictEqual(env.sshd.cluster().profiles.frontend.inbound_rules, [{ action: "allow", src_tag: "frontend" }, { action: "allow", protocol: "tcp", src_tag: "client", dst_ports: [9000] }]);
+            assert.deepStrictEqual(env.sshd.cluster().profiles.frontend.inbound_rules, [
+                { action: "allow", src_tag: "frontend" },
+                { action: "allow", protocol: "tcp", src_tag: "client", dst_ports: [9000] },
+            ]);
             assert.deepStrictEqual(outs!.inbound, inputs().inbound);
             assert.strictEqual(sshStats().commands, 1);
         });
 
         it("shows what calicoctl printed (on stdout, as 0.x does) when the update fails", async function () {
-            await assert.rejects(providers.ProfileRules.update!("n9", { ...inputs(), profile: "ghost" }, { ...inputs(), profile: "ghost" }),
-                /on root@127\.0\.0\.1:\d+: `calicoctl profile ghost rule update` exited 1: Profile ghost not found\./);
+            await assert.rejects(
+                providers.ProfileRules.update!(
+                    "n9",
+                    { ...inputs(), profile: "ghost" },
+                    { ...inputs(), profile: "ghost" },
+                ),
+                /on root@127\.0\.0\.1:\d+: `calicoctl profile ghost rule update` exited 1: Profile ghost not found\./,
+            );
         });
 
         it("reads drift made by hand", async function () {
@@ -174,17 +279,26 @@ describe("cluster providers over a real sshd", function () {
             const state = env.sshd.cluster();
             state.intruderRules = 5;
             env.sshd.writeCluster(state);
-            await assert.rejects(providers.ProfileRules.update!("n1", inputs(), inputs()), /profile frontend on root@127\.0\.0\.1:\d+: after 5 attempts the rules read back still differ.*deny from cidr 10\.66\.0\.0\/16/);
+            await assert.rejects(
+                providers.ProfileRules.update!("n1", inputs(), inputs()),
+                /profile frontend on root@127\.0\.0\.1:\d+: after 5 attempts the rules read back still differ.*deny from cidr 10\.66\.0\.0\/16/,
+            );
             env.sshd.writeCluster({ ...env.sshd.cluster(), intruderRules: 0 });
         });
 
         it("restores libnetwork's defaults on delete", async function () {
             await providers.ProfileRules.delete!("n1", inputs());
-            assert.deepStrictEqual(env.sshd.cluster().profiles.frontend, { inbound_rules: [{ action: "allow", src_tag: "frontend" }], outbound_rules: [{ action: "allow" }] });
+            assert.deepStrictEqual(env.sshd.cluster().profiles.frontend, {
+                inbound_rules: [{ action: "allow", src_tag: "frontend" }],
+                outbound_rules: [{ action: "allow" }],
+            });
         });
 
         it("restores an adopted network's own rules on delete", async function () {
-            const theirs = { inbound_rules: [{ action: "allow", src_tag: "theirs" }], outbound_rules: [{ action: "deny" }] };
+            const theirs = {
+                inbound_rules: [{ action: "allow", src_tag: "theirs" }],
+                outbound_rules: [{ action: "deny" }],
+            };
             await providers.ProfileRules.delete!("n1", { ...inputs(), rulesOnDelete: theirs });
             assert.deepStrictEqual(env.sshd.cluster().profiles.frontend, theirs);
         });
@@ -199,7 +313,14 @@ describe("cluster providers over a real sshd", function () {
     });
 
     describe("IptablesDnat", function () {
-        const inputs = () => ({ host: env.host, publicInterface: "eth1", publicPort: 9001, targetIp: "192.168.255.254", targetPort: 9001, ownerId });
+        const inputs = () => ({
+            host: env.host,
+            publicInterface: "eth1",
+            publicPort: 9001,
+            targetIp: "192.168.255.254",
+            targetPort: 9001,
+            ownerId,
+        });
         const ruleText = () => dnatRules(inputs()).map((r) => r.join(" "));
         /** The stand-in's nat table in any order: a rule added back goes to the end. */
         const natTable = () => [...env.sshd.cluster().nat].sort();
@@ -222,22 +343,40 @@ describe("cluster providers over a real sshd", function () {
         });
 
         it("repairs on update", async function () {
-            await providers.IptablesDnat.update!("h", { ...inputs(), rules: [dnatRules(inputs())[0], dnatRules(inputs())[2]] }, inputs());
+            await providers.IptablesDnat.update!(
+                "h",
+                { ...inputs(), rules: [dnatRules(inputs())[0], dnatRules(inputs())[2]] },
+                inputs(),
+            );
             assert.deepStrictEqual(natTable(), ruleText().sort());
         });
 
         it("moves the rules when the public port changes, keeping the masquerade, whose port is the collector's", async function () {
-            await providers.IptablesDnat.update!("h", { ...inputs(), rules: dnatRules(inputs()) }, { ...inputs(), publicPort: 9101 });
-            assert.deepStrictEqual(natTable(), dnatRules({ ...inputs(), publicPort: 9101 }).map((r) => r.join(" ")).sort());
-            assert.ok(env.sshd.cluster().nat.every((rule) => !rule.includes("--dport 9001 -m comment")), "no DNAT rule on the old port");
+            await providers.IptablesDnat.update!(
+                "h",
+                { ...inputs(), rules: dnatRules(inputs()) },
+                { ...inputs(), publicPort: 9101 },
+            );
+            assert.deepStrictEqual(
+                natTable(),
+                dnatRules({ ...inputs(), publicPort: 9101 })
+                    .map((r) => r.join(" "))
+                    .sort(),
+            );
+            assert.ok(
+                env.sshd.cluster().nat.every((rule) => !rule.includes("--dport 9001 -m comment")),
+                "no DNAT rule on the old port",
+            );
         });
 
         it("leaves the old rules in place when the new host refuses the login", async function () {
             const { outs } = await providers.IptablesDnat.create(inputs());
             const before = env.sshd.cluster().nat;
             assert.ok(before.length >= 2);
-            await assert.rejects(providers.IptablesDnat.update!("h", outs!, { ...inputs(), host: { ...env.host, user: "intruder" } }),
-                /cannot log in to intruder@127\.0\.0\.1/);
+            await assert.rejects(
+                providers.IptablesDnat.update!("h", outs!, { ...inputs(), host: { ...env.host, user: "intruder" } }),
+                /cannot log in to intruder@127\.0\.0\.1/,
+            );
             assert.deepStrictEqual(env.sshd.cluster().nat, before);
             await providers.IptablesDnat.delete!("h", outs!);
         });
@@ -259,11 +398,19 @@ describe("cluster providers over a real sshd", function () {
             const { outs: moved } = await providers.IptablesDnat.update!("h", outs!, { ...inputs(), publicPort: 9101 });
             await providers.IptablesDnat.delete!("h", moved!);
             assert.deepStrictEqual(env.sshd.cluster().nat, [...theirs, unlabelled]);
-            assert.ok(env.sshd.commands().filter((c) => c.includes("iptables")).every((c) => !c.includes("calico-stars:ffffffff")));
+            assert.ok(
+                env.sshd
+                    .commands()
+                    .filter((c) => c.includes("iptables"))
+                    .every((c) => !c.includes("calico-stars:ffffffff")),
+            );
         });
 
         it("says what is missing when read lacks the owner id, since only its own rules are ever looked at", async function () {
-            await assert.rejects(providers.IptablesDnat.read!("h", { host: env.host } as any), /DNAT rules h: cannot read them without .*ownerId/);
+            await assert.rejects(
+                providers.IptablesDnat.read!("h", { host: env.host } as any),
+                /DNAT rules h: cannot read them without .*ownerId/,
+            );
         });
     });
 });

@@ -18,32 +18,49 @@ describe("SSH layer over a real sshd", function () {
     });
 
     it("passes stdin through", async function () {
-        assert.strictEqual((await runCommand(env.host, ["cat"], { stdin: "{\"a\": 1}" })).stdout, "{\"a\": 1}");
+        assert.strictEqual((await runCommand(env.host, ["cat"], { stdin: '{"a": 1}' })).stdout, '{"a": 1}');
     });
 
     it("queues past sshd's MaxSessions on one connection", async function () {
-        const results = await Promise.all(Array.from({ length: 60 }, (_, i) => runCommand(env.host, ["echo", String(i)])));
-        assert.deepStrictEqual(results.map((r) => r.stdout.trim()), Array.from({ length: 60 }, (_, i) => String(i)));
+        const results = await Promise.all(
+            Array.from({ length: 60 }, (_, i) => runCommand(env.host, ["echo", String(i)])),
+        );
+        assert.deepStrictEqual(
+            results.map((r) => r.stdout.trim()),
+            Array.from({ length: 60 }, (_, i) => String(i)),
+        );
         assert.deepStrictEqual(sshStats(), { connections: 1, commands: 60, forwards: 0 });
     });
 
     it("times a command out, naming host and command", async function () {
-        await assert.rejects(runCommand(env.host, ["sleep", "5"], { timeoutMs: 300 }), /on root@127\.0\.0\.1:\d+: `sleep 5` timed out after 300 ms/);
+        await assert.rejects(
+            runCommand(env.host, ["sleep", "5"], { timeoutMs: 300 }),
+            /on root@127\.0\.0\.1:\d+: `sleep 5` timed out after 300 ms/,
+        );
     });
 
     it("never runs a command whose timeout fired while it waited for a channel", async function () {
         const marker = path.join(env.sshd.dir, "ran-late");
         const busy = Array.from({ length: 8 }, () => runCommand(env.host, ["sleep", "1.5"]));
         await new Promise((resolve) => setTimeout(resolve, 200));
-        await assert.rejects(runCommand(env.host, ["touch", marker], { timeoutMs: 300 }), /`touch \S+` timed out after 300 ms \(waiting for a free channel\)/);
+        await assert.rejects(
+            runCommand(env.host, ["touch", marker], { timeoutMs: 300 }),
+            /`touch \S+` timed out after 300 ms \(waiting for a free channel\)/,
+        );
         await Promise.all(busy);
         await new Promise((resolve) => setTimeout(resolve, 500));
-        assert.deepStrictEqual([fs.existsSync(marker), env.sshd.commands().some((c) => c.startsWith("touch"))], [false, false]);
+        assert.deepStrictEqual(
+            [fs.existsSync(marker), env.sshd.commands().some((c) => c.startsWith("touch"))],
+            [false, false],
+        );
     });
 
     it("stops a command that prints more than the cap, naming it", async function () {
         configureSsh(env.sshd.settings({ maxOutputBytes: 4096 }));
-        await assert.rejects(runCommand(env.host, ["head", "-c", "100000", "/dev/zero"]), /`head -c 100000 \/dev\/zero` printed more than 4096 bytes on stdout; stopped it/);
+        await assert.rejects(
+            runCommand(env.host, ["head", "-c", "100000", "/dev/zero"]),
+            /`head -c 100000 \/dev\/zero` printed more than 4096 bytes on stdout; stopped it/,
+        );
     });
 
     it("stops reading an HTTP answer larger than the cap", async function () {
@@ -52,8 +69,10 @@ describe("SSH layer over a real sshd", function () {
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
         try {
             const port = (server.address() as AddressInfo).port;
-            await assert.rejects(httpOverSsh(env.host, { method: "GET", path: "/big", targetHost: "127.0.0.1", targetPort: port }),
-                /GET http:\/\/127\.0\.0\.1:\d+\/big via root@127\.0\.0\.1:\d+: the response is larger than 4096 bytes; stopped reading/);
+            await assert.rejects(
+                httpOverSsh(env.host, { method: "GET", path: "/big", targetHost: "127.0.0.1", targetPort: port }),
+                /GET http:\/\/127\.0\.0\.1:\d+\/big via root@127\.0\.0\.1:\d+: the response is larger than 4096 bytes; stopped reading/,
+            );
         } finally {
             server.closeAllConnections();
             server.close();
@@ -61,22 +80,37 @@ describe("SSH layer over a real sshd", function () {
     });
 
     it("names host, command and output when a command fails", async function () {
-        await assert.rejects(runChecked(env.host, { script: "echo nope >&2; exit 4" }), /on root@127\.0\.0\.1:\d+: `echo nope >&2; exit 4` exited 4: nope/);
+        await assert.rejects(
+            runChecked(env.host, { script: "echo nope >&2; exit 4" }),
+            /on root@127\.0\.0\.1:\d+: `echo nope >&2; exit 4` exited 4: nope/,
+        );
     });
 
     it("refuses a host whose key matches no configured fingerprint", async function () {
-        configureSsh(env.sshd.settings({ hostKeyFingerprints: { "127.0.0.1": ["SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] } }));
-        await assert.rejects(runCommand(env.host, ["true"]), /refusing root@127\.0\.0\.1:\d+: host key SHA256:\S+ is not among the configured hostKeyFingerprints/);
+        configureSsh(
+            env.sshd.settings({
+                hostKeyFingerprints: { "127.0.0.1": ["SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] },
+            }),
+        );
+        await assert.rejects(
+            runCommand(env.host, ["true"]),
+            /refusing root@127\.0\.0\.1:\d+: host key SHA256:\S+ is not among the configured hostKeyFingerprints/,
+        );
         assert.strictEqual(env.sshd.commands().filter((c) => c === "true").length, 0);
     });
 
     it("refuses a host it has no key for", async function () {
         configureSsh(env.sshd.settings({ hostKeyFingerprints: {} }));
-        await assert.rejects(runCommand(env.host, ["true"]), /no hostKeys or hostKeyFingerprints entry for 127\.0\.0\.1/);
+        await assert.rejects(
+            runCommand(env.host, ["true"]),
+            /no hostKeys or hostKeyFingerprints entry for 127\.0\.0\.1/,
+        );
     });
 
     it("accepts a host listed by public key", async function () {
-        configureSsh(env.sshd.settings({ hostKeyFingerprints: {}, hostKeys: { "127.0.0.1": [env.sshd.hostPublicKey] } }));
+        configureSsh(
+            env.sshd.settings({ hostKeyFingerprints: {}, hostKeys: { "127.0.0.1": [env.sshd.hostPublicKey] } }),
+        );
         assert.strictEqual((await runCommand(env.host, ["true"])).code, 0);
     });
 
@@ -89,10 +123,16 @@ describe("SSH layer over a real sshd", function () {
 
     it("refuses a host whose key known_hosts marks @revoked, even when a fingerprint pins it, and runs nothing", async function () {
         const knownHosts = path.join(env.sshd.dir, "known_hosts_revoked");
-        fs.writeFileSync(knownHosts, `[127.0.0.1]:${env.sshd.port} ${env.sshd.hostPublicKey}\n@revoked * ${env.sshd.hostPublicKey}\n`);
+        fs.writeFileSync(
+            knownHosts,
+            `[127.0.0.1]:${env.sshd.port} ${env.sshd.hostPublicKey}\n@revoked * ${env.sshd.hostPublicKey}\n`,
+        );
         configureSsh(env.sshd.settings({ knownHostsPath: knownHosts }));
         const before = env.sshd.commands().length;
-        await assert.rejects(runCommand(env.host, ["true"]), /refusing root@127\.0\.0\.1:\d+: host key SHA256:\S+ is marked @revoked in \S+ \(line 2\)/);
+        await assert.rejects(
+            runCommand(env.host, ["true"]),
+            /refusing root@127\.0\.0\.1:\d+: host key SHA256:\S+ is marked @revoked in \S+ \(line 2\)/,
+        );
         assert.strictEqual(env.sshd.commands().length, before);
     });
 
@@ -106,19 +146,36 @@ describe("SSH layer over a real sshd", function () {
     });
 
     it("names the host when nothing listens, after bounded retries", async function () {
-        configureSsh(env.sshd.settings({ connectAttempts: 2, hostKeyFingerprints: { "127.0.0.1": [env.sshd.hostKeyFingerprint] } }));
+        configureSsh(
+            env.sshd.settings({
+                connectAttempts: 2,
+                hostKeyFingerprints: { "127.0.0.1": [env.sshd.hostKeyFingerprint] },
+            }),
+        );
         const started = Date.now();
-        await assert.rejects(runCommand({ ...env.host, port: 1 }, ["true"]), /cannot connect to root@127\.0\.0\.1:1: .*ECONNREFUSED/);
+        await assert.rejects(
+            runCommand({ ...env.host, port: 1 }, ["true"]),
+            /cannot connect to root@127\.0\.0\.1:1: .*ECONNREFUSED/,
+        );
         assert.ok(Date.now() - started < 3000);
     });
 
     it("writes the resources file over SSH from stdin, and refuses a resources directory that is a symbolic link", async function () {
         const place = { baseDir: path.join(env.sshd.dir, "resources"), groupPath: "calico-stars" };
-        await runChecked(env.host, writeResourcesFile(env.host, place), { stdin: "[{\"id\": \"C\"}]\n" });
-        assert.strictEqual(fs.readFileSync(path.join(place.baseDir, "calico-stars", "calico-stars-resources.json"), "utf8"), "[{\"id\": \"C\"}]\n");
+        await runChecked(env.host, writeResourcesFile(env.host, place), { stdin: '[{"id": "C"}]\n' });
+        assert.strictEqual(
+            fs.readFileSync(path.join(place.baseDir, "calico-stars", "calico-stars-resources.json"), "utf8"),
+            '[{"id": "C"}]\n',
+        );
         const linked = { baseDir: path.join(env.sshd.dir, "linked"), groupPath: "calico-stars" };
         fs.symlinkSync(place.baseDir, linked.baseDir);
-        await assert.rejects(runChecked(env.host, writeResourcesFile(env.host, linked), { stdin: "[]\n" }), /exited 3: calico-stars: refusing to write the resources file under \S+linked: it is a symbolic link/);
-        assert.strictEqual(fs.readFileSync(path.join(place.baseDir, "calico-stars", "calico-stars-resources.json"), "utf8"), "[{\"id\": \"C\"}]\n");
+        await assert.rejects(
+            runChecked(env.host, writeResourcesFile(env.host, linked), { stdin: "[]\n" }),
+            /exited 3: calico-stars: refusing to write the resources file under \S+linked: it is a symbolic link/,
+        );
+        assert.strictEqual(
+            fs.readFileSync(path.join(place.baseDir, "calico-stars", "calico-stars-resources.json"), "utf8"),
+            '[{"id": "C"}]\n',
+        );
     });
 });

@@ -17,7 +17,12 @@ const handRule = ["inbound", "allow", "from", "cidr", "10.99.0.0/16"];
 /** A shell loop on the agent: add then remove the hand rule on every profile until told to stop; prints its rounds. */
 function writerScript(): string {
     const rule = handRule.join(" ");
-    const edits = profiles.map((p) => `calicoctl profile ${p} rule add ${rule} >/dev/null 2>&1; calicoctl profile ${p} rule remove ${rule} >/dev/null 2>&1`).join("; ");
+    const edits = profiles
+        .map(
+            (p) =>
+                `calicoctl profile ${p} rule add ${rule} >/dev/null 2>&1; calicoctl profile ${p} rule remove ${rule} >/dev/null 2>&1`,
+        )
+        .join("; ");
     return `rm -f ${stopFile}; rounds=0; while [ ! -e ${stopFile} ]; do ${edits}; rounds=$((rounds + 1)); done; echo $rounds`;
 }
 
@@ -25,10 +30,17 @@ describe("concurrent writers on the sandbox: nothing lost", function () {
     this.timeout(420000);
     let stack: SandboxStack;
     /** Two policies an up alternates between, each changing every profile. */
-    const policies = [7000, 7001].map((port) => Object.fromEntries(profiles.map((p) => [p, {
-        inbound: [...runbookPolicy[p].inbound, `allow tcp from tag ${p} to ports ${port}`],
-        outbound: runbookPolicy[p].outbound,
-    }])));
+    const policies = [7000, 7001].map((port) =>
+        Object.fromEntries(
+            profiles.map((p) => [
+                p,
+                {
+                    inbound: [...runbookPolicy[p].inbound, `allow tcp from tag ${p} to ports ${port}`],
+                    outbound: runbookPolicy[p].outbound,
+                },
+            ]),
+        ),
+    );
     const policy = policies[1];
     const rounds = 3;
 
@@ -56,21 +68,41 @@ describe("concurrent writers on the sandbox: nothing lost", function () {
             const writerRounds = Number((await writer).stdout.trim());
             const rewrites = result.diagnostics.filter((line) => line.includes("writing again")).length;
             assert.ok(writerRounds > 0, "the writer ran during the up");
-            assert.deepStrictEqual(result.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]).sort(), profiles.map((p) => ["update", `profile-${p}`]).sort());
+            assert.deepStrictEqual(
+                result.steps
+                    .filter((s) => s.op !== "same")
+                    .map((s) => [s.op, s.name])
+                    .sort(),
+                profiles.map((p) => ["update", `profile-${p}`]).sort(),
+            );
             // what each profile read back after the up's last write: exactly the declared rules
             assert.deepStrictEqual(result.outputs.profiles, declared);
             const late: string[] = [];
             for (const profile of profiles) {
-                if (await stack.ruleShow(profile) !== ruleShowOf(declared[profile])) {
+                if ((await stack.ruleShow(profile)) !== ruleShowOf(declared[profile])) {
                     late.push(profile);
                 }
             }
-            console.log(`      up ${round + 1}: the hand writer made ${writerRounds * profiles.length * 2} calicoctl edits during it; the provider rewrote ${rewrites} times; ${late.length} hand edit(s) landed after its read-back`);
+            console.log(
+                `      up ${round + 1}: the hand writer made ${writerRounds * profiles.length * 2} calicoctl edits during it; the provider rewrote ${rewrites} times; ${late.length} hand edit(s) landed after its read-back`,
+            );
             const refreshed = await stack.engine.refresh();
-            assert.deepStrictEqual(refreshed.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]).sort(), late.map((p) => ["update", `profile-${p}`]).sort(),
-                "refresh shows exactly the profiles a late hand edit changed");
+            assert.deepStrictEqual(
+                refreshed.steps
+                    .filter((s) => s.op !== "same")
+                    .map((s) => [s.op, s.name])
+                    .sort(),
+                late.map((p) => ["update", `profile-${p}`]).sort(),
+                "refresh shows exactly the profiles a late hand edit changed",
+            );
             const repaired = await stack.engine.up();
-            assert.deepStrictEqual(repaired.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]).sort(), late.map((p) => ["update", `profile-${p}`]).sort());
+            assert.deepStrictEqual(
+                repaired.steps
+                    .filter((s) => s.op !== "same")
+                    .map((s) => [s.op, s.name])
+                    .sort(),
+                late.map((p) => ["update", `profile-${p}`]).sort(),
+            );
             await stack.assertConverged(declared);
         }
     });
@@ -81,11 +113,28 @@ describe("concurrent writers on the sandbox: nothing lost", function () {
             await stack.on(stack.agent, ["calicoctl", "profile", profile, "rule", "add", ...handRule]);
         }
         const refreshed = await stack.engine.refresh();
-        assert.deepStrictEqual(refreshed.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]).sort(), edited.map((p) => ["update", `profile-${p}`]).sort());
-        const refreshedClient = stack.engine.state().deployment.resources.find((r) => r.urn.endsWith("::profile-client"))!;
-        assert.deepStrictEqual(refreshedClient.outputs.inbound, [...policy.client.inbound, "allow from cidr 10.99.0.0/16"]);
+        assert.deepStrictEqual(
+            refreshed.steps
+                .filter((s) => s.op !== "same")
+                .map((s) => [s.op, s.name])
+                .sort(),
+            edited.map((p) => ["update", `profile-${p}`]).sort(),
+        );
+        const refreshedClient = stack.engine
+            .state()
+            .deployment.resources.find((r) => r.urn.endsWith("::profile-client"))!;
+        assert.deepStrictEqual(refreshedClient.outputs.inbound, [
+            ...policy.client.inbound,
+            "allow from cidr 10.99.0.0/16",
+        ]);
         const repaired = await stack.engine.up();
-        assert.deepStrictEqual(repaired.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]).sort(), edited.map((p) => ["update", `profile-${p}`]).sort());
+        assert.deepStrictEqual(
+            repaired.steps
+                .filter((s) => s.op !== "same")
+                .map((s) => [s.op, s.name])
+                .sort(),
+            edited.map((p) => ["update", `profile-${p}`]).sort(),
+        );
         await stack.assertConverged(policy);
     });
 });

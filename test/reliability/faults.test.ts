@@ -67,12 +67,26 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
     const withoutAuditGrowth = async (what: () => Promise<unknown>) => {
         const before = new Set(stack.auditEntries());
         await what();
-        assert.deepStrictEqual(stack.auditEntries().filter((entry) => !before.has(entry)), [], "no command reached any host");
+        assert.deepStrictEqual(
+            stack.auditEntries().filter((entry) => !before.has(entry)),
+            [],
+            "no command reached any host",
+        );
     };
 
     before(async function () {
         keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "calico-stars-faults-"));
-        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "stranger", "-f", path.join(keyDir, "stranger")]);
+        execFileSync("ssh-keygen", [
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "stranger",
+            "-f",
+            path.join(keyDir, "stranger"),
+        ]);
         stack = await startStackOrSkip(this);
         await converges();
     });
@@ -99,7 +113,11 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             changeGroup();
             const running = up();
             running.catch(() => undefined);
-            await waitUntil("the group's deployment to start", async () => JSON.parse((await stack.marathon("GET", "/v2/deployments")).body).length > 0, { timeoutMs: 30000, pauseMs: 100 });
+            await waitUntil(
+                "the group's deployment to start",
+                async () => JSON.parse((await stack.marathon("GET", "/v2/deployments")).body).length > 0,
+                { timeoutMs: 30000, pauseMs: 100 },
+            );
             await stopSshd("cs-master", { sessions: true });
             await fails("sshd killed mid-up on the master", () => running, /vagrant@10\.197\.0\.11:22/);
             await restartSshd("cs-master");
@@ -111,7 +129,13 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             const master = JSON.parse(sandboxStackConfig(stack.cluster)["calico-stars:master"]);
             stack.engine.setConfig("calico-stars:master", JSON.stringify({ ...master, user: "intruder" }));
             try {
-                await withoutAuditGrowth(() => fails("wrong user", up, /cannot log in to intruder@10\.197\.0\.11:22: the server refused every offered key/));
+                await withoutAuditGrowth(() =>
+                    fails(
+                        "wrong user",
+                        up,
+                        /cannot log in to intruder@10\.197\.0\.11:22: the server refused every offered key/,
+                    ),
+                );
             } finally {
                 stack.engine.setConfig("calico-stars:master", JSON.stringify(master));
             }
@@ -119,7 +143,8 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
         });
 
         /** The providers' pool names the host; @pulumi/command (v1.2.1, retrying every dial error) names its resource and the attempts (an update when the prep's connection changed). */
-        const wrongKey = /(cannot log in to vagrant@10\.197\.0\.1[1-3]:22: the server refused every offered key|(Create|Update) of agent-prep-10\.197\.0\.1[23] \(command:remote:Command\) failed: after 3 failed attempts: ssh: handshake failed: ssh: unable to authenticate, attempted methods \[none publickey\], no supported methods remain)/;
+        const wrongKey =
+            /(cannot log in to vagrant@10\.197\.0\.1[1-3]:22: the server refused every offered key|(Create|Update) of agent-prep-10\.197\.0\.1[23] \(command:remote:Command\) failed: after 3 failed attempts: ssh: handshake failed: ssh: unable to authenticate, attempted methods \[none publickey\], no supported methods remain)/;
 
         it("refuses a wrong key at login, runs nothing, and converges with the right one", async function () {
             const keyPath = stack.cluster.sshPrivateKeyPath;
@@ -158,10 +183,19 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
 
         it("refuses a host whose key does not match, never accepting it, and converges with the right key", async function () {
             const strangerKey = fs.readFileSync(path.join(keyDir, "stranger.pub"), "utf8").trim();
-            stack.engine.setConfig("calico-stars:hostKeys", JSON.stringify({ ...stack.cluster.hostKeys, "10.197.0.12": [strangerKey] }));
+            stack.engine.setConfig(
+                "calico-stars:hostKeys",
+                JSON.stringify({ ...stack.cluster.hostKeys, "10.197.0.12": [strangerKey] }),
+            );
             changePolicy("client", "allow udp from tag backend to ports 53");
             try {
-                await withoutAuditGrowth(() => fails("host key mismatch", up, /(refusing vagrant@10\.197\.0\.12:22: host key SHA256:\S+ is not among the configured hostKeys|(Create|Update) of agent-prep-10\.197\.0\.12 \(command:remote:Command\) failed: after 3 failed attempts: ssh: handshake failed: ssh: host key mismatch)/));
+                await withoutAuditGrowth(() =>
+                    fails(
+                        "host key mismatch",
+                        up,
+                        /(refusing vagrant@10\.197\.0\.12:22: host key SHA256:\S+ is not among the configured hostKeys|(Create|Update) of agent-prep-10\.197\.0\.12 \(command:remote:Command\) failed: after 3 failed attempts: ssh: handshake failed: ssh: host key mismatch)/,
+                    ),
+                );
             } finally {
                 stack.engine.setConfig("calico-stars:hostKeys", JSON.stringify(stack.cluster.hostKeys));
             }
@@ -176,20 +210,36 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             // The collector is left alone: its fixed ip makes a restart under the default upgradeStrategy hang
             // (test/sandbox/workload.test.ts), and this test is about the 409.
             const fixedIp = (app: any) => (app.container?.docker?.parameters ?? []).some((p: any) => p.key === "ip");
-            const byHand = group.apps.map((app: any) => ({ ...app, cmd: fixedIp(app) ? app.cmd : `${app.cmd} `, version: undefined }));
-            assert.strictEqual((await stack.marathon("PUT", "/v2/groups/calico-stars", { id: "/calico-stars", apps: byHand })).status, 200);
+            const byHand = group.apps.map((app: any) => ({
+                ...app,
+                cmd: fixedIp(app) ? app.cmd : `${app.cmd} `,
+                version: undefined,
+            }));
+            assert.strictEqual(
+                (await stack.marathon("PUT", "/v2/groups/calico-stars", { id: "/calico-stars", apps: byHand })).status,
+                200,
+            );
             faultsInjected.push("409 deployment lock");
             changeGroup();
             await converges();
-            const cmds = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body).apps.map((a: any) => a.cmd);
-            assert.ok(cmds.every((cmd: string) => !cmd.endsWith(" ")), "the program's definition won over the hand edit");
+            const cmds = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body).apps.map(
+                (a: any) => a.cmd,
+            );
+            assert.ok(
+                cmds.every((cmd: string) => !cmd.endsWith(" ")),
+                "the program's definition won over the hand edit",
+            );
             await stack.marathonFaults("reset");
         });
 
         it("names Marathon, the SSH hop and the request on a 500, and converges on the next up", async function () {
             await stack.marathonFaults({ failNext: { status: 500, count: 1, method: "PUT" } });
             changeGroup();
-            await fails("Marathon 500", up, /Marathon 127\.0\.0\.1:8080 via vagrant@10\.197\.0\.11:22: PUT \/calico-stars: HTTP 500/);
+            await fails(
+                "Marathon 500",
+                up,
+                /Marathon 127\.0\.0\.1:8080 via vagrant@10\.197\.0\.11:22: PUT \/calico-stars: HTTP 500/,
+            );
             await converges();
         });
 
@@ -197,8 +247,11 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             await stack.marathonFaults({ hangDeployments: true });
             stack.engine.setConfig("calico-stars:deploymentTimeoutSeconds", "2");
             changeGroup();
-            await fails("deployment never finishes", up,
-                /Marathon 127\.0\.0\.1:8080 via vagrant@10\.197\.0\.11:22: PUT \/calico-stars: deployment not finished within 2 s: \S+ at step \d+\/\d+ \(/);
+            await fails(
+                "deployment never finishes",
+                up,
+                /Marathon 127\.0\.0\.1:8080 via vagrant@10\.197\.0\.11:22: PUT \/calico-stars: deployment not finished within 2 s: \S+ at step \d+\/\d+ \(/,
+            );
             await stack.marathonFaults("reset");
             stack.engine.setConfig("calico-stars:deploymentTimeoutSeconds", "60");
             await converges();
@@ -207,10 +260,17 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
         it("reports a group deleted by hand on refresh, and up puts it back", async function () {
             assert.strictEqual((await stack.marathon("DELETE", "/v2/groups/calico-stars?force=true")).status, 200);
             faultsInjected.push("group deleted by hand");
-            await waitUntil("the deletion", async () => JSON.parse((await stack.marathon("GET", "/v2/deployments")).body).length === 0, { timeoutMs: 30000, pauseMs: 100 });
+            await waitUntil(
+                "the deletion",
+                async () => JSON.parse((await stack.marathon("GET", "/v2/deployments")).body).length === 0,
+                { timeoutMs: 30000, pauseMs: 100 },
+            );
             const refreshed = await stack.engine.refresh();
             record(refreshed);
-            assert.deepStrictEqual(refreshed.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]), [["delete", "marathon-group"]]);
+            assert.deepStrictEqual(
+                refreshed.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]),
+                [["delete", "marathon-group"]],
+            );
             await converges();
         });
     });
@@ -220,21 +280,42 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             // Docker removes no network a container uses: the client task's container goes with it, on its agent
             const [task] = JSON.parse((await stack.marathon("GET", "/v2/apps/calico-stars/client/tasks")).body).tasks;
             const taskAgent = sshHostOf(stack.cluster.agents.find((agent: any) => agent.address === task.host));
-            await stack.on(taskAgent, ["sh", "-c", "docker rm -f $(docker ps -q --filter network=client) && docker network rm client"]);
+            await stack.on(taskAgent, [
+                "sh",
+                "-c",
+                "docker rm -f $(docker ps -q --filter network=client) && docker network rm client",
+            ]);
             faultsInjected.push("network and profile removed by hand");
             const refreshed = await stack.engine.refresh();
             record(refreshed);
             // calicoctl shows a tag whose network is gone as the old network's ID: drift in every profile naming it
-            const naming = profiles.filter((p) => p !== "client" && [...policy[p].inbound, ...policy[p].outbound].some((rule) => / tag client( |$)/.test(rule)));
-            assert.deepStrictEqual(refreshed.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]).sort(),
-                [["delete", "network-client"], ["delete", "profile-client"], ...naming.map((p) => ["update", `profile-${p}`])].sort());
+            const naming = profiles.filter(
+                (p) =>
+                    p !== "client" &&
+                    [...policy[p].inbound, ...policy[p].outbound].some((rule) => / tag client( |$)/.test(rule)),
+            );
+            assert.deepStrictEqual(
+                refreshed.steps
+                    .filter((s) => s.op !== "same")
+                    .map((s) => [s.op, s.name])
+                    .sort(),
+                [
+                    ["delete", "network-client"],
+                    ["delete", "profile-client"],
+                    ...naming.map((p) => ["update", `profile-${p}`]),
+                ].sort(),
+            );
             await converges();
         });
 
         it("names calicoctl, the host and etcd's error when etcd is down, and converges once it is back", async function () {
             await stopEtcd();
             changePolicy("backend", "allow tcp from tag client to ports 9000");
-            await fails("etcd unreachable", up, /on vagrant@10\.197\.0\.12:22: `.*calicoctl profile backend rule update` exited 1: .*(etcd|10\.197\.0\.11:2379)/i);
+            await fails(
+                "etcd unreachable",
+                up,
+                /on vagrant@10\.197\.0\.12:22: `.*calicoctl profile backend rule update` exited 1: .*(etcd|10\.197\.0\.11:2379)/i,
+            );
             await restartEtcd();
             await converges();
         });
@@ -242,12 +323,26 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
 
     describe("Docker", function () {
         it("names the network a container still uses when destroy cannot remove it, and destroys once it is free", async function () {
-            const container = (await stack.on(stack.agent, ["docker", "run", "-d", "--net", "client", stack.cluster.docker.image, "sleep", "600"])).trim();
+            const container = (
+                await stack.on(stack.agent, [
+                    "docker",
+                    "run",
+                    "-d",
+                    "--net",
+                    "client",
+                    stack.cluster.docker.image,
+                    "sleep",
+                    "600",
+                ])
+            ).trim();
             try {
                 // Pulumi deletes in dependency levels; as `pulumi destroy --parallel 8`, the networks' whole level (the
                 // four networks) has started before the first failure, so only network-client and what it needs stay
-                await fails("network in use on destroy", () => stack.engine.destroy({ parallel: 8 }),
-                    /Delete of network-client \(.*\) failed: .*docker network rm [0-9a-f]+` exited 1: .*network client id [0-9a-f]+ has active endpoints/);
+                await fails(
+                    "network in use on destroy",
+                    () => stack.engine.destroy({ parallel: 8 }),
+                    /Delete of network-client \(.*\) failed: .*docker network rm [0-9a-f]+` exited 1: .*network client id [0-9a-f]+ has active endpoints/,
+                );
                 // the network carries the owner id, so the id's level waits and the id stays in state as long as the network does
                 assert.deepStrictEqual(managedResources(stack.engine.state()), ["owner", "network-client"]);
                 assert.deepStrictEqual(await stack.networks(), ["client"]);
@@ -265,7 +360,11 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
         it("destroys cleanly after everything was removed by hand", async function () {
             await stack.marathon("DELETE", "/v2/groups/calico-stars?force=true");
             // the tasks' containers go first: Docker removes no network a container uses
-            await waitUntil("the deletion", async () => JSON.parse((await stack.marathon("GET", "/v2/deployments")).body).length === 0, { timeoutMs: 30000, pauseMs: 100 });
+            await waitUntil(
+                "the deletion",
+                async () => JSON.parse((await stack.marathon("GET", "/v2/deployments")).body).length === 0,
+                { timeoutMs: 30000, pauseMs: 100 },
+            );
             for (const profile of profiles) {
                 await stack.on(stack.agent, ["docker", "network", "rm", profile]);
             }
@@ -280,17 +379,31 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
 
         it("after an up killed mid-run, does what README tells a user (cancel, refresh --clear-pending-creates, up) and converges with nothing lost or duplicated", async function () {
             const auditLog = stack.cluster.agents[0].auditLog;
-            const creates = () => fs.readFileSync(auditLog, "utf8").split("\n").filter((line) => line.includes("docker network create")).length;
+            const creates = () =>
+                fs
+                    .readFileSync(auditLog, "utf8")
+                    .split("\n")
+                    .filter((line) => line.includes("docker network create")).length;
             const before = creates();
             const running = up();
             running.catch(() => undefined);
-            await waitUntil("the first network create", async () => creates() > before, { timeoutMs: 30000, pauseMs: 100 });
+            await waitUntil("the first network create", async () => creates() > before, {
+                timeoutMs: 30000,
+                pauseMs: 100,
+            });
             await stack.engine.close();
             await fails("up killed mid-run", () => running, /the update was killed before it finished/);
             const pending = stack.engine.state().deployment.pending_operations ?? [];
-            assert.ok(pending.some((op) => op.type === "creating" && op.resource.urn.includes("::network-")), JSON.stringify(pending.map((op) => [op.type, op.resource.urn])));
+            assert.ok(
+                pending.some((op) => op.type === "creating" && op.resource.urn.includes("::network-")),
+                JSON.stringify(pending.map((op) => [op.type, op.resource.urn])),
+            );
             // the killed run's lock: the next run is refused until `pulumi cancel`
-            await fails("stack locked by the killed up", up, /the stack is currently locked by 1 lock\(s\)\. Either wait for the other process\(es\) to end or delete the lock file with `pulumi cancel`\./);
+            await fails(
+                "stack locked by the killed up",
+                up,
+                /the stack is currently locked by 1 lock\(s\)\. Either wait for the other process\(es\) to end or delete the lock file with `pulumi cancel`\./,
+            );
             stack.engine.cancel();
             record(await stack.engine.refresh({ clearPendingCreates: true }));
             assert.strictEqual(stack.engine.state().deployment.pending_operations, undefined);
@@ -311,10 +424,15 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             const places: Record<string, string> = {
                 "the state after every run (pulumi stack export, serialized __provider included)": states.join("\n"),
                 "errors and diagnostics of every run": seen.join("\n"),
-                "the hosts' audit logs": stack.cluster.hosts.map((h: any) => fs.readFileSync(h.auditLog, "utf8")).join("\n"),
+                "the hosts' audit logs": stack.cluster.hosts
+                    .map((h: any) => fs.readFileSync(h.auditLog, "utf8"))
+                    .join("\n"),
             };
-            assert.ok(states.some((state) => state.includes("__provider")) && states.some((state) => state.includes("ciphertext")),
-                "the states checked hold serialized providers and the secret key of remote.Command");
+            assert.ok(
+                states.some((state) => state.includes("__provider")) &&
+                    states.some((state) => state.includes("ciphertext")),
+                "the states checked hold serialized providers and the secret key of remote.Command",
+            );
             for (const [place, text] of Object.entries(places)) {
                 assert.ok(!keyLines.some((line) => text.includes(line)), `the key shows in ${place}`);
             }

@@ -4,10 +4,25 @@ import { spawn } from "child_process";
 import * as path from "path";
 import * as fs from "fs";
 import { setTimeout as sleep } from "timers/promises";
-import { marathonStandinSuite, App, call, ChangeReply, deployDelayMs, Group, Message, offerIntervalMs, probe, marathonScript, startMarathon, Task, waitFor } from "../support/marathonStandin";
+import {
+    marathonStandinSuite,
+    App,
+    call,
+    ChangeReply,
+    deployDelayMs,
+    Group,
+    Message,
+    offerIntervalMs,
+    probe,
+    marathonScript,
+    startMarathon,
+    Task,
+    waitFor,
+} from "../support/marathonStandin";
 
 describe("sandbox Marathon stand-in: deployments, tasks, routes, files and faults", function () {
-    const { api, putGroup, listDeployments, isListed, holdDeployments, waitUntilFinished, deployedGroup, suite } = marathonStandinSuite();
+    const { api, putGroup, listDeployments, isListed, holdDeployments, waitUntilFinished, deployedGroup, suite } =
+        marathonStandinSuite();
 
     describe("DELETE /v2/deployments/{id}", function () {
         it("rolls back: a new deployment restores the group's previous definition", async function () {
@@ -16,8 +31,9 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
             const { status, body } = await api<ChangeReply>("DELETE", `/v2/deployments/${created.body.deploymentId}`);
             assert.strictEqual(status, 200);
             assert.notStrictEqual(body.deploymentId, created.body.deploymentId);
-            assert.deepStrictEqual((await listDeployments()).find(({ id }) => id === body.deploymentId)?.steps,
-                [[{ action: "StopApplication", app: "/rolled-back/client" }]]);
+            assert.deepStrictEqual((await listDeployments()).find(({ id }) => id === body.deploymentId)?.steps, [
+                [{ action: "StopApplication", app: "/rolled-back/client" }],
+            ]);
             assert.strictEqual((await api("GET", "/v2/groups/rolled-back")).status, 404);
         });
 
@@ -36,7 +52,8 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
     });
 
     describe("tasks and upgrades", function () {
-        const taskCounts = async (appPath: string) => (await api<{ tasks: Task[] }>("GET", `/v2/apps/${appPath}/tasks`)).body.tasks;
+        const taskCounts = async (appPath: string) =>
+            (await api<{ tasks: Task[] }>("GET", `/v2/apps/${appPath}/tasks`)).body.tasks;
 
         it("names each task after its app's safe path and lists it under the app", async function () {
             await deployedGroup("named", [probe("client")]);
@@ -52,7 +69,9 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
          */
         async function versionsOverlapDuringRestart(group: string, upgradeStrategy?: object): Promise<boolean> {
             await deployedGroup(group, [{ ...probe("client"), ...(upgradeStrategy ? { upgradeStrategy } : {}) }]);
-            const { body } = await putGroup(group, { apps: [{ ...probe("client", "star-probe --changed"), ...(upgradeStrategy ? { upgradeStrategy } : {}) }] });
+            const { body } = await putGroup(group, {
+                apps: [{ ...probe("client", "star-probe --changed"), ...(upgradeStrategy ? { upgradeStrategy } : {}) }],
+            });
             let overlap = false;
             while (await isListed(body.deploymentId)) {
                 overlap ||= new Set((await taskCounts(`${group}/client`)).map((task) => task.version)).size > 1;
@@ -68,14 +87,19 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
         });
 
         it("with upgradeStrategy {0, 0} kills the old task before it starts the new one", async function () {
-            assert.strictEqual(await versionsOverlapDuringRestart("kill-first", { minimumHealthCapacity: 0, maximumOverCapacity: 0 }), false);
+            assert.strictEqual(
+                await versionsOverlapDuringRestart("kill-first", { minimumHealthCapacity: 0, maximumOverCapacity: 0 }),
+                false,
+            );
         });
 
         it("kills the tasks of a deleted group", async function () {
             await deployedGroup("doomed", [probe("client"), probe("frontend")]);
             const { body } = await api<ChangeReply>("DELETE", "/v2/groups/doomed");
             await waitUntilFinished(body.deploymentId);
-            const left = (await api<{ tasks: Task[] }>("GET", "/v2/tasks")).body.tasks.filter(({ appId }) => appId.startsWith("/doomed/"));
+            const left = (await api<{ tasks: Task[] }>("GET", "/v2/tasks")).body.tasks.filter(({ appId }) =>
+                appId.startsWith("/doomed/"),
+            );
             assert.deepStrictEqual(left, []);
         });
     });
@@ -124,7 +148,9 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
             const options = { listen: "127.0.0.1:0", deployDelayMs, stateFile: path.join(suite.workDir, "state.json") };
             const first = await startMarathon(options);
             try {
-                const reply = await call("http://127.0.0.1:" + first.port, "PUT", "/v2/groups/kept", { apps: [probe("client")] });
+                const reply = await call("http://127.0.0.1:" + first.port, "PUT", "/v2/groups/kept", {
+                    apps: [probe("client")],
+                });
                 assert.strictEqual(reply.status, 200);
             } finally {
                 await first.close();
@@ -132,10 +158,17 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
             const second = await startMarathon({ ...options, offerIntervalMs });
             try {
                 const { body } = await call<Group>("http://127.0.0.1:" + second.port, "GET", "/v2/groups/kept");
-                assert.deepStrictEqual(body.apps.map(({ id }) => id), ["/kept/client"]);
+                assert.deepStrictEqual(
+                    body.apps.map(({ id }) => id),
+                    ["/kept/client"],
+                );
                 // On taking the lead, Marathon scales every app to its instances.
-                await waitFor("the app's task to run again", async () =>
-                    (await call<Group>("http://127.0.0.1:" + second.port, "GET", "/v2/groups/kept")).body.apps[0].tasksRunning === 1);
+                await waitFor(
+                    "the app's task to run again",
+                    async () =>
+                        (await call<Group>("http://127.0.0.1:" + second.port, "GET", "/v2/groups/kept")).body.apps[0]
+                            .tasksRunning === 1,
+                );
             } finally {
                 await second.close();
             }
@@ -143,7 +176,11 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
 
         it("appends one JSON line per request to the log file", async function () {
             await api("GET", "/v2/groups/logged?embed=group.apps");
-            const lines = fs.readFileSync(path.join(suite.workDir, "requests.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line));
+            const lines = fs
+                .readFileSync(path.join(suite.workDir, "requests.jsonl"), "utf8")
+                .trim()
+                .split("\n")
+                .map((line) => JSON.parse(line));
             const entry = lines.find(({ path: loggedPath }) => loggedPath === "/v2/groups/logged");
             assert.deepStrictEqual([entry?.method, entry?.status, typeof entry?.ts], ["GET", 404, "string"]);
         });
@@ -151,9 +188,12 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
 
     describe("fault injection", function () {
         it("fails the next matching requests with the injected status, then answers normally", async function () {
-            await api("POST", "/_sandbox/faults", { failNext: { status: 503, count: 2, method: "PUT", pathPrefix: "/v2/groups" } });
+            await api("POST", "/_sandbox/faults", {
+                failNext: { status: 503, count: 2, method: "PUT", pathPrefix: "/v2/groups" },
+            });
             const statuses: number[] = [];
-            for (let attempt = 0; attempt < 3; attempt++) statuses.push((await putGroup("flaky", { apps: [probe("client")] })).status);
+            for (let attempt = 0; attempt < 3; attempt++)
+                statuses.push((await putGroup("flaky", { apps: [probe("client")] })).status);
             assert.deepStrictEqual(statuses, [503, 503, 200]);
         });
 
@@ -182,10 +222,13 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
             const shown = (await api("GET", "/_sandbox/faults")).body;
             await api("DELETE", "/_sandbox/faults");
             const reset = (await api("GET", "/_sandbox/faults")).body;
-            assert.deepStrictEqual([shown, reset], [
-                { deployDelayMs: 5, hangDeployments: true, failNext: null, lockAppsForMs: 0, noLeaderForMs: 0 },
-                { deployDelayMs, hangDeployments: false, failNext: null, lockAppsForMs: 0, noLeaderForMs: 0 },
-            ]);
+            assert.deepStrictEqual(
+                [shown, reset],
+                [
+                    { deployDelayMs: 5, hangDeployments: true, failNext: null, lockAppsForMs: 0, noLeaderForMs: 0 },
+                    { deployDelayMs, hangDeployments: false, failNext: null, lockAppsForMs: 0, noLeaderForMs: 0 },
+                ],
+            );
         });
 
         it("with lockAppsForMs answers 409 with an empty deployments list until the lock is gone", async function () {
@@ -200,7 +243,10 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
             await api("POST", "/_sandbox/faults", { noLeaderForMs: 300 });
             const { status, headers, body } = await api<string>("GET", "/v2/groups/leaderless");
             assert.deepStrictEqual([status, headers.get("content-type")], [503, "text/html;charset=ISO-8859-1"]);
-            assert.match(body, /<h2>HTTP ERROR 503<\/h2>\n<p>Problem accessing \/v2\/groups\/leaderless\. Reason:\n<pre>    Could not determine the current leader<\/pre>/);
+            assert.match(
+                body,
+                /<h2>HTTP ERROR 503<\/h2>\n<p>Problem accessing \/v2\/groups\/leaderless\. Reason:\n<pre>    Could not determine the current leader<\/pre>/,
+            );
             await sleep(350);
             assert.strictEqual((await api("GET", "/v2/groups/leaderless")).status, 404);
         });
@@ -219,12 +265,18 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
 
     describe("command line", function () {
         it("prints the port it listens on and exits 0 on SIGTERM", async function () {
-            const child = spawn(process.execPath, [marathonScript, "--listen", "127.0.0.1:0", "--deploy-delay-ms", "10"], {
-                stdio: ["ignore", "pipe", "inherit"],
-            });
+            const child = spawn(
+                process.execPath,
+                [marathonScript, "--listen", "127.0.0.1:0", "--deploy-delay-ms", "10"],
+                {
+                    stdio: ["ignore", "pipe", "inherit"],
+                },
+            );
             const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
             try {
-                const firstLine = await new Promise<string>((resolve) => child.stdout.once("data", (chunk) => resolve(String(chunk))));
+                const firstLine = await new Promise<string>((resolve) =>
+                    child.stdout.once("data", (chunk) => resolve(String(chunk))),
+                );
                 const match = /^marathon listening on 127\.0\.0\.1:(\d+)\n$/.exec(firstLine);
                 assert.ok(match, firstLine);
                 assert.strictEqual((await call(`http://127.0.0.1:${match[1]}`, "GET", "/ping")).body, "pong");

@@ -1,9 +1,20 @@
 // The sandbox's Marathon stand-in, its group API: PUT, validation, POST, GET and DELETE as Marathon v0.14.2 answers them.
 import * as assert from "assert";
-import { marathonStandinSuite, App, ChangeReply, Group, Message, probe, probeCommand, taskStartMs, waitFor } from "../support/marathonStandin";
+import {
+    marathonStandinSuite,
+    App,
+    ChangeReply,
+    Group,
+    Message,
+    probe,
+    probeCommand,
+    taskStartMs,
+    waitFor,
+} from "../support/marathonStandin";
 
 describe("sandbox Marathon stand-in: groups", function () {
-    const { api, putGroup, listDeployments, isListed, holdDeployments, waitUntilFinished, deployedGroup } = marathonStandinSuite();
+    const { api, putGroup, listDeployments, isListed, holdDeployments, waitUntilFinished, deployedGroup } =
+        marathonStandinSuite();
 
     describe("PUT /v2/groups/{id}", function () {
         it("creates the group and answers its version and deployment id", async function () {
@@ -48,25 +59,58 @@ describe("sandbox Marathon stand-in: groups", function () {
 
         it("keeps the deployment listed while its tasks are staged", async function () {
             const { body } = await putGroup("slow", { apps: [probe("client")] });
-            await waitFor("the task to be staged", async () => (await api<Group>("GET", "/v2/groups/slow")).body.apps[0].tasksStaged === 1);
+            await waitFor(
+                "the task to be staged",
+                async () => (await api<Group>("GET", "/v2/groups/slow")).body.apps[0].tasksStaged === 1,
+            );
             assert.ok(await isListed(body.deploymentId));
             await waitUntilFinished(body.deploymentId);
         });
 
         it("shows the apps with absolute ids, Marathon's defaults and running tasks once deployed", async function () {
             const { version } = await deployedGroup("shown", [{ ...probe("client"), unknownField: true }]);
-            const { status, body } = await api<Group>("GET", "/v2/groups/shown?embed=group.apps&embed=group.apps.counts");
+            const { status, body } = await api<Group>(
+                "GET",
+                "/v2/groups/shown?embed=group.apps&embed=group.apps.counts",
+            );
             assert.strictEqual(status, 200);
             assert.deepStrictEqual(body, {
                 id: "/shown",
-                apps: [{
-                    id: "/shown/client", cmd: probeCommand, args: null, user: null, env: {}, instances: 1, cpus: 0.1, mem: 64,
-                    disk: 0, executor: "", constraints: [], uris: [], storeUrls: [], ports: [0], requirePorts: false,
-                    backoffSeconds: 1, backoffFactor: 1.15, maxLaunchDelaySeconds: 3600, container: null, healthChecks: [],
-                    dependencies: [], upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 }, labels: {},
-                    acceptedResourceRoles: null, ipAddress: null, version,
-                    tasksStaged: 0, tasksRunning: 1, tasksHealthy: 0, tasksUnhealthy: 0, deployments: [],
-                }],
+                apps: [
+                    {
+                        id: "/shown/client",
+                        cmd: probeCommand,
+                        args: null,
+                        user: null,
+                        env: {},
+                        instances: 1,
+                        cpus: 0.1,
+                        mem: 64,
+                        disk: 0,
+                        executor: "",
+                        constraints: [],
+                        uris: [],
+                        storeUrls: [],
+                        ports: [0],
+                        requirePorts: false,
+                        backoffSeconds: 1,
+                        backoffFactor: 1.15,
+                        maxLaunchDelaySeconds: 3600,
+                        container: null,
+                        healthChecks: [],
+                        dependencies: [],
+                        upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 },
+                        labels: {},
+                        acceptedResourceRoles: null,
+                        ipAddress: null,
+                        version,
+                        tasksStaged: 0,
+                        tasksRunning: 1,
+                        tasksHealthy: 0,
+                        tasksUnhealthy: 0,
+                        deployments: [],
+                    },
+                ],
                 groups: [],
                 dependencies: [],
                 version,
@@ -93,7 +137,10 @@ describe("sandbox Marathon stand-in: groups", function () {
         it("accepts an absolute app id that is a child of the group", async function () {
             await deployedGroup("absolute", [probe("/absolute/client")]);
             const { body } = await api<Group>("GET", "/v2/groups/absolute");
-            assert.deepStrictEqual(body.apps.map(({ id }) => id), ["/absolute/client"]);
+            assert.deepStrictEqual(
+                body.apps.map(({ id }) => id),
+                ["/absolute/client"],
+            );
         });
 
         it("stops a removed app first, then restarts a changed one", async function () {
@@ -113,15 +160,23 @@ describe("sandbox Marathon stand-in: groups", function () {
             const steps = (await listDeployments()).find(({ id }) => id === body.deploymentId)?.steps;
             await waitUntilFinished(body.deploymentId);
             const app = (await api<Group>("GET", "/v2/groups/scaled")).body.apps[0];
-            assert.deepStrictEqual([steps, app.tasksRunning], [[[{ action: "ScaleApplication", app: "/scaled/client" }]], 2]);
+            assert.deepStrictEqual(
+                [steps, app.tasksRunning],
+                [[[{ action: "ScaleApplication", app: "/scaled/client" }]], 2],
+            );
         });
 
         it("leaves an unchanged app alone, keeping its version, with a deployment that is never listed", async function () {
             const first = await deployedGroup("unchanged", [probe("client")]);
             await holdDeployments();
-            const { status, body } = await putGroup("unchanged", { apps: [{ mem: 64, cpus: 0.1, cmd: probeCommand, id: "client" }] });
+            const { status, body } = await putGroup("unchanged", {
+                apps: [{ mem: 64, cpus: 0.1, cmd: probeCommand, id: "client" }],
+            });
             const group = (await api<Group>("GET", "/v2/groups/unchanged")).body;
-            assert.deepStrictEqual([status, await isListed(body.deploymentId), group.apps[0].version], [200, false, first.version]);
+            assert.deepStrictEqual(
+                [status, await isListed(body.deploymentId), group.apps[0].version],
+                [200, false, first.version],
+            );
         });
 
         it("does not refuse an unchanged PUT while a deployment runs: its empty plan locks nothing", async function () {
@@ -137,8 +192,9 @@ describe("sandbox Marathon stand-in: groups", function () {
             const second = await putGroup("locked", { apps: [probe("client", "other")] });
             assert.strictEqual(second.status, 409);
             assert.deepStrictEqual(second.body, {
-                message: "App is locked by one or more deployments. Override with the option '?force=true'. "
-                    + "View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
+                message:
+                    "App is locked by one or more deployments. Override with the option '?force=true'. " +
+                    "View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
                 deployments: [{ id: first.body.deploymentId }],
             });
         });
@@ -149,15 +205,20 @@ describe("sandbox Marathon stand-in: groups", function () {
             const second = await putGroup("forced", { apps: [probe("client", "other")] }, "?force=true");
             assert.strictEqual(second.status, 200);
             const listed = (await listDeployments()).map(({ id }) => id);
-            assert.deepStrictEqual([listed.includes(first.body.deploymentId), listed.includes(second.body.deploymentId)], [false, true]);
+            assert.deepStrictEqual(
+                [listed.includes(first.body.deploymentId), listed.includes(second.body.deploymentId)],
+                [false, true],
+            );
         });
 
         it("with dryRun=true answers the steps and changes nothing", async function () {
             const reply = await putGroup("dry", { apps: [probe("client")] }, "?dryRun=true");
-            assert.deepStrictEqual(reply.body, { steps: [
-                [{ action: "StartApplication", app: "/dry/client" }],
-                [{ action: "ScaleApplication", app: "/dry/client" }],
-            ] });
+            assert.deepStrictEqual(reply.body, {
+                steps: [
+                    [{ action: "StartApplication", app: "/dry/client" }],
+                    [{ action: "ScaleApplication", app: "/dry/client" }],
+                ],
+            });
             assert.strictEqual((await api("GET", "/v2/groups/dry")).status, 404);
             assert.ok(!(await listDeployments()).some(({ affectedApps }) => affectedApps.includes("/dry/client")));
         });
@@ -165,8 +226,10 @@ describe("sandbox Marathon stand-in: groups", function () {
         it("creates the missing parents of a nested group", async function () {
             await deployedGroup("outer/inner", [probe("client")]);
             const { body } = await api<Group>("GET", "/v2/groups/outer");
-            assert.deepStrictEqual([body.apps, body.groups.map(({ id }) => id), body.groups[0].apps[0].id],
-                [[], ["/outer/inner"], "/outer/inner/client"]);
+            assert.deepStrictEqual(
+                [body.apps, body.groups.map(({ id }) => id), body.groups[0].apps[0].id],
+                [[], ["/outer/inner"], "/outer/inner/client"],
+            );
         });
 
         it("keeps the group's apps when the body leaves apps out", async function () {
@@ -174,8 +237,10 @@ describe("sandbox Marathon stand-in: groups", function () {
             await holdDeployments();
             const { body } = await putGroup("kept-apps", { dependencies: ["/other"] });
             const group = (await api<Group>("GET", "/v2/groups/kept-apps")).body;
-            assert.deepStrictEqual([await isListed(body.deploymentId), group.apps.map(({ id }) => id), group.dependencies],
-                [false, ["/kept-apps/client"], ["/other"]]);
+            assert.deepStrictEqual(
+                [await isListed(body.deploymentId), group.apps.map(({ id }) => id), group.dependencies],
+                [false, ["/kept-apps/client"], ["/other"]],
+            );
         });
 
         it("replaces the subgroups with those the body's groups lists", async function () {
@@ -184,11 +249,17 @@ describe("sandbox Marathon stand-in: groups", function () {
             const { body } = await putGroup("parent", { groups: [{ id: "new", apps: [probe("client")] }] });
             const deployment = (await listDeployments()).find(({ id }) => id === body.deploymentId);
             const group = (await api<Group>("GET", "/v2/groups/parent")).body;
-            assert.deepStrictEqual([deployment?.steps, group.groups.map(({ id }) => id)], [[
-                [{ action: "StopApplication", app: "/parent/old/client" }],
-                [{ action: "StartApplication", app: "/parent/new/client" }],
-                [{ action: "ScaleApplication", app: "/parent/new/client" }],
-            ], ["/parent/new"]]);
+            assert.deepStrictEqual(
+                [deployment?.steps, group.groups.map(({ id }) => id)],
+                [
+                    [
+                        [{ action: "StopApplication", app: "/parent/old/client" }],
+                        [{ action: "StartApplication", app: "/parent/new/client" }],
+                        [{ action: "ScaleApplication", app: "/parent/new/client" }],
+                    ],
+                    ["/parent/new"],
+                ],
+            );
         });
     });
 
@@ -202,7 +273,10 @@ describe("sandbox Marathon stand-in: groups", function () {
 
         it("answers 400 Invalid JSON naming the field when a field has the wrong type", async function () {
             const { status, body } = await putGroup("typed", { apps: [{ ...probe("client"), cpus: "lots" }] });
-            assert.deepStrictEqual([status, body.details], [400, [{ path: "/apps(0)/cpus", errors: ["error.expected.jsnumber"] }]]);
+            assert.deepStrictEqual(
+                [status, body.details],
+                [400, [{ path: "/apps(0)/cpus", errors: ["error.expected.jsnumber"] }]],
+            );
         });
 
         it("answers 422 for an absolute app id that is not a child of the group", async function () {
@@ -220,15 +294,26 @@ describe("sandbox Marathon stand-in: groups", function () {
 
         it("answers 422 for an app with neither cmd nor container", async function () {
             const { status, body } = await putGroup("commandless", { apps: [{ id: "client", cpus: 0.1, mem: 64 }] });
-            assert.deepStrictEqual([status, body.details], [422, [{
-                path: "/apps(0)",
-                errors: ["AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'."],
-            }]]);
+            assert.deepStrictEqual(
+                [status, body.details],
+                [
+                    422,
+                    [
+                        {
+                            path: "/apps(0)",
+                            errors: ["AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'."],
+                        },
+                    ],
+                ],
+            );
         });
 
         it("answers 422 for negative cpus or mem", async function () {
             const { status, body } = await putGroup("negative", { apps: [{ ...probe("client"), cpus: -1, mem: -64 }] });
-            assert.deepStrictEqual([status, body.details?.map(({ path }) => path)], [422, ["/apps(0)/cpus", "/apps(0)/mem"]]);
+            assert.deepStrictEqual(
+                [status, body.details?.map(({ path }) => path)],
+                [422, ["/apps(0)/cpus", "/apps(0)/mem"]],
+            );
         });
 
         it("answers 422 for two apps with the same id", async function () {
@@ -237,8 +322,13 @@ describe("sandbox Marathon stand-in: groups", function () {
         });
 
         it("answers 422 for an upgradeStrategy capacity outside [0, 1]", async function () {
-            const { status, body } = await putGroup("capacity", { apps: [{ ...probe("client"), upgradeStrategy: { maximumOverCapacity: 2 } }] });
-            assert.deepStrictEqual([status, body.details], [422, [{ path: "/apps(0)/upgradeStrategy.maximumOverCapacity", errors: ["is greater than 1"] }]]);
+            const { status, body } = await putGroup("capacity", {
+                apps: [{ ...probe("client"), upgradeStrategy: { maximumOverCapacity: 2 } }],
+            });
+            assert.deepStrictEqual(
+                [status, body.details],
+                [422, [{ path: "/apps(0)/upgradeStrategy.maximumOverCapacity", errors: ["is greater than 1"] }]],
+            );
         });
 
         it("answers 422 for an id Marathon would not accept", async function () {
@@ -249,14 +339,23 @@ describe("sandbox Marathon stand-in: groups", function () {
 
     describe("POST /v2/groups", function () {
         it("creates a group and answers 201 with its location", async function () {
-            const { status, headers, body } = await api<ChangeReply>("POST", "/v2/groups", { id: "posted", apps: [probe("client")] });
-            assert.deepStrictEqual([status, headers.get("location"), typeof body.deploymentId], [201, "/v2/groups/posted", "string"]);
+            const { status, headers, body } = await api<ChangeReply>("POST", "/v2/groups", {
+                id: "posted",
+                apps: [probe("client")],
+            });
+            assert.deepStrictEqual(
+                [status, headers.get("location"), typeof body.deploymentId],
+                [201, "/v2/groups/posted", "string"],
+            );
         });
 
         it("refuses a group that already exists", async function () {
             await deployedGroup("existing");
             const { status, body } = await api<Message>("POST", "/v2/groups", { id: "existing" });
-            assert.deepStrictEqual([status, body.message], [409, "Group /existing is already created. Use PUT to change this group."]);
+            assert.deepStrictEqual(
+                [status, body.message],
+                [409, "Group /existing is already created. Use PUT to change this group."],
+            );
         });
     });
 
@@ -276,15 +375,20 @@ describe("sandbox Marathon stand-in: groups", function () {
             await deployedGroup("top/middle/bottom", [probe("client")]);
             const { body } = await api<Group>("GET", "/v2/groups/top");
             const middle = body.groups[0];
-            assert.deepStrictEqual([middle.id, middle.groups[0].id, middle.groups[0].apps.map(({ id }) => id)],
-                ["/top/middle", "/top/middle/bottom", ["/top/middle/bottom/client"]]);
+            assert.deepStrictEqual(
+                [middle.id, middle.groups[0].id, middle.groups[0].apps.map(({ id }) => id)],
+                ["/top/middle", "/top/middle/bottom", ["/top/middle/bottom/client"]],
+            );
         });
 
         it("routes .../apps and .../versions to listings, not to groups of those names", async function () {
             await deployedGroup("listings", [probe("client")]);
             const apps = await api<App[]>("GET", "/v2/groups/listings/apps");
             const versions = await api<string[]>("GET", "/v2/groups/listings/versions");
-            assert.deepStrictEqual([apps.body.map(({ id }) => id), Array.isArray(versions.body)], [["/listings/client"], true]);
+            assert.deepStrictEqual(
+                [apps.body.map(({ id }) => id), Array.isArray(versions.body)],
+                [["/listings/client"], true],
+            );
         });
     });
 
@@ -299,7 +403,10 @@ describe("sandbox Marathon stand-in: groups", function () {
             await holdDeployments();
             const { status, body } = await api<ChangeReply>("DELETE", "/v2/groups/deleted");
             const deployment = (await listDeployments()).find(({ id }) => id === body.deploymentId);
-            assert.deepStrictEqual([status, deployment?.steps], [200, [[{ action: "StopApplication", app: "/deleted/client" }]]]);
+            assert.deepStrictEqual(
+                [status, deployment?.steps],
+                [200, [[{ action: "StopApplication", app: "/deleted/client" }]]],
+            );
             assert.strictEqual((await api("GET", "/v2/groups/deleted")).status, 404);
         });
 
@@ -318,5 +425,4 @@ describe("sandbox Marathon stand-in: groups", function () {
             assert.strictEqual((await api("GET", "/v2/groups/busy-forced")).status, 404);
         });
     });
-
 });

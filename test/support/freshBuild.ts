@@ -19,8 +19,14 @@ interface Build {
 }
 
 const builds: Build[] = [
-    { sources: ["packages/providers/src", "packages/providers/tsconfig.json", "packages/providers/package.json"], info: "packages/providers/dist/tsconfig.tsbuildinfo" },
-    { sources: ["index.ts", "components", "tsconfig.build.json", "tsconfig.json"], info: "bin/tsconfig.build.tsbuildinfo" },
+    {
+        sources: ["packages/providers/src", "packages/providers/tsconfig.json", "packages/providers/package.json"],
+        info: "packages/providers/dist/tsconfig.tsbuildinfo",
+    },
+    {
+        sources: ["index.ts", "components", "tsconfig.build.json", "tsconfig.json"],
+        info: "bin/tsconfig.build.tsbuildinfo",
+    },
     {
         sources: ["sandbox", "tsconfig.json"],
         notSources: ["sandbox/dist", "sandbox/.state"],
@@ -42,7 +48,11 @@ function newestMtimeMs(at: string, build: Build): number {
 
 function isStale(build: Build): boolean {
     const info = path.join(projectDir, build.info);
-    return !fs.existsSync(info) || Math.max(...build.sources.map((source) => newestMtimeMs(path.join(projectDir, source), build))) > fs.statSync(info).mtimeMs;
+    return (
+        !fs.existsSync(info) ||
+        Math.max(...build.sources.map((source) => newestMtimeMs(path.join(projectDir, source), build))) >
+            fs.statSync(info).mtimeMs
+    );
 }
 
 if (builds.some(isStale)) {

@@ -54,7 +54,10 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         const open = await new Promise<boolean>((resolve) => {
-            const socket = net.connect(port, "127.0.0.1", () => { socket.end(); resolve(true); });
+            const socket = net.connect(port, "127.0.0.1", () => {
+                socket.end();
+                resolve(true);
+            });
             socket.on("error", () => resolve(false));
         });
         if (open) {
@@ -76,7 +79,9 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
     // The stand-ins run as a program of their own, once per command: compiled here for a plain node.
     const standIns = path.join(binDir, "fakeCluster.js");
     const source = fs.readFileSync(path.join(__dirname, "standins", "fakeCluster.ts"), "utf8");
-    const compiled = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const compiled = ts.transpileModule(source, {
+        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
     fs.writeFileSync(standIns, `#!/usr/bin/env node\n${compiled}`, { mode: 0o755 });
     for (const tool of ["docker", "calicoctl", "iptables"]) {
         fs.symlinkSync(standIns, path.join(binDir, tool));
@@ -85,44 +90,70 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "client_key")]);
     fs.copyFileSync(path.join(dir, "client_key.pub"), path.join(dir, "authorized_keys"));
     const nodeDir = path.dirname(process.execPath);
-    fs.writeFileSync(path.join(dir, "remote-shell"), [
-        "#!/bin/sh",
-        `printf '%s\\036' "$SSH_ORIGINAL_COMMAND" >> ${dir}/commands.log`,
-        `export PATH=${binDir}:${nodeDir}:/usr/sbin:/usr/bin:/sbin:/bin FAKE_STATE=${stateDir}`,
-        `exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"`,
-        "",
-    ].join("\n"), { mode: 0o755 });
+    fs.writeFileSync(
+        path.join(dir, "remote-shell"),
+        [
+            "#!/bin/sh",
+            `printf '%s\\036' "$SSH_ORIGINAL_COMMAND" >> ${dir}/commands.log`,
+            `export PATH=${binDir}:${nodeDir}:/usr/sbin:/usr/bin:/sbin:/bin FAKE_STATE=${stateDir}`,
+            `exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"`,
+            "",
+        ].join("\n"),
+        { mode: 0o755 },
+    );
     const port = await freePort();
-    fs.writeFileSync(path.join(dir, "sshd_config"), [
-        `ListenAddress 127.0.0.1:${port}`,
-        `HostKey ${dir}/host_key`,
-        `PidFile ${dir}/sshd.pid`,
-        `AuthorizedKeysFile ${dir}/authorized_keys`,
-        "PermitRootLogin prohibit-password",
-        "PasswordAuthentication no",
-        "KbdInteractiveAuthentication no",
-        "UsePAM no",
-        "StrictModes no",
-        "AllowTcpForwarding yes",
-        `ForceCommand ${dir}/remote-shell`,
-        "",
-    ].join("\n"));
+    fs.writeFileSync(
+        path.join(dir, "sshd_config"),
+        [
+            `ListenAddress 127.0.0.1:${port}`,
+            `HostKey ${dir}/host_key`,
+            `PidFile ${dir}/sshd.pid`,
+            `AuthorizedKeysFile ${dir}/authorized_keys`,
+            "PermitRootLogin prohibit-password",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "UsePAM no",
+            "StrictModes no",
+            "AllowTcpForwarding yes",
+            `ForceCommand ${dir}/remote-shell`,
+            "",
+        ].join("\n"),
+    );
     fs.mkdirSync("/run/sshd", { recursive: true });
     // An empty /root of its own, as on a fresh host: bash sources root's ~/.bashrc for every ssh session, and
     // this machine's (pyenv) would add half a second to each.
-    const child = spawn("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c",
-        'mount -n -t tmpfs -o mode=700 tmpfs /root && exec /usr/sbin/sshd -D -e -f "$0"', path.join(dir, "sshd_config")],
-    { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(
+        "/usr/bin/unshare",
+        [
+            "--mount",
+            "--propagation",
+            "private",
+            "/bin/sh",
+            "-c",
+            'mount -n -t tmpfs -o mode=700 tmpfs /root && exec /usr/sbin/sshd -D -e -f "$0"',
+            path.join(dir, "sshd_config"),
+        ],
+        { stdio: ["ignore", "ignore", "pipe"] },
+    );
     let stderr = "";
-    child.stderr!.on("data", (chunk) => { stderr += chunk; });
+    child.stderr!.on("data", (chunk) => {
+        stderr += chunk;
+    });
     try {
         await waitForPort(port, 5000);
     } catch (err) {
         child.kill("SIGKILL");
         throw new Error(`${(err as Error).message}: ${stderr}`);
     }
-    const fingerprint = execFileSync("ssh-keygen", ["-lf", path.join(dir, "host_key.pub")], { encoding: "utf8" }).split(" ")[1];
-    const hostPublicKey = fs.readFileSync(path.join(dir, "host_key.pub"), "utf8").trim().split(" ").slice(0, 2).join(" ");
+    const fingerprint = execFileSync("ssh-keygen", ["-lf", path.join(dir, "host_key.pub")], { encoding: "utf8" }).split(
+        " ",
+    )[1];
+    const hostPublicKey = fs
+        .readFileSync(path.join(dir, "host_key.pub"), "utf8")
+        .trim()
+        .split(" ")
+        .slice(0, 2)
+        .join(" ");
     const clusterPath = path.join(stateDir, "cluster.json");
     return {
         port,
@@ -132,9 +163,14 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
         hostKeyFingerprint: fingerprint,
         hostPublicKey,
         process: child,
-        commands: () => fs.existsSync(path.join(dir, "commands.log"))
-            ? fs.readFileSync(path.join(dir, "commands.log"), "utf8").split("\x1e").slice(0, -1) : [],
-        cluster: () => fs.existsSync(clusterPath) ? (JSON.parse(fs.readFileSync(clusterPath, "utf8")) as FakeClusterState) : { networks: {}, profiles: {}, nat: [] },
+        commands: () =>
+            fs.existsSync(path.join(dir, "commands.log"))
+                ? fs.readFileSync(path.join(dir, "commands.log"), "utf8").split("\x1e").slice(0, -1)
+                : [],
+        cluster: () =>
+            fs.existsSync(clusterPath)
+                ? (JSON.parse(fs.readFileSync(clusterPath, "utf8")) as FakeClusterState)
+                : { networks: {}, profiles: {}, nat: [] },
         writeCluster: (state) => fs.writeFileSync(clusterPath, JSON.stringify(state)),
         settings: (overrides = {}) => ({
             privateKeyPath: path.join(dir, "client_key"),

@@ -99,7 +99,8 @@ export async function waitFor(what: string, check: () => Promise<boolean>): Prom
 export function marathonStandinSuite() {
     const suite = { workDir: "", baseUrl: "", marathon: undefined as RunningMarathon | undefined };
     const api = <T>(method: string, urlPath: string, body?: unknown) => call<T>(suite.baseUrl, method, urlPath, body);
-    const putGroup = (id: string, body: unknown, query = "") => api<ChangeReply & Message>("PUT", `/v2/groups/${id}${query}`, body);
+    const putGroup = (id: string, body: unknown, query = "") =>
+        api<ChangeReply & Message>("PUT", `/v2/groups/${id}${query}`, body);
     const listDeployments = async () => (await api<Deployment[]>("GET", "/v2/deployments")).body;
     const isListed = async (deploymentId: string) => (await listDeployments()).some(({ id }) => id === deploymentId);
     const holdDeployments = () => api("POST", "/_sandbox/faults", { hangDeployments: true });
@@ -108,7 +109,10 @@ export function marathonStandinSuite() {
         await waitFor(`deployment ${deploymentId} to finish`, async () => !(await isListed(deploymentId)));
     }
 
-    async function deployedGroup(id: string, apps: object[] = [probe("client"), probe("frontend")]): Promise<ChangeReply> {
+    async function deployedGroup(
+        id: string,
+        apps: object[] = [probe("client"), probe("frontend")],
+    ): Promise<ChangeReply> {
         const reply = await putGroup(id, { id, apps });
         assert.strictEqual(reply.status, 200);
         await waitUntilFinished(reply.body.deploymentId);

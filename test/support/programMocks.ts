@@ -19,7 +19,9 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
     readonly registrations: Registration[] = [];
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
-        const registration = this.registrations.find((r) => r.name === args.name && r.type === args.type && r.inputs === undefined);
+        const registration = this.registrations.find(
+            (r) => r.name === args.name && r.type === args.type && r.inputs === undefined,
+        );
         const inputs = args.inputs as Record<string, any>;
         if (registration) {
             registration.inputs = inputs;
@@ -71,8 +73,16 @@ export function recordDependencies(mocks: ProgramMocks): void {
     MockMonitor.prototype.registerResource = function (req: any, callback: any) {
         const timeouts = req.getCustomtimeouts();
         mocks.registrations.push({
-            type: req.getType(), name: req.getName(), inputs: undefined as any, dependencies: req.getDependenciesList(), deletedWith: req.getDeletedwith(),
-            customTimeouts: timeouts && { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() },
+            type: req.getType(),
+            name: req.getName(),
+            inputs: undefined as any,
+            dependencies: req.getDependenciesList(),
+            deletedWith: req.getDeletedwith(),
+            customTimeouts: timeouts && {
+                create: timeouts.getCreate(),
+                update: timeouts.getUpdate(),
+                delete: timeouts.getDelete(),
+            },
         });
         return original.call(this, req, callback);
     };

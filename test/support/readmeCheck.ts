@@ -51,44 +51,70 @@ function pulumiCommand(words: string[], cli: PulumiCli): string | undefined {
 
 /** Words that name a file or folder of the checkout: relative, with a slash or a known extension. */
 function checkoutPaths(words: string[]): string[] {
-    return words.filter((w) => !w.startsWith("-") && !w.includes("$") && !/^[a-z]+:/.test(w) && !w.startsWith("~") && !w.startsWith("/")
-        && !w.includes("*") && (w.includes("/") || /\.(ya?ml|json|ts|js|md)$/.test(w)));
+    return words.filter(
+        (w) =>
+            !w.startsWith("-") &&
+            !w.includes("$") &&
+            !/^[a-z]+:/.test(w) &&
+            !w.startsWith("~") &&
+            !w.startsWith("/") &&
+            !w.includes("*") &&
+            (w.includes("/") || /\.(ya?ml|json|ts|js|md)$/.test(w)),
+    );
 }
 
 export function readmeProblems(markdown: string, context: ReadmeContext, page = "README.md"): ReadmeProblems {
-    const commands = shellBlocks(markdown, page).flatMap((block) => simpleCommands(block.text).map((words) => ({ line: block.line, words })));
-    const pulumi = commands.filter(({ words }) => words[0] === "pulumi").flatMap(({ line, words }) => {
-        const args = words.slice(1);
-        const command = pulumiCommand(args, context.cli);
-        if (command === undefined) {
-            return [`block at line ${line}: pulumi ${args.join(" ")}: no such command`];
-        }
-        const known = new Set([...context.cli.commands[command].flags, ...context.cli.global.flags]);
-        return args.filter((w) => w.startsWith("-") && w !== "--" && !known.has(w.replace(/=.*$/s, "")))
-            .map((w) => `block at line ${line}: pulumi ${command}: no flag ${w.replace(/=.*$/s, "")}`);
-    });
+    const commands = shellBlocks(markdown, page).flatMap((block) =>
+        simpleCommands(block.text).map((words) => ({ line: block.line, words })),
+    );
+    const pulumi = commands
+        .filter(({ words }) => words[0] === "pulumi")
+        .flatMap(({ line, words }) => {
+            const args = words.slice(1);
+            const command = pulumiCommand(args, context.cli);
+            if (command === undefined) {
+                return [`block at line ${line}: pulumi ${args.join(" ")}: no such command`];
+            }
+            const known = new Set([...context.cli.commands[command].flags, ...context.cli.global.flags]);
+            return args
+                .filter((w) => w.startsWith("-") && w !== "--" && !known.has(w.replace(/=.*$/s, "")))
+                .map((w) => `block at line ${line}: pulumi ${command}: no flag ${w.replace(/=.*$/s, "")}`);
+        });
     return {
         commands: commands.length,
-        npmScripts: commands.filter(({ words }) => words[0] === "npm" && words[1] === "run" && !(words[2] in context.scripts))
+        npmScripts: commands
+            .filter(({ words }) => words[0] === "npm" && words[1] === "run" && !(words[2] in context.scripts))
             .map(({ line, words }) => `block at line ${line}: npm run ${words[2]}`),
-        paths: commands.flatMap(({ line, words }) => checkoutPaths(words)
-            .filter((p) => !context.exists(p) && !context.madeByTheBlocks.some((made) => p === made || p.startsWith(`${made}/`)))
-            .map((p) => `block at line ${line}: ${p}`)),
+        paths: commands.flatMap(({ line, words }) =>
+            checkoutPaths(words)
+                .filter(
+                    (p) =>
+                        !context.exists(p) &&
+                        !context.madeByTheBlocks.some((made) => p === made || p.startsWith(`${made}/`)),
+                )
+                .map((p) => `block at line ${line}: ${p}`),
+        ),
         pulumi,
     };
 }
 
 /** The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as hyphens, repeats numbered. */
 export function headingAnchors(markdown: string): string[] {
-    const inBlocks = new Set(fencedBlocks(markdown).flatMap((block) =>
-        Array.from({ length: block.end - block.line + 1 }, (_, i) => block.line + i)));
+    const inBlocks = new Set(
+        fencedBlocks(markdown).flatMap((block) =>
+            Array.from({ length: block.end - block.line + 1 }, (_, i) => block.line + i),
+        ),
+    );
     const seen = new Map<string, number>();
     return markdown.split("\n").flatMap((line, i) => {
         const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
         if (heading === null || inBlocks.has(i + 1)) {
             return [];
         }
-        const slug = heading[1].toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+        const slug = heading[1]
+            .toLowerCase()
+            .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+            .replace(/\s/g, "-");
         const count = seen.get(slug) ?? 0;
         seen.set(slug, count + 1);
         return [count === 0 ? slug : `${slug}-${count}`];
@@ -105,7 +131,8 @@ export function brokenLinks(markdown: string, page: string, context: ReadmeConte
         lines.fill("", block.line - 1, block.end);
     }
     const prose = lines.join("\n").replace(/`[^`]*`/g, "");
-    return [...prose.matchAll(/\]\(([^)\s]+)\)/g)].map((link) => link[1])
+    return [...prose.matchAll(/\]\(([^)\s]+)\)/g)]
+        .map((link) => link[1])
         .filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target))
         .flatMap((target) => {
             const [file, anchor] = target.split("#", 2);

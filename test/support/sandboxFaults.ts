@@ -28,7 +28,10 @@ function command(pid: number): string {
 /** Stops a host's sshd; with `sessions`, also every session it serves, as if the host went away mid-command. */
 export async function stopSshd(hostName: string, options: { sessions: boolean }): Promise<void> {
     const listener = readPid(sshdName(sandboxHost(hostName)));
-    const inNamespace = execFileSync(programs.ip, ["netns", "pids", hostName], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
+    const inNamespace = execFileSync(programs.ip, ["netns", "pids", hostName], { encoding: "utf8" })
+        .split("\n")
+        .filter(Boolean)
+        .map(Number);
     const sessions = options.sessions ? inNamespace.filter((pid) => command(pid).startsWith("sshd")) : [];
     await killProcesses([listener, ...sessions].filter((pid): pid is number => pid !== undefined));
 }
@@ -59,7 +62,9 @@ export function setAuthorizedKeys(text: string): void {
  * Gives a host a new ed25519 host key, as a reinstalled host would have, and restarts its sshd. Resolves to the new
  * public key line and fingerprint, and a function that puts the old key back (and restarts sshd again).
  */
-export async function rekeyHost(hostName: string): Promise<{ publicKey: string; fingerprint: string; restore(): Promise<void> }> {
+export async function rekeyHost(
+    hostName: string,
+): Promise<{ publicKey: string; fingerprint: string; restore(): Promise<void> }> {
     const keyPath = hostKeyPath(sandboxHost(hostName));
     const saved = [fs.readFileSync(keyPath), fs.readFileSync(`${keyPath}.pub`)];
     const restart = async () => {

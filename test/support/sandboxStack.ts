@@ -8,12 +8,16 @@ import { Policy, SandboxStack } from "../../scripts/sandboxStack";
 export function withExtraNetwork(name: string): { networks: { name: string; subnet?: string }[]; policy: Policy } {
     return {
         networks: [...runbookNetworks, { name }],
-        policy: { ...runbookPolicy, [name]: { inbound: ["allow tcp from tag backend to ports 5432"], outbound: ["allow"] } },
+        policy: {
+            ...runbookPolicy,
+            [name]: { inbound: ["allow tcp from tag backend to ports 5432"], outbound: ["allow"] },
+        },
     };
 }
 
 /** `calicoctl profile <P> rule show` of a profile calico-libnetwork just made. */
-export const libnetworkDefaults = (profile: string) => `Inbound rules:\n   1 allow from tag ${profile}\nOutbound rules:\n   1 allow\n`;
+export const libnetworkDefaults = (profile: string) =>
+    `Inbound rules:\n   1 allow from tag ${profile}\nOutbound rules:\n   1 allow\n`;
 
 /** Who runs the program: the test engine, or the Pulumi CLI through the Automation API. */
 export type DriverKind = "engine" | "cli";

@@ -29,14 +29,17 @@ export async function startSshAgent(keyPaths: string[]): Promise<SshAgent> {
         fs.rmSync(dir, { recursive: true, force: true });
     };
     try {
-        for (const deadline = Date.now() + 5000; !fs.existsSync(socket); ) {
+        for (const deadline = Date.now() + 5000; !fs.existsSync(socket);) {
             if (Date.now() > deadline) {
                 throw new Error(`ssh-agent made no socket at ${socket} within 5 s`);
             }
             await new Promise((resolve) => setTimeout(resolve, 20));
         }
         for (const key of keyPaths) {
-            execFileSync("/usr/bin/ssh-add", ["-q", key], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: "ignore" });
+            execFileSync("/usr/bin/ssh-add", ["-q", key], {
+                env: { ...process.env, SSH_AUTH_SOCK: socket },
+                stdio: "ignore",
+            });
         }
     } catch (error) {
         await stop();

@@ -24,10 +24,14 @@ interface Response {
 /** The graph the UI draws for a /responses body. */
 export function graphOf(responses: Record<string, Response | null>): StarsGraph {
     const nodes = Object.entries(responses).filter((entry): entry is [string, Response] => entry[1] !== null);
-    const edges = nodes.flatMap(([from, response]) => nodes.filter(([to]) => to !== from).flatMap(([to, other]) => {
-        const target = (response.json?.status?.targets ?? []).filter((t) => t.url === other.url).at(-1);
-        return target ? [{ from, to, reachable: target.reachable === true }] : [];
-    }));
+    const edges = nodes.flatMap(([from, response]) =>
+        nodes
+            .filter(([to]) => to !== from)
+            .flatMap(([to, other]) => {
+                const target = (response.json?.status?.targets ?? []).filter((t) => t.url === other.url).at(-1);
+                return target ? [{ from, to, reachable: target.reachable === true }] : [];
+            }),
+    );
     return sorted({ nodes: nodes.map(([id]) => id), edges });
 }
 
@@ -40,19 +44,33 @@ export function sorted(graph: StarsGraph): StarsGraph {
 
 /** The probes' full mesh, each edge reachable only when listed in `reachable` (as "C>F"). */
 export function meshWith(nodes: string[], reachable: string[]): StarsGraph {
-    const edges = nodes.flatMap((from) => nodes.filter((to) => to !== from).map((to) => ({ from, to, reachable: reachable.includes(`${from}>${to}`) })));
+    const edges = nodes.flatMap((from) =>
+        nodes.filter((to) => to !== from).map((to) => ({ from, to, reachable: reachable.includes(`${from}>${to}`) })),
+    );
     return sorted({ nodes, edges });
 }
 
 /** Reachable edges as "C>F", for messages. */
 export function describeGraph(graph: StarsGraph): string {
-    return `nodes ${graph.nodes.join(",") || "none"}; reachable ${graph.edges.filter((e) => e.reachable).map((e) => `${e.from}>${e.to}`).join(",") || "none"}`;
+    return `nodes ${graph.nodes.join(",") || "none"}; reachable ${
+        graph.edges
+            .filter((e) => e.reachable)
+            .map((e) => `${e.from}>${e.to}`)
+            .join(",") || "none"
+    }`;
 }
 
 export const chromiumPath = "/usr/bin/chromium";
 /** The flags the project runs Chromium with: nothing fetched from outside, no sandbox (root in CI). */
-export const chromiumFlags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"];
+export const chromiumFlags = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
 
 /**
  * Loads `url` in headless Chromium run inside network namespace `namespace` (through `ip netns exec`), or in this
@@ -64,11 +82,19 @@ export async function browseGraph(url: string, namespace: string | undefined, sc
     let executablePath = chromiumPath;
     if (namespace !== undefined) {
         executablePath = path.join(dir, "chromium-in-namespace");
-        fs.writeFileSync(executablePath, `#!/bin/sh\nexec /usr/sbin/ip netns exec ${namespace} ${chromiumPath} "$@"\n`, { mode: 0o755 });
+        fs.writeFileSync(
+            executablePath,
+            `#!/bin/sh\nexec /usr/sbin/ip netns exec ${namespace} ${chromiumPath} "$@"\n`,
+            { mode: 0o755 },
+        );
     }
     // a fresh profile directory for each run
     const browser = await chromium.launchPersistentContext(path.join(dir, "profile"), {
-        executablePath, headless: true, args: chromiumFlags, timeout: 30000, viewport: { width: 1000, height: 800 },
+        executablePath,
+        headless: true,
+        args: chromiumFlags,
+        timeout: 30000,
+        viewport: { width: 1000, height: 800 },
     });
     try {
         const page = await browser.newPage();
@@ -78,9 +104,13 @@ export async function browseGraph(url: string, namespace: string | undefined, sc
         await page.screenshot({ path: screenshot });
         // runs in the page; the project compiles without the DOM's types
         const drawn: StarsGraph = await page.evaluate(() => ({
-            nodes: [...(globalThis as any).document.querySelectorAll(".node")].map((node: any) => node.getAttribute("data-id") ?? ""),
+            nodes: [...(globalThis as any).document.querySelectorAll(".node")].map(
+                (node: any) => node.getAttribute("data-id") ?? "",
+            ),
             edges: [...(globalThis as any).document.querySelectorAll(".edge")].map((edge: any) => ({
-                from: edge.getAttribute("data-source") ?? "", to: edge.getAttribute("data-target") ?? "", reachable: edge.getAttribute("data-reachable") === "true",
+                from: edge.getAttribute("data-source") ?? "",
+                to: edge.getAttribute("data-target") ?? "",
+                reachable: edge.getAttribute("data-reachable") === "true",
             })),
         }));
         return sorted(drawn);

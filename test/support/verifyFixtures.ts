@@ -19,7 +19,11 @@ export function stackConfig(extra: Record<string, unknown> = {}): StarsConfig {
 }
 
 export function declaredOf(config: StarsConfig, addresses?: Record<string, string>): DeclaredMatrix {
-    return declaredMatrixForStack(starsParameters(config, "test-owner"), { networks: config.networks.map((n) => n.name), policy: config.policy }, { addresses });
+    return declaredMatrixForStack(
+        starsParameters(config, "test-owner"),
+        { networks: config.networks.map((n) => n.name), policy: config.policy },
+        { addresses },
+    );
 }
 
 /** The probe URL the default config renders. */
@@ -31,11 +35,25 @@ const resourceIds: Record<string, string> = { client: "C", frontend: "F", backen
 
 /** A /responses body as star-collect writes it: probe -> its targets (reachable or not), or null when its fetch failed. */
 export function responsesBody(probes: Record<string, Record<string, boolean> | null>): string {
-    const responses = Object.fromEntries(Object.entries(probes).map(([app, targets]) => [resourceIds[app], targets === null ? null : {
-        url: probeUrl(app),
-        statusCode: 200,
-        json: { status: { targets: Object.entries(targets).map(([target, reachable]) => ({ url: probeUrl(target), reachable })) } },
-    }]));
+    const responses = Object.fromEntries(
+        Object.entries(probes).map(([app, targets]) => [
+            resourceIds[app],
+            targets === null
+                ? null
+                : {
+                      url: probeUrl(app),
+                      statusCode: 200,
+                      json: {
+                          status: {
+                              targets: Object.entries(targets).map(([target, reachable]) => ({
+                                  url: probeUrl(target),
+                                  reachable,
+                              })),
+                          },
+                      },
+                  },
+        ]),
+    );
     return JSON.stringify({ responses });
 }
 

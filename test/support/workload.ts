@@ -8,7 +8,10 @@ import * as dnsPacket from "dns-packet";
 import type { Cluster } from "../../sandbox/lib/clusterFiles";
 import { waitUntil } from "../../sandbox/lib/wait";
 
-export type WorkloadCluster = Pick<Cluster, "master" | "agents" | "marathon" | "mesosAgents" | "mesosDns" | "docker" | "collectorAddress">;
+export type WorkloadCluster = Pick<
+    Cluster,
+    "master" | "agents" | "marathon" | "mesosAgents" | "mesosDns" | "docker" | "collectorAddress"
+>;
 
 export interface MarathonTask {
     id: string;
@@ -29,7 +32,12 @@ export interface MarathonDeployment {
 }
 
 /** Waits at the pace of the workload (tasks start in seconds) until `check` gives a value; fails after `timeoutMs`. */
-export function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20000, pauseMs = 100): Promise<T> {
+export function waitFor<T>(
+    what: string,
+    check: () => Promise<T | undefined | false>,
+    timeoutMs = 20000,
+    pauseMs = 100,
+): Promise<T> {
     return waitUntil(what, check, { timeoutMs, pauseMs });
 }
 
@@ -38,11 +46,16 @@ export class Workload {
 
     async marathon<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
         const response = await fetch(`${this.cluster.marathon.url}${path}`, {
-            method, headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body),
+            method,
+            headers: { "Content-Type": "application/json" },
+            body: body === undefined ? undefined : JSON.stringify(body),
             signal: AbortSignal.timeout(10000),
         });
         const text = await response.text();
-        return { status: response.status, body: (response.headers.get("content-type") === "application/json" ? JSON.parse(text) : text) as T };
+        return {
+            status: response.status,
+            body: (response.headers.get("content-type") === "application/json" ? JSON.parse(text) : text) as T,
+        };
     }
 
     async deployments(): Promise<MarathonDeployment[]> {
@@ -60,7 +73,11 @@ export class Workload {
 
     /** PUTs the group and returns its deployment id. */
     async putGroup(group: { id: string; apps: object[] }, query = ""): Promise<string> {
-        const reply = await this.marathon<{ deploymentId: string; message?: string }>("PUT", `/v2/groups${group.id}${query}`, group);
+        const reply = await this.marathon<{ deploymentId: string; message?: string }>(
+            "PUT",
+            `/v2/groups${group.id}${query}`,
+            group,
+        );
         assert.strictEqual(reply.status, 200, JSON.stringify(reply.body));
         return reply.body.deploymentId;
     }
@@ -81,14 +98,23 @@ export class Workload {
     /** `docker` against one agent's daemon, from the dev box. */
     docker(agent: { dockerSocket: string }, args: string[]): Promise<string> {
         return new Promise((resolve, reject) => {
-            execFile("/usr/bin/docker", ["-H", `unix://${agent.dockerSocket}`, ...args], { timeout: 30000 }, (error, stdout, stderr) =>
-                error ? reject(new Error(`docker ${args.join(" ")}: ${stderr || error.message}`)) : resolve(stdout));
+            execFile(
+                "/usr/bin/docker",
+                ["-H", `unix://${agent.dockerSocket}`, ...args],
+                { timeout: 30000 },
+                (error, stdout, stderr) =>
+                    error ? reject(new Error(`docker ${args.join(" ")}: ${stderr || error.message}`)) : resolve(stdout),
+            );
         });
     }
 
     /** The names of the running Mesos containers on every agent. */
     async mesosContainers(): Promise<string[]> {
-        const names = await Promise.all(this.cluster.agents.map((agent) => this.docker(agent, ["ps", "--filter", "name=^mesos-", "--format", "{{.Names}}"])));
+        const names = await Promise.all(
+            this.cluster.agents.map((agent) =>
+                this.docker(agent, ["ps", "--filter", "name=^mesos-", "--format", "{{.Names}}"]),
+            ),
+        );
         return names.flatMap((text) => text.split("\n").filter(Boolean)).sort();
     }
 
@@ -100,22 +126,39 @@ export class Workload {
     }
 
     /** An A query to Mesos-DNS over UDP (or TCP): the rcode and the addresses. */
-    dns(name: string, options: { type?: "A" | "AAAA"; tcp?: boolean } = {}): Promise<{ rcode: string; addresses: string[] }> {
-        const query = dnsPacket.encode({ type: "query", id: Math.floor(Math.random() * 65535), flags: dnsPacket.RECURSION_DESIRED,
-            questions: [{ type: options.type ?? "A", name }] });
+    dns(
+        name: string,
+        options: { type?: "A" | "AAAA"; tcp?: boolean } = {},
+    ): Promise<{ rcode: string; addresses: string[] }> {
+        const query = dnsPacket.encode({
+            type: "query",
+            id: Math.floor(Math.random() * 65535),
+            flags: dnsPacket.RECURSION_DESIRED,
+            questions: [{ type: options.type ?? "A", name }],
+        });
         const { address, port } = this.cluster.mesosDns;
         const decode = (message: Buffer) => {
             // dns-packet's types leave out the decoded rcode, which it does set.
             const packet = dnsPacket.decode(message) as dnsPacket.DecodedPacket & { rcode?: string };
-            const addresses = (packet.answers ?? []).flatMap((answer) => (answer.type === "A" ? [String(answer.data)] : []));
+            const addresses = (packet.answers ?? []).flatMap((answer) =>
+                answer.type === "A" ? [String(answer.data)] : [],
+            );
             return { rcode: packet.rcode ?? "NOERROR", addresses };
         };
         return new Promise((resolve, reject) => {
-            const timer = setTimeout(() => { close(); reject(new Error(`no DNS answer for ${name} in 2 s`)); }, 2000);
+            const timer = setTimeout(() => {
+                close();
+                reject(new Error(`no DNS answer for ${name} in 2 s`));
+            }, 2000);
             let close = () => clearTimeout(timer);
             if (options.tcp) {
-                const socket = net.connect(port, address, () => socket.write(dnsPacket.streamEncode(dnsPacket.decode(query))));
-                close = () => { clearTimeout(timer); socket.destroy(); };
+                const socket = net.connect(port, address, () =>
+                    socket.write(dnsPacket.streamEncode(dnsPacket.decode(query))),
+                );
+                close = () => {
+                    clearTimeout(timer);
+                    socket.destroy();
+                };
                 let buffered = Buffer.alloc(0);
                 socket.on("data", (chunk) => {
                     buffered = Buffer.concat([buffered, chunk]);
@@ -124,12 +167,24 @@ export class Workload {
                         resolve(decode(buffered.subarray(2, 2 + buffered.readUInt16BE(0))));
                     }
                 });
-                socket.on("error", (error) => { close(); reject(error); });
+                socket.on("error", (error) => {
+                    close();
+                    reject(error);
+                });
             } else {
                 const socket = dgram.createSocket("udp4");
-                close = () => { clearTimeout(timer); socket.close(); };
-                socket.on("message", (message) => { close(); resolve(decode(message)); });
-                socket.on("error", (error) => { close(); reject(error); });
+                close = () => {
+                    clearTimeout(timer);
+                    socket.close();
+                };
+                socket.on("message", (message) => {
+                    close();
+                    resolve(decode(message));
+                });
+                socket.on("error", (error) => {
+                    close();
+                    reject(error);
+                });
                 socket.send(query, port, address);
             }
         });

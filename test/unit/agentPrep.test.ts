@@ -47,7 +47,10 @@ describe("the resources file on an agent", function () {
         fs.symlinkSync(elsewhere, place.baseDir);
         const result = run(writeResourcesFile(asUser, place).script, "[1]\n");
         assert.strictEqual(result.code, 3);
-        assert.match(result.stderr, /refusing to write the resources file under .*calico-stars: it is a symbolic link or not a directory/);
+        assert.match(
+            result.stderr,
+            /refusing to write the resources file under .*calico-stars: it is a symbolic link or not a directory/,
+        );
         assert.deepStrictEqual(fs.readdirSync(elsewhere), []);
     });
 
@@ -86,7 +89,9 @@ describe("the resources file on an agent", function () {
     it("writes and removes with sudo -n on hosts that need it, as every other command does", function () {
         assert.match(writeResourcesFile({ sudo: true }, place).script, /^sudo -n sh -c /);
         assert.match(removeResourcesFile({ sudo: true }, place).script, /^sudo -n rm -f -- /);
-        assert.match(agentPrepCreate({ sudo: true }, "djosborne/star:v0.5.0", place).script,
-            /^sudo -n docker inspect --type=image djosborne\/star:v0\.5\.0 >\/dev\/null 2>&1 \|\| sudo -n docker pull djosborne\/star:v0\.5\.0 && sudo -n sh -c /);
+        assert.match(
+            agentPrepCreate({ sudo: true }, "djosborne/star:v0.5.0", place).script,
+            /^sudo -n docker inspect --type=image djosborne\/star:v0\.5\.0 >\/dev\/null 2>&1 \|\| sudo -n docker pull djosborne\/star:v0\.5\.0 && sudo -n sh -c /,
+        );
     });
 });

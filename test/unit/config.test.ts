@@ -5,7 +5,10 @@ import * as path from "path";
 import { ConfigError, parseStackConfig, runbookPolicy, StarsConfig } from "../../components/config";
 
 // @pulumi/command verifies the agents only against a full public key
-const agentHostKeys = { "172.24.197.102": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHiG"], "172.24.197.103": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHiG"] };
+const agentHostKeys = {
+    "172.24.197.102": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHiG"],
+    "172.24.197.103": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHiG"],
+};
 
 const minimal: Record<string, string> = {
     "calico-stars:master": JSON.stringify({ address: "172.24.197.101" }),
@@ -31,7 +34,10 @@ function problemWith(overrides: Record<string, string | undefined>, present: str
 describe("stack config", function () {
     it("fills the runbook's defaults", function () {
         const config = parse();
-        assert.deepStrictEqual(config.networks.map((n) => n.name), ["management-ui", "client", "frontend", "backend"]);
+        assert.deepStrictEqual(
+            config.networks.map((n) => n.name),
+            ["management-ui", "client", "frontend", "backend"],
+        );
         assert.strictEqual(config.networks[0].subnet, "192.168.0.0/16");
         assert.deepStrictEqual(config.policy, runbookPolicy);
         assert.strictEqual(config.image, "djosborne/star:v0.5.0");
@@ -72,18 +78,30 @@ describe("stack config", function () {
     });
 
     it("rejects a rule outside calicoctl's grammar, naming profile, direction and index", function () {
-        const policy = { ...runbookPolicy, frontend: { inbound: ["allow tcp from tag client to port 9001"], outbound: [] } };
-        assert.match(problemWith({ "calico-stars:policy": JSON.stringify(policy) }), /calico-stars:policy\.frontend\.inbound\[0\]: .*ports/);
+        const policy = {
+            ...runbookPolicy,
+            frontend: { inbound: ["allow tcp from tag client to port 9001"], outbound: [] },
+        };
+        assert.match(
+            problemWith({ "calico-stars:policy": JSON.stringify(policy) }),
+            /calico-stars:policy\.frontend\.inbound\[0\]: .*ports/,
+        );
     });
 
     it("rejects a tag that names no managed network", function () {
         const policy = { ...runbookPolicy, backend: { inbound: ["allow from tag databases"], outbound: ["allow"] } };
-        assert.match(problemWith({ "calico-stars:policy": JSON.stringify(policy) }), /policy\.backend\.inbound\[0\]: tag "databases" names no managed network/);
+        assert.match(
+            problemWith({ "calico-stars:policy": JSON.stringify(policy) }),
+            /policy\.backend\.inbound\[0\]: tag "databases" names no managed network/,
+        );
     });
 
     it("rejects a profile for a network that is not managed", function () {
         const policy = { ...runbookPolicy, databases: { inbound: [], outbound: ["allow"] } };
-        assert.match(problemWith({ "calico-stars:policy": JSON.stringify(policy) }), /calico-stars:policy\.databases: names no managed network/);
+        assert.match(
+            problemWith({ "calico-stars:policy": JSON.stringify(policy) }),
+            /calico-stars:policy\.databases: names no managed network/,
+        );
     });
 
     it("rejects an empty policy", function () {
@@ -91,26 +109,47 @@ describe("stack config", function () {
     });
 
     it("rejects a duplicate network", function () {
-        const networks = [{ name: "management-ui", subnet: "192.168.0.0/16" }, { name: "client" }, { name: "client" }, { name: "frontend" }, { name: "backend" }];
-        assert.match(problemWith({ "calico-stars:networks": JSON.stringify(networks) }), /network "client" is listed more than once/);
+        const networks = [
+            { name: "management-ui", subnet: "192.168.0.0/16" },
+            { name: "client" },
+            { name: "client" },
+            { name: "frontend" },
+            { name: "backend" },
+        ];
+        assert.match(
+            problemWith({ "calico-stars:networks": JSON.stringify(networks) }),
+            /network "client" is listed more than once/,
+        );
     });
 
     it("rejects a collector IP outside the collector network's subnet", function () {
-        assert.match(problemWith({ "calico-stars:collectorIp": "10.0.0.5" }), /calico-stars:collectorIp: 10\.0\.0\.5 is outside/);
+        assert.match(
+            problemWith({ "calico-stars:collectorIp": "10.0.0.5" }),
+            /calico-stars:collectorIp: 10\.0\.0\.5 is outside/,
+        );
     });
 
     it("rejects a DNAT host that is not in the cluster", function () {
-        assert.match(problemWith({ "calico-stars:dnatHosts": JSON.stringify(["10.9.9.9"]) }), /calico-stars:dnatHosts\[0\]: 10\.9\.9\.9 is neither/);
+        assert.match(
+            problemWith({ "calico-stars:dnatHosts": JSON.stringify(["10.9.9.9"]) }),
+            /calico-stars:dnatHosts\[0\]: 10\.9\.9\.9 is neither/,
+        );
     });
 
     it("rejects an unknown field inside a host", function () {
-        assert.match(problemWith({ "calico-stars:master": JSON.stringify({ address: "10.0.0.1", passwd: "x" }) }), /calico-stars:master: .*passwd/i);
+        assert.match(
+            problemWith({ "calico-stars:master": JSON.stringify({ address: "10.0.0.1", passwd: "x" }) }),
+            /calico-stars:master: .*passwd/i,
+        );
     });
 
     it("rejects a stars template whose command could run something else", function () {
         const template = JSON.parse(require("fs").readFileSync(`${__dirname}/../../components/stars.json`, "utf8"));
         template.probeCmd = "star-probe --urls={{urls}}; curl evil";
-        assert.match(problemWith({ "calico-stars:starsTemplate": JSON.stringify(template) }), /calico-stars:starsTemplate\.probeCmd: may hold only words/);
+        assert.match(
+            problemWith({ "calico-stars:starsTemplate": JSON.stringify(template) }),
+            /calico-stars:starsTemplate\.probeCmd: may hold only words/,
+        );
     });
 
     it("adopts no network and forces no deployment by default", function () {
@@ -119,13 +158,21 @@ describe("stack config", function () {
     });
 
     it("accepts a managed network in adoptNetworks and refuses any other name", function () {
-        assert.deepStrictEqual(parse({ "calico-stars:adoptNetworks": JSON.stringify(["client"]) }).adoptNetworks, ["client"]);
-        assert.match(problemWith({ "calico-stars:adoptNetworks": JSON.stringify(["databases"]) }), /calico-stars:adoptNetworks\[0\]: "databases" names no managed network/);
+        assert.deepStrictEqual(parse({ "calico-stars:adoptNetworks": JSON.stringify(["client"]) }).adoptNetworks, [
+            "client",
+        ]);
+        assert.match(
+            problemWith({ "calico-stars:adoptNetworks": JSON.stringify(["databases"]) }),
+            /calico-stars:adoptNetworks\[0\]: "databases" names no managed network/,
+        );
     });
 
     for (const groupId of ["apps", "versions", "team/apps", "team/versions/x"]) {
         it(`refuses the group id ${groupId}, which Marathon routes to another listing`, function () {
-            assert.match(problemWith({ "calico-stars:groupId": groupId }), /calico-stars:groupId: must not contain a segment "apps" or "versions"/);
+            assert.match(
+                problemWith({ "calico-stars:groupId": groupId }),
+                /calico-stars:groupId: must not contain a segment "apps" or "versions"/,
+            );
         });
     }
 
@@ -139,8 +186,14 @@ describe("stack config", function () {
             const knownHosts = path.join(dir, "known_hosts");
             const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHiG";
             fs.writeFileSync(knownHosts, `172.24.197.102,172.24.197.103 ${key}\n@revoked 172.24.197.103 ${key}\n`);
-            const message = problemWith({ "calico-stars:hostKeys": undefined, "calico-stars:knownHostsPath": knownHosts });
-            assert.match(message, /calico-stars:hostKeys: every key listed for 172\.24\.197\.103 \(.*known_hosts\) is marked @revoked/);
+            const message = problemWith({
+                "calico-stars:hostKeys": undefined,
+                "calico-stars:knownHostsPath": knownHosts,
+            });
+            assert.match(
+                message,
+                /calico-stars:hostKeys: every key listed for 172\.24\.197\.103 \(.*known_hosts\) is marked @revoked/,
+            );
             assert.ok(!message.includes("172.24.197.102"), "the other agent's key is fine");
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
@@ -148,7 +201,19 @@ describe("stack config", function () {
     });
 
     it("accepts a host key line and rejects a fingerprint in its place", function () {
-        assert.doesNotThrow(() => parse({ "calico-stars:hostKeys": JSON.stringify({ ...agentHostKeys, "172.24.197.101": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHiG"] }) }));
-        assert.match(problemWith({ "calico-stars:hostKeys": JSON.stringify({ ...agentHostKeys, "172.24.197.101": ["SHA256:abc"] }) }), /hostKeys\.172\.24\.197\.101\[0\]: must be a public key line/);
+        assert.doesNotThrow(() =>
+            parse({
+                "calico-stars:hostKeys": JSON.stringify({
+                    ...agentHostKeys,
+                    "172.24.197.101": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHiG"],
+                }),
+            }),
+        );
+        assert.match(
+            problemWith({
+                "calico-stars:hostKeys": JSON.stringify({ ...agentHostKeys, "172.24.197.101": ["SHA256:abc"] }),
+            }),
+            /hostKeys\.172\.24\.197\.101\[0\]: must be a public key line/,
+        );
     });
 });

@@ -13,9 +13,15 @@ describe("npm run demo", () => {
         // a PATH with node alone, wherever this machine keeps pulumi
         const bin = fs.mkdtempSync(path.join(os.tmpdir(), "demo-path-"));
         fs.symlinkSync(process.execPath, path.join(bin, "node"));
-        const run = spawnSync(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), "scripts/demo.ts"], {
-            cwd: projectDir, encoding: "utf8", env: { ...process.env, PATH: bin },
-        });
+        const run = spawnSync(
+            process.execPath,
+            ["-r", require.resolve("ts-node/register/transpile-only"), "scripts/demo.ts"],
+            {
+                cwd: projectDir,
+                encoding: "utf8",
+                env: { ...process.env, PATH: bin },
+            },
+        );
         fs.rmSync(bin, { recursive: true });
         assert.strictEqual(run.status, 1, run.stderr);
         assert.match(run.stderr, /Pulumi CLI, which is not on PATH/);

@@ -9,7 +9,10 @@ const profile = urn("calico-stars:index:StarsDemo$pulumi-nodejs:dynamic/calico-s
 const network = urn("calico-stars:index:StarsDemo$pulumi-nodejs:dynamic/calico-stars:DockerNetwork", "network-client");
 const provider = urn("pulumi:providers:pulumi-nodejs", "default");
 
-function event(kind: "resourcePreEvent" | "resOutputsEvent" | "resOpFailedEvent", metadata: Record<string, unknown>): EngineEvent {
+function event(
+    kind: "resourcePreEvent" | "resOutputsEvent" | "resOpFailedEvent",
+    metadata: Record<string, unknown>,
+): EngineEvent {
     return { sequence: 0, timestamp: 0, [kind]: { metadata: { provider: "", ...metadata } } } as unknown as EngineEvent;
 }
 
@@ -17,16 +20,37 @@ describe("the Pulumi CLI driver's steps", function () {
     it("keeps the logical steps a run announced, with the inputs that changed, and hides default providers and replacement halves", function () {
         const events = [
             event("resourcePreEvent", { op: "same", urn: provider, type: "pulumi:providers:pulumi-nodejs" }),
-            event("resourcePreEvent", { op: "update", urn: profile, type: "pulumi-nodejs:dynamic/calico-stars:ProfileRules", logical: true,
-                old: { inputs: { inbound: ["a"], tagNetworkIds: { frontend: "1" }, host: "h" } }, new: { inputs: { inbound: ["b"], tagNetworkIds: { client: "2" }, host: "h" } } }),
-            event("resourcePreEvent", { op: "create-replacement", urn: network, type: "pulumi-nodejs:dynamic/calico-stars:DockerNetwork", logical: false }),
-            event("resourcePreEvent", { op: "replace", urn: network, type: "pulumi-nodejs:dynamic/calico-stars:DockerNetwork", logical: true, keys: ["subnet"],
-                old: { inputs: { subnet: "10.0.0.0/16" } }, new: { inputs: { subnet: "10.1.0.0/16" } } }),
+            event("resourcePreEvent", {
+                op: "update",
+                urn: profile,
+                type: "pulumi-nodejs:dynamic/calico-stars:ProfileRules",
+                logical: true,
+                old: { inputs: { inbound: ["a"], tagNetworkIds: { frontend: "1" }, host: "h" } },
+                new: { inputs: { inbound: ["b"], tagNetworkIds: { client: "2" }, host: "h" } },
+            }),
+            event("resourcePreEvent", {
+                op: "create-replacement",
+                urn: network,
+                type: "pulumi-nodejs:dynamic/calico-stars:DockerNetwork",
+                logical: false,
+            }),
+            event("resourcePreEvent", {
+                op: "replace",
+                urn: network,
+                type: "pulumi-nodejs:dynamic/calico-stars:DockerNetwork",
+                logical: true,
+                keys: ["subnet"],
+                old: { inputs: { subnet: "10.0.0.0/16" } },
+                new: { inputs: { subnet: "10.1.0.0/16" } },
+            }),
         ];
-        assert.deepStrictEqual(stepRecords(events, false).map((s) => [s.op, s.name, s.diffKeys, s.replaceKeys]), [
-            ["update", "profile-backend", ["inbound", "tagNetworkIds"], undefined],
-            ["replace", "network-client", ["subnet"], ["subnet"]],
-        ]);
+        assert.deepStrictEqual(
+            stepRecords(events, false).map((s) => [s.op, s.name, s.diffKeys, s.replaceKeys]),
+            [
+                ["update", "profile-backend", ["inbound", "tagNetworkIds"], undefined],
+                ["replace", "network-client", ["subnet"], ["subnet"]],
+            ],
+        );
     });
 
     it("leaves out a step that failed", function () {
@@ -40,9 +64,21 @@ describe("the Pulumi CLI driver's steps", function () {
     it("reads a refresh from the result of each refresh step, with the outputs that changed", function () {
         const events = [
             event("resourcePreEvent", { op: "refresh", urn: profile, type: "t" }),
-            event("resOutputsEvent", { op: "update", urn: profile, type: "t", old: { outputs: { inbound: ["a"] } }, new: { outputs: { inbound: ["a", "b"] } } }),
+            event("resOutputsEvent", {
+                op: "update",
+                urn: profile,
+                type: "t",
+                old: { outputs: { inbound: ["a"] } },
+                new: { outputs: { inbound: ["a", "b"] } },
+            }),
             event("resOutputsEvent", { op: "delete", urn: network, type: "t" }),
         ];
-        assert.deepStrictEqual(stepRecords(events, true).map((s) => [s.op, s.name, s.diffKeys]), [["update", "profile-backend", ["inbound"]], ["delete", "network-client", undefined]]);
+        assert.deepStrictEqual(
+            stepRecords(events, true).map((s) => [s.op, s.name, s.diffKeys]),
+            [
+                ["update", "profile-backend", ["inbound"]],
+                ["delete", "network-client", undefined],
+            ],
+        );
     });
 });

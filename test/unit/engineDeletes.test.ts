@@ -6,7 +6,12 @@ import { scheduleDeletes, withoutDanglingReferences } from "../../engine/graph";
 import { StateResource } from "../../engine/types";
 
 const resource = (name: string, links: Partial<StateResource> = {}): StateResource => ({
-    urn: name, type: "test:index:Thing", custom: true, inputs: {}, outputs: {}, ...links,
+    urn: name,
+    type: "test:index:Thing",
+    custom: true,
+    inputs: {},
+    outputs: {},
+    ...links,
 });
 
 const names = (levels: StateResource[][]) => levels.map((level) => level.map((r) => r.urn).sort());
@@ -25,7 +30,11 @@ function timedDeletes(ms: number, failing: string[] = []) {
     return { events, remove };
 }
 
-async function runLevels(levels: StateResource[][], executor: StepExecutor, remove: (r: StateResource) => () => Promise<void>): Promise<void> {
+async function runLevels(
+    levels: StateResource[][],
+    executor: StepExecutor,
+    remove: (r: StateResource) => () => Promise<void>,
+): Promise<void> {
     for (const level of levels) {
         await executor.executeParallel(level.map(remove));
     }
@@ -38,12 +47,28 @@ describe("lifecycle engine deletes", function () {
     const demo = resource("demo", { custom: false, parent: "stack" });
     const owner = resource("owner", { parent: "demo", provider: "provider::id-1" });
     const network = resource("network", { parent: "demo", provider: "provider::id-1" });
-    const rules = resource("rules", { parent: "demo", dependencies: ["network"], deletedWith: "network", provider: "provider::id-1" });
-    const group = resource("group", { parent: "demo", dependencies: ["network", "rules"], propertyDependencies: { ownerId: ["owner"] }, provider: "provider::id-1" });
+    const rules = resource("rules", {
+        parent: "demo",
+        dependencies: ["network"],
+        deletedWith: "network",
+        provider: "provider::id-1",
+    });
+    const group = resource("group", {
+        parent: "demo",
+        dependencies: ["network", "rules"],
+        propertyDependencies: { ownerId: ["owner"] },
+        provider: "provider::id-1",
+    });
     const checkpoint = [stack, provider, demo, owner, network, rules, group];
 
     it("puts each resource in the level after everything that depends on it, by depth from the roots", function () {
-        assert.deepStrictEqual(names(scheduleDeletes(checkpoint, checkpoint)), [["group"], ["rules"], ["network", "owner"], ["demo"], ["provider", "stack"]]);
+        assert.deepStrictEqual(names(scheduleDeletes(checkpoint, checkpoint)), [
+            ["group"],
+            ["rules"],
+            ["network", "owner"],
+            ["demo"],
+            ["provider", "stack"],
+        ]);
     });
 
     it("runs a level in parallel and starts the next only once the whole level is done", async function () {
@@ -58,11 +83,13 @@ describe("lifecycle engine deletes", function () {
         let running = 0;
         let most = 0;
         const executor = new StepExecutor(4);
-        await executor.executeParallel(many.map(() => async () => {
-            most = Math.max(most, ++running);
-            await new Promise((resolve) => setTimeout(resolve, 5));
-            running--;
-        }));
+        await executor.executeParallel(
+            many.map(() => async () => {
+                most = Math.max(most, ++running);
+                await new Promise((resolve) => setTimeout(resolve, 5));
+                running--;
+            }),
+        );
         assert.strictEqual(most, 4);
     });
 
@@ -87,10 +114,12 @@ describe("lifecycle engine deletes", function () {
         const executor = new StepExecutor(1);
         let secondTaken = false;
         let takenWhileFirstRan: boolean | undefined;
-        const first = executor.executeSerial([async () => {
-            await new Promise((resolve) => setTimeout(resolve, 10));
-            takenWhileFirstRan = secondTaken;
-        }]);
+        const first = executor.executeSerial([
+            async () => {
+                await new Promise((resolve) => setTimeout(resolve, 10));
+                takenWhileFirstRan = secondTaken;
+            },
+        ]);
         const second = executor.executeSerial([async () => undefined]);
         void second.accepted.then(() => {
             secondTaken = true;
@@ -102,7 +131,10 @@ describe("lifecycle engine deletes", function () {
     it("after a refresh drops references to resources that are gone", function () {
         const kept = withoutDanglingReferences([stack, demo, owner, rules, group]);
         const { deletedWith: _gone, ...rulesWithoutNetwork } = rules;
-        assert.deepStrictEqual(kept.find((r) => r.urn === "rules"), { ...rulesWithoutNetwork, dependencies: [] });
+        assert.deepStrictEqual(
+            kept.find((r) => r.urn === "rules"),
+            { ...rulesWithoutNetwork, dependencies: [] },
+        );
         assert.deepStrictEqual(kept.find((r) => r.urn === "group")?.dependencies, ["rules"]);
         assert.deepStrictEqual(kept.find((r) => r.urn === "group")?.propertyDependencies, { ownerId: ["owner"] });
     });

@@ -10,7 +10,8 @@ const stackConfig: Record<string, string> = {
     "calico-stars:master": JSON.stringify({ address: "10.1.0.11", port: 22, user: "vagrant" }),
     "calico-stars:agents": JSON.stringify([{ address: "10.1.0.12" }, { address: "10.1.0.13" }]),
     "calico-stars:insecureSkipHostKeyVerification": "true",
-    "calico-stars:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----",
+    "calico-stars:sshPrivateKey":
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----",
     "calico-stars:sshPrivateKeyPassphrase": "not-a-real-passphrase",
 };
 
@@ -19,7 +20,10 @@ describe("the calico-stars program", function () {
     let program: typeof import("../../index");
 
     before(async function () {
-        pulumi.runtime.setAllConfig(stackConfig, ["calico-stars:sshPrivateKey", "calico-stars:sshPrivateKeyPassphrase"]);
+        pulumi.runtime.setAllConfig(stackConfig, [
+            "calico-stars:sshPrivateKey",
+            "calico-stars:sshPrivateKeyPassphrase",
+        ]);
         recordDependencies(mocks);
         await pulumi.runtime.setMocks(mocks, "calico-stars", "unit", false);
         program = await import("../../index");
@@ -30,20 +34,42 @@ describe("the calico-stars program", function () {
     const inputsOf = (name: string) => mocks.named(name).inputs;
 
     it("creates one Docker network per runbook network, on the calico driver's resource", function () {
-        assert.deepStrictEqual(mocks.ofType(dynamicType("DockerNetwork")).map((r) => [r.inputs.networkName, r.inputs.subnet]).sort(),
-            [["backend", undefined], ["client", undefined], ["frontend", undefined], ["management-ui", "192.168.0.0/16"]]);
+        assert.deepStrictEqual(
+            mocks
+                .ofType(dynamicType("DockerNetwork"))
+                .map((r) => [r.inputs.networkName, r.inputs.subnet])
+                .sort(),
+            [
+                ["backend", undefined],
+                ["client", undefined],
+                ["frontend", undefined],
+                ["management-ui", "192.168.0.0/16"],
+            ],
+        );
     });
 
     it("records the stack's owner id on every network and adopts none unless adoptNetworks names it", function () {
-        assert.deepStrictEqual(mocks.ofType(dynamicType("DockerNetwork")).map((r) => [r.inputs.ownerId, r.inputs.adopt]),
-            [["0a1b2c3d", false], ["0a1b2c3d", false], ["0a1b2c3d", false], ["0a1b2c3d", false]]);
+        assert.deepStrictEqual(
+            mocks.ofType(dynamicType("DockerNetwork")).map((r) => [r.inputs.ownerId, r.inputs.adopt]),
+            [
+                ["0a1b2c3d", false],
+                ["0a1b2c3d", false],
+                ["0a1b2c3d", false],
+                ["0a1b2c3d", false],
+            ],
+        );
     });
 
     it("gives the collector Marathon's kill-first upgrade strategy, so its fixed IP is free for the new task, and the probes the default", function () {
-        assert.deepStrictEqual(inputsOf("marathon-group").group.apps.map((a: any) => [a.id, a.upgradeStrategy]), [
-            ["management-ui", { minimumHealthCapacity: 0, maximumOverCapacity: 0 }],
-            ["client", undefined], ["frontend", undefined], ["backend", undefined],
-        ]);
+        assert.deepStrictEqual(
+            inputsOf("marathon-group").group.apps.map((a: any) => [a.id, a.upgradeStrategy]),
+            [
+                ["management-ui", { minimumHealthCapacity: 0, maximumOverCapacity: 0 }],
+                ["client", undefined],
+                ["frontend", undefined],
+                ["backend", undefined],
+            ],
+        );
     });
 
     it("sends Marathon writes without ?force=true unless forceDeployments says so", function () {
@@ -51,12 +77,33 @@ describe("the calico-stars program", function () {
     });
 
     it("gives each profile the runbook's end state, with the probes' port 9000", function () {
-        const rules = Object.fromEntries(mocks.ofType(dynamicType("ProfileRules")).map((r) => [r.inputs.profile, { inbound: r.inputs.inbound, outbound: r.inputs.outbound }]));
+        const rules = Object.fromEntries(
+            mocks
+                .ofType(dynamicType("ProfileRules"))
+                .map((r) => [r.inputs.profile, { inbound: r.inputs.inbound, outbound: r.inputs.outbound }]),
+        );
         assert.deepStrictEqual(rules, {
             "management-ui": { inbound: ["allow tcp to ports 9001"], outbound: ["allow"] },
-            "client": { inbound: ["allow from tag client", "allow tcp from tag management-ui to ports 9000"], outbound: ["allow"] },
-            "frontend": { inbound: ["allow from tag frontend", "allow tcp from tag management-ui to ports 9000", "allow tcp from tag client to ports 9000"], outbound: ["allow"] },
-            "backend": { inbound: ["allow from tag backend", "allow tcp from tag management-ui to ports 9000", "allow tcp from tag frontend to ports 9000"], outbound: ["allow"] },
+            client: {
+                inbound: ["allow from tag client", "allow tcp from tag management-ui to ports 9000"],
+                outbound: ["allow"],
+            },
+            frontend: {
+                inbound: [
+                    "allow from tag frontend",
+                    "allow tcp from tag management-ui to ports 9000",
+                    "allow tcp from tag client to ports 9000",
+                ],
+                outbound: ["allow"],
+            },
+            backend: {
+                inbound: [
+                    "allow from tag backend",
+                    "allow tcp from tag management-ui to ports 9000",
+                    "allow tcp from tag frontend to ports 9000",
+                ],
+                outbound: ["allow"],
+            },
         });
     });
 
@@ -65,25 +112,46 @@ describe("the calico-stars program", function () {
     });
 
     it("feeds each profile the IDs of the networks its tags name, so a replaced network rewrites rules naming it", function () {
-        assert.deepStrictEqual(inputsOf("profile-frontend").tagNetworkIds, { "client": "id-client", "frontend": "id-frontend", "management-ui": "id-management-ui" });
+        assert.deepStrictEqual(inputsOf("profile-frontend").tagNetworkIds, {
+            client: "id-client",
+            frontend: "id-frontend",
+            "management-ui": "id-management-ui",
+        });
     });
 
     it("makes every profile wait for every network, since calicoctl resolves tags to network IDs", function () {
         const networkUrns = mocks.ofType(dynamicType("DockerNetwork")).map((r) => r.name);
-        const deps = mocks.registrations.filter((r) => r.name === "profile-client" && r.dependencies.length > 0)[0].dependencies;
-        assert.deepStrictEqual(networkUrns.filter((name) => deps.some((urn) => urn.endsWith(`::${name}`))), networkUrns);
+        const deps = mocks.registrations.filter((r) => r.name === "profile-client" && r.dependencies.length > 0)[0]
+            .dependencies;
+        assert.deepStrictEqual(
+            networkUrns.filter((name) => deps.some((urn) => urn.endsWith(`::${name}`))),
+            networkUrns,
+        );
     });
 
     it("deletes each profile's rules with its network, whose removal drops the profile anyway", function () {
         for (const profile of ["management-ui", "client", "frontend", "backend"]) {
-            const deletedWith = mocks.registrations.filter((r) => r.name === `profile-${profile}` && r.dependencies.length > 0)[0].deletedWith;
-            assert.ok(deletedWith.endsWith(`::network-${profile}`), `profile-${profile} is deleted with ${deletedWith || "nothing"}`);
+            const deletedWith = mocks.registrations.filter(
+                (r) => r.name === `profile-${profile}` && r.dependencies.length > 0,
+            )[0].deletedWith;
+            assert.ok(
+                deletedWith.endsWith(`::network-${profile}`),
+                `profile-${profile} is deleted with ${deletedWith || "nothing"}`,
+            );
         }
     });
 
     it("launches the Marathon group only after rules, pre-pulls and resources files", function () {
-        const deps = mocks.registrations.filter((r) => r.name === "marathon-group" && r.dependencies.length > 0)[0].dependencies.map((urn) => urn.split("::").pop());
-        for (const name of ["profile-management-ui", "profile-backend", "agent-prep-10.1.0.12", "agent-prep-10.1.0.13", "network-client"]) {
+        const deps = mocks.registrations
+            .filter((r) => r.name === "marathon-group" && r.dependencies.length > 0)[0]
+            .dependencies.map((urn) => urn.split("::").pop());
+        for (const name of [
+            "profile-management-ui",
+            "profile-backend",
+            "agent-prep-10.1.0.12",
+            "agent-prep-10.1.0.13",
+            "network-client",
+        ]) {
             assert.ok(deps.includes(name), `stars should depend on ${name}; has ${deps.join(", ")}`);
         }
     });
@@ -91,35 +159,63 @@ describe("the calico-stars program", function () {
     it("puts the group on Marathon through the master with four apps on their networks", function () {
         const inputs = inputsOf("marathon-group");
         assert.strictEqual(inputs.host.address, "10.1.0.11");
-        assert.deepStrictEqual(inputs.group.apps.map((a: any) => [a.id, a.container.docker.parameters]), [
-            ["management-ui", [{ key: "net", value: "management-ui" }, { key: "ip", value: "192.168.255.254" }]],
-            ["client", [{ key: "net", value: "client" }]],
-            ["frontend", [{ key: "net", value: "frontend" }]],
-            ["backend", [{ key: "net", value: "backend" }]],
-        ]);
+        assert.deepStrictEqual(
+            inputs.group.apps.map((a: any) => [a.id, a.container.docker.parameters]),
+            [
+                [
+                    "management-ui",
+                    [
+                        { key: "net", value: "management-ui" },
+                        { key: "ip", value: "192.168.255.254" },
+                    ],
+                ],
+                ["client", [{ key: "net", value: "client" }]],
+                ["frontend", [{ key: "net", value: "frontend" }]],
+                ["backend", [{ key: "net", value: "backend" }]],
+            ],
+        );
     });
 
     it("gives the group the IDs of the networks its apps join, so a replaced network takes the group down first", function () {
-        assert.deepStrictEqual(inputsOf("marathon-group").networkIds,
-            { "backend": "id-backend", "client": "id-client", "frontend": "id-frontend", "management-ui": "id-management-ui" });
-        const deps = mocks.registrations.filter((r) => r.name === "marathon-group" && r.dependencies.length > 0)[0].dependencies;
-        assert.ok(["network-management-ui", "network-client"].every((name) => deps.some((urn) => urn.endsWith(`::${name}`))), deps.join(", "));
+        assert.deepStrictEqual(inputsOf("marathon-group").networkIds, {
+            backend: "id-backend",
+            client: "id-client",
+            frontend: "id-frontend",
+            "management-ui": "id-management-ui",
+        });
+        const deps = mocks.registrations.filter((r) => r.name === "marathon-group" && r.dependencies.length > 0)[0]
+            .dependencies;
+        assert.ok(
+            ["network-management-ui", "network-client"].every((name) => deps.some((urn) => urn.endsWith(`::${name}`))),
+            deps.join(", "),
+        );
     });
 
     it("labels every app with the stack's ownership id", function () {
-        assert.ok(inputsOf("marathon-group").group.apps.every((a: any) => a.labels["calico-stars.owner"] === "0a1b2c3d"));
+        assert.ok(
+            inputsOf("marathon-group").group.apps.every((a: any) => a.labels["calico-stars.owner"] === "0a1b2c3d"),
+        );
     });
 
     it("labels the collector, and only it, with a short SHA-256 of the resources file placed on the agents", function () {
         const sha256 = createHash("sha256").update(inputsOf("agent-prep-10.1.0.12").stdin).digest("hex");
-        assert.deepStrictEqual(inputsOf("marathon-group").group.apps.map((a: any) => [a.id, a.labels["calico-stars.resources-sha256"]]), [
-            ["management-ui", sha256.slice(0, 16)], ["client", undefined], ["frontend", undefined], ["backend", undefined],
-        ]);
+        assert.deepStrictEqual(
+            inputsOf("marathon-group").group.apps.map((a: any) => [a.id, a.labels["calico-stars.resources-sha256"]]),
+            [
+                ["management-ui", sha256.slice(0, 16)],
+                ["client", undefined],
+                ["frontend", undefined],
+                ["backend", undefined],
+            ],
+        );
     });
 
     it("changes the collector's label, so Marathon restarts it, when the resources file changes (a new Mesos-DNS domain)", function () {
         const collectorOf = (domain: string) => {
-            const parameters = starsParameters(parseStackConfig((key) => (key === "calico-stars:mesosDnsDomain" ? domain : stackConfig[key])), "0a1b2c3d");
+            const parameters = starsParameters(
+                parseStackConfig((key) => (key === "calico-stars:mesosDnsDomain" ? domain : stackConfig[key])),
+                "0a1b2c3d",
+            );
             const collector = renderStarsGroup(parameters).apps.find((app) => app.id === "management-ui")!;
             return { label: collector.labels["calico-stars.resources-sha256"], file: renderResourcesFile(parameters) };
         };
@@ -131,7 +227,10 @@ describe("the calico-stars program", function () {
 
     it("gives the probes hyphenated Mesos-DNS names and the collector a resources file with the very same URLs", function () {
         const client = inputsOf("marathon-group").group.apps.find((a: any) => a.id === "client");
-        assert.strictEqual(client.cmd, "/star/target/debug/star-probe --http-port=9000 --urls=http://frontend-calico-stars.marathon.mesos:9000/status,http://backend-calico-stars.marathon.mesos:9000/status");
+        assert.strictEqual(
+            client.cmd,
+            "/star/target/debug/star-probe --http-port=9000 --urls=http://frontend-calico-stars.marathon.mesos:9000/status,http://backend-calico-stars.marathon.mesos:9000/status",
+        );
         assert.deepStrictEqual(JSON.parse(inputsOf("agent-prep-10.1.0.12").stdin), [
             { id: "C", url: "http://client-calico-stars.marathon.mesos:9000/status" },
             { id: "F", url: "http://frontend-calico-stars.marathon.mesos:9000/status" },
@@ -141,30 +240,64 @@ describe("the calico-stars program", function () {
 
     it("points the collector's uris at the file placed on the agents", function () {
         const collector = inputsOf("marathon-group").group.apps.find((a: any) => a.id === "management-ui");
-        assert.deepStrictEqual(collector.uris, ["file:///var/tmp/calico-stars/calico-stars/calico-stars-resources.json"]);
-        assert.match(inputsOf("agent-prep-10.1.0.13").create, / calico-stars-resources \/var\/tmp\/calico-stars calico-stars calico-stars-resources\.json$/);
+        assert.deepStrictEqual(collector.uris, [
+            "file:///var/tmp/calico-stars/calico-stars/calico-stars-resources.json",
+        ]);
+        assert.match(
+            inputsOf("agent-prep-10.1.0.13").create,
+            / calico-stars-resources \/var\/tmp\/calico-stars calico-stars calico-stars-resources\.json$/,
+        );
     });
 
     it("pre-pulls the image on each agent only when it is missing, then writes the resources file, in one command", function () {
-        const prePull = "docker inspect --type=image djosborne/star:v0.5.0 >/dev/null 2>&1 || docker pull djosborne/star:v0.5.0";
-        assert.deepStrictEqual(mocks.ofType("command:remote:Command").map((r) => [r.name, r.inputs.create.startsWith(`${prePull} && sh -c 'set -e\n`), r.inputs.delete]), [
-            ["agent-prep-10.1.0.12", true, "rm -f -- /var/tmp/calico-stars/calico-stars/calico-stars-resources.json"],
-            ["agent-prep-10.1.0.13", true, "rm -f -- /var/tmp/calico-stars/calico-stars/calico-stars-resources.json"],
-        ]);
+        const prePull =
+            "docker inspect --type=image djosborne/star:v0.5.0 >/dev/null 2>&1 || docker pull djosborne/star:v0.5.0";
+        assert.deepStrictEqual(
+            mocks
+                .ofType("command:remote:Command")
+                .map((r) => [r.name, r.inputs.create.startsWith(`${prePull} && sh -c 'set -e\n`), r.inputs.delete]),
+            [
+                [
+                    "agent-prep-10.1.0.12",
+                    true,
+                    "rm -f -- /var/tmp/calico-stars/calico-stars/calico-stars-resources.json",
+                ],
+                [
+                    "agent-prep-10.1.0.13",
+                    true,
+                    "rm -f -- /var/tmp/calico-stars/calico-stars/calico-stars-resources.json",
+                ],
+            ],
+        );
     });
 
     it("bounds each agent's prep with customTimeouts: the command's timeout plus every connection attempt", function () {
-        const timeouts = mocks.registrations.filter((r) => r.name === "agent-prep-10.1.0.12" && r.customTimeouts !== undefined)[0].customTimeouts;
+        const timeouts = mocks.registrations.filter(
+            (r) => r.name === "agent-prep-10.1.0.12" && r.customTimeouts !== undefined,
+        )[0].customTimeouts;
         assert.deepStrictEqual(timeouts, { create: "105s", update: "105s", delete: "105s" });
     });
 
     it("forwards the UI port on the master only, to the collector", function () {
-        assert.deepStrictEqual(mocks.ofType(dynamicType("IptablesDnat")).map((r) => [r.inputs.host.address, r.inputs.publicInterface, r.inputs.publicPort, r.inputs.targetIp, r.inputs.targetPort, r.inputs.ownerId]),
-            [["10.1.0.11", "eth1", 9001, "192.168.255.254", 9001, "0a1b2c3d"]]);
+        assert.deepStrictEqual(
+            mocks
+                .ofType(dynamicType("IptablesDnat"))
+                .map((r) => [
+                    r.inputs.host.address,
+                    r.inputs.publicInterface,
+                    r.inputs.publicPort,
+                    r.inputs.targetIp,
+                    r.inputs.targetPort,
+                    r.inputs.ownerId,
+                ]),
+            [["10.1.0.11", "eth1", 9001, "192.168.255.254", 9001, "0a1b2c3d"]],
+        );
     });
 
     it("keeps the SSH key out of every dynamic resource's inputs", function () {
-        for (const r of mocks.registrations.filter((reg) => reg.type.startsWith("pulumi-nodejs:dynamic") && reg.inputs)) {
+        for (const r of mocks.registrations.filter(
+            (reg) => reg.type.startsWith("pulumi-nodejs:dynamic") && reg.inputs,
+        )) {
             assert.ok(!JSON.stringify(r.inputs).includes("not-a-real-key"), `${r.name} carries the key`);
         }
     });
@@ -177,15 +310,20 @@ describe("the calico-stars program", function () {
     });
 
     it("keeps the passphrase out of every dynamic resource's inputs", function () {
-        for (const r of mocks.registrations.filter((reg) => reg.type.startsWith("pulumi-nodejs:dynamic") && reg.inputs)) {
+        for (const r of mocks.registrations.filter(
+            (reg) => reg.type.startsWith("pulumi-nodejs:dynamic") && reg.inputs,
+        )) {
             assert.ok(!JSON.stringify(r.inputs).includes("not-a-real-passphrase"), `${r.name} carries the passphrase`);
         }
     });
 
     it("stores each dynamic resource's provider as one line that requires @calico-stars/providers by name, which test/unit/providers.test.ts revives", function () {
         for (const type of ["DockerNetwork", "ProfileRules", "IptablesDnat", "MarathonGroup"] as const) {
-            assert.deepStrictEqual([...new Set(mocks.ofType(dynamicType(type)).map((r) => r.inputs.__provider))],
-                [`exports.handler = () => require("@calico-stars/providers").providers.${type};\n`], type);
+            assert.deepStrictEqual(
+                [...new Set(mocks.ofType(dynamicType(type)).map((r) => r.inputs.__provider))],
+                [`exports.handler = () => require("@calico-stars/providers").providers.${type};\n`],
+                type,
+            );
             assert.strictEqual(providerModuleText(type), mocks.ofType(dynamicType(type))[0].inputs.__provider);
         }
     });
@@ -208,7 +346,15 @@ describe("the calico-stars program", function () {
 
     it("exports the UI URL, network IDs and each profile's rules", async function () {
         assert.strictEqual(await valueOf(program.uiUrl), "http://10.1.0.11:9001");
-        assert.deepStrictEqual(await valueOf(program.networkIds), { "management-ui": "id-management-ui", client: "id-client", frontend: "id-frontend", backend: "id-backend" });
-        assert.deepStrictEqual((await valueOf(program.profiles))["management-ui"], { inbound: ["allow tcp to ports 9001"], outbound: ["allow"] });
+        assert.deepStrictEqual(await valueOf(program.networkIds), {
+            "management-ui": "id-management-ui",
+            client: "id-client",
+            frontend: "id-frontend",
+            backend: "id-backend",
+        });
+        assert.deepStrictEqual((await valueOf(program.profiles))["management-ui"], {
+            inbound: ["allow tcp to ports 9001"],
+            outbound: ["allow"],
+        });
     });
 });

@@ -12,7 +12,10 @@ import { brokenLinks, headingAnchors, projectContext, readmeProblems } from "../
 
 const projectDir = path.resolve(__dirname, "../..");
 const context = projectContext(projectDir);
-const docsPages = fs.readdirSync(path.join(projectDir, "docs")).filter((name) => name.endsWith(".md")).sort()
+const docsPages = fs
+    .readdirSync(path.join(projectDir, "docs"))
+    .filter((name) => name.endsWith(".md"))
+    .sort()
     .map((name) => `docs/${name}`);
 const pages = ["README.md", ...docsPages];
 const readme = context.read("README.md");
@@ -20,11 +23,17 @@ const readme = context.read("README.md");
 /** Whether every key and item of `part` is in `whole` with the same value (lists: item by item, same length). */
 function isPartOf(part: unknown, whole: unknown): boolean {
     if (Array.isArray(part)) {
-        return Array.isArray(whole) && part.length === whole.length && part.every((item, i) => isPartOf(item, whole[i]));
+        return (
+            Array.isArray(whole) && part.length === whole.length && part.every((item, i) => isPartOf(item, whole[i]))
+        );
     }
     if (typeof part === "object" && part !== null) {
-        return typeof whole === "object" && whole !== null && !Array.isArray(whole)
-            && Object.entries(part).every(([key, value]) => isPartOf(value, (whole as Record<string, unknown>)[key]));
+        return (
+            typeof whole === "object" &&
+            whole !== null &&
+            !Array.isArray(whole) &&
+            Object.entries(part).every(([key, value]) => isPartOf(value, (whole as Record<string, unknown>)[key]))
+        );
     }
     return part === whole;
 }
@@ -64,15 +73,21 @@ describe("the shell blocks of README.md and docs/", () => {
 
     it("marks the block `npm run demo` runs, and that block brings a stack up and down on the sandbox", () => {
         const words = simpleCommands(demoBlock(readme).text).map((command) => command.join(" "));
-        for (const step of ["npm run sandbox -- up", "pulumi stack init sandbox", "pulumi up --yes -s sandbox", "pulumi preview --diff -s sandbox",
-            "pulumi destroy --yes -s sandbox", "npm run sandbox -- down"]) {
+        for (const step of [
+            "npm run sandbox -- up",
+            "pulumi stack init sandbox",
+            "pulumi up --yes -s sandbox",
+            "pulumi preview --diff -s sandbox",
+            "pulumi destroy --yes -s sandbox",
+            "npm run sandbox -- down",
+        ]) {
             assert.ok(words.includes(step), `the demo block runs ${step}`);
         }
     });
 
-    it("keeps the demo block in README's \"Try it on the sandbox\"", () => {
+    it('keeps the demo block in README\'s "Try it on the sandbox"', () => {
         const section = readme.split(/^## /m).find((part) => part.startsWith("Try it on the sandbox\n"));
-        assert.ok(section !== undefined, "README has a section \"Try it on the sandbox\"");
+        assert.ok(section !== undefined, 'README has a section "Try it on the sandbox"');
         assert.ok(section.includes(demoBlock(readme).text), "the demo block is in it");
     });
 
@@ -90,7 +105,7 @@ describe("the README check itself", () => {
         "cat components/no-such-file.ts && cat Pulumi.sandbox.yaml",
         "pulumi stack select dev --no-such-flag",
         "pulumi stacks init dev",
-        "curl \"$(pulumi stack output uiUrl --bogus)\"",
+        'curl "$(pulumi stack output uiUrl --bogus)"',
         "pulumi config set --secret --path 'a.b[0]' x < key  # a comment --not-a-flag",
         "```",
     ].join("\n");
@@ -113,12 +128,30 @@ describe("the README check itself", () => {
     });
 
     it("checks the shell blocks of a page of docs/ too, and none of its other blocks", () => {
-        const page = ["# A page", "```", "npm run no-such-script", "```", "```sh", "npm run no-such-script", "```"].join("\n");
-        assert.deepStrictEqual(readmeProblems(page, context, "docs/page.md").npmScripts, ["block at line 5: npm run no-such-script"]);
+        const page = [
+            "# A page",
+            "```",
+            "npm run no-such-script",
+            "```",
+            "```sh",
+            "npm run no-such-script",
+            "```",
+        ].join("\n");
+        assert.deepStrictEqual(readmeProblems(page, context, "docs/page.md").npmScripts, [
+            "block at line 5: npm run no-such-script",
+        ]);
     });
 
     it("names the anchors of headings as GitHub does, outside code blocks", () => {
-        const page = ["# Inside `pulumi up`", "## The runbook's slips", "```", "# not a heading", "```", "## Parts", "## Parts"].join("\n");
+        const page = [
+            "# Inside `pulumi up`",
+            "## The runbook's slips",
+            "```",
+            "# not a heading",
+            "```",
+            "## Parts",
+            "## Parts",
+        ].join("\n");
         assert.deepStrictEqual(headingAnchors(page), ["inside-pulumi-up", "the-runbooks-slips", "parts", "parts-1"]);
     });
 

@@ -17,6 +17,9 @@ describe("Pulumi.dev.yaml", () => {
     });
 
     it("has the rule README's policy edit replaces", () => {
-        assert.strictEqual(config["calico-stars:policy"].backend.inbound[2], "allow tcp from tag frontend to ports 9000");
+        assert.strictEqual(
+            config["calico-stars:policy"].backend.inbound[2],
+            "allow tcp from tag frontend to ports 9000",
+        );
     });
 });

@@ -14,24 +14,38 @@ describe("the verify command", function () {
     let dir: string;
 
     function verify(args: string[], env: NodeJS.ProcessEnv = {}) {
-        const run = spawnSync(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), script, ...args], {
-            cwd: dir, encoding: "utf8", timeout: 50000,
-            env: { PATH: process.env.PATH, PULUMI_HOME: path.join(dir, "pulumi-home"), TS_NODE_PROJECT: path.resolve(__dirname, "../../tsconfig.json"), ...env },
-        });
+        const run = spawnSync(
+            process.execPath,
+            ["-r", require.resolve("ts-node/register/transpile-only"), script, ...args],
+            {
+                cwd: dir,
+                encoding: "utf8",
+                timeout: 50000,
+                env: {
+                    PATH: process.env.PATH,
+                    PULUMI_HOME: path.join(dir, "pulumi-home"),
+                    TS_NODE_PROJECT: path.resolve(__dirname, "../../tsconfig.json"),
+                    ...env,
+                },
+            },
+        );
         return { code: run.status, stdout: run.stdout, stderr: run.stderr };
     }
 
     function stackFile(extra: string): void {
         fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: calico-stars\nruntime: nodejs\n");
-        fs.writeFileSync(path.join(dir, "Pulumi.t.yaml"), [
-            "config:",
-            "  calico-stars:master: {address: 127.0.0.1, port: 1, user: nobody}",
-            "  calico-stars:agents: [{address: 127.0.0.2, port: 1}]",
-            "  calico-stars:insecureSkipHostKeyVerification: true",
-            "  calico-stars:connectAttempts: 1",
-            extra,
-            "",
-        ].join("\n"));
+        fs.writeFileSync(
+            path.join(dir, "Pulumi.t.yaml"),
+            [
+                "config:",
+                "  calico-stars:master: {address: 127.0.0.1, port: 1, user: nobody}",
+                "  calico-stars:agents: [{address: 127.0.0.2, port: 1}]",
+                "  calico-stars:insecureSkipHostKeyVerification: true",
+                "  calico-stars:connectAttempts: 1",
+                extra,
+                "",
+            ].join("\n"),
+        );
     }
 
     beforeEach(function () {
@@ -52,13 +66,19 @@ describe("the verify command", function () {
         stackFile("  calico-stars:sshPrivateKey:\n    secure: v1:AAAA");
         const run = verify(["--stack", "t"]);
         assert.deepStrictEqual([run.code, run.stdout], [3, ""]);
-        assert.match(run.stderr, /^verify: calico-stars:sshPrivateKey cannot be used by verify: only the Pulumi CLI can decrypt it .* verify needs calico-stars:sshPrivateKeyPath/);
+        assert.match(
+            run.stderr,
+            /^verify: calico-stars:sshPrivateKey cannot be used by verify: only the Pulumi CLI can decrypt it .* verify needs calico-stars:sshPrivateKeyPath/,
+        );
     });
 
     it("names a bad config key as the program does", function () {
         stackFile("  calico-stars:collectorPort: 0");
         const run = verify(["--stack", "t"]);
-        assert.deepStrictEqual([run.code, run.stdout, run.stderr], [3, "", "verify: invalid stack configuration:\n  calico-stars:collectorPort: must be 1-65535\n"]);
+        assert.deepStrictEqual(
+            [run.code, run.stdout, run.stderr],
+            [3, "", "verify: invalid stack configuration:\n  calico-stars:collectorPort: must be 1-65535\n"],
+        );
     });
 
     it("says which host it could not reach", function () {

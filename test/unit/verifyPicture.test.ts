@@ -12,26 +12,36 @@ import { declaredOf, healthyProbes, responsesBody, stackConfig } from "../suppor
 type Element = Record<string, unknown>;
 
 function asList(value: unknown): Element[] {
-    return value === undefined ? [] : Array.isArray(value) ? value as Element[] : [value as Element];
+    return value === undefined ? [] : Array.isArray(value) ? (value as Element[]) : [value as Element];
 }
 
 /** The panels of the picture, each with its node and edge elements. */
 function panels(svg: string): Record<string, { nodes: Element[]; edges: Element[] }> {
-    const document = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(svg) as { svg: { g: unknown } };
+    const document = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(svg) as {
+        svg: { g: unknown };
+    };
     const groups = asList(document.svg.g).filter((g) => g.class === "panel");
-    return Object.fromEntries(groups.map((panel) => [String(panel["data-panel"]), {
-        nodes: asList(panel.g).filter((g) => g.class === "node"),
-        edges: asList(panel.path).filter((path) => String(path.class).split(" ").includes("edge")),
-    }]));
+    return Object.fromEntries(
+        groups.map((panel) => [
+            String(panel["data-panel"]),
+            {
+                nodes: asList(panel.g).filter((g) => g.class === "node"),
+                edges: asList(panel.path).filter((path) => String(path.class).split(" ").includes("edge")),
+            },
+        ]),
+    );
 }
 
 const declared = declaredOf(stackConfig());
 /** Backend not fetched by the collector (its node hollow, its edges unknown), client no longer probing backend, frontend cut off from client. */
-const troubled: VerifyReport = compareMatrices(declared, observedMatrix(declared, {
-    kind: "responses",
-    body: responsesBody({ client: { frontend: false }, frontend: { client: false, backend: true }, backend: null }),
-    fresh: true,
-}));
+const troubled: VerifyReport = compareMatrices(
+    declared,
+    observedMatrix(declared, {
+        kind: "responses",
+        body: responsesBody({ client: { frontend: false }, frontend: { client: false, backend: true }, backend: null }),
+        fresh: true,
+    }),
+);
 
 describe("verify's picture", function () {
     describe("the SVG", function () {
@@ -45,21 +55,34 @@ describe("verify's picture", function () {
             const found = panels(svg);
             assert.deepStrictEqual(Object.keys(found), ["declared", "observed"]);
             for (const panel of Object.values(found)) {
-                assert.deepStrictEqual(panel.nodes.map((node) => node["data-node"]), ["outside", "management-ui", "client", "frontend", "backend"]);
+                assert.deepStrictEqual(
+                    panel.nodes.map((node) => node["data-node"]),
+                    ["outside", "management-ui", "client", "frontend", "backend"],
+                );
             }
         });
 
         it("has one element per edge the panel draws: all 10 declared, 9 observed (client no longer probes backend)", function () {
             const found = panels(svg);
             assert.deepStrictEqual([found.declared.edges.length, found.observed.edges.length], [10, 9]);
-            assert.deepStrictEqual(found.observed.edges.map((edge) => edge["data-edge"]), drawnEdges(troubled, "observed").map((edge) => `${edge.source}->${edge.target}`));
+            assert.deepStrictEqual(
+                found.observed.edges.map((edge) => edge["data-edge"]),
+                drawnEdges(troubled, "observed").map((edge) => `${edge.source}->${edge.target}`),
+            );
             assert.ok(!found.observed.edges.some((edge) => edge["data-edge"] === "client->backend"));
         });
 
         it("draws the mismatches in their own colour in both panels", function () {
             const found = panels(svg);
-            const mismatched = (edges: Element[]) => edges.filter((edge) => edge.stroke === "#FF6A00").map((edge) => edge["data-edge"]).sort();
-            assert.deepStrictEqual(troubled.mismatches.map((m) => m.edge).sort(), ["client -> frontend", "management-ui -> backend"]);
+            const mismatched = (edges: Element[]) =>
+                edges
+                    .filter((edge) => edge.stroke === "#FF6A00")
+                    .map((edge) => edge["data-edge"])
+                    .sort();
+            assert.deepStrictEqual(troubled.mismatches.map((m) => m.edge).sort(), [
+                "client -> frontend",
+                "management-ui -> backend",
+            ]);
             assert.deepStrictEqual(mismatched(found.declared.edges), ["client->frontend", "management-ui->backend"]);
             assert.deepStrictEqual(mismatched(found.observed.edges), ["client->frontend", "management-ui->backend"]);
         });
@@ -67,23 +90,37 @@ describe("verify's picture", function () {
         it("draws reachable edges solid and blocked ones dashed, in the source node's colour", function () {
             const declaredEdges = panels(svg).declared.edges;
             const byName = (name: string) => declaredEdges.find((edge) => edge["data-edge"] === name)!;
-            assert.deepStrictEqual([byName("frontend->backend")["stroke-dasharray"], byName("frontend->backend").stroke], [undefined, "#EE468A"]);
-            assert.deepStrictEqual([byName("frontend->client")["stroke-dasharray"], byName("frontend->client").stroke], ["10 7", "#EE468A"]);
+            assert.deepStrictEqual(
+                [byName("frontend->backend")["stroke-dasharray"], byName("frontend->backend").stroke],
+                [undefined, "#EE468A"],
+            );
+            assert.deepStrictEqual(
+                [byName("frontend->client")["stroke-dasharray"], byName("frontend->client").stroke],
+                ["10 7", "#EE468A"],
+            );
         });
 
         it("draws a probe the collector holds no response from hollow in the observed panel only", function () {
             const found = panels(svg);
-            const hollow = (nodes: Element[]) => nodes.filter((node) => node["data-hollow"] === "true").map((node) => node["data-node"]);
+            const hollow = (nodes: Element[]) =>
+                nodes.filter((node) => node["data-hollow"] === "true").map((node) => node["data-node"]);
             assert.deepStrictEqual([hollow(found.declared.nodes), hollow(found.observed.nodes)], [[], ["backend"]]);
         });
 
         it("draws all 10 edges in the observed panel when the probes see the declared graph", function () {
-            const healthy = compareMatrices(declared, observedMatrix(declared, { kind: "responses", body: responsesBody(healthyProbes), fresh: true }));
+            const healthy = compareMatrices(
+                declared,
+                observedMatrix(declared, { kind: "responses", body: responsesBody(healthyProbes), fresh: true }),
+            );
             assert.deepStrictEqual(panels(renderGraphSvg(healthy).svg).observed.edges.length, 10);
         });
 
         it("escapes text, so a strange label still makes well-formed XML", function () {
-            const strange: VerifyReport = { ...troubled, summary: `<&"'>`, nodes: troubled.nodes.map((node) => (node.id === "client" ? { ...node, label: "<C&>" } : node)) };
+            const strange: VerifyReport = {
+                ...troubled,
+                summary: `<&"'>`,
+                nodes: troubled.nodes.map((node) => (node.id === "client" ? { ...node, label: "<C&>" } : node)),
+            };
             const text = renderGraphSvg(strange).svg;
             assert.strictEqual(XMLValidator.validate(text), true);
             assert.ok(text.includes("&lt;C&amp;&gt;"));
@@ -109,8 +146,13 @@ describe("verify's picture", function () {
             const svgPath = join(dir, "verify.svg");
             const { svg, width, height } = renderGraphSvg(troubled);
             writeFileSync(svgPath, svg);
-            assert.deepStrictEqual(await svgToPng(svgPath, join(dir, "verify.png"), { width, height, searchPath: dir }),
-                { skipped: "no SVG-to-PNG converter found (install rsvg-convert from librsvg2-bin, or chromium); the SVG is written" });
+            assert.deepStrictEqual(
+                await svgToPng(svgPath, join(dir, "verify.png"), { width, height, searchPath: dir }),
+                {
+                    skipped:
+                        "no SVG-to-PNG converter found (install rsvg-convert from librsvg2-bin, or chromium); the SVG is written",
+                },
+            );
         });
 
         it("is written by rsvg-convert at the picture's size (librsvg2-bin, which .ci/run installs)", async function () {
@@ -119,7 +161,11 @@ describe("verify's picture", function () {
                 console.log("      (skipped: no rsvg-convert on PATH; .ci/run installs librsvg2-bin)");
                 this.skip();
             }
-            const written = await writeGraphPicture(troubled, { svgPath: join(dir, "verify.svg"), pngPath: join(dir, "verify.png"), timeoutMs: 50000 });
+            const written = await writeGraphPicture(troubled, {
+                svgPath: join(dir, "verify.svg"),
+                pngPath: join(dir, "verify.png"),
+                timeoutMs: 50000,
+            });
             assert.strictEqual(written.png, join(dir, "verify.png"), written.pngSkipped);
             assert.ok(readFileSync(written.svg, "utf8").startsWith("<?xml"));
             const { width, height } = renderGraphSvg(troubled);
@@ -128,7 +174,9 @@ describe("verify's picture", function () {
 
         it("is written by a headless Chromium when that is the converter present", async function () {
             this.timeout(60000);
-            const chromium = ["chromium", "chromium-browser", "google-chrome"].map((name) => findExecutable(name, process.env.PATH ?? "")).find((found) => found !== undefined);
+            const chromium = ["chromium", "chromium-browser", "google-chrome"]
+                .map((name) => findExecutable(name, process.env.PATH ?? ""))
+                .find((found) => found !== undefined);
             if (chromium === undefined) {
                 console.log("      (skipped: no chromium on PATH)");
                 this.skip();
@@ -139,8 +187,16 @@ describe("verify's picture", function () {
             symlinkSync(chromium, join(onlyChromium, "chromium"));
             const { svg, width, height } = renderGraphSvg(troubled);
             writeFileSync(join(dir, "verify.svg"), svg);
-            const outcome = await svgToPng(join(dir, "verify.svg"), join(dir, "verify.png"), { width, height, searchPath: onlyChromium, timeoutMs: 50000 });
-            assert.deepStrictEqual(outcome, { png: join(dir, "verify.png"), converter: join(onlyChromium, "chromium") });
+            const outcome = await svgToPng(join(dir, "verify.svg"), join(dir, "verify.png"), {
+                width,
+                height,
+                searchPath: onlyChromium,
+                timeoutMs: 50000,
+            });
+            assert.deepStrictEqual(outcome, {
+                png: join(dir, "verify.png"),
+                converter: join(onlyChromium, "chromium"),
+            });
             assert.deepStrictEqual(pngSize(outcome.png!), [width, height]);
         });
     });

@@ -32,18 +32,20 @@ describe("verify's reading of the stack files, without the Pulumi CLI", function
 
     describe("values, as the CLI hands them to the program", function () {
         it("passes strings as they are, numbers and booleans as their JSON text, maps and lists as JSON", function () {
-            project({ "Pulumi.s.yaml": [
-                "config:",
-                "  calico-stars:master: {address: 10.0.0.1, port: 2222}",
-                "  calico-stars:sudo: true",
-                "  calico-stars:marathonPort: 8080",
-                "  calico-stars:publicInterface: eth1",
-                "  calico-stars:image: \"djosborne/star:v0.5.0\"",
-                "  calico-stars:agents:",
-                "    - address: 10.0.0.2",
-                "  calico-stars:groupId: 'true'",
-                "",
-            ].join("\n") });
+            project({
+                "Pulumi.s.yaml": [
+                    "config:",
+                    "  calico-stars:master: {address: 10.0.0.1, port: 2222}",
+                    "  calico-stars:sudo: true",
+                    "  calico-stars:marathonPort: 8080",
+                    "  calico-stars:publicInterface: eth1",
+                    '  calico-stars:image: "djosborne/star:v0.5.0"',
+                    "  calico-stars:agents:",
+                    "    - address: 10.0.0.2",
+                    "  calico-stars:groupId: 'true'",
+                    "",
+                ].join("\n"),
+            });
             const read = readStackConfig(dir, "s", noHome());
             assert.deepStrictEqual(Object.fromEntries(read.values), {
                 "calico-stars:master": '{"address":"10.0.0.1","port":2222}',
@@ -54,31 +56,51 @@ describe("verify's reading of the stack files, without the Pulumi CLI", function
                 "calico-stars:agents": '[{"address":"10.0.0.2"}]',
                 "calico-stars:groupId": "true",
             });
-            assert.deepStrictEqual([read.project, read.stack, read.path, read.secretKeys], ["calico-stars", "s", path.join(dir, "Pulumi.s.yaml"), []]);
+            assert.deepStrictEqual(
+                [read.project, read.stack, read.path, read.secretKeys],
+                ["calico-stars", "s", path.join(dir, "Pulumi.s.yaml"), []],
+            );
         });
 
         it("puts a key without a namespace in the project's, and lets the stack override the project's config", function () {
-            project({ "Pulumi.s.yaml": "config:\n  marathonPort: 9090\n  other:thing: x\n" },
-                "name: calico-stars\nruntime: nodejs\nconfig:\n  marathonPort: {type: integer, default: 8080}\n  calico-stars:groupId: {default: demo}\n  uiPort: 9005\n");
+            project(
+                { "Pulumi.s.yaml": "config:\n  marathonPort: 9090\n  other:thing: x\n" },
+                "name: calico-stars\nruntime: nodejs\nconfig:\n  marathonPort: {type: integer, default: 8080}\n  calico-stars:groupId: {default: demo}\n  uiPort: 9005\n",
+            );
             assert.deepStrictEqual(Object.fromEntries(readStackConfig(dir, "s", noHome()).values), {
-                "calico-stars:marathonPort": "9090", "calico-stars:groupId": "demo", "calico-stars:uiPort": "9005", "other:thing": "x",
+                "calico-stars:marathonPort": "9090",
+                "calico-stars:groupId": "demo",
+                "calico-stars:uiPort": "9005",
+                "other:thing": "x",
             });
         });
 
         it("lists a secret, or a map holding one, as a key it cannot read", function () {
-            project({ "Pulumi.s.yaml": "config:\n  calico-stars:sshPrivateKey:\n    secure: v1:abc\n  calico-stars:hostKeys:\n    h: [{secure: v1:def}]\n  calico-stars:sudo: false\n" });
+            project({
+                "Pulumi.s.yaml":
+                    "config:\n  calico-stars:sshPrivateKey:\n    secure: v1:abc\n  calico-stars:hostKeys:\n    h: [{secure: v1:def}]\n  calico-stars:sudo: false\n",
+            });
             const read = readStackConfig(dir, "s", noHome());
-            assert.deepStrictEqual([read.secretKeys, [...read.values.keys()]], [["calico-stars:sshPrivateKey", "calico-stars:hostKeys"], ["calico-stars:sudo"]]);
+            assert.deepStrictEqual(
+                [read.secretKeys, [...read.values.keys()]],
+                [["calico-stars:sshPrivateKey", "calico-stars:hostKeys"], ["calico-stars:sudo"]],
+            );
         });
 
         it("reads the stack file from stackConfigDir", function () {
-            project({ "stacks/Pulumi.s.yaml": "config:\n  calico-stars:sudo: true\n" }, "name: calico-stars\nruntime: nodejs\nstackConfigDir: stacks\n");
+            project(
+                { "stacks/Pulumi.s.yaml": "config:\n  calico-stars:sudo: true\n" },
+                "name: calico-stars\nruntime: nodejs\nstackConfigDir: stacks\n",
+            );
             assert.strictEqual(readStackConfig(dir, "s", noHome()).path, path.join(dir, "stacks/Pulumi.s.yaml"));
         });
 
         it("reads the repository's Pulumi.dev.yaml into the values the program's schema reads", function () {
             const values = readStackConfig(projectDir, "dev", noHome()).values;
-            assert.strictEqual(values.get("calico-stars:master"), '{"address":"172.24.197.101","port":22,"user":"vagrant"}');
+            assert.strictEqual(
+                values.get("calico-stars:master"),
+                '{"address":"172.24.197.101","port":22,"user":"vagrant"}',
+            );
             assert.strictEqual(values.get("calico-stars:sudo"), "true");
         });
     });
@@ -89,7 +111,10 @@ describe("verify's reading of the stack files, without the Pulumi CLI", function
             const home = path.join(dir, "pulumi-home");
             const hash = createHash("sha1").update(path.join(dir, "Pulumi.yaml")).digest("hex");
             fs.mkdirSync(path.join(home, "workspaces"), { recursive: true });
-            fs.writeFileSync(path.join(home, "workspaces", `calico-stars-${hash}-workspace.json`), JSON.stringify({ stack: "organization/calico-stars/b" }));
+            fs.writeFileSync(
+                path.join(home, "workspaces", `calico-stars-${hash}-workspace.json`),
+                JSON.stringify({ stack: "organization/calico-stars/b" }),
+            );
             assert.strictEqual(readStackConfig(dir, undefined, { PULUMI_HOME: home }).stack, "b");
         });
 
@@ -97,32 +122,45 @@ describe("verify's reading of the stack files, without the Pulumi CLI", function
             project({ "Pulumi.only.yaml": "config: {}\n" });
             assert.strictEqual(readStackConfig(dir, undefined, noHome()).stack, "only");
             fs.writeFileSync(path.join(dir, "Pulumi.second.yaml"), "config: {}\n");
-            assert.throws(() => readStackConfig(dir, undefined, noHome()), (error: Error) => error instanceof VerifyInputError &&
-                error.message === "which stack? No stack is selected (pulumi stack select) and there are several: Pulumi.only.yaml, Pulumi.second.yaml; name one with --stack <name>");
+            assert.throws(
+                () => readStackConfig(dir, undefined, noHome()),
+                (error: Error) =>
+                    error instanceof VerifyInputError &&
+                    error.message ===
+                        "which stack? No stack is selected (pulumi stack select) and there are several: Pulumi.only.yaml, Pulumi.second.yaml; name one with --stack <name>",
+            );
         });
 
         it("names the missing stack file and the ones there are", function () {
             project({ "Pulumi.a.yaml": "config: {}\n" });
-            assert.throws(() => readStackConfig(dir, "prod", noHome()), (error: Error) =>
-                error.message === `stack prod: there is no ${path.join(dir, "Pulumi.prod.yaml")} (stack files: Pulumi.a.yaml)`);
+            assert.throws(
+                () => readStackConfig(dir, "prod", noHome()),
+                (error: Error) =>
+                    error.message ===
+                    `stack prod: there is no ${path.join(dir, "Pulumi.prod.yaml")} (stack files: Pulumi.a.yaml)`,
+            );
         });
 
         it("says where a stack file is not YAML", function () {
             project({ "Pulumi.a.yaml": "config: [\n" });
-            assert.throws(() => readStackConfig(dir, "a", noHome()), (error: Error) => error.message.startsWith(`${path.join(dir, "Pulumi.a.yaml")} is not valid YAML: `));
+            assert.throws(
+                () => readStackConfig(dir, "a", noHome()),
+                (error: Error) => error.message.startsWith(`${path.join(dir, "Pulumi.a.yaml")} is not valid YAML: `),
+            );
         });
     });
 
     describe("the settings verify runs with", function () {
         let keyPath: string;
-        const stackWith = (extra: string) => [
-            "config:",
-            "  calico-stars:master: {address: 10.0.0.1, port: 22, user: root}",
-            "  calico-stars:agents: [{address: 10.0.0.2}]",
-            "  calico-stars:insecureSkipHostKeyVerification: true",
-            extra,
-            "",
-        ].join("\n");
+        const stackWith = (extra: string) =>
+            [
+                "config:",
+                "  calico-stars:master: {address: 10.0.0.1, port: 22, user: root}",
+                "  calico-stars:agents: [{address: 10.0.0.2}]",
+                "  calico-stars:insecureSkipHostKeyVerification: true",
+                extra,
+                "",
+            ].join("\n");
 
         beforeEach(function () {
             keyPath = path.join(dir, "id_test");
@@ -130,7 +168,9 @@ describe("verify's reading of the stack files, without the Pulumi CLI", function
         });
 
         it("validates with the program's schema: the same config as the program's getter gives", function () {
-            project({ "Pulumi.s.yaml": stackWith(`  calico-stars:sshPrivateKeyPath: ${keyPath}\n  calico-stars:uiPort: 9005`) });
+            project({
+                "Pulumi.s.yaml": stackWith(`  calico-stars:sshPrivateKeyPath: ${keyPath}\n  calico-stars:uiPort: 9005`),
+            });
             const settings = verifySettings(dir, "s", noHome());
             const raw: Record<string, string> = {
                 "calico-stars:master": JSON.stringify({ address: "10.0.0.1", port: 22, user: "root" }),
@@ -139,56 +179,107 @@ describe("verify's reading of the stack files, without the Pulumi CLI", function
                 "calico-stars:sshPrivateKeyPath": keyPath,
                 "calico-stars:uiPort": "9005",
             };
-            assert.deepStrictEqual(settings.config, parseStackConfig((key) => raw[key]));
-            assert.deepStrictEqual([settings.master, settings.ssh.privateKeyPath, settings.ssh.agentSocket, settings.warnings],
-                [{ address: "10.0.0.1", port: 22, user: "root", sudo: false }, keyPath, undefined, []]);
+            assert.deepStrictEqual(
+                settings.config,
+                parseStackConfig((key) => raw[key]),
+            );
+            assert.deepStrictEqual(
+                [settings.master, settings.ssh.privateKeyPath, settings.ssh.agentSocket, settings.warnings],
+                [{ address: "10.0.0.1", port: 22, user: "root", sudo: false }, keyPath, undefined, []],
+            );
         });
 
         it("refuses an unknown key, as the program does", function () {
-            project({ "Pulumi.s.yaml": stackWith(`  calico-stars:sshPrivateKeyPath: ${keyPath}\n  calico-stars:verifyPolice: true`) });
-            assert.throws(() => verifySettings(dir, "s", noHome()), /calico-stars:verifyPolice: unknown configuration key/);
+            project({
+                "Pulumi.s.yaml": stackWith(
+                    `  calico-stars:sshPrivateKeyPath: ${keyPath}\n  calico-stars:verifyPolice: true`,
+                ),
+            });
+            assert.throws(
+                () => verifySettings(dir, "s", noHome()),
+                /calico-stars:verifyPolice: unknown configuration key/,
+            );
         });
 
         it("says that a secret key needs sshPrivateKeyPath or an SSH agent when it has neither", function () {
             project({ "Pulumi.s.yaml": stackWith("  calico-stars:sshPrivateKey:\n    secure: v1:abc") });
-            assert.throws(() => verifySettings(dir, "s", noHome()), (error: Error) => error instanceof VerifyInputError && error.message ===
-                `calico-stars:sshPrivateKey cannot be used by verify: only the Pulumi CLI can decrypt it (it is a secret, secure: ciphertext, in ${path.join(dir, "Pulumi.s.yaml")}). ` +
-                "verify needs calico-stars:sshPrivateKeyPath (the key file) or an SSH agent holding the key (ssh-add; SSH_AUTH_SOCK or calico-stars:sshAgentSocket)");
+            assert.throws(
+                () => verifySettings(dir, "s", noHome()),
+                (error: Error) =>
+                    error instanceof VerifyInputError &&
+                    error.message ===
+                        `calico-stars:sshPrivateKey cannot be used by verify: only the Pulumi CLI can decrypt it (it is a secret, secure: ciphertext, in ${path.join(dir, "Pulumi.s.yaml")}). ` +
+                            "verify needs calico-stars:sshPrivateKeyPath (the key file) or an SSH agent holding the key (ssh-add; SSH_AUTH_SOCK or calico-stars:sshAgentSocket)",
+            );
         });
 
         it("logs in with the SSH agent when the key is a secret, and says so", function () {
             project({ "Pulumi.s.yaml": stackWith("  calico-stars:sshPrivateKey:\n    secure: v1:abc") });
             const settings = verifySettings(dir, "s", { ...noHome(), SSH_AUTH_SOCK: "/run/agent.sock" });
             assert.deepStrictEqual([settings.ssh.privateKey, settings.ssh.agentSocket], [undefined, "/run/agent.sock"]);
-            assert.deepStrictEqual(settings.warnings, ["calico-stars:sshPrivateKey is a secret only the Pulumi CLI can decrypt: logging in with the SSH agent at /run/agent.sock"]);
+            assert.deepStrictEqual(settings.warnings, [
+                "calico-stars:sshPrivateKey is a secret only the Pulumi CLI can decrypt: logging in with the SSH agent at /run/agent.sock",
+            ]);
         });
 
         it("prefers the key file when the key is also given as a secret", function () {
-            project({ "Pulumi.s.yaml": stackWith(`  calico-stars:sshPrivateKey:\n    secure: v1:abc\n  calico-stars:sshPrivateKeyPath: ${keyPath}`) });
+            project({
+                "Pulumi.s.yaml": stackWith(
+                    `  calico-stars:sshPrivateKey:\n    secure: v1:abc\n  calico-stars:sshPrivateKeyPath: ${keyPath}`,
+                ),
+            });
             const settings = verifySettings(dir, "s", { ...noHome(), SSH_AUTH_SOCK: "/run/agent.sock" });
-            assert.deepStrictEqual([settings.ssh.privateKeyPath, settings.ssh.agentSocket, settings.warnings], [keyPath, undefined, []]);
+            assert.deepStrictEqual(
+                [settings.ssh.privateKeyPath, settings.ssh.agentSocket, settings.warnings],
+                [keyPath, undefined, []],
+            );
         });
 
         it("cannot open a key file whose passphrase is a secret without an agent, and says so", function () {
-            project({ "Pulumi.s.yaml": stackWith(`  calico-stars:sshPrivateKeyPath: ${keyPath}\n  calico-stars:sshPrivateKeyPassphrase:\n    secure: v1:abc`) });
-            assert.throws(() => verifySettings(dir, "s", noHome()), /^VerifyInputError: calico-stars:sshPrivateKeyPassphrase cannot be used by verify: .*Load the key into an SSH agent/s);
+            project({
+                "Pulumi.s.yaml": stackWith(
+                    `  calico-stars:sshPrivateKeyPath: ${keyPath}\n  calico-stars:sshPrivateKeyPassphrase:\n    secure: v1:abc`,
+                ),
+            });
+            assert.throws(
+                () => verifySettings(dir, "s", noHome()),
+                /^VerifyInputError: calico-stars:sshPrivateKeyPassphrase cannot be used by verify: .*Load the key into an SSH agent/s,
+            );
             const settings = verifySettings(dir, "s", { ...noHome(), SSH_AUTH_SOCK: "/run/agent.sock" });
-            assert.deepStrictEqual([settings.ssh.privateKeyPath, settings.ssh.agentSocket], [undefined, "/run/agent.sock"]);
+            assert.deepStrictEqual(
+                [settings.ssh.privateKeyPath, settings.ssh.agentSocket],
+                [undefined, "/run/agent.sock"],
+            );
         });
 
         it("uses a key written in plain text", function () {
-            project({ "Pulumi.s.yaml": stackWith('  calico-stars:sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----"') });
-            assert.strictEqual(verifySettings(dir, "s", noHome()).ssh.privateKey, "-----BEGIN OPENSSH PRIVATE KEY-----");
+            project({
+                "Pulumi.s.yaml": stackWith('  calico-stars:sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----"'),
+            });
+            assert.strictEqual(
+                verifySettings(dir, "s", noHome()).ssh.privateKey,
+                "-----BEGIN OPENSSH PRIVATE KEY-----",
+            );
         });
 
         it("refuses any other secret, naming the key", function () {
-            project({ "Pulumi.s.yaml": stackWith(`  calico-stars:sshPrivateKeyPath: ${keyPath}\n  calico-stars:etcdAuthority:\n    secure: v1:abc`) });
-            assert.throws(() => verifySettings(dir, "s", noHome()), /^VerifyInputError: calico-stars:etcdAuthority in .* holds a secret \(secure: ciphertext\) that only the Pulumi CLI can decrypt/);
+            project({
+                "Pulumi.s.yaml": stackWith(
+                    `  calico-stars:sshPrivateKeyPath: ${keyPath}\n  calico-stars:etcdAuthority:\n    secure: v1:abc`,
+                ),
+            });
+            assert.throws(
+                () => verifySettings(dir, "s", noHome()),
+                /^VerifyInputError: calico-stars:etcdAuthority in .* holds a secret \(secure: ciphertext\) that only the Pulumi CLI can decrypt/,
+            );
         });
 
         it("says when there are no credentials at all", function () {
             project({ "Pulumi.s.yaml": stackWith("") });
-            assert.throws(() => verifySettings(dir, "s", noHome()), /^VerifyInputError: no SSH credentials: set calico-stars:sshPrivateKeyPath, or run an SSH agent/);
+            assert.throws(
+                () => verifySettings(dir, "s", noHome()),
+                /^VerifyInputError: no SSH credentials: set calico-stars:sshPrivateKeyPath, or run an SSH agent/,
+            );
         });
     });
 });

@@ -11,7 +11,13 @@
 // same name is refused unless the user adopts it (config adoptNetworks).
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { calicoctlRule, libnetworkDefaultRules, ProfileRulesJson, profileRulesJsonSchema, restoreProfileRules } from "./calico/calicoctl";
+import {
+    calicoctlRule,
+    libnetworkDefaultRules,
+    ProfileRulesJson,
+    profileRulesJsonSchema,
+    restoreProfileRules,
+} from "./calico/calicoctl";
 import { OwnershipError, RemoteCommandError } from "./errors";
 import { checkInputs, configureFromStack, gone, Provider, requireHost, sameHost, withoutUndefined } from "./provider";
 import { command, privileged, runChecked, sh, SshHost, sshHostSchema } from "./ssh";
@@ -57,15 +63,22 @@ interface InspectedNetwork {
 }
 
 const inspectText = z.string().nullish();
-const inspectOutputSchema = z.array(z.object({
-    Id: inspectText,
-    ID: inspectText,
-    Name: inspectText,
-    Driver: inspectText,
-    IPAM: z.object({ Driver: inspectText, Config: z.array(z.object({ Subnet: inspectText }).loose()).nullish() }).loose().nullish(),
-    Options: z.record(z.string(), z.string()).nullish(),
-    Containers: z.record(z.string(), z.object({ Name: inspectText }).loose()).nullish(),
-}).loose());
+const inspectOutputSchema = z.array(
+    z
+        .object({
+            Id: inspectText,
+            ID: inspectText,
+            Name: inspectText,
+            Driver: inspectText,
+            IPAM: z
+                .object({ Driver: inspectText, Config: z.array(z.object({ Subnet: inspectText }).loose()).nullish() })
+                .loose()
+                .nullish(),
+            Options: z.record(z.string(), z.string()).nullish(),
+            Containers: z.record(z.string(), z.object({ Name: inspectText }).loose()).nullish(),
+        })
+        .loose(),
+);
 
 function inspectArgv(host: SshHost, network: string): string[] {
     return privileged(host, ["docker", "network", "inspect", network]);
@@ -82,7 +95,9 @@ function parseInspect(stdout: string, network: string): InspectedNetwork {
     const entry = parsed.success ? parsed.data[0] : undefined;
     const id = entry?.Id ?? entry?.ID;
     if (!entry || !id) {
-        throw new RemoteCommandError(`docker network inspect ${network}: no network in the output: ${stdout.slice(0, 200)}`);
+        throw new RemoteCommandError(
+            `docker network inspect ${network}: no network in the output: ${stdout.slice(0, 200)}`,
+        );
     }
     return {
         id,
@@ -91,7 +106,9 @@ function parseInspect(stdout: string, network: string): InspectedNetwork {
         ipamDriver: entry.IPAM?.Driver ?? "",
         subnets: (entry.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => typeof s === "string"),
         owner: entry.Options?.[ownerKey],
-        containers: Object.entries(entry.Containers ?? {}).map(([containerId, c]) => `${c.Name ?? "?"} (${containerId.slice(0, 12)})`),
+        containers: Object.entries(entry.Containers ?? {}).map(
+            ([containerId, c]) => `${c.Name ?? "?"} (${containerId.slice(0, 12)})`,
+        ),
     };
 }
 
@@ -108,8 +125,21 @@ function specProblem(found: InspectedNetwork, wanted: DockerNetworkInputs): stri
 /** Creates the network, marked as this stack's, unless one of that name exists; one SSH command either way. */
 async function ensureNetwork(inputs: DockerNetworkInputs): Promise<InspectedNetwork> {
     const { host, networkName } = inputs;
-    const create = command(privileged(host, ["docker", "network", "create", "--driver", "calico", "--ipam-driver", "calico",
-        ...(inputs.subnet !== undefined ? [`--subnet=${inputs.subnet}`] : []), "-o", `${ownerKey}=${inputs.ownerId}`, networkName]));
+    const create = command(
+        privileged(host, [
+            "docker",
+            "network",
+            "create",
+            "--driver",
+            "calico",
+            "--ipam-driver",
+            "calico",
+            ...(inputs.subnet !== undefined ? [`--subnet=${inputs.subnet}`] : []),
+            "-o",
+            `${ownerKey}=${inputs.ownerId}`,
+            networkName,
+        ]),
+    );
     const inspect = command(inspectArgv(host, networkName));
     // a failed inspect still prints "[]", so only a successful one may reach stdout
     const script = sh`if found=$(${inspect} 2>/dev/null); then printf '%s' "$found"; else ${create} >&2 && ${inspect}; fi`;
@@ -122,7 +152,9 @@ async function profileRulesNow(inputs: DockerNetworkInputs): Promise<ProfileRule
     const result = await runChecked(inputs.host, argv);
     const parsed = profileRulesJsonSchema.safeParse(jsonOrUndefined(result.stdout));
     if (!parsed.success) {
-        throw new RemoteCommandError(`calicoctl profile ${inputs.networkName} rule json: unexpected output: ${result.stdout.slice(0, 200)}`);
+        throw new RemoteCommandError(
+            `calicoctl profile ${inputs.networkName} rule json: unexpected output: ${result.stdout.slice(0, 200)}`,
+        );
     }
     return { inbound_rules: parsed.data.inbound_rules, outbound_rules: parsed.data.outbound_rules };
 }
@@ -137,10 +169,14 @@ function jsonOrUndefined(text: string): unknown {
 
 /** A failed `docker network rm` says which containers still use the network, so the user knows what to stop. */
 async function attachedContainers(props: DockerNetworkOutputs, id: string): Promise<string> {
-    const inspected = await runChecked(props.host, inspectArgv(props.host, id), { accept: () => true }).catch(() => undefined);
+    const inspected = await runChecked(props.host, inspectArgv(props.host, id), { accept: () => true }).catch(
+        () => undefined,
+    );
     const containers = inspected?.code === 0 ? parseInspect(inspected.stdout, id).containers : [];
-    return containers.length === 0 ? "" : `; network ${props.networkName} (${id}) is still used by ${containers.join(", ")}: ` +
-        `stop or disconnect them (docker rm -f, docker network disconnect ${props.networkName}), then run pulumi up or destroy again`;
+    return containers.length === 0
+        ? ""
+        : `; network ${props.networkName} (${id}) is still used by ${containers.join(", ")}: ` +
+              `stop or disconnect them (docker rm -f, docker network disconnect ${props.networkName}), then run pulumi up or destroy again`;
 }
 
 /**
@@ -151,7 +187,12 @@ async function attachedContainers(props: DockerNetworkOutputs, id: string): Prom
 async function resetProfile(props: DockerNetworkOutputs): Promise<string> {
     const shown = `libnetwork's defaults (inbound "allow from tag ${props.networkName}", outbound "allow")`;
     try {
-        await restoreProfileRules(props.host, props.networkName, props.etcdAuthority, libnetworkDefaultRules(props.networkName));
+        await restoreProfileRules(
+            props.host,
+            props.networkName,
+            props.etcdAuthority,
+            libnetworkDefaultRules(props.networkName),
+        );
         return `; its Calico profile was reset to ${shown}`;
     } catch (err) {
         return `; resetting its Calico profile to ${shown} failed as well: ${(err as Error).message}`;
@@ -191,18 +232,27 @@ export const dockerNetworkProvider: Provider<DockerNetworkInputs, DockerNetworkO
             return { id: found.id, outs: withoutUndefined({ ...inputs, networkId: found.id, adopted: false }) };
         }
         if (found.owner === inputs.ownerId || (inputs.adopt && problem !== undefined)) {
-            throw new OwnershipError(`Docker network "${inputs.networkName}" (ID ${found.id}) already exists on ${inputs.host.address} but ${problem}; ` +
-                `remove it (docker network rm ${inputs.networkName}) or choose another name`);
+            throw new OwnershipError(
+                `Docker network "${inputs.networkName}" (ID ${found.id}) already exists on ${inputs.host.address} but ${problem}; ` +
+                    `remove it (docker network rm ${inputs.networkName}) or choose another name`,
+            );
         }
         if (!inputs.adopt) {
-            throw new OwnershipError(`Docker network "${inputs.networkName}" (ID ${found.id}) already exists on ${inputs.host.address} and was not made by this stack ` +
-                `(${found.owner === undefined ? `it has no ${ownerKey} option` : `its ${ownerKey} is ${found.owner}, not ${inputs.ownerId}`}); ` +
-                `refusing to take it over. To manage its rules and leave the network in place on destroy, add it to calico-stars:adoptNetworks; ` +
-                `otherwise remove it (docker network rm ${inputs.networkName}) or choose another name`);
+            throw new OwnershipError(
+                `Docker network "${inputs.networkName}" (ID ${found.id}) already exists on ${inputs.host.address} and was not made by this stack ` +
+                    `(${found.owner === undefined ? `it has no ${ownerKey} option` : `its ${ownerKey} is ${found.owner}, not ${inputs.ownerId}`}); ` +
+                    `refusing to take it over. To manage its rules and leave the network in place on destroy, add it to calico-stars:adoptNetworks; ` +
+                    `otherwise remove it (docker network rm ${inputs.networkName}) or choose another name`,
+            );
         }
         const rulesBeforeAdoption = await profileRulesNow(inputs);
-        pulumi.log.info(`adopting Docker network ${inputs.networkName} (${found.id}); its rules are restored on destroy`);
-        return { id: found.id, outs: withoutUndefined({ ...inputs, networkId: found.id, adopted: true, rulesBeforeAdoption }) };
+        pulumi.log.info(
+            `adopting Docker network ${inputs.networkName} (${found.id}); its rules are restored on destroy`,
+        );
+        return {
+            id: found.id,
+            outs: withoutUndefined({ ...inputs, networkId: found.id, adopted: true, rulesBeforeAdoption }),
+        };
     },
 
     async read(id, props) {
@@ -232,14 +282,27 @@ export const dockerNetworkProvider: Provider<DockerNetworkInputs, DockerNetworkO
 
     async update(_id, olds, news) {
         // outputs not returned here are lost: adoption and the rules to restore carry over
-        return { outs: withoutUndefined({ ...news, networkId: olds.networkId, ownerId: olds.ownerId ?? news.ownerId, adopted: olds.adopted ?? false, rulesBeforeAdoption: olds.rulesBeforeAdoption }) };
+        return {
+            outs: withoutUndefined({
+                ...news,
+                networkId: olds.networkId,
+                ownerId: olds.ownerId ?? news.ownerId,
+                adopted: olds.adopted ?? false,
+                rulesBeforeAdoption: olds.rulesBeforeAdoption,
+            }),
+        };
     },
 
     /** Removes a network this stack made; an adopted one stays, with its rules as they were before adoption. */
     async delete(id, props) {
         if (props.adopted) {
             if (props.rulesBeforeAdoption !== undefined) {
-                await restoreProfileRules(props.host, props.networkName, props.etcdAuthority, props.rulesBeforeAdoption);
+                await restoreProfileRules(
+                    props.host,
+                    props.networkName,
+                    props.etcdAuthority,
+                    props.rulesBeforeAdoption,
+                );
             }
             return;
         }

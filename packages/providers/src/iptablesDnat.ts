@@ -50,7 +50,22 @@ export function dnatRules(inputs: IptablesDnatInputs): string[][] {
     return [
         ["PREROUTING", "-i", inputs.publicInterface, ...match, ...jump],
         ["OUTPUT", "-o", "lo", ...match, ...jump],
-        ["POSTROUTING", "-d", inputs.targetIp, "-p", "tcp", "--dport", String(inputs.targetPort), "-m", "conntrack", "--ctstate", "DNAT", ...owned, "-j", "MASQUERADE"],
+        [
+            "POSTROUTING",
+            "-d",
+            inputs.targetIp,
+            "-p",
+            "tcp",
+            "--dport",
+            String(inputs.targetPort),
+            "-m",
+            "conntrack",
+            "--ctstate",
+            "DNAT",
+            ...owned,
+            "-j",
+            "MASQUERADE",
+        ],
     ];
 }
 
@@ -68,11 +83,16 @@ function addMissing(host: SshHost, rules: string[][]): ShellScript[] {
 }
 
 function removePresent(host: SshHost, rules: string[][]): ShellScript[] {
-    return rules.map((rule) => sh`{ if ${iptables(host, "-C", rule)} 2>/dev/null; then ${iptables(host, "-D", rule)}; fi; }`);
+    return rules.map(
+        (rule) => sh`{ if ${iptables(host, "-C", rule)} 2>/dev/null; then ${iptables(host, "-D", rule)}; fi; }`,
+    );
 }
 
 async function presentRules(host: SshHost, rules: string[][]): Promise<string[][]> {
-    const script = joined(rules.map((rule) => sh`if ${iptables(host, "-C", rule)} 2>/dev/null; then echo present; else echo missing; fi`), ";");
+    const script = joined(
+        rules.map((rule) => sh`if ${iptables(host, "-C", rule)} 2>/dev/null; then echo present; else echo missing; fi`),
+        ";",
+    );
     const result = await runChecked(host, script);
     const verdicts = result.stdout.trim().split("\n");
     return rules.filter((_, i) => verdicts[i] === "present");
@@ -106,10 +126,16 @@ export const iptablesDnatProvider: Provider<IptablesDnatInputs, IptablesDnatOutp
         const host = requireHost(props, `DNAT rules ${id}`);
         const parsed = iptablesDnatInputs.safeParse({ ...props, host });
         if (!parsed.success) {
-            throw new ConfigError(`DNAT rules ${id}: cannot read them without ${[...new Set(parsed.error.issues.map((i) => String(i.path[0])))].join(", ")} ` +
-                "in the resource's properties: only rules carrying this stack's comment are ever looked at");
+            throw new ConfigError(
+                `DNAT rules ${id}: cannot read them without ${[...new Set(parsed.error.issues.map((i) => String(i.path[0])))].join(", ")} ` +
+                    "in the resource's properties: only rules carrying this stack's comment are ever looked at",
+            );
         }
-        const outs: IptablesDnatOutputs = { ...props!, ...parsed.data, rules: await presentRules(host, dnatRules(parsed.data)) };
+        const outs: IptablesDnatOutputs = {
+            ...props!,
+            ...parsed.data,
+            rules: await presentRules(host, dnatRules(parsed.data)),
+        };
         return { id, props: outs };
     },
 
@@ -118,7 +144,10 @@ export const iptablesDnatProvider: Provider<IptablesDnatInputs, IptablesDnatOutp
         const stale = olds.rules.filter((rule) => !wanted.some((w) => sameRules([w], [rule])));
         // the same nat table (another login to the same host): one command, new rules before old ones go
         const sameTable = olds.host.address === news.host.address && olds.host.port === news.host.port;
-        await runScript(news.host, [...addMissing(news.host, wanted), ...(sameTable ? removePresent(news.host, stale) : [])]);
+        await runScript(news.host, [
+            ...addMissing(news.host, wanted),
+            ...(sameTable ? removePresent(news.host, stale) : []),
+        ]);
         if (!sameTable) {
             // only once the new host forwards: a failure there leaves the old forwarding in place
             await runScript(olds.host, removePresent(olds.host, olds.rules));

@@ -7,39 +7,54 @@
 import { z } from "zod";
 import { OwnershipError } from "./errors";
 import { MarathonClient, MarathonEndpoint, MarathonGroupJson } from "./marathon/client";
-import { checkInputs, configureFromStack, containsUnknown, gone, Provider, requireHost, sameHost, withoutUndefined } from "./provider";
+import {
+    checkInputs,
+    configureFromStack,
+    containsUnknown,
+    gone,
+    Provider,
+    requireHost,
+    sameHost,
+    withoutUndefined,
+} from "./provider";
 import { sshHostSchema } from "./ssh";
 import { absoluteGroupId, foreignContent, marathonGroupSchema, normalizeGroup } from "./marathon/group";
 import { ownerId, ownerKey, port } from "./validators";
 
 /** What the group is made from; the MarathonGroup resource (components/marathonGroup.ts) takes these as its args. */
-export const marathonGroupInputs = z.object({
-    /** The host whose sshd forwards to Marathon (the master). */
-    host: sshHostSchema,
-    /** Marathon's address as seen from that host. */
-    marathonHost: z.string().min(1),
-    /** Marathon's port. */
-    marathonPort: port,
-    /** The group to PUT, apps with ids relative to the group; every app carries the owner id under its ownerKey label. */
-    group: marathonGroupSchema,
-    /** This stack's ownership id. */
-    ownerId,
-    /** How long one operation may take: retries, waiting out locks, and the deployment. */
-    deploymentTimeoutSeconds: z.number().positive(),
-    /** Send writes with ?force=true, which cancels the deployments in their way (config `forceDeployments`). */
-    forceDeployments: z.boolean().optional(),
-    /**
-     * The ID of each Docker network the apps join, by name. A replaced network replaces the group: its tasks keep
-     * the old network in use, so `docker network rm` would fail while they run.
-     */
-    networkIds: z.record(z.string(), z.string()).optional(),
-}).superRefine((inputs, ctx) => {
-    inputs.group.apps.forEach((a, i) => {
-        if (a.labels[ownerKey] !== inputs.ownerId) {
-            ctx.addIssue({ code: "custom", path: ["group", "apps", i, "labels", ownerKey], message: `must be the stack's ownership id ${inputs.ownerId}` });
-        }
+export const marathonGroupInputs = z
+    .object({
+        /** The host whose sshd forwards to Marathon (the master). */
+        host: sshHostSchema,
+        /** Marathon's address as seen from that host. */
+        marathonHost: z.string().min(1),
+        /** Marathon's port. */
+        marathonPort: port,
+        /** The group to PUT, apps with ids relative to the group; every app carries the owner id under its ownerKey label. */
+        group: marathonGroupSchema,
+        /** This stack's ownership id. */
+        ownerId,
+        /** How long one operation may take: retries, waiting out locks, and the deployment. */
+        deploymentTimeoutSeconds: z.number().positive(),
+        /** Send writes with ?force=true, which cancels the deployments in their way (config `forceDeployments`). */
+        forceDeployments: z.boolean().optional(),
+        /**
+         * The ID of each Docker network the apps join, by name. A replaced network replaces the group: its tasks keep
+         * the old network in use, so `docker network rm` would fail while they run.
+         */
+        networkIds: z.record(z.string(), z.string()).optional(),
+    })
+    .superRefine((inputs, ctx) => {
+        inputs.group.apps.forEach((a, i) => {
+            if (a.labels[ownerKey] !== inputs.ownerId) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["group", "apps", i, "labels", ownerKey],
+                    message: `must be the stack's ownership id ${inputs.ownerId}`,
+                });
+            }
+        });
     });
-});
 
 export type MarathonGroupInputs = z.output<typeof marathonGroupInputs>;
 
@@ -49,13 +64,18 @@ export interface MarathonGroupOutputs extends MarathonGroupInputs {
 }
 
 function clientFor(props: MarathonGroupInputs): MarathonClient {
-    const endpoint: MarathonEndpoint = { host: props.host, marathonHost: props.marathonHost, marathonPort: props.marathonPort };
+    const endpoint: MarathonEndpoint = {
+        host: props.host,
+        marathonHost: props.marathonHost,
+        marathonPort: props.marathonPort,
+    };
     return new MarathonClient(endpoint, { timeoutSeconds: props.deploymentTimeoutSeconds });
 }
 
 /** Network IDs by name, in any key order (state read back over gRPC need not keep it). */
 function sameIds(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
-    const sorted = (ids: Record<string, string> | undefined) => (ids === undefined ? undefined : JSON.stringify(Object.entries(ids).sort()));
+    const sorted = (ids: Record<string, string> | undefined) =>
+        ids === undefined ? undefined : JSON.stringify(Object.entries(ids).sort());
     return sorted(a) === sorted(b);
 }
 
@@ -66,8 +86,10 @@ function isEmpty(tree: MarathonGroupJson): boolean {
 function refuseForeign(tree: MarathonGroupJson, ownerId: string, action: string): void {
     const foreign = foreignContent(tree, ownerId);
     if (foreign.length > 0) {
-        throw new OwnershipError(`Marathon group ${tree.id} holds what this stack (owner ${ownerId}) did not make: ${foreign.join(", ")}; ` +
-            `refusing to ${action} it. Move those elsewhere, or choose another calico-stars:groupId`);
+        throw new OwnershipError(
+            `Marathon group ${tree.id} holds what this stack (owner ${ownerId}) did not make: ${foreign.join(", ")}; ` +
+                `refusing to ${action} it. Move those elsewhere, or choose another calico-stars:groupId`,
+        );
     }
 }
 
@@ -82,8 +104,10 @@ async function putGroup(inputs: MarathonGroupInputs, madeByStack: boolean): Prom
     const existing = await marathon.group(id);
     if (existing !== undefined) {
         if (!madeByStack && isEmpty(existing)) {
-            throw new OwnershipError(`Marathon group ${id} exists, empty, and was not made by this stack (it never makes a group without its apps); ` +
-                `refusing to take it over. Remove it (DELETE /v2/groups${id}) or choose another calico-stars:groupId`);
+            throw new OwnershipError(
+                `Marathon group ${id} exists, empty, and was not made by this stack (it never makes a group without its apps); ` +
+                    `refusing to take it over. Remove it (DELETE /v2/groups${id}) or choose another calico-stars:groupId`,
+            );
         }
         refuseForeign(existing, inputs.ownerId, "take over");
     }
@@ -100,16 +124,23 @@ export const marathonGroupProvider: Provider<MarathonGroupInputs, MarathonGroupO
 
     // forceDeployments alone changes nothing on the cluster: it only says how the next write is sent
     async diff(_id, olds, news) {
-        const groupIdChanged = typeof news.group !== "object" || absoluteGroupId(olds.group) !== absoluteGroupId(news.group);
-        const definitionChanged = groupIdChanged || JSON.stringify(normalizeGroup(olds.group)) !== JSON.stringify(normalizeGroup(news.group));
+        const groupIdChanged =
+            typeof news.group !== "object" || absoluteGroupId(olds.group) !== absoluteGroupId(news.group);
+        const definitionChanged =
+            groupIdChanged || JSON.stringify(normalizeGroup(olds.group)) !== JSON.stringify(normalizeGroup(news.group));
         // A network being replaced shows here as unknown (Pulumi's dependents of a delete-before-replace), and the
         // group must go first. State from before networkIds existed only records them: nothing was replaced.
         const networksUnknown = containsUnknown(news.networkIds);
         const networksChanged = networksUnknown || !sameIds(olds.networkIds, news.networkIds);
         const networksReplaced = networksUnknown || (olds.networkIds !== undefined && networksChanged);
         return {
-            changes: definitionChanged || networksChanged || !sameHost(olds.host, news.host) || olds.marathonHost !== news.marathonHost
-                || olds.marathonPort !== news.marathonPort || olds.deploymentTimeoutSeconds !== news.deploymentTimeoutSeconds,
+            changes:
+                definitionChanged ||
+                networksChanged ||
+                !sameHost(olds.host, news.host) ||
+                olds.marathonHost !== news.marathonHost ||
+                olds.marathonPort !== news.marathonPort ||
+                olds.deploymentTimeoutSeconds !== news.deploymentTimeoutSeconds,
             replaces: [...(groupIdChanged ? ["group"] : []), ...(networksReplaced ? ["networkIds"] : [])],
             // the collector asks for a fixed IP: two groups cannot both run it
             deleteBeforeReplace: true,
@@ -136,7 +167,8 @@ export const marathonGroupProvider: Provider<MarathonGroupInputs, MarathonGroupO
         }
         const live = normalizeGroup(found);
         // refresh shows only real drift, not Marathon's spelling of the same group; an empty group is drift too
-        const unchanged = known.group !== undefined && JSON.stringify(live) === JSON.stringify(normalizeGroup(known.group));
+        const unchanged =
+            known.group !== undefined && JSON.stringify(live) === JSON.stringify(normalizeGroup(known.group));
         const ownerId = known.ownerId ?? (found.apps ?? [])[0]?.labels?.[ownerKey] ?? "";
         return { id, props: withoutUndefined({ ...known, ownerId, group: unchanged ? known.group : live }) };
     },

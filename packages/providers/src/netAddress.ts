@@ -1,7 +1,8 @@
 // Addresses, ports and IPv4 network arithmetic, as config validation needs them.
 import * as net from "net";
 
-const hostnamePattern = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const hostnamePattern =
+    /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** An all-digit last label is a mistyped IP address (10.0.0.256), never a DNS name. */
 export function isDnsName(value: string): boolean {
@@ -36,7 +37,7 @@ export function isCidr(value: string): boolean {
 }
 
 function ipv4ToInt(dotted: string): number {
-    return dotted.split(".").reduce((acc, octet) => (acc * 256) + Number(octet), 0);
+    return dotted.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
 }
 
 /** The block's network: its address with the host bits cleared. */

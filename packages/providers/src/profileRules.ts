@@ -6,23 +6,33 @@ import { setTimeout as sleep } from "timers/promises";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CalicoRule, canonicalRule, formatRule, parseRule, ruleToJson, storedRuleText } from "./calico/rule";
-import { calicoctlRule, isProfileMissing, libnetworkDefaultRules, ProfileRulesJson, profileRulesJsonSchema, restoreProfileRules, ruleUpdateInput } from "./calico/calicoctl";
+import {
+    calicoctlRule,
+    isProfileMissing,
+    libnetworkDefaultRules,
+    ProfileRulesJson,
+    profileRulesJsonSchema,
+    restoreProfileRules,
+    ruleUpdateInput,
+} from "./calico/calicoctl";
 import { RemoteCommandError } from "./errors";
 import { checkInputs, configureFromStack, gone, Provider, requireHost, sameHost, withoutUndefined } from "./provider";
 import { command, hostLabel, runChecked, sh, sshHostSchema } from "./ssh";
 
 /** One rule in calicoctl's grammar, stored in calicoctl's own spelling; a rule not known yet passes. */
-const ruleListSchema = z.array(z.string()).transform((rules, ctx) => rules.map((text, i) => {
-    if (text === pulumi.runtime.unknownValue) {
-        return text;
-    }
-    try {
-        return canonicalRule(text);
-    } catch (err) {
-        ctx.addIssue({ code: "custom", path: [], message: `rule ${i + 1} "${text}": ${(err as Error).message}` });
-        return text;
-    }
-}));
+const ruleListSchema = z.array(z.string()).transform((rules, ctx) =>
+    rules.map((text, i) => {
+        if (text === pulumi.runtime.unknownValue) {
+            return text;
+        }
+        try {
+            return canonicalRule(text);
+        } catch (err) {
+            ctx.addIssue({ code: "custom", path: [], message: `rule ${i + 1} "${text}": ${(err as Error).message}` });
+            return text;
+        }
+    }),
+);
 
 /** What a profile's rules are made from; the ProfileRules resource (components/profileRules.ts) takes these as its args. */
 export const profileRulesInputs = z.object({
@@ -70,9 +80,11 @@ function calicoctl(inputs: ProfileRulesInputs, args: string[]): string[] {
     return calicoctlRule(inputs.host, inputs.profile, inputs.etcdAuthority, args);
 }
 
-
 function rulesJson(profile: string, rules: RuleSet): string {
-    return ruleUpdateInput(profile, { inbound_rules: rules.inbound.map(ruleToJson), outbound_rules: rules.outbound.map(ruleToJson) } as ProfileRulesJson);
+    return ruleUpdateInput(profile, {
+        inbound_rules: rules.inbound.map(ruleToJson),
+        outbound_rules: rules.outbound.map(ruleToJson),
+    } as ProfileRulesJson);
 }
 
 /** Never throws on a rule another writer stored: a rule outside the grammar comes back as drift to show. */
@@ -81,7 +93,9 @@ function parseRulesJson(stdout: string, profile: string): StoredRules {
     try {
         parsed = JSON.parse(stdout);
     } catch {
-        throw new RemoteCommandError(`calicoctl profile ${profile} rule json: unexpected output: ${stdout.slice(0, 200)}`);
+        throw new RemoteCommandError(
+            `calicoctl profile ${profile} rule json: unexpected output: ${stdout.slice(0, 200)}`,
+        );
     }
     return {
         inbound: (parsed.inbound_rules ?? []).map(storedRuleText),
@@ -100,17 +114,24 @@ async function applyRules(inputs: ProfileRulesInputs, wanted: RuleSet): Promise<
     const script = sh`${update} >&2 && ${command(calicoctl(inputs, ["json"]))}`;
     let observed: StoredRules | undefined;
     for (let attempt = 1; attempt <= applyAttempts; attempt++) {
-        const result = await runChecked(inputs.host, script, { stdin: rulesJson(inputs.profile, wanted), shownAs: update });
+        const result = await runChecked(inputs.host, script, {
+            stdin: rulesJson(inputs.profile, wanted),
+            shownAs: update,
+        });
         observed = parseRulesJson(result.stdout, inputs.profile);
         if (sameRules(observed.inbound, wanted.inbound) && sameRules(observed.outbound, wanted.outbound)) {
             return observed;
         }
-        pulumi.log.warn(`profile ${inputs.profile}: the rules read back differ from the ones just written (another writer?); writing again (${attempt}/${applyAttempts})`);
+        pulumi.log.warn(
+            `profile ${inputs.profile}: the rules read back differ from the ones just written (another writer?); writing again (${attempt}/${applyAttempts})`,
+        );
         // a random pause, so that this write and the other writer's stop colliding
         await sleep(100 + Math.random() * 200 * attempt);
     }
-    throw new RemoteCommandError(`profile ${inputs.profile} on ${hostLabel(inputs.host)}: after ${applyAttempts} attempts the rules read back still differ from the declared ones ` +
-        `(another writer is editing this profile?): inbound [${observed!.inbound.join("; ")}], outbound [${observed!.outbound.join("; ")}]`);
+    throw new RemoteCommandError(
+        `profile ${inputs.profile} on ${hostLabel(inputs.host)}: after ${applyAttempts} attempts the rules read back still differ from the declared ones ` +
+            `(another writer is editing this profile?): inbound [${observed!.inbound.join("; ")}], outbound [${observed!.outbound.join("; ")}]`,
+    );
 }
 
 function declared(inputs: ProfileRulesInputs): RuleSet {
@@ -135,12 +156,13 @@ export const profileRulesProvider: Provider<ProfileRulesInputs, ProfileRulesOutp
 
     async diff(_id, olds, news) {
         const replaces = (["profile", "networkId"] as const).filter((key) => olds[key] !== news[key]);
-        const changes = replaces.length > 0
-            || directions.some((d) => !sameList(olds[d], news[d]))
-            || !sameList(olds.tagNetworkIds, news.tagNetworkIds)
-            || !sameList(olds.rulesOnDelete, news.rulesOnDelete)
-            || olds.etcdAuthority !== news.etcdAuthority
-            || !sameHost(olds.host, news.host);
+        const changes =
+            replaces.length > 0 ||
+            directions.some((d) => !sameList(olds[d], news[d])) ||
+            !sameList(olds.tagNetworkIds, news.tagNetworkIds) ||
+            !sameList(olds.rulesOnDelete, news.rulesOnDelete) ||
+            olds.etcdAuthority !== news.etcdAuthority ||
+            !sameHost(olds.host, news.host);
         // a new profile's rules must not be reset to the defaults by the old resource's delete
         return { changes, replaces, deleteBeforeReplace: true };
     },
@@ -152,7 +174,12 @@ export const profileRulesProvider: Provider<ProfileRulesInputs, ProfileRulesOutp
 
     async read(id, props) {
         // the profile is named after the network; without props, the id (the network ID) names it
-        const known = { ...props, host: requireHost(props, `profile ${props?.profile ?? id}`), profile: props?.profile ?? id, networkId: props?.networkId ?? id } as ProfileRulesOutputs;
+        const known = {
+            ...props,
+            host: requireHost(props, `profile ${props?.profile ?? id}`),
+            profile: props?.profile ?? id,
+            networkId: props?.networkId ?? id,
+        } as ProfileRulesOutputs;
         const argv = calicoctl(known, ["json"]);
         const result = await runChecked(known.host, argv, { accept: (r) => isProfileMissing(r.stdout, known.profile) });
         if (result.code !== 0) {
@@ -172,6 +199,11 @@ export const profileRulesProvider: Provider<ProfileRulesInputs, ProfileRulesOutp
      * own rules; a profile already gone (its network removed) is fine.
      */
     async delete(_id, props) {
-        await restoreProfileRules(props.host, props.profile, props.etcdAuthority, props.rulesOnDelete ?? libnetworkDefaultRules(props.profile));
+        await restoreProfileRules(
+            props.host,
+            props.profile,
+            props.etcdAuthority,
+            props.rulesOnDelete ?? libnetworkDefaultRules(props.profile),
+        );
     },
 };

@@ -38,7 +38,10 @@ export async function configureFromStack(req: pulumi.dynamic.ConfigureRequest): 
 }
 
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-    return path.reduce<unknown>((at, key) => (at !== null && typeof at === "object" ? (at as Record<PropertyKey, unknown>)[key] : undefined), value);
+    return path.reduce<unknown>(
+        (at, key) => (at !== null && typeof at === "object" ? (at as Record<PropertyKey, unknown>)[key] : undefined),
+        value,
+    );
 }
 
 /** Drops keys holding `undefined`, which gRPC's Struct cannot carry. */
@@ -59,7 +62,10 @@ export function checkInputs<Inputs>(schema: z.ZodType, news: unknown): pulumi.dy
     const failures = real.map((issue) => ({
         property: String(issue.path[0] ?? ""),
         // the property is named already; a deeper path goes in front of the message
-        reason: issue.path.length <= 1 ? issueMessages([{ ...issue, path: [] }], "")[0].replace(/^: /, "") : issueMessages([{ ...issue, path: issue.path.slice(1) }], "")[0],
+        reason:
+            issue.path.length <= 1
+                ? issueMessages([{ ...issue, path: [] }], "")[0].replace(/^: /, "")
+                : issueMessages([{ ...issue, path: issue.path.slice(1) }], "")[0],
     }));
     return { inputs: news as Inputs, failures };
 }
@@ -68,7 +74,9 @@ export function checkInputs<Inputs>(schema: z.ZodType, news: unknown): pulumi.dy
 export function requireHost(props: { host?: SshHost } | undefined, what: string): SshHost {
     const parsed = sshHostSchema.safeParse(props?.host);
     if (!parsed.success) {
-        throw new ConfigError(`${what}: cannot read it without its host (address, port, user, sudo) in the resource's properties`);
+        throw new ConfigError(
+            `${what}: cannot read it without its host (address, port, user, sudo) in the resource's properties`,
+        );
     }
     return parsed.data;
 }

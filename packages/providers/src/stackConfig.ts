@@ -23,19 +23,22 @@ function abbreviate(text: string): string {
 
 /** Record keys outside the safe characters are shown JSON-quoted, so quotes and newlines stay visible. */
 function formatConfigPath(path: readonly PropertyKey[]): string {
-    return path.map((part, i) => {
-        if (typeof part === "number") {
-            return `[${part}]`;
-        }
-        const name = String(part);
-        return /^[A-Za-z0-9_.:-]+$/.test(name) ? `${i === 0 ? "" : "."}${name}` : `[${JSON.stringify(name)}]`;
-    }).join("");
+    return path
+        .map((part, i) => {
+            if (typeof part === "number") {
+                return `[${part}]`;
+            }
+            const name = String(part);
+            return /^[A-Za-z0-9_.:-]+$/.test(name) ? `${i === 0 ? "" : "."}${name}` : `[${JSON.stringify(name)}]`;
+        })
+        .join("");
 }
 
 /** One message per zod issue, naming the key; zod says "Invalid key in record", its inner issues say what is wrong. */
 export function issueMessages(issues: readonly z.core.$ZodIssue[], prefix: string): string[] {
     return issues.map((issue) => {
-        const message = issue.code === "invalid_key" ? issue.issues.map((inner) => inner.message).join("; ") : issue.message;
+        const message =
+            issue.code === "invalid_key" ? issue.issues.map((inner) => inner.message).join("; ") : issue.message;
         return `${prefix}${formatConfigPath(issue.path)}: ${message}`;
     });
 }
@@ -45,8 +48,11 @@ export function issueMessages(issues: readonly z.core.$ZodIssue[], prefix: strin
  * problem by key. Strings and enums are taken as typed; other values (numbers, booleans, structured YAML)
  * arrive as JSON text. `presentKeys`, when given, are checked for unknown keys of this project.
  */
-export function parseConfigKeys<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>, get: ConfigGetter,
-    presentKeys: readonly string[] = []): z.output<z.ZodObject<Shape>> {
+export function parseConfigKeys<Shape extends z.ZodRawShape>(
+    schema: z.ZodObject<Shape>,
+    get: ConfigGetter,
+    presentKeys: readonly string[] = [],
+): z.output<z.ZodObject<Shape>> {
     const keys = Object.keys(schema.shape);
     const problems: string[] = [];
     for (const key of presentKeys) {

@@ -17,12 +17,21 @@ export const ownerKey = "calico-stars.owner";
 export const ownerId = z.string().regex(/^[0-9a-f]{2,64}$/, "must be the stack's ownership id (hex)");
 
 /** Linux refuses "/", ":" and white space in a name (dev_valid_name); ":" is only ifconfig's alias notation. */
-export const interfaceName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/,
-    "must be a Linux interface name (up to 15 letters, digits, _ . -, not starting with - or .)");
+export const interfaceName = z
+    .string()
+    .regex(
+        /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/,
+        "must be a Linux interface name (up to 15 letters, digits, _ . -, not starting with - or .)",
+    );
 
 /** A Docker network's name, which calico-libnetwork also makes the Calico tag of its profile. */
-export const networkName = z.string().max(64)
-    .refine(isValidTag, "must be a Docker network name usable as a Calico tag (letters, digits, _ . -, not starting with - or .)")
+export const networkName = z
+    .string()
+    .max(64)
+    .refine(
+        isValidTag,
+        "must be a Docker network name usable as a Calico tag (letters, digits, _ . -, not starting with - or .)",
+    )
     // a tag may start with . or _, a Docker network name may not; a name that is no tag has been named already
     .refine((s) => !isValidTag(s) || /^[A-Za-z0-9]/.test(s), "must start with a letter or digit");
 
@@ -36,8 +45,10 @@ function marathonPathProblem(path: string, form: string): string | undefined {
         return `must be ${form}: lower-case letters, digits and -, segments separated by /`;
     }
     if (path.split("/").some((segment) => marathonReservedSegments.includes(segment))) {
-        return `must not contain a segment ${marathonReservedSegments.map((s) => `"${s}"`).join(" or ")}: ` +
-            "Marathon routes /v2/groups/<id>/apps and /versions to other listings";
+        return (
+            `must not contain a segment ${marathonReservedSegments.map((s) => `"${s}"`).join(" or ")}: ` +
+            "Marathon routes /v2/groups/<id>/apps and /versions to other listings"
+        );
     }
     return undefined;
 }
@@ -45,7 +56,10 @@ function marathonPathProblem(path: string, form: string): string | undefined {
 function marathonPathSchema(absolute: boolean) {
     const form = absolute ? "an absolute Marathon path" : "a Marathon path without a leading slash";
     return z.string().superRefine((id, ctx) => {
-        const problem = id.startsWith("/") === absolute ? marathonPathProblem(absolute ? id.slice(1) : id, form) : `must be ${form}`;
+        const problem =
+            id.startsWith("/") === absolute
+                ? marathonPathProblem(absolute ? id.slice(1) : id, form)
+                : `must be ${form}`;
         if (problem !== undefined) {
             ctx.addIssue({ code: "custom", message: problem });
         }

@@ -17,7 +17,13 @@ import { ConfigError, PolicyVerificationError } from "./errors";
 import { checkInputs, configureFromStack, Provider, requireHost, sameHost } from "./provider";
 import { sshHostSchema } from "./ssh";
 import { ipv4, port } from "./validators";
-import { agreesWithDeclared, awaitVerdict, CollectorEndpoint, describeCollector, fetchResponses } from "./verify/liveCheck";
+import {
+    agreesWithDeclared,
+    awaitVerdict,
+    CollectorEndpoint,
+    describeCollector,
+    fetchResponses,
+} from "./verify/liveCheck";
 import { declaredMatrixSchema } from "./verify/matrix";
 import { observedMatrix } from "./verify/observedMatrix";
 import { formatReportTable } from "./verify/reportTable";
@@ -62,20 +68,28 @@ function summaryOf(report: VerifyReport): Pick<VerifyPolicyOutputs, "result" | "
 
 async function verify(inputs: VerifyPolicyInputs): Promise<VerifyPolicyOutputs> {
     const collector = collectorOf(inputs);
-    const { report, fresh, elapsedMs } = await awaitVerdict(inputs.declared, (timeoutMs) => fetchResponses(collector, timeoutMs), {
-        source: describeCollector(collector),
-        timeoutMs: inputs.timeoutSeconds * 1000,
-        roundMs: inputs.roundSeconds * 1000,
-        progress: (line) => pulumi.log.info(`verify: ${line}`),
-    });
+    const { report, fresh, elapsedMs } = await awaitVerdict(
+        inputs.declared,
+        (timeoutMs) => fetchResponses(collector, timeoutMs),
+        {
+            source: describeCollector(collector),
+            timeoutMs: inputs.timeoutSeconds * 1000,
+            roundMs: inputs.roundSeconds * 1000,
+            progress: (line) => pulumi.log.info(`verify: ${line}`),
+        },
+    );
     if (!fresh || !agreesWithDeclared(report)) {
-        throw new PolicyVerificationError(`the policy's observed effect does not match the declared policy after ${Math.round(elapsedMs / 1000)} s ` +
-            `(npm run verify prints the same report):\n${formatReportTable(report, { color: false })}`);
+        throw new PolicyVerificationError(
+            `the policy's observed effect does not match the declared policy after ${Math.round(elapsedMs / 1000)} s ` +
+                `(npm run verify prints the same report):\n${formatReportTable(report, { color: false })}`,
+        );
     }
     const undecided = report.edges.filter((edge) => edge.status === "unknown");
     if (undecided.length > 0) {
-        pulumi.log.warn(`verify: ${undecided.length} edge(s) the declared policy cannot decide, not checked: ` +
-            undecided.map((edge) => `${edge.source} -> ${edge.target} (${edge.declared.reason})`).join("; "));
+        pulumi.log.warn(
+            `verify: ${undecided.length} edge(s) the declared policy cannot decide, not checked: ` +
+                undecided.map((edge) => `${edge.source} -> ${edge.target} (${edge.declared.reason})`).join("; "),
+        );
     }
     pulumi.log.info(`verify: ${report.summary} after ${Math.round(elapsedMs / 1000)} s`);
     return { ...inputs, ...summaryOf(report) };
@@ -90,8 +104,18 @@ export const verifyPolicyProvider: Provider<VerifyPolicyInputs, VerifyPolicyOutp
 
     // timeoutSeconds and roundSeconds say only how to check, not what
     async diff(_id, olds, news) {
-        const checked = (inputs: VerifyPolicyInputs) => JSON.stringify([inputs.collectorIp, inputs.collectorPort, inputs.declared, inputs.groupVersion, inputs.networkIds]);
-        return { changes: olds.result !== "match" || !sameHost(olds.host, news.host) || checked(olds) !== checked(news), replaces: [] };
+        const checked = (inputs: VerifyPolicyInputs) =>
+            JSON.stringify([
+                inputs.collectorIp,
+                inputs.collectorPort,
+                inputs.declared,
+                inputs.groupVersion,
+                inputs.networkIds,
+            ]);
+        return {
+            changes: olds.result !== "match" || !sameHost(olds.host, news.host) || checked(olds) !== checked(news),
+            replaces: [],
+        };
     },
 
     async create(inputs) {
@@ -101,10 +125,14 @@ export const verifyPolicyProvider: Provider<VerifyPolicyInputs, VerifyPolicyOutp
     /** One reading of /responses, taken as it is: what the collector shows now. Needs the host, the collector and the declared matrix. */
     async read(id, props) {
         const host = requireHost(props, `policy check ${id}`);
-        const parsed = verifyPolicyInputs.pick({ collectorIp: true, collectorPort: true, declared: true }).safeParse(props);
+        const parsed = verifyPolicyInputs
+            .pick({ collectorIp: true, collectorPort: true, declared: true })
+            .safeParse(props);
         if (!parsed.success) {
-            throw new ConfigError(`policy check ${id}: cannot read it without ${[...new Set(parsed.error.issues.map((i) => String(i.path[0])))].join(", ")} ` +
-                "in the resource's properties: the declared matrix is what the reading is compared with");
+            throw new ConfigError(
+                `policy check ${id}: cannot read it without ${[...new Set(parsed.error.issues.map((i) => String(i.path[0])))].join(", ")} ` +
+                    "in the resource's properties: the declared matrix is what the reading is compared with",
+            );
         }
         const fetched = await fetchResponses(collectorOf({ host, ...parsed.data }), 5000);
         const report = compareMatrices(props!.declared, observedMatrix(props!.declared, fetched));

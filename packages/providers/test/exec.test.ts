@@ -47,14 +47,20 @@ const spec = (overrides: Partial<ExecSpec>): ExecSpec => ({
 describe("a remote command on an open connection", function () {
     it("fails at its deadline when the channel has not opened, and closes the channel without input when it opens later", async function () {
         const { client, channel } = slowClient(150);
-        await assert.rejects(execOnce(client, spec({ deadline: Date.now() + 30 })), /timed out \(before its channel opened\)/);
+        await assert.rejects(
+            execOnce(client, spec({ deadline: Date.now() + 30 })),
+            /timed out \(before its channel opened\)/,
+        );
         await new Promise((resolve) => setTimeout(resolve, 200));
         assert.deepStrictEqual([channel.closed, channel.ended, channel.written], [true, false, []]);
     });
 
     it("never asks for a channel once the deadline has passed", async function () {
         const { client, started } = slowClient(0);
-        await assert.rejects(execOnce(client, spec({ deadline: Date.now() - 1 })), /timed out \(before its channel opened\)/);
+        await assert.rejects(
+            execOnce(client, spec({ deadline: Date.now() - 1 })),
+            /timed out \(before its channel opened\)/,
+        );
         assert.deepStrictEqual(started, []);
     });
 

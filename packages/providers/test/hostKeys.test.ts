@@ -9,7 +9,8 @@ import type { SshHost, SshSettings } from "../src/ssh";
 
 const keyA = Buffer.from("host key A: not a real key, only bytes to compare");
 const keyB = Buffer.from("host key B: another one");
-const line = (hosts: string, key: Buffer, marker = "") => `${marker ? `${marker} ` : ""}${hosts} ssh-ed25519 ${key.toString("base64")}`;
+const line = (hosts: string, key: Buffer, marker = "") =>
+    `${marker ? `${marker} ` : ""}${hosts} ssh-ed25519 ${key.toString("base64")}`;
 const hashed = (name: string) => {
     const salt = crypto.randomBytes(20);
     return `|1|${salt.toString("base64")}|${crypto.createHmac("sha1", salt).update(name).digest("base64")}`;
@@ -18,13 +19,28 @@ const host = (address: string, port = 22): SshHost => ({ address, port, user: "r
 
 describe("known_hosts patterns (match.c)", function () {
     it("matches * and ? over the whole name", function () {
-        assert.deepStrictEqual([matchPattern("10.197.0.12", "10.197.0.*"), matchPattern("10.197.0.12", "10.197.0.1?"), matchPattern("10.197.0.123", "10.197.0.1?"),
-            matchPattern("a.example", "*.example"), matchPattern("example", "*.example")], [true, true, false, true, false]);
+        assert.deepStrictEqual(
+            [
+                matchPattern("10.197.0.12", "10.197.0.*"),
+                matchPattern("10.197.0.12", "10.197.0.1?"),
+                matchPattern("10.197.0.123", "10.197.0.1?"),
+                matchPattern("a.example", "*.example"),
+                matchPattern("example", "*.example"),
+            ],
+            [true, true, false, true, false],
+        );
     });
 
     it("reads a pattern list: a positive match, no match, and a negation that excludes the host outright", function () {
-        assert.deepStrictEqual([matchPatternList("10.197.0.12", "10.197.0.*,other"), matchPatternList("10.9.9.9", "10.197.0.*"),
-            matchPatternList("10.197.0.12", "10.197.0.*,!10.197.0.12"), matchPatternList("MASTER.Example", "master.example")], [1, 0, -1, 1]);
+        assert.deepStrictEqual(
+            [
+                matchPatternList("10.197.0.12", "10.197.0.*,other"),
+                matchPatternList("10.9.9.9", "10.197.0.*"),
+                matchPatternList("10.197.0.12", "10.197.0.*,!10.197.0.12"),
+                matchPatternList("MASTER.Example", "master.example"),
+            ],
+            [1, 0, -1, 1],
+        );
     });
 });
 
@@ -33,7 +49,16 @@ describe("host-key verdicts", function () {
     const settingsWith = (knownHosts: string[], overrides: Partial<SshSettings> = {}): SshSettings => {
         const knownHostsPath = path.join(dir, `known_hosts_${crypto.randomBytes(4).toString("hex")}`);
         fs.writeFileSync(knownHostsPath, `${knownHosts.join("\n")}\n`);
-        return { hostKeys: {}, hostKeyFingerprints: {}, knownHostsPath, insecureSkipHostKeyVerification: false, connectTimeoutMs: 1, commandTimeoutMs: 1, connectAttempts: 1, ...overrides };
+        return {
+            hostKeys: {},
+            hostKeyFingerprints: {},
+            knownHostsPath,
+            insecureSkipHostKeyVerification: false,
+            connectTimeoutMs: 1,
+            commandTimeoutMs: 1,
+            connectAttempts: 1,
+            ...overrides,
+        };
     };
 
     before(function () {
@@ -47,50 +72,101 @@ describe("host-key verdicts", function () {
     it("accepts a plain entry and refuses another key for the same host", function () {
         const settings = settingsWith([line("10.197.0.12", keyA)]);
         assert.strictEqual(hostKeyVerdict(host("10.197.0.12"), keyA, settings), undefined);
-        assert.match(hostKeyVerdict(host("10.197.0.12"), keyB, settings)!, /does not match .*possible man-in-the-middle/);
+        assert.match(
+            hostKeyVerdict(host("10.197.0.12"), keyB, settings)!,
+            /does not match .*possible man-in-the-middle/,
+        );
     });
 
     it("accepts a wildcard entry", function () {
-        assert.strictEqual(hostKeyVerdict(host("10.197.0.12"), keyA, settingsWith([line("10.197.0.*", keyA)])), undefined);
+        assert.strictEqual(
+            hostKeyVerdict(host("10.197.0.12"), keyA, settingsWith([line("10.197.0.*", keyA)])),
+            undefined,
+        );
     });
 
     it("does not apply a line whose negated pattern names the host", function () {
-        assert.match(hostKeyVerdict(host("10.197.0.12"), keyA, settingsWith([line("10.197.0.*,!10.197.0.12", keyA)]))!, /10\.197\.0\.12 is not in /);
+        assert.match(
+            hostKeyVerdict(host("10.197.0.12"), keyA, settingsWith([line("10.197.0.*,!10.197.0.12", keyA)]))!,
+            /10\.197\.0\.12 is not in /,
+        );
     });
 
     it("accepts a hashed entry", function () {
-        assert.strictEqual(hostKeyVerdict(host("10.197.0.12"), keyA, settingsWith([line(hashed("10.197.0.12"), keyA)])), undefined);
+        assert.strictEqual(
+            hostKeyVerdict(host("10.197.0.12"), keyA, settingsWith([line(hashed("10.197.0.12"), keyA)])),
+            undefined,
+        );
     });
 
     it("looks a host on another port up as [host]:port, plain or hashed", function () {
         const other = host("10.197.0.12", 2222);
         assert.strictEqual(hostKeyVerdict(other, keyA, settingsWith([line("[10.197.0.12]:2222", keyA)])), undefined);
-        assert.strictEqual(hostKeyVerdict(other, keyA, settingsWith([line(hashed("[10.197.0.12]:2222"), keyA)])), undefined);
-        assert.match(hostKeyVerdict(other, keyA, settingsWith([line("10.197.0.12", keyA)]))!, /\[10\.197\.0\.12\]:2222 is not in /);
+        assert.strictEqual(
+            hostKeyVerdict(other, keyA, settingsWith([line(hashed("[10.197.0.12]:2222"), keyA)])),
+            undefined,
+        );
+        assert.match(
+            hostKeyVerdict(other, keyA, settingsWith([line("10.197.0.12", keyA)]))!,
+            /\[10\.197\.0\.12\]:2222 is not in /,
+        );
     });
 
     it("refuses a key marked @revoked, even next to a plain entry for it", function () {
         const settings = settingsWith([line("10.197.0.12", keyA), line("*", keyA, "@revoked")]);
-        assert.match(hostKeyVerdict(host("10.197.0.12"), keyA, settings)!, /host key SHA256:\S+ is marked @revoked in .* \(line 2\)/);
+        assert.match(
+            hostKeyVerdict(host("10.197.0.12"), keyA, settings)!,
+            /host key SHA256:\S+ is marked @revoked in .* \(line 2\)/,
+        );
     });
 
     it("refuses a revoked key even when hostKeys or insecureSkipHostKeyVerification would accept it", function () {
         const revoked = [line("10.197.0.*", keyA, "@revoked")];
-        assert.match(hostKeyVerdict(host("10.197.0.12"), keyA, settingsWith(revoked, { hostKeys: { "10.197.0.12": [line("x", keyA).split(" ").slice(1).join(" ")] } }))!, /@revoked/);
-        assert.match(hostKeyVerdict(host("10.197.0.12"), keyA, settingsWith(revoked, { insecureSkipHostKeyVerification: true }))!, /@revoked/);
+        assert.match(
+            hostKeyVerdict(
+                host("10.197.0.12"),
+                keyA,
+                settingsWith(revoked, { hostKeys: { "10.197.0.12": [line("x", keyA).split(" ").slice(1).join(" ")] } }),
+            )!,
+            /@revoked/,
+        );
+        assert.match(
+            hostKeyVerdict(
+                host("10.197.0.12"),
+                keyA,
+                settingsWith(revoked, { insecureSkipHostKeyVerification: true }),
+            )!,
+            /@revoked/,
+        );
     });
 
     it("applies @revoked only to the hosts its pattern names", function () {
-        assert.strictEqual(hostKeyVerdict(host("10.197.0.12"), keyA, settingsWith([line("10.197.0.12", keyA), line("10.9.9.9", keyA, "@revoked")])), undefined);
+        assert.strictEqual(
+            hostKeyVerdict(
+                host("10.197.0.12"),
+                keyA,
+                settingsWith([line("10.197.0.12", keyA), line("10.9.9.9", keyA, "@revoked")]),
+            ),
+            undefined,
+        );
     });
 
     it("refuses @cert-authority entries with a message rather than ignoring them", function () {
-        const settings = settingsWith([line("*.cluster,10.197.0.*", keyB, "@cert-authority"), line("10.197.0.12", keyA)]);
-        assert.match(hostKeyVerdict(host("10.197.0.12"), keyA, settings)!, /line 1: @cert-authority entries \(host certificates\) are not supported; list the host's own public key instead/);
+        const settings = settingsWith([
+            line("*.cluster,10.197.0.*", keyB, "@cert-authority"),
+            line("10.197.0.12", keyA),
+        ]);
+        assert.match(
+            hostKeyVerdict(host("10.197.0.12"), keyA, settings)!,
+            /line 1: @cert-authority entries \(host certificates\) are not supported; list the host's own public key instead/,
+        );
     });
 
     it("ignores a line with an unknown marker, as ssh does", function () {
-        assert.match(hostKeyVerdict(host("10.197.0.12"), keyA, settingsWith([line("10.197.0.12", keyA, "@trusted")]))!, /is not in/);
+        assert.match(
+            hostKeyVerdict(host("10.197.0.12"), keyA, settingsWith([line("10.197.0.12", keyA, "@trusted")]))!,
+            /is not in/,
+        );
     });
 });
 
@@ -112,17 +188,31 @@ describe("the host key handed to @pulumi/command", function () {
 
     it("skips a revoked key and hands over the next one", function () {
         const file = knownHosts([line("10.197.0.12", keyA), line("10.197.0.12", keyB), line("*", keyA, "@revoked")]);
-        assert.deepStrictEqual(acceptedHostKey({ hostKeys: {}, knownHostsPath: file }, host("10.197.0.12")), { key: `ssh-ed25519 ${keyB.toString("base64")}` });
+        assert.deepStrictEqual(acceptedHostKey({ hostKeys: {}, knownHostsPath: file }, host("10.197.0.12")), {
+            key: `ssh-ed25519 ${keyB.toString("base64")}`,
+        });
     });
 
     it("hands over no configured key that known_hosts revokes, and says why", function () {
         const file = knownHosts([line("*", keyA, "@revoked")]);
-        const found = acceptedHostKey({ hostKeys: { "10.197.0.12": [`ssh-ed25519 ${keyA.toString("base64")}`] }, knownHostsPath: file }, host("10.197.0.12"));
-        assert.match((found as { problem: string }).problem, /every key listed for 10\.197\.0\.12 \(hostKeys\) is marked @revoked/);
+        const found = acceptedHostKey(
+            { hostKeys: { "10.197.0.12": [`ssh-ed25519 ${keyA.toString("base64")}`] }, knownHostsPath: file },
+            host("10.197.0.12"),
+        );
+        assert.match(
+            (found as { problem: string }).problem,
+            /every key listed for 10\.197\.0\.12 \(hostKeys\) is marked @revoked/,
+        );
     });
 
     it("refuses a host known only through @cert-authority", function () {
-        const found = acceptedHostKey({ hostKeys: {}, knownHostsPath: knownHosts([line("10.197.0.*", keyA, "@cert-authority")]) }, host("10.197.0.12"));
-        assert.match((found as { problem: string }).problem, /@cert-authority entries \(host certificates\) are not supported/);
+        const found = acceptedHostKey(
+            { hostKeys: {}, knownHostsPath: knownHosts([line("10.197.0.*", keyA, "@cert-authority")]) },
+            host("10.197.0.12"),
+        );
+        assert.match(
+            (found as { problem: string }).problem,
+            /@cert-authority entries \(host certificates\) are not supported/,
+        );
     });
 });

@@ -39,7 +39,9 @@ const tool = path.basename(process.argv[1]);
 const args = process.argv.slice(2);
 
 function load(): State {
-    return fs.existsSync(stateFile) ? (JSON.parse(fs.readFileSync(stateFile, "utf8")) as State) : { networks: {}, profiles: {}, nat: [] };
+    return fs.existsSync(stateFile)
+        ? (JSON.parse(fs.readFileSync(stateFile, "utf8")) as State)
+        : { networks: {}, profiles: {}, nat: [] };
 }
 
 function save(state: State): void {
@@ -71,18 +73,32 @@ function docker(): never {
         const driver = rest[rest.indexOf("--driver") + 1];
         const ipam = rest[rest.indexOf("--ipam-driver") + 1];
         // -o key=value: driver options, which Docker keeps with the network and inspect shows as "Options"
-        const options = Object.fromEntries(rest.flatMap((a, i) => (a === "-o" || a === "--opt" ? [rest[i + 1].split(/=(.*)/s).slice(0, 2)] : [])));
-        if (findNetwork(state, name)) exit(1, "", `Error response from daemon: network with name ${name} already exists\n`);
+        const options = Object.fromEntries(
+            rest.flatMap((a, i) => (a === "-o" || a === "--opt" ? [rest[i + 1].split(/=(.*)/s).slice(0, 2)] : [])),
+        );
+        if (findNetwork(state, name))
+            exit(1, "", `Error response from daemon: network with name ${name} already exists\n`);
         const id = crypto.randomBytes(32).toString("hex");
-        state.networks[id] = { Name: name, Id: id, Driver: driver, IPAM: { Driver: ipam, Config: subnet ? [{ Subnet: subnet }] : [{ Subnet: "10.65.0.0/24" }] }, Options: options, Containers: {} };
-        state.profiles[name] = { inbound_rules: [{ action: "allow", src_tag: name }], outbound_rules: [{ action: "allow" }] };
+        state.networks[id] = {
+            Name: name,
+            Id: id,
+            Driver: driver,
+            IPAM: { Driver: ipam, Config: subnet ? [{ Subnet: subnet }] : [{ Subnet: "10.65.0.0/24" }] },
+            Options: options,
+            Containers: {},
+        };
+        state.profiles[name] = {
+            inbound_rules: [{ action: "allow", src_tag: name }],
+            outbound_rules: [{ action: "allow" }],
+        };
         save(state);
         exit(0, `${id}\n`);
     }
     if (verb === "rm") {
         const network = findNetwork(state, rest[0]);
         if (!network) exit(1, "", `Error: No such network: ${rest[0]}\n`);
-        if (Object.keys(network.Containers || {}).length > 0) exit(1, "", `Error response from daemon: network ${network.Name} id ${network.Id} has active endpoints\n`);
+        if (Object.keys(network.Containers || {}).length > 0)
+            exit(1, "", `Error response from daemon: network ${network.Name} id ${network.Id} has active endpoints\n`);
         delete state.networks[network.Id];
         delete state.profiles[network.Name];
         save(state);
@@ -105,7 +121,10 @@ function calicoctl(): never {
         if (input.id !== profile) exit(1, `Rules JSON "id"=${input.id} doesn't match profile name ${profile}.\n`);
         const intruder = (state.intruderRules ?? 0) > 0 ? [{ action: "deny", src_net: "10.66.0.0/16" }] : [];
         if (intruder.length > 0) state.intruderRules = (state.intruderRules ?? 0) - 1;
-        state.profiles[profile] = { inbound_rules: [...input.inbound_rules, ...intruder], outbound_rules: input.outbound_rules };
+        state.profiles[profile] = {
+            inbound_rules: [...input.inbound_rules, ...intruder],
+            outbound_rules: input.outbound_rules,
+        };
         save(state);
         exit(0, `Successfully updated rules on profile ${profile}\n`);
     }
@@ -118,7 +137,12 @@ function iptables(): never {
     const [operation, ...rule] = args.slice(2);
     const text = rule.join(" ");
     const index = state.nat.indexOf(text);
-    if (operation === "-C") exit(index >= 0 ? 0 : 1, "", index >= 0 ? "" : "iptables: Bad rule (does a matching rule exist in that chain?).\n");
+    if (operation === "-C")
+        exit(
+            index >= 0 ? 0 : 1,
+            "",
+            index >= 0 ? "" : "iptables: Bad rule (does a matching rule exist in that chain?).\n",
+        );
     if (operation === "-A") {
         state.nat.push(text);
         save(state);

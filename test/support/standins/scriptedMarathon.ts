@@ -30,14 +30,22 @@ export interface ScriptedMarathon {
     close(): Promise<void>;
 }
 
-export async function startScriptedMarathon(answer: (request: MarathonRequest) => MarathonReply, port = 0): Promise<ScriptedMarathon> {
+export async function startScriptedMarathon(
+    answer: (request: MarathonRequest) => MarathonReply,
+    port = 0,
+): Promise<ScriptedMarathon> {
     const requests: MarathonRequest[] = [];
     const server = http.createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on("data", (chunk: Buffer) => chunks.push(chunk));
         req.on("end", () => {
             const url = new URL(req.url ?? "/", "http://marathon");
-            const request = { method: req.method ?? "GET", path: url.pathname, query: url.searchParams, body: Buffer.concat(chunks).toString("utf8") };
+            const request = {
+                method: req.method ?? "GET",
+                path: url.pathname,
+                query: url.searchParams,
+                body: Buffer.concat(chunks).toString("utf8"),
+            };
             requests.push(request);
             let reply: MarathonReply;
             try {
@@ -46,7 +54,10 @@ export async function startScriptedMarathon(answer: (request: MarathonRequest) =
                 reply = { status: 500, json: { message: `scripted Marathon: ${(err as Error).message}` } };
             }
             const text = reply.json === undefined ? "" : JSON.stringify(reply.json);
-            res.writeHead(reply.status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+            res.writeHead(reply.status, {
+                "Content-Type": "application/json",
+                "Content-Length": Buffer.byteLength(text),
+            });
             res.end(text);
         });
     });
@@ -57,11 +68,13 @@ export async function startScriptedMarathon(answer: (request: MarathonRequest) =
     return {
         port: (server.address() as AddressInfo).port,
         requests,
-        count: (method, pathPrefix) => requests.filter((r) => r.method === method && r.path.startsWith(pathPrefix)).length,
-        close: () => new Promise((resolve) => {
-            server.closeAllConnections();
-            server.close(() => resolve());
-        }),
+        count: (method, pathPrefix) =>
+            requests.filter((r) => r.method === method && r.path.startsWith(pathPrefix)).length,
+        close: () =>
+            new Promise((resolve) => {
+                server.closeAllConnections();
+                server.close(() => resolve());
+            }),
     };
 }
 
@@ -70,7 +83,8 @@ export function locked(deploymentIds: string[]): MarathonReply {
     return {
         status: 409,
         json: {
-            message: "App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
+            message:
+                "App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
             deployments: deploymentIds.map((id) => ({ id })),
         },
     };
@@ -78,10 +92,29 @@ export function locked(deploymentIds: string[]): MarathonReply {
 
 /** GET /v2/apps for a group whose apps all run their instances, with no deployment left. */
 export function allRunning(groupId: string, apps: { id: string; instances: number }[]): MarathonReply {
-    return { status: 200, json: { apps: apps.map((app) => ({ id: `${groupId}/${app.id}`, instances: app.instances, tasksRunning: app.instances, tasksStaged: 0, deployments: [] })) } };
+    return {
+        status: 200,
+        json: {
+            apps: apps.map((app) => ({
+                id: `${groupId}/${app.id}`,
+                instances: app.instances,
+                tasksRunning: app.instances,
+                tasksStaged: 0,
+                deployments: [],
+            })),
+        },
+    };
 }
 
 /** A deployment as GET /v2/deployments lists it. */
 export function deployment(id: string, app: string, action = "StartApplication"): object {
-    return { id, version: "2026-01-01T00:00:00.000Z", affectedApps: [app], steps: [[{ action, app }]], currentActions: [{ action, app }], currentStep: 1, totalSteps: 1 };
+    return {
+        id,
+        version: "2026-01-01T00:00:00.000Z",
+        affectedApps: [app],
+        steps: [[{ action, app }]],
+        currentActions: [{ action, app }],
+        currentStep: 1,
+        totalSteps: 1,
+    };
 }

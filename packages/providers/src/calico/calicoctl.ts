@@ -4,16 +4,27 @@ import { z } from "zod";
 import { privileged, runChecked, SshHost } from "../ssh";
 
 /** One rule as calicoctl's JSON holds it: `{"action": "allow", "protocol": "tcp", "dst_ports": [9000], ...}`. */
-const ruleJsonSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()]))]));
+const ruleJsonSchema = z.record(
+    z.string(),
+    z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()]))]),
+);
 
 /** A profile's rules as `calicoctl profile <P> rule json` prints them and `rule update` reads them. */
-export const profileRulesJsonSchema = z.object({ inbound_rules: z.array(ruleJsonSchema), outbound_rules: z.array(ruleJsonSchema) });
+export const profileRulesJsonSchema = z.object({
+    inbound_rules: z.array(ruleJsonSchema),
+    outbound_rules: z.array(ruleJsonSchema),
+});
 
 export type RuleJson = z.output<typeof ruleJsonSchema>;
 export type ProfileRulesJson = z.output<typeof profileRulesJsonSchema>;
 
 /** `calicoctl profile <P> rule <args...>`, with ETCD_AUTHORITY when the host's environment lacks it. */
-export function calicoctlRule(host: SshHost, profile: string, etcdAuthority: string | undefined, args: string[]): string[] {
+export function calicoctlRule(
+    host: SshHost,
+    profile: string,
+    etcdAuthority: string | undefined,
+    args: string[],
+): string[] {
     const environment = etcdAuthority !== undefined ? ["env", `ETCD_AUTHORITY=${etcdAuthority}`] : [];
     return privileged(host, [...environment, "calicoctl", "profile", profile, "rule", ...args]);
 }
@@ -36,7 +47,12 @@ export function ruleUpdateInput(profile: string, rules: ProfileRulesJson): strin
 }
 
 /** Writes a profile's whole rule set back (defaults, or an adopted network's own rules); a profile already gone is fine. */
-export async function restoreProfileRules(host: SshHost, profile: string, etcdAuthority: string | undefined, rules: ProfileRulesJson): Promise<void> {
+export async function restoreProfileRules(
+    host: SshHost,
+    profile: string,
+    etcdAuthority: string | undefined,
+    rules: ProfileRulesJson,
+): Promise<void> {
     await runChecked(host, calicoctlRule(host, profile, etcdAuthority, ["update"]), {
         stdin: ruleUpdateInput(profile, rules),
         accept: (result) => isProfileMissing(result.stdout, profile),

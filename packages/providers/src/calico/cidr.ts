@@ -44,12 +44,20 @@ function addressProblem(text: string, address: string): string {
     const parts = address.split(".");
     if (parts.every((part) => DIGITS.test(part))) {
         if (parts.length < 4) {
-            return `cidr ${quote(text)} has a partial IPv4 address, which calicoctl's netaddr fills in from the right ` +
-                `("10.1" becomes 10.1.0.0) where other tools fill it in from the left (10.0.0.1); write all four octets`;
+            return (
+                `cidr ${quote(text)} has a partial IPv4 address, which calicoctl's netaddr fills in from the right ` +
+                `("10.1" becomes 10.1.0.0) where other tools fill it in from the left (10.0.0.1); write all four octets`
+            );
         }
-        if (parts.length === 4 && parts.some((part) => part.length > 1 && part.startsWith("0")) && parts.every((part) => Number(part) <= 255)) {
-            return `cidr ${quote(text)} has an octet with a leading zero, which calicoctl reads as decimal and other tools ` +
-                `as octal; write the octets without leading zeros`;
+        if (
+            parts.length === 4 &&
+            parts.some((part) => part.length > 1 && part.startsWith("0")) &&
+            parts.every((part) => Number(part) <= 255)
+        ) {
+            return (
+                `cidr ${quote(text)} has an octet with a leading zero, which calicoctl reads as decimal and other tools ` +
+                `as octal; write the octets without leading zeros`
+            );
         }
     }
     return `cidr ${quote(text)} is not an IPv4 or IPv6 address or network`;
@@ -66,7 +74,9 @@ function prefixLength(text: string, prefixText: string | undefined, family: Fami
     const mask = family.parse(prefixText);
     const length = mask === undefined ? undefined : maskLength(mask, family.bits);
     if (length === undefined) {
-        fail(`cidr ${quote(text)} has a prefix that is neither a length 0..${family.bits} in digits nor a netmask or hostmask`);
+        fail(
+            `cidr ${quote(text)} has a prefix that is neither a length 0..${family.bits} in digits nor a netmask or hostmask`,
+        );
     }
     return length;
 }
@@ -152,7 +162,8 @@ function longestZeroRun(words: number[]): { start: number; length: number } | un
             if (start < 0) start = i;
             continue;
         }
-        if (start >= 0 && i - start >= 2 && (best === undefined || i - start > best.length)) best = { start, length: i - start };
+        if (start >= 0 && i - start >= 2 && (best === undefined || i - start > best.length))
+            best = { start, length: i - start };
         start = -1;
     }
     return best;

@@ -2,5 +2,15 @@
 // read and write a profile's rules.
 export { RuleSyntaxError } from "../errors";
 export type { ProfileRulesJson, RuleJson } from "./calicoctl";
-export { canonicalRule, formatRule, isValidTag, outsideGrammar, parseRule, ruleFromJson, ruleTags, ruleToJson, storedRuleText } from "./rule";
+export {
+    canonicalRule,
+    formatRule,
+    isValidTag,
+    outsideGrammar,
+    parseRule,
+    ruleFromJson,
+    ruleTags,
+    ruleToJson,
+    storedRuleText,
+} from "./rule";
 export type { CalicoRule } from "./rule";

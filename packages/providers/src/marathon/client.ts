@@ -32,9 +32,10 @@ export interface MarathonTiming {
 }
 
 /** What a failed or stuck deployment needs to be cleared; only said when force is not in use. */
-const forceHint = "a deployment that never finishes blocks every later change of these apps (HTTP 409) until it ends: " +
+const forceHint =
+    "a deployment that never finishes blocks every later change of these apps (HTTP 409) until it ends: " +
     "cancel it (DELETE /v2/deployments/<id>), or set calico-stars:forceDeployments to true, which sends the PUT with ?force=true " +
-    "and so cancels the deployments in its way (README, \"On a shared cluster\")";
+    'and so cancels the deployments in its way (README, "On a shared cluster")';
 
 export interface MarathonAppJson {
     id: string;
@@ -63,39 +64,54 @@ export interface WriteAnswer {
     version: string;
 }
 
-const appSchema = z.object({ id: z.string(), labels: z.record(z.string(), z.string()).nullish(), instances: z.number().nullish() }).loose();
+const appSchema = z
+    .object({ id: z.string(), labels: z.record(z.string(), z.string()).nullish(), instances: z.number().nullish() })
+    .loose();
 
-const groupSchema: z.ZodType<MarathonGroupJson> = z.object({
-    id: z.string(),
-    apps: z.array(appSchema).nullish(),
-    groups: z.array(z.lazy(() => groupSchema)).nullish(),
-    version: z.string().nullish(),
-}).loose();
+const groupSchema: z.ZodType<MarathonGroupJson> = z
+    .object({
+        id: z.string(),
+        apps: z.array(appSchema).nullish(),
+        groups: z.array(z.lazy(() => groupSchema)).nullish(),
+        version: z.string().nullish(),
+    })
+    .loose();
 
-const deploymentsSchema = z.array(z.object({
-    id: z.string(),
-    affectedApps: z.array(z.string()).nullish(),
-    currentStep: z.number().nullish(),
-    totalSteps: z.number().nullish(),
-    currentActions: z.array(z.object({ action: z.string(), app: z.string() }).loose()).nullish(),
-}).loose());
+const deploymentsSchema = z.array(
+    z
+        .object({
+            id: z.string(),
+            affectedApps: z.array(z.string()).nullish(),
+            currentStep: z.number().nullish(),
+            totalSteps: z.number().nullish(),
+            currentActions: z.array(z.object({ action: z.string(), app: z.string() }).loose()).nullish(),
+        })
+        .loose(),
+);
 
 const writeAnswerSchema = z.object({ deploymentId: z.string(), version: z.string() }).loose();
 
-const lockSchema = z.object({ message: z.string().nullish(), deployments: z.array(z.object({ id: z.string() }).loose()).nullish() }).loose();
+const lockSchema = z
+    .object({ message: z.string().nullish(), deployments: z.array(z.object({ id: z.string() }).loose()).nullish() })
+    .loose();
 
-const appStatusSchema = z.object({
-    apps: z.array(z.object({
-        id: z.string(),
-        instances: z.number(),
-        tasksRunning: z.number().nullish(),
-        tasksStaged: z.number().nullish(),
-        deployments: z.array(z.object({ id: z.string() }).loose()).nullish(),
-    }).loose()),
-}).loose();
+const appStatusSchema = z
+    .object({
+        apps: z.array(
+            z
+                .object({
+                    id: z.string(),
+                    instances: z.number(),
+                    tasksRunning: z.number().nullish(),
+                    tasksStaged: z.number().nullish(),
+                    deployments: z.array(z.object({ id: z.string() }).loose()).nullish(),
+                })
+                .loose(),
+        ),
+    })
+    .loose();
 
 const transientStatuses = [502, 503, 504];
-
 
 /** One client per operation: its deadline bounds every retry and wait the operation makes. */
 export class MarathonClient {
@@ -103,7 +119,10 @@ export class MarathonClient {
     private readonly firstPauseMs: number;
     private readonly maxPauseMs: number;
 
-    constructor(private readonly endpoint: MarathonEndpoint, private readonly timing: MarathonTiming) {
+    constructor(
+        private readonly endpoint: MarathonEndpoint,
+        private readonly timing: MarathonTiming,
+    ) {
         this.deadline = Date.now() + timing.timeoutSeconds * 1000;
         this.firstPauseMs = timing.firstPauseMs ?? 250;
         this.maxPauseMs = timing.maxPauseMs ?? 5000;
@@ -146,9 +165,13 @@ export class MarathonClient {
                 problem = (err as Error).message;
             }
             if (this.remainingMs() <= 0) {
-                throw new MarathonError(`${this.where()}: ${what}: Marathon stayed unavailable for ${this.timing.timeoutSeconds} s: ${problem}`);
+                throw new MarathonError(
+                    `${this.where()}: ${what}: Marathon stayed unavailable for ${this.timing.timeoutSeconds} s: ${problem}`,
+                );
             }
-            pulumi.log.info(`Marathon ${what}: unavailable (${problem}); trying again in ${Math.min(pauseMs, this.remainingMs())} ms`);
+            pulumi.log.info(
+                `Marathon ${what}: unavailable (${problem}); trying again in ${Math.min(pauseMs, this.remainingMs())} ms`,
+            );
             await sleep(Math.min(pauseMs, this.remainingMs()));
             pauseMs = Math.min(pauseMs * 2, this.maxPauseMs);
         }
@@ -160,12 +183,19 @@ export class MarathonClient {
         try {
             json = JSON.parse(response.body);
         } catch {
-            throw new MarathonError(`${this.where()}: ${what}: HTTP ${response.status} with a body that is not JSON: ${response.body.slice(0, 200)}`);
+            throw new MarathonError(
+                `${this.where()}: ${what}: HTTP ${response.status} with a body that is not JSON: ${response.body.slice(0, 200)}`,
+            );
         }
         const parsed = schema.safeParse(json);
         if (!parsed.success) {
-            const issues = parsed.error.issues.slice(0, 3).map((issue) => `${issue.path.join(".") || "(body)"}: ${issue.message}`).join("; ");
-            throw new MarathonError(`${this.where()}: ${what}: unexpected answer (HTTP ${response.status}): ${issues}: ${response.body.slice(0, 200)}`);
+            const issues = parsed.error.issues
+                .slice(0, 3)
+                .map((issue) => `${issue.path.join(".") || "(body)"}: ${issue.message}`)
+                .join("; ");
+            throw new MarathonError(
+                `${this.where()}: ${what}: unexpected answer (HTTP ${response.status}): ${issues}: ${response.body.slice(0, 200)}`,
+            );
         }
         return parsed.data;
     }
@@ -194,7 +224,8 @@ export class MarathonClient {
     }
 
     private describe(deployment: DeploymentJson): string {
-        const actions = (deployment.currentActions ?? []).map((a) => `${a.action} ${a.app}`).join(", ") || "no current action";
+        const actions =
+            (deployment.currentActions ?? []).map((a) => `${a.action} ${a.app}`).join(", ") || "no current action";
         return `${deployment.id} at step ${deployment.currentStep ?? "?"}/${deployment.totalSteps ?? "?"} (${actions})`;
     }
 
@@ -207,17 +238,26 @@ export class MarathonClient {
                 return;
             }
             if (this.remainingMs() <= 0) {
-                throw new MarathonError(`${this.where()}: ${what}: deployment not finished within ${this.timing.timeoutSeconds} s: ` +
-                    `${pending.map((d) => this.describe(d)).join("; ")}${forced ? "" : `; ${forceHint}`}`);
+                throw new MarathonError(
+                    `${this.where()}: ${what}: deployment not finished within ${this.timing.timeoutSeconds} s: ` +
+                        `${pending.map((d) => this.describe(d)).join("; ")}${forced ? "" : `; ${forceHint}`}`,
+                );
             }
-            pulumi.log.info(`Marathon ${what}: waiting for deployment ${pending.map((d) => this.describe(d)).join("; ")}`);
+            pulumi.log.info(
+                `Marathon ${what}: waiting for deployment ${pending.map((d) => this.describe(d)).join("; ")}`,
+            );
             await sleep(Math.min(pauseMs, this.remainingMs()));
             pauseMs = Math.min(pauseMs * 2, 2000);
         }
     }
 
     /** Sends a write; on 409 (locked) waits for the listed deployments, or pauses when none is listed, and tries again. */
-    private async writeThroughLocks(method: "PUT" | "DELETE", path: string, body: unknown, what: string): Promise<WriteAnswer | undefined> {
+    private async writeThroughLocks(
+        method: "PUT" | "DELETE",
+        path: string,
+        body: unknown,
+        what: string,
+    ): Promise<WriteAnswer | undefined> {
         let pauseMs = this.firstPauseMs;
         for (;;) {
             const response = await this.send(method, path, body, what);
@@ -232,17 +272,24 @@ export class MarathonClient {
             }
             const lock = this.parse(lockSchema, response, what);
             const listed = (lock.deployments ?? []).map((d) => d.id);
-            const running = listed.length > 0 ? (await this.deployments()).filter((d) => listed.includes(d.id)).map((d) => d.id) : [];
+            const running =
+                listed.length > 0
+                    ? (await this.deployments()).filter((d) => listed.includes(d.id)).map((d) => d.id)
+                    : [];
             if (running.length > 0) {
                 await this.waitForDeployments(running, `${what} (locked by another deployment)`);
                 continue;
             }
             if (this.remainingMs() <= 0) {
-                throw new MarathonError(`${this.where()}: ${what}: still locked (HTTP 409) after ${this.timing.timeoutSeconds} s with ` +
-                    `${listed.length > 0 ? `only finished deployments listed (${listed.join(", ")})` : "no deployment listed"}: ` +
-                    `a scale or a task kill holds the lock (${lock.message ?? "no message"}); ${forceHint}`);
+                throw new MarathonError(
+                    `${this.where()}: ${what}: still locked (HTTP 409) after ${this.timing.timeoutSeconds} s with ` +
+                        `${listed.length > 0 ? `only finished deployments listed (${listed.join(", ")})` : "no deployment listed"}: ` +
+                        `a scale or a task kill holds the lock (${lock.message ?? "no message"}); ${forceHint}`,
+                );
             }
-            pulumi.log.info(`Marathon ${what}: locked with no running deployment listed; trying again in ${Math.min(pauseMs, this.remainingMs())} ms`);
+            pulumi.log.info(
+                `Marathon ${what}: locked with no running deployment listed; trying again in ${Math.min(pauseMs, this.remainingMs())} ms`,
+            );
             await sleep(Math.min(pauseMs, this.remainingMs()));
             pauseMs = Math.min(pauseMs * 2, this.maxPauseMs);
         }
@@ -252,9 +299,18 @@ export class MarathonClient {
      * PUTs the group, waits for its deployment, then for every app to run its instances: an unchanged PUT
      * (say, a create tried again after a timeout) plans nothing, so its answer alone proves nothing.
      */
-    async putGroup(id: string, body: { apps: { id: string; instances?: number }[] }, force: boolean): Promise<WriteAnswer> {
+    async putGroup(
+        id: string,
+        body: { apps: { id: string; instances?: number }[] },
+        force: boolean,
+    ): Promise<WriteAnswer> {
         const what = `PUT ${id}`;
-        const answer = (await this.writeThroughLocks("PUT", `/v2/groups${id}${force ? "?force=true" : ""}`, body, what))!;
+        const answer = (await this.writeThroughLocks(
+            "PUT",
+            `/v2/groups${id}${force ? "?force=true" : ""}`,
+            body,
+            what,
+        ))!;
         await this.waitForDeployments([answer.deploymentId], what, force);
         await this.waitUntilRunning(id, body.apps, what, force);
         return answer;
@@ -263,17 +319,31 @@ export class MarathonClient {
     /** DELETE ?force=true of the group (the caller has checked that the stack owns all of it); waits for the deployment. */
     async deleteGroup(id: string, force: boolean): Promise<void> {
         const what = `DELETE ${id}`;
-        const answer = await this.writeThroughLocks("DELETE", `/v2/groups${id}${force ? "?force=true" : ""}`, undefined, what);
+        const answer = await this.writeThroughLocks(
+            "DELETE",
+            `/v2/groups${id}${force ? "?force=true" : ""}`,
+            undefined,
+            what,
+        );
         if (answer !== undefined) {
             await this.waitForDeployments([answer.deploymentId], what, force);
         }
     }
 
     /** What is wrong with each app of the group, or nothing when every one runs its instances and no deployment remains. */
-    private async appProblems(groupId: string, apps: { id: string; instances?: number }[], what: string): Promise<string[]> {
+    private async appProblems(
+        groupId: string,
+        apps: { id: string; instances?: number }[],
+        what: string,
+    ): Promise<string[]> {
         // GET /v2/apps embeds counts and deployments in v0.14.2 and v1.1.1 alike (AppsResource.index); `id`
         // filters by substring, so the answer is narrowed to the group here
-        const response = await this.send("GET", `/v2/apps?id=${encodeURIComponent(`${groupId}/`)}`, undefined, `${what}: GET /v2/apps`);
+        const response = await this.send(
+            "GET",
+            `/v2/apps?id=${encodeURIComponent(`${groupId}/`)}`,
+            undefined,
+            `${what}: GET /v2/apps`,
+        );
         if (response.status !== 200) {
             throw this.fail(`${what}: GET /v2/apps`, response);
         }
@@ -287,16 +357,25 @@ export class MarathonClient {
             const problems: string[] = [];
             const running = found.tasksRunning ?? 0;
             if (running < found.instances) {
-                problems.push(`app ${id}: ${running} of ${found.instances} tasks running (${found.tasksStaged ?? 0} staged)`);
+                problems.push(
+                    `app ${id}: ${running} of ${found.instances} tasks running (${found.tasksStaged ?? 0} staged)`,
+                );
             }
             if ((found.deployments ?? []).length > 0) {
-                problems.push(`app ${id}: deployment ${(found.deployments ?? []).map((d) => d.id).join(", ")} still in progress`);
+                problems.push(
+                    `app ${id}: deployment ${(found.deployments ?? []).map((d) => d.id).join(", ")} still in progress`,
+                );
             }
             return problems;
         });
     }
 
-    async waitUntilRunning(groupId: string, apps: { id: string; instances?: number }[], what: string, forced = false): Promise<void> {
+    async waitUntilRunning(
+        groupId: string,
+        apps: { id: string; instances?: number }[],
+        what: string,
+        forced = false,
+    ): Promise<void> {
         let pauseMs = Math.min(this.firstPauseMs, 200);
         for (;;) {
             const problems = await this.appProblems(groupId, apps, what);
@@ -304,8 +383,10 @@ export class MarathonClient {
                 return;
             }
             if (this.remainingMs() <= 0) {
-                throw new MarathonError(`${this.where()}: ${what}: the group's apps are not running within ${this.timing.timeoutSeconds} s: ` +
-                    `${problems.join("; ")}${forced ? "" : `; ${forceHint}`}`);
+                throw new MarathonError(
+                    `${this.where()}: ${what}: the group's apps are not running within ${this.timing.timeoutSeconds} s: ` +
+                        `${problems.join("; ")}${forced ? "" : `; ${forceHint}`}`,
+                );
             }
             pulumi.log.info(`Marathon ${what}: waiting for the apps to run: ${problems.join("; ")}`);
             await sleep(Math.min(pauseMs, this.remainingMs()));

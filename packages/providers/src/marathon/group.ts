@@ -60,12 +60,17 @@ function normalizeApp(app: MarathonApp | MarathonAppJson, groupId: string): Mara
         labels: given.labels ?? {},
         container: {
             type: given.container?.type as "DOCKER",
-            docker: { image: given.container?.docker?.image as string, parameters: given.container?.docker?.parameters ?? [] },
+            docker: {
+                image: given.container?.docker?.image as string,
+                parameters: given.container?.docker?.parameters ?? [],
+            },
         },
         // what refresh compares: the collector's kill-first strategy is what lets its fixed IP move
         upgradeStrategy: {
-            minimumHealthCapacity: given.upgradeStrategy?.minimumHealthCapacity ?? marathonDefaultUpgradeStrategy.minimumHealthCapacity,
-            maximumOverCapacity: given.upgradeStrategy?.maximumOverCapacity ?? marathonDefaultUpgradeStrategy.maximumOverCapacity,
+            minimumHealthCapacity:
+                given.upgradeStrategy?.minimumHealthCapacity ?? marathonDefaultUpgradeStrategy.minimumHealthCapacity,
+            maximumOverCapacity:
+                given.upgradeStrategy?.maximumOverCapacity ?? marathonDefaultUpgradeStrategy.maximumOverCapacity,
         },
     };
 }

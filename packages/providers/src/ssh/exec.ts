@@ -35,21 +35,39 @@ export function abbreviate(text: string): string {
 }
 
 /** Runs one command; a non-zero exit is a result, not an error. */
-export async function runCommand(host: SshHost, argvOrScript: readonly string[] | ShellScript, options: RunOptions = {}): Promise<CommandResult> {
+export async function runCommand(
+    host: SshHost,
+    argvOrScript: readonly string[] | ShellScript,
+    options: RunOptions = {},
+): Promise<CommandResult> {
     const settings = settingsOrThrow();
     const command = displayed(argvOrScript);
     const timeoutMs = options.timeoutMs ?? settings.commandTimeoutMs;
     const deadline = Date.now() + timeoutMs;
     const label = hostLabel(host);
-    const timedOut = (phase: string) => new SshError(`on ${label}: \`${abbreviate(command)}\` timed out after ${timeoutMs} ms${phase ? ` (${phase})` : ""}`);
-    const spec: ExecSpec = { label, command, stdin: options.stdin, deadline, timedOut, maxOutputBytes: settings.maxOutputBytes ?? defaultMaxOutputBytes };
+    const timedOut = (phase: string) =>
+        new SshError(
+            `on ${label}: \`${abbreviate(command)}\` timed out after ${timeoutMs} ms${phase ? ` (${phase})` : ""}`,
+        );
+    const spec: ExecSpec = {
+        label,
+        command,
+        stdin: options.stdin,
+        deadline,
+        timedOut,
+        maxOutputBytes: settings.maxOutputBytes ?? defaultMaxOutputBytes,
+    };
     for (let attempt = 1; ; attempt++) {
         try {
             return await withChannel(host, deadline, timedOut, (client) => execOnce(client, spec));
         } catch (err) {
             // sshd frees a closed session's slot a moment after the close, so a burst can still meet its
             // MaxSessions; the command never started, so it is safe to open the channel again
-            if (!(err as { channelRefused?: boolean }).channelRefused || attempt === channelOpenAttempts || Date.now() >= deadline) {
+            if (
+                !(err as { channelRefused?: boolean }).channelRefused ||
+                attempt === channelOpenAttempts ||
+                Date.now() >= deadline
+            ) {
                 throw err;
             }
             await sleep(20 * attempt);
@@ -58,7 +76,11 @@ export async function runCommand(host: SshHost, argvOrScript: readonly string[] 
 }
 
 /** Runs one command and throws, naming host, command and output, unless it exits 0 (or `accept` takes its answer). */
-export async function runChecked(host: SshHost, argvOrScript: readonly string[] | ShellScript, options: RunCheckedOptions = {}): Promise<CommandResult> {
+export async function runChecked(
+    host: SshHost,
+    argvOrScript: readonly string[] | ShellScript,
+    options: RunCheckedOptions = {},
+): Promise<CommandResult> {
     const result = await runCommand(host, argvOrScript, options);
     if (result.code !== 0 && !options.accept?.(result)) {
         throw commandFailure(host, options.shownAs ?? argvOrScript, result);
@@ -66,9 +88,15 @@ export async function runChecked(host: SshHost, argvOrScript: readonly string[] 
     return result;
 }
 
-export function commandFailure(host: SshHost, argvOrScript: readonly string[] | ShellScript, result: CommandResult): RemoteCommandError {
+export function commandFailure(
+    host: SshHost,
+    argvOrScript: readonly string[] | ShellScript,
+    result: CommandResult,
+): RemoteCommandError {
     const output = [result.stderr.trim(), result.stdout.trim()].filter((s) => s.length > 0).join("\n");
-    return new RemoteCommandError(`on ${hostLabel(host)}: \`${abbreviate(displayed(argvOrScript))}\` exited ${result.code}${output ? `: ${abbreviate(output)}` : ""}`);
+    return new RemoteCommandError(
+        `on ${hostLabel(host)}: \`${abbreviate(displayed(argvOrScript))}\` exited ${result.code}${output ? `: ${abbreviate(output)}` : ""}`,
+    );
 }
 
 /**
@@ -98,8 +126,16 @@ export function execOnce(client: Pick<Client, "exec">, spec: ExecSpec): Promise<
         }, spec.deadline - Date.now());
         client.exec(spec.command, (err, channel) => {
             if (err) {
-                const refused = new SshError(`on ${spec.label}: cannot start \`${abbreviate(spec.command)}\`: ${err.message}`);
-                finish(() => reject(Object.assign(refused, { channelRefused: /open failed|Channel open failure/.test(err.message) })));
+                const refused = new SshError(
+                    `on ${spec.label}: cannot start \`${abbreviate(spec.command)}\`: ${err.message}`,
+                );
+                finish(() =>
+                    reject(
+                        Object.assign(refused, {
+                            channelRefused: /open failed|Channel open failure/.test(err.message),
+                        }),
+                    ),
+                );
                 return;
             }
             if (settled) {
@@ -116,7 +152,13 @@ export function execOnce(client: Pick<Client, "exec">, spec: ExecSpec): Promise<
                 sizes[stream] += chunk.length;
                 if (sizes[stream] > spec.maxOutputBytes) {
                     channel.close();
-                    finish(() => reject(new SshError(`on ${spec.label}: \`${abbreviate(spec.command)}\` printed more than ${spec.maxOutputBytes} bytes on ${stream}; stopped it`)));
+                    finish(() =>
+                        reject(
+                            new SshError(
+                                `on ${spec.label}: \`${abbreviate(spec.command)}\` printed more than ${spec.maxOutputBytes} bytes on ${stream}; stopped it`,
+                            ),
+                        ),
+                    );
                     return;
                 }
                 output[stream].push(chunk);
@@ -128,11 +170,23 @@ export function execOnce(client: Pick<Client, "exec">, spec: ExecSpec): Promise<
             });
             channel.on("close", () => {
                 if (exitCode === undefined) {
-                    finish(() => reject(new SshError(`on ${spec.label}: \`${abbreviate(spec.command)}\`: the connection closed before the command finished`)));
+                    finish(() =>
+                        reject(
+                            new SshError(
+                                `on ${spec.label}: \`${abbreviate(spec.command)}\`: the connection closed before the command finished`,
+                            ),
+                        ),
+                    );
                     return;
                 }
                 const code = exitCode;
-                finish(() => resolve({ stdout: Buffer.concat(output.stdout).toString("utf8"), stderr: Buffer.concat(output.stderr).toString("utf8"), code }));
+                finish(() =>
+                    resolve({
+                        stdout: Buffer.concat(output.stdout).toString("utf8"),
+                        stderr: Buffer.concat(output.stderr).toString("utf8"),
+                        code,
+                    }),
+                );
             });
             channel.end(spec.stdin);
         });

@@ -28,7 +28,8 @@ export interface KnownHostsEntry {
 }
 
 /** Where verification finds keys: the configured ones and a known_hosts file. */
-export type HostKeySources = Pick<SshSettings, "hostKeys" | "knownHostsPath"> & Partial<Pick<SshSettings, "hostKeyFingerprints">>;
+export type HostKeySources = Pick<SshSettings, "hostKeys" | "knownHostsPath"> &
+    Partial<Pick<SshSettings, "hostKeyFingerprints">>;
 
 export function sha256Fingerprint(key: Buffer): string {
     return `SHA256:${crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
@@ -136,7 +137,11 @@ export interface KnownHostsLookup {
     certAuthorities: KnownHostsEntry[];
 }
 
-export function lookupKnownHosts(text: string, path: string, host: Pick<SshHost, "address" | "port">): KnownHostsLookup {
+export function lookupKnownHosts(
+    text: string,
+    path: string,
+    host: Pick<SshHost, "address" | "port">,
+): KnownHostsLookup {
     const name = knownHostsName(host);
     const matching = parseKnownHosts(text).filter((entry) => hostFieldMatches(entry.hosts, name));
     return {
@@ -161,8 +166,10 @@ function revokedProblem(lookup: KnownHostsLookup | undefined, blob: string, what
 }
 
 function certAuthorityProblem(lookup: KnownHostsLookup): string {
-    return `${lookup.path} line ${lookup.certAuthorities.map((e) => e.line).join(", ")}: @cert-authority entries (host certificates) are not ` +
-        "supported; list the host's own public key instead (ssh-keyscan prints it)";
+    return (
+        `${lookup.path} line ${lookup.certAuthorities.map((e) => e.line).join(", ")}: @cert-authority entries (host certificates) are not ` +
+        "supported; list the host's own public key instead (ssh-keyscan prints it)"
+    );
 }
 
 /** undefined when the offered key is accepted, otherwise why not. */
@@ -179,12 +186,15 @@ export function hostKeyVerdict(host: SshHost, key: Buffer, settings: SshSettings
     }
     const knownKeys = settings.hostKeys[`${host.address}:${host.port}`] ?? settings.hostKeys[host.address];
     if (knownKeys !== undefined) {
-        return knownKeys.some((line) => blobOf(line) === offered) ? undefined
+        return knownKeys.some((line) => blobOf(line) === offered)
+            ? undefined
             : `host key ${fingerprint} is not among the configured hostKeys`;
     }
-    const pinned = settings.hostKeyFingerprints[`${host.address}:${host.port}`] ?? settings.hostKeyFingerprints[host.address];
+    const pinned =
+        settings.hostKeyFingerprints[`${host.address}:${host.port}`] ?? settings.hostKeyFingerprints[host.address];
     if (pinned !== undefined) {
-        return pinned.includes(fingerprint) ? undefined
+        return pinned.includes(fingerprint)
+            ? undefined
             : `host key ${fingerprint} is not among the configured hostKeyFingerprints (${pinned.join(", ")})`;
     }
     if (lookup !== undefined) {
@@ -194,7 +204,8 @@ export function hostKeyVerdict(host: SshHost, key: Buffer, settings: SshSettings
         if (lookup.keys.some((e) => e.blob === offered)) {
             return undefined;
         }
-        return lookup.keys.length > 0 ? `host key ${fingerprint} does not match ${lookup.path} (possible man-in-the-middle; fix known_hosts if the host was rebuilt)`
+        return lookup.keys.length > 0
+            ? `host key ${fingerprint} does not match ${lookup.path} (possible man-in-the-middle; fix known_hosts if the host was rebuilt)`
             : `${knownHostsName(host)} is not in ${lookup.path}`;
     }
     return `no hostKeys or hostKeyFingerprints entry for ${host.address} and no knownHostsPath; the host offered ${fingerprint}`;
@@ -204,7 +215,10 @@ export function hostKeyVerdict(host: SshHost, key: Buffer, settings: SshSettings
  * The host's full public key for clients that check a host only against one key (@pulumi/command's
  * `hostKey`): the first configured or known_hosts key that is not revoked, or why there is none.
  */
-export function acceptedHostKey(sources: HostKeySources, host: Pick<SshHost, "address" | "port">): { key: string } | { problem: string } {
+export function acceptedHostKey(
+    sources: HostKeySources,
+    host: Pick<SshHost, "address" | "port">,
+): { key: string } | { problem: string } {
     const lookup = sources.knownHostsPath !== undefined ? readKnownHosts(sources.knownHostsPath, host) : undefined;
     const configured = sources.hostKeys[`${host.address}:${host.port}`] ?? sources.hostKeys[host.address];
     if (configured === undefined && lookup !== undefined && lookup.certAuthorities.length > 0) {
@@ -216,7 +230,9 @@ export function acceptedHostKey(sources: HostKeySources, host: Pick<SshHost, "ad
         return { key: usable.trim().split(/\s+/).slice(0, 2).join(" ") };
     }
     if (candidates.length > 0) {
-        return { problem: `every key listed for ${host.address} (${configured ? "hostKeys" : lookup!.path}) is marked @revoked in ${lookup!.path}` };
+        return {
+            problem: `every key listed for ${host.address} (${configured ? "hostKeys" : lookup!.path}) is marked @revoked in ${lookup!.path}`,
+        };
     }
     return { problem: `no public key for ${host.address} in hostKeys${lookup ? ` or ${lookup.path}` : ""}` };
 }

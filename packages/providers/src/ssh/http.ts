@@ -27,7 +27,8 @@ export async function httpOverSsh(host: SshHost, request: HttpRequest): Promise<
     const deadline = Date.now() + timeoutMs;
     const maxBytes = settings.maxOutputBytes ?? defaultMaxOutputBytes;
     const what = `${request.method} http://${request.targetHost}:${request.targetPort}${request.path} via ${hostLabel(host)}`;
-    const timedOut = (phase: string) => new SshError(`${what}: no answer within ${timeoutMs} ms${phase ? ` (${phase})` : ""}`);
+    const timedOut = (phase: string) =>
+        new SshError(`${what}: no answer within ${timeoutMs} ms${phase ? ` (${phase})` : ""}`);
     return withChannel(host, deadline, timedOut, async (client) => {
         const channel = await openForward(client, host, request, deadline, timedOut);
         countChannel("forwards");
@@ -35,7 +36,11 @@ export async function httpOverSsh(host: SshHost, request: HttpRequest): Promise<
     });
 }
 
-function exchange(channel: ClientChannel, request: HttpRequest, limits: { what: string; deadline: number; timedOut: (phase: string) => Error; maxBytes: number }): Promise<HttpResponse> {
+function exchange(
+    channel: ClientChannel,
+    request: HttpRequest,
+    limits: { what: string; deadline: number; timedOut: (phase: string) => Error; maxBytes: number },
+): Promise<HttpResponse> {
     return new Promise<HttpResponse>((resolve, reject) => {
         let timer: NodeJS.Timeout | undefined;
         let done = false;
@@ -47,54 +52,75 @@ function exchange(channel: ClientChannel, request: HttpRequest, limits: { what: 
                 reject(err instanceof SshError ? err : new SshError(`${limits.what}: ${err.message}`));
             }
         };
-        const req = http.request({
-            method: request.method,
-            path: request.path,
-            host: request.targetHost,
-            port: request.targetPort,
-            headers: {
-                "Accept": "application/json",
-                "Connection": "close",
-                ...(request.body !== undefined ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(request.body) } : {}),
+        const req = http.request(
+            {
+                method: request.method,
+                path: request.path,
+                host: request.targetHost,
+                port: request.targetPort,
+                headers: {
+                    Accept: "application/json",
+                    Connection: "close",
+                    ...(request.body !== undefined
+                        ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(request.body) }
+                        : {}),
+                },
+                createConnection: () => channel as unknown as Socket,
             },
-            createConnection: () => channel as unknown as Socket,
-        }, (res) => {
-            const chunks: Buffer[] = [];
-            let size = 0;
-            res.on("data", (chunk: Buffer) => {
-                size += chunk.length;
-                if (size > limits.maxBytes) {
-                    req.destroy();
-                    fail(new SshError(`${limits.what}: the response is larger than ${limits.maxBytes} bytes; stopped reading`));
-                    return;
-                }
-                chunks.push(chunk);
-            });
-            res.on("end", () => {
-                if (!done) {
-                    done = true;
-                    clearTimeout(timer);
-                    resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
-                }
-            });
-            res.on("error", (err) => fail(err));
-        });
-        timer = setTimeout(() => {
-            req.destroy();
-            fail(limits.timedOut(""));
-        }, Math.max(0, limits.deadline - Date.now()));
+            (res) => {
+                const chunks: Buffer[] = [];
+                let size = 0;
+                res.on("data", (chunk: Buffer) => {
+                    size += chunk.length;
+                    if (size > limits.maxBytes) {
+                        req.destroy();
+                        fail(
+                            new SshError(
+                                `${limits.what}: the response is larger than ${limits.maxBytes} bytes; stopped reading`,
+                            ),
+                        );
+                        return;
+                    }
+                    chunks.push(chunk);
+                });
+                res.on("end", () => {
+                    if (!done) {
+                        done = true;
+                        clearTimeout(timer);
+                        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
+                    }
+                });
+                res.on("error", (err) => fail(err));
+            },
+        );
+        timer = setTimeout(
+            () => {
+                req.destroy();
+                fail(limits.timedOut(""));
+            },
+            Math.max(0, limits.deadline - Date.now()),
+        );
         req.on("error", fail);
         req.end(request.body);
     });
 }
 
-function openForward(client: Client, host: SshHost, request: HttpRequest, deadline: number, timedOut: (phase: string) => Error): Promise<ClientChannel> {
+function openForward(
+    client: Client,
+    host: SshHost,
+    request: HttpRequest,
+    deadline: number,
+    timedOut: (phase: string) => Error,
+): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
         let late = false;
-        const timer = setTimeout(() => {
-            late = true;
-            reject(timedOut(`forwarding to ${request.targetHost}:${request.targetPort}`));
-        }, Math.max(0, deadline - Date.now()));
+        const timer = setTimeout(
+            () => {
+                late = true;
+                reject(timedOut(`forwarding to ${request.targetHost}:${request.targetPort}`));
+            },
+            Math.max(0, deadline - Date.now()),
+        );
         client.forwardOut("127.0.0.1", 0, request.targetHost, request.targetPort, (err, channel) => {
             clearTimeout(timer);
             if (late) {
@@ -103,8 +129,14 @@ function openForward(client: Client, host: SshHost, request: HttpRequest, deadli
                 return;
             }
             if (err) {
-                const refused = new SshError(`on ${hostLabel(host)}: cannot reach ${request.targetHost}:${request.targetPort} through sshd: ${err.message}`);
-                reject((err as { reason?: number }).reason === connectFailed ? Object.assign(refused, { forwardRefused: true }) : refused);
+                const refused = new SshError(
+                    `on ${hostLabel(host)}: cannot reach ${request.targetHost}:${request.targetPort} through sshd: ${err.message}`,
+                );
+                reject(
+                    (err as { reason?: number }).reason === connectFailed
+                        ? Object.assign(refused, { forwardRefused: true })
+                        : refused,
+                );
             } else {
                 resolve(channel);
             }

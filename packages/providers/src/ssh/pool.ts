@@ -54,13 +54,15 @@ export function resetSshStats(): void {
 export async function closeAllConnections(): Promise<void> {
     const pending = [...pool.connections.values()];
     pool.connections.clear();
-    await Promise.all(pending.map(async (pooled) => {
-        try {
-            (await pooled.client).end();
-        } catch {
-            // a connection that never opened has nothing to close
-        }
-    }));
+    await Promise.all(
+        pending.map(async (pooled) => {
+            try {
+                (await pooled.client).end();
+            } catch {
+                // a connection that never opened has nothing to close
+            }
+        }),
+    );
 }
 
 export function settingsOrThrow(): SshSettings {
@@ -79,7 +81,16 @@ export function hostLabel(host: SshHost): string {
 function beforeDeadline<T>(work: Promise<T>, deadline: number, timedOut: () => Error): Promise<T> {
     return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(timedOut()), Math.max(0, deadline - Date.now()));
-        work.then((value) => { clearTimeout(timer); resolve(value); }, (err) => { clearTimeout(timer); reject(err); });
+        work.then(
+            (value) => {
+                clearTimeout(timer);
+                resolve(value);
+            },
+            (err) => {
+                clearTimeout(timer);
+                reject(err);
+            },
+        );
     });
 }
 
@@ -87,17 +98,29 @@ function beforeDeadline<T>(work: Promise<T>, deadline: number, timedOut: () => E
  * Waits for a free channel slot on the host's connection, then runs `use`. Waiting for the slot and for
  * the connection counts against `deadline`: past it, `use` never runs.
  */
-export async function withChannel<T>(host: SshHost, deadline: number, timedOut: (phase: string) => Error,
-    use: (client: Client) => Promise<T>): Promise<T> {
+export async function withChannel<T>(
+    host: SshHost,
+    deadline: number,
+    timedOut: (phase: string) => Error,
+    use: (client: Client) => Promise<T>,
+): Promise<T> {
     const pooled = connectionFor(host);
     if (pooled.activeChannels >= maxChannelsPerConnection) {
         await new Promise<void>((resolve, reject) => {
-            const waiter: Waiter = { resume: () => { clearTimeout(timer); resolve(); } };
+            const waiter: Waiter = {
+                resume: () => {
+                    clearTimeout(timer);
+                    resolve();
+                },
+            };
             // leaving the queue and failing in one step, so that no finishing channel hands its slot to a waiter that gave up
-            const timer = setTimeout(() => {
-                pooled.waiting = pooled.waiting.filter((w) => w !== waiter);
-                reject(timedOut("waiting for a free channel"));
-            }, Math.max(0, deadline - Date.now()));
+            const timer = setTimeout(
+                () => {
+                    pooled.waiting = pooled.waiting.filter((w) => w !== waiter);
+                    reject(timedOut("waiting for a free channel"));
+                },
+                Math.max(0, deadline - Date.now()),
+            );
             pooled.waiting.push(waiter);
         });
     }
@@ -115,7 +138,11 @@ function connectionFor(host: SshHost): PooledConnection {
     const key = hostLabel(host);
     let pooled = pool.connections.get(key);
     if (!pooled) {
-        const created: PooledConnection = { client: connectWithRetry(host, settingsOrThrow()), activeChannels: 0, waiting: [] };
+        const created: PooledConnection = {
+            client: connectWithRetry(host, settingsOrThrow()),
+            activeChannels: 0,
+            waiting: [],
+        };
         created.client.then(
             (client) => client.on("close", () => forget(key, created)),
             () => forget(key, created),
@@ -139,8 +166,11 @@ function isTransient(err: unknown): boolean {
     if (level === "client-authentication" || err instanceof HostKeyRejected) {
         return false;
     }
-    return ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE"].includes(code ?? "")
-        || level === "client-timeout" || level === "client-socket";
+    return (
+        ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE"].includes(code ?? "") ||
+        level === "client-timeout" ||
+        level === "client-socket"
+    );
 }
 
 async function connectWithRetry(host: SshHost, settings: SshSettings): Promise<Client> {
@@ -208,9 +238,21 @@ function connectOnce(host: SshHost, settings: SshSettings): Promise<Client> {
             if (hostKeyProblem !== undefined) {
                 reject(new HostKeyRejected(`refusing ${hostLabel(host)}: ${hostKeyProblem}`));
             } else if ((err as { level?: string }).level === "client-authentication") {
-                reject(Object.assign(new SshError(`cannot log in to ${hostLabel(host)}: the server refused every offered key (check the user and the key)`), { level: "client-authentication" }));
+                reject(
+                    Object.assign(
+                        new SshError(
+                            `cannot log in to ${hostLabel(host)}: the server refused every offered key (check the user and the key)`,
+                        ),
+                        { level: "client-authentication" },
+                    ),
+                );
             } else {
-                reject(Object.assign(new SshError(`cannot connect to ${hostLabel(host)}: ${err.message}`), { code: (err as { code?: string }).code, level: (err as { level?: string }).level }));
+                reject(
+                    Object.assign(new SshError(`cannot connect to ${hostLabel(host)}: ${err.message}`), {
+                        code: (err as { code?: string }).code,
+                        level: (err as { level?: string }).level,
+                    }),
+                );
             }
         });
         client.connect(config);

@@ -53,18 +53,28 @@ function isSocket(path: string): boolean {
 
 const localFile = z.string().refine(isReadableFile, "must name a readable file on the machine that runs pulumi");
 /** Keys of hostKeys and hostKeyFingerprints: how the host-key check looks a host up. */
-const hostKeyTarget = z.string().refine((s) => isAddress(s) || isAddress(splitHostPort(s)?.host ?? ""),
-    "must be a host address, or address:port");
-const publicKey = z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+\/]+={0,3}( [^\x00-\x1f\x7f]*)?$/,
-    "must be a public key line such as \"ssh-ed25519 AAAA...\" (ssh-keyscan prints them)");
-const fingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+\/]{43}$/, "must be an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters)");
+const hostKeyTarget = z
+    .string()
+    .refine((s) => isAddress(s) || isAddress(splitHostPort(s)?.host ?? ""), "must be a host address, or address:port");
+const publicKey = z
+    .string()
+    .regex(
+        /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+\/]+={0,3}( [^\x00-\x1f\x7f]*)?$/,
+        'must be a public key line such as "ssh-ed25519 AAAA..." (ssh-keyscan prints them)',
+    );
+const fingerprint = z
+    .string()
+    .regex(/^SHA256:[A-Za-z0-9+\/]{43}$/, "must be an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters)");
 
 /** The SSH connection's config keys, shared by the program's schema and the providers' configure(). */
 export const sshConfigShape = {
     sshPrivateKey: z.string().optional(),
     sshPrivateKeyPath: localFile.optional(),
     sshPrivateKeyPassphrase: z.string().optional(),
-    sshAgentSocket: z.string().refine(isSocket, "must name an SSH agent's socket on the machine that runs pulumi").optional(),
+    sshAgentSocket: z
+        .string()
+        .refine(isSocket, "must name an SSH agent's socket on the machine that runs pulumi")
+        .optional(),
     hostKeys: z.record(hostKeyTarget, z.array(publicKey).min(1)).default({}),
     hostKeyFingerprints: z.record(hostKeyTarget, z.array(fingerprint).min(1)).default({}),
     knownHostsPath: localFile.optional(),
@@ -83,7 +93,11 @@ export function sshSettingsFrom(config: SshConfig, environment: NodeJS.ProcessEn
         privateKey: config.sshPrivateKey,
         privateKeyPath: config.sshPrivateKeyPath,
         passphrase: config.sshPrivateKeyPassphrase,
-        agentSocket: config.sshAgentSocket ?? (config.sshPrivateKey === undefined && config.sshPrivateKeyPath === undefined ? environment.SSH_AUTH_SOCK : undefined),
+        agentSocket:
+            config.sshAgentSocket ??
+            (config.sshPrivateKey === undefined && config.sshPrivateKeyPath === undefined
+                ? environment.SSH_AUTH_SOCK
+                : undefined),
         hostKeys: config.hostKeys,
         hostKeyFingerprints: config.hostKeyFingerprints,
         knownHostsPath: config.knownHostsPath,

@@ -46,7 +46,10 @@ function isScript(value: unknown): value is ShellScript {
  * A script from a template: `sh\`if ${check} 2>/dev/null; then rm -f ${path}; fi\``. A string or number
  * becomes one quoted word; a ShellScript goes in as it is.
  */
-export function sh(literals: TemplateStringsArray, ...values: ReadonlyArray<string | number | ShellScript>): ShellScript {
+export function sh(
+    literals: TemplateStringsArray,
+    ...values: ReadonlyArray<string | number | ShellScript>
+): ShellScript {
     let text = literals[0];
     values.forEach((value, i) => {
         text += (isScript(value) ? value.script : quote(String(value))) + literals[i + 1];

@@ -62,26 +62,43 @@ export function declaredMatrix(input: DeclaredMatrixInput): DeclaredMatrix {
     const nodes: MatrixNode[] = [
         { id: outsideNodeId, kind: "outside", label: outsideNodeId, address: input.outsideAddress },
         context.node(collector, "collector", collector.id),
-        ...ordered.map((probe) => context.node(probe, "probe", resources.find((r) => r.url === resourceOf.get(probe.id))?.id ?? probe.id, resourceOf.get(probe.id))),
+        ...ordered.map((probe) =>
+            context.node(
+                probe,
+                "probe",
+                resources.find((r) => r.url === resourceOf.get(probe.id))?.id ?? probe.id,
+                resourceOf.get(probe.id),
+            ),
+        ),
     ];
 
     const edges: DeclaredEdge[] = [context.uiEdge(collector)];
     for (const probe of ordered) {
         const url = resourceOf.get(probe.id);
-        edges.push(url === undefined
-            ? notProbed(collector.id, probe.id, `the resources file lists no URL of ${probe.id}`)
-            : context.urlEdge(collector, probe, url));
+        edges.push(
+            url === undefined
+                ? notProbed(collector.id, probe.id, `the resources file lists no URL of ${probe.id}`)
+                : context.urlEdge(collector, probe, url),
+        );
     }
     for (const source of ordered) {
         for (const target of ordered.filter((other) => other !== source)) {
             const resourceUrl = resourceOf.get(target.id);
             const url = source.urls.find((candidate) => candidate === resourceUrl);
-            edges.push(url === undefined
-                ? notProbed(source.id, target.id, `${source.id}'s --urls hold no URL equal to ${target.id}'s resource URL`)
-                : context.urlEdge(source, target, url));
+            edges.push(
+                url === undefined
+                    ? notProbed(
+                          source.id,
+                          target.id,
+                          `${source.id}'s --urls hold no URL equal to ${target.id}'s resource URL`,
+                      )
+                    : context.urlEdge(source, target, url),
+            );
         }
         for (const url of source.urls.filter((candidate) => ![...resourceOf.values()].includes(candidate))) {
-            notes.push(`${source.id} probes ${url}, which is no resource of the collector: the UI draws no edge for it`);
+            notes.push(
+                `${source.id} probes ${url}, which is no resource of the collector: the UI draws no edge for it`,
+            );
         }
     }
     return { nodes, edges, notes };
@@ -120,7 +137,12 @@ class EdgeContext {
         if (byAddress !== undefined) {
             return byAddress;
         }
-        const resolution = resolveAppHost(host, this.input.group.id, this.apps.map((app) => app.id), this.input.mesosDnsDomain);
+        const resolution = resolveAppHost(
+            host,
+            this.input.group.id,
+            this.apps.map((app) => app.id),
+            this.input.mesosDnsDomain,
+        );
         return resolution.kind === "unknown" ? undefined : this.apps.find((app) => app.id === resolution.app);
     }
 
@@ -144,18 +166,36 @@ class EdgeContext {
             return { ...edge, ...blocked({ kind: "bad-url", problem: "not a URL" }, `${url} is not a URL`) };
         }
         if (parsed.protocol !== "http:") {
-            return { ...edge, ...blocked({ kind: "bad-url", problem: `scheme ${parsed.protocol}` }, `star fetches only http:// URLs, not ${url}`) };
+            return {
+                ...edge,
+                ...blocked(
+                    { kind: "bad-url", problem: `scheme ${parsed.protocol}` },
+                    `star fetches only http:// URLs, not ${url}`,
+                ),
+            };
         }
         const port = parsed.port === "" ? httpDefaultPort : Number(parsed.port);
         const host = parsed.hostname;
-        const resolution = resolveAppHost(host, this.input.group.id, this.apps.map((app) => app.id), this.input.mesosDnsDomain);
+        const resolution = resolveAppHost(
+            host,
+            this.input.group.id,
+            this.apps.map((app) => app.id),
+            this.input.mesosDnsDomain,
+        );
         const byAddress = this.apps.find((app) => this.addressOf(app) === host);
         if (byAddress === undefined && resolution.kind !== "resolves") {
             const served = resolution.kind === "unserved" ? resolution.served : undefined;
-            return { ...edge, port, ...blocked({ kind: "unresolved", host, served },
-                `"${host}" does not resolve${served === undefined ? "" : `: Mesos-DNS serves "${served}"`}`) };
+            return {
+                ...edge,
+                port,
+                ...blocked(
+                    { kind: "unresolved", host, served },
+                    `"${host}" does not resolve${served === undefined ? "" : `: Mesos-DNS serves "${served}"`}`,
+                ),
+            };
         }
-        const reached = byAddress ?? this.apps.find((app) => resolution.kind === "resolves" && app.id === resolution.app)!;
+        const reached =
+            byAddress ?? this.apps.find((app) => resolution.kind === "resolves" && app.id === resolution.app)!;
         if (reached.listenPort !== port) {
             return { ...edge, port, ...noListener(reached, port) };
         }
@@ -164,8 +204,16 @@ class EdgeContext {
         return { ...edge, port, ...policy, reason: policy.reason + elsewhere };
     }
 
-    private policyEdge(source: FlowEnd, target: FlowEnd, port: number): { reach: Reach; cause: DeclaredCause; reason: string } {
-        const verdict = evaluateFlow(this.input.profiles, { source, target, packet: { protocol: "tcp", dstPort: port } });
+    private policyEdge(
+        source: FlowEnd,
+        target: FlowEnd,
+        port: number,
+    ): { reach: Reach; cause: DeclaredCause; reason: string } {
+        const verdict = evaluateFlow(this.input.profiles, {
+            source,
+            target,
+            packet: { protocol: "tcp", dstPort: port },
+        });
         return { reach: reachOf(verdict), cause: { kind: "policy", verdict }, reason: policyReason(verdict) };
     }
 
@@ -195,7 +243,10 @@ function blocked(cause: DeclaredCause, reason: string): { reach: Reach; cause: D
 
 function noListener(app: DeployedApp, port: number): { reach: Reach; cause: DeclaredCause; reason: string } {
     const listening = app.listenPort === undefined ? "listens on no valid port" : `listens on ${app.listenPort}`;
-    return blocked({ kind: "no-listener", port, listenPort: app.listenPort }, `nothing listens on ${app.id}:${port} (its ${app.role === "probe" ? "star-probe" : "star-collect"} ${listening})`);
+    return blocked(
+        { kind: "no-listener", port, listenPort: app.listenPort },
+        `nothing listens on ${app.id}:${port} (its ${app.role === "probe" ? "star-probe" : "star-collect"} ${listening})`,
+    );
 }
 
 function reachOf(verdict: FlowVerdict): Reach {
@@ -209,6 +260,8 @@ function policyReason(verdict: FlowVerdict): string {
     if (!verdict.allowed) {
         return `blocked by ${describeOutcome(verdict.deciding)}`;
     }
-    const allowedBy = [verdict.outbound, verdict.inbound].filter((outcome) => outcome.kind === "allowed").map(describeOutcome);
+    const allowedBy = [verdict.outbound, verdict.inbound]
+        .filter((outcome) => outcome.kind === "allowed")
+        .map(describeOutcome);
     return `allowed by ${allowedBy.join(" and ")}`;
 }

@@ -8,8 +8,17 @@ import { Clause, clauseSchema, matchRule, Packet, PacketEnd } from "./ruleMatch"
 
 /** One end of a flow: a Calico endpoint, or an address outside Calico. */
 export type FlowEnd =
-    | { kind: "endpoint"; /** The app that owns it. */ name: string; /** Its profile (network). */ profile: string; /** Its IPv4 address, when known. */ address?: string }
-    | { kind: "outside"; /** A label for reports, e.g. "outside". */ name: string; /** Its IPv4 address, when known. */ address?: string };
+    | {
+          kind: "endpoint";
+          /** The app that owns it. */ name: string;
+          /** Its profile (network). */ profile: string;
+          /** Its IPv4 address, when known. */ address?: string;
+      }
+    | {
+          kind: "outside";
+          /** A label for reports, e.g. "outside". */ name: string;
+          /** Its IPv4 address, when known. */ address?: string;
+      };
 
 export interface Flow {
     /** Who opens the connection. */
@@ -21,22 +30,31 @@ export interface Flow {
 }
 
 /** A rule as `calicoctl profile <P> rule show` lists it. */
-export const ruleRefSchema = z.object({
-    profile: z.string().describe("the profile (Docker network) that holds the rule"),
-    direction: directionSchema,
-    position: z.number().int().min(1).describe("1-based, as `calicoctl profile <P> rule show` numbers it"),
-    text: z.string().describe("the rule as calicoctl prints it"),
-}).strict();
+export const ruleRefSchema = z
+    .object({
+        profile: z.string().describe("the profile (Docker network) that holds the rule"),
+        direction: directionSchema,
+        position: z.number().int().min(1).describe("1-based, as `calicoctl profile <P> rule show` numbers it"),
+        text: z.string().describe("the rule as calicoctl prints it"),
+    })
+    .strict();
 
 /** An allow rule meant for these peers that failed on one clause only (a port, the protocol): the likely slip when nothing matched. */
-export const nearMissSchema = z.object({ rule: ruleRefSchema, clause: clauseSchema.describe("the one clause that did not match") }).strict();
+export const nearMissSchema = z
+    .object({ rule: ruleRefSchema, clause: clauseSchema.describe("the one clause that did not match") })
+    .strict();
 
 /** What one profile chain did with the packet. */
 const chainOutcomeSchema = z.discriminatedUnion("kind", [
     z.object({ kind: z.literal("allowed"), rule: ruleRefSchema }),
     /** `unprogrammable`: set when Felix put a DROP in place of a rule it cannot program. */
     z.object({ kind: z.literal("denied"), rule: ruleRefSchema, unprogrammable: z.string().optional() }),
-    z.object({ kind: z.literal("default-drop"), profile: z.string(), direction: directionSchema, nearMisses: z.array(nearMissSchema) }),
+    z.object({
+        kind: z.literal("default-drop"),
+        profile: z.string(),
+        direction: directionSchema,
+        nearMisses: z.array(nearMissSchema),
+    }),
     z.object({ kind: z.literal("missing-profile"), profile: z.string(), direction: directionSchema }),
     z.object({ kind: z.literal("undecided"), rule: ruleRefSchema, clauses: z.array(clauseSchema) }),
     z.object({ kind: z.literal("not-policed"), direction: directionSchema, reason: z.string() }),
@@ -70,12 +88,22 @@ const peerClauses: readonly Clause[] = ["src_tag", "src_net", "dst_tag", "dst_ne
 export function evaluateFlow(profiles: PolicyProfiles, flow: Flow): FlowVerdict {
     const source = packetEnd(profiles, flow.source);
     const target = packetEnd(profiles, flow.target);
-    const outbound = flow.source.kind === "endpoint"
-        ? evaluateChain(profiles, flow.source.profile, "outbound", flow.packet, source, target)
-        : { kind: "not-policed" as const, direction: "outbound" as const, reason: `${flow.source.name} is outside Calico: no outbound rules apply` };
-    const inbound = flow.target.kind === "endpoint"
-        ? evaluateChain(profiles, flow.target.profile, "inbound", flow.packet, source, target)
-        : { kind: "not-policed" as const, direction: "inbound" as const, reason: `${flow.target.name} is outside Calico: no inbound rules apply` };
+    const outbound =
+        flow.source.kind === "endpoint"
+            ? evaluateChain(profiles, flow.source.profile, "outbound", flow.packet, source, target)
+            : {
+                  kind: "not-policed" as const,
+                  direction: "outbound" as const,
+                  reason: `${flow.source.name} is outside Calico: no outbound rules apply`,
+              };
+    const inbound =
+        flow.target.kind === "endpoint"
+            ? evaluateChain(profiles, flow.target.profile, "inbound", flow.packet, source, target)
+            : {
+                  kind: "not-policed" as const,
+                  direction: "inbound" as const,
+                  reason: `${flow.target.name} is outside Calico: no inbound rules apply`,
+              };
     const path = [outbound, inbound];
     const dropped = path.find(isDrop);
     const undecided = path.find((outcome) => outcome.kind === "undecided");
@@ -93,7 +121,7 @@ export function isDrop(outcome: ChainOutcome): boolean {
 }
 
 function packetEnd(profiles: PolicyProfiles, end: FlowEnd): PacketEnd {
-    const tags = end.kind === "endpoint" ? profiles.get(end.profile)?.tags ?? [] : undefined;
+    const tags = end.kind === "endpoint" ? (profiles.get(end.profile)?.tags ?? []) : undefined;
     return { tags, address: end.address };
 }
 
@@ -102,7 +130,14 @@ function packetEnd(profiles: PolicyProfiles, end: FlowEnd): PacketEnd {
  * allow returns accepted, deny drops, no match falls through to the endpoint chain's final DROP. A profile missing
  * from etcd is a stub chain that drops everything (calico/felix/fiptables.py, IptablesUpdater).
  */
-function evaluateChain(profiles: PolicyProfiles, profileName: string, direction: Direction, packet: Packet, source: PacketEnd, target: PacketEnd): ChainOutcome {
+function evaluateChain(
+    profiles: PolicyProfiles,
+    profileName: string,
+    direction: Direction,
+    packet: Packet,
+    source: PacketEnd,
+    target: PacketEnd,
+): ChainOutcome {
     const profile = profiles.get(profileName);
     if (profile === undefined) {
         return { kind: "missing-profile", profile: profileName, direction };
@@ -114,7 +149,11 @@ function evaluateChain(profiles: PolicyProfiles, profileName: string, direction:
         const ref: RuleRef = { profile: profileName, direction, position: index + 1, text: ruleText(rule) };
         // _rule_to_iptables_fragments puts an unconditional DROP where a rule cannot be programmed
         if (rule.icmp_type === unprogrammableIcmpType) {
-            return { kind: "denied", rule: ref, unprogrammable: "Felix cannot program ICMP type 255 and drops everything at this rule instead" };
+            return {
+                kind: "denied",
+                rule: ref,
+                unprogrammable: "Felix cannot program ICMP type 255 and drops everything at this rule instead",
+            };
         }
         const match = matchRule(rule, packet, source, target);
         if (match.result === "maybe") {
@@ -153,7 +192,9 @@ export function describeOutcome(outcome: ChainOutcome): string {
         case "undecided":
             return `${describeRule(outcome.rule)}, whose ${outcome.clauses.join(", ")} verify cannot decide`;
         case "default-drop": {
-            const misses = outcome.nearMisses.map((miss) => `rule ${miss.rule.position} "${miss.rule.text}" fails only on ${miss.clause}`);
+            const misses = outcome.nearMisses.map(
+                (miss) => `rule ${miss.rule.position} "${miss.rule.text}" fails only on ${miss.clause}`,
+            );
             return `${outcome.profile} ${outcome.direction}: no rule matched (default drop)${misses.length > 0 ? `; ${misses.join("; ")}` : ""}`;
         }
         case "missing-profile":

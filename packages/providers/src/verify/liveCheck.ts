@@ -67,20 +67,39 @@ const defaultFetchTimeoutMs = 5000;
 export async function fetchResponses(collector: CollectorEndpoint, timeoutMs: number): Promise<CollectorFetch> {
     let response;
     try {
-        response = await httpOverSsh(collector.host, { method: "GET", path: "/responses", targetHost: collector.address, targetPort: collector.port, timeoutMs });
+        response = await httpOverSsh(collector.host, {
+            method: "GET",
+            path: "/responses",
+            targetHost: collector.address,
+            targetPort: collector.port,
+            timeoutMs,
+        });
     } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         // httpOverSsh names the request in what went wrong with it; the connection to the master (refused, host key,
         // login), a forward sshd refuses to open, or the wait for the connection are not the collector's doing
         const request = `GET http://${collector.address}:${collector.port}/responses via `;
-        if (!isForwardRefused(error) && !(error instanceof SshError && message.startsWith(request) && !message.includes("(waiting for"))) {
+        if (
+            !isForwardRefused(error) &&
+            !(error instanceof SshError && message.startsWith(request) && !message.includes("(waiting for"))
+        ) {
             throw error;
         }
-        const why = isForwardRefused(error) ? "connection refused" : message.includes("no answer within") ? `no answer within ${timeoutMs} ms` : message.slice(message.indexOf(": ") + 2);
-        return { kind: "unreachable", reason: `${collector.address}:${collector.port} from ${collector.host.address}: ${why}` };
+        const why = isForwardRefused(error)
+            ? "connection refused"
+            : message.includes("no answer within")
+              ? `no answer within ${timeoutMs} ms`
+              : message.slice(message.indexOf(": ") + 2);
+        return {
+            kind: "unreachable",
+            reason: `${collector.address}:${collector.port} from ${collector.host.address}: ${why}`,
+        };
     }
     if (response.status !== 200) {
-        return { kind: "not-fetched", reason: `${collector.address}:${collector.port} answered HTTP ${response.status}: ${response.body.slice(0, 120)}` };
+        return {
+            kind: "not-fetched",
+            reason: `${collector.address}:${collector.port} answered HTTP ${response.status}: ${response.body.slice(0, 120)}`,
+        };
     }
     try {
         parseResponses(response.body);
@@ -92,12 +111,19 @@ export async function fetchResponses(collector: CollectorEndpoint, timeoutMs: nu
 
 /** Every edge agrees, except those only the declared side cannot decide (a rule on addresses verify does not know). */
 export function agreesWithDeclared(report: VerifyReport): boolean {
-    return report.edges.every((edge) => edge.status === "match" || (edge.status === "unknown" && edge.declared.reach === "unknown" && edge.observed.reach !== "unknown"));
+    return report.edges.every(
+        (edge) =>
+            edge.status === "match" ||
+            (edge.status === "unknown" && edge.declared.reach === "unknown" && edge.observed.reach !== "unknown"),
+    );
 }
 
 /** What a reading says, edge by edge, for telling readings apart. */
 function readingKey(declared: DeclaredMatrix, fetched: CollectorFetch): string {
-    return JSON.stringify([fetched.kind, observedMatrix(declared, fetched).edges.map((edge) => [edge.reach, edge.drawn])]);
+    return JSON.stringify([
+        fetched.kind,
+        observedMatrix(declared, fetched).edges.map((edge) => [edge.reach, edge.drawn]),
+    ]);
 }
 
 function withFreshness(fetched: CollectorFetch, fresh: boolean): CollectorFetch {
@@ -114,24 +140,34 @@ export function describeCollector(collector: CollectorEndpoint): string {
 }
 
 /** Reads until a fresh, stable reading agrees with `declared`, or the timeout; reports the last reading. */
-export async function awaitVerdict(declared: DeclaredMatrix, read: ReadResponses, options: WaitOptions): Promise<LiveVerdict> {
+export async function awaitVerdict(
+    declared: DeclaredMatrix,
+    read: ReadResponses,
+    options: WaitOptions,
+): Promise<LiveVerdict> {
     const started = Date.now();
     const deadline = started + options.timeoutMs;
     const freshFrom = started + options.roundMs;
     const say = options.progress ?? (() => undefined);
-    say(`reading ${options.source}; trusting what stays the same for a probe round ` +
-        `(${seconds(options.roundMs)}) from ${seconds(options.roundMs)} after the start; timeout ${seconds(options.timeoutMs)}`);
+    say(
+        `reading ${options.source}; trusting what stays the same for a probe round ` +
+            `(${seconds(options.roundMs)}) from ${seconds(options.roundMs)} after the start; timeout ${seconds(options.timeoutMs)}`,
+    );
     let lastKey: string | undefined;
     let stableSince = started;
     for (let fetches = 1; ; fetches++) {
-        const fetched = await read(Math.max(1000, Math.min(options.fetchTimeoutMs ?? defaultFetchTimeoutMs, deadline - Date.now())));
+        const fetched = await read(
+            Math.max(1000, Math.min(options.fetchTimeoutMs ?? defaultFetchTimeoutMs, deadline - Date.now())),
+        );
         const now = Date.now();
         const key = readingKey(declared, fetched);
         if (key !== lastKey) {
             stableSince = now;
             lastKey = key;
             const reading = compareMatrices(declared, observedMatrix(declared, withFreshness(fetched, true)));
-            say(`at ${seconds(now - started)}: ${fetched.kind === "responses" ? reading.summary.replace(/^\d+ edges: /, "") : `${fetched.kind}: ${fetched.reason}`}`);
+            say(
+                `at ${seconds(now - started)}: ${fetched.kind === "responses" ? reading.summary.replace(/^\d+ edges: /, "") : `${fetched.kind}: ${fetched.reason}`}`,
+            );
         }
         const fresh = now - Math.max(stableSince, freshFrom) >= options.roundMs;
         const report = compareMatrices(declared, observedMatrix(declared, withFreshness(fetched, fresh)));
@@ -140,9 +176,11 @@ export async function awaitVerdict(declared: DeclaredMatrix, read: ReadResponses
         }
         if (now >= deadline) {
             if (!fresh) {
-                report.notes.push(now < freshFrom + options.roundMs
-                    ? `the ${seconds(options.timeoutMs)} timeout ran out before two probe rounds (${seconds(2 * options.roundMs)}) had passed`
-                    : `the observed matrix last changed ${seconds(now - stableSince)} before the ${seconds(options.timeoutMs)} timeout ran out, less than a probe round (${seconds(options.roundMs)})`);
+                report.notes.push(
+                    now < freshFrom + options.roundMs
+                        ? `the ${seconds(options.timeoutMs)} timeout ran out before two probe rounds (${seconds(2 * options.roundMs)}) had passed`
+                        : `the observed matrix last changed ${seconds(now - stableSince)} before the ${seconds(options.timeoutMs)} timeout ran out, less than a probe round (${seconds(options.roundMs)})`,
+                );
             }
             return { report, fresh, elapsedMs: now - started, fetches };
         }

@@ -16,16 +16,22 @@ const maxLabelLength = 63;
 /** Marathon's task name for an app, from the group's id and the app's (relative or absolute) id. */
 export function marathonTaskName(groupId: string, appId: string): string {
     const path = appId.startsWith("/") ? appId : `${groupId.replace(/\/+$/, "")}/${appId}`;
-    return path.split("/").filter((segment) => segment !== "").reverse().join(".");
+    return path
+        .split("/")
+        .filter((segment) => segment !== "")
+        .reverse()
+        .join(".");
 }
 
 /** Mesos-DNS v0.5.0's labels.RFC1123. */
 export function rfc1123Label(name: string): string {
-    const mapped = [...name].map((c) => {
-        if (/[A-Z]/.test(c)) return c.toLowerCase();
-        if (/[a-z0-9]/.test(c)) return c;
-        return c === "-" || c === "." || c === "_" ? "-" : "";
-    }).join("");
+    const mapped = [...name]
+        .map((c) => {
+            if (/[A-Z]/.test(c)) return c.toLowerCase();
+            if (/[a-z0-9]/.test(c)) return c;
+            return c === "-" || c === "." || c === "_" ? "-" : "";
+        })
+        .join("");
     const trimmed = mapped.replace(/^-+/, "");
     const head = trimmed.slice(0, maxLabelLength).replace(/-+$/, "");
     if (head.length === Math.min(trimmed.length, maxLabelLength)) {
@@ -47,12 +53,15 @@ export function dottedTaskName(groupId: string, appId: string, domain: string): 
 }
 
 export type HostResolution =
-    | { kind: "resolves"; app: string }
-    | { kind: "unserved"; app: string; served: string }
-    | { kind: "unknown" };
+    { kind: "resolves"; app: string } | { kind: "unserved"; app: string; served: string } | { kind: "unknown" };
 
 /** What Mesos-DNS does with a URL's host, given the group's apps. */
-export function resolveAppHost(host: string, groupId: string, appIds: readonly string[], domain: string): HostResolution {
+export function resolveAppHost(
+    host: string,
+    groupId: string,
+    appIds: readonly string[],
+    domain: string,
+): HostResolution {
     const name = host.toLowerCase().replace(/\.$/, "");
     const served = appIds.find((app) => mesosDnsName(groupId, app, domain) === name);
     if (served !== undefined) {

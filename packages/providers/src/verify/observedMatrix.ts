@@ -19,7 +19,11 @@ import { VerifyInputError } from "../errors";
 
 /** What verify got when it asked the collector for /responses. */
 export type CollectorFetch =
-    | { kind: "responses"; /** The response body. */ body: string; /** Whether the probes have had time to see the current policy. */ fresh: boolean }
+    | {
+          kind: "responses";
+          /** The response body. */ body: string;
+          /** Whether the probes have had time to see the current policy. */ fresh: boolean;
+      }
     | { kind: "unreachable"; /** e.g. "connect timed out after 10 s". */ reason: string }
     | { kind: "not-fetched"; /** Why not, e.g. "no SSH connection to the master". */ reason: string };
 
@@ -43,34 +47,49 @@ export interface StarResponse {
 export type StarResponses = ReadonlyMap<string, StarResponse | null>;
 
 const responsesSchema = z.object({
-    responses: z.record(z.string(), z.union([
-        z.null(),
-        z.object({ url: z.string(), statusCode: z.number().int(), json: z.unknown() }),
-    ])),
+    responses: z.record(
+        z.string(),
+        z.union([z.null(), z.object({ url: z.string(), statusCode: z.number().int(), json: z.unknown() })]),
+    ),
 });
 
-const probeStatusSchema = z.object({ status: z.object({ targets: z.array(z.object({ url: z.string(), reachable: z.boolean() })) }) });
+const probeStatusSchema = z.object({
+    status: z.object({ targets: z.array(z.object({ url: z.string(), reachable: z.boolean() })) }),
+});
 
 export function parseResponses(body: string): StarResponses {
     let json: unknown;
     try {
         json = JSON.parse(body);
     } catch (error) {
-        throw new VerifyInputError(`the collector's /responses is not JSON (${error instanceof Error ? error.message : String(error)}): ${body.slice(0, 120)}`);
+        throw new VerifyInputError(
+            `the collector's /responses is not JSON (${error instanceof Error ? error.message : String(error)}): ${body.slice(0, 120)}`,
+        );
     }
     const parsed = responsesSchema.safeParse(json);
     if (!parsed.success) {
-        const issues = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(top)"}: ${issue.message}`).join("; ");
+        const issues = parsed.error.issues
+            .map((issue) => `${issue.path.join(".") || "(top)"}: ${issue.message}`)
+            .join("; ");
         throw new VerifyInputError(`the collector's /responses is not star-collect's {"responses": {...}}: ${issues}`);
     }
     const statusSchema = probeStatusSchema;
-    return new Map(Object.entries(parsed.data.responses).map(([id, response]) => {
-        if (response === null) {
-            return [id, null];
-        }
-        const status = statusSchema.safeParse(response.json);
-        return [id, { url: response.url, statusCode: response.statusCode, targets: status.success ? status.data.status.targets : undefined }];
-    }));
+    return new Map(
+        Object.entries(parsed.data.responses).map(([id, response]) => {
+            if (response === null) {
+                return [id, null];
+            }
+            const status = statusSchema.safeParse(response.json);
+            return [
+                id,
+                {
+                    url: response.url,
+                    statusCode: response.statusCode,
+                    targets: status.success ? status.data.status.targets : undefined,
+                },
+            ];
+        }),
+    );
 }
 
 export function observedMatrix(declared: DeclaredMatrix, fetch: CollectorFetch): ObservedMatrix {
@@ -90,7 +109,10 @@ export function observedMatrix(declared: DeclaredMatrix, fetch: CollectorFetch):
         if (!fetch.fresh) {
             return { ...edge, ...unknown("no fresh probe results since the last change") };
         }
-        return { ...edge, ...(from.kind === "collector" ? collectorEdge(to, responses) : probeEdge(from, to, responses)) };
+        return {
+            ...edge,
+            ...(from.kind === "collector" ? collectorEdge(to, responses) : probeEdge(from, to, responses)),
+        };
     });
     return { edges, notes };
 }
@@ -106,7 +128,11 @@ function outsideEdge(fetch: CollectorFetch): EdgeState {
         case "responses":
             return { reach: "reachable", drawn: true, detail: "verify's own fetch of /responses got an answer" };
         case "unreachable":
-            return { reach: "blocked", drawn: true, detail: `verify's own fetch of /responses failed: ${fetch.reason}` };
+            return {
+                reach: "blocked",
+                drawn: true,
+                detail: `verify's own fetch of /responses failed: ${fetch.reason}`,
+            };
         case "not-fetched":
             return unknown(`not fetched: ${fetch.reason}`);
     }
@@ -132,10 +158,18 @@ function probeEdge(source: MatrixNode, target: MatrixNode, responses: StarRespon
     const targetUrl = responses.get(target.label)?.url ?? target.resourceUrl;
     const listed = response.targets.filter((t) => t.url === targetUrl);
     if (listed.length === 0) {
-        return { reach: "blocked", drawn: false, detail: `${source.label} does not probe ${targetUrl ?? `${target.id} (no resource URL)`}` };
+        return {
+            reach: "blocked",
+            drawn: false,
+            detail: `${source.label} does not probe ${targetUrl ?? `${target.id} (no resource URL)`}`,
+        };
     }
     const reachable = listed[listed.length - 1].reachable;
-    return { reach: reachable ? "reachable" : "blocked", drawn: true, detail: `${source.label} reports ${targetUrl} ${reachable ? "reachable" : "unreachable"}` };
+    return {
+        reach: reachable ? "reachable" : "blocked",
+        drawn: true,
+        detail: `${source.label} reports ${targetUrl} ${reachable ? "reachable" : "unreachable"}`,
+    };
 }
 
 function responseNotes(nodes: readonly MatrixNode[], responses: StarResponses): string[] {
@@ -146,7 +180,9 @@ function responseNotes(nodes: readonly MatrixNode[], responses: StarResponses): 
         if (node === undefined) {
             notes.push(`the collector has a resource ${id} that the deployed resources file does not list`);
         } else if (response !== null && response.url !== node.resourceUrl) {
-            notes.push(`the collector fetches ${id} at ${response.url}, but the deployed resources file says ${node.resourceUrl}`);
+            notes.push(
+                `the collector fetches ${id} at ${response.url}, but the deployed resources file says ${node.resourceUrl}`,
+            );
         }
     }
     return notes;

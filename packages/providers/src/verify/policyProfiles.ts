@@ -33,7 +33,6 @@ export interface PolicyProfile {
 /** Profiles by name. A Map, because network names such as "constructor" are valid tags. */
 export type PolicyProfiles = ReadonlyMap<string, PolicyProfile>;
 
-
 /**
  * What calico-libnetwork writes when `docker network create --driver calico` makes the profile
  * (calicoctl-0x.md, "Profiles and Docker networks"): inbound only from the network's own
@@ -44,22 +43,32 @@ export function libnetworkDefaultPolicy(network: string): PolicyText {
 }
 
 /** Every managed network's profile: the policy's rules where it gives them, libnetwork's defaults elsewhere. */
-export function profilesFromPolicy(networks: readonly string[], policy: ReadonlyMap<string, PolicyText> | Readonly<Record<string, PolicyText>>): PolicyProfiles {
+export function profilesFromPolicy(
+    networks: readonly string[],
+    policy: ReadonlyMap<string, PolicyText> | Readonly<Record<string, PolicyText>>,
+): PolicyProfiles {
     const entries = policy instanceof Map ? [...policy.entries()] : Object.entries(policy);
     const unmanaged = entries.map(([name]) => name).filter((name) => !networks.includes(name));
     if (unmanaged.length > 0) {
-        throw new VerifyInputError(`policy names profiles with no managed network: ${unmanaged.join(", ")} (networks: ${networks.join(", ")})`);
+        throw new VerifyInputError(
+            `policy names profiles with no managed network: ${unmanaged.join(", ")} (networks: ${networks.join(", ")})`,
+        );
     }
     const byName = new Map(entries);
-    return new Map(networks.map((network) => {
-        const text = byName.get(network) ?? libnetworkDefaultPolicy(network);
-        return [network, {
-            name: network,
-            tags: [network],
-            inbound: parseRules(network, "inbound", text.inbound),
-            outbound: parseRules(network, "outbound", text.outbound),
-        }];
-    }));
+    return new Map(
+        networks.map((network) => {
+            const text = byName.get(network) ?? libnetworkDefaultPolicy(network);
+            return [
+                network,
+                {
+                    name: network,
+                    tags: [network],
+                    inbound: parseRules(network, "inbound", text.inbound),
+                    outbound: parseRules(network, "outbound", text.outbound),
+                },
+            ];
+        }),
+    );
 }
 
 function parseRules(profile: string, direction: Direction, rules: readonly string[]): CalicoRule[] {
@@ -67,7 +76,9 @@ function parseRules(profile: string, direction: Direction, rules: readonly strin
         try {
             return parseRule(text);
         } catch (error) {
-            throw new VerifyInputError(`policy.${profile}.${direction}[${index}]: ${error instanceof Error ? error.message : String(error)}`);
+            throw new VerifyInputError(
+                `policy.${profile}.${direction}[${index}]: ${error instanceof Error ? error.message : String(error)}`,
+            );
         }
     });
 }

@@ -4,93 +4,130 @@
 // prints with --json as it is.
 import { z } from "zod";
 import { describeOutcome, FlowVerdict, nearMissSchema, ruleRefSchema } from "./felixEvaluator";
-import { DeclaredEdge, DeclaredMatrix, deploymentCauseSchema, edgeName, matrixNodeSchema, ObservedMatrix, Reach, reachSchema } from "./matrix";
+import {
+    DeclaredEdge,
+    DeclaredMatrix,
+    deploymentCauseSchema,
+    edgeName,
+    matrixNodeSchema,
+    ObservedMatrix,
+    Reach,
+    reachSchema,
+} from "./matrix";
 import { directionSchema } from "./policyProfiles";
 
 const edgeStatusSchema = z.enum(["match", "mismatch", "unknown"]);
 const verifyResultSchema = z.enum(["match", "mismatch", "incomplete"]);
 
 /** 0: observed equals declared; 1: some edge differs; 2: nothing differs but some edge could not be told. */
-export const verifyExitCodes = { match: 0, mismatch: 1, incomplete: 2 } as const satisfies Record<z.output<typeof verifyResultSchema>, number>;
+export const verifyExitCodes = { match: 0, mismatch: 1, incomplete: 2 } as const satisfies Record<
+    z.output<typeof verifyResultSchema>,
+    number
+>;
 
-const edgeBlockSchema = z.discriminatedUnion("kind", [
-    z.object({ kind: z.literal("rule"), rule: ruleRefSchema, unprogrammable: z.string().optional() }).strict(),
-    z.object({ kind: z.literal("default-drop"), profile: z.string(), direction: directionSchema, nearMisses: z.array(nearMissSchema) }).strict(),
-    z.object({ kind: z.literal("missing-profile"), profile: z.string(), direction: directionSchema }).strict(),
-    ...deploymentCauseSchema.options,
-]).describe("what keeps the edge from being reachable");
+const edgeBlockSchema = z
+    .discriminatedUnion("kind", [
+        z.object({ kind: z.literal("rule"), rule: ruleRefSchema, unprogrammable: z.string().optional() }).strict(),
+        z
+            .object({
+                kind: z.literal("default-drop"),
+                profile: z.string(),
+                direction: directionSchema,
+                nearMisses: z.array(nearMissSchema),
+            })
+            .strict(),
+        z.object({ kind: z.literal("missing-profile"), profile: z.string(), direction: directionSchema }).strict(),
+        ...deploymentCauseSchema.options,
+    ])
+    .describe("what keeps the edge from being reachable");
 
-const declaredSideSchema = z.object({
-    /** What the policy and deployment make of the edge. */
-    reach: reachSchema,
-    drawn: z.boolean().describe("whether the stars UI would draw this edge"),
-    /** Why, in one line. */
-    reason: z.string(),
-    /** When reachable: the rules that let it through (the source's outbound, the target's inbound). */
-    allowedBy: z.array(ruleRefSchema).optional(),
-    /** When blocked: what blocks it. */
-    blockedBy: edgeBlockSchema.optional(),
-    /** When unknown: the rule verify cannot decide, and the clauses it needs. */
-    undecidedBy: z.object({ rule: ruleRefSchema, clauses: z.array(z.string()) }).strict().optional(),
-}).strict();
+const declaredSideSchema = z
+    .object({
+        /** What the policy and deployment make of the edge. */
+        reach: reachSchema,
+        drawn: z.boolean().describe("whether the stars UI would draw this edge"),
+        /** Why, in one line. */
+        reason: z.string(),
+        /** When reachable: the rules that let it through (the source's outbound, the target's inbound). */
+        allowedBy: z.array(ruleRefSchema).optional(),
+        /** When blocked: what blocks it. */
+        blockedBy: edgeBlockSchema.optional(),
+        /** When unknown: the rule verify cannot decide, and the clauses it needs. */
+        undecidedBy: z
+            .object({ rule: ruleRefSchema, clauses: z.array(z.string()) })
+            .strict()
+            .optional(),
+    })
+    .strict();
 
-const observedSideSchema = z.object({
-    /** What the collector's data shows. */
-    reach: reachSchema,
-    /** Whether the data has the edge at all. */
-    drawn: z.boolean(),
-    /** Where that comes from. */
-    detail: z.string(),
-}).strict();
+const observedSideSchema = z
+    .object({
+        /** What the collector's data shows. */
+        reach: reachSchema,
+        /** Whether the data has the edge at all. */
+        drawn: z.boolean(),
+        /** Where that comes from. */
+        detail: z.string(),
+    })
+    .strict();
 
-const reportEdgeSchema = z.object({
-    /** Source node id. */
-    source: z.string(),
-    /** Target node id. */
-    target: z.string(),
-    /** The URL fetched, if any. */
-    url: z.string().optional(),
-    /** The TCP port. */
-    port: z.number().int().optional(),
-    declared: declaredSideSchema,
-    observed: observedSideSchema,
-    /** Whether they agree. */
-    status: edgeStatusSchema,
-}).strict();
+const reportEdgeSchema = z
+    .object({
+        /** Source node id. */
+        source: z.string(),
+        /** Target node id. */
+        target: z.string(),
+        /** The URL fetched, if any. */
+        url: z.string().optional(),
+        /** The TCP port. */
+        port: z.number().int().optional(),
+        declared: declaredSideSchema,
+        observed: observedSideSchema,
+        /** Whether they agree. */
+        status: edgeStatusSchema,
+    })
+    .strict();
 
-const mismatchSchema = z.object({
-    edge: z.string().describe("\"source -> target\""),
-    /** Source node id. */
-    source: z.string(),
-    /** Target node id. */
-    target: z.string(),
-    declared: reachSchema,
-    observed: reachSchema,
-    /** What the policy says should have happened. */
-    shouldHaveBeen: z.enum(["allowed", "blocked"]),
-    by: z.string().describe("the rule, default drop or deployment fact that should have allowed or blocked the edge"),
-    /** The whole finding in one line. */
-    message: z.string(),
-}).strict();
+const mismatchSchema = z
+    .object({
+        edge: z.string().describe('"source -> target"'),
+        /** Source node id. */
+        source: z.string(),
+        /** Target node id. */
+        target: z.string(),
+        declared: reachSchema,
+        observed: reachSchema,
+        /** What the policy says should have happened. */
+        shouldHaveBeen: z.enum(["allowed", "blocked"]),
+        by: z
+            .string()
+            .describe("the rule, default drop or deployment fact that should have allowed or blocked the edge"),
+        /** The whole finding in one line. */
+        message: z.string(),
+    })
+    .strict();
 
 /** What `verify --json` prints (its JSON Schema is generated from this: npm run verify:schema). */
-export const verifyReportSchema = z.object({
-    /** The report format's version. */
-    schemaVersion: z.literal(1),
-    /** The overall finding. */
-    result: verifyResultSchema,
-    exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]).describe("0 match, 1 mismatch, 2 incomplete"),
-    /** e.g. "10 edges: 9 match, 1 mismatch, 0 unknown". */
-    summary: z.string(),
-    /** The nodes, as in the declared matrix. */
-    nodes: z.array(matrixNodeSchema),
-    /** Every edge, declared and observed side by side. */
-    edges: z.array(reportEdgeSchema),
-    /** The edges that differ. */
-    mismatches: z.array(mismatchSchema),
-    /** Notes from both matrices. */
-    notes: z.array(z.string()),
-}).strict().describe("calico-stars verify: the declared reachability matrix against the observed one");
+export const verifyReportSchema = z
+    .object({
+        /** The report format's version. */
+        schemaVersion: z.literal(1),
+        /** The overall finding. */
+        result: verifyResultSchema,
+        exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]).describe("0 match, 1 mismatch, 2 incomplete"),
+        /** e.g. "10 edges: 9 match, 1 mismatch, 0 unknown". */
+        summary: z.string(),
+        /** The nodes, as in the declared matrix. */
+        nodes: z.array(matrixNodeSchema),
+        /** Every edge, declared and observed side by side. */
+        edges: z.array(reportEdgeSchema),
+        /** The edges that differ. */
+        mismatches: z.array(mismatchSchema),
+        /** Notes from both matrices. */
+        notes: z.array(z.string()),
+    })
+    .strict()
+    .describe("calico-stars verify: the declared reachability matrix against the observed one");
 
 export type EdgeStatus = z.output<typeof edgeStatusSchema>;
 export type VerifyResult = z.output<typeof verifyResultSchema>;
@@ -105,9 +142,10 @@ export function compareMatrices(declared: DeclaredMatrix, observed: ObservedMatr
     const observedByName = new Map(observed.edges.map((edge) => [edgeName(edge), edge]));
     const edges = declared.edges.map((edge): ReportEdge => {
         const seen = observedByName.get(edgeName(edge));
-        const observedSide: ObservedSide = seen === undefined
-            ? { reach: "unknown", drawn: false, detail: "not in the observed matrix" }
-            : { reach: seen.reach, drawn: seen.drawn, detail: seen.detail };
+        const observedSide: ObservedSide =
+            seen === undefined
+                ? { reach: "unknown", drawn: false, detail: "not in the observed matrix" }
+                : { reach: seen.reach, drawn: seen.drawn, detail: seen.detail };
         return {
             source: edge.source,
             target: edge.target,
@@ -156,13 +194,30 @@ function declaredSide(edge: DeclaredEdge): DeclaredSide {
 function policySide(verdict: FlowVerdict): Pick<DeclaredSide, "allowedBy" | "blockedBy" | "undecidedBy"> {
     const deciding = verdict.deciding;
     if (verdict.allowed === true) {
-        return { allowedBy: [verdict.outbound, verdict.inbound].flatMap((outcome) => (outcome.kind === "allowed" ? [outcome.rule] : [])) };
+        return {
+            allowedBy: [verdict.outbound, verdict.inbound].flatMap((outcome) =>
+                outcome.kind === "allowed" ? [outcome.rule] : [],
+            ),
+        };
     }
     switch (deciding.kind) {
         case "denied":
-            return { blockedBy: { kind: "rule", rule: deciding.rule, ...(deciding.unprogrammable === undefined ? {} : { unprogrammable: deciding.unprogrammable }) } };
+            return {
+                blockedBy: {
+                    kind: "rule",
+                    rule: deciding.rule,
+                    ...(deciding.unprogrammable === undefined ? {} : { unprogrammable: deciding.unprogrammable }),
+                },
+            };
         case "default-drop":
-            return { blockedBy: { kind: "default-drop", profile: deciding.profile, direction: deciding.direction, nearMisses: deciding.nearMisses } };
+            return {
+                blockedBy: {
+                    kind: "default-drop",
+                    profile: deciding.profile,
+                    direction: deciding.direction,
+                    nearMisses: deciding.nearMisses,
+                },
+            };
         case "missing-profile":
             return { blockedBy: { kind: "missing-profile", profile: deciding.profile, direction: deciding.direction } };
         case "undecided":
@@ -174,10 +229,16 @@ function policySide(verdict: FlowVerdict): Pick<DeclaredSide, "allowedBy" | "blo
 
 function mismatchOf(edge: ReportEdge): Mismatch {
     const shouldHaveBeen = edge.declared.reach === "reachable" ? "allowed" : "blocked";
-    const by = shouldHaveBeen === "allowed"
-        ? (edge.declared.allowedBy ?? []).map((rule) => `${rule.profile} ${rule.direction} rule ${rule.position} "${rule.text}"`).join(" and ") || edge.declared.reason
-        : blockDescription(edge);
-    const target = edge.url === undefined ? `${edgeName(edge)}${edge.port === undefined ? "" : ` (tcp ${edge.port})`}` : `${edgeName(edge)} (${edge.url})`;
+    const by =
+        shouldHaveBeen === "allowed"
+            ? (edge.declared.allowedBy ?? [])
+                  .map((rule) => `${rule.profile} ${rule.direction} rule ${rule.position} "${rule.text}"`)
+                  .join(" and ") || edge.declared.reason
+            : blockDescription(edge);
+    const target =
+        edge.url === undefined
+            ? `${edgeName(edge)}${edge.port === undefined ? "" : ` (tcp ${edge.port})`}`
+            : `${edgeName(edge)} (${edge.url})`;
     return {
         edge: edgeName(edge),
         source: edge.source,

@@ -45,13 +45,19 @@ export function formatReportTable(report: VerifyReport, options: TableOptions): 
         targets.map((target, i) => cell(byName.get(`${source} -> ${target.id}`), side, widths[i])).join("  ");
     const header = targets.map((node, i) => node.id.padEnd(widths[i])).join("  ");
 
-    const verdict = { match: "verify: observed matches declared", mismatch: "verify: MISMATCH", incomplete: "verify: INCOMPLETE (some edges unknown)" }[report.result];
+    const verdict = {
+        match: "verify: observed matches declared",
+        mismatch: "verify: MISMATCH",
+        incomplete: "verify: INCOMPLETE (some edges unknown)",
+    }[report.result];
     const lines = [
         paint(report.result === "match" ? ansi.bold : ansi.red, `${verdict}: ${report.summary}`),
         "",
         `${"".padEnd(rowHeader)}${gap}${"declared".padEnd(gridWidth)}${gap}observed`,
         `${"from \\ to".padEnd(rowHeader)}${gap}${header.padEnd(gridWidth)}${gap}${header}`.trimEnd(),
-        ...sources.map((node) => `${node.id.padEnd(rowHeader)}${gap}${grid(node.id, "declared")}${gap}${grid(node.id, "observed")}`.trimEnd()),
+        ...sources.map((node) =>
+            `${node.id.padEnd(rowHeader)}${gap}${grid(node.id, "declared")}${gap}${grid(node.id, "observed")}`.trimEnd(),
+        ),
         "",
         `${marks.reachable} reachable   ${marks.blocked} blocked   ${marks.unknown} unknown   ${notChecked} not checked   ${mismatchMark} mismatch`,
     ];
@@ -60,7 +66,13 @@ export function formatReportTable(report: VerifyReport, options: TableOptions): 
     }
     const unknowns = report.edges.filter((edge) => edge.status === "unknown");
     if (unknowns.length > 0) {
-        lines.push("", ...unknowns.map((edge) => `unknown ${edgeName(edge)}: ${edge.declared.reach === "unknown" ? edge.declared.reason : edge.observed.detail}`));
+        lines.push(
+            "",
+            ...unknowns.map(
+                (edge) =>
+                    `unknown ${edgeName(edge)}: ${edge.declared.reach === "unknown" ? edge.declared.reason : edge.observed.detail}`,
+            ),
+        );
     }
     if (report.notes.length > 0) {
         lines.push("", ...report.notes.map((note) => `note: ${note}`));

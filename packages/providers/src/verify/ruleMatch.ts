@@ -24,7 +24,17 @@ import type { CalicoRule } from "../calico/rule";
 export type Tri = "yes" | "no" | "maybe";
 
 /** The rule keys that each become one match. */
-export const clauseSchema = z.enum(["protocol", "icmp_type", "icmp_code", "src_tag", "src_net", "src_ports", "dst_tag", "dst_net", "dst_ports"]);
+export const clauseSchema = z.enum([
+    "protocol",
+    "icmp_type",
+    "icmp_code",
+    "src_tag",
+    "src_net",
+    "src_ports",
+    "dst_tag",
+    "dst_net",
+    "dst_ports",
+]);
 
 export type Clause = z.output<typeof clauseSchema>;
 
@@ -77,7 +87,10 @@ export function matchRule(rule: CalicoRule, packet: Packet, source: PacketEnd, t
         ["icmp_code", rule.icmp_code === undefined ? "yes" : matchValue(rule.icmp_code, packet.icmpCode)],
         ["src_tag", rule.src_tag === undefined ? "yes" : matchTag(rule.src_tag, source)],
         ["src_net", rule.src_net === undefined ? "yes" : matchNet(rule.src_net, source.address)],
-        ["src_ports", rule.src_ports === undefined ? "yes" : matchPorts(rule.src_ports, packet.srcPort ?? ephemeralPorts)],
+        [
+            "src_ports",
+            rule.src_ports === undefined ? "yes" : matchPorts(rule.src_ports, packet.srcPort ?? ephemeralPorts),
+        ],
         ["dst_tag", rule.dst_tag === undefined ? "yes" : matchTag(rule.dst_tag, target)],
         ["dst_net", rule.dst_net === undefined ? "yes" : matchNet(rule.dst_net, target.address)],
         ["dst_ports", rule.dst_ports === undefined ? "yes" : matchPorts(rule.dst_ports, packet.dstPort)],

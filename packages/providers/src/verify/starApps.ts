@@ -40,7 +40,10 @@ export interface DeployedResource {
 }
 
 const defaultPorts: Record<Exclude<StarRole, "other">, number> = { probe: 9000, collector: 9001 };
-const intervalFlags: Record<Exclude<StarRole, "other">, string> = { probe: "--http-probe-seconds", collector: "--http-request-seconds" };
+const intervalFlags: Record<Exclude<StarRole, "other">, string> = {
+    probe: "--http-probe-seconds",
+    collector: "--http-request-seconds",
+};
 /** Both binaries' default interval (star v0.5.0's USAGE strings). */
 const defaultIntervalSeconds = 5;
 const binaries: Record<string, StarRole> = { "star-probe": "probe", "star-collect": "collector" };
@@ -91,7 +94,11 @@ function parseSeconds(text: string | undefined): number {
  */
 export function probeRoundMs(group: MarathonGroup): number {
     const apps = deployedApps(group);
-    const slowest = (role: StarRole) => Math.max(...apps.filter((app) => app.role === role).map((app) => app.intervalSeconds ?? defaultIntervalSeconds), 0) || defaultIntervalSeconds;
+    const slowest = (role: StarRole) =>
+        Math.max(
+            ...apps.filter((app) => app.role === role).map((app) => app.intervalSeconds ?? defaultIntervalSeconds),
+            0,
+        ) || defaultIntervalSeconds;
     return (slowest("probe") + slowest("collector")) * 1000;
 }
 
@@ -100,15 +107,22 @@ export function parseResourcesFile(text: string): DeployedResource[] {
     try {
         parsed = JSON.parse(text);
     } catch (error) {
-        throw new VerifyInputError(`the resources file is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+        throw new VerifyInputError(
+            `the resources file is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+        );
     }
     if (!Array.isArray(parsed)) {
         throw new VerifyInputError("the resources file must be a JSON list of {id, url}");
     }
     return parsed.map((entry: unknown, index) => {
-        const { id, url } = (typeof entry === "object" && entry !== null ? entry : {}) as { id?: unknown; url?: unknown };
+        const { id, url } = (typeof entry === "object" && entry !== null ? entry : {}) as {
+            id?: unknown;
+            url?: unknown;
+        };
         if (typeof id !== "string" || typeof url !== "string") {
-            throw new VerifyInputError(`the resources file's entry ${index} must be {"id": string, "url": string}, not ${JSON.stringify(entry)}`);
+            throw new VerifyInputError(
+                `the resources file's entry ${index} must be {"id": string, "url": string}, not ${JSON.stringify(entry)}`,
+            );
         }
         return { id, url };
     });

@@ -1,0 +1,18 @@
+// ESLint for every TypeScript file of the project: typescript-eslint's recommended rules, with types from the
+// tsconfigs (projectService). Layout is Prettier's (.prettierrc.json), so no rule here is about formatting.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+    { ignores: ["node_modules/", "bin/", "**/dist/", "sandbox/.state/", "test/artifacts/", ".pulumi-state/"] },
+    js.configs.recommended,
+    tseslint.configs.recommended,
+    {
+        languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+        linterOptions: { reportUnusedDisableDirectives: "error" },
+        rules: {
+            // a leading underscore marks a parameter an interface requires but this implementation does not read
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+        },
+    },
+);
