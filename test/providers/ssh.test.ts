@@ -1,11 +1,20 @@
 // The SSH layer against a real OpenSSH server on loopback.
 import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
 import { writeResourcesFile } from "../../components/agentPrep";
-import { configureSsh, httpOverSsh, runChecked, runCommand, sshStats } from "@calico-stars/providers/ssh";
+import {
+    closeAllConnections,
+    configureSsh,
+    httpOverSsh,
+    runChecked,
+    runCommand,
+    sshStats,
+} from "@calico-stars/providers/ssh";
 import { loopbackSshdSuite } from "../support/loopbackSshd";
 
 describe("SSH layer over a real sshd", function () {
@@ -134,6 +143,75 @@ describe("SSH layer over a real sshd", function () {
             /refusing root@127\.0\.0\.1:\d+: host key SHA256:\S+ is marked @revoked in \S+ \(line 2\)/,
         );
         assert.strictEqual(env.sshd.commands().length, before);
+    });
+
+    describe("known_hosts read as the real ssh reads it", function () {
+        /** A hashed known_hosts name, as ssh-keygen -H writes it (hostfile.c host_hash). */
+        const hashed = (name: string) => {
+            const salt = crypto.randomBytes(20);
+            return `|1|${salt.toString("base64")}|${crypto.createHmac("sha1", salt).update(name).digest("base64")}`;
+        };
+
+        /** What OpenSSH's own client makes of the host with this known_hosts file. */
+        const opensshVerdict = (knownHosts: string, name: string) => {
+            const run = spawnSync(
+                "ssh",
+                [
+                    ...["-F", "/dev/null", "-T", "-i", env.sshd.privateKeyPath, "-p", String(env.sshd.port)],
+                    ...["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes"],
+                    ...["-o", `UserKnownHostsFile=${knownHosts}`, "-o", "GlobalKnownHostsFile=/dev/null"],
+                    ...["-o", "UpdateHostKeys=no", "-o", "ConnectTimeout=5", `root@${name}`, "true"],
+                ],
+                { encoding: "utf8", timeout: 20000 },
+            );
+            return run.status === 0 ? "accepted" : /REVOKED HOST KEY/.test(run.stderr) ? "revoked" : run.stderr;
+        };
+
+        const ourVerdict = async (knownHosts: string, name: string) => {
+            await closeAllConnections();
+            configureSsh(env.sshd.settings({ hostKeyFingerprints: {}, knownHostsPath: knownHosts }));
+            try {
+                await runCommand({ ...env.host, address: name }, ["true"]);
+                return "accepted";
+            } catch (err) {
+                return /is marked @revoked/.test((err as Error).message) ? "revoked" : (err as Error).message;
+            }
+        };
+
+        const cases: { what: string; name: string; knownHosts: (port: number, key: string) => string; is: string }[] = [
+            {
+                what: "CRLF line ends, the key listed and revoked",
+                name: "127.0.0.1",
+                knownHosts: (port, key) => `[127.0.0.1]:${port} ${key}\r\n@revoked [127.0.0.1]:${port} ${key}\r\n`,
+                is: "revoked",
+            },
+            {
+                what: "CRLF line ends, the key listed",
+                name: "127.0.0.1",
+                knownHosts: (port, key) => `[127.0.0.1]:${port} ${key}\r\n`,
+                is: "accepted",
+            },
+            {
+                what: "a host written in capitals, revoked by a hashed entry of its lower-case name",
+                name: "LocalHost",
+                knownHosts: (port, key) =>
+                    `@revoked ${hashed(`[localhost]:${port}`)} ${key}\n[localhost]:${port} ${key}\n`,
+                is: "revoked",
+            },
+            {
+                what: "a host written in capitals, listed by a hashed entry of its lower-case name",
+                name: "LocalHost",
+                knownHosts: (port, key) => `${hashed(`[localhost]:${port}`)} ${key}\n`,
+                is: "accepted",
+            },
+        ];
+        for (const { what, name, knownHosts, is } of cases) {
+            it(`agrees with ssh: ${what}`, async function () {
+                const file = path.join(env.sshd.dir, `known_hosts_${crypto.randomBytes(4).toString("hex")}`);
+                fs.writeFileSync(file, knownHosts(env.sshd.port, env.sshd.hostPublicKey));
+                assert.deepStrictEqual([opensshVerdict(file, name), await ourVerdict(file, name)], [is, is]);
+            });
+        }
     });
 
     it("says so when the user is refused, without retrying or showing the key", async function () {
