@@ -10,7 +10,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError, parseStackConfig, runbookNetworks, runbookPolicy } from "../../components/config";
+import { ConfigError, parseStackConfig, runbookNetworks, runbookPolicy, StarsTemplate } from "../../components/config";
 import { emulators, RunError, TestEngine } from "../../engine";
 import { SandboxStack, sandboxStackConfig } from "../../scripts/sandboxStack";
 import { startStackOrSkip } from "../support/sandboxStack";
@@ -41,7 +41,9 @@ const withRule = (profile: "backend" | "client", direction: "inbound" | "outboun
     });
 const withProfile = (profile: string) =>
     json({ ...runbookPolicy, [profile]: { inbound: [], outbound: ["allow"] } } satisfies Policy);
-const withTemplate = (edit: (template: any) => void) => {
+/** The template with room for what a hostile edit adds or removes. */
+type EditedTemplate = StarsTemplate & { command?: string };
+const withTemplate = (edit: (template: EditedTemplate) => void) => {
     const template = structuredClone(starsTemplate);
     edit(template);
     return json(template);
@@ -389,7 +391,7 @@ const hostileInputs: HostileInput[] = [
     {
         key: "starsTemplate",
         value: withTemplate((t) => {
-            delete t.probes;
+            delete (t as Partial<EditedTemplate>).probes;
         }),
         expect: /calico-stars:starsTemplate\.probes: Invalid input: expected array/,
     },
@@ -577,7 +579,7 @@ const hostileInputs: HostileInput[] = [
     {
         key: "hostKeys",
         value: json({ "$(id)": [fakeHostKey] }),
-        expect: /calico-stars:hostKeys\["\$\(id\)"\]: must be a host address, or address:port/,
+        expect: /calico-stars:hostKeys\["\$\(id\)"\]: must be a host address, or \[address\]:port/,
     },
     {
         key: "hostKeys",
@@ -599,7 +601,7 @@ const hostileInputs: HostileInput[] = [
     {
         key: "hostKeyFingerprints",
         value: json({ "10.197.0.11:99999": ["SHA256:" + "A".repeat(43)] }),
-        expect: /calico-stars:hostKeyFingerprints\.10\.197\.0\.11:99999: must be a host address, or address:port/,
+        expect: /calico-stars:hostKeyFingerprints\.10\.197\.0\.11:99999: must be a host address, or \[address\]:port/,
     },
 
     // ---- unknown keys

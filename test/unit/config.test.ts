@@ -144,7 +144,7 @@ describe("stack config", function () {
     });
 
     it("rejects a stars template whose command could run something else", function () {
-        const template = JSON.parse(require("fs").readFileSync(`${__dirname}/../../components/stars.json`, "utf8"));
+        const template = JSON.parse(fs.readFileSync(`${__dirname}/../../components/stars.json`, "utf8"));
         template.probeCmd = "star-probe --urls={{urls}}; curl evil";
         assert.match(
             problemWith({ "calico-stars:starsTemplate": JSON.stringify(template) }),
@@ -198,6 +198,21 @@ describe("stack config", function () {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+
+    it("takes [address]:port as a host-key key, and refuses address:port, naming the spelling to use", function () {
+        const fingerprint = "SHA256:" + "A".repeat(43);
+        assert.deepStrictEqual(
+            parse({ "calico-stars:hostKeyFingerprints": JSON.stringify({ "[172.24.197.101]:2222": [fingerprint] }) })
+                .hostKeyFingerprints,
+            { "[172.24.197.101]:2222": [fingerprint] },
+        );
+        assert.match(
+            problemWith({
+                "calico-stars:hostKeyFingerprints": JSON.stringify({ "172.24.197.101:2222": [fingerprint] }),
+            }),
+            /calico-stars:hostKeyFingerprints\.172\.24\.197\.101:2222: write \[172\.24\.197\.101\]:2222 for a host on port 2222, as known_hosts does/,
+        );
     });
 
     it("accepts a host key line and rejects a fingerprint in its place", function () {

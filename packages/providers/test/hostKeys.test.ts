@@ -25,6 +25,7 @@ const hashed = (name: string) => {
     return `|1|${salt.toString("base64")}|${crypto.createHmac("sha1", salt).update(name).digest("base64")}`;
 };
 const host = (address: string, port = 22): SshHost => ({ address, port, user: "root", sudo: false });
+const publicLine = (key: Buffer) => `ssh-ed25519 ${key.toString("base64")}`;
 
 describe("known_hosts patterns (match.c)", function () {
     it("matches * and ? over the whole name", function () {
@@ -118,6 +119,29 @@ describe("host-key verdicts", function () {
         assert.match(
             hostKeyVerdict(other, keyA, settingsWith([line("10.197.0.12", keyA)]))!,
             /\[10\.197\.0\.12\]:2222 is not in /,
+        );
+    });
+
+    it("takes a configured key under [address]:port for that port only, and an IPv6 address that ends in :22 as an address", function () {
+        const ipv6 = { hostKeys: { "2001:db8::1:22": [publicLine(keyA)], "2001:db8::1": [publicLine(keyB)] } };
+        assert.deepStrictEqual(
+            [keyA, keyB].map((key) => hostKeyVerdict(host("2001:db8::1"), key, settingsWith([], ipv6)) ?? "accepted"),
+            ["host key " + sha256Fingerprint(keyA) + " is not among the configured hostKeys", "accepted"],
+        );
+        const byPort = {
+            hostKeyFingerprints: {
+                "[10.0.0.9]:2222": [sha256Fingerprint(keyA)],
+                "10.0.0.9": [sha256Fingerprint(keyB)],
+            },
+        };
+        assert.deepStrictEqual(
+            [host("10.0.0.9", 2222), host("10.0.0.9")].map(
+                (h) => hostKeyVerdict(h, keyA, settingsWith([], byPort)) ?? "accepted",
+            ),
+            [
+                "accepted",
+                `host key ${sha256Fingerprint(keyA)} is not among the configured hostKeyFingerprints (${sha256Fingerprint(keyB)})`,
+            ],
         );
     });
 

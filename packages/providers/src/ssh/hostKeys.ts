@@ -44,6 +44,21 @@ export function knownHostsName(host: Pick<SshHost, "address" | "port">): string 
     return host.port === 22 ? name : `[${name}]:${host.port}`;
 }
 
+/**
+ * What hostKeys or hostKeyFingerprints lists for a host: under `[address]:port` (known_hosts' spelling), else under
+ * its address alone, which holds on any port; names compared lower-case, as ssh compares them.
+ */
+function configuredFor<T>(byTarget: Record<string, T>, host: Pick<SshHost, "address" | "port">): T | undefined {
+    const address = host.address.toLowerCase();
+    for (const target of [`[${address}]:${host.port}`, address]) {
+        const found = Object.entries(byTarget).find(([key]) => key.toLowerCase() === target);
+        if (found !== undefined) {
+            return found[1];
+        }
+    }
+    return undefined;
+}
+
 /** A base64 key blob decoded as b64_pton does it: white space skipped; undefined when it is not base64. */
 function decodeKeyBlob(text: string): Buffer | undefined {
     const compact = text.replace(/[ \t\n\v\f\r]/g, "");
@@ -199,14 +214,13 @@ export function hostKeyVerdict(host: SshHost, key: Buffer, settings: SshSettings
     if (settings.insecureSkipHostKeyVerification) {
         return undefined;
     }
-    const knownKeys = settings.hostKeys[`${host.address}:${host.port}`] ?? settings.hostKeys[host.address];
+    const knownKeys = configuredFor(settings.hostKeys, host);
     if (knownKeys !== undefined) {
         return knownKeys.some((line) => keyOfLine(line)?.equals(key))
             ? undefined
             : `host key ${fingerprint} is not among the configured hostKeys`;
     }
-    const pinned =
-        settings.hostKeyFingerprints[`${host.address}:${host.port}`] ?? settings.hostKeyFingerprints[host.address];
+    const pinned = configuredFor(settings.hostKeyFingerprints, host);
     if (pinned !== undefined) {
         return pinned.includes(fingerprint)
             ? undefined
@@ -235,7 +249,7 @@ export function acceptedHostKey(
     host: Pick<SshHost, "address" | "port">,
 ): { key: string } | { problem: string } {
     const lookup = sources.knownHostsPath !== undefined ? readKnownHosts(sources.knownHostsPath, host) : undefined;
-    const configured = sources.hostKeys[`${host.address}:${host.port}`] ?? sources.hostKeys[host.address];
+    const configured = configuredFor(sources.hostKeys, host);
     if (configured === undefined && lookup !== undefined && lookup.certAuthorities.length > 0) {
         return { problem: certAuthorityProblem(lookup) };
     }
