@@ -51,7 +51,7 @@ const dockerImage = z
     );
 const remotePath = z
     .string()
-    .regex(/^\/[A-Za-z0-9_.\/-]*$/, "must be an absolute path of letters, digits, _ . / -")
+    .regex(/^\/[A-Za-z0-9_./-]*$/, "must be an absolute path of letters, digits, _ . / -")
     .refine((s) => !s.split("/").includes(".."), "must not contain ..");
 
 /** Issues at the second and later occurrence of each value: resources are named after these values. */
@@ -107,7 +107,7 @@ const containerCommand = z
     .string()
     .max(1000)
     .regex(
-        /^([A-Za-z0-9_.\/=:,@%+-]|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[a-zA-Z]+\}\}| )+$/,
+        /^([A-Za-z0-9_./=:,@%+-]|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[a-zA-Z]+\}\}| )+$/,
         "may hold only words of letters, digits and _ . / = : , @ % + -, $VARIABLES and {{placeholders}}, separated by spaces",
     );
 const resources = {
@@ -347,16 +347,15 @@ function crossCheck(config: StarsConfig): string[] {
             `${projectName}:collectorIp: ${config.collectorIp} is outside the collector network's subnet ${collectorNetwork.subnet}`,
         );
     }
-    // checked here, not when the agents' commands are declared, so that the program stops before any resource exists
-    if (!config.insecureSkipHostKeyVerification) {
-        for (const agent of clusterHosts(config).agents) {
-            const found = acceptedHostKey(config, agent);
-            if ("problem" in found) {
-                problems.push(
-                    `${projectName}:hostKeys: ${found.problem}: each agent's prep command (pre-pull and resources file, ` +
-                        `@pulumi/command) verifies a host only against its full public key; add it (ssh-keyscan ${agent.address}) or a knownHostsPath entry`,
-                );
-            }
+    // checked here, not when the agents' commands are declared, so that the program stops before any resource exists;
+    // with insecureSkipHostKeyVerification too, since @pulumi/command can refuse a revoked key only by checking another
+    for (const agent of clusterHosts(config).agents) {
+        const found = acceptedHostKey(config, agent);
+        if ("problem" in found) {
+            problems.push(
+                `${projectName}:hostKeys: ${found.problem}: each agent's prep command (pre-pull and resources file, ` +
+                    `@pulumi/command) verifies a host only against its full public key; add it (ssh-keyscan ${agent.address}) or a knownHostsPath entry`,
+            );
         }
     }
     config.adoptNetworks.forEach((name, i) => {

@@ -98,7 +98,7 @@ export class StarsDemo extends pulumi.ComponentResource {
             privateKeyPassword: args.privateKey !== undefined ? args.privateKeyPassword : undefined,
             agentSocketPath:
                 args.privateKey === undefined ? (config.sshAgentSocket ?? process.env.SSH_AUTH_SOCK) : undefined,
-            // config validation made sure every agent has one unless verification is off
+            // config validation made sure every agent has one, unless verification is off and nothing names the agent
             hostKey: ((found) => ("key" in found ? found.key : undefined))(acceptedHostKey(config, host)),
             perDialTimeout: config.connectTimeoutSeconds,
             dialErrorLimit: config.connectAttempts,

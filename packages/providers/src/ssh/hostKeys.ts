@@ -32,7 +32,7 @@ export interface KnownHostsEntry {
 
 /** Where verification finds keys: the configured ones and a known_hosts file. */
 export type HostKeySources = Pick<SshSettings, "hostKeys" | "knownHostsPath"> &
-    Partial<Pick<SshSettings, "hostKeyFingerprints">>;
+    Partial<Pick<SshSettings, "hostKeyFingerprints" | "insecureSkipHostKeyVerification">>;
 
 export function sha256Fingerprint(key: Buffer): string {
     return `SHA256:${crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
@@ -241,13 +241,15 @@ export function hostKeyVerdict(host: SshHost, key: Buffer, settings: SshSettings
 }
 
 /**
- * The host's full public key for clients that check a host only against one key (@pulumi/command's
- * `hostKey`): the first configured or known_hosts key that is not revoked, or why there is none.
+ * The host's full public key for clients that check a host only against one key (@pulumi/command's `hostKey`): the
+ * first configured or known_hosts key that is not revoked, or why there is none. The key is undefined only with
+ * insecureSkipHostKeyVerification and nothing that names the host: such a client then takes any key, which is safe
+ * only while there is no key it would have to refuse.
  */
 export function acceptedHostKey(
     sources: HostKeySources,
     host: Pick<SshHost, "address" | "port">,
-): { key: string } | { problem: string } {
+): { key: string | undefined } | { problem: string } {
     const lookup = sources.knownHostsPath !== undefined ? readKnownHosts(sources.knownHostsPath, host) : undefined;
     const configured = configuredFor(sources.hostKeys, host);
     if (configured === undefined && lookup !== undefined && lookup.certAuthorities.length > 0) {
@@ -261,6 +263,17 @@ export function acceptedHostKey(
     if (candidates.length > 0) {
         return {
             problem: `every key listed for ${host.address} (${configured ? "hostKeys" : lookup!.path}) is marked @revoked in ${lookup!.path}`,
+        };
+    }
+    // nothing lists a key for the host, and no @cert-authority line names it: only @revoked lines may
+    if (sources.insecureSkipHostKeyVerification) {
+        if (lookup === undefined || lookup.revoked.length === 0) {
+            return { key: undefined };
+        }
+        return {
+            problem:
+                `${lookup.path} marks a key @revoked for ${host.address} (line ${lookup.revoked.map((e) => e.line).join(", ")}), ` +
+                "which a client given no key to check would accept, insecureSkipHostKeyVerification or not",
         };
     }
     return { problem: `no public key for ${host.address} in hostKeys${lookup ? ` or ${lookup.path}` : ""}` };
