@@ -11,6 +11,7 @@ import {
     closeAllConnections,
     configureSsh,
     httpOverSsh,
+    parseSshSettings,
     runChecked,
     runCommand,
     sshStats,
@@ -69,6 +70,27 @@ describe("SSH layer over a real sshd", function () {
         await assert.rejects(
             runCommand(env.host, ["head", "-c", "100000", "/dev/zero"]),
             /`head -c 100000 \/dev\/zero` printed more than 4096 bytes on stdout; stopped it/,
+        );
+    });
+
+    it("caps what a command prints at 8 MiB with the settings the stack config builds, which name no cap", async function () {
+        const config: Record<string, string> = {
+            "calico-stars:sshPrivateKeyPath": env.sshd.privateKeyPath,
+            "calico-stars:hostKeyFingerprints": JSON.stringify({
+                [`[127.0.0.1]:${env.sshd.port}`]: [env.sshd.hostKeyFingerprint],
+            }),
+        };
+        const settings = parseSshSettings((key) => config[key]);
+        assert.strictEqual(settings.maxOutputBytes, undefined);
+        configureSsh(settings);
+        const mebibytes8 = 8 * 1024 * 1024;
+        assert.strictEqual(
+            (await runCommand(env.host, ["head", "-c", String(mebibytes8), "/dev/zero"])).stdout.length,
+            mebibytes8,
+        );
+        await assert.rejects(
+            runCommand(env.host, ["head", "-c", String(mebibytes8 + 1), "/dev/zero"]),
+            /printed more than 8388608 bytes on stdout; stopped it/,
         );
     });
 
