@@ -145,15 +145,29 @@ describe("cluster providers over a real sshd", function () {
             assert.strictEqual((await providers.DockerNetwork.read!(id, outs)).id, "");
         });
 
-        it("reads a network from its ID and host alone, as an import would", async function () {
+        it("reads a network from its ID, host and the importer's owner id, as an import would, as the importer's own when it made it", async function () {
             const { id } = await providers.DockerNetwork.create({ host: env.host, networkName: "imported", ownerId });
             assert.deepStrictEqual(
-                await providers.DockerNetwork.read!(id, partial<DockerNetworkOutputs>({ host: env.host })),
+                await providers.DockerNetwork.read!(id, partial<DockerNetworkOutputs>({ host: env.host, ownerId })),
                 {
                     id,
                     props: { host: env.host, networkName: "imported", networkId: id, ownerId, adopted: false },
                 },
             );
+        });
+
+        it("reads an imported network that carries another stack's owner option as adopted, so destroy leaves it", async function () {
+            const id = foreignNetwork("theirs", { [ownerKey]: "ffffffff" });
+            for (const importer of [{ ownerId }, {}]) {
+                const { props } = await providers.DockerNetwork.read!(
+                    id,
+                    partial<DockerNetworkOutputs>({ host: env.host, ...importer }),
+                );
+                assert.strictEqual(props!.adopted, true, JSON.stringify(importer));
+                await providers.DockerNetwork.delete!(id, props as DockerNetworkOutputs);
+                assert.strictEqual(env.sshd.cluster().networks[id]?.Name, "theirs");
+            }
+            assert.ok(!env.sshd.commands().some((c) => c.includes(`network rm ${id}`)));
         });
 
         it("reads a network from state written before owner options existed as its own, not adopted, so destroy still removes it", async function () {
