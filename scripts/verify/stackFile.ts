@@ -16,10 +16,11 @@
 // Secrets cannot be decrypted here (that needs the stack's secrets provider, i.e. the CLI):
 // such keys are listed, not read.
 import { createHash } from "crypto";
-import { existsSync, readdirSync, readFileSync } from "fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from "fs";
 import { homedir } from "os";
 import { join, resolve } from "path";
 import { parseDocument } from "yaml";
+import { defaultMaxOutputBytes } from "@calico-stars/providers/ssh";
 import { VerifyInputError } from "@calico-stars/providers/verify";
 
 export interface StackFileConfig {
@@ -39,8 +40,30 @@ export interface StackFileConfig {
 
 const projectConfigFields = ["type", "description", "items", "default", "value", "secret"];
 
+/** The file's text, refused past the cap the SSH and HTTP reads have: a larger one is no stack file. */
+function readCapped(path: string): string {
+    const limit = defaultMaxOutputBytes;
+    const buffer = Buffer.alloc(limit + 1);
+    const fd = openSync(path, "r");
+    let length = 0;
+    try {
+        for (let read = 1; read > 0 && length <= limit;) {
+            read = readSync(fd, buffer, length, buffer.length - length, null);
+            length += read;
+        }
+    } finally {
+        closeSync(fd);
+    }
+    if (length > limit) {
+        throw new VerifyInputError(
+            `${path} is larger than ${limit} bytes, which no stack file is; refusing to read it`,
+        );
+    }
+    return buffer.toString("utf8", 0, length);
+}
+
 function readYaml(path: string): unknown {
-    const document = parseDocument(readFileSync(path, "utf8"), { version: "1.2" });
+    const document = parseDocument(readCapped(path), { version: "1.2" });
     if (document.errors.length > 0) {
         throw new VerifyInputError(`${path} is not valid YAML: ${document.errors[0].message}`);
     }

@@ -141,6 +141,19 @@ describe("verify's reading of the stack files, without the Pulumi CLI", function
             );
         });
 
+        it("refuses a stack file larger than 8 MiB before parsing it, and reads one of 8 MiB", function () {
+            const ofSize = (bytes: number) => `config: {}\n${"#".repeat(bytes - "config: {}\n".length - 1)}\n`;
+            project({ "Pulumi.big.yaml": ofSize(8 * 1024 * 1024 + 1), "Pulumi.edge.yaml": ofSize(8 * 1024 * 1024) });
+            assert.throws(
+                () => readStackConfig(dir, "big", noHome()),
+                (error: Error) =>
+                    error instanceof VerifyInputError &&
+                    error.message ===
+                        `${path.join(dir, "Pulumi.big.yaml")} is larger than 8388608 bytes, which no stack file is; refusing to read it`,
+            );
+            assert.strictEqual(readStackConfig(dir, "edge", noHome()).stack, "edge");
+        });
+
         it("says where a stack file is not YAML", function () {
             project({ "Pulumi.a.yaml": "config: [\n" });
             assert.throws(
