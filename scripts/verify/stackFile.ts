@@ -11,6 +11,7 @@
 // - sdk/go/common/workspace/project.go: `stackConfigDir` says where the stack files
 //   live; `config` holds project-level values, each a plain value or
 //   `{type, description, items, default, value, secret}`, which the stack's own values override.
+// - sdk/go/common/tokens/stack_name.go ParseStackName: a stack name is 1 to 100 letters, digits, `_`, `.` and `-`.
 // - pkg/workspace/workspace.go settingsPath: `pulumi stack select` records the stack in
 //   `$PULUMI_HOME/workspaces/<project>-<sha1 of Pulumi.yaml's path>-workspace.json` as `{"stack": ...}`.
 // Secrets cannot be decrypted here (that needs the stack's secrets provider, i.e. the CLI):
@@ -90,6 +91,21 @@ export function configText(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+/** Why `name` is no stack name, in ParseStackName's words, or undefined when it is one. */
+function stackNameProblem(name: string): string | undefined {
+    if (name === "") {
+        return "a stack name may not be empty";
+    }
+    if (name.length > 100) {
+        return "a stack name cannot exceed 100 characters";
+    }
+    const invalid = /[^A-Za-z0-9_.-]/.exec(name);
+    return invalid === null
+        ? undefined
+        : "a stack name may only contain alphanumeric, hyphens, underscores, or periods: " +
+              `invalid character ${JSON.stringify(invalid[0])} at position ${invalid.index}`;
+}
+
 function qualified(key: string, project: string): string {
     return key.includes(":") ? key : `${project}:${key}`;
 }
@@ -150,6 +166,10 @@ export function readStackConfig(
                 stackFiles.length === 0 ? "there is no stack file" : `there are several: ${stackFiles.join(", ")}`
             }; name one with --stack <name>`,
         );
+    }
+    const nameProblem = stackNameProblem(stack);
+    if (nameProblem !== undefined) {
+        throw new VerifyInputError(`stack ${JSON.stringify(stack)} is not a stack name: ${nameProblem}`);
     }
     const path = join(stackDir, `Pulumi.${stack}.yaml`);
     if (!existsSync(path)) {
