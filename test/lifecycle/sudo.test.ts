@@ -255,7 +255,11 @@ describe("the program as vagrant with sudo on the sandbox, as on the reference c
             providers.IptablesDnat.create({ ...dnat.inputs, host: forgetful } as never),
             /iptables: not found/,
         );
-        const place = { baseDir: "/var/tmp/calico-stars", groupPath: "calico-stars" };
+        const place = {
+            baseDir: "/var/tmp/calico-stars",
+            groupPath: "calico-stars",
+            ownerId: String(dnat.inputs.ownerId),
+        };
         const write = (host: typeof agent) =>
             runCommand(host, agentPrepCreate(host, stack.cluster.docker.image, place), { stdin: "[]\n" });
         const refused = await write({ ...agent, sudo: false });

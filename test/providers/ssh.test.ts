@@ -261,13 +261,13 @@ describe("SSH layer over a real sshd", function () {
     });
 
     it("writes the resources file over SSH from stdin, and refuses a resources directory that is a symbolic link", async function () {
-        const place = { baseDir: path.join(env.sshd.dir, "resources"), groupPath: "calico-stars" };
+        const place = { baseDir: path.join(env.sshd.dir, "resources"), groupPath: "calico-stars", ownerId: "0a1b2c3d" };
         await runChecked(env.host, writeResourcesFile(env.host, place), { stdin: '[{"id": "C"}]\n' });
         assert.strictEqual(
             fs.readFileSync(path.join(place.baseDir, "calico-stars", "calico-stars-resources.json"), "utf8"),
             '[{"id": "C"}]\n',
         );
-        const linked = { baseDir: path.join(env.sshd.dir, "linked"), groupPath: "calico-stars" };
+        const linked = { ...place, baseDir: path.join(env.sshd.dir, "linked") };
         fs.symlinkSync(place.baseDir, linked.baseDir);
         await assert.rejects(
             runChecked(env.host, writeResourcesFile(env.host, linked), { stdin: "[]\n" }),
