@@ -12,8 +12,8 @@
 import { canonicalCidr, cidrVersion, Fail, quote } from "./cidr";
 import { RuleSyntaxError } from "../errors";
 
-export type RuleAction = "allow" | "deny";
-export type RuleProtocol = "tcp" | "udp" | "icmp" | "icmpv6";
+type RuleAction = "allow" | "deny";
+type RuleProtocol = "tcp" | "udp" | "icmp" | "icmpv6";
 
 /** One rule as calicoctl's `rule json` stores it (keys exactly as in calicoctl's JSON). */
 export interface CalicoRule {
@@ -85,7 +85,7 @@ const GRAMMAR_SUMMARY =
 const SINGULAR_PORT_HINT = `the keyword is "ports", plural, not "port"`;
 const KEYWORDS = new Set([...ACTIONS, ...PROTOCOLS, "type", "code", "from", "to", "ports", "tag", "cidr"]);
 
-const TAG_PATTERN = /^[a-zA-Z0-9_.][a-zA-Z0-9_.\-]*$/;
+const TAG_PATTERN = /^[a-zA-Z0-9_.][a-zA-Z0-9_.-]*$/;
 const DIGITS = /^[0-9]+$/;
 const MAX_PORT = 65535;
 /** libcalico v0.12-v0.15's validate_icmp_type is `0 <= int(x) < 255` (calicoctl v0.17-v0.20); v0.16 on allows 255. */

@@ -21,7 +21,7 @@ import { BlockList, isIPv4 } from "net";
 import { z } from "zod";
 import type { CalicoRule } from "../calico/rule";
 
-export type Tri = "yes" | "no" | "maybe";
+type Tri = "yes" | "no" | "maybe";
 
 /** The rule keys that each become one match. */
 export const clauseSchema = z.enum([
@@ -39,7 +39,7 @@ export const clauseSchema = z.enum([
 export type Clause = z.output<typeof clauseSchema>;
 
 /** An inclusive range of ports. */
-export interface PortRange {
+interface PortRange {
     /** First port. */
     first: number;
     /** Last port. */
@@ -78,7 +78,7 @@ export interface RuleMatch {
 }
 
 /** Linux's default net.ipv4.ip_local_port_range: where a client's source port comes from. */
-export const ephemeralPorts: PortRange = { first: 32768, last: 60999 };
+const ephemeralPorts: PortRange = { first: 32768, last: 60999 };
 
 export function matchRule(rule: CalicoRule, packet: Packet, source: PacketEnd, target: PacketEnd): RuleMatch {
     const clauses: [Clause, Tri][] = [
