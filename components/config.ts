@@ -126,7 +126,7 @@ function unknownPlaceholders(command: string, known: readonly string[]): string[
     return [...command.matchAll(/\{\{([a-zA-Z]+)\}\}/g)].map((m) => m[1]).filter((name) => !known.includes(name));
 }
 
-export const starsTemplateSchema = z
+const starsTemplateSchema = z
     .object({
         collector: z.object({ id: appId, network: networkRef, cmd: containerCommand, ...resources }).strict(),
         probes: z
@@ -259,8 +259,6 @@ const configSchema = z
     .strict();
 
 export type StarsConfig = z.output<typeof configSchema>;
-
-export const configKeys: readonly string[] = Object.keys(configSchema.shape);
 
 /** The cluster's hosts as the program logs in to them: each with its own user or sshUser, all with sudo or not. */
 export function clusterHosts(config: StarsConfig): { master: SshHost; agents: SshHost[] } {

@@ -10,8 +10,6 @@ import { runChecked, sshStats } from "@calico-stars/providers/ssh";
 import { loopbackSshdSuite } from "../support/loopbackSshd";
 
 const ownerId = "0a1b2c3d";
-/** Properties as a read without the whole state gets them (an import, or state an older version wrote). */
-const partial = <T>(props: Partial<T>) => props as T;
 
 describe("cluster providers over a real sshd", function () {
     this.timeout(60000);
@@ -148,7 +146,7 @@ describe("cluster providers over a real sshd", function () {
         it("reads a network from its ID, host and the importer's owner id, as an import would, as the importer's own when it made it", async function () {
             const { id } = await providers.DockerNetwork.create({ host: env.host, networkName: "imported", ownerId });
             assert.deepStrictEqual(
-                await providers.DockerNetwork.read!(id, partial<DockerNetworkOutputs>({ host: env.host, ownerId })),
+                await providers.DockerNetwork.read!(id, { host: env.host, ownerId } as DockerNetworkOutputs),
                 {
                     id,
                     props: { host: env.host, networkName: "imported", networkId: id, ownerId, adopted: false },
@@ -159,10 +157,10 @@ describe("cluster providers over a real sshd", function () {
         it("reads an imported network that carries another stack's owner option as adopted, so destroy leaves it", async function () {
             const id = foreignNetwork("theirs", { [ownerKey]: "ffffffff" });
             for (const importer of [{ ownerId }, {}]) {
-                const { props } = await providers.DockerNetwork.read!(
-                    id,
-                    partial<DockerNetworkOutputs>({ host: env.host, ...importer }),
-                );
+                const { props } = await providers.DockerNetwork.read!(id, {
+                    host: env.host,
+                    ...importer,
+                } as DockerNetworkOutputs);
                 assert.strictEqual(props!.adopted, true, JSON.stringify(importer));
                 await providers.DockerNetwork.delete!(id, props as DockerNetworkOutputs);
                 assert.strictEqual(env.sshd.cluster().networks[id]?.Name, "theirs");
@@ -172,16 +170,17 @@ describe("cluster providers over a real sshd", function () {
 
         it("reads a network from state written before owner options existed as its own, not adopted, so destroy still removes it", async function () {
             const id = foreignNetwork("older");
-            const { props } = await providers.DockerNetwork.read!(
-                id,
-                partial<DockerNetworkOutputs>({ host: env.host, networkName: "older", networkId: id }),
-            );
+            const { props } = await providers.DockerNetwork.read!(id, {
+                host: env.host,
+                networkName: "older",
+                networkId: id,
+            } as DockerNetworkOutputs);
             assert.strictEqual(props!.adopted, false);
         });
 
         it("says what is missing when read has no host", async function () {
             await assert.rejects(
-                providers.DockerNetwork.read!("abc", partial<DockerNetworkOutputs>({})),
+                providers.DockerNetwork.read!("abc", {} as DockerNetworkOutputs),
                 /ConfigError: Docker network abc: cannot read it without its host/,
             );
         });
@@ -284,10 +283,10 @@ describe("cluster providers over a real sshd", function () {
         });
 
         it("reads a profile from the host and its name alone, as an import would", async function () {
-            const { props } = await providers.ProfileRules.read!(
-                "n1",
-                partial<ProfileRulesOutputs>({ host: env.host, profile: "frontend" }),
-            );
+            const { props } = await providers.ProfileRules.read!("n1", {
+                host: env.host,
+                profile: "frontend",
+            } as ProfileRulesOutputs);
             assert.deepStrictEqual([props!.networkId, props!.outbound], ["n1", ["allow"]]);
         });
 
@@ -484,7 +483,7 @@ describe("cluster providers over a real sshd", function () {
 
         it("says what is missing when read lacks the owner id, since only its own rules are ever looked at", async function () {
             await assert.rejects(
-                providers.IptablesDnat.read!("h", partial<IptablesDnatOutputs>({ host: env.host })),
+                providers.IptablesDnat.read!("h", { host: env.host } as IptablesDnatOutputs),
                 /DNAT rules h: cannot read them without .*ownerId/,
             );
         });

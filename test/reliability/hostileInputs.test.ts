@@ -28,7 +28,9 @@ type Policy = Record<string, { inbound: string[]; outbound: string[] }>;
 
 const projectDir = path.resolve(__dirname, "../..");
 const json = JSON.stringify;
-const starsTemplate = JSON.parse(fs.readFileSync(path.join(projectDir, "components/stars.json"), "utf8"));
+const starsTemplate = JSON.parse(
+    fs.readFileSync(path.join(projectDir, "components/stars.json"), "utf8"),
+) as StarsTemplate;
 
 /** The runbook's networks plus one more, at index 4. */
 const withNetwork = (name: string) => json([...runbookNetworks, { name }]);
@@ -41,9 +43,7 @@ const withRule = (profile: "backend" | "client", direction: "inbound" | "outboun
     });
 const withProfile = (profile: string) =>
     json({ ...runbookPolicy, [profile]: { inbound: [], outbound: ["allow"] } } satisfies Policy);
-/** The template with room for what a hostile edit adds or removes. */
-type EditedTemplate = StarsTemplate & { command?: string };
-const withTemplate = (edit: (template: EditedTemplate) => void) => {
+const withTemplate = (edit: (template: StarsTemplate) => void) => {
     const template = structuredClone(starsTemplate);
     edit(template);
     return json(template);
@@ -391,14 +391,14 @@ const hostileInputs: HostileInput[] = [
     {
         key: "starsTemplate",
         value: withTemplate((t) => {
-            delete (t as Partial<EditedTemplate>).probes;
+            delete (t as Partial<StarsTemplate>).probes;
         }),
         expect: /calico-stars:starsTemplate\.probes: Invalid input: expected array/,
     },
     {
         key: "starsTemplate",
         value: withTemplate((t) => {
-            t.command = "reboot";
+            (t as Record<string, unknown>).command = "reboot";
         }),
         expect: /calico-stars:starsTemplate: Unrecognized key: "command"/,
     },

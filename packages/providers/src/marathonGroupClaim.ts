@@ -11,7 +11,7 @@ import { sshHostSchema } from "./ssh";
 import { absoluteMarathonGroupId, ownerId, port } from "./validators";
 
 /** What the claim checks; the MarathonGroupClaim resource (components/marathonGroupClaim.ts) takes these as its args. */
-export const marathonGroupClaimInputs = z.object({
+const marathonGroupClaimInputs = z.object({
     /** The host whose sshd forwards to Marathon (the master). */
     host: sshHostSchema,
     /** Marathon's address as seen from that host. */
@@ -26,7 +26,7 @@ export const marathonGroupClaimInputs = z.object({
     deploymentTimeoutSeconds: z.number().positive(),
 });
 
-export type MarathonGroupClaimInputs = z.output<typeof marathonGroupClaimInputs>;
+type MarathonGroupClaimInputs = z.output<typeof marathonGroupClaimInputs>;
 
 function movedMarathon(olds: MarathonGroupClaimInputs, news: MarathonGroupClaimInputs): boolean {
     return (

@@ -19,7 +19,7 @@ import { expandHome } from "./settings";
 import type { SshSettings } from "./settings";
 import type { SshHost } from "./types";
 
-export interface KnownHostsEntry {
+interface KnownHostsEntry {
     /** 1-based line number, for messages. */
     line: number;
     marker?: "@revoked" | "@cert-authority";
@@ -39,7 +39,7 @@ export function sha256Fingerprint(key: Buffer): string {
 }
 
 /** The name known_hosts lists a host under: lower-cased (ssh.c), with its port unless 22 (misc.c put_host_port). */
-export function knownHostsName(host: Pick<SshHost, "address" | "port">): string {
+function knownHostsName(host: Pick<SshHost, "address" | "port">): string {
     const name = host.address.toLowerCase();
     return host.port === 22 ? name : `[${name}]:${host.port}`;
 }
@@ -119,7 +119,7 @@ export function matchPatternList(name: string, list: string): -1 | 0 | 1 {
 }
 
 /** hostfile.c match_maybe_hashed: does this line's host field name the host? */
-export function hostFieldMatches(field: string, name: string): boolean {
+function hostFieldMatches(field: string, name: string): boolean {
     if (field.startsWith("|1|")) {
         const [, , salt, hash] = field.split("|");
         if (salt === undefined || hash === undefined) {
@@ -131,7 +131,7 @@ export function hostFieldMatches(field: string, name: string): boolean {
 }
 
 /** Every usable line of a known_hosts file, as OpenSSH splits it. */
-export function parseKnownHosts(text: string): KnownHostsEntry[] {
+function parseKnownHosts(text: string): KnownHostsEntry[] {
     const entries: KnownHostsEntry[] = [];
     text.split("\n").forEach((raw, index) => {
         let rest = raw.replace(/^[ \t]+/, "");
@@ -160,7 +160,7 @@ export function parseKnownHosts(text: string): KnownHostsEntry[] {
 }
 
 /** What a known_hosts file says about one host. */
-export interface KnownHostsLookup {
+interface KnownHostsLookup {
     path: string;
     /** Plain (unmarked) entries naming the host, in file order. */
     keys: KnownHostsEntry[];
@@ -168,11 +168,7 @@ export interface KnownHostsLookup {
     certAuthorities: KnownHostsEntry[];
 }
 
-export function lookupKnownHosts(
-    text: string,
-    path: string,
-    host: Pick<SshHost, "address" | "port">,
-): KnownHostsLookup {
+function lookupKnownHosts(text: string, path: string, host: Pick<SshHost, "address" | "port">): KnownHostsLookup {
     const name = knownHostsName(host);
     const matching = parseKnownHosts(text).filter((entry) => hostFieldMatches(entry.hosts, name));
     return {
