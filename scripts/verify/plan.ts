@@ -30,7 +30,7 @@ export interface StoredProfile {
 export type ClusterRules = ReadonlyMap<string, StoredProfile>;
 
 /** What an edge comes to on one side. */
-export interface PlanSide {
+interface PlanSide {
     reach: Reach;
     /** In one line, as the stack output `connectivity` says it. */
     effect: string;
@@ -42,7 +42,7 @@ export interface PlanSide {
  * opens, closes: its reach changes; unknown: one side cannot be told and the rules differ; rules-only: the same reach
  * under other rules; none: the same.
  */
-export type EdgeChange = "opens" | "closes" | "unknown" | "rules-only" | "none";
+type EdgeChange = "opens" | "closes" | "unknown" | "rules-only" | "none";
 
 export interface PlanEdge {
     /** As `connectivity` names it, e.g. "client -> frontend:9000". */
@@ -60,9 +60,9 @@ export interface PlanEdge {
 }
 
 /** unchanged: up opens or closes no edge; changes: it does; incomplete: nothing changes that can be told, some edge cannot. */
-export type PlanResult = "unchanged" | "changes" | "incomplete";
+type PlanResult = "unchanged" | "changes" | "incomplete";
 
-export const planExitCodes = { unchanged: 0, changes: 1, incomplete: 2 } as const satisfies Record<PlanResult, number>;
+const planExitCodes = { unchanged: 0, changes: 1, incomplete: 2 } as const satisfies Record<PlanResult, number>;
 
 export interface Plan {
     schemaVersion: 1;

@@ -9,7 +9,7 @@ import { pictureFiles, pictureLines, writePicture } from "./picture";
 import { ClusterRules, formatPlan, planJson, planOf, StoredProfile } from "./plan";
 
 /** Every managed network's profile as the cluster holds it now; a profile that does not exist is left out. */
-export async function readClusterRules(config: StarsConfig): Promise<ClusterRules> {
+async function readClusterRules(config: StarsConfig): Promise<ClusterRules> {
     const host = networkHostOf(config);
     const read = providers.ProfileRules.read!;
     const profiles = await Promise.all(
