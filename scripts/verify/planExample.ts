@@ -22,7 +22,6 @@ const verifyPage = path.join(docs, "verify.md");
 const planBegin = "<!-- plan:begin (npm run verify:plan-example writes this part) -->";
 const planEnd = "<!-- plan:end -->";
 const newRule = oneRuleChange.backend.inbound[2];
-const configSet = `pulumi config set --path 'policy.backend.inbound[2]' '${newRule}'`;
 
 async function main(): Promise<void> {
     const missing = sandboxUnavailable();
@@ -60,15 +59,16 @@ async function main(): Promise<void> {
             [
                 reviewBegin,
                 "The test engine's preview of that change on the sandbox, after `up`: its steps, and the stack outputs it",
-                "changes laid out as the Pulumi CLI's display lays them out (`pulumi preview` prints the same outputs; no",
-                "Pulumi CLI ran here). `connectivity` names the two edges the change opens and closes:",
+                "changes laid out as Pulumi v3.248.0's display lays out a preview's outputs (no Pulumi CLI ran here).",
+                "`connectivity` names the two edges the change opens and closes:",
                 "",
                 "```",
                 previewText(preview, up.outputs).trimEnd(),
                 "```",
                 "",
-                `The same change held against the rules the cluster holds, without the Pulumi CLI, once \`${configSet}\` has`,
-                "written it into `Pulumi.sandbox.yaml` (the example writes it there as that command does):",
+                "The same change held against the rules the cluster holds, without the Pulumi CLI, once the",
+                "`pulumi config set` above has written it into `Pulumi.sandbox.yaml` (the example writes it there as that",
+                "command does):",
                 "",
                 commandBlock("npm run verify -- --plan --stack sandbox --picture docs/verify-plan.svg", planned),
                 "",
@@ -82,8 +82,8 @@ async function main(): Promise<void> {
             planEnd,
             [
                 planBegin,
-                `After \`up\` and a hand edit that drops backend's rule for frontend (\`${handEdit.join(" ")}\`), the stack`,
-                "file unchanged:",
+                "After `up` and a hand edit that drops backend's rule for frontend, the stack file unchanged",
+                `(\`${handEdit.join(" ")}\`):`,
                 "",
                 commandBlock("npm run verify -- --plan --stack sandbox", handEdited),
                 planEnd,
