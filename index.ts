@@ -74,3 +74,4 @@ const demo = new StarsDemo("stars", { config, privateKey, privateKeyPassword });
 export const uiUrl = demo.uiUrl;
 export const networkIds = demo.networkIds;
 export const profiles = demo.profiles;
+export const connectivity = demo.connectivity;

@@ -271,6 +271,12 @@ export function clusterHosts(config: StarsConfig): { master: SshHost; agents: Ss
     return { master: hostOf(config.master), agents: config.agents.map(hostOf) };
 }
 
+/** Where the program runs `docker network` and calicoctl: config `networkHost`, else the first agent. */
+export function networkHostOf(config: StarsConfig): SshHost {
+    const { master, agents } = clusterHosts(config);
+    return [master, ...agents].find((h) => h.address === config.networkHost) ?? agents[0];
+}
+
 /** Parses and validates the whole stack config; throws a ConfigError listing every problem by key. */
 export function parseStackConfig(get: ConfigGetter, presentKeys: readonly string[] = []): StarsConfig {
     const config = parseConfigKeys(configSchema, get, presentKeys);

@@ -6,7 +6,8 @@ import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { agentPrepCreate, removeResourcesFile, ResourcesFilePlace } from "./agentPrep";
 import { parseRule, ruleTags } from "@calico-stars/providers/calico";
-import { clusterHosts, StarsConfig, starsTemplateOf } from "./config";
+import { clusterHosts, networkHostOf, StarsConfig, starsTemplateOf } from "./config";
+import { configuredMatrix, Connectivity, connectivityOf } from "./connectivity";
 import { DockerNetwork } from "./dockerNetwork";
 import { IptablesDnat } from "./iptablesDnat";
 import { MarathonGroup } from "./marathonGroup";
@@ -37,6 +38,8 @@ export class StarsDemo extends pulumi.ComponentResource {
     readonly networkIds: pulumi.Output<Record<string, string>>;
     /** Profile -> its inbound and outbound rules as calicoctl prints them. */
     readonly profiles: pulumi.Output<Record<string, { inbound: string[]; outbound: string[] }>>;
+    /** Every edge of the demo -> "allowed by" its rules or "blocked by" what stops it, from the config alone. */
+    readonly connectivity: pulumi.Output<Connectivity>;
 
     constructor(name: string, args: StarsDemoArgs, opts?: pulumi.ComponentResourceOptions) {
         super("calico-stars:index:StarsDemo", name, {}, opts);
@@ -44,7 +47,7 @@ export class StarsDemo extends pulumi.ComponentResource {
         const parent = { parent: this };
         const { master, agents } = clusterHosts(config);
         const allHosts = [master, ...agents];
-        const networkHost = allHosts.find((h) => h.address === config.networkHost) ?? agents[0];
+        const networkHost = networkHostOf(config);
 
         const owner = new random.RandomId("owner", { byteLength: 4 }, parent);
 
@@ -211,6 +214,12 @@ export class StarsDemo extends pulumi.ComponentResource {
             .apply((entries) =>
                 Object.fromEntries(entries.map(([profile, inbound, outbound]) => [profile, { inbound, outbound }])),
             );
-        this.registerOutputs({ uiUrl: this.uiUrl, networkIds: this.networkIds, profiles: this.profiles });
+        this.connectivity = pulumi.output(connectivityOf(configuredMatrix(config)));
+        this.registerOutputs({
+            uiUrl: this.uiUrl,
+            networkIds: this.networkIds,
+            profiles: this.profiles,
+            connectivity: this.connectivity,
+        });
     }
 }

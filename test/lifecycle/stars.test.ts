@@ -9,6 +9,8 @@ import { managedResources, StackRun } from "../../engine";
 import { oneRuleChange, profiles, SandboxStack, sshHostOf } from "../../scripts/sandboxStack";
 import { driverTitle, lifecycleDrivers, startStackOrSkip } from "../support/sandboxStack";
 import { waitFor } from "../support/workload";
+import { configuredMatrix, connectivityOf } from "../../components/connectivity";
+import { stackConfig } from "../support/verifyFixtures";
 
 /** The runbook's `rule show` after step 1 (libnetwork's defaults), and after step 5 with `ports` for its `port` slip. */
 const runbookDefaults = (profile: string) =>
@@ -211,6 +213,7 @@ for (const kind of lifecycleDrivers)
             );
             assert.strictEqual(result.outputs.uiUrl, `http://${stack.cluster.master.address}:9001`);
             assert.deepStrictEqual(result.outputs.profiles["frontend"].inbound, runbookPolicy.frontend.inbound);
+            assert.deepStrictEqual(result.outputs.connectivity, connectivityOf(configuredMatrix(stackConfig())));
             await stack.assertConverged();
         });
 

@@ -44,6 +44,7 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
             case dynamicType("ProfileRules"):
             case dynamicType("IptablesDnat"):
             case dynamicType("MarathonGroup"):
+            case dynamicType("VerifyPolicy"):
                 return { id: `${args.name}-id`, state: { ...inputs } };
             default:
                 throw new Error(`unexpected resource type ${args.type} (${args.name})`);

@@ -3,6 +3,8 @@ import type { MarathonGroup } from "@calico-stars/providers/marathon";
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../../components/config";
+import { configuredMatrix, connectivityOf } from "../../components/connectivity";
+import { StarsDemo } from "../../components/starsDemo";
 import { providerModuleText } from "../../components/packagedResource";
 import { renderResourcesFile, renderStarsGroup, starsParameters } from "../../components/starsTemplate";
 import { dynamicType, ProgramMocks, recordDependencies, settled, valueOf } from "../support/programMocks";
@@ -370,6 +372,37 @@ describe("the calico-stars program", function () {
         assert.deepStrictEqual((await valueOf(program.profiles))["management-ui"], {
             inbound: ["allow tcp to ports 9001"],
             outbound: ["allow"],
+        });
+    });
+
+    it("exports every edge of the demo as connectivity, computed from the config alone", async function () {
+        const connectivity = await valueOf(program.connectivity);
+        assert.deepStrictEqual(
+            connectivity,
+            connectivityOf(configuredMatrix(parseStackConfig((key) => stackConfig[key]))),
+        );
+        assert.strictEqual(
+            connectivity["client -> frontend:9000"],
+            'allowed by client outbound rule 1 "allow" and frontend inbound rule 3 "allow tcp from tag client to ports 9000"',
+        );
+    });
+
+    describe("with verifyPolicy on", function () {
+        const config = parseStackConfig((key) => (key === "calico-stars:verifyPolicy" ? "true" : stackConfig[key]));
+        let demo: StarsDemo;
+
+        before(async function () {
+            demo = new StarsDemo("stars-checked", { config });
+            await valueOf(demo.profiles);
+            await settled(mocks);
+        });
+
+        it("exports the same connectivity, which is the matrix the check holds the collector to", async function () {
+            const connectivity = await valueOf(demo.connectivity);
+            assert.deepStrictEqual(connectivity, await valueOf(program.connectivity));
+            const check = mocks.ofType(dynamicType("VerifyPolicy"));
+            assert.strictEqual(check.length, 1);
+            assert.deepStrictEqual(connectivityOf(check[0].inputs.declared), connectivity);
         });
     });
 });

@@ -111,4 +111,21 @@ describe("the verify command", function () {
             silent.close();
         }
     });
+
+    it("--plan says which host it could not read the rules on: the network host, where calicoctl runs", function () {
+        fs.writeFileSync(path.join(dir, "key"), utils.generateKeyPairSync("ed25519").private);
+        stackFile(`  calico-stars:sshPrivateKeyPath: ${path.join(dir, "key")}`);
+        const run = verify(["--plan", "--stack", "t"]);
+        assert.deepStrictEqual([run.code, run.stdout], [3, ""]);
+        assert.match(run.stderr, /^verify: cannot connect to vagrant@127\.0\.0\.2:1: .*ECONNREFUSED/);
+    });
+
+    it("--plan refuses --timeout, which only verify's wait on the probes takes", function () {
+        const run = verify(["--plan", "--timeout", "5"]);
+        assert.deepStrictEqual([run.code, run.stdout], [3, ""]);
+        assert.match(
+            run.stderr,
+            /^verify: --timeout is for verify's wait on the probes; --plan waits for nothing\nusage: /,
+        );
+    });
 });

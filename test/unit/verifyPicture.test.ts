@@ -4,7 +4,9 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { writeGraphPicture } from "../../scripts/verify/picture";
-import { drawnEdges, renderGraphSvg } from "../../scripts/verify/graphSvg";
+import { drawnEdges, renderGraphSvg, renderPlanSvg } from "../../scripts/verify/graphSvg";
+import { planOf } from "../../scripts/verify/plan";
+import { runbookPolicy } from "../../components/config";
 import { compareMatrices, observedMatrix, VerifyReport } from "@calico-stars/providers/verify";
 import { findExecutable, svgToPng } from "../../scripts/verify/svgToPng";
 import { declaredOf, healthyProbes, responsesBody, stackConfig } from "../support/verifyFixtures";
@@ -124,6 +126,63 @@ describe("verify's picture", function () {
             const text = renderGraphSvg(strange).svg;
             assert.strictEqual(XMLValidator.validate(text), true);
             assert.ok(text.includes("&lt;C&amp;&gt;"));
+        });
+    });
+
+    describe("verify --plan's SVG, for the one-rule change (backend admits client instead of frontend)", function () {
+        const backend = {
+            inbound: [...runbookPolicy.backend.inbound.slice(0, 2), "allow tcp from tag client to ports 9000"],
+            outbound: ["allow"],
+        };
+        const plan = planOf(
+            stackConfig({ policy: { ...runbookPolicy, backend } }),
+            new Map(Object.entries(runbookPolicy)),
+        );
+        const { svg } = renderPlanSvg(plan);
+        const edge = (panel: { edges: Element[] }, name: string) => panel.edges.find((e) => e["data-edge"] === name)!;
+
+        it("is well-formed XML with a panel now and one after up, each with every node and every edge", function () {
+            assert.strictEqual(XMLValidator.validate(svg), true);
+            const found = panels(svg);
+            assert.deepStrictEqual(Object.keys(found), ["now", "afterUp"]);
+            for (const panel of Object.values(found)) {
+                assert.deepStrictEqual(
+                    panel.nodes.map((node) => node["data-node"]),
+                    ["outside", "management-ui", "client", "frontend", "backend"],
+                );
+                assert.strictEqual(panel.edges.length, 10);
+            }
+        });
+
+        it("draws the edge up opens in lime and the one it closes in orange, in both panels, blocked where it is", function () {
+            const { now, afterUp } = panels(svg);
+            const look = (panel: { edges: Element[] }, name: string) => {
+                const found = edge(panel, name);
+                return [found.class, found.stroke, found["data-reach"]];
+            };
+            assert.deepStrictEqual(
+                [look(now, "client->backend"), look(afterUp, "client->backend")],
+                [
+                    ["edge opens", "#B8FF3B", "blocked"],
+                    ["edge opens", "#B8FF3B", "reachable"],
+                ],
+            );
+            assert.deepStrictEqual(
+                [look(now, "frontend->backend"), look(afterUp, "frontend->backend")],
+                [
+                    ["edge closes", "#FF6A00", "reachable"],
+                    ["edge closes", "#FF6A00", "blocked"],
+                ],
+            );
+            assert.deepStrictEqual(look(afterUp, "client->frontend"), ["edge", "#24CBFF", "reachable"]);
+        });
+
+        it("names the changes in its legend", function () {
+            assert.ok(
+                svg.includes(
+                    "lime: up opens it (client -&gt; backend:9000) · orange: up closes it (frontend -&gt; backend:9000)",
+                ),
+            );
         });
     });
 
