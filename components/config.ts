@@ -1,6 +1,6 @@
 // The whole stack configuration, validated in one place before anything
 // touches a host. Defaults reproduce the runbook on the reference Vagrant
-// cluster, with the runbook's port slip fixed (see README "Policy").
+// cluster, with the runbook's port slip fixed (docs/policy.md, "The runbook's slips").
 import { z } from "zod";
 import {
     address,

@@ -1,4 +1,4 @@
-// The stars demo alive on the sandbox (issue 11): the runbook walked step by step, each step checked by what a
+// The stars demo alive on the sandbox: the runbook walked step by step, each step checked by what a
 // person would see (the UI, the collector's /responses and the graph the page draws), then the program doing it all
 // with `up`, a policy change seen in the graph, a real browser drawing the UI, and `destroy` leaving nothing.
 // The runbook's hand walk looks at the UI from the master, through its OUTPUT DNAT rule: with only the runbook's two

@@ -1,4 +1,4 @@
-// Hostile stack config (issue 4, "Bad input"): shell metacharacters, quotes, newlines, $(...), backticks
+// Hostile stack config: shell metacharacters, quotes, newlines, $(...), backticks
 // and leading dashes in every string a user can set; malformed ports, CIDRs and IPs; and the semantic
 // mistakes (a tag naming no network, a duplicate network, an empty policy, a profile for an unmanaged
 // network, a malformed stars template, an unknown key). Each must be refused by config validation with
