@@ -12,7 +12,10 @@ export interface PolicyShape {
     /** Stack config beyond the cluster's; empty for the runbook's defaults. */
     config: Record<string, string>;
     networks: { name: string; subnet?: string }[];
-    /** What the floor runs on the network host once the networks exist, given how calicoctl is typed there (with sudo, say). */
+    /**
+     * What the floor runs on the network host once the networks exist, given how calicoctl is typed there (with sudo,
+     * say).
+     */
     floorProfileCommands(calicoctl: string): string[];
 }
 

@@ -74,7 +74,10 @@ function figures(result: CaseResult, all: CaseResult[]): Figures | undefined {
     };
 }
 
-/** `{ [key]: the median }` of a number, of each field of a record of numbers, or of each record's fields in a record, over the samples that have it. */
+/**
+ * `{ [key]: the median }` of a number, of each field of a record of numbers, or of each record's fields in a record,
+ * over the samples that have it.
+ */
 function medianFields<K extends "stateBytes" | "startup" | "revival">(
     samples: Sample[],
     key: K,

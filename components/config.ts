@@ -205,7 +205,10 @@ export const runbookNetworks: { name: string; subnet?: string }[] = [
     { name: "backend" },
 ];
 
-/** The runbook's end state (a JSON file, which the sandbox's stack file writer reads too), with "frontend from client" and "backend from frontend" on 9000, where the probes listen. */
+/**
+ * The runbook's end state (a JSON file, which the sandbox's stack file writer reads too), with "frontend from client"
+ * and "backend from frontend" on 9000, where the probes listen.
+ */
 export const runbookPolicy: Record<string, { inbound: string[]; outbound: string[] }> =
     (runbookPolicyModule as unknown as { default?: typeof runbookPolicyModule }).default ?? runbookPolicyModule;
 

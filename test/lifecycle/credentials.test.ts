@@ -101,7 +101,8 @@ for (const kind of lifecycleDrivers)
                     stack.driver.destroy(),
                     /(refusing vagrant@10\.197\.0\.12:22: host key SHA256:\S+ is not among the configured hostKeys|agent-prep-10\.197\.0\.12.*ssh: handshake failed: ssh: host key mismatch)/s,
                 );
-                // (the test itself trusts only the sandbox's host keys: it looks at the cluster once the old key is back)
+                // (the test itself trusts only the sandbox's host keys: it looks at the cluster once the old key is
+                // back)
                 await stack.driver.up();
                 await stack.driver.refresh();
             } finally {

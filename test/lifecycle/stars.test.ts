@@ -12,7 +12,9 @@ import { waitFor } from "../support/workload";
 import { configuredMatrix, connectivityOf } from "../../components/connectivity";
 import { stackConfig } from "../support/verifyFixtures";
 
-/** The runbook's `rule show` after step 1 (libnetwork's defaults), and after step 5 with `ports` for its `port` slip. */
+/**
+ * The runbook's `rule show` after step 1 (libnetwork's defaults), and after step 5 with `ports` for its `port` slip.
+ */
 const runbookDefaults = (profile: string) =>
     `Inbound rules:\n   1 allow from tag ${profile}\nOutbound rules:\n   1 allow\n`;
 const runbookSteps: { command: string[]; profile: string; ruleShow: string }[] = [
@@ -125,7 +127,10 @@ for (const kind of lifecycleDrivers)
         };
         const on = (...args: Parameters<SandboxStack["on"]>) => stack.on(...args);
         const ruleShow = (profile: string) => stack.ruleShow(profile);
-        /** What the cluster holds that the program manages: networks, profiles in etcd, DNAT rules, the group, resources files. */
+        /**
+         * What the cluster holds that the program manages: networks, profiles in etcd, DNAT rules, the group, resources
+         * files.
+         */
         const snapshot = async (): Promise<Record<string, string>> => ({
             networks: (await stack.networks()).join("\n"),
             profiles: await on(stack.master, ["calicoctl", "profile", "show"]),
@@ -269,7 +274,9 @@ for (const kind of lifecycleDrivers)
         });
 
         it("a new Mesos-DNS domain rewrites the resources file on every agent and the group's probe URLs, and restarts the collector, which lists the new URLs", async function () {
-            /** The collector's /resources through the master's DNAT (the OUTPUT rule), as demo.test.ts looks at the UI. */
+            /**
+             * The collector's /resources through the master's DNAT (the OUTPUT rule), as demo.test.ts looks at the UI.
+             */
             const collectorUrls = async () =>
                 JSON.parse(
                     await on(stack.master, [

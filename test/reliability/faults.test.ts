@@ -143,7 +143,10 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             await converges();
         });
 
-        /** The providers' pool names the host; @pulumi/command (v1.2.1, retrying every dial error) names its resource and the attempts (an update when the prep's connection changed). */
+        /**
+         * The providers' pool names the host; @pulumi/command (v1.2.1, retrying every dial error) names its resource
+         * and the attempts (an update when the prep's connection changed).
+         */
         const wrongKey =
             /(cannot log in to vagrant@10\.197\.0\.1[1-3]:22: the server refused every offered key|(Create|Update) of agent-prep-10\.197\.0\.1[23] \(command:remote:Command\) failed: after 3 failed attempts: ssh: handshake failed: ssh: unable to authenticate, attempted methods \[none publickey\], no supported methods remain)/;
 
@@ -344,7 +347,8 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
                     () => stack.engine.destroy({ parallel: 8 }),
                     /Delete of network-client \(.*\) failed: .*docker network rm [0-9a-f]+` exited 1: .*network client id [0-9a-f]+ has active endpoints/,
                 );
-                // the network carries the owner id, so the id's level waits and the id stays in state as long as the network does
+                // the network carries the owner id, so the id's level waits and the id stays in state as long as the
+                // network does
                 assert.deepStrictEqual(managedResources(stack.engine.state()), ["owner", "network-client"]);
                 assert.deepStrictEqual(await stack.networks(), ["client"]);
             } finally {

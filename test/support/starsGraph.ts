@@ -79,7 +79,8 @@ const chromiumFlags = [
 
 /**
  * Loads `url` in headless Chromium run inside network namespace `namespace` (through `ip netns exec`), or in this
- * process's own when none is given, waits for the page to draw, saves a screenshot and returns the graph the page's DOM holds.
+ * process's own when none is given, waits for the page to draw, saves a screenshot and returns the graph the page's DOM
+ * holds.
  */
 export async function browseGraph(url: string, namespace: string | undefined, screenshot: string): Promise<StarsGraph> {
     const { chromium } = await import("playwright-core");

@@ -503,8 +503,8 @@ describe("provider decisions", function () {
 
         /**
          * In a fresh plain `node` (no ts-node) in the project directory, from the text alone, as the provider host does
-         * it (sdk/nodejs/cmd/dynamic-provider/index.ts, getProvider: require-from-string, handler(), then configure with
-         * the stack config): configure, then each call in turn; what each returned or threw.
+         * it (sdk/nodejs/cmd/dynamic-provider/index.ts, getProvider: require-from-string, handler(), then configure
+         * with the stack config): configure, then each call in turn; what each returned or threw.
          */
         function reviveAndCall(
             text: string,

@@ -30,7 +30,10 @@ const marathonGroupInputs = z
         marathonHost: z.string().min(1),
         /** Marathon's port. */
         marathonPort: port,
-        /** The group to PUT, apps with ids relative to the group; every app carries the owner id under its ownerKey label. */
+        /**
+         * The group to PUT, apps with ids relative to the group; every app carries the owner id under its ownerKey
+         * label.
+         */
         group: marathonGroupSchema,
         /** This stack's ownership id. */
         ownerId,

@@ -10,7 +10,9 @@ import { checkInputs, configureFromStack, Provider, sameHost } from "./provider"
 import { sshHostSchema } from "./ssh";
 import { absoluteMarathonGroupId, ownerId, port } from "./validators";
 
-/** What the claim checks; the MarathonGroupClaim resource (components/marathonGroupClaim.ts) takes these as its args. */
+/**
+ * What the claim checks; the MarathonGroupClaim resource (components/marathonGroupClaim.ts) takes these as its args.
+ */
 const marathonGroupClaimInputs = z.object({
     /** The host whose sshd forwards to Marathon (the master). */
     host: sshHostSchema,

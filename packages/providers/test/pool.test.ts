@@ -36,7 +36,8 @@ describe("a host that never sends its SSH greeting", function () {
             runCommand({ address: "127.0.0.1", port, user: "root", sudo: false }, ["true"]),
             /cannot connect to root@127\.0\.0\.1:\d+: Timed out while waiting for handshake/,
         );
-        // ssh2 reports "Connection lost before handshake" once the socket closes: mocha fails this test if no one listens
+        // ssh2 reports "Connection lost before handshake" once the socket closes: mocha fails this test if no one
+        // listens
         await Promise.all(closed);
         await new Promise((resolve) => setImmediate(resolve));
     });

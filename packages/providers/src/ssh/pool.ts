@@ -113,7 +113,8 @@ export async function withChannel<T>(
                     resolve();
                 },
             };
-            // leaving the queue and failing in one step, so that no finishing channel hands its slot to a waiter that gave up
+            // leaving the queue and failing in one step, so that no finishing channel hands its slot to a waiter that
+            // gave up
             const timer = setTimeout(
                 () => {
                     pooled.waiting = pooled.waiting.filter((w) => w !== waiter);
