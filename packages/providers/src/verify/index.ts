@@ -5,6 +5,7 @@ export { declaredMatrix, outsideNodeId } from "./declaredMatrix";
 export type { DeclaredMatrixInput } from "./declaredMatrix";
 export { describeOutcome, evaluateFlow } from "./felixEvaluator";
 export type { ChainOutcome, Flow, FlowEnd, FlowVerdict, NearMiss, RuleRef } from "./felixEvaluator";
+export { connectLimitMs, lastSynWaitMs, linuxDefaultSynRetries } from "./connectLimit";
 export { agreesWithDeclared, awaitVerdict, describeCollector, fetchResponses } from "./liveCheck";
 export type { CollectorEndpoint, LiveVerdict, ReadResponses } from "./liveCheck";
 export { edgeName } from "./matrix";
@@ -18,5 +19,8 @@ export { compareMatrices, reportJson, verifyExitCodes, verifyReportSchema } from
 export type { Mismatch, ReportEdge, VerifyReport, VerifyResult } from "./report";
 export { colorWanted, formatReportTable } from "./reportTable";
 export type { Packet } from "./ruleMatch";
-export { deployedApps, parseResourcesFile, probeRoundMs } from "./starApps";
-export type { DeployedApp, DeployedResource } from "./starApps";
+export { edgeBounds, longestBoundMs } from "./readingBounds";
+export type { AppSynRetries, EdgeBound } from "./readingBounds";
+export { deployedApps, parseResourcesFile, probeRoundMs, starSchedules, workerThreads } from "./starApps";
+export type { DeployedApp, DeployedResource, StarSchedule } from "./starApps";
+export { parseSynRetriesListing, synRetriesOfApps } from "./synRetries";

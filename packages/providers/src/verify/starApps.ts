@@ -7,8 +7,10 @@
 // src/bin/star-collect.rs, the docopt USAGE strings): star-probe takes
 // `--urls=<comma list>` (empty items dropped) and listens on `--http-port`,
 // default 9000; star-collect listens on `--http-port`, default 9001. Each
-// fetches once a round: star-probe every `--http-probe-seconds`, star-collect
-// every `--http-request-seconds`, 5 by default (`parse::<u32>().unwrap()`).
+// queues its requests once a round, on 4 threads (workerThreads): star-probe
+// every `--http-probe-seconds`, star-collect every `--http-request-seconds`, 5
+// by default (`parse::<u32>().unwrap()`).
+import { z } from "zod";
 import type { MarathonGroup } from "../marathon/group";
 import { VerifyInputError } from "../errors";
 
@@ -86,6 +88,43 @@ function parsePort(text: string): number | undefined {
 
 function parseSeconds(text: string | undefined): number {
     return text !== undefined && /^[0-9]{1,6}$/.test(text) && Number(text) > 0 ? Number(text) : defaultIntervalSeconds;
+}
+
+/**
+ * Each of star v0.5.0's clients runs its requests on 4 threads (src/probe/status/client.rs and
+ * src/collect/resource/client.rs: `ThreadPool::new(4)`).
+ */
+export const workerThreads = 4;
+
+/** An app's rounds: what decides how soon its readings follow a change. */
+export const starScheduleSchema = z
+    .object({
+        /** The app's id within the group. */
+        app: z.string(),
+        role: z.enum(["probe", "collector"]),
+        /** Its --http-probe-seconds or --http-request-seconds. */
+        intervalSeconds: z.number().positive(),
+        /** The requests it queues each round: a probe's --urls, the collector's resources. */
+        requestsPerRound: z.number().int().nonnegative(),
+    })
+    .strict();
+
+export type StarSchedule = z.output<typeof starScheduleSchema>;
+
+/** The rounds of the group's probes and collector, as their deployed commands and the resources set them. */
+export function starSchedules(group: MarathonGroup, resources: readonly DeployedResource[]): StarSchedule[] {
+    return deployedApps(group).flatMap((app) =>
+        app.role === "other"
+            ? []
+            : [
+                  {
+                      app: app.id,
+                      role: app.role,
+                      intervalSeconds: app.intervalSeconds ?? defaultIntervalSeconds,
+                      requestsPerRound: app.role === "probe" ? app.urls.length : resources.length,
+                  },
+              ],
+    );
 }
 
 /**
