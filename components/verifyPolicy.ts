@@ -5,11 +5,12 @@ import type { SshHost } from "@calico-stars/providers/ssh";
 import {
     declaredMatrix,
     DeclaredMatrix,
+    parseResourcesFile,
     PolicyText,
-    probeRoundMs,
     profilesFromPolicy,
+    starSchedules,
 } from "@calico-stars/providers/verify";
-import type { StarsConfig } from "./config";
+import { clusterHosts, StarsConfig } from "./config";
 import { packagedResource, ResourceArgs } from "./packagedResource";
 import { renderResourcesFile, renderStarsGroup, StarsParameters, starsParameters } from "./starsTemplate";
 
@@ -50,7 +51,8 @@ type VerifyPolicyArgs = ResourceArgs<"VerifyPolicy">;
 
 /**
  * The check's inputs from the stack config: the declared matrix of the group the program renders (the owner id
- * only labels the apps, so a placeholder keeps the matrix known in a first preview), as plain data.
+ * only labels the apps, so a placeholder keeps the matrix known in a first preview), as plain data, and the star apps'
+ * rounds from the same commands.
  */
 export function verifyPolicyArgs(
     config: StarsConfig,
@@ -70,8 +72,10 @@ export function verifyPolicyArgs(
         collectorPort: config.collectorPort,
         // plain JSON: gRPC's Struct carries no `undefined`
         declared: JSON.parse(JSON.stringify(declared)) as DeclaredMatrix,
-        roundSeconds: probeRoundMs(renderStarsGroup(parameters)) / 1000,
-        timeoutSeconds: config.verifyTimeoutSeconds,
+        agents: clusterHosts(config).agents,
+        groupId: config.groupId,
+        schedules: starSchedules(renderStarsGroup(parameters), parseResourcesFile(renderResourcesFile(parameters))),
+        ...(config.verifyTimeoutSeconds === undefined ? {} : { timeoutSeconds: config.verifyTimeoutSeconds }),
         ...deployment,
     };
 }

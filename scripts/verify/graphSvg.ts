@@ -13,8 +13,9 @@
 // (arbor's force layout moves), an unreachable edge is dashed rather than at 10%
 // alpha, a probe the collector could not fetch is drawn hollow instead of left
 // out, edges end in arrowheads, the collector and the outside world are nodes
-// too, and a mismatched edge is drawn in its own colour in both panels.
-import { edgeName, MatrixNode, Reach, ReportEdge, VerifyReport } from "@calico-stars/providers/verify";
+// too, a mismatched edge is drawn in its own colour in both panels, and after
+// a live check each observed edge is labelled with when its reading was trusted.
+import { edgeName, MatrixNode, Reach, ReportEdge, VerifyReport, waitSummary } from "@calico-stars/providers/verify";
 
 export interface GraphPicture {
     /** The SVG document. */
@@ -45,7 +46,8 @@ const mismatchColour = "#FF6A00";
 const panelWidth = 480;
 const panelHeight = 470;
 const margin = 20;
-const legendHeight = 96;
+/** A legend line's height; the legend has room for its lines and a margin. */
+const legendLineHeight = 20;
 const nodeRadius = 28;
 const probeOrbit = 165;
 const centre: Point = { x: panelWidth / 2, y: 265 };
@@ -53,7 +55,8 @@ const outsidePosition: Point = { x: 62, y: 92 };
 
 export function renderGraphSvg(report: VerifyReport): GraphPicture {
     const width = 2 * panelWidth + 3 * margin;
-    const height = panelHeight + 2 * margin + legendHeight;
+    const legend = legendLines(report);
+    const height = panelHeight + 2 * margin + (legend.length + 1) * legendLineHeight;
     const positions = layout(report.nodes);
     const colours = nodeColourMap(report.nodes);
     const edgeColours = new Set<string>([mismatchColour, unknownColour, ...colours.values()]);
@@ -67,7 +70,7 @@ export function renderGraphSvg(report: VerifyReport): GraphPicture {
         `<defs>${[...edgeColours].map(arrowMarker).join("")}</defs>`,
         `<rect width="${width}" height="${height}" fill="${background}"/>`,
         ...panels,
-        legendSvg(report, { x: margin, y: panelHeight + 2 * margin }),
+        legendSvg(report, legend, { x: margin, y: panelHeight + 2 * margin }),
         `</svg>`,
         ``,
     ].join("\n");
@@ -159,16 +162,38 @@ function edgeSvg(edge: ReportEdge, panel: Panel, positions: Map<string, Point>, 
               ? `stroke-width="3" stroke-opacity="0.7" stroke-dasharray="10 7"`
               : `stroke-width="3" stroke-opacity="0.8" stroke-dasharray="2 6"`;
     const detail = panel === "declared" ? edge.declared.reason : edge.observed.detail;
+    const trust = panel === "observed" ? trustText(edge) : undefined;
     const name = edgeName(edge);
+    const path = curve(positions.get(edge.source)!, positions.get(edge.target)!);
+    const label =
+        trust === undefined
+            ? ""
+            : `<text class="trust" data-edge="${escapeXml(`${edge.source}->${edge.target}`)}" x="${fmt(path.middle.x)}" y="${fmt(path.middle.y + 4)}" font-size="11" text-anchor="middle" fill="${light}">${escapeXml(trust.label)}</text>`;
     return (
         `<path class="edge${mismatch ? " mismatch" : ""}" data-edge="${escapeXml(`${edge.source}->${edge.target}`)}" data-reach="${reach}" data-status="${edge.status}" ` +
-        `d="${curve(positions.get(edge.source)!, positions.get(edge.target)!)}" fill="none" stroke="${colour}" ${style} marker-end="url(#${markerId(colour)})">` +
-        `<title>${escapeXml(`${name}: ${reach}${mismatch ? " (MISMATCH)" : ""}: ${detail}`)}</title></path>`
+        `d="${path.d}" fill="none" stroke="${colour}" ${style} marker-end="url(#${markerId(colour)})">` +
+        `<title>${escapeXml(`${name}: ${reach}${mismatch ? " (MISMATCH)" : ""}: ${detail}${trust === undefined ? "" : `; ${trust.title}`}`)}</title></path>` +
+        label
     );
 }
 
-/** computeQuadraticControlPoint, with both ends pulled back to the nodes' rims so the arrowhead shows. */
-function curve(p1: Point, p2: Point): string {
+/** When an observed edge's reading was trusted: a short label, and the whole story for its title. */
+function trustText(edge: ReportEdge): { label: string; title: string } | undefined {
+    const trust = edge.trust;
+    if (trust === undefined) {
+        return undefined;
+    }
+    const bound = `a change made at the start would have shown by ${trust.boundSeconds} s`;
+    return trust.trustedAfterSeconds === null
+        ? { label: "-", title: `not trusted within the wait (${bound})` }
+        : { label: `${trust.trustedAfterSeconds} s`, title: `trusted at ${trust.trustedAfterSeconds} s (${bound})` };
+}
+
+/**
+ * computeQuadraticControlPoint, with both ends pulled back to the nodes' rims so the arrowhead shows; `middle` is the
+ * curve's own midpoint.
+ */
+function curve(p1: Point, p2: Point): { d: string; middle: Point } {
     const vector = { x: p2.x - p1.x, y: p2.y - p1.y };
     const length = Math.hypot(vector.x, vector.y);
     const normal = Math.atan2(vector.y, vector.x) + Math.PI / 2;
@@ -178,7 +203,10 @@ function curve(p1: Point, p2: Point): string {
     };
     const start = towards(p1, control, nodeRadius);
     const end = towards(p2, control, nodeRadius + 4);
-    return `M${fmt(start.x)},${fmt(start.y)} Q${fmt(control.x)},${fmt(control.y)} ${fmt(end.x)},${fmt(end.y)}`;
+    return {
+        d: `M${fmt(start.x)},${fmt(start.y)} Q${fmt(control.x)},${fmt(control.y)} ${fmt(end.x)},${fmt(end.y)}`,
+        middle: { x: (start.x + 2 * control.x + end.x) / 4, y: (start.y + 2 * control.y + end.y) / 4 },
+    };
 }
 
 function towards(from: Point, to: Point, distance: number): Point {
@@ -220,19 +248,29 @@ function shortLabel(node: MatrixNode): string {
     return node.kind === "collector" ? "UI" : "out";
 }
 
-function legendSvg(report: VerifyReport, origin: Point): string {
-    const lines = [
+function legendLines(report: VerifyReport): string[] {
+    return [
         `${report.result.toUpperCase()}: ${report.summary}`,
         "thick: reachable · dashed: blocked · dotted grey: unknown · no line: not probed · hollow node: the collector holds no response (the UI leaves it out)",
         `orange: declared and observed differ${report.mismatches.length > 0 ? ` (${report.mismatches.map((m) => m.edge).join(", ")})` : ""}`,
         "each edge bows to the right of its direction, as the stars UI draws it",
+        ...(report.wait === undefined
+            ? []
+            : [
+                  "the number on an observed edge: when its reading was trusted, in s after the start (-: not within the wait)",
+                  waitSummary(report),
+                  `counted from the start: ${report.wait.since}`,
+              ]),
     ];
+}
+
+function legendSvg(report: VerifyReport, lines: readonly string[], origin: Point): string {
     return (
         `<g class="legend" transform="translate(${origin.x},${origin.y})">` +
         lines
             .map(
                 (line, i) =>
-                    `<text x="0" y="${18 + i * 20}" font-size="13" fill="${i === 2 && report.mismatches.length > 0 ? mismatchColour : light}">${escapeXml(line)}</text>`,
+                    `<text x="0" y="${18 + i * legendLineHeight}" font-size="13" fill="${i === 2 && report.mismatches.length > 0 ? mismatchColour : light}">${escapeXml(line)}</text>`,
             )
             .join("") +
         `</g>`

@@ -127,20 +127,6 @@ export function starSchedules(group: MarathonGroup, resources: readonly Deployed
     );
 }
 
-/**
- * How long a change takes to show in the collector's /responses at most, in ms: the slowest probe's
- * interval (its next round) plus the collector's (its next fetch of that probe).
- */
-export function probeRoundMs(group: MarathonGroup): number {
-    const apps = deployedApps(group);
-    const slowest = (role: StarRole) =>
-        Math.max(
-            ...apps.filter((app) => app.role === role).map((app) => app.intervalSeconds ?? defaultIntervalSeconds),
-            0,
-        ) || defaultIntervalSeconds;
-    return (slowest("probe") + slowest("collector")) * 1000;
-}
-
 export function parseResourcesFile(text: string): DeployedResource[] {
     let parsed: unknown;
     try {
