@@ -70,7 +70,7 @@ export function removeResourcesFile(host: Pick<SshHost, "sudo">, place: Resource
 }
 
 /** Pulls the image only when it is missing, so that no registry is contacted needlessly. */
-export function prePull(host: Pick<SshHost, "sudo">, image: string): ShellScript {
+function prePull(host: Pick<SshHost, "sudo">, image: string): ShellScript {
     return sh`${command(privileged(host, ["docker", "inspect", "--type=image", image]))} >/dev/null 2>&1 || ${command(privileged(host, ["docker", "pull", image]))}`;
 }
 

@@ -51,7 +51,7 @@ const dockerImage = z
     );
 const remotePath = z
     .string()
-    .regex(/^\/[A-Za-z0-9_.\/-]*$/, "must be an absolute path of letters, digits, _ . / -")
+    .regex(/^\/[A-Za-z0-9_./-]*$/, "must be an absolute path of letters, digits, _ . / -")
     .refine((s) => !s.split("/").includes(".."), "must not contain ..");
 
 /** Issues at the second and later occurrence of each value: resources are named after these values. */
@@ -107,7 +107,7 @@ const containerCommand = z
     .string()
     .max(1000)
     .regex(
-        /^([A-Za-z0-9_.\/=:,@%+-]|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[a-zA-Z]+\}\}| )+$/,
+        /^([A-Za-z0-9_./=:,@%+-]|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[a-zA-Z]+\}\}| )+$/,
         "may hold only words of letters, digits and _ . / = : , @ % + -, $VARIABLES and {{placeholders}}, separated by spaces",
     );
 const resources = {
@@ -126,7 +126,7 @@ function unknownPlaceholders(command: string, known: readonly string[]): string[
     return [...command.matchAll(/\{\{([a-zA-Z]+)\}\}/g)].map((m) => m[1]).filter((name) => !known.includes(name));
 }
 
-export const starsTemplateSchema = z
+const starsTemplateSchema = z
     .object({
         collector: z.object({ id: appId, network: networkRef, cmd: containerCommand, ...resources }).strict(),
         probes: z
@@ -260,8 +260,6 @@ const configSchema = z
     .strict();
 
 export type StarsConfig = z.output<typeof configSchema>;
-
-export const configKeys: readonly string[] = Object.keys(configSchema.shape);
 
 /** The cluster's hosts as the program logs in to them: each with its own user or sshUser, all with sudo or not. */
 export function clusterHosts(config: StarsConfig): { master: SshHost; agents: SshHost[] } {

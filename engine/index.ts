@@ -45,7 +45,7 @@
 // or by the real CLI through the Automation API (automationDriver.ts).
 export { TestEngine } from "./testEngine";
 export { RunError } from "./types";
-export type { ResourceEmulator, RunResult, StateFile } from "./types";
+export type { PlainProperties, ResourceEmulator, RunResult, StateFile } from "./types";
 export { emulators } from "./emulators";
 export { managedResources, StackRunError } from "./stackDriver";
 export type { StackDriver, StackRun } from "./stackDriver";

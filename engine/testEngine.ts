@@ -18,7 +18,7 @@ import { refresh } from "./refresh";
 import { SecretCipher } from "./secretCipher";
 import { StackLocks } from "./stackLocks";
 import { StepContext } from "./steps";
-import { EngineOptions, RefreshOptions, RunError, RunOptions, RunResult, StateFile } from "./types";
+import { EngineOptions, RefreshOptions, RunError, RunOptions, RunResult, StateFile, PlainProperties } from "./types";
 import { rootStackType } from "./urns";
 
 interface Stoppable {
@@ -196,7 +196,7 @@ export class TestEngine {
         kind: RunKind,
         journal: RunJournal,
         options: RunOptions,
-        operation: (ctx: StepContext, executor: StepExecutor, host: ProviderHost) => Promise<Record<string, any>>,
+        operation: (ctx: StepContext, executor: StepExecutor, host: ProviderHost) => Promise<PlainProperties>,
         beforeStart?: () => void,
         program?: ProgramRun,
     ): Promise<RunResult> {
@@ -217,7 +217,7 @@ export class TestEngine {
             kind === "refresh",
         );
         let host: ProviderHost | undefined;
-        let outputs: Record<string, any> = {};
+        let outputs: PlainProperties = {};
         let failure: Error | undefined;
         try {
             host = this.track(

@@ -20,7 +20,7 @@ export function readFlags<const T extends FlagOptions, const R extends keyof T &
     try {
         ({ values } = parseArgs<StrictConfig<T>>({ args: argv, options, strict: true, allowPositionals: false }));
     } catch (error) {
-        throw new Error(`${error instanceof Error ? error.message : error}\n${usage}`);
+        throw new Error(`${error instanceof Error ? error.message : error}\n${usage}`, { cause: error });
     }
     for (const name of required) {
         if ((values as Record<string, unknown>)[name] === undefined) throw new Error(`--${name} is required\n${usage}`);

@@ -68,7 +68,7 @@ function networkInfoIp(statuses: TaskStatusJson[]): string | undefined {
 }
 
 /** What Mesos-DNS reads of an agent's /state (mesos/protocol.ts AgentStateJson), read as leniently as it is. */
-export interface AgentTasks {
+interface AgentTasks {
     frameworks?: { name?: string; executors?: { tasks?: Partial<TaskJson>[] }[] }[];
 }
 

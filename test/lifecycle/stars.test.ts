@@ -1,6 +1,8 @@
 // The program's whole lifecycle on the sandbox cluster: up, no-op up, a policy change previewed then applied,
 // refresh after a hand edit, destroy. Run by the test engine (through the real dynamic provider host), and by the
 // Pulumi CLI through the Automation API where one is installed: the same assertions for both.
+import type { MarathonGroup } from "@calico-stars/providers/marathon";
+import type { DeployedResource } from "@calico-stars/providers/verify";
 import * as assert from "assert";
 import { runbookPolicy } from "../../components/config";
 import { managedResources, StackRun } from "../../engine";
@@ -194,8 +196,8 @@ for (const kind of lifecycleDrivers)
                 `-A POSTROUTING -d 192.168.255.254/32 -p tcp -m tcp --dport 9001 -m conntrack --ctstate DNAT -m comment --comment "calico-stars:${owner}" -j MASQUERADE`,
                 `-A PREROUTING -i eth1 -p tcp -m tcp --dport 9001 -m comment --comment "calico-stars:${owner}" -j DNAT --to-destination 192.168.255.254:9001`,
             ]);
-            const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body);
-            assert.deepStrictEqual(group.apps.map((a: any) => a.id).sort(), [
+            const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body) as MarathonGroup;
+            assert.deepStrictEqual(group.apps.map((a) => a.id).sort(), [
                 "/calico-stars/backend",
                 "/calico-stars/client",
                 "/calico-stars/frontend",
@@ -204,7 +206,7 @@ for (const kind of lifecycleDrivers)
             assert.deepStrictEqual(
                 JSON.parse(
                     await on(stack.agent, ["cat", "/var/tmp/calico-stars/calico-stars/calico-stars-resources.json"]),
-                ).map((r: any) => r.id),
+                ).map((r: DeployedResource) => r.id),
                 ["C", "F", "B"],
             );
             assert.strictEqual(result.outputs.uiUrl, `http://${stack.cluster.master.address}:9001`);
@@ -278,7 +280,7 @@ for (const kind of lifecycleDrivers)
                         "-",
                         `http://${stack.cluster.master.address}:9001/resources`,
                     ]),
-                ).resources.map((r: any) => r.url);
+                ).resources.map((r: DeployedResource) => r.url);
             const urls = (domain: string) =>
                 ["client", "frontend", "backend"].map((app) => `http://${app}-calico-stars.${domain}:9000/status`);
             assert.deepStrictEqual(await collectorUrls(), urls("marathon.mesos"));
@@ -290,13 +292,13 @@ for (const kind of lifecycleDrivers)
                     "/var/tmp/calico-stars/calico-stars/calico-stars-resources.json",
                 ]);
                 assert.deepStrictEqual(
-                    JSON.parse(file).map((r: any) => r.url),
+                    JSON.parse(file).map((r: DeployedResource) => r.url),
                     urls("mesos.example"),
                 );
             }
-            const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body);
+            const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body) as MarathonGroup;
             assert.match(
-                group.apps.find((a: any) => a.id === "/calico-stars/client").cmd,
+                group.apps.find((a) => a.id === "/calico-stars/client")!.cmd,
                 /--urls=http:\/\/frontend-calico-stars\.mesos\.example:9000\/status,/,
             );
             // star-collect reads the file once, at start: the new URLs show only if Marathon restarted it (its task is

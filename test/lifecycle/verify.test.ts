@@ -54,6 +54,16 @@ function runVerify(args: string[]): Promise<VerifyRun> {
     });
 }
 
+/** An SVG element as fast-xml-parser reads it: attributes as fields, the children that may repeat as lists. */
+interface SvgGroup {
+    class?: string;
+    "data-panel"?: string;
+    "data-node"?: string;
+    "data-edge"?: string;
+    g?: SvgGroup[];
+    path?: SvgGroup[];
+}
+
 describe("verify on the sandbox", function () {
     this.timeout(600000);
     let stack: SandboxStack;
@@ -170,20 +180,22 @@ describe("verify on the sandbox", function () {
             ignoreAttributes: false,
             attributeNamePrefix: "",
             isArray: (name) => ["g", "path", "marker"].includes(name),
-        }).parse(svg);
-        const panels = parsed.svg.g.filter((g: any) => g.class === "panel");
+        }).parse(svg) as { svg: SvgGroup };
+        const panels = (parsed.svg.g ?? []).filter((g) => g.class === "panel");
         assert.deepStrictEqual(
-            panels.map((panel: any) => panel["data-panel"]),
+            panels.map((panel) => panel["data-panel"]),
             ["declared", "observed"],
         );
         for (const panel of panels) {
             assert.deepStrictEqual(
-                panel.g.filter((g: any) => g.class === "node").map((g: any) => g["data-node"]),
+                (panel.g ?? []).filter((g) => g.class === "node").map((g) => g["data-node"]),
                 report.nodes.map((node) => node.id),
             );
             assert.deepStrictEqual(
-                panel.path.filter((p: any) => p.class.startsWith("edge")).map((p: any) => p["data-edge"]),
-                drawnEdges(report, panel["data-panel"]).map((edge) => `${edge.source}->${edge.target}`),
+                (panel.path ?? []).filter((p) => p.class?.startsWith("edge")).map((p) => p["data-edge"]),
+                drawnEdges(report, panel["data-panel"] as "declared" | "observed").map(
+                    (edge) => `${edge.source}->${edge.target}`,
+                ),
             );
         }
         const png = picture.replace(/\.svg$/, ".png");

@@ -2,6 +2,7 @@
 // stand-ins for docker, calicoctl and iptables behind it (test/support/standins/fakeCluster.ts).
 import * as assert from "assert";
 import { dnatRules, ownerKey, providers } from "@calico-stars/providers";
+import type { DockerNetworkOutputs, IptablesDnatOutputs, ProfileRulesOutputs } from "@calico-stars/providers";
 import { runChecked, sshStats } from "@calico-stars/providers/ssh";
 import { loopbackSshdSuite } from "../support/loopbackSshd";
 
@@ -141,10 +142,13 @@ describe("cluster providers over a real sshd", function () {
 
         it("reads a network from its ID and host alone, as an import would", async function () {
             const { id } = await providers.DockerNetwork.create({ host: env.host, networkName: "imported", ownerId });
-            assert.deepStrictEqual(await providers.DockerNetwork.read!(id, { host: env.host } as any), {
-                id,
-                props: { host: env.host, networkName: "imported", networkId: id, ownerId, adopted: false },
-            });
+            assert.deepStrictEqual(
+                await providers.DockerNetwork.read!(id, { host: env.host } as DockerNetworkOutputs),
+                {
+                    id,
+                    props: { host: env.host, networkName: "imported", networkId: id, ownerId, adopted: false },
+                },
+            );
         });
 
         it("reads a network from state written before owner options existed as its own, not adopted, so destroy still removes it", async function () {
@@ -153,13 +157,13 @@ describe("cluster providers over a real sshd", function () {
                 host: env.host,
                 networkName: "older",
                 networkId: id,
-            } as any);
+            } as DockerNetworkOutputs);
             assert.strictEqual(props!.adopted, false);
         });
 
         it("says what is missing when read has no host", async function () {
             await assert.rejects(
-                providers.DockerNetwork.read!("abc", {} as any),
+                providers.DockerNetwork.read!("abc", {} as DockerNetworkOutputs),
                 /ConfigError: Docker network abc: cannot read it without its host/,
             );
         });
@@ -262,7 +266,10 @@ describe("cluster providers over a real sshd", function () {
         });
 
         it("reads a profile from the host and its name alone, as an import would", async function () {
-            const { props } = await providers.ProfileRules.read!("n1", { host: env.host, profile: "frontend" } as any);
+            const { props } = await providers.ProfileRules.read!("n1", {
+                host: env.host,
+                profile: "frontend",
+            } as ProfileRulesOutputs);
             assert.deepStrictEqual([props!.networkId, props!.outbound], ["n1", ["allow"]]);
         });
 
@@ -408,7 +415,7 @@ describe("cluster providers over a real sshd", function () {
 
         it("says what is missing when read lacks the owner id, since only its own rules are ever looked at", async function () {
             await assert.rejects(
-                providers.IptablesDnat.read!("h", { host: env.host } as any),
+                providers.IptablesDnat.read!("h", { host: env.host } as IptablesDnatOutputs),
                 /DNAT rules h: cannot read them without .*ownerId/,
             );
         });

@@ -1,6 +1,7 @@
 // Faults on the sandbox cluster while the program runs through the real dynamic provider host: each
 // failed run must say what failed where, and the next run must converge to exactly what is declared.
 // Needs root and the sandbox's Debian packages; skips, saying so, without them.
+import type { MarathonApp, MarathonGroup } from "@calico-stars/providers/marathon";
 import { waitUntil } from "../../sandbox/lib/wait";
 import * as assert from "assert";
 import { execFileSync } from "child_process";
@@ -206,11 +207,11 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
     describe("Marathon", function () {
         it("waits out a deployment another client started (409), then applies", async function () {
             await stack.marathonFaults({ deployDelayMs: 1500 });
-            const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body);
+            const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body) as MarathonGroup;
             // The collector is left alone: its fixed ip makes a restart under the default upgradeStrategy hang
             // (test/sandbox/workload.test.ts), and this test is about the 409.
-            const fixedIp = (app: any) => (app.container?.docker?.parameters ?? []).some((p: any) => p.key === "ip");
-            const byHand = group.apps.map((app: any) => ({
+            const fixedIp = (app: MarathonApp) => app.container.docker.parameters.some((p) => p.key === "ip");
+            const byHand = group.apps.map((app) => ({
                 ...app,
                 cmd: fixedIp(app) ? app.cmd : `${app.cmd} `,
                 version: undefined,
@@ -222,9 +223,9 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             faultsInjected.push("409 deployment lock");
             changeGroup();
             await converges();
-            const cmds = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body).apps.map(
-                (a: any) => a.cmd,
-            );
+            const cmds = (
+                JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body) as MarathonGroup
+            ).apps.map((a) => a.cmd);
             assert.ok(
                 cmds.every((cmd: string) => !cmd.endsWith(" ")),
                 "the program's definition won over the hand edit",
@@ -279,7 +280,7 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
         it("reports a network and profile removed by hand on refresh, and up rebuilds both", async function () {
             // Docker removes no network a container uses: the client task's container goes with it, on its agent
             const [task] = JSON.parse((await stack.marathon("GET", "/v2/apps/calico-stars/client/tasks")).body).tasks;
-            const taskAgent = sshHostOf(stack.cluster.agents.find((agent: any) => agent.address === task.host));
+            const taskAgent = sshHostOf(stack.cluster.agents.find((agent) => agent.address === task.host));
             await stack.on(taskAgent, [
                 "sh",
                 "-c",
@@ -424,9 +425,7 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             const places: Record<string, string> = {
                 "the state after every run (pulumi stack export, serialized __provider included)": states.join("\n"),
                 "errors and diagnostics of every run": seen.join("\n"),
-                "the hosts' audit logs": stack.cluster.hosts
-                    .map((h: any) => fs.readFileSync(h.auditLog, "utf8"))
-                    .join("\n"),
+                "the hosts' audit logs": stack.cluster.hosts.map((h) => fs.readFileSync(h.auditLog, "utf8")).join("\n"),
             };
             assert.ok(
                 states.some((state) => state.includes("__provider")) &&

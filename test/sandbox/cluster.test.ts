@@ -603,6 +603,7 @@ describe("sandbox cluster from a checkout under /tmp, a directory every host and
         // as a checkout after `npm ci` (Mesos-DNS needs dns-packet)
         fs.symlinkSync(path.resolve(sandboxDir, "../node_modules"), path.join(dir, "node_modules"));
         // the copy's own compiled cli, so its layout is the copy's
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a module of the copy, known only at run time
         copy = { sandbox: require(path.join(dir, "sandbox", "dist", "cli.js")) as Sandbox, dir };
         const cluster = await copy.sandbox.up();
         assert.ok(cluster.sshPrivateKeyPath.startsWith(`${dir}/`), cluster.sshPrivateKeyPath);

@@ -143,7 +143,7 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
         await waitForPort(port, 5000);
     } catch (err) {
         child.kill("SIGKILL");
-        throw new Error(`${(err as Error).message}: ${stderr}`);
+        throw new Error(`${(err as Error).message}: ${stderr}`, { cause: err });
     }
     const fingerprint = execFileSync("ssh-keygen", ["-lf", path.join(dir, "host_key.pub")], { encoding: "utf8" }).split(
         " ",

@@ -144,7 +144,7 @@ describe("stack config", function () {
     });
 
     it("rejects a stars template whose command could run something else", function () {
-        const template = JSON.parse(require("fs").readFileSync(`${__dirname}/../../components/stars.json`, "utf8"));
+        const template = JSON.parse(fs.readFileSync(`${__dirname}/../../components/stars.json`, "utf8"));
         template.probeCmd = "star-probe --urls={{urls}}; curl evil";
         assert.match(
             problemWith({ "calico-stars:starsTemplate": JSON.stringify(template) }),

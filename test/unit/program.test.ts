@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import type { MarathonGroup } from "@calico-stars/providers/marathon";
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../../components/config";
@@ -32,6 +33,7 @@ describe("the calico-stars program", function () {
     });
 
     const inputsOf = (name: string) => mocks.named(name).inputs;
+    const groupApps = () => (inputsOf("marathon-group").group as MarathonGroup).apps;
 
     it("creates one Docker network per runbook network, on the calico driver's resource", function () {
         assert.deepStrictEqual(
@@ -62,7 +64,7 @@ describe("the calico-stars program", function () {
 
     it("gives the collector Marathon's kill-first upgrade strategy, so its fixed IP is free for the new task, and the probes the default", function () {
         assert.deepStrictEqual(
-            inputsOf("marathon-group").group.apps.map((a: any) => [a.id, a.upgradeStrategy]),
+            groupApps().map((a) => [a.id, a.upgradeStrategy]),
             [
                 ["management-ui", { minimumHealthCapacity: 0, maximumOverCapacity: 0 }],
                 ["client", undefined],
@@ -160,7 +162,7 @@ describe("the calico-stars program", function () {
         const inputs = inputsOf("marathon-group");
         assert.strictEqual(inputs.host.address, "10.1.0.11");
         assert.deepStrictEqual(
-            inputs.group.apps.map((a: any) => [a.id, a.container.docker.parameters]),
+            (inputs.group as MarathonGroup).apps.map((a) => [a.id, a.container.docker.parameters]),
             [
                 [
                     "management-ui",
@@ -192,15 +194,13 @@ describe("the calico-stars program", function () {
     });
 
     it("labels every app with the stack's ownership id", function () {
-        assert.ok(
-            inputsOf("marathon-group").group.apps.every((a: any) => a.labels["calico-stars.owner"] === "0a1b2c3d"),
-        );
+        assert.ok(groupApps().every((a) => a.labels["calico-stars.owner"] === "0a1b2c3d"));
     });
 
     it("labels the collector, and only it, with a short SHA-256 of the resources file placed on the agents", function () {
         const sha256 = createHash("sha256").update(inputsOf("agent-prep-10.1.0.12").stdin).digest("hex");
         assert.deepStrictEqual(
-            inputsOf("marathon-group").group.apps.map((a: any) => [a.id, a.labels["calico-stars.resources-sha256"]]),
+            groupApps().map((a) => [a.id, a.labels["calico-stars.resources-sha256"]]),
             [
                 ["management-ui", sha256.slice(0, 16)],
                 ["client", undefined],
@@ -226,7 +226,7 @@ describe("the calico-stars program", function () {
     });
 
     it("gives the probes hyphenated Mesos-DNS names and the collector a resources file with the very same URLs", function () {
-        const client = inputsOf("marathon-group").group.apps.find((a: any) => a.id === "client");
+        const client = groupApps().find((a) => a.id === "client")!;
         assert.strictEqual(
             client.cmd,
             "/star/target/debug/star-probe --http-port=9000 --urls=http://frontend-calico-stars.marathon.mesos:9000/status,http://backend-calico-stars.marathon.mesos:9000/status",
@@ -239,7 +239,7 @@ describe("the calico-stars program", function () {
     });
 
     it("points the collector's uris at the file placed on the agents", function () {
-        const collector = inputsOf("marathon-group").group.apps.find((a: any) => a.id === "management-ui");
+        const collector = groupApps().find((a) => a.id === "management-ui")!;
         assert.deepStrictEqual(collector.uris, [
             "file:///var/tmp/calico-stars/calico-stars/calico-stars-resources.json",
         ]);

@@ -285,7 +285,7 @@ describe("provider decisions", function () {
                 version: "2026",
                 apps: [{ ...group.apps[0], id: "/calico-stars/client", env: {}, ports: [0], disk: 0 }],
             };
-            assert.deepStrictEqual(normalizeGroup(asMarathonShowsIt as any), normalizeGroup(group));
+            assert.deepStrictEqual(normalizeGroup(asMarathonShowsIt), normalizeGroup(group));
             assert.strictEqual(
                 (
                     await providers.MarathonGroup.diff!(
@@ -373,7 +373,7 @@ describe("provider decisions", function () {
                 (
                     await providers.MarathonGroup.check!(marathon, {
                         ...marathon,
-                        group: pulumi.runtime.unknownValue as any,
+                        group: pulumi.runtime.unknownValue as never,
                         ownerId: pulumi.runtime.unknownValue,
                     })
                 ).failures,
@@ -409,7 +409,7 @@ describe("provider decisions", function () {
             assert.deepStrictEqual(
                 await providers.MarathonGroup.diff!("/calico-stars", olds, {
                     ...marathon,
-                    networkIds: pulumi.runtime.unknownValue as any,
+                    networkIds: pulumi.runtime.unknownValue as never,
                 }),
                 { changes: true, replaces: ["networkIds"], deleteBeforeReplace: true },
             );

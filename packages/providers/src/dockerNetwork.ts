@@ -24,7 +24,7 @@ import { command, privileged, runChecked, sh, SshHost, sshHostSchema } from "./s
 import { networkName, ownerId, ownerKey } from "./validators";
 
 /** What a network is made from; the DockerNetwork resource (components/dockerNetwork.ts) takes these as its args. */
-export const dockerNetworkInputs = z.object({
+const dockerNetworkInputs = z.object({
     /** The host whose Docker daemon creates the network (networks are cluster-wide through the cluster store). */
     host: sshHostSchema,
     /** The Docker network's name; also the Calico tag other profiles use for it. */

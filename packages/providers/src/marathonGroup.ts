@@ -22,7 +22,7 @@ import { absoluteGroupId, foreignContent, marathonGroupSchema, normalizeGroup } 
 import { ownerId, ownerKey, port } from "./validators";
 
 /** What the group is made from; the MarathonGroup resource (components/marathonGroup.ts) takes these as its args. */
-export const marathonGroupInputs = z
+const marathonGroupInputs = z
     .object({
         /** The host whose sshd forwards to Marathon (the master). */
         host: sshHostSchema,

@@ -9,7 +9,7 @@ export function isDnsName(value: string): boolean {
     return hostnamePattern.test(value) && !/(^|\.)[0-9]+$/.test(value);
 }
 
-export function isIp(value: string): boolean {
+function isIp(value: string): boolean {
     return net.isIP(value) !== 0;
 }
 
@@ -21,7 +21,7 @@ export function isAddress(value: string): boolean {
     return isIp(value) || isDnsName(value);
 }
 
-export function isPortText(text: string): boolean {
+function isPortText(text: string): boolean {
     return /^[1-9][0-9]{0,4}$/.test(text) && Number(text) <= 65535;
 }
 

@@ -35,7 +35,7 @@ const ruleListSchema = z.array(z.string()).transform((rules, ctx) =>
 );
 
 /** What a profile's rules are made from; the ProfileRules resource (components/profileRules.ts) takes these as its args. */
-export const profileRulesInputs = z.object({
+const profileRulesInputs = z.object({
     /** Any host with calicoctl and access to the cluster's etcd. */
     host: sshHostSchema,
     /** The profile's name: the Docker network's name, which calicoctl maps to the network ID. */

@@ -16,7 +16,7 @@ import { expandHome } from "./settings";
 import type { SshSettings } from "./settings";
 import type { SshHost } from "./types";
 
-export interface KnownHostsEntry {
+interface KnownHostsEntry {
     /** 1-based line number, for messages. */
     line: number;
     marker?: "@revoked" | "@cert-authority";
@@ -31,12 +31,12 @@ export interface KnownHostsEntry {
 export type HostKeySources = Pick<SshSettings, "hostKeys" | "knownHostsPath"> &
     Partial<Pick<SshSettings, "hostKeyFingerprints">>;
 
-export function sha256Fingerprint(key: Buffer): string {
+function sha256Fingerprint(key: Buffer): string {
     return `SHA256:${crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
 }
 
 /** The name known_hosts lists a host under (misc.c put_host_port). */
-export function knownHostsName(host: Pick<SshHost, "address" | "port">): string {
+function knownHostsName(host: Pick<SshHost, "address" | "port">): string {
     return host.port === 22 ? host.address : `[${host.address}]:${host.port}`;
 }
 
@@ -89,7 +89,7 @@ export function matchPatternList(name: string, list: string): -1 | 0 | 1 {
 }
 
 /** hostfile.c match_maybe_hashed: does this line's host field name the host? */
-export function hostFieldMatches(field: string, name: string): boolean {
+function hostFieldMatches(field: string, name: string): boolean {
     if (field.startsWith("|1|")) {
         const [, , salt, hash] = field.split("|");
         if (salt === undefined || hash === undefined) {
@@ -101,7 +101,7 @@ export function hostFieldMatches(field: string, name: string): boolean {
 }
 
 /** Every usable line of a known_hosts file, as OpenSSH splits it. */
-export function parseKnownHosts(text: string): KnownHostsEntry[] {
+function parseKnownHosts(text: string): KnownHostsEntry[] {
     const entries: KnownHostsEntry[] = [];
     text.split("\n").forEach((raw, index) => {
         let rest = raw.replace(/^[ \t]+/, "");
@@ -129,7 +129,7 @@ export function parseKnownHosts(text: string): KnownHostsEntry[] {
 }
 
 /** What a known_hosts file says about one host. */
-export interface KnownHostsLookup {
+interface KnownHostsLookup {
     path: string;
     /** Plain (unmarked) entries naming the host, in file order. */
     keys: KnownHostsEntry[];
@@ -137,11 +137,7 @@ export interface KnownHostsLookup {
     certAuthorities: KnownHostsEntry[];
 }
 
-export function lookupKnownHosts(
-    text: string,
-    path: string,
-    host: Pick<SshHost, "address" | "port">,
-): KnownHostsLookup {
+function lookupKnownHosts(text: string, path: string, host: Pick<SshHost, "address" | "port">): KnownHostsLookup {
     const name = knownHostsName(host);
     const matching = parseKnownHosts(text).filter((entry) => hostFieldMatches(entry.hosts, name));
     return {

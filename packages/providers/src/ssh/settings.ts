@@ -56,15 +56,15 @@ const localFile = z.string().refine(isReadableFile, "must name a readable file o
 const hostKeyTarget = z
     .string()
     .refine((s) => isAddress(s) || isAddress(splitHostPort(s)?.host ?? ""), "must be a host address, or address:port");
-const publicKey = z
-    .string()
-    .regex(
-        /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+\/]+={0,3}( [^\x00-\x1f\x7f]*)?$/,
-        'must be a public key line such as "ssh-ed25519 AAAA..." (ssh-keyscan prints them)',
-    );
+const publicKey = z.string().regex(
+    // the comment may hold any text but control characters
+    // eslint-disable-next-line no-control-regex
+    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [^\x00-\x1f\x7f]*)?$/,
+    'must be a public key line such as "ssh-ed25519 AAAA..." (ssh-keyscan prints them)',
+);
 const fingerprint = z
     .string()
-    .regex(/^SHA256:[A-Za-z0-9+\/]{43}$/, "must be an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters)");
+    .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, "must be an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters)");
 
 /** The SSH connection's config keys, shared by the program's schema and the providers' configure(). */
 export const sshConfigShape = {

@@ -116,7 +116,7 @@ export function evaluateFlow(profiles: PolicyProfiles, flow: Flow): FlowVerdict 
     return { allowed: true, outbound, inbound, deciding: inbound.kind === "allowed" ? inbound : outbound };
 }
 
-export function isDrop(outcome: ChainOutcome): boolean {
+function isDrop(outcome: ChainOutcome): boolean {
     return outcome.kind === "denied" || outcome.kind === "default-drop" || outcome.kind === "missing-profile";
 }
 
@@ -204,6 +204,6 @@ export function describeOutcome(outcome: ChainOutcome): string {
     }
 }
 
-export function describeRule(rule: RuleRef): string {
+function describeRule(rule: RuleRef): string {
     return `${rule.profile} ${rule.direction} rule ${rule.position} "${rule.text}"`;
 }
