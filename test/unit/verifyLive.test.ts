@@ -101,6 +101,10 @@ describe("verify's live reading of /responses", function () {
             verdict.elapsedMs >= 200 && verdict.elapsedMs < 350,
             `reported at its bound for a blocked reading, not at the timeout: ${verdict.elapsedMs} ms`,
         );
+        assert.match(
+            waitSummary(verdict.report),
+            /^decided after 0\.[23] s: client -> frontend reads blocked, trusted at 0\.[23] s \(a change made at the start would have shown by 0\.2 s\)$/,
+        );
     });
 
     it("waits out a difference that goes away before its bound, as a change on its way does", async function () {
