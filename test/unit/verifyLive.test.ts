@@ -79,7 +79,10 @@ describe("verify's live reading of /responses", function () {
         );
         assert.deepStrictEqual([verdict.report.result, verdict.decided], ["match", true]);
         assert.ok(verdict.elapsedMs >= 300 && verdict.elapsedMs < 450, `decided after ${verdict.elapsedMs} ms`);
-        assert.match(lines[0], /^reading a scripted collector; a scripted change, so each edge waits for its bound/);
+        assert.match(
+            lines[0],
+            /^reading a scripted collector; a scripted change, and waits for each edge's bound from now:$/,
+        );
         assert.ok(lines.some((line) => /^at 0(\.\d)? s: reads 10 match, 0 mismatch, 0 unknown$/.test(line)));
         assert.ok(
             lines.some((line) => /^at 0\.[34] s: trusted .*client -> frontend reachable/.test(line)),

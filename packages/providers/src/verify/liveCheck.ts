@@ -163,7 +163,7 @@ export async function awaitVerdict(
     const say = options.progress ?? (() => undefined);
     const bounds = options.bounds;
     const longest = longestBoundMs(bounds);
-    say(`reading ${options.source}; ${options.since}, so each edge waits for its bound from now:`);
+    say(`reading ${options.source}; ${options.since}, and waits for each edge's bound from now:`);
     describeBounds(bounds).forEach(say);
     say(
         `every reading is trusted after at most ${formatSeconds(longest)}; timeout ${formatSeconds(options.timeoutMs)}`,
