@@ -346,16 +346,15 @@ function crossCheck(config: StarsConfig): string[] {
             `${projectName}:collectorIp: ${config.collectorIp} is outside the collector network's subnet ${collectorNetwork.subnet}`,
         );
     }
-    // checked here, not when the agents' commands are declared, so that the program stops before any resource exists
-    if (!config.insecureSkipHostKeyVerification) {
-        for (const agent of clusterHosts(config).agents) {
-            const found = acceptedHostKey(config, agent);
-            if ("problem" in found) {
-                problems.push(
-                    `${projectName}:hostKeys: ${found.problem}: each agent's prep command (pre-pull and resources file, ` +
-                        `@pulumi/command) verifies a host only against its full public key; add it (ssh-keyscan ${agent.address}) or a knownHostsPath entry`,
-                );
-            }
+    // checked here, not when the agents' commands are declared, so that the program stops before any resource exists;
+    // with insecureSkipHostKeyVerification too, since @pulumi/command can refuse a revoked key only by checking another
+    for (const agent of clusterHosts(config).agents) {
+        const found = acceptedHostKey(config, agent);
+        if ("problem" in found) {
+            problems.push(
+                `${projectName}:hostKeys: ${found.problem}: each agent's prep command (pre-pull and resources file, ` +
+                    `@pulumi/command) verifies a host only against its full public key; add it (ssh-keyscan ${agent.address}) or a knownHostsPath entry`,
+            );
         }
     }
     config.adoptNetworks.forEach((name, i) => {

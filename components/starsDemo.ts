@@ -10,6 +10,7 @@ import { clusterHosts, StarsConfig, starsTemplateOf } from "./config";
 import { DockerNetwork } from "./dockerNetwork";
 import { IptablesDnat } from "./iptablesDnat";
 import { MarathonGroup } from "./marathonGroup";
+import { MarathonGroupClaim } from "./marathonGroupClaim";
 import { ProfileRules } from "./profileRules";
 import { acceptedHostKey, SshHost } from "@calico-stars/providers/ssh";
 import { renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "./starsTemplate";
@@ -98,18 +99,35 @@ export class StarsDemo extends pulumi.ComponentResource {
             privateKeyPassword: args.privateKey !== undefined ? args.privateKeyPassword : undefined,
             agentSocketPath:
                 args.privateKey === undefined ? (config.sshAgentSocket ?? process.env.SSH_AUTH_SOCK) : undefined,
-            // config validation made sure every agent has one unless verification is off
+            // config validation made sure every agent has one, unless verification is off and nothing names the agent
             hostKey: ((found) => ("key" in found ? found.key : undefined))(acceptedHostKey(config, host)),
             perDialTimeout: config.connectTimeoutSeconds,
             dialErrorLimit: config.connectAttempts,
         });
 
         const resourcesFileAt = resourcesFileLocation(config);
-        const place: ResourcesFilePlace = { baseDir: config.resourcesDir, groupPath: config.groupId };
+        const placeFor = (ownerId: string): ResourcesFilePlace => ({
+            baseDir: config.resourcesDir,
+            groupPath: config.groupId,
+            ownerId,
+        });
         const parameters = owner.hex.apply((ownerId) => starsParameters(config, ownerId));
         const resourcesFile = parameters.apply(renderResourcesFile);
         // @pulumi/command's own limit on each step, since a dynamic provider's timeouts do not reach it
         const prepTimeout = `${config.commandTimeoutSeconds + config.connectTimeoutSeconds * config.connectAttempts}s`;
+        // The group's path is claimed first, so that a group this stack may not write leaves the agents untouched.
+        const claim = new MarathonGroupClaim(
+            "marathon-group-claim",
+            {
+                host: master,
+                marathonHost: config.marathonHost,
+                marathonPort: config.marathonPort,
+                groupId: `/${config.groupId}`,
+                ownerId: owner.hex,
+                deploymentTimeoutSeconds: config.deploymentTimeoutSeconds,
+            },
+            parent,
+        );
         // The runbook's prep step and the collector's resources file in one command per agent, since
         // @pulumi/command opens an SSH connection for each. Delete before replace: the old resource's
         // delete removes the file at the very path the replacement writes.
@@ -119,13 +137,14 @@ export class StarsDemo extends pulumi.ComponentResource {
                     `agent-prep-${agent.address}`,
                     {
                         connection: connectionFor(agent),
-                        create: agentPrepCreate(agent, config.image, place).script,
-                        delete: removeResourcesFile(agent, place).script,
+                        create: owner.hex.apply((id) => agentPrepCreate(agent, config.image, placeFor(id)).script),
+                        delete: owner.hex.apply((id) => removeResourcesFile(agent, placeFor(id)).script),
                         stdin: resourcesFile,
                         triggers: [config.image, resourcesFileAt.path, resourcesFile],
                     },
                     {
                         parent: this,
+                        dependsOn: [claim],
                         deleteBeforeReplace: true,
                         customTimeouts: { create: prepTimeout, update: prepTimeout, delete: prepTimeout },
                     },

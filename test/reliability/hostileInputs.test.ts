@@ -579,7 +579,7 @@ const hostileInputs: HostileInput[] = [
     {
         key: "hostKeys",
         value: json({ "$(id)": [fakeHostKey] }),
-        expect: /calico-stars:hostKeys\["\$\(id\)"\]: must be a host address, or address:port/,
+        expect: /calico-stars:hostKeys\["\$\(id\)"\]: must be a host address, or \[address\]:port/,
     },
     {
         key: "hostKeys",
@@ -601,7 +601,7 @@ const hostileInputs: HostileInput[] = [
     {
         key: "hostKeyFingerprints",
         value: json({ "10.197.0.11:99999": ["SHA256:" + "A".repeat(43)] }),
-        expect: /calico-stars:hostKeyFingerprints\.10\.197\.0\.11:99999: must be a host address, or address:port/,
+        expect: /calico-stars:hostKeyFingerprints\.10\.197\.0\.11:99999: must be a host address, or \[address\]:port/,
     },
 
     // ---- unknown keys

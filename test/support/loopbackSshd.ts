@@ -175,7 +175,7 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
         settings: (overrides = {}) => ({
             privateKeyPath: path.join(dir, "client_key"),
             hostKeys: {},
-            hostKeyFingerprints: { [`127.0.0.1:${port}`]: [fingerprint] },
+            hostKeyFingerprints: { [`[127.0.0.1]:${port}`]: [fingerprint] },
             insecureSkipHostKeyVerification: false,
             connectTimeoutMs: 5000,
             commandTimeoutMs: 30000,

@@ -40,6 +40,7 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
                 return { id: `${args.name}-id`, state: { ...inputs, stdout: "", stderr: "" } };
             case dynamicType("DockerNetwork"):
                 return { id: `id-${inputs.networkName}`, state: { ...inputs, networkId: `id-${inputs.networkName}` } };
+            case dynamicType("MarathonGroupClaim"):
             case dynamicType("ProfileRules"):
             case dynamicType("IptablesDnat"):
             case dynamicType("MarathonGroup"):

@@ -158,6 +158,22 @@ describe("the calico-stars program", function () {
         }
     });
 
+    it("claims the group's path through the master, for this stack, before the agents' prep touches any agent", function () {
+        assert.deepStrictEqual(
+            [inputsOf("marathon-group-claim").host.address, inputsOf("marathon-group-claim").groupId],
+            ["10.1.0.11", "/calico-stars"],
+        );
+        assert.strictEqual(inputsOf("marathon-group-claim").ownerId, "0a1b2c3d");
+        for (const prep of ["agent-prep-10.1.0.12", "agent-prep-10.1.0.13"]) {
+            const deps = mocks.registrations.filter((r) => r.name === prep && r.dependencies.length > 0)[0]
+                .dependencies;
+            assert.ok(
+                deps.some((urn) => urn.endsWith("::marathon-group-claim")),
+                `${prep} depends on ${deps.join(", ")}`,
+            );
+        }
+    });
+
     it("puts the group on Marathon through the master with four apps on their networks", function () {
         const inputs = inputsOf("marathon-group");
         assert.strictEqual(inputs.host.address, "10.1.0.11");
@@ -245,28 +261,26 @@ describe("the calico-stars program", function () {
         ]);
         assert.match(
             inputsOf("agent-prep-10.1.0.13").create,
-            / calico-stars-resources \/var\/tmp\/calico-stars calico-stars calico-stars-resources\.json$/,
+            / calico-stars-resources \/var\/tmp\/calico-stars calico-stars calico-stars-resources\.json 0a1b2c3d$/,
         );
     });
 
     it("pre-pulls the image on each agent only when it is missing, then writes the resources file, in one command", function () {
         const prePull =
             "docker inspect --type=image djosborne/star:v0.5.0 >/dev/null 2>&1 || docker pull djosborne/star:v0.5.0";
+        const removal =
+            / calico-stars-resources \/var\/tmp\/calico-stars\/calico-stars calico-stars-resources\.json 0a1b2c3d$/;
         assert.deepStrictEqual(
             mocks
                 .ofType("command:remote:Command")
-                .map((r) => [r.name, r.inputs.create.startsWith(`${prePull} && sh -c 'set -e\n`), r.inputs.delete]),
+                .map((r) => [
+                    r.name,
+                    r.inputs.create.startsWith(`${prePull} && sh -c 'set -e\n`),
+                    r.inputs.delete.startsWith("sh -c '") && removal.test(r.inputs.delete),
+                ]),
             [
-                [
-                    "agent-prep-10.1.0.12",
-                    true,
-                    "rm -f -- /var/tmp/calico-stars/calico-stars/calico-stars-resources.json",
-                ],
-                [
-                    "agent-prep-10.1.0.13",
-                    true,
-                    "rm -f -- /var/tmp/calico-stars/calico-stars/calico-stars-resources.json",
-                ],
+                ["agent-prep-10.1.0.12", true, true],
+                ["agent-prep-10.1.0.13", true, true],
             ],
         );
     });
@@ -339,6 +353,7 @@ describe("the calico-stars program", function () {
             [dynamicType("DockerNetwork")]: 4,
             [dynamicType("ProfileRules")]: 4,
             "command:remote:Command": 2,
+            [dynamicType("MarathonGroupClaim")]: 1,
             [dynamicType("MarathonGroup")]: 1,
             [dynamicType("IptablesDnat")]: 1,
         });

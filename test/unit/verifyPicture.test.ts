@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
@@ -218,6 +218,31 @@ describe("verify's picture", function () {
             assert.ok(readFileSync(written.svg, "utf8").startsWith("<?xml"));
             const { width, height } = renderGraphSvg(troubled);
             assert.deepStrictEqual(pngSize(written.png!), [width, height]);
+        });
+
+        it("replaces a symbolic link at a picture's path instead of writing through it", async function () {
+            this.timeout(60000);
+            for (const name of ["other.svg", "other.png"]) {
+                writeFileSync(join(dir, name), "someone else's file\n");
+            }
+            symlinkSync(join(dir, "other.svg"), join(dir, "verify.svg"));
+            symlinkSync(join(dir, "other.png"), join(dir, "verify.png"));
+            const written = await writeGraphPicture(troubled, {
+                svgPath: join(dir, "verify.svg"),
+                pngPath: join(dir, "verify.png"),
+                timeoutMs: 50000,
+            });
+            assert.deepStrictEqual(
+                ["other.svg", "other.png"].map((name) => readFileSync(join(dir, name), "utf8")),
+                ["someone else's file\n", "someone else's file\n"],
+            );
+            assert.ok(lstatSync(written.svg).isFile() && readFileSync(written.svg, "utf8").startsWith("<?xml"));
+            assert.ok(!lstatSync(join(dir, "verify.png"), { throwIfNoEntry: false })?.isSymbolicLink());
+            assert.deepStrictEqual(
+                readdirSync(dir).filter((name) => name.startsWith(".")),
+                [],
+                "no scratch directory left",
+            );
         });
 
         it("is written by a headless Chromium when that is the converter present", async function () {

@@ -21,7 +21,7 @@ export function isAddress(value: string): boolean {
     return isIp(value) || isDnsName(value);
 }
 
-function isPortText(text: string): boolean {
+export function isPortText(text: string): boolean {
     return /^[1-9][0-9]{0,4}$/.test(text) && Number(text) <= 65535;
 }
 

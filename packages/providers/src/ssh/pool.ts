@@ -225,15 +225,20 @@ function connectOnce(host: SshHost, settings: SshSettings): Promise<Client> {
         if (settings.agentSocket !== undefined) {
             config.agent = settings.agentSocket;
         }
+        let settled = false;
         client.once("ready", () => {
+            settled = true;
             pool.stats.connections++;
-            client.removeAllListeners("error");
-            client.on("error", () => {
-                // a later failure closes the client; in-flight commands report it themselves
-            });
             resolve(client);
         });
-        client.once("error", (err: Error) => {
+        // one listener for the client's whole life: ssh2 can emit a second error (a handshake timeout, then
+        // "Connection lost before handshake"), and an error event no one listens to ends the process
+        client.on("error", (err: Error) => {
+            if (settled) {
+                // a later failure closes the client; in-flight commands report it themselves
+                return;
+            }
+            settled = true;
             client.end();
             if (hostKeyProblem !== undefined) {
                 reject(new HostKeyRejected(`refusing ${hostLabel(host)}: ${hostKeyProblem}`));
