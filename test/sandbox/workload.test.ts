@@ -1,7 +1,8 @@
 // The sandbox's workload (sandbox/marathon.ts, sandbox/mesosAgent.ts, sandbox/mesosDns.ts): Marathon runs each
 // task as a real container on an agent's dockerd, counts what really runs, follows the app's upgrade strategy
 // (a fixed address makes the default one hang), restarts what exits, kills what it deletes; Mesos-DNS answers
-// for running tasks; the fetcher copies from the agent's own view. Needs root and the sandbox's programs.
+// for running tasks; the fetcher copies from the agent's own view; the star stand-in keeps star v0.5.0's timing in
+// its containers (net.ipv4.tcp_syn_retries 2, no timeout of its own). Needs root and the sandbox's programs.
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
