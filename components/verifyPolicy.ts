@@ -2,30 +2,36 @@
 // collector shows the declared matrix. Its inputs hold that matrix as plain data, so `pulumi preview` shows what
 // will be checked. Its args and behaviour: @calico-stars/providers, verifyPolicy.ts.
 import type { SshHost } from "@calico-stars/providers/ssh";
-import { DeclaredMatrix, probeRoundMs } from "@calico-stars/providers/verify";
-import type { StarsConfig } from "./config";
+import { DeclaredMatrix, parseResourcesFile, starSchedules } from "@calico-stars/providers/verify";
+import { clusterHosts, StarsConfig } from "./config";
 import { configuredMatrix } from "./connectivity";
 import { packagedResource, ResourceArgs } from "./packagedResource";
-import { renderStarsGroup, starsParameters } from "./starsTemplate";
+import { renderResourcesFile, renderStarsGroup, starsParameters } from "./starsTemplate";
 
 export class VerifyPolicy extends packagedResource("VerifyPolicy", { result: undefined, summary: undefined }) {}
 
 type VerifyPolicyArgs = ResourceArgs<"VerifyPolicy">;
 
-/** The check's inputs from the stack config: the declared matrix (connectivity.ts, configuredMatrix), as plain data. */
+/**
+ * The check's inputs from the stack config: the declared matrix (connectivity.ts, configuredMatrix), as plain data,
+ * and the star apps' rounds from the commands the program renders.
+ */
 export function verifyPolicyArgs(
     config: StarsConfig,
     master: SshHost,
     deployment: Pick<VerifyPolicyArgs, "groupVersion" | "networkIds">,
 ): VerifyPolicyArgs {
+    const parameters = starsParameters(config, "0");
     return {
         host: master,
         collectorIp: config.collectorIp,
         collectorPort: config.collectorPort,
         // plain JSON: gRPC's Struct carries no `undefined`
         declared: JSON.parse(JSON.stringify(configuredMatrix(config))) as DeclaredMatrix,
-        roundSeconds: probeRoundMs(renderStarsGroup(starsParameters(config, "0"))) / 1000,
-        timeoutSeconds: config.verifyTimeoutSeconds,
+        agents: clusterHosts(config).agents,
+        groupId: config.groupId,
+        schedules: starSchedules(renderStarsGroup(parameters), parseResourcesFile(renderResourcesFile(parameters))),
+        ...(config.verifyTimeoutSeconds === undefined ? {} : { timeoutSeconds: config.verifyTimeoutSeconds }),
         ...deployment,
     };
 }

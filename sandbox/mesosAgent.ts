@@ -2,7 +2,9 @@
 // mount namespace of the agent's sshd, so that it sees the agent's files as a session on the agent does (the
 // collector's resources file lives in the agent's private /var/tmp), and starts containers on the agent's dockerd.
 //   node sandbox/dist/mesosAgent.js --listen HOST:PORT --id AGENT_ID --docker-socket PATH --work-dir PATH
-//     [--docker /usr/bin/docker] [--resources cpus:2;mem:1024;disk:10000] [--log-file PATH]
+//     [--docker /usr/bin/docker] [--resources cpus:2;mem:1024;disk:10000] [--container-syn-retries N] [--log-file PATH]
+// --container-syn-retries is the sandbox's, not Mesos': net.ipv4.tcp_syn_retries in each container's network
+// namespace (mesos/synRetries.ts).
 // HTTP: GET /state (and /state.json) as Mesos' agent answers it, GET /health, and what Marathon's master would
 // send over libprocess: POST /_sandbox/tasks (a TaskInfo as JSON) and POST /_sandbox/tasks/<id>/kill.
 import * as fs from "fs";
@@ -11,10 +13,11 @@ import { readFlags } from "./lib/flags";
 import { lineLog } from "./lib/log";
 import type { TaskInfo } from "./mesos/protocol";
 import { Agent } from "./mesos/agent";
+import { isSynRetries } from "./mesos/synRetries";
 
 const usageText =
     "usage: node sandbox/dist/mesosAgent.js --listen HOST:PORT --id AGENT_ID --docker-socket PATH --work-dir PATH" +
-    " [--docker PATH] [--resources cpus:N;mem:MB;disk:MB] [--log-file PATH]";
+    " [--docker PATH] [--resources cpus:N;mem:MB;disk:MB] [--container-syn-retries N] [--log-file PATH]";
 const maxBodyBytes = 1024 * 1024;
 
 function parseArguments(argv: string[]) {
@@ -27,6 +30,7 @@ function parseArguments(argv: string[]) {
             "work-dir": { type: "string" },
             docker: { type: "string" },
             resources: { type: "string" },
+            "container-syn-retries": { type: "string" },
             "log-file": { type: "string" },
         },
         usageText,
@@ -39,6 +43,10 @@ function parseArguments(argv: string[]) {
         if (!(name in resources) || !(Number(amount) >= 0)) throw new Error(`--resources: cannot read '${entry}'`);
         resources[name as keyof typeof resources] = Number(amount);
     }
+    const synRetries = values["container-syn-retries"];
+    if (synRetries !== undefined && !isSynRetries(synRetries)) {
+        throw new Error(`--container-syn-retries: ${synRetries} is not a net.ipv4.tcp_syn_retries value (1 to 127)`);
+    }
     return {
         host,
         port: Number(port),
@@ -47,6 +55,7 @@ function parseArguments(argv: string[]) {
         workDir: values["work-dir"],
         docker: values.docker ?? "/usr/bin/docker",
         resources,
+        containerSynRetries: synRetries === undefined ? undefined : Number(synRetries),
         logFile: values["log-file"],
     };
 }

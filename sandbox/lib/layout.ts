@@ -54,6 +54,11 @@ export const etcdUrl = `http://${etcdAuthority}`;
 export const marathonPort = 8080;
 export const marathonUrl = `http://${master.address}:${marathonPort}`;
 export const image = "djosborne/star:v0.5.0";
+/**
+ * net.ipv4.tcp_syn_retries in every container the agents start (mesos/synRetries.ts): 2, so a connect to a dropped
+ * address fails after 7 s rather than Linux's default 127 s, longer than star's 5 s interval as the default is.
+ */
+export const containerSynRetries = 2;
 /** A Mesos agent's default port (mesos-slave --port). */
 export const mesosAgentPort = 5051;
 /** Mesos-DNS on the master: DNS on port 53, its HTTP API on 8123, the domain `mesos` (v0.5.0's defaults). */
@@ -154,6 +159,7 @@ export const programs = {
     unshare: "/usr/bin/unshare",
     sudo: "/usr/bin/sudo",
     nsenter: "/usr/bin/nsenter",
+    sysctl: "/usr/sbin/sysctl",
     env: "/usr/bin/env",
     tar: "/usr/bin/tar",
     node: process.execPath,

@@ -2,6 +2,7 @@
 import * as fs from "node:fs";
 import {
     agents,
+    containerSynRetries,
     dockerSocketOf,
     master,
     mesosAgentIdOf,
@@ -60,6 +61,8 @@ export function startMesosAgent(host: NamedHost & { address: string }, sshdPid: 
             dockerSocketOf(host),
             "--work-dir",
             mesosWorkDirOf(host),
+            "--container-syn-retries",
+            String(containerSynRetries),
             "--log-file",
             logFileOf(agent.name),
         ],

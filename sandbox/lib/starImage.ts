@@ -19,7 +19,7 @@ export async function buildImageTarball(): Promise<string> {
     applets.forEach((applet) => fs.symlinkSync("busybox", path.join(rootfs, "bin", applet)));
     fs.mkdirSync(path.join(rootfs, "star", "target", "debug"), { recursive: true });
     fs.mkdirSync(path.join(rootfs, "star", "assets"));
-    for (const helper of ["serve-request", "resources-of"]) {
+    for (const helper of ["serve-request", "resources-of", "thread-pool"]) {
         fs.copyFileSync(path.join(paths.starScripts, helper), path.join(rootfs, "star", helper));
     }
     for (const binary of ["star-probe", "star-collect"]) {

@@ -14,6 +14,7 @@ import * as path from "path";
 import { setTimeout as sleep } from "timers/promises";
 import { dockerRunArgs } from "./dockerRun";
 import { fetchUris } from "./fetcher";
+import { setSynRetries } from "./synRetries";
 import { AgentStateJson, ExecutorJson, TaskInfo, TaskJson, TaskState } from "./protocol";
 import type { Log } from "../lib/log";
 
@@ -46,12 +47,14 @@ export interface AgentOptions {
     dockerSocket: string;
     workDir: string;
     resources: { cpus: number; mem: number; disk: number };
+    /** net.ipv4.tcp_syn_retries for each container's network namespace (synRetries.ts); undefined: left as it is. */
+    containerSynRetries?: number;
     log: Log;
 }
 
 /** What the agent reads of `docker inspect`. */
 interface InspectedContainer {
-    State?: { StartedAt?: string };
+    State?: { StartedAt?: string; Pid?: number };
     HostConfig?: { NetworkMode?: string };
     NetworkSettings?: { IPAddress?: string; Networks?: Record<string, { IPAddress?: string }> };
 }
@@ -187,10 +190,26 @@ export class Agent {
                         : container.NetworkSettings?.Networks?.[networkMode]?.IPAddress) ||
                     container.NetworkSettings?.IPAddress ||
                     undefined;
+                await this.lowerSynRetries(run, container.State?.Pid);
                 this.record(run, "TASK_RUNNING", "", ipAddress);
                 return;
             }
             await sleep(inspectIntervalMs);
+        }
+    }
+
+    /** The sandbox's setting, before the task counts as running (synRetries.ts); a failure is logged, not fatal. */
+    async lowerSynRetries(run: Run, pid: number | undefined) {
+        const value = this.options.containerSynRetries;
+        if (value === undefined) return;
+        try {
+            if (!pid) throw new Error("docker inspect shows no pid");
+            await setSynRetries(pid, value);
+            this.options.log(`${run.task.taskId}: net.ipv4.tcp_syn_retries=${value} in its network namespace`);
+        } catch (error) {
+            this.options.log(
+                `${run.task.taskId}: could not set net.ipv4.tcp_syn_retries=${value}: ${error instanceof Error ? error.message : error}`,
+            );
         }
     }
 

@@ -13,10 +13,11 @@
 // (arbor's force layout moves), an unreachable edge is dashed rather than at 10%
 // alpha, a probe the collector could not fetch is drawn hollow instead of left
 // out, edges end in arrowheads, the collector and the outside world are nodes
-// too, and a mismatched edge is drawn in its own colour in both panels.
+// too, a mismatched edge is drawn in its own colour in both panels, and after
+// a live check each observed edge is labelled with when its reading was trusted.
 // verify --plan's picture is drawn the same way: the edges under the cluster's rules beside those after up, each edge
 // up opens or closes in its own colour in both panels.
-import { edgeName, MatrixNode, Reach, ReportEdge, VerifyReport } from "@calico-stars/providers/verify";
+import { edgeName, MatrixNode, Reach, ReportEdge, VerifyReport, waitSummary } from "@calico-stars/providers/verify";
 import type { Plan, PlanEdge } from "./plan";
 
 export interface GraphPicture {
@@ -51,7 +52,8 @@ const closedColour = mismatchColour;
 const panelWidth = 480;
 const panelHeight = 470;
 const margin = 20;
-const legendHeight = 96;
+/** A legend line's height; the legend has room for its lines and a margin. */
+const legendLineHeight = 20;
 const nodeRadius = 28;
 const probeOrbit = 165;
 const centre: Point = { x: panelWidth / 2, y: 265 };
@@ -64,7 +66,7 @@ export function renderGraphSvg(report: VerifyReport): GraphPicture {
     const panels = (["declared", "observed"] as const).map((panel, i) =>
         panelSvg(report, panel, panelOrigin(i), positions, colours),
     );
-    return svgDocument(`calico-stars verify: ${report.summary}`, edgeColours, [...panels, legendSvg(report)]);
+    return svgDocument(`calico-stars verify: ${report.summary}`, edgeColours, panels, reportLegend(report));
 }
 
 /** verify --plan's picture: the edges now beside those after up, each edge up opens or closes in its own colour. */
@@ -83,14 +85,11 @@ export function renderPlanSvg(plan: Plan): GraphPicture {
         const edges = plan.edges.filter((edge) => edge.change === change).map((edge) => edge.edge);
         return edges.length > 0 ? ` (${edges.join(", ")})` : "";
     };
-    return svgDocument(`calico-stars verify --plan: ${plan.summary}`, edgeColours, [
-        ...panels,
-        legendLines([
-            [`${plan.result.toUpperCase()}: ${plan.summary}`],
-            ["thick: allowed · dashed: blocked · dotted grey: unknown · no line: not probed"],
-            [`lime: up opens it${named("opens")} · orange: up closes it${named("closes")}`],
-            [edgeBowing],
-        ]),
+    return svgDocument(`calico-stars verify --plan: ${plan.summary}`, edgeColours, panels, [
+        [`${plan.result.toUpperCase()}: ${plan.summary}`],
+        ["thick: allowed · dashed: blocked · dotted grey: unknown · no line: not probed"],
+        [`lime: up opens it${named("opens")} · orange: up closes it${named("closes")}`],
+        [edgeBowing],
     ]);
 }
 
@@ -118,17 +117,21 @@ function planEdgeSvg(
     });
 }
 
+/** A legend line: its text, and its colour (light unless given). */
+type LegendLine = [text: string, colour?: string];
+
 /** Two panels side by side over a legend, on the UI's background. */
-function svgDocument(title: string, edgeColours: Set<string>, body: string[]): GraphPicture {
+function svgDocument(title: string, edgeColours: Set<string>, panels: string[], legend: LegendLine[]): GraphPicture {
     const width = 2 * panelWidth + 3 * margin;
-    const height = panelHeight + 2 * margin + legendHeight;
+    const height = panelHeight + 2 * margin + (legend.length + 1) * legendLineHeight;
     const svg = [
         `<?xml version="1.0" encoding="UTF-8"?>`,
         `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
         `<title>${escapeXml(title)}</title>`,
         `<defs>${[...edgeColours].map(arrowMarker).join("")}</defs>`,
         `<rect width="${width}" height="${height}" fill="${background}"/>`,
-        ...body,
+        ...panels,
+        legendSvg(legend),
         `</svg>`,
         ``,
     ].join("\n");
@@ -221,20 +224,37 @@ function edgeSvg(edge: ReportEdge, panel: Panel, positions: Map<string, Point>, 
     const mismatch = edge.status === "mismatch";
     const colour = mismatch ? mismatchColour : reach === "unknown" ? unknownColour : colours.get(edge.source)!;
     const detail = panel === "declared" ? edge.declared.reason : edge.observed.detail;
+    const trust = panel === "observed" ? trustText(edge) : undefined;
     return pathSvg(edge, positions, {
         className: `edge${mismatch ? " mismatch" : ""}`,
         attributes: `data-reach="${reach}" data-status="${edge.status}"`,
         reach,
         colour,
-        title: `${edgeName(edge)}: ${reach}${mismatch ? " (MISMATCH)" : ""}: ${detail}`,
+        title: `${edgeName(edge)}: ${reach}${mismatch ? " (MISMATCH)" : ""}: ${detail}${trust === undefined ? "" : `; ${trust.title}`}`,
+        label: trust?.label,
     });
 }
 
-/** An edge's curve: thick when reachable, dashed when blocked, dotted when unknown, with an arrowhead. */
+/** When an observed edge's reading was trusted: a short label, and the whole story for its title. */
+function trustText(edge: ReportEdge): { label: string; title: string } | undefined {
+    const trust = edge.trust;
+    if (trust === undefined) {
+        return undefined;
+    }
+    const bound = `a change made at the start would have shown by ${trust.boundSeconds} s`;
+    return trust.trustedAfterSeconds === null
+        ? { label: "-", title: `not trusted within the wait (${bound})` }
+        : { label: `${trust.trustedAfterSeconds} s`, title: `trusted at ${trust.trustedAfterSeconds} s (${bound})` };
+}
+
+/**
+ * An edge's curve: thick when reachable, dashed when blocked, dotted when unknown, with an arrowhead, and its label
+ * at the curve's middle when it has one.
+ */
 function pathSvg(
     edge: { source: string; target: string },
     positions: Map<string, Point>,
-    look: { className: string; attributes: string; reach: Reach; colour: string; title: string },
+    look: { className: string; attributes: string; reach: Reach; colour: string; title: string; label?: string },
 ): string {
     const style =
         look.reach === "reachable"
@@ -242,15 +262,25 @@ function pathSvg(
             : look.reach === "blocked"
               ? `stroke-width="3" stroke-opacity="0.7" stroke-dasharray="10 7"`
               : `stroke-width="3" stroke-opacity="0.8" stroke-dasharray="2 6"`;
+    const dataEdge = escapeXml(`${edge.source}->${edge.target}`);
+    const path = curve(positions.get(edge.source)!, positions.get(edge.target)!);
+    const label =
+        look.label === undefined
+            ? ""
+            : `<text class="trust" data-edge="${dataEdge}" x="${fmt(path.middle.x)}" y="${fmt(path.middle.y + 4)}" font-size="11" text-anchor="middle" fill="${light}">${escapeXml(look.label)}</text>`;
     return (
-        `<path class="${look.className}" data-edge="${escapeXml(`${edge.source}->${edge.target}`)}" ${look.attributes} ` +
-        `d="${curve(positions.get(edge.source)!, positions.get(edge.target)!)}" fill="none" stroke="${look.colour}" ${style} marker-end="url(#${markerId(look.colour)})">` +
-        `<title>${escapeXml(look.title)}</title></path>`
+        `<path class="${look.className}" data-edge="${dataEdge}" ${look.attributes} ` +
+        `d="${path.d}" fill="none" stroke="${look.colour}" ${style} marker-end="url(#${markerId(look.colour)})">` +
+        `<title>${escapeXml(look.title)}</title></path>` +
+        label
     );
 }
 
-/** computeQuadraticControlPoint, with both ends pulled back to the nodes' rims so the arrowhead shows. */
-function curve(p1: Point, p2: Point): string {
+/**
+ * computeQuadraticControlPoint, with both ends pulled back to the nodes' rims so the arrowhead shows; `middle` is the
+ * curve's own midpoint.
+ */
+function curve(p1: Point, p2: Point): { d: string; middle: Point } {
     const vector = { x: p2.x - p1.x, y: p2.y - p1.y };
     const length = Math.hypot(vector.x, vector.y);
     const normal = Math.atan2(vector.y, vector.x) + Math.PI / 2;
@@ -260,7 +290,10 @@ function curve(p1: Point, p2: Point): string {
     };
     const start = towards(p1, control, nodeRadius);
     const end = towards(p2, control, nodeRadius + 4);
-    return `M${fmt(start.x)},${fmt(start.y)} Q${fmt(control.x)},${fmt(control.y)} ${fmt(end.x)},${fmt(end.y)}`;
+    return {
+        d: `M${fmt(start.x)},${fmt(start.y)} Q${fmt(control.x)},${fmt(control.y)} ${fmt(end.x)},${fmt(end.y)}`,
+        middle: { x: (start.x + 2 * control.x + end.x) / 4, y: (start.y + 2 * control.y + end.y) / 4 },
+    };
 }
 
 function towards(from: Point, to: Point, distance: number): Point {
@@ -302,9 +335,9 @@ function shortLabel(node: MatrixNode): string {
     return node.kind === "collector" ? "UI" : "out";
 }
 
-function legendSvg(report: VerifyReport): string {
+function reportLegend(report: VerifyReport): LegendLine[] {
     const mismatched = report.mismatches.length > 0;
-    return legendLines([
+    return [
         [`${report.result.toUpperCase()}: ${report.summary}`],
         [
             "thick: reachable · dashed: blocked · dotted grey: unknown · no line: not probed · hollow node: the collector holds no response (the UI leaves it out)",
@@ -314,19 +347,28 @@ function legendSvg(report: VerifyReport): string {
             mismatched ? mismatchColour : light,
         ],
         [edgeBowing],
-    ]);
+        ...(report.wait === undefined
+            ? []
+            : [
+                  [
+                      "the number on an observed edge: when its reading was trusted, in s after the start (-: not within the wait)",
+                  ] as LegendLine,
+                  [waitSummary(report)] as LegendLine,
+                  [`counted from the start: ${report.wait.since}`] as LegendLine,
+              ]),
+    ];
 }
 
 const edgeBowing = "each edge bows to the right of its direction, as the stars UI draws it";
 
-/** The legend under the panels: each line in its colour (light unless given). */
-function legendLines(lines: [text: string, colour?: string][]): string {
+/** The legend under the panels: each line in its colour. */
+function legendSvg(lines: LegendLine[]): string {
     return (
         `<g class="legend" transform="translate(${margin},${panelHeight + 2 * margin})">` +
         lines
             .map(
                 ([text, colour], i) =>
-                    `<text x="0" y="${18 + i * 20}" font-size="13" fill="${colour ?? light}">${escapeXml(text)}</text>`,
+                    `<text x="0" y="${18 + i * legendLineHeight}" font-size="13" fill="${colour ?? light}">${escapeXml(text)}</text>`,
             )
             .join("") +
         `</g>`

@@ -5,39 +5,43 @@
 // Checks the policy's observed effect against the declared policy, without the
 // Pulumi CLI: the stack's config from its files (the program's schema, SSH
 // layer and host-key checks), the group as Marathon runs it, the declared matrix
-// from the stack's policy, the observed one from the collector's /responses
-// (@calico-stars/providers, verify/liveCheck.ts, says when it is trusted). Prints both side by
-// side (or, with --json, the report), writes the picture, and exits
+// from the stack's policy, the observed one from the collector's /responses,
+// read until each edge's reading can be trusted (@calico-stars/providers,
+// verify/liveCheck.ts checkLive: verify cannot tell when the policy last changed,
+// so it counts each edge's bound from its own start). Prints both side by side
+// (or, with --json, the report), how long it waited and why, writes the picture, and exits
 // 0 (observed matches declared), 1 (an edge differs), 2 (some edge could not be
 // told) or 3 (verify could not run: config, credentials, SSH, Marathon).
 import { parseArgs } from "util";
 import { resolve } from "path";
 import { closeAllConnections, configureSsh } from "@calico-stars/providers/ssh";
 import {
-    awaitVerdict,
+    changeAssumptions,
+    checkLive,
     colorWanted,
     declaredMatrix,
-    describeCollector,
-    fetchResponses,
     formatReportTable,
-    probeRoundMs,
+    parseResourcesFile,
     profilesFromPolicy,
     reportJson,
+    starSchedules,
+    waitSummary,
 } from "@calico-stars/providers/verify";
+import { clusterHosts } from "../../components/config";
 import { readDeployedStack } from "./deployedStack";
 import { runPlan } from "./planCommand";
 import { pictureFiles, pictureLines, writeGraphPicture } from "./picture";
 import { verifySettings } from "./stackSettings";
 
 const couldNotRun = 3;
-const defaultTimeoutSeconds = 180;
 
 const usage = `usage: npm run verify -- [--stack <name>] [--json] [--timeout <seconds>] [--picture <file.svg>]
        npm run verify -- --plan [--stack <name>] [--json] [--picture <file.svg>]
 
   --stack <name>       the stack whose Pulumi.<name>.yaml to read (default: the selected stack, or the only stack file)
   --json               print the report as JSON (scripts/verify/verifyReport.schema.json), or the plan
-  --timeout <seconds>  how long to wait for fresh probe results that match (default ${defaultTimeoutSeconds})
+  --timeout <seconds>  how long to wait for every reading to be trusted (default: a little past the longest time
+                       a change can take to show, from the deployed commands and the containers' tcp_syn_retries)
   --picture <file>     where to write the SVG (default verify-<stack>.svg; with --plan, only when given); the PNG goes beside it
   --plan               the edges up would open and close: the stack's policy against the cluster's current rules
 exit status: 0 match, 1 mismatch, 2 incomplete, 3 could not run
@@ -67,8 +71,11 @@ async function main(argv: string[]): Promise<number> {
     if (values.plan && values.timeout !== undefined) {
         throw new UsageError("--timeout is for verify's wait on the probes; --plan waits for nothing");
     }
-    const timeoutSeconds = values.timeout === undefined ? defaultTimeoutSeconds : Number(values.timeout);
-    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 3600) {
+    const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
+    if (
+        timeoutSeconds !== undefined &&
+        !(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 && timeoutSeconds <= 3600)
+    ) {
         throw new UsageError(`--timeout must be a number of seconds, 1 to 3600, not ${JSON.stringify(values.timeout)}`);
     }
     const settings = verifySettings(process.cwd(), values.stack);
@@ -96,17 +103,24 @@ async function main(argv: string[]): Promise<number> {
             addresses: deployed.addresses,
         });
         declared.notes.push(...deployed.notes);
-        const collector = { host: master, address: config.collectorIp, port: config.collectorPort };
-        const verdict = await awaitVerdict(declared, (timeoutMs) => fetchResponses(collector, timeoutMs), {
-            source: describeCollector(collector),
-            timeoutMs: timeoutSeconds * 1000,
-            roundMs: probeRoundMs(deployed.group),
-            progress: say,
-        });
+        const verdict = await checkLive(
+            {
+                declared,
+                collector: { host: master, address: config.collectorIp, port: config.collectorPort },
+                agents: clusterHosts(config).agents,
+                groupId: config.groupId,
+                schedules: starSchedules(deployed.group, parseResourcesFile(deployed.resourcesFile)),
+            },
+            {
+                since: changeAssumptions.unknown,
+                timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+                progress: say,
+            },
+        );
         const report = verdict.report;
         const svgPath = resolve(values.picture ?? `verify-${settings.stackFile.stack}.svg`);
         const picture = await writeGraphPicture(report, pictureFiles(svgPath));
-        const decided = `${verdict.fresh ? "decided" : "gave up"} after ${Math.round(verdict.elapsedMs / 100) / 10} s (${verdict.fetches} fetches of /responses)`;
+        const decided = `${waitSummary(report)} (${verdict.fetches} fetches of /responses)`;
         if (values.json) {
             process.stdout.write(reportJson(report));
             [...pictureLines(picture), decided].forEach(say);

@@ -29,8 +29,12 @@ const PROBES = ["B", "C", "F"];
 /** What the UI shows once the runbook is done: client -> frontend and frontend -> backend, nothing else. */
 const FINAL_GRAPH = meshWith(PROBES, ["C>F", "F>B"]);
 const SCREENSHOT = path.resolve(__dirname, "../artifacts/stars-ui.png");
-/** The probes and the collector poll every 5 s (star's defaults), so a change shows within two rounds and a bit. */
-const GRAPH_WAIT_MS = 30000;
+/**
+ * A change shows within verify's bound for the sandbox's timing (star's 5 s rounds on 4 threads, 7 s connects at its
+ * tcp_syn_retries of 2): 28 s at most (docs/verify.md, "When a reading is trusted"), so a wait well past it.
+ */
+const changeShowsWithinMs = 28000;
+const GRAPH_WAIT_MS = 40000;
 
 describe("the stars demo, alive on the sandbox", function () {
     this.timeout(180000);
@@ -379,7 +383,7 @@ describe("the stars demo, alive on the sandbox", function () {
             assert.ok(fs.statSync(SCREENSHOT).size > 10000, "the screenshot holds a drawing");
         });
 
-        it("a policy change applied with up changes the graph within a few seconds", async function () {
+        it("a policy change applied with up changes the graph within verify's bound", async function () {
             stack.engine.setConfig("calico-stars:policy", JSON.stringify(oneRuleChange));
             await stack.engine.up();
             // backend now admits client instead of frontend
@@ -389,7 +393,7 @@ describe("the stars demo, alive on the sandbox", function () {
                 "the graph after the policy change",
             );
             timings["policy change -> graph (ms)"] = String(ms);
-            assert.ok(ms <= 15000, `the graph changed ${ms} ms after up returned`);
+            assert.ok(ms <= changeShowsWithinMs, `the graph changed ${ms} ms after up returned`);
         });
 
         it("destroy leaves no container, workload route, Calico rule, DNAT rule or endpoint behind", async function () {

@@ -1,9 +1,10 @@
 // verify on the sandbox: the VerifyPolicy resource inside `up` (config verifyPolicy), and `npm run verify` as a user
-// runs it, against the stack file the sandbox writes (Pulumi.sandbox.yaml): a pass after `up`, the JSON report against
-// the committed schema, the picture, a hand edit with calicoctl named by edge and rule, and an `up` that fails with the
-// report when an edge the policy allows is dropped by hand on the agents. Also the effect of a change before it is
-// applied: the stack output `connectivity` in the engine's preview of a one-rule change, and `verify --plan` before
-// and after the hand edit.
+// runs it, against the stack file the sandbox writes (Pulumi.sandbox.yaml), with the star stand-in's real timing: a
+// pass after `up` within the bound it prints, the JSON report against the committed schema, the picture, a hand edit
+// with calicoctl named by edge and rule within the bound, and `up`s that fail with the report when an edge the policy
+// allows is dropped by hand: on the agents, and by a hand edit made right after the policy step (the stale reading).
+// Also the effect of a change before it is applied: the stack output `connectivity` in the engine's preview of a
+// one-rule change, and `verify --plan` before and after the hand edit.
 import * as assert from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -20,6 +21,8 @@ import { StackRunError } from "../../engine";
 import { configuredMatrix, connectivityOf } from "../../components/connectivity";
 import type { Plan } from "../../scripts/verify/plan";
 import { stackConfig } from "../support/verifyFixtures";
+import { waitUntil } from "../../sandbox/lib/wait";
+import { httpOverSsh } from "@calico-stars/providers/ssh";
 
 const projectDir = path.resolve(__dirname, "../..");
 /** The runbook's edges, as the stack output says them (no host or address appears in them). */
@@ -72,6 +75,44 @@ interface SvgGroup {
     path?: SvgGroup[];
 }
 
+/** What verify printed at the start: by then every edge's reading is trusted (s). */
+function printedBound(run: VerifyRun): number {
+    const found = /every reading is trusted after at most ([0-9.]+) s; timeout ([0-9.]+) s/.exec(run.stderr);
+    assert.ok(found, run.stderr);
+    return Number(found[1]);
+}
+
+/** How long verify said it waited (s). */
+function decidedAfter(run: VerifyRun): number {
+    const found = /^decided after ([0-9.]+) s: /m.exec(run.stdout);
+    assert.ok(found, run.stdout + run.stderr);
+    return Number(found[1]);
+}
+
+/** A decision within the printed bound, give or take the one fetch that trusts the last reading (1 s apart). */
+function assertWithinBound(run: VerifyRun): void {
+    const bound = printedBound(run);
+    assert.ok(bound < 60, `the sandbox's bound is well under verify's old 180 s: ${bound} s`);
+    assert.ok(decidedAfter(run) <= bound + 2, `decided after ${decidedAfter(run)} s, bound ${bound} s\n${run.stderr}`);
+}
+
+const cutClientToFrontend = [
+    "calicoctl",
+    "profile",
+    "frontend",
+    "rule",
+    "remove",
+    "inbound",
+    "allow",
+    "tcp",
+    "from",
+    "tag",
+    "client",
+    "to",
+    "ports",
+    "9000",
+];
+
 describe("verify on the sandbox", function () {
     this.timeout(600000);
     let stack: SandboxStack;
@@ -81,7 +122,6 @@ describe("verify on the sandbox", function () {
     before(async function () {
         stack = await startStackOrSkip(this);
         await stack.driver.setConfig("calico-stars:verifyPolicy", "true");
-        await stack.driver.setConfig("calico-stars:verifyTimeoutSeconds", "90");
         fs.mkdirSync(artifacts, { recursive: true });
     });
 
@@ -152,11 +192,17 @@ describe("verify on the sandbox", function () {
         assert.strictEqual(stack.auditLines() - before, 0);
     });
 
-    it("npm run verify passes (exit 0), printing both matrices and the picture's paths", async function () {
+    it("npm run verify passes (exit 0) within the bound it prints, printing both matrices and the picture's paths", async function () {
         const run = await runVerify([]);
         timings["verify: match"] = run.ms;
         console.log(run.stdout.replace(/^/gm, "        "));
+        console.log(run.stderr.replace(/^/gm, "        "));
         assert.strictEqual(run.code, 0, run.stdout + run.stderr);
+        assertWithinBound(run);
+        assert.match(
+            run.stderr,
+            /connect limits: .*management-ui 7 s \(tcp_syn_retries 2, read in its container on 10\.197\.0\.1[23]\)/,
+        );
         assert.match(run.stdout, /^verify: observed matches declared: 10 edges: 10 match, 0 mismatch, 0 unknown\n/);
         assert.ok(
             run.stdout.includes(
@@ -241,36 +287,23 @@ describe("verify on the sandbox", function () {
         }
     });
 
-    it("after a hand edit with calicoctl (backend's rule for frontend removed), verify fails (exit 1) naming that edge and that profile's rule", async function () {
-        await stack.on(stack.agent, [
-            "calicoctl",
-            "profile",
-            "backend",
-            "rule",
-            "remove",
-            "inbound",
-            "allow",
-            "tcp",
-            "from",
-            "tag",
-            "frontend",
-            "to",
-            "ports",
-            "9000",
-        ]);
-        const run = await runVerify(["--timeout", "40"]);
-        timings["verify: mismatch (timeout 40 s)"] = run.ms;
+    it("right after a hand edit with calicoctl (frontend's rule for client removed), verify started at once fails (exit 1) within its printed bound, naming that edge and that profile's rule", async function () {
+        await stack.on(stack.agent, cutClientToFrontend);
+        const run = await runVerify([]);
+        timings["verify: mismatch right after the edit"] = run.ms;
         console.log(run.stdout.replace(/^/gm, "        "));
+        console.log(run.stderr.replace(/^/gm, "        "));
         assert.strictEqual(run.code, 1, run.stdout + run.stderr);
-        assert.match(run.stdout, /^verify: MISMATCH: 10 edges: 9 match, 1 mismatch, 0 unknown\n/);
+        assert.match(run.stdout, /^verify: MISMATCH: 10 edges: \d+ match, 1 mismatch, \d+ unknown\n/);
         assert.ok(
             run.stdout.includes(
-                "\nMISMATCH frontend -> backend (http://backend-calico-stars.marathon.mesos:9000/status): declared reachable, observed blocked " +
-                    "(F reports http://backend-calico-stars.marathon.mesos:9000/status unreachable); should have been allowed by " +
-                    'frontend outbound rule 1 "allow" and backend inbound rule 3 "allow tcp from tag frontend to ports 9000"\n',
+                "\nMISMATCH client -> frontend (http://frontend-calico-stars.marathon.mesos:9000/status): declared reachable, observed blocked " +
+                    "(C reports http://frontend-calico-stars.marathon.mesos:9000/status unreachable); should have been allowed by " +
+                    'client outbound rule 1 "allow" and frontend inbound rule 3 "allow tcp from tag client to ports 9000"\n',
             ),
             run.stdout,
         );
+        assertWithinBound(run);
     });
 
     it("verify --plan after the hand edit names the edge up would restore and the rule behind it, exit 1", async function () {
@@ -310,7 +343,7 @@ describe("verify on the sandbox", function () {
                 .filter((s) => s.op === "update")
                 .map((s) => s.name)
                 .sort(),
-            ["profile-backend", "verify-policy"],
+            ["profile-frontend", "verify-policy"],
         );
         const started = Date.now();
         const run = await stack.driver.up();
@@ -318,10 +351,17 @@ describe("verify on the sandbox", function () {
         assert.deepStrictEqual(
             run.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]),
             [
-                ["update", "profile-backend"],
+                ["update", "profile-frontend"],
                 ["update", "verify-policy"],
             ],
         );
+    });
+
+    it("after up restored the rule, npm run verify passes (exit 0), again within its printed bound", async function () {
+        const run = await runVerify([]);
+        timings["verify: match after the repair"] = run.ms;
+        assert.strictEqual(run.code, 0, run.stdout + run.stderr);
+        assertWithinBound(run);
     });
 
     it("an up whose check cannot hold (client -> frontend dropped by hand on the agents) fails with the report naming the edge and its rules", async function () {
@@ -350,13 +390,12 @@ describe("verify on the sandbox", function () {
         }
         // a policy change makes the up check again: backend admits client instead of frontend, client -> frontend stays allowed
         await stack.driver.setConfig("calico-stars:policy", JSON.stringify(oneRuleChange));
-        await stack.driver.setConfig("calico-stars:verifyTimeoutSeconds", "40");
         const started = Date.now();
         const failure = await stack.driver.up().then(
             () => undefined,
             (error: unknown) => error,
         );
-        timings["up failing its check (timeout 40 s)"] = Date.now() - started;
+        timings["up failing its check (DROP on the agents)"] = Date.now() - started;
         assert.ok(failure instanceof StackRunError, String(failure));
         const text = [failure.message, ...failure.run.diagnostics].join("\n");
         assert.ok(text.includes("does not match the declared policy"), text);
@@ -383,6 +422,54 @@ describe("verify on the sandbox", function () {
         assert.deepStrictEqual(
             run.steps.filter((s) => s.op !== "same").map((s) => [s.op, s.name]),
             [["update", "verify-policy"]],
+        );
+    });
+
+    it("an up whose change wrongly cuts an edge (client -> frontend removed by hand right after the policy step) fails instead of passing on the stale reading", async function () {
+        // the change: backend admits frontend again; client -> frontend stays declared reachable
+        await stack.driver.setConfig("calico-stars:policy", JSON.stringify(runbookPolicy));
+        const seen = new Set(stack.auditEntries());
+        const started = Date.now();
+        const outcome = stack.driver.up().then(
+            () => undefined,
+            (error: unknown) => error,
+        );
+        await waitUntil(
+            "the program's write of backend's rules",
+            async () =>
+                stack
+                    .auditEntries()
+                    .some((line) => !seen.has(line) && /calicoctl profile backend rule update/.test(line)),
+            { timeoutMs: 120000, pauseMs: 20 },
+        );
+        await stack.on(stack.agent, cutClientToFrontend);
+        // what the collector shows just after the edit: still the declared matrix (a dropped connect takes 7 s to fail)
+        const responses = await httpOverSsh(stack.master, {
+            method: "GET",
+            path: "/responses",
+            targetHost: "192.168.255.254",
+            targetPort: 9001,
+        });
+        const clientTargets = (
+            JSON.parse(responses.body) as {
+                responses: Record<string, { json: { status: { targets: { url: string; reachable: boolean }[] } } }>;
+            }
+        ).responses.C.json.status.targets;
+        assert.deepStrictEqual(
+            clientTargets.find((target) => target.url.includes("frontend"))?.reachable,
+            true,
+            "a stale reading: client still reports frontend reachable",
+        );
+        const failure = await outcome;
+        timings["up failing its check (hand edit during the up)"] = Date.now() - started;
+        assert.ok(failure instanceof StackRunError, String(failure));
+        const text = [failure.message, ...failure.run.diagnostics].join("\n");
+        assert.ok(text.includes("does not match the declared policy"), text);
+        assert.ok(
+            text.includes(
+                "MISMATCH client -> frontend (http://frontend-calico-stars.marathon.mesos:9000/status): declared reachable, observed blocked",
+            ) && text.includes('frontend inbound rule 3 "allow tcp from tag client to ports 9000"'),
+            text,
         );
     });
 });

@@ -1,7 +1,8 @@
 // The sandbox's workload (sandbox/marathon.ts, sandbox/mesosAgent.ts, sandbox/mesosDns.ts): Marathon runs each
 // task as a real container on an agent's dockerd, counts what really runs, follows the app's upgrade strategy
 // (a fixed address makes the default one hang), restarts what exits, kills what it deletes; Mesos-DNS answers
-// for running tasks; the fetcher copies from the agent's own view. Needs root and the sandbox's programs.
+// for running tasks; the fetcher copies from the agent's own view; the star stand-in keeps star v0.5.0's timing in
+// its containers (net.ipv4.tcp_syn_retries 2, no timeout of its own). Needs root and the sandbox's programs.
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -12,6 +13,7 @@ import { image } from "../../sandbox/lib/layout";
 import type { AgentStateJson } from "../../sandbox/mesos/protocol";
 import { sandboxUnavailable } from "../../sandbox/cli";
 import { sandboxLeftovers } from "../support/sandboxLeftovers";
+import { inNamespace } from "../support/sandboxDataplane";
 import { MarathonTask, waitFor, Workload } from "../support/workload";
 
 const fixedIp = "192.168.255.250";
@@ -35,6 +37,7 @@ function app(
 
 /** What `docker inspect` shows of a container, in the fields these tests read (Docker Engine API, ContainerJSON). */
 interface InspectedContainer {
+    Id: string;
     Config: { Env: string[]; Entrypoint: string[]; Cmd: string[] };
     State: { Running: boolean };
     NetworkSettings: { Networks: Record<string, { IPAddress: string }> };
@@ -188,6 +191,77 @@ describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Meso
             );
             await workload.deleteGroup("/fixed-stop-first");
         });
+    });
+
+    it("runs star-probe at star's own timing: tcp_syn_retries 2 in its container, and a dropped target keeps its last status until the connect fails 7 s later", async function () {
+        const targetDeployment = await workload.putGroup({
+            id: "/timed-target",
+            apps: [app("target", "/star/target/debug/star-probe --urls=http://127.0.0.1:9000/status", "work")],
+        });
+        await workload.waitUntilDeployed(targetDeployment);
+        const [target] = await workload.tasks("/timed-target/target");
+        const targetIp = target.ipAddresses[0].ipAddress;
+        try {
+            const probing = await workload.putGroup({
+                id: "/timed-prober",
+                apps: [
+                    app(
+                        "prober",
+                        `/star/target/debug/star-probe --urls=http://${targetIp}:9000/status --http-probe-seconds=1`,
+                        "work",
+                    ),
+                ],
+            });
+            await workload.waitUntilDeployed(probing);
+            const [prober] = await workload.tasks("/timed-prober/prober");
+            const agent = workload.agentOf(prober);
+            const onAgent = (await workload.docker(agent, ["ps", "-q", "--filter", "name=^mesos-"])).split("\n");
+            const inspected = JSON.parse(
+                await workload.docker(agent, ["inspect", ...onAgent.filter(Boolean)]),
+            ) as InspectedContainer[];
+            const container = inspected.find((c) => c.Config.Env.includes(`MESOS_TASK_ID=${prober.id}`))?.Id;
+            assert.ok(container, `no container on ${agent.name} runs task ${prober.id}`);
+            const reachable = async () => {
+                const status = await workload.docker(agent, [
+                    "exec",
+                    container,
+                    "wget",
+                    "-q",
+                    "-O",
+                    "-",
+                    "http://127.0.0.1:9000/status",
+                ]);
+                return (JSON.parse(status) as { status: { targets: { reachable: boolean }[] } }).status.targets[0]
+                    .reachable;
+            };
+            assert.strictEqual(
+                (await workload.docker(agent, ["exec", container, "cat", "/proc/sys/net/ipv4/tcp_syn_retries"])).trim(),
+                "2",
+            );
+            await waitFor("the prober to reach its target", reachable);
+            const drop = ["FORWARD", "-s", prober.ipAddresses[0].ipAddress, "-d", targetIp, "-j", "DROP"];
+            try {
+                for (const host of cluster.agents) {
+                    assert.strictEqual(inNamespace(host.name, ["iptables", "-w", "-I", ...drop]).status, 0);
+                }
+                const droppedAt = Date.now();
+                await waitFor("the dropped target to read unreachable", async () => !(await reachable()), 20000, 250);
+                const heldMs = Date.now() - droppedAt;
+                // a request starts every second, and one whose SYNs are dropped fails only when Linux gives up
+                // (7 s at 2 retries: SYNs at 0, 1 and 3 s); a probe with a timeout of its own would let go sooner
+                assert.ok(
+                    heldMs >= 6500 && heldMs <= 11000,
+                    `the target read reachable for ${heldMs} ms after the drop`,
+                );
+            } finally {
+                for (const host of cluster.agents) {
+                    inNamespace(host.name, ["iptables", "-w", "-D", ...drop]);
+                }
+            }
+        } finally {
+            await workload.deleteGroup("/timed-prober");
+            await workload.deleteGroup("/timed-target");
+        }
     });
 
     it("kills the containers of a deleted group", async function () {

@@ -1,23 +1,25 @@
 import * as assert from "assert";
 import { defaultStarsTemplate } from "../../components/config";
-import { renderStarsGroup, starsParameters } from "../../components/starsTemplate";
-import { probeRoundMs } from "@calico-stars/providers/verify";
+import { renderResourcesFile, renderStarsGroup, starsParameters } from "../../components/starsTemplate";
 import {
     agreesWithDeclared,
     awaitVerdict,
     CollectorFetch,
     DeclaredMatrix,
+    EdgeBound,
     LiveVerdict,
+    parseResourcesFile,
     ReadResponses,
+    starSchedules,
+    waitSummary,
 } from "@calico-stars/providers/verify";
 import { declaredOf, healthyProbes, responsesBody, stackConfig } from "../support/verifyFixtures";
 
 const declared = declaredOf(stackConfig());
-const roundMs = 100;
 const clientCutOff = { ...healthyProbes, client: { frontend: false, backend: false } };
 
 function responses(probes: Record<string, Record<string, boolean> | null>): CollectorFetch {
-    return { kind: "responses", body: responsesBody(probes), fresh: true };
+    return { kind: "responses", body: responsesBody(probes) };
 }
 
 /** A collector whose answer is `script(ms since the first read)`. */
@@ -29,98 +31,184 @@ function scripted(script: (sinceStartMs: number) => CollectorFetch): ReadRespons
     };
 }
 
-function wait(matrix: DeclaredMatrix, read: ReadResponses, timeoutMs: number): Promise<LiveVerdict> {
-    return awaitVerdict(matrix, read, { source: "a scripted collector", timeoutMs, roundMs, pollMs: 10 });
+/** Every edge's bound: verify's own fetch `outsideMs`, the others `reachableMs` for a reachable reading, `blockedMs` for a blocked one. */
+function bounds(
+    matrix: DeclaredMatrix,
+    { reachableMs, blockedMs, outsideMs = 0 }: { reachableMs: number; blockedMs: number; outsideMs?: number },
+): EdgeBound[] {
+    return matrix.edges.map((edge) =>
+        edge.source === "outside"
+            ? { ...edge, reachableMs: outsideMs, blockedMs: outsideMs, unknownMs: outsideMs, reason: "own fetch" }
+            : {
+                  source: edge.source,
+                  target: edge.target,
+                  reachableMs,
+                  blockedMs,
+                  unknownMs: Math.max(reachableMs, blockedMs),
+                  reason: "scripted",
+              },
+    );
+}
+
+function wait(
+    matrix: DeclaredMatrix,
+    read: ReadResponses,
+    timeoutMs: number,
+    edgeBounds = bounds(matrix, { reachableMs: 300, blockedMs: 200 }),
+    progress?: (line: string) => void,
+): Promise<LiveVerdict> {
+    return awaitVerdict(matrix, read, {
+        source: "a scripted collector",
+        since: "a scripted change",
+        bounds: edgeBounds,
+        timeoutMs,
+        pollMs: 10,
+        progress,
+    });
 }
 
 describe("verify's live reading of /responses", function () {
-    it("trusts the collector only two probe rounds after it starts, then stops at the first matching reading", async function () {
+    it("trusts no reading before its bound, then stops at the first reading that trusts every edge", async function () {
         const lines: string[] = [];
-        const verdict = await awaitVerdict(
+        const verdict = await wait(
             declared,
             scripted(() => responses(healthyProbes)),
-            {
-                source: "a scripted collector",
-                timeoutMs: 5000,
-                roundMs,
-                pollMs: 10,
-                progress: (line) => lines.push(line),
-            },
+            5000,
+            undefined,
+            (line) => lines.push(line),
         );
-        assert.deepStrictEqual([verdict.report.result, verdict.fresh], ["match", true]);
+        assert.deepStrictEqual([verdict.report.result, verdict.decided], ["match", true]);
+        assert.ok(verdict.elapsedMs >= 300 && verdict.elapsedMs < 450, `decided after ${verdict.elapsedMs} ms`);
+        assert.match(
+            lines[0],
+            /^reading a scripted collector; a scripted change, and waits for each edge's bound from now:$/,
+        );
+        assert.ok(lines.some((line) => /^at 0(\.\d)? s: reads 10 match, 0 mismatch, 0 unknown$/.test(line)));
         assert.ok(
-            verdict.elapsedMs >= 2 * roundMs && verdict.elapsedMs < 2 * roundMs + 150,
-            `decided after ${verdict.elapsedMs} ms`,
+            lines.some((line) => /^at 0\.[34] s: trusted .*client -> frontend reachable/.test(line)),
+            lines.join("\n"),
         );
-        assert.strictEqual(lines.length, 2, lines.join("\n"));
-        assert.match(lines[1], /^at 0(\.\d)? s: 10 match, 0 mismatch, 0 unknown$/);
     });
 
-    it("does not pass on a match read before a change showed: the reading after it decides (the race after a hand edit)", async function () {
+    it("does not pass on a match read before a change showed: the mismatch is reported once its reading is trusted (the race after a hand edit)", async function () {
         const verdict = await wait(
             declared,
             scripted((ms) => responses(ms < 150 ? healthyProbes : clientCutOff)),
-            600,
+            5000,
         );
         assert.deepStrictEqual(
-            [verdict.report.result, verdict.fresh, verdict.report.mismatches.map((m) => m.edge)],
+            [verdict.report.result, verdict.decided, verdict.report.mismatches.map((m) => m.edge)],
             ["mismatch", true, ["client -> frontend"]],
         );
-        assert.ok(verdict.elapsedMs >= 600, "a difference is watched until the timeout");
-    });
-
-    it("waits out a difference that goes away, as a change on its way does", async function () {
-        const verdict = await wait(
-            declared,
-            scripted((ms) => responses(ms < 250 ? clientCutOff : healthyProbes)),
-            3000,
-        );
-        assert.deepStrictEqual([verdict.report.result, verdict.fresh], ["match", true]);
-        assert.ok(verdict.elapsedMs >= 250 + roundMs, `decided after ${verdict.elapsedMs} ms`);
-    });
-
-    it("trusts no reading that is still changing at the timeout: every probe edge is unknown, and the note says why", async function () {
-        const verdict = await wait(
-            declared,
-            scripted((ms) => responses(Math.floor(ms / 40) % 2 === 0 ? healthyProbes : clientCutOff)),
-            500,
-        );
-        assert.deepStrictEqual(
-            [verdict.report.result, verdict.fresh, verdict.report.summary],
-            ["incomplete", false, "10 edges: 1 match, 0 mismatch, 9 unknown"],
+        assert.ok(
+            verdict.elapsedMs >= 200 && verdict.elapsedMs < 350,
+            `reported at its bound for a blocked reading, not at the timeout: ${verdict.elapsedMs} ms`,
         );
         assert.match(
-            verdict.report.notes.at(-1)!,
-            /^the observed matrix last changed 0(\.\d)? s before the 0\.5 s timeout ran out, less than a probe round \(0\.1 s\)$/,
+            waitSummary(verdict.report),
+            /^decided after 0\.[23] s: client -> frontend reads blocked, trusted at 0\.[23] s \(a change made at the start would have shown by 0\.2 s\)$/,
         );
     });
 
-    it("says when the timeout ran out before two probe rounds", async function () {
+    it("waits out a difference that goes away before its bound, as a change on its way does", async function () {
+        const verdict = await wait(
+            declared,
+            scripted((ms) => responses(ms < 150 ? clientCutOff : healthyProbes)),
+            5000,
+        );
+        assert.deepStrictEqual([verdict.report.result, verdict.decided], ["match", true]);
+    });
+
+    it("decides each edge by the bound of what it reads: blocked readings trusted first here, reachable ones unknown until theirs", async function () {
+        const verdict = await wait(
+            declared,
+            scripted(() => responses(healthyProbes)),
+            250,
+        );
+        const byReading = (reach: string) =>
+            verdict.report.edges
+                .filter((edge) => edge.source !== "outside" && edge.declared.reach === reach)
+                .map((edge) => edge.observed.reach);
+        assert.deepStrictEqual(new Set(byReading("blocked")), new Set(["blocked"]));
+        assert.deepStrictEqual(new Set(byReading("reachable")), new Set(["unknown"]));
+        assert.strictEqual(verdict.decided, false);
+    });
+
+    it("knows only that the collector answered while the probes' readings may be from before the change, and says until when", async function () {
+        const verdict = await wait(
+            declared,
+            scripted(() => responses(healthyProbes)),
+            100,
+        );
+        assert.deepStrictEqual(
+            verdict.report.edges.map((edge) => edge.observed.reach),
+            ["reachable", ...Array(9).fill("unknown")],
+        );
+        assert.strictEqual(
+            verdict.report.edges[1].observed.detail,
+            "reads reachable (the collector holds C's status), not trusted yet: a change could still show on it until 0.3 s",
+        );
+    });
+
+    it("reports a timeout before the bounds as incomplete, every untrusted edge unknown, and says why", async function () {
         const verdict = await wait(
             declared,
             scripted(() => responses(healthyProbes)),
             150,
         );
         assert.deepStrictEqual(
-            [verdict.report.result, verdict.report.notes.at(-1)],
-            ["incomplete", "the 0.2 s timeout ran out before two probe rounds (0.2 s) had passed"],
+            [verdict.report.result, verdict.decided, verdict.report.summary],
+            ["incomplete", false, "10 edges: 1 match, 0 mismatch, 9 unknown"],
+        );
+        assert.match(
+            verdict.report.notes.at(-1)!,
+            /^the 0\.2 s timeout ran out before every reading could be trusted \(after at most 0\.3 s\): 9 edge\(s\) unknown$/,
+        );
+        assert.match(
+            waitSummary(verdict.report),
+            /^gave up after 0\.[12] s: the 0\.2 s timeout ran out with 9 edge\(s\) not trusted yet$/,
         );
     });
 
-    it("reports a collector verify cannot reach as the UI's edge blocked, and the probes' edges unknown", async function () {
+    it("says in the report when each reading became trustworthy, and how long it waited and why", async function () {
+        const verdict = await wait(
+            declared,
+            scripted((ms) => responses(ms < 150 ? clientCutOff : healthyProbes)),
+            5000,
+        );
+        const clientFrontend = verdict.report.edges.find(
+            (edge) => edge.source === "client" && edge.target === "frontend",
+        )!;
+        assert.deepStrictEqual(clientFrontend.trust?.boundSeconds, 0.3);
+        assert.ok(clientFrontend.trust!.trustedAfterSeconds! >= 0.3, JSON.stringify(clientFrontend.trust));
+        const blockedOne = verdict.report.edges.find((edge) => edge.source === "client" && edge.target === "backend")!;
+        assert.deepStrictEqual(blockedOne.trust?.boundSeconds, 0.2);
+        assert.deepStrictEqual(verdict.report.edges[0].trust, { boundSeconds: 0, trustedAfterSeconds: 0 });
+        assert.deepStrictEqual(
+            [verdict.report.wait?.since, verdict.report.wait?.decided, verdict.report.wait?.longestBoundSeconds],
+            ["a scripted change", true, 0.3],
+        );
+        assert.match(
+            waitSummary(verdict.report),
+            /^decided after 0\.\d s: every reading trusted, the last at 0\.\d s \(.* reads (reachable|blocked): a change made at the start would have shown by 0\.[23] s\)$/,
+        );
+    });
+
+    it("reports a collector verify cannot reach as the UI's edge blocked, at once, and the probes' edges unknown", async function () {
         const verdict = await wait(
             declared,
             scripted(() => ({ kind: "unreachable", reason: "no answer within 5000 ms" })),
-            300,
+            3000,
         );
         assert.deepStrictEqual(
             [verdict.report.result, verdict.report.mismatches.map((m) => [m.edge, m.observed])],
             ["mismatch", [["outside -> management-ui", "blocked"]]],
         );
+        assert.ok(verdict.elapsedMs < 200, `${verdict.elapsedMs} ms`);
         assert.strictEqual(verdict.report.edges.filter((edge) => edge.observed.reach === "unknown").length, 9);
     });
 
-    it("stops early when only edges the declared policy cannot decide are unknown", async function () {
+    it("stops once the other edges are trusted when only edges the declared policy cannot decide are unknown", async function () {
         const policy = {
             ...stackConfig().policy,
             frontend: {
@@ -139,7 +227,7 @@ describe("verify's live reading of /responses", function () {
         );
         assert.ok(agreesWithDeclared(verdict.report));
         assert.deepStrictEqual(
-            [verdict.report.result, verdict.fresh, verdict.elapsedMs < 1000],
+            [verdict.report.result, verdict.decided, verdict.elapsedMs < 1000],
             ["incomplete", true, true],
         );
         assert.deepStrictEqual(
@@ -151,12 +239,21 @@ describe("verify's live reading of /responses", function () {
     });
 });
 
-describe("a probe round", function () {
-    it("is the slowest probe's interval plus the collector's: star's 5 s and 5 s by default", function () {
-        assert.strictEqual(probeRoundMs(renderStarsGroup(starsParameters(stackConfig(), "0"))), 10000);
+describe("the star apps' rounds", function () {
+    it("are star's 5 s by default, each probe queuing its 2 targets and the collector its 3 resources", function () {
+        const parameters = starsParameters(stackConfig(), "0");
+        assert.deepStrictEqual(
+            starSchedules(renderStarsGroup(parameters), parseResourcesFile(renderResourcesFile(parameters))),
+            [
+                { app: "management-ui", role: "collector", intervalSeconds: 5, requestsPerRound: 3 },
+                { app: "client", role: "probe", intervalSeconds: 5, requestsPerRound: 2 },
+                { app: "frontend", role: "probe", intervalSeconds: 5, requestsPerRound: 2 },
+                { app: "backend", role: "probe", intervalSeconds: 5, requestsPerRound: 2 },
+            ],
+        );
     });
 
-    it("follows --http-probe-seconds and --http-request-seconds in the deployed commands", function () {
+    it("follow --http-probe-seconds and --http-request-seconds in the deployed commands", function () {
         const template = {
             ...defaultStarsTemplate,
             collector: {
@@ -165,9 +262,10 @@ describe("a probe round", function () {
             },
             probeCmd: "/star/target/debug/star-probe --http-probe-seconds 8 --urls={{urls}}",
         };
-        assert.strictEqual(
-            probeRoundMs(renderStarsGroup(starsParameters(stackConfig({ starsTemplate: template }), "0"))),
-            11000,
+        const parameters = starsParameters(stackConfig({ starsTemplate: template }), "0");
+        assert.deepStrictEqual(
+            starSchedules(renderStarsGroup(parameters), []).map((schedule) => schedule.intervalSeconds),
+            [3, 8, 8, 8],
         );
     });
 });

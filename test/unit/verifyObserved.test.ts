@@ -71,9 +71,9 @@ describe("verify's observed matrix", function () {
         });
     });
 
-    describe("from fresh data", function () {
+    describe("from the collector's data", function () {
         it("shows the runbook's final graph when the probes see it", function () {
-            const observed = observedMatrix(declared, { kind: "responses", body: responsesBody(healthy), fresh: true });
+            const observed = observedMatrix(declared, { kind: "responses", body: responsesBody(healthy) });
             assert.deepStrictEqual(
                 observed.edges.map((edge) => edge.reach),
                 declared.edges.map((edge) => edge.reach),
@@ -85,7 +85,6 @@ describe("verify's observed matrix", function () {
             const observed = observedMatrix(declared, {
                 kind: "responses",
                 body: responsesBody({ ...healthy, backend: null }),
-                fresh: true,
             });
             assert.deepStrictEqual(reaches(observed), [
                 "outside -> management-ui: reachable",
@@ -105,7 +104,6 @@ describe("verify's observed matrix", function () {
             const observed = observedMatrix(declared, {
                 kind: "responses",
                 body: responsesBody({ ...healthy, client: { frontend: true } }),
-                fresh: true,
             });
             const clientBackend = observed.edges.find((edge) => edge.source === "client" && edge.target === "backend")!;
             assert.deepStrictEqual(
@@ -118,7 +116,7 @@ describe("verify's observed matrix", function () {
             const body = JSON.stringify({
                 responses: { C: { url: url("client"), statusCode: 404, json: { error: "nope" } } },
             });
-            const observed = observedMatrix(declared, { kind: "responses", body, fresh: true });
+            const observed = observedMatrix(declared, { kind: "responses", body });
             const clientFrontend = observed.edges.find(
                 (edge) => edge.source === "client" && edge.target === "frontend",
             )!;
@@ -132,7 +130,7 @@ describe("verify's observed matrix", function () {
             const body = JSON.parse(responsesBody(healthy));
             body.responses.X = null;
             body.responses.C.url = "http://client.calico-stars.marathon.mesos:9000/status";
-            const observed = observedMatrix(declared, { kind: "responses", body: JSON.stringify(body), fresh: true });
+            const observed = observedMatrix(declared, { kind: "responses", body: JSON.stringify(body) });
             assert.deepStrictEqual(observed.notes, [
                 `the collector fetches C at http://client.calico-stars.marathon.mesos:9000/status, but the deployed resources file says ${url("client")}`,
                 "the collector has a resource X that the deployed resources file does not list",
@@ -140,20 +138,7 @@ describe("verify's observed matrix", function () {
         });
     });
 
-    describe("without fresh data", function () {
-        it("knows only that the collector answered when the probes have not caught up", function () {
-            const observed = observedMatrix(declared, {
-                kind: "responses",
-                body: responsesBody(healthy),
-                fresh: false,
-            });
-            assert.deepStrictEqual(
-                observed.edges.map((edge) => edge.reach),
-                ["reachable", ...Array(9).fill("unknown")],
-            );
-            assert.strictEqual(observed.edges[1].detail, "no fresh probe results since the last change");
-        });
-
+    describe("without the probes' data", function () {
         it("shows the UI's edge blocked when verify's own fetch fails, and the rest unknown", function () {
             const observed = observedMatrix(declared, { kind: "unreachable", reason: "connect timed out after 10 s" });
             assert.deepStrictEqual(

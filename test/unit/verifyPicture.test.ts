@@ -7,7 +7,7 @@ import { writeGraphPicture } from "../../scripts/verify/picture";
 import { drawnEdges, renderGraphSvg, renderPlanSvg } from "../../scripts/verify/graphSvg";
 import { planOf } from "../../scripts/verify/plan";
 import { runbookPolicy } from "../../components/config";
-import { compareMatrices, observedMatrix, VerifyReport } from "@calico-stars/providers/verify";
+import { awaitVerdict, compareMatrices, observedMatrix, VerifyReport } from "@calico-stars/providers/verify";
 import { findExecutable, svgToPng } from "../../scripts/verify/svgToPng";
 import { declaredOf, healthyProbes, responsesBody, stackConfig } from "../support/verifyFixtures";
 
@@ -41,7 +41,6 @@ const troubled: VerifyReport = compareMatrices(
     observedMatrix(declared, {
         kind: "responses",
         body: responsesBody({ client: { frontend: false }, frontend: { client: false, backend: true }, backend: null }),
-        fresh: true,
     }),
 );
 
@@ -112,9 +111,58 @@ describe("verify's picture", function () {
         it("draws all 10 edges in the observed panel when the probes see the declared graph", function () {
             const healthy = compareMatrices(
                 declared,
-                observedMatrix(declared, { kind: "responses", body: responsesBody(healthyProbes), fresh: true }),
+                observedMatrix(declared, { kind: "responses", body: responsesBody(healthyProbes) }),
             );
             assert.deepStrictEqual(panels(renderGraphSvg(healthy).svg).observed.edges.length, 10);
+        });
+
+        it("after a live check, labels each observed edge with when its reading was trusted, and says how long it waited and why", async function () {
+            // reachable readings trusted at once, blocked ones not within the 50 ms wait
+            const { report } = await awaitVerdict(
+                declared,
+                async () => ({ kind: "responses", body: responsesBody(healthyProbes) }),
+                {
+                    source: "a scripted collector",
+                    since: "a scripted change",
+                    bounds: declared.edges.map((edge) => ({
+                        source: edge.source,
+                        target: edge.target,
+                        reachableMs: 0,
+                        blockedMs: 10000,
+                        unknownMs: 10000,
+                        reason: "scripted",
+                    })),
+                    timeoutMs: 50,
+                    pollMs: 10,
+                },
+            );
+            const text = renderGraphSvg(report).svg;
+            assert.strictEqual(XMLValidator.validate(text), true);
+            const document = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(text) as {
+                svg: { g: Element[] };
+            };
+            const [declaredPanel, observedPanel] = document.svg.g.filter((g) => g.class === "panel");
+            const labels = (panel: Element) =>
+                Object.fromEntries(
+                    asList(panel.text)
+                        .filter((label) => label.class === "trust")
+                        .map((label) => [label["data-edge"], label["#text"]]),
+                );
+            assert.deepStrictEqual(labels(declaredPanel), {});
+            assert.deepStrictEqual(
+                [labels(observedPanel)["client->frontend"], labels(observedPanel)["client->backend"]],
+                ["0 s", "-"],
+            );
+            const legend = asList(document.svg.g.find((g) => g.class === "legend")!.text).map((line) => line["#text"]);
+            assert.ok(
+                legend.some((line) =>
+                    /^gave up after 0\.\d s: the 0\.1 s timeout ran out with 4 edge\(s\) not trusted yet$/.test(
+                        String(line),
+                    ),
+                ),
+                legend.join("\n"),
+            );
+            assert.ok(legend.includes("counted from the start: a scripted change"), legend.join("\n"));
         });
 
         it("escapes text, so a strange label still makes well-formed XML", function () {

@@ -29,17 +29,43 @@ describe("the VerifyPolicy resource", function () {
             assert.ok(!JSON.stringify(args.declared).includes("undefined"));
         });
 
-        it("hold the collector's address and port, the master, a probe round of star's defaults and the configured timeout", function () {
+        it("hold the collector's address and port, the master, the agents, the group, and no timeout unless one is configured", function () {
             assert.deepStrictEqual(
-                [args.host, args.collectorIp, args.collectorPort, args.roundSeconds, args.timeoutSeconds],
-                [master, "192.168.255.254", 9001, 10, 180],
+                [args.host, args.collectorIp, args.collectorPort, args.agents, args.groupId, args.timeoutSeconds],
+                [
+                    master,
+                    "192.168.255.254",
+                    9001,
+                    [{ address: "10.1.0.12", port: 22, user: "vagrant", sudo: false }],
+                    "calico-stars",
+                    undefined,
+                ],
             );
+            assert.strictEqual(
+                verifyPolicyArgs(stackConfig({ verifyTimeoutSeconds: 90 }), master, {
+                    groupVersion: "v",
+                    networkIds: [],
+                }).timeoutSeconds,
+                90,
+            );
+        });
+
+        it("hold the star apps' rounds from the commands the program deploys", function () {
+            assert.deepStrictEqual(args.schedules, [
+                { app: "management-ui", role: "collector", intervalSeconds: 5, requestsPerRound: 3 },
+                { app: "client", role: "probe", intervalSeconds: 5, requestsPerRound: 2 },
+                { app: "frontend", role: "probe", intervalSeconds: 5, requestsPerRound: 2 },
+                { app: "backend", role: "probe", intervalSeconds: 5, requestsPerRound: 2 },
+            ]);
         });
     });
 
     describe("its config keys", function () {
-        it("leave the check off by default, with a 180 s timeout", function () {
-            assert.deepStrictEqual([stackConfig().verifyPolicy, stackConfig().verifyTimeoutSeconds], [false, 180]);
+        it("leave the check off by default, its timeout to the bounds", function () {
+            assert.deepStrictEqual(
+                [stackConfig().verifyPolicy, stackConfig().verifyTimeoutSeconds],
+                [false, undefined],
+            );
         });
 
         it("name a bad value", function () {
@@ -91,12 +117,14 @@ describe("the VerifyPolicy resource", function () {
             });
         });
 
-        it("sees no change when only how long to wait changed", async function () {
-            assert.strictEqual(
-                (await providers.VerifyPolicy.diff!("id", outputs, { ...inputs, timeoutSeconds: 30, roundSeconds: 4 }))
-                    .changes,
-                false,
-            );
+        it("sees no change when only how to check changed: the timeout, the agents, the rounds", async function () {
+            const news = {
+                ...inputs,
+                timeoutSeconds: 30,
+                agents: [{ address: "10.1.0.13", port: 22, user: "vagrant", sudo: true }],
+                schedules: inputs.schedules.map((schedule) => ({ ...schedule, intervalSeconds: 9 })),
+            };
+            assert.strictEqual((await providers.VerifyPolicy.diff!("id", outputs, news)).changes, false);
         });
 
         it("checks again when the declared matrix, the group's version or a network changed", async function () {

@@ -4,6 +4,7 @@ import { join } from "path";
 import Ajv2020 from "ajv/dist/2020";
 import type { z } from "zod";
 import {
+    changeAssumptions,
     CollectorFetch,
     colorWanted,
     compareMatrices,
@@ -17,15 +18,8 @@ import {
 import { reportSchemaFileName, verifyReportJsonSchemaText } from "../../scripts/verify/reportSchema";
 import { declaredOf, healthyProbes, probeUrl, responsesBody, stackConfig } from "../support/verifyFixtures";
 
-function report(
-    declared: DeclaredMatrix,
-    probes: Record<string, Record<string, boolean> | null>,
-    fresh = true,
-): VerifyReport {
-    return compareMatrices(
-        declared,
-        observedMatrix(declared, { kind: "responses", body: responsesBody(probes), fresh }),
-    );
+function report(declared: DeclaredMatrix, probes: Record<string, Record<string, boolean> | null>): VerifyReport {
+    return compareMatrices(declared, observedMatrix(declared, { kind: "responses", body: responsesBody(probes) }));
 }
 
 const runbookDeclared = declaredOf(stackConfig());
@@ -139,8 +133,12 @@ describe("verify's report", function () {
             );
         });
 
-        it("is incomplete, exit status 2, when nothing differs but the probes' results are stale", function () {
-            const result = report(runbookDeclared, healthyProbes, false);
+        it("is incomplete, exit status 2, when nothing differs but the probes' readings are not trusted yet", function () {
+            const observed = observedMatrix(runbookDeclared, { kind: "responses", body: responsesBody(healthyProbes) });
+            const result = compareMatrices(runbookDeclared, {
+                ...observed,
+                edges: observed.edges.map((edge, i) => (i === 0 ? edge : { ...edge, reach: "unknown", drawn: false })),
+            });
             assert.deepStrictEqual(
                 [result.result, result.exitCode, result.summary],
                 ["incomplete", 2, "10 edges: 1 match, 0 mismatch, 9 unknown"],
@@ -185,6 +183,42 @@ describe("verify's report", function () {
                         'should have been allowed by client outbound rule 1 "allow" and frontend inbound rule 3 "allow tcp from tag client to ports 9000"',
                     "",
                 ].join("\n"),
+            );
+        });
+
+        it("after a live check, prints when each reading was trusted", function () {
+            const live: VerifyReport = {
+                ...report(runbookDeclared, healthyProbes),
+                edges: report(runbookDeclared, healthyProbes).edges.map((edge) => ({
+                    ...edge,
+                    trust: {
+                        boundSeconds: 28,
+                        trustedAfterSeconds: edge.source === "outside" ? 0 : edge.source === "backend" ? null : 27.9,
+                    },
+                })),
+                wait: {
+                    since: changeAssumptions.unknown,
+                    waitedSeconds: 28.4,
+                    timeoutSeconds: 34,
+                    decided: false,
+                    longestBoundSeconds: 28,
+                    connectLimits: [],
+                },
+            };
+            const text = formatReportTable(live, { color: false });
+            assert.ok(
+                text.includes(
+                    [
+                        "trusted at (s after the start; - not trusted within the wait of 28.4 s)",
+                        "from \\ to        management-ui  client  frontend  backend",
+                        "outside          0.0            ·       ·         ·",
+                        "management-ui    ·              27.9    27.9      27.9",
+                        "client           ·              ·       27.9      27.9",
+                        "frontend         ·              27.9    ·         27.9",
+                        "backend          ·              -       -         ·",
+                    ].join("\n"),
+                ),
+                text,
             );
         });
 
@@ -236,6 +270,23 @@ describe("verify's report", function () {
                 runbookDeclared,
                 observedMatrix(runbookDeclared, { kind: "unreachable", reason: "timed out" } as CollectorFetch),
             ),
+            "a live check's, with when each reading was trusted and how long it waited": {
+                ...report(runbookDeclared, healthyProbes),
+                edges: report(runbookDeclared, healthyProbes).edges.map((edge, i) => ({
+                    ...edge,
+                    trust: { boundSeconds: i === 0 ? 1 : 28, trustedAfterSeconds: i === 0 ? 0 : null },
+                })),
+                wait: {
+                    since: changeAssumptions.unknown,
+                    waitedSeconds: 12.5,
+                    timeoutSeconds: 34,
+                    decided: false,
+                    longestBoundSeconds: 28,
+                    connectLimits: [
+                        { app: "client", synRetries: 2, connectLimitSeconds: 7, from: "read in its container" },
+                    ],
+                },
+            },
         };
 
         it("has a committed JSON Schema equal to the one zod generates (npm run verify:schema rewrites it)", function () {

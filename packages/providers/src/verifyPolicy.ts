@@ -1,8 +1,10 @@
 // The check that the policy took effect, as a step of `pulumi up` (config
 // `verifyPolicy`): after the group, the rules and the DNAT rules, it waits until
 // the collector's /responses, read through the master, shows the declared
-// matrix, or fails the run with the same report `npm run verify` prints
-// (verify/liveCheck.ts says when a reading is trusted).
+// matrix, or fails the run with the same report `npm run verify` prints: the
+// same check (verify/liveCheck.ts checkLive, which says when a reading is
+// trusted), counting from its own start, as it runs right after the change it
+// checks.
 //
 // Its inputs hold the declared matrix as plain data, so `pulumi preview` shows
 // what will be checked. It checks only when that, where it reads from, or the
@@ -16,15 +18,17 @@ import { z } from "zod";
 import { ConfigError, PolicyVerificationError } from "./errors";
 import { checkInputs, configureFromStack, Provider, requireHost, sameHost } from "./provider";
 import { sshHostSchema } from "./ssh";
-import { ipv4, port } from "./validators";
+import { ipv4, marathonGroupId, port } from "./validators";
 import {
     agreesWithDeclared,
-    awaitVerdict,
+    changeAssumptions,
+    checkLive,
     CollectorEndpoint,
-    describeCollector,
     fetchResponses,
+    waitSummary,
 } from "./verify/liveCheck";
 import { declaredMatrixSchema } from "./verify/matrix";
+import { starScheduleSchema } from "./verify/starApps";
 import { observedMatrix } from "./verify/observedMatrix";
 import { formatReportTable } from "./verify/reportTable";
 import { compareMatrices, VerifyReport, VerifyResult } from "./verify/report";
@@ -39,10 +43,14 @@ const verifyPolicyInputs = z.object({
     collectorPort: port,
     /** What the observed matrix must equal: every edge, with its declared reach and the rules behind it. */
     declared: declaredMatrixSchema,
-    /** One probe round (the slowest probe's interval plus the collector's), in seconds. */
-    roundSeconds: z.number().positive().max(3600),
-    /** How long to wait for a fresh reading that matches. */
-    timeoutSeconds: z.number().positive().max(7200),
+    /** The agents, where the star containers' net.ipv4.tcp_syn_retries is read. */
+    agents: z.array(sshHostSchema),
+    /** The Marathon group the star apps run in. */
+    groupId: marathonGroupId,
+    /** The star apps' rounds, from the commands the program deploys. */
+    schedules: z.array(starScheduleSchema),
+    /** How long to wait for every reading to be trusted; by default a little past the longest edge's bound. */
+    timeoutSeconds: z.number().positive().max(7200).optional(),
     /** The deployment checked: the group's version after its last deployment. */
     groupVersion: z.string(),
     /** The deployment checked: each network's ID. */
@@ -67,21 +75,27 @@ function summaryOf(report: VerifyReport): Pick<VerifyPolicyOutputs, "result" | "
 }
 
 async function verify(inputs: VerifyPolicyInputs): Promise<VerifyPolicyOutputs> {
-    const collector = collectorOf(inputs);
-    const { report, fresh, elapsedMs } = await awaitVerdict(
-        inputs.declared,
-        (timeoutMs) => fetchResponses(collector, timeoutMs),
+    const { report, decided } = await checkLive(
         {
-            source: describeCollector(collector),
-            timeoutMs: inputs.timeoutSeconds * 1000,
-            roundMs: inputs.roundSeconds * 1000,
+            declared: inputs.declared,
+            collector: collectorOf(inputs),
+            agents: inputs.agents,
+            groupId: inputs.groupId,
+            schedules: inputs.schedules,
+        },
+        {
+            since: changeAssumptions.justApplied,
+            timeoutMs: inputs.timeoutSeconds === undefined ? undefined : inputs.timeoutSeconds * 1000,
             progress: (line) => pulumi.log.info(`verify: ${line}`),
         },
     );
-    if (!fresh || !agreesWithDeclared(report)) {
+    if (!decided || !agreesWithDeclared(report)) {
+        const finding = decided
+            ? "does not match the declared policy"
+            : "could not be told: the timeout ran out before every reading could be trusted";
         throw new PolicyVerificationError(
-            `the policy's observed effect does not match the declared policy after ${Math.round(elapsedMs / 1000)} s ` +
-                `(npm run verify prints the same report):\n${formatReportTable(report, { color: false })}`,
+            `the policy's observed effect ${finding} (${waitSummary(report)}; npm run verify prints the same ` +
+                `report):\n${formatReportTable(report, { color: false })}`,
         );
     }
     const undecided = report.edges.filter((edge) => edge.status === "unknown");
@@ -91,7 +105,7 @@ async function verify(inputs: VerifyPolicyInputs): Promise<VerifyPolicyOutputs> 
                 undecided.map((edge) => `${edge.source} -> ${edge.target} (${edge.declared.reason})`).join("; "),
         );
     }
-    pulumi.log.info(`verify: ${report.summary} after ${Math.round(elapsedMs / 1000)} s`);
+    pulumi.log.info(`verify: ${report.summary}; ${waitSummary(report)}`);
     return { ...inputs, ...summaryOf(report) };
 }
 
@@ -102,7 +116,7 @@ export const verifyPolicyProvider: Provider<VerifyPolicyInputs, VerifyPolicyOutp
         return checkInputs<VerifyPolicyInputs>(verifyPolicyInputs, news);
     },
 
-    // timeoutSeconds and roundSeconds say only how to check, not what
+    // the agents, the schedules (the group's, which groupVersion follows) and the timeout say only how to check, not what
     async diff(_id, olds, news) {
         const checked = (inputs: VerifyPolicyInputs) =>
             JSON.stringify([

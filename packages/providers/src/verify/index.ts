@@ -5,8 +5,19 @@ export { declaredMatrix, outsideNodeId } from "./declaredMatrix";
 export type { DeclaredMatrixInput } from "./declaredMatrix";
 export { describeOutcome, describeRule, evaluateFlow, isDrop } from "./felixEvaluator";
 export type { ChainOutcome, Flow, FlowEnd, FlowVerdict, NearMiss, RuleRef } from "./felixEvaluator";
-export { agreesWithDeclared, awaitVerdict, describeCollector, fetchResponses } from "./liveCheck";
+export { connectLimitMs, lastSynWaitMs, linuxDefaultSynRetries } from "./connectLimit";
+export {
+    agreesWithDeclared,
+    awaitVerdict,
+    changeAssumptions,
+    checkLive,
+    describeCollector,
+    fetchResponses,
+    waitSummary,
+} from "./liveCheck";
 export type { CollectorEndpoint, LiveVerdict, ReadResponses } from "./liveCheck";
+export { edgeBounds, longestBoundMs } from "./readingBounds";
+export type { AppSynRetries, EdgeBound } from "./readingBounds";
 export { edgeName } from "./matrix";
 export type { DeclaredCause, DeclaredEdge, DeclaredMatrix, MatrixNode, ObservedMatrix, Reach } from "./matrix";
 export { dottedTaskName, marathonTaskName, mesosDnsName, resolveAppHost, rfc1123Label } from "./mesosDns";
@@ -18,5 +29,6 @@ export { compareMatrices, reportJson, verifyExitCodes, verifyReportSchema } from
 export type { Mismatch, ReportEdge, VerifyReport, VerifyResult } from "./report";
 export { colorWanted, formatReportTable } from "./reportTable";
 export type { Packet } from "./ruleMatch";
-export { deployedApps, parseResourcesFile, probeRoundMs } from "./starApps";
-export type { DeployedApp, DeployedResource } from "./starApps";
+export { deployedApps, parseResourcesFile, starSchedules, workerThreads } from "./starApps";
+export type { DeployedApp, DeployedResource, StarSchedule } from "./starApps";
+export { parseSynRetriesListing, synRetriesOfApps } from "./synRetries";

@@ -11,19 +11,15 @@
 //   (src/probe/status/client.rs).
 // - assets/index.html: a node per non-null response; an edge n -> m when a URL in
 //   n's targets equals m's response URL exactly (the last such target wins).
-// Neither program stamps its data with a time, so freshness is the caller's
-// call (`fresh`): after a change, wait a few probe rounds before trusting it.
+// Neither program stamps its data with a time, so whether a reading is from
+// after a change is the caller's call (liveCheck.ts).
 import { z } from "zod";
 import { DeclaredMatrix, MatrixNode, ObservedEdge, ObservedMatrix, Reach } from "./matrix";
 import { VerifyInputError } from "../errors";
 
 /** What verify got when it asked the collector for /responses. */
 export type CollectorFetch =
-    | {
-          kind: "responses";
-          /** The response body. */ body: string;
-          /** Whether the probes have had time to see the current policy. */ fresh: boolean;
-      }
+    | { kind: "responses"; /** The response body. */ body: string }
     | { kind: "unreachable"; /** e.g. "connect timed out after 10 s". */ reason: string }
     | { kind: "not-fetched"; /** Why not, e.g. "no SSH connection to the master". */ reason: string };
 
@@ -105,9 +101,6 @@ export function observedMatrix(declared: DeclaredMatrix, fetch: CollectorFetch):
         }
         if (fetch.kind !== "responses") {
             return { ...edge, ...unknown(`no data from the collector: ${fetch.reason}`) };
-        }
-        if (!fetch.fresh) {
-            return { ...edge, ...unknown("no fresh probe results since the last change") };
         }
         return {
             ...edge,

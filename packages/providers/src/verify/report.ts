@@ -71,6 +71,54 @@ const observedSideSchema = z
     })
     .strict();
 
+const edgeTrustSchema = z
+    .object({
+        boundSeconds: z
+            .number()
+            .describe(
+                "how long after the last change the observed reading may still be from before it: for a reachable reading, " +
+                    "the latest a newly blocked edge shows; for a blocked one, the latest a newly opened edge shows",
+            ),
+        trustedAfterSeconds: z
+            .number()
+            .nullable()
+            .describe(
+                "when a fetch first trusted the observed reading, in seconds after the check started; null: no fetch did",
+            ),
+    })
+    .strict();
+
+const connectLimitSchema = z
+    .object({
+        /** The star app. */
+        app: z.string(),
+        /** Its containers' net.ipv4.tcp_syn_retries. */
+        synRetries: z.number().int(),
+        /** How long a connect to an address that drops it hangs, in seconds. */
+        connectLimitSeconds: z.number(),
+        /** Where the setting was read, or why Linux's default was assumed. */
+        from: z.string(),
+    })
+    .strict();
+
+const waitSchema = z
+    .object({
+        /** What the wait counts from, and why. */
+        since: z.string(),
+        /** How long the check read /responses. */
+        waitedSeconds: z.number(),
+        timeoutSeconds: z.number(),
+        decided: z
+            .boolean()
+            .describe("whether every edge's reading was trusted, or a trusted one differed, before the timeout"),
+        /** By then every edge's reading is trusted. */
+        longestBoundSeconds: z.number(),
+        /** Each star app's connect limit, which the bounds are made from. */
+        connectLimits: z.array(connectLimitSchema),
+    })
+    .strict()
+    .describe("how long the live check waited, and why");
+
 const reportEdgeSchema = z
     .object({
         /** Source node id. */
@@ -85,6 +133,8 @@ const reportEdgeSchema = z
         observed: observedSideSchema,
         /** Whether they agree. */
         status: edgeStatusSchema,
+        /** When the observed reading became trustworthy (a live check only). */
+        trust: edgeTrustSchema.optional(),
     })
     .strict();
 
@@ -111,7 +161,7 @@ const mismatchSchema = z
 export const verifyReportSchema = z
     .object({
         /** The report format's version. */
-        schemaVersion: z.literal(1),
+        schemaVersion: z.literal(2),
         /** The overall finding. */
         result: verifyResultSchema,
         exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]).describe("0 match, 1 mismatch, 2 incomplete"),
@@ -125,6 +175,8 @@ export const verifyReportSchema = z
         mismatches: z.array(mismatchSchema),
         /** Notes from both matrices. */
         notes: z.array(z.string()),
+        /** How long the live check waited, and why (a live check only). */
+        wait: waitSchema.optional(),
     })
     .strict()
     .describe("calico-stars verify: the declared reachability matrix against the observed one");
@@ -159,7 +211,7 @@ export function compareMatrices(declared: DeclaredMatrix, observed: ObservedMatr
     const count = (status: EdgeStatus) => edges.filter((edge) => edge.status === status).length;
     const result: VerifyResult = mismatches.length > 0 ? "mismatch" : count("unknown") > 0 ? "incomplete" : "match";
     return {
-        schemaVersion: 1,
+        schemaVersion: 2,
         result,
         exitCode: verifyExitCodes[result],
         summary: `${edges.length} edges: ${count("match")} match, ${count("mismatch")} mismatch, ${count("unknown")} unknown`,

@@ -1,7 +1,8 @@
 // The report as a person reads it in a terminal: the declared and the
 // observed matrix side by side (rows sources, columns targets), mismatches
-// marked with "!" (and in red on a colour terminal), then one line per
-// mismatch naming the edge and the rule, then the notes.
+// marked with "!" (and in red on a colour terminal), after a live check when
+// each reading was trusted, then one line per mismatch naming the edge and the
+// rule, then the notes.
 import { edgeName, Reach } from "./matrix";
 import type { ReportEdge, VerifyReport } from "./report";
 
@@ -12,6 +13,7 @@ export interface TableOptions {
 
 const marks: Record<Reach, string> = { reachable: "✔", blocked: "✘", unknown: "?" };
 const notChecked = "·";
+const notTrusted = "-";
 const mismatchMark = "!";
 const gap = "    ";
 const ansi = { red: "\u001b[1;31m", yellow: "\u001b[33m", bold: "\u001b[1m", reset: "\u001b[0m" };
@@ -61,6 +63,23 @@ export function formatReportTable(report: VerifyReport, options: TableOptions): 
         "",
         `${marks.reachable} reachable   ${marks.blocked} blocked   ${marks.unknown} unknown   ${notChecked} not checked   ${mismatchMark} mismatch`,
     ];
+    if (report.wait !== undefined) {
+        const trustedAt = (edge: ReportEdge | undefined) =>
+            edge?.trust === undefined ? notChecked : (edge.trust.trustedAfterSeconds?.toFixed(1) ?? notTrusted);
+        const trustWidths = targets.map((node, i) =>
+            Math.max(widths[i], ...sources.map((source) => trustedAt(byName.get(`${source.id} -> ${node.id}`)).length)),
+        );
+        lines.push(
+            "",
+            `trusted at (s after the start; ${notTrusted} not trusted within the wait of ${report.wait.waitedSeconds} s)`,
+            `${"from \\ to".padEnd(rowHeader)}${gap}${targets.map((node, i) => node.id.padEnd(trustWidths[i])).join("  ")}`.trimEnd(),
+            ...sources.map((source) =>
+                `${source.id.padEnd(rowHeader)}${gap}${targets
+                    .map((target, i) => trustedAt(byName.get(`${source.id} -> ${target.id}`)).padEnd(trustWidths[i]))
+                    .join("  ")}`.trimEnd(),
+            ),
+        );
+    }
     if (report.mismatches.length > 0) {
         lines.push("", ...report.mismatches.map((mismatch) => paint(ansi.red, `MISMATCH ${mismatch.message}`)));
     }

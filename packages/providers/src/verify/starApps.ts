@@ -7,8 +7,10 @@
 // src/bin/star-collect.rs, the docopt USAGE strings): star-probe takes
 // `--urls=<comma list>` (empty items dropped) and listens on `--http-port`,
 // default 9000; star-collect listens on `--http-port`, default 9001. Each
-// fetches once a round: star-probe every `--http-probe-seconds`, star-collect
-// every `--http-request-seconds`, 5 by default (`parse::<u32>().unwrap()`).
+// queues its requests once a round, on 4 threads (workerThreads): star-probe
+// every `--http-probe-seconds`, star-collect every `--http-request-seconds`, 5
+// by default (`parse::<u32>().unwrap()`).
+import { z } from "zod";
 import type { MarathonGroup } from "../marathon/group";
 import { VerifyInputError } from "../errors";
 
@@ -89,17 +91,40 @@ function parseSeconds(text: string | undefined): number {
 }
 
 /**
- * How long a change takes to show in the collector's /responses at most, in ms: the slowest probe's
- * interval (its next round) plus the collector's (its next fetch of that probe).
+ * Each of star v0.5.0's clients runs its requests on 4 threads (src/probe/status/client.rs and
+ * src/collect/resource/client.rs: `ThreadPool::new(4)`).
  */
-export function probeRoundMs(group: MarathonGroup): number {
-    const apps = deployedApps(group);
-    const slowest = (role: StarRole) =>
-        Math.max(
-            ...apps.filter((app) => app.role === role).map((app) => app.intervalSeconds ?? defaultIntervalSeconds),
-            0,
-        ) || defaultIntervalSeconds;
-    return (slowest("probe") + slowest("collector")) * 1000;
+export const workerThreads = 4;
+
+/** An app's rounds: what decides how soon its readings follow a change. */
+export const starScheduleSchema = z
+    .object({
+        /** The app's id within the group. */
+        app: z.string(),
+        role: z.enum(["probe", "collector"]),
+        /** Its --http-probe-seconds or --http-request-seconds. */
+        intervalSeconds: z.number().positive(),
+        /** The requests it queues each round: a probe's --urls, the collector's resources. */
+        requestsPerRound: z.number().int().nonnegative(),
+    })
+    .strict();
+
+export type StarSchedule = z.output<typeof starScheduleSchema>;
+
+/** The rounds of the group's probes and collector, as their deployed commands and the resources set them. */
+export function starSchedules(group: MarathonGroup, resources: readonly DeployedResource[]): StarSchedule[] {
+    return deployedApps(group).flatMap((app) =>
+        app.role === "other"
+            ? []
+            : [
+                  {
+                      app: app.id,
+                      role: app.role,
+                      intervalSeconds: app.intervalSeconds ?? defaultIntervalSeconds,
+                      requestsPerRound: app.role === "probe" ? app.urls.length : resources.length,
+                  },
+              ],
+    );
 }
 
 export function parseResourcesFile(text: string): DeployedResource[] {
