@@ -65,7 +65,10 @@ export class StarsDemo extends pulumi.ComponentResource {
         );
 
         const networkNamed = (name: string) => networks[config.networks.findIndex((n) => n.name === name)];
-        const networkIdOf = (name: string) => networkNamed(name).networkId;
+        // A network's Docker ID is its resource's ID, which an update keeps even in a preview, where its outputs are
+        // unknown (pulumi/pulumi v3.248.0, pkg/resource/deploy/step.go, UpdateStep.Apply): a change of connection
+        // settings (sudo, sshUser, a port) updates the network and must not preview as a replacement of all that names it.
+        const networkIdOf = (name: string) => networkNamed(name).id;
         // calicoctl resolves every tag to a network ID, so each profile waits for all networks. Removing a
         // network drops its profile (libnetwork), so rules deleted with their network skip the reset to defaults.
         const profileRules = Object.entries(config.policy).map(
@@ -177,7 +180,7 @@ export class StarsDemo extends pulumi.ComponentResource {
                 "verify-policy",
                 verifyPolicyArgs(config, master, {
                     groupVersion: group.version,
-                    networkIds: networks.map((n) => n.networkId),
+                    networkIds: networks.map((n) => n.id),
                 }),
                 { parent: this, dependsOn: [group, ...profileRules] },
             );
@@ -185,7 +188,7 @@ export class StarsDemo extends pulumi.ComponentResource {
 
         this.uiUrl = pulumi.output(`http://${dnatHosts[0].address}:${config.uiPort}`);
         this.networkIds = pulumi
-            .all(networks.map((n) => n.networkId))
+            .all(networks.map((n) => n.id))
             .apply((ids) => Object.fromEntries(config.networks.map((n, i) => [n.name, ids[i]])));
         this.profiles = pulumi
             .all(profileRules.map((p) => pulumi.all([p.profile, p.inbound, p.outbound])))
