@@ -47,9 +47,13 @@ export class StarsDemo extends pulumi.ComponentResource {
 
         const owner = new random.RandomId("owner", { byteLength: 4 }, parent);
 
-        // the owner id is recorded on each network it creates, so networks wait for it
-        const networks = config.networks.map(
-            (network) =>
+        // The owner id is recorded on each network it creates, so networks wait for it. Each network waits for the one
+        // before: a delete-before-replace deletes the group only in the first replaced network's chain, and a chain
+        // registered beside it could `docker network rm` while the group's tasks still hold that network
+        // (pulumi/pulumi v3.248.0, pkg/resource/deploy/step_generator.go, calculateDependentReplacements).
+        const networks: DockerNetwork[] = [];
+        for (const network of config.networks) {
+            networks.push(
                 new DockerNetwork(
                     `network-${network.name}`,
                     {
@@ -60,9 +64,10 @@ export class StarsDemo extends pulumi.ComponentResource {
                         adopt: config.adoptNetworks.includes(network.name),
                         etcdAuthority: config.etcdAuthority,
                     },
-                    parent,
+                    { parent: this, dependsOn: networks.slice(-1) },
                 ),
-        );
+            );
+        }
 
         const networkNamed = (name: string) => networks[config.networks.findIndex((n) => n.name === name)];
         // A network's Docker ID is its resource's ID, which an update keeps even in a preview, where its outputs are
