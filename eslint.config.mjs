@@ -1,5 +1,5 @@
-// ESLint for every TypeScript file of the project: typescript-eslint's recommended rules, with types from the
-// tsconfigs (projectService). Layout is Prettier's (.prettierrc.json), so no rule here is about formatting.
+// ESLint for every TypeScript file of the project: typescript-eslint's recommended rules (tsc checks the types).
+// Layout is Prettier's (.prettierrc.json), so no rule here is about formatting.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
@@ -8,7 +8,6 @@ export default tseslint.config(
     js.configs.recommended,
     tseslint.configs.recommended,
     {
-        languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
         linterOptions: { reportUnusedDisableDirectives: "error" },
         rules: {
             // a leading underscore marks a parameter an interface requires but this implementation does not read

@@ -46,7 +46,8 @@ function tally(hosts: ClusterHost[], stateDir: string): Map<string, { connection
         hosts.map((h) => [
             h.name,
             {
-                // sshd -D -e logs one such line per authenticated connection; the sandbox's port probes never get that far
+                // sshd -D -e logs one such line per authenticated connection; the sandbox's port probes never get that
+                // far
                 connections: linesOf(path.join(stateDir, "logs", `${sshdName(h)}.log`)).filter((line) =>
                     line.startsWith("Accepted publickey for "),
                 ).length,

@@ -18,7 +18,10 @@ function previewVerdict(program: CaseResult[]): Verdict {
 }
 
 function perHostVerdict(program: CaseResult[]): Verdict {
-    /** The most connections one run opened to each host that got more than one, counting all or only the provider host's. */
+    /**
+     * The most connections one run opened to each host that got more than one, counting all or only the provider
+     * host's.
+     */
     const crowding = (count: (s: Sample, host: string) => number) =>
         program.flatMap((r) => {
             const most = (host: string) => Math.max(...r.samples.map((s) => count(s, host)));

@@ -12,7 +12,10 @@ export interface PolicyShape {
     /** Stack config beyond the cluster's; empty for the runbook's defaults. */
     config: Record<string, string>;
     networks: { name: string; subnet?: string }[];
-    /** What the floor runs on the network host once the networks exist, given how calicoctl is typed there (with sudo, say). */
+    /**
+     * What the floor runs on the network host once the networks exist, given how calicoctl is typed there (with sudo,
+     * say).
+     */
     floorProfileCommands(calicoctl: string): string[];
 }
 
@@ -20,7 +23,7 @@ export const runbookShape: PolicyShape = {
     label: "runbook (4 profiles, 1-3 rules)",
     config: {},
     networks: runbookNetworks,
-    // typed as the runbook types them, with `ports` and 9000 for its two slips (README "Policy")
+    // typed as the runbook types them, with `ports` and 9000 for its two slips (docs/policy.md)
     floorProfileCommands: (calicoctl) => [
         `${calicoctl} profile management-ui rule remove inbound allow from tag management-ui`,
         `${calicoctl} profile management-ui rule add inbound allow tcp to ports 9001`,

@@ -20,11 +20,16 @@ export interface StartupBreakdown {
     registrationMs: number;
     /** From the first call to the provider host to the last answer: Configure, then Check and Diff per resource. */
     providerCallsMs: number;
-    /** Of those: Configure, and every Check and Diff summed (they run one at a time, as the step generator makes them). */
+    /**
+     * Of those: Configure, and every Check and Diff summed (they run one at a time, as the step generator makes them).
+     */
     configureMs: number;
     checkMs: number;
     diffMs: number;
-    /** The first Check of each provider (which deserializes it in the host and loads its modules) beyond a later Check's median. */
+    /**
+     * The first Check of each provider (which deserializes it in the host and loads its modules) beyond a later Check's
+     * median.
+     */
     firstCheckExtraMs: number;
     /** The rest: the program ending, leftovers looked for, both processes stopped. */
     finishMs: number;

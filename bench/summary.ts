@@ -74,12 +74,15 @@ function figures(result: CaseResult, all: CaseResult[]): Figures | undefined {
     };
 }
 
-/** `{ [key]: the median }` of a number, of each field of a record of numbers, or of each record's fields in a record, over the samples that have it. */
-function medianFields<K extends string>(
+/**
+ * `{ [key]: the median }` of a number, of each field of a record of numbers, or of each record's fields in a record,
+ * over the samples that have it.
+ */
+function medianFields<K extends "stateBytes" | "startup" | "revival">(
     samples: Sample[],
     key: K,
     pick: (s: Sample) => unknown,
-): Partial<Record<K, any>> {
+): Partial<Pick<Figures, K>> {
     const present = samples.map(pick).filter((value) => value !== undefined);
     if (present.length === 0) {
         return {};
@@ -93,7 +96,8 @@ function medianFields<K extends string>(
                       of(values.map((v) => (v as Record<string, unknown>)[field])),
                   ]),
               );
-    return { [key]: of(present) } as Partial<Record<K, any>>;
+    // the median of each field has the shape of the samples' field
+    return { [key]: of(present) } as Partial<Pick<Figures, K>>;
 }
 
 export function summarize(results: CaseResult[]): Summary[] {

@@ -1,6 +1,6 @@
 // The whole stack configuration, validated in one place before anything
 // touches a host. Defaults reproduce the runbook on the reference Vagrant
-// cluster, with the runbook's port slip fixed (see README "Policy").
+// cluster, with the runbook's port slip fixed (docs/policy.md, "The runbook's slips").
 import { z } from "zod";
 import {
     address,
@@ -51,7 +51,7 @@ const dockerImage = z
     );
 const remotePath = z
     .string()
-    .regex(/^\/[A-Za-z0-9_.\/-]*$/, "must be an absolute path of letters, digits, _ . / -")
+    .regex(/^\/[A-Za-z0-9_./-]*$/, "must be an absolute path of letters, digits, _ . / -")
     .refine((s) => !s.split("/").includes(".."), "must not contain ..");
 
 /** Issues at the second and later occurrence of each value: resources are named after these values. */
@@ -107,7 +107,7 @@ const containerCommand = z
     .string()
     .max(1000)
     .regex(
-        /^([A-Za-z0-9_.\/=:,@%+-]|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[a-zA-Z]+\}\}| )+$/,
+        /^([A-Za-z0-9_./=:,@%+-]|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[a-zA-Z]+\}\}| )+$/,
         "may hold only words of letters, digits and _ . / = : , @ % + -, $VARIABLES and {{placeholders}}, separated by spaces",
     );
 const resources = {
@@ -126,7 +126,7 @@ function unknownPlaceholders(command: string, known: readonly string[]): string[
     return [...command.matchAll(/\{\{([a-zA-Z]+)\}\}/g)].map((m) => m[1]).filter((name) => !known.includes(name));
 }
 
-export const starsTemplateSchema = z
+const starsTemplateSchema = z
     .object({
         collector: z.object({ id: appId, network: networkRef, cmd: containerCommand, ...resources }).strict(),
         probes: z
@@ -205,7 +205,10 @@ export const runbookNetworks: { name: string; subnet?: string }[] = [
     { name: "backend" },
 ];
 
-/** The runbook's end state (a JSON file, which the sandbox's stack file writer reads too), with "frontend from client" and "backend from frontend" on 9000, where the probes listen. */
+/**
+ * The runbook's end state (a JSON file, which the sandbox's stack file writer reads too), with "frontend from client"
+ * and "backend from frontend" on 9000, where the probes listen.
+ */
 export const runbookPolicy: Record<string, { inbound: string[]; outbound: string[] }> =
     (runbookPolicyModule as unknown as { default?: typeof runbookPolicyModule }).default ?? runbookPolicyModule;
 
@@ -260,8 +263,6 @@ const configSchema = z
 
 export type StarsConfig = z.output<typeof configSchema>;
 
-export const configKeys: readonly string[] = Object.keys(configSchema.shape);
-
 /** The cluster's hosts as the program logs in to them: each with its own user or sshUser, all with sudo or not. */
 export function clusterHosts(config: StarsConfig): { master: SshHost; agents: SshHost[] } {
     const hostOf = (host: { address: string; port: number; user?: string }): SshHost => ({
@@ -271,6 +272,12 @@ export function clusterHosts(config: StarsConfig): { master: SshHost; agents: Ss
         sudo: config.sudo,
     });
     return { master: hostOf(config.master), agents: config.agents.map(hostOf) };
+}
+
+/** Where the program runs `docker network` and calicoctl: config `networkHost`, else the first agent. */
+export function networkHostOf(config: StarsConfig): SshHost {
+    const { master, agents } = clusterHosts(config);
+    return [master, ...agents].find((h) => h.address === config.networkHost) ?? agents[0];
 }
 
 /** Parses and validates the whole stack config; throws a ConfigError listing every problem by key. */
@@ -347,16 +354,15 @@ function crossCheck(config: StarsConfig): string[] {
             `${projectName}:collectorIp: ${config.collectorIp} is outside the collector network's subnet ${collectorNetwork.subnet}`,
         );
     }
-    // checked here, not when the agents' commands are declared, so that the program stops before any resource exists
-    if (!config.insecureSkipHostKeyVerification) {
-        for (const agent of clusterHosts(config).agents) {
-            const found = acceptedHostKey(config, agent);
-            if ("problem" in found) {
-                problems.push(
-                    `${projectName}:hostKeys: ${found.problem}: each agent's prep command (pre-pull and resources file, ` +
-                        `@pulumi/command) verifies a host only against its full public key; add it (ssh-keyscan ${agent.address}) or a knownHostsPath entry`,
-                );
-            }
+    // checked here, not when the agents' commands are declared, so that the program stops before any resource exists;
+    // with insecureSkipHostKeyVerification too, since @pulumi/command can refuse a revoked key only by checking another
+    for (const agent of clusterHosts(config).agents) {
+        const found = acceptedHostKey(config, agent);
+        if ("problem" in found) {
+            problems.push(
+                `${projectName}:hostKeys: ${found.problem}: each agent's prep command (pre-pull and resources file, ` +
+                    `@pulumi/command) verifies a host only against its full public key; add it (ssh-keyscan ${agent.address}) or a knownHostsPath entry`,
+            );
         }
     }
     config.adoptNetworks.forEach((name, i) => {

@@ -6,10 +6,12 @@ import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { agentPrepCreate, removeResourcesFile, ResourcesFilePlace } from "./agentPrep";
 import { parseRule, ruleTags } from "@calico-stars/providers/calico";
-import { clusterHosts, StarsConfig, starsTemplateOf } from "./config";
+import { clusterHosts, networkHostOf, StarsConfig, starsTemplateOf } from "./config";
+import { configuredMatrix, Connectivity, connectivityOf } from "./connectivity";
 import { DockerNetwork } from "./dockerNetwork";
 import { IptablesDnat } from "./iptablesDnat";
 import { MarathonGroup } from "./marathonGroup";
+import { MarathonGroupClaim } from "./marathonGroupClaim";
 import { ProfileRules } from "./profileRules";
 import { acceptedHostKey, SshHost } from "@calico-stars/providers/ssh";
 import { renderResourcesFile, renderStarsGroup, resourcesFileLocation, starsParameters } from "./starsTemplate";
@@ -36,6 +38,8 @@ export class StarsDemo extends pulumi.ComponentResource {
     readonly networkIds: pulumi.Output<Record<string, string>>;
     /** Profile -> its inbound and outbound rules as calicoctl prints them. */
     readonly profiles: pulumi.Output<Record<string, { inbound: string[]; outbound: string[] }>>;
+    /** Every edge of the demo -> "allowed by" its rules or "blocked by" what stops it, from the config alone. */
+    readonly connectivity: pulumi.Output<Connectivity>;
 
     constructor(name: string, args: StarsDemoArgs, opts?: pulumi.ComponentResourceOptions) {
         super("calico-stars:index:StarsDemo", name, {}, opts);
@@ -43,7 +47,7 @@ export class StarsDemo extends pulumi.ComponentResource {
         const parent = { parent: this };
         const { master, agents } = clusterHosts(config);
         const allHosts = [master, ...agents];
-        const networkHost = allHosts.find((h) => h.address === config.networkHost) ?? agents[0];
+        const networkHost = networkHostOf(config);
 
         const owner = new random.RandomId("owner", { byteLength: 4 }, parent);
 
@@ -106,18 +110,35 @@ export class StarsDemo extends pulumi.ComponentResource {
             privateKeyPassword: args.privateKey !== undefined ? args.privateKeyPassword : undefined,
             agentSocketPath:
                 args.privateKey === undefined ? (config.sshAgentSocket ?? process.env.SSH_AUTH_SOCK) : undefined,
-            // config validation made sure every agent has one unless verification is off
+            // config validation made sure every agent has one, unless verification is off and nothing names the agent
             hostKey: ((found) => ("key" in found ? found.key : undefined))(acceptedHostKey(config, host)),
             perDialTimeout: config.connectTimeoutSeconds,
             dialErrorLimit: config.connectAttempts,
         });
 
         const resourcesFileAt = resourcesFileLocation(config);
-        const place: ResourcesFilePlace = { baseDir: config.resourcesDir, groupPath: config.groupId };
+        const placeFor = (ownerId: string): ResourcesFilePlace => ({
+            baseDir: config.resourcesDir,
+            groupPath: config.groupId,
+            ownerId,
+        });
         const parameters = owner.hex.apply((ownerId) => starsParameters(config, ownerId));
         const resourcesFile = parameters.apply(renderResourcesFile);
         // @pulumi/command's own limit on each step, since a dynamic provider's timeouts do not reach it
         const prepTimeout = `${config.commandTimeoutSeconds + config.connectTimeoutSeconds * config.connectAttempts}s`;
+        // The group's path is claimed first, so that a group this stack may not write leaves the agents untouched.
+        const claim = new MarathonGroupClaim(
+            "marathon-group-claim",
+            {
+                host: master,
+                marathonHost: config.marathonHost,
+                marathonPort: config.marathonPort,
+                groupId: `/${config.groupId}`,
+                ownerId: owner.hex,
+                deploymentTimeoutSeconds: config.deploymentTimeoutSeconds,
+            },
+            parent,
+        );
         // The runbook's prep step and the collector's resources file in one command per agent, since
         // @pulumi/command opens an SSH connection for each. Delete before replace: the old resource's
         // delete removes the file at the very path the replacement writes.
@@ -127,13 +148,14 @@ export class StarsDemo extends pulumi.ComponentResource {
                     `agent-prep-${agent.address}`,
                     {
                         connection: connectionFor(agent),
-                        create: agentPrepCreate(agent, config.image, place).script,
-                        delete: removeResourcesFile(agent, place).script,
+                        create: owner.hex.apply((id) => agentPrepCreate(agent, config.image, placeFor(id)).script),
+                        delete: owner.hex.apply((id) => removeResourcesFile(agent, placeFor(id)).script),
                         stdin: resourcesFile,
                         triggers: [config.image, resourcesFileAt.path, resourcesFile],
                     },
                     {
                         parent: this,
+                        dependsOn: [claim],
                         deleteBeforeReplace: true,
                         customTimeouts: { create: prepTimeout, update: prepTimeout, delete: prepTimeout },
                     },
@@ -200,6 +222,12 @@ export class StarsDemo extends pulumi.ComponentResource {
             .apply((entries) =>
                 Object.fromEntries(entries.map(([profile, inbound, outbound]) => [profile, { inbound, outbound }])),
             );
-        this.registerOutputs({ uiUrl: this.uiUrl, networkIds: this.networkIds, profiles: this.profiles });
+        this.connectivity = pulumi.output(connectivityOf(configuredMatrix(config)));
+        this.registerOutputs({
+            uiUrl: this.uiUrl,
+            networkIds: this.networkIds,
+            profiles: this.profiles,
+            connectivity: this.connectivity,
+        });
     }
 }

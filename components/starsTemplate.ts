@@ -28,7 +28,7 @@ export const resourcesFileName = "calico-stars-resources.json";
  * `labels`, GroupVersioningUtil gives the app a new version, DeploymentPlan a RestartApplication), so a new file
  * restarts the collector.
  */
-export const resourcesHashLabel = "calico-stars.resources-sha256";
+const resourcesHashLabel = "calico-stars.resources-sha256";
 
 /** Where every agent keeps the collector's resources file. */
 export function resourcesFileLocation(config: Pick<StarsConfig, "resourcesDir" | "groupId">): {
@@ -63,7 +63,7 @@ export function starsParameters(config: StarsConfig, ownerId: string): StarsPara
 export const killFirstUpgradeStrategy: UpgradeStrategy = { minimumHealthCapacity: 0, maximumOverCapacity: 0 };
 
 /** A probe's /status: by the name Mesos-DNS serves for its task ("hyphen"), or the runbook's dotted one ("dot"). */
-export function probeUrl(app: string, p: StarsParameters): string {
+function probeUrl(app: string, p: StarsParameters): string {
     const hostname = (p.mesosDnsStyle === "hyphen" ? mesosDnsName : dottedTaskName)(p.groupId, app, p.mesosDnsDomain);
     return `http://${hostname}:${p.probePort}/status`;
 }

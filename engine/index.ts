@@ -51,7 +51,7 @@
 // up is Stack.up, which passes --skip-preview, so no preview).
 export { TestEngine } from "./testEngine";
 export { RunError } from "./types";
-export type { ResourceEmulator, RunResult, StateFile, UpOptions } from "./types";
+export type { PlainProperties, ResourceEmulator, RunResult, StateFile } from "./types";
 export { emulators } from "./emulators";
 export { managedResources, StackRunError } from "./stackDriver";
 export type { StackDriver, StackRun } from "./stackDriver";

@@ -1,7 +1,7 @@
 // What one run reports (RunResult): its steps, the provider calls it made and when, and what its processes printed.
 // The engine's own; the steps are those the CLI shows.
 import { nameOf } from "./urns";
-import { RpcCall, RunResult, RunTimings, StepOp, StepRecord } from "./types";
+import { RpcCall, RunResult, RunTimings, StepOp, StepRecord, PlainProperties } from "./types";
 
 export class RunJournal {
     readonly steps: StepRecord[] = [];
@@ -32,7 +32,7 @@ export class RunJournal {
         this.steps.push({ op, urn: resource.urn, type: resource.type, name: nameOf(resource.urn), ...keys });
     }
 
-    result(outputs: Record<string, any>): RunResult {
+    result(outputs: PlainProperties): RunResult {
         return {
             steps: [...this.steps],
             outputs,

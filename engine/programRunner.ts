@@ -167,6 +167,8 @@ async function runProgram(): Promise<unknown> {
         // without ts-node, Node would take the file for JavaScript and fail on its first type annotation
         throw new Error(`${programPath} is TypeScript, but Pulumi.yaml sets the runtime option typescript to false`);
     }
+    // the language host loads the program with require(), so the module's exports are what it sees
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const programExport: unknown = require(programPath);
     timings.programLoaded = now();
     return programExport instanceof Function ? programExport() : programExport;

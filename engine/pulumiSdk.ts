@@ -7,5 +7,6 @@ export function pulumiSdkDir(fromDir: string): string {
 }
 
 export function requireFromSdk<T>(sdkDir: string, request: string): T {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the path is known only at run time
     return require(require.resolve(request, { paths: [sdkDir] })) as T;
 }

@@ -129,7 +129,7 @@ async function dial(connection: Connection, context: EmulatorContext): Promise<C
         } catch (error) {
             const limit = connection.dialErrorLimit;
             if (limit > -1 && dials > limit) {
-                throw new Error(`after ${dials - 1} failed attempts: ${(error as Error).message}`);
+                throw new Error(`after ${dials - 1} failed attempts: ${(error as Error).message}`, { cause: error });
             }
             context.log(`Dial ${dials}/${limit === -1 ? "inf" : limit} failed: retrying`);
             if (Date.now() + delayMs > deadline) {

@@ -1,13 +1,13 @@
 // What a lifecycle test may do to a stack, whoever runs it: the test engine (engineDriver.ts), or the real Pulumi CLI
 // through the Automation API (automationDriver.ts) where one is installed. Assertions see only this: the steps a run
 // shows, its outputs and diagnostics, the exported checkpoint, and the cluster itself.
-import { StateFile, StepRecord } from "./types";
+import { StateFile, StepRecord, PlainProperties } from "./types";
 import { isProviderType } from "./urns";
 
 /** What a run shows a user: its steps (as `pulumi up` lists them), the stack outputs, and what was printed. */
 export interface StackRun {
     steps: StepRecord[];
-    outputs: Record<string, any>;
+    outputs: PlainProperties;
     diagnostics: string[];
 }
 

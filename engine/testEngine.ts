@@ -18,7 +18,16 @@ import { refresh } from "./refresh";
 import { SecretCipher } from "./secretCipher";
 import { StackLock, StackLocks } from "./stackLocks";
 import { StepContext } from "./steps";
-import { EngineOptions, RefreshOptions, RunError, RunOptions, RunResult, StateFile, UpOptions } from "./types";
+import {
+    EngineOptions,
+    PlainProperties,
+    RefreshOptions,
+    RunError,
+    RunOptions,
+    RunResult,
+    StateFile,
+    UpOptions,
+} from "./types";
 import { rootStackType } from "./urns";
 
 interface Stoppable {
@@ -247,7 +256,7 @@ export class TestEngine {
         kind: RunKind,
         journal: RunJournal,
         options: RunOptions,
-        operation: (ctx: StepContext, executor: StepExecutor, host: ProviderHost) => Promise<Record<string, any>>,
+        operation: (ctx: StepContext, executor: StepExecutor, host: ProviderHost) => Promise<PlainProperties>,
         extras: { beforeStart?: () => void; program?: ProgramRun; lease?: LockLease } = {},
     ): Promise<RunResult> {
         const { beforeStart, program } = extras;
@@ -269,7 +278,7 @@ export class TestEngine {
             kind === "refresh",
         );
         let host: ProviderHost | undefined;
-        let outputs: Record<string, any> = {};
+        let outputs: PlainProperties = {};
         let failure: Error | undefined;
         try {
             host = this.track(

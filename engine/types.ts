@@ -50,6 +50,10 @@ export interface EmulatorContext {
     timeoutSeconds?: number;
 }
 
+/** Properties in plain text as a plugin or a test reads them: JSON from gRPC's Struct, each reader knowing its shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the one untyped bag; its readers know their resource
+export type PlainProperties = Record<string, any>;
+
 /**
  * Stands in for a provider plugin. Values arrive in plain text (secrets revealed); diff gets the old INPUTS (the
  * engine sends them alongside the old outputs), update the old OUTPUTS as olds. Without check, the inputs pass as
@@ -59,27 +63,24 @@ export interface EmulatorContext {
 export interface ResourceEmulator {
     /** Input keys the plugin's Check returns as secrets (infer's applySecrets for `provider:"secret"` fields). */
     secretInputs?: string[];
-    check?(olds: Record<string, any>, news: Record<string, any>): Promise<Record<string, any>>;
-    create(
-        inputs: Record<string, any>,
-        context: EmulatorContext,
-    ): Promise<{ id: string; outputs: Record<string, any> }>;
+    check?(olds: PlainProperties, news: PlainProperties): Promise<PlainProperties>;
+    create(inputs: PlainProperties, context: EmulatorContext): Promise<{ id: string; outputs: PlainProperties }>;
     read?(
         id: string,
-        outputs: Record<string, any>,
-        inputs: Record<string, any>,
+        outputs: PlainProperties,
+        inputs: PlainProperties,
         context: EmulatorContext,
-    ): Promise<{ id: string; outputs: Record<string, any>; inputs?: Record<string, any> } | undefined>;
+    ): Promise<{ id: string; outputs: PlainProperties; inputs?: PlainProperties } | undefined>;
     update?(
         id: string,
-        olds: Record<string, any>,
-        news: Record<string, any>,
+        olds: PlainProperties,
+        news: PlainProperties,
         context: EmulatorContext,
-    ): Promise<Record<string, any>>;
-    delete?(id: string, outputs: Record<string, any>, context: EmulatorContext): Promise<void>;
+    ): Promise<PlainProperties>;
+    delete?(id: string, outputs: PlainProperties, context: EmulatorContext): Promise<void>;
     diff?(
-        olds: Record<string, any>,
-        news: Record<string, any>,
+        olds: PlainProperties,
+        news: PlainProperties,
     ): { changes: boolean; replaces: string[]; deleteBeforeReplace?: boolean };
 }
 
@@ -110,7 +111,7 @@ export interface RunTimings {
 export interface RunResult {
     steps: StepRecord[];
     /** Stack outputs, secrets in plain text (like `pulumi stack output --show-secrets`); in preview, unknowns are the sentinel string. */
-    outputs: Record<string, any>;
+    outputs: PlainProperties;
     /** What the provider host and the program printed, line by line, prefixed with their origin. */
     diagnostics: string[];
     /** Calls to the provider host, and to emulators (which stand in for provider plugins), in order. */

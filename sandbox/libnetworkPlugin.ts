@@ -253,10 +253,12 @@ function routes(datastore: Datastore, ipam: Ipam, hostname: string): Map<string,
             await ipam.assign(address, hostname);
         } catch (error) {
             if (error instanceof AlreadyAssignedError) {
-                throw new Error(`The address ${address} is already in use`);
+                throw new Error(`The address ${address} is already in use`, { cause: error });
             }
             if (error instanceof PoolNotFound) {
-                throw new Error(`The address ${address} is not in one of the configured Calico IP pools`);
+                throw new Error(`The address ${address} is not in one of the configured Calico IP pools`, {
+                    cause: error,
+                });
             }
             throw error;
         }

@@ -20,11 +20,11 @@ export const paths = {
 };
 
 /** libcalico's ORCHESTRATOR_ID and CONTAINER_NAME for libnetwork (driver_plugin.py). */
-export const libnetworkId = "libnetwork";
+const libnetworkId = "libnetwork";
 /** libcalico datastore_datatypes.IF_PREFIX, the host side of every workload veth. */
 export const ifPrefix = "cali";
 /** startup.py DEFAULT_IPV4_POOL. */
-export const defaultIpv4Pool = "192.168.0.0/16";
+const defaultIpv4Pool = "192.168.0.0/16";
 
 /** An endpoint's record (datastore_datatypes.py Endpoint.to_json). */
 export interface EndpointRecord {
@@ -60,7 +60,7 @@ export interface ProfileRules {
 }
 
 /** A profile as Felix reads it: its tags and rules records, parsed (undefined when missing or not JSON), unchecked. */
-export interface Profile {
+interface Profile {
     tags: unknown;
     rules: unknown;
 }
@@ -113,12 +113,12 @@ export function interfaceName(prefix: string, endpointId: string) {
     return prefix + endpointId.slice(0, 11);
 }
 
-export function endpointKey(hostname: string, endpointId: string) {
+function endpointKey(hostname: string, endpointId: string) {
     return `${paths.hosts}/${hostname}/workload/${libnetworkId}/${libnetworkId}/endpoint/${endpointId}`;
 }
 
 /** The same pattern as libcalico's Endpoint.ENDPOINT_KEY_MATCH. */
-export const endpointKeyPattern = /^\/calico\/v1\/host\/([^/]+)\/workload\/([^/]+)\/([^/]+)\/endpoint\/([^/]+)$/;
+const endpointKeyPattern = /^\/calico\/v1\/host\/([^/]+)\/workload\/([^/]+)\/([^/]+)\/endpoint\/([^/]+)$/;
 
 export class Datastore {
     constructor(private readonly etcd: Etcd) {}

@@ -44,7 +44,7 @@ export interface FilterState {
 }
 
 /** futils.uniquely_shorten. */
-export function uniquelyShorten(text: string, length: number) {
+function uniquelyShorten(text: string, length: number) {
     if (text.length <= length && !(text.length === length && text.startsWith("_"))) {
         return text;
     }
@@ -59,11 +59,11 @@ export function uniquelyShorten(text: string, length: number) {
     );
 }
 
-export const ipsetName = (tag: string) => `felix-v4-${uniquelyShorten(tag, 16)}`;
-export const profileChain = (direction: "inbound" | "outbound", profileId: string) =>
+const ipsetName = (tag: string) => `felix-v4-${uniquelyShorten(tag, 16)}`;
+const profileChain = (direction: "inbound" | "outbound", profileId: string) =>
     `felix-p-${uniquelyShorten(profileId, 16)}-${direction[0]}`;
 /** frules.interface_to_suffix. */
-export const suffixOf = (iface: string) => uniquelyShorten(iface.replace(ifPrefix, ""), 16);
+const suffixOf = (iface: string) => uniquelyShorten(iface.replace(ifPrefix, ""), 16);
 
 /** drop_rules. */
 function dropRule(chain: string, spec: string | undefined, comment: string | undefined) {

@@ -11,7 +11,7 @@ const blockSize = 64;
 const blockPrefix = 26;
 /** ipam.py RETRIES. */
 const maxRetries = 100;
-export const blocksPath = "/calico/ipam/v2/assignment/ipv4/block";
+const blocksPath = "/calico/ipam/v2/assignment/ipv4/block";
 
 export interface Block {
     cidr: string;
@@ -24,15 +24,15 @@ export interface Block {
 export class AlreadyAssignedError extends Error {}
 export class PoolNotFound extends Error {}
 
-export function toNumber(address: string) {
+function toNumber(address: string) {
     return address.split(".").reduce((sum, octet) => sum * 256 + Number(octet), 0);
 }
 
-export function toAddress(number: number) {
+function toAddress(number: number) {
     return [24, 16, 8, 0].map((shift) => Math.floor(number / 2 ** shift) % 256).join(".");
 }
 
-export function range(cidr: string): { first: number; size: number } {
+function range(cidr: string): { first: number; size: number } {
     const [address, prefix] = cidr.split("/");
     const size = 2 ** (32 - Number(prefix));
     return { first: Math.floor(toNumber(address) / size) * size, size };
@@ -45,7 +45,7 @@ export function contains(cidr: string, address: string) {
 }
 
 /** block.py get_block_cidr_for_address. */
-export function blockCidrOf(address: string) {
+function blockCidrOf(address: string) {
     return `${toAddress(Math.floor(toNumber(address) / blockSize) * blockSize)}/${blockPrefix}`;
 }
 

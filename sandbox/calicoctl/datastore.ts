@@ -180,7 +180,9 @@ export class Datastore {
         return (await this.etcd.read("profile_exists", profilePath(name))) !== undefined;
     }
 
-    /** create_profile: tags, labels, then Rules(id=name, [Rule(action="allow", src_tag=name)], [Rule(action="allow")]). */
+    /**
+     * create_profile: tags, labels, then Rules(id=name, [Rule(action="allow", src_tag=name)], [Rule(action="allow")]).
+     */
     async createProfile(name: string): Promise<void> {
         const acceptSelf = Rule.fromKwargs(
             PythonDict.fromEntries([

@@ -1,7 +1,7 @@
 // The profile command's command line as docopt 0.6.2 reads it against calico_ctl/profile.py's docstring
-// (calico-containers v0.19.0). Sources: that docstring (verbatim below) and docopt/docopt 0.6.2 docopt.py
-// (parse_argv: options anywhere, from "--" on every word an argument; parse_long: unique prefixes and its error messages;
-// extras: -h/--help print the whole docstring and exit 0; DocoptExit: the usage on stderr, exit 1).
+// (calico-containers v0.19.0). Sources: that docstring (verbatim below) and docopt/docopt 0.6.2 docopt.py (parse_argv:
+// options anywhere, from "--" on every word an argument; parse_long: unique prefixes and its error messages; extras:
+// -h/--help print the whole docstring and exit 0; DocoptExit: the usage on stderr, exit 1).
 import { CommandExit } from "./python";
 
 export const profileDoc = `Usage:

@@ -159,7 +159,10 @@ export class Rule {
         return Rule.fromKwargs(value);
     }
 
-    /** copy.copy(rule): a new Rule, set key by key in this one's iteration order (NetworkMappedProfile._translate_profile). */
+    /**
+     * copy.copy(rule): a new Rule, set key by key in this one's iteration order
+     * (NetworkMappedProfile._translate_profile).
+     */
     copy(): Rule {
         const rule = new Rule();
         for (const [key, value] of this.dict.entries()) {

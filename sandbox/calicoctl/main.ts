@@ -56,7 +56,9 @@ export async function calicoctl(
     }
 }
 
-/** calicoctl as the hosts run it (sandbox/bin/calicoctl): this process's arguments, environment, stdin and exit status. */
+/**
+ * calicoctl as the hosts run it (sandbox/bin/calicoctl): this process's arguments, environment, stdin and exit status.
+ */
 export async function main(): Promise<void> {
     const { stdout, stderr, code } = await calicoctl(process.argv.slice(2), process.env);
     process.stdout.write(stdout);

@@ -79,7 +79,9 @@ export interface HostLogin extends HostEndpoint {
     sudo: boolean;
 }
 
-/** How the program logs in to a host: cluster.json's user (vagrant, with sudo, unless the sandbox came up with --root). */
+/**
+ * How the program logs in to a host: cluster.json's user (vagrant, with sudo, unless the sandbox came up with --root).
+ */
 export function programLogin(cluster: Pick<Cluster, "sudo">, host: HostEndpoint): HostLogin {
     return { address: host.address, port: host.port, user: host.user, sudo: cluster.sudo };
 }

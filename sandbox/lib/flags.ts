@@ -9,7 +9,10 @@ type FlagValues<T extends FlagOptions, R extends keyof T> = Values<T> & {
     [K in R]-?: K extends keyof Values<T> ? NonNullable<Values<T>[K]> : never;
 };
 
-/** `argv` read against `options` (util.parseArgs, strict); any error, and a missing flag of `required`, comes with `usage`. */
+/**
+ * `argv` read against `options` (util.parseArgs, strict); any error, and a missing flag of `required`, comes with
+ * `usage`.
+ */
 export function readFlags<const T extends FlagOptions, const R extends keyof T & string = never>(
     argv: string[],
     options: T,
@@ -20,7 +23,7 @@ export function readFlags<const T extends FlagOptions, const R extends keyof T &
     try {
         ({ values } = parseArgs<StrictConfig<T>>({ args: argv, options, strict: true, allowPositionals: false }));
     } catch (error) {
-        throw new Error(`${error instanceof Error ? error.message : error}\n${usage}`);
+        throw new Error(`${error instanceof Error ? error.message : error}\n${usage}`, { cause: error });
     }
     for (const name of required) {
         if ((values as Record<string, unknown>)[name] === undefined) throw new Error(`--${name} is required\n${usage}`);

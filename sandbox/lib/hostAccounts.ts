@@ -34,7 +34,10 @@ root\tALL=(ALL) \tALL
 #includedir /etc/sudoers.d
 `;
 
-/** The box's /etc/sudoers.d/vagrant (vagrant/centos7.ks: `echo "%vagrant ALL=(ALL) NOPASSWD: ALL" >> /etc/sudoers.d/vagrant`). */
+/**
+ * The box's /etc/sudoers.d/vagrant (vagrant/centos7.ks: `echo "%vagrant ALL=(ALL) NOPASSWD: ALL" >>
+ * /etc/sudoers.d/vagrant`).
+ */
 const vagrantSudoers = `%${loginUser} ALL=(ALL) NOPASSWD: ALL\n`;
 
 /**

@@ -1,4 +1,5 @@
-// One HTTP request from a stand-in or a probe, over TCP or a unix socket, with a timeout: its status and its whole body.
+// One HTTP request from a stand-in or a probe, over TCP or a unix socket, with a timeout: its status and its whole
+// body.
 import * as http from "node:http";
 import { text } from "node:stream/consumers";
 
@@ -14,7 +15,9 @@ export interface HttpRequest extends http.RequestOptions {
     body?: string;
 }
 
-/** Resolves once the whole answer has come; rejects on a connection error or the timeout. Never pooled (`agent: false`). */
+/**
+ * Resolves once the whole answer has come; rejects on a connection error or the timeout. Never pooled (`agent: false`).
+ */
 export function httpRequest(url: string | URL | undefined, options: HttpRequest): Promise<HttpAnswer> {
     return new Promise((resolve, reject) => {
         const answered = (response: http.IncomingMessage) => {

@@ -53,7 +53,7 @@ export async function removeNetwork() {
 }
 
 async function removeNamespaceDirIfOurs() {
-    let createdNamespaceDir = false;
+    let createdNamespaceDir: boolean;
     try {
         ({ createdNamespaceDir } = JSON.parse(fs.readFileSync(paths.hostFacts, "utf8")));
     } catch {

@@ -9,7 +9,7 @@ import { loginUser } from "./hostAccounts";
  * from $SANDBOX_PROJECT (see `withProjectPath`), so no path is ever parsed by the shell.
  * @param dirs absolute paths without a trailing slash
  */
-export function freshDirsScript(dirs: string[]) {
+function freshDirsScript(dirs: string[]) {
     const mounts = `for dir in ${dirs.join(" ")}; do mount -n -t tmpfs -o mode=755 tmpfs $dir || exit; done`;
     if (!dirs.some((dir) => paths.project === dir || paths.project.startsWith(`${dir}/`))) {
         return mounts;

@@ -59,7 +59,7 @@ export function findSandboxProcesses(namespaceNames: string[]): number[] {
 }
 
 function isSandboxService(pid: number) {
-    let executable = "";
+    let executable: string;
     try {
         executable = fs.readlinkSync(`/proc/${pid}/exe`);
     } catch {

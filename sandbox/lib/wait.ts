@@ -31,7 +31,7 @@ export function httpGet(url: string, socketPath?: string): Promise<{ status: num
 }
 
 /** A process whose start is awaited: waiting stops as soon as it has exited, quoting the end of its log. */
-export interface AwaitedProcess {
+interface AwaitedProcess {
     /** How it ended ("exited with code 1"), or undefined while it runs. */
     exitStatus(): string | undefined;
     logFile?: string;

@@ -85,7 +85,7 @@ export class HttpAgent implements Agent {
  * The tasks of Marathon's framework in a Mesos agent's /state (src/slave/http.cpp's state JSON, as the agent
  * stand-in writes it): live executors' tasks and completed ones.
  */
-export function fromMesosState(state: AgentStateJson): AgentState {
+function fromMesosState(state: AgentStateJson): AgentState {
     const tasks = (state.frameworks ?? [])
         .flatMap((framework) => [...(framework.executors ?? []), ...(framework.completed_executors ?? [])])
         .flatMap((executor) => [...(executor.tasks ?? []), ...(executor.completed_tasks ?? [])]);

@@ -31,7 +31,7 @@ export interface Request {
     body: string;
 }
 
-export const marathonVersion = "0.14.2";
+const marathonVersion = "0.14.2";
 /** GroupsResource's ListApps and ListVersionsRE: these tails are other listings, not groups. */
 const groupApps = /^(.*)\/apps$/;
 const groupVersions = /^(.*)\/versions$/;

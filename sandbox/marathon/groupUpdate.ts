@@ -11,7 +11,7 @@ export type AppDefinition = JsonObject & { id: string; instances: number; cpus: 
  * AppDefinition.VersionInfo (state/AppDefinition.scala): when the app last changed in number (a scale) and in
  * configuration (a change that restarts its tasks); `version` is the later of the two.
  */
-export interface VersionInfo {
+interface VersionInfo {
     lastScalingAt: string;
     lastConfigChangeAt: string;
 }

@@ -8,7 +8,7 @@ export const idSegmentError =
 /** TaskIDUtil.TaskIdRegex: the app's safe path, then `.` or `_`, then a UUID. */
 const taskIdPattern = /^(.+)[._]([^_.]+)$/;
 
-export function segmentsOf(id: string) {
+function segmentsOf(id: string) {
     return id.split("/").filter((segment) => segment !== "");
 }
 

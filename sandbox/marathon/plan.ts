@@ -10,7 +10,7 @@
 import { canonicalJson, definedFieldsExcept } from "./json";
 import type { AppDefinition, App } from "./groupUpdate";
 
-export type ActionName = "StartApplication" | "ScaleApplication" | "RestartApplication" | "StopApplication";
+type ActionName = "StartApplication" | "ScaleApplication" | "RestartApplication" | "StopApplication";
 
 export interface Action {
     action: ActionName;

@@ -16,9 +16,9 @@ export interface Reply {
     headers?: Record<string, string>;
 }
 
-export const lockedMessage =
+const lockedMessage =
     "App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'.";
-export const noLeaderMessage = "Could not determine the current leader";
+const noLeaderMessage = "Could not determine the current leader";
 
 export function ok(json: unknown): Reply {
     return { status: 200, json };

@@ -4,7 +4,7 @@ import { failure } from "./replies";
 import type { Marathon, Request } from "./api";
 import type { Reply } from "./replies";
 
-export type Handler = (marathon: Marathon, request: Request, param: string) => Reply;
+type Handler = (marathon: Marathon, request: Request, param: string) => Reply;
 
 const routeTable: { pattern: RegExp; methods: Record<string, Handler> }[] = [
     { pattern: /^\/ping$/, methods: { GET: (marathon) => marathon.ping() } },

@@ -384,7 +384,7 @@ function shuffled<T>(items: T[]) {
  * TaskBuilder.buildIfMatches and commandInfo: the task's name is the reversed app path; `cmd` runs through the shell,
  * `args` without; the environment carries Marathon's variables, the host ports, then the app's own env.
  */
-export function taskInfo(app: App, task: Task, frameworkId: string): TaskInfo {
+function taskInfo(app: App, task: Task, frameworkId: string): TaskInfo {
     const labels = (app.labels ?? {}) as Record<string, unknown>;
     const validLabels = Object.entries(labels).filter(([key]) => /^[A-Za-z0-9_]+$/.test(key));
     const environment = {

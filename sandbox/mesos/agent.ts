@@ -124,7 +124,9 @@ export class Agent {
                 path.join(run.directory, "stderr"),
                 `${error instanceof Error ? error.message : error}\n`,
             );
-            throw new Error(`Failed to fetch all URIs for container '${run.containerId}' with exit status: 256`);
+            throw new Error(`Failed to fetch all URIs for container '${run.containerId}' with exit status: 256`, {
+                cause: error,
+            });
         }
         const { args, image } = dockerRunArgs(run.task, {
             containerName: run.containerName,

@@ -12,7 +12,7 @@ const cpuSharesPerCpu = 1024;
 const minCpuShares = 2;
 const minMemoryBytes = 32 * 1024 * 1024;
 /** The agent's --sandbox_directory default (src/slave/flags.cpp). */
-export const mappedDirectory = "/mnt/mesos/sandbox";
+const mappedDirectory = "/mnt/mesos/sandbox";
 
 /** @returns the arguments after `docker -H <socket>` */
 export function dockerRunArgs(

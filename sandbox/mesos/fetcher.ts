@@ -13,7 +13,7 @@ export interface Uri {
 }
 
 /** Fetcher::uriToLocalPath. */
-export function localPath(uri: string): string | undefined {
+function localPath(uri: string): string | undefined {
     const trimmed = uri.trimStart();
     if (trimmed.startsWith("file://")) return trimmed.slice("file://".length);
     return /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? undefined : trimmed;
@@ -37,6 +37,7 @@ export function fetchUris(uris: Uri[], sandboxDirectory: string) {
         } catch (error) {
             throw new Error(
                 `Failed to copy with command 'cp '${source}' '${destination}'': ${error instanceof Error ? error.message : error}`,
+                { cause: error },
             );
         }
         if (uri.executable) fs.chmodSync(destination, 0o755);

@@ -75,7 +75,7 @@ export interface ExecutorJson {
     completed_tasks: TaskJson[];
 }
 
-export interface FrameworkJson {
+interface FrameworkJson {
     id: string;
     name: string;
     executors: ExecutorJson[];

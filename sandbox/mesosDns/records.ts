@@ -34,7 +34,10 @@ function domainFrag(name: string) {
     return name.split(".").map(rfc1123).filter(Boolean).join(".");
 }
 
-/** The first `length` characters of zbase32(bytes): 5 bits each, most significant first. @param length at most bytes.length * 8 / 5 */
+/**
+ * The first `length` characters of zbase32(bytes): 5 bits each, most significant first. @param length at most
+ * bytes.length * 8 / 5
+ */
 export function zbase32Head(bytes: Buffer, length: number) {
     let bits = "";
     for (const byte of bytes.subarray(0, Math.ceil((length * 5) / 8))) bits += byte.toString(2).padStart(8, "0");
@@ -68,7 +71,7 @@ function networkInfoIp(statuses: TaskStatusJson[]): string | undefined {
 }
 
 /** What Mesos-DNS reads of an agent's /state (mesos/protocol.ts AgentStateJson), read as leniently as it is. */
-export interface AgentTasks {
+interface AgentTasks {
     frameworks?: { name?: string; executors?: { tasks?: Partial<TaskJson>[] }[] }[];
 }
 

@@ -15,7 +15,8 @@ const docs = path.join(projectDir, "docs");
 const page = path.join(docs, "verify.md");
 const begin = "<!-- verify:begin (npm run verify:picture writes this part) -->";
 const end = "<!-- verify:end -->";
-const handEdit = [
+/** The hand edit the examples make: backend's rule for frontend removed with calicoctl, as an operator might. */
+export const handEdit = [
     "calicoctl",
     "profile",
     "backend",
@@ -33,7 +34,7 @@ const handEdit = [
 ];
 
 /** `npm run verify -- <args>` as a user runs it; the output with the project's path taken out. */
-function verify(args: string[]): { code: number | null; text: string } {
+export function verify(args: string[]): { code: number | null; text: string } {
     const run = spawnSync("npm", ["run", "--silent", "verify", "--", ...args], {
         cwd: projectDir,
         encoding: "utf8",
@@ -44,21 +45,39 @@ function verify(args: string[]): { code: number | null; text: string } {
     return { code: run.status, text: run.stdout.split(`${projectDir}/`).join("") };
 }
 
+/** A command as the user typed it, what it printed and its exit status, as a fenced block. */
+export function commandBlock(command: string, run: { code: number | null; text: string }): string {
+    return ["```", `$ ${command}`, run.text.trimEnd(), `$ echo $?`, String(run.code), "```"].join("\n");
+}
+
+/** Fails, before anything runs, when a page lacks the markers its example goes between. */
+export function checkMarkers(page: string, begin: string, end: string): string {
+    const text = fs.readFileSync(page, "utf8");
+    if (!text.includes(begin) || !text.includes(end)) {
+        throw new Error(`${path.relative(projectDir, page)} has no "${begin}" ... "${end}" markers`);
+    }
+    return text;
+}
+
+/** Writes `section` (which starts with `begin` and ends with `end`) over a page's part between those markers. */
+export function writeBetween(page: string, begin: string, end: string, section: string): void {
+    const text = checkMarkers(page, begin, end);
+    fs.writeFileSync(page, text.slice(0, text.indexOf(begin)) + section + text.slice(text.indexOf(end) + end.length));
+}
+
 function section(
     match: { code: number | null; text: string },
     mismatch: { code: number | null; text: string },
 ): string {
-    const block = (command: string, run: { code: number | null; text: string }) =>
-        ["```", `$ ${command}`, run.text.trimEnd(), `$ echo $?`, String(run.code), "```"].join("\n");
     return [
         begin,
         "After `up` (the sandbox, stack file `Pulumi.sandbox.yaml`):",
         "",
-        block("npm run verify -- --stack sandbox --picture docs/verify-match.svg", match),
+        commandBlock("npm run verify -- --stack sandbox --picture docs/verify-match.svg", match),
         "",
         `After a hand edit that drops backend's rule for frontend (\`${handEdit.join(" ")}\`):`,
         "",
-        block("npm run verify -- --stack sandbox --timeout 40 --picture docs/verify.svg", mismatch),
+        commandBlock("npm run verify -- --stack sandbox --timeout 40 --picture docs/verify.svg", mismatch),
         "",
         "![verify: the declared graph beside the observed one, the broken edge in orange](verify.png)",
         end,
@@ -70,9 +89,7 @@ async function main(): Promise<void> {
     if (missing) {
         throw new Error(`cannot run here: ${missing}`);
     }
-    if (!fs.readFileSync(page, "utf8").includes(begin)) {
-        throw new Error(`docs/verify.md has no "${begin}" marker`);
-    }
+    checkMarkers(page, begin, end);
     const stack = await SandboxStack.start();
     try {
         process.stderr.write("verify:picture: up\n");
@@ -85,11 +102,7 @@ async function main(): Promise<void> {
                 `expected verify to exit 0, then 1 after the hand edit; it exited ${match.code}, then ${mismatch.code}:\n${match.text}\n${mismatch.text}`,
             );
         }
-        const text = fs.readFileSync(page, "utf8");
-        fs.writeFileSync(
-            page,
-            text.slice(0, text.indexOf(begin)) + section(match, mismatch) + text.slice(text.indexOf(end) + end.length),
-        );
+        writeBetween(page, begin, end, section(match, mismatch));
         process.stderr.write(
             "verify:picture: wrote docs/verify.md's example, docs/verify.svg, docs/verify.png, docs/verify-match.svg, docs/verify-match.png\n",
         );
@@ -98,7 +111,9 @@ async function main(): Promise<void> {
     }
 }
 
-main().catch((error: Error) => {
-    process.stderr.write(`verify:picture: ${error.message}\n`);
-    process.exit(1);
-});
+if (require.main === module) {
+    main().catch((error: Error) => {
+        process.stderr.write(`verify:picture: ${error.message}\n`);
+        process.exit(1);
+    });
+}

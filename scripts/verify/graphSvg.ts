@@ -14,7 +14,10 @@
 // alpha, a probe the collector could not fetch is drawn hollow instead of left
 // out, edges end in arrowheads, the collector and the outside world are nodes
 // too, and a mismatched edge is drawn in its own colour in both panels.
+// verify --plan's picture is drawn the same way: the edges under the cluster's rules beside those after up, each edge
+// up opens or closes in its own colour in both panels.
 import { edgeName, MatrixNode, Reach, ReportEdge, VerifyReport } from "@calico-stars/providers/verify";
+import type { Plan, PlanEdge } from "./plan";
 
 export interface GraphPicture {
     /** The SVG document. */
@@ -41,6 +44,9 @@ const outsideColour = "#9AA0AE";
 const unknownColour = "#8A8F9C";
 /** Outside the UI's palette, so a mismatch never looks like a node's own edge. */
 const mismatchColour = "#FF6A00";
+/** verify --plan's: an edge up opens, and one it closes (the mismatch's orange: the cluster loses it). */
+const openedColour = "#B8FF3B";
+const closedColour = mismatchColour;
 
 const panelWidth = 480;
 const panelHeight = 470;
@@ -52,26 +58,85 @@ const centre: Point = { x: panelWidth / 2, y: 265 };
 const outsidePosition: Point = { x: 62, y: 92 };
 
 export function renderGraphSvg(report: VerifyReport): GraphPicture {
-    const width = 2 * panelWidth + 3 * margin;
-    const height = panelHeight + 2 * margin + legendHeight;
     const positions = layout(report.nodes);
     const colours = nodeColourMap(report.nodes);
     const edgeColours = new Set<string>([mismatchColour, unknownColour, ...colours.values()]);
     const panels = (["declared", "observed"] as const).map((panel, i) =>
-        panelSvg(report, panel, { x: margin + i * (panelWidth + margin), y: margin }, positions, colours),
+        panelSvg(report, panel, panelOrigin(i), positions, colours),
     );
+    return svgDocument(`calico-stars verify: ${report.summary}`, edgeColours, [...panels, legendSvg(report)]);
+}
+
+/** verify --plan's picture: the edges now beside those after up, each edge up opens or closes in its own colour. */
+export function renderPlanSvg(plan: Plan): GraphPicture {
+    const positions = layout(plan.nodes);
+    const colours = nodeColourMap(plan.nodes);
+    const edgeColours = new Set<string>([openedColour, closedColour, unknownColour, ...colours.values()]);
+    const titles = { now: "now: the cluster's rules", afterUp: "after up: the stack's policy" };
+    const panels = (["now", "afterUp"] as const).map((side, i) =>
+        panelFrame(side, titles[side], panelOrigin(i), [
+            ...plan.edges.filter((edge) => edge.drawn).map((edge) => planEdgeSvg(edge, side, positions, colours)),
+            ...plan.nodes.map((node) => nodeSvg(node, positions.get(node.id)!, colours.get(node.id)!, false)),
+        ]),
+    );
+    const named = (change: PlanEdge["change"]) => {
+        const edges = plan.edges.filter((edge) => edge.change === change).map((edge) => edge.edge);
+        return edges.length > 0 ? ` (${edges.join(", ")})` : "";
+    };
+    return svgDocument(`calico-stars verify --plan: ${plan.summary}`, edgeColours, [
+        ...panels,
+        legendLines([
+            [`${plan.result.toUpperCase()}: ${plan.summary}`],
+            ["thick: allowed · dashed: blocked · dotted grey: unknown · no line: not probed"],
+            [`lime: up opens it${named("opens")} · orange: up closes it${named("closes")}`],
+            [edgeBowing],
+        ]),
+    ]);
+}
+
+function planEdgeSvg(
+    edge: PlanEdge,
+    side: "now" | "afterUp",
+    positions: Map<string, Point>,
+    colours: Map<string, string>,
+): string {
+    const reach = edge[side].reach;
+    const colour =
+        edge.change === "opens"
+            ? openedColour
+            : edge.change === "closes"
+              ? closedColour
+              : reach === "unknown"
+                ? unknownColour
+                : colours.get(edge.source)!;
+    return pathSvg(edge, positions, {
+        className: `edge${edge.change === "opens" || edge.change === "closes" ? ` ${edge.change}` : ""}`,
+        attributes: `data-reach="${reach}" data-change="${edge.change}"`,
+        reach,
+        colour,
+        title: `${edge.edge}: ${edge[side].effect}${edge.change === "none" ? "" : ` (up: ${edge.change})`}`,
+    });
+}
+
+/** Two panels side by side over a legend, on the UI's background. */
+function svgDocument(title: string, edgeColours: Set<string>, body: string[]): GraphPicture {
+    const width = 2 * panelWidth + 3 * margin;
+    const height = panelHeight + 2 * margin + legendHeight;
     const svg = [
         `<?xml version="1.0" encoding="UTF-8"?>`,
         `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
-        `<title>${escapeXml(`calico-stars verify: ${report.summary}`)}</title>`,
+        `<title>${escapeXml(title)}</title>`,
         `<defs>${[...edgeColours].map(arrowMarker).join("")}</defs>`,
         `<rect width="${width}" height="${height}" fill="${background}"/>`,
-        ...panels,
-        legendSvg(report, { x: margin, y: panelHeight + 2 * margin }),
+        ...body,
         `</svg>`,
         ``,
     ].join("\n");
     return { svg, width, height };
+}
+
+function panelOrigin(index: number): Point {
+    return { x: margin + index * (panelWidth + margin), y: margin };
 }
 
 /** Which edges a panel draws: those its side has, plus unknown observed edges the declared side draws. */
@@ -127,12 +192,15 @@ function panelSvg(
     const nodes = report.nodes.map((node) =>
         nodeSvg(node, positions.get(node.id)!, colours.get(node.id)!, panel === "observed" && !fetched(report, node)),
     );
+    return panelFrame(panel, title, origin, [...edges, ...nodes]);
+}
+
+function panelFrame(panel: string, title: string, origin: Point, content: string[]): string {
     return [
         `<g class="panel" data-panel="${panel}" transform="translate(${origin.x},${origin.y})">`,
         `<rect width="${panelWidth}" height="${panelHeight}" fill="none" stroke="#454B5E" stroke-width="1"/>`,
         `<text x="12" y="24" font-size="15" fill="${light}">${escapeXml(title)}</text>`,
-        ...edges,
-        ...nodes,
+        ...content,
         `</g>`,
     ].join("\n");
 }
@@ -152,18 +220,32 @@ function edgeSvg(edge: ReportEdge, panel: Panel, positions: Map<string, Point>, 
     const reach: Reach = edge[panel].reach;
     const mismatch = edge.status === "mismatch";
     const colour = mismatch ? mismatchColour : reach === "unknown" ? unknownColour : colours.get(edge.source)!;
+    const detail = panel === "declared" ? edge.declared.reason : edge.observed.detail;
+    return pathSvg(edge, positions, {
+        className: `edge${mismatch ? " mismatch" : ""}`,
+        attributes: `data-reach="${reach}" data-status="${edge.status}"`,
+        reach,
+        colour,
+        title: `${edgeName(edge)}: ${reach}${mismatch ? " (MISMATCH)" : ""}: ${detail}`,
+    });
+}
+
+/** An edge's curve: thick when reachable, dashed when blocked, dotted when unknown, with an arrowhead. */
+function pathSvg(
+    edge: { source: string; target: string },
+    positions: Map<string, Point>,
+    look: { className: string; attributes: string; reach: Reach; colour: string; title: string },
+): string {
     const style =
-        reach === "reachable"
+        look.reach === "reachable"
             ? `stroke-width="9" stroke-opacity="0.95"`
-            : reach === "blocked"
+            : look.reach === "blocked"
               ? `stroke-width="3" stroke-opacity="0.7" stroke-dasharray="10 7"`
               : `stroke-width="3" stroke-opacity="0.8" stroke-dasharray="2 6"`;
-    const detail = panel === "declared" ? edge.declared.reason : edge.observed.detail;
-    const name = edgeName(edge);
     return (
-        `<path class="edge${mismatch ? " mismatch" : ""}" data-edge="${escapeXml(`${edge.source}->${edge.target}`)}" data-reach="${reach}" data-status="${edge.status}" ` +
-        `d="${curve(positions.get(edge.source)!, positions.get(edge.target)!)}" fill="none" stroke="${colour}" ${style} marker-end="url(#${markerId(colour)})">` +
-        `<title>${escapeXml(`${name}: ${reach}${mismatch ? " (MISMATCH)" : ""}: ${detail}`)}</title></path>`
+        `<path class="${look.className}" data-edge="${escapeXml(`${edge.source}->${edge.target}`)}" ${look.attributes} ` +
+        `d="${curve(positions.get(edge.source)!, positions.get(edge.target)!)}" fill="none" stroke="${look.colour}" ${style} marker-end="url(#${markerId(look.colour)})">` +
+        `<title>${escapeXml(look.title)}</title></path>`
     );
 }
 
@@ -220,19 +302,31 @@ function shortLabel(node: MatrixNode): string {
     return node.kind === "collector" ? "UI" : "out";
 }
 
-function legendSvg(report: VerifyReport, origin: Point): string {
-    const lines = [
-        `${report.result.toUpperCase()}: ${report.summary}`,
-        "thick: reachable · dashed: blocked · dotted grey: unknown · no line: not probed · hollow node: the collector holds no response (the UI leaves it out)",
-        `orange: declared and observed differ${report.mismatches.length > 0 ? ` (${report.mismatches.map((m) => m.edge).join(", ")})` : ""}`,
-        "each edge bows to the right of its direction, as the stars UI draws it",
-    ];
+function legendSvg(report: VerifyReport): string {
+    const mismatched = report.mismatches.length > 0;
+    return legendLines([
+        [`${report.result.toUpperCase()}: ${report.summary}`],
+        [
+            "thick: reachable · dashed: blocked · dotted grey: unknown · no line: not probed · hollow node: the collector holds no response (the UI leaves it out)",
+        ],
+        [
+            `orange: declared and observed differ${mismatched ? ` (${report.mismatches.map((m) => m.edge).join(", ")})` : ""}`,
+            mismatched ? mismatchColour : light,
+        ],
+        [edgeBowing],
+    ]);
+}
+
+const edgeBowing = "each edge bows to the right of its direction, as the stars UI draws it";
+
+/** The legend under the panels: each line in its colour (light unless given). */
+function legendLines(lines: [text: string, colour?: string][]): string {
     return (
-        `<g class="legend" transform="translate(${origin.x},${origin.y})">` +
+        `<g class="legend" transform="translate(${margin},${panelHeight + 2 * margin})">` +
         lines
             .map(
-                (line, i) =>
-                    `<text x="0" y="${18 + i * 20}" font-size="13" fill="${i === 2 && report.mismatches.length > 0 ? mismatchColour : light}">${escapeXml(line)}</text>`,
+                ([text, colour], i) =>
+                    `<text x="0" y="${18 + i * 20}" font-size="13" fill="${colour ?? light}">${escapeXml(text)}</text>`,
             )
             .join("") +
         `</g>`

@@ -1,4 +1,6 @@
 // `npm run verify [-- --stack <name>] [--json] [--timeout <seconds>] [--picture <file.svg>]`
+// `npm run verify -- --plan [--stack <name>] [--json] [--picture <file.svg>]`: the edges up would open and close
+// (planCommand.ts), exit 0 (none), 1 (some), 2 (some edge cannot be told) or 3.
 //
 // Checks the policy's observed effect against the declared policy, without the
 // Pulumi CLI: the stack's config from its files (the program's schema, SSH
@@ -23,19 +25,23 @@ import {
     reportJson,
 } from "@calico-stars/providers/verify";
 import { readDeployedStack } from "./deployedStack";
-import { writeGraphPicture } from "./picture";
+import { runPlan } from "./planCommand";
+import { pictureFiles, pictureLines, writeGraphPicture } from "./picture";
 import { verifySettings } from "./stackSettings";
 
 const couldNotRun = 3;
 const defaultTimeoutSeconds = 180;
 
 const usage = `usage: npm run verify -- [--stack <name>] [--json] [--timeout <seconds>] [--picture <file.svg>]
+       npm run verify -- --plan [--stack <name>] [--json] [--picture <file.svg>]
 
   --stack <name>       the stack whose Pulumi.<name>.yaml to read (default: the selected stack, or the only stack file)
-  --json               print the report as JSON (scripts/verify/verifyReport.schema.json)
+  --json               print the report as JSON (scripts/verify/verifyReport.schema.json), or the plan
   --timeout <seconds>  how long to wait for fresh probe results that match (default ${defaultTimeoutSeconds})
-  --picture <file>     where to write the SVG (default verify-<stack>.svg); the PNG goes beside it
-exit status: 0 match, 1 mismatch, 2 incomplete, 3 could not run`;
+  --picture <file>     where to write the SVG (default verify-<stack>.svg; with --plan, only when given); the PNG goes beside it
+  --plan               the edges up would open and close: the stack's policy against the cluster's current rules
+exit status: 0 match, 1 mismatch, 2 incomplete, 3 could not run
+  with --plan: 0 no edge would change, 1 some would, 2 some edge cannot be told, 3 could not run`;
 
 function say(line: string): void {
     process.stderr.write(`verify: ${line}\n`);
@@ -49,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
             json: { type: "boolean", default: false },
             timeout: { type: "string" },
             picture: { type: "string" },
+            plan: { type: "boolean", default: false },
             help: { type: "boolean", default: false },
         },
         strict: true,
@@ -56,6 +63,9 @@ async function main(argv: string[]): Promise<number> {
     if (values.help) {
         process.stdout.write(`${usage}\n`);
         return 0;
+    }
+    if (values.plan && values.timeout !== undefined) {
+        throw new UsageError("--timeout is for verify's wait on the probes; --plan waits for nothing");
     }
     const timeoutSeconds = values.timeout === undefined ? defaultTimeoutSeconds : Number(values.timeout);
     if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 3600) {
@@ -66,6 +76,10 @@ async function main(argv: string[]): Promise<number> {
     const { config, master } = settings;
     configureSsh(settings.ssh);
     try {
+        if (values.plan) {
+            const picture = values.picture === undefined ? undefined : resolve(values.picture);
+            return await runPlan(config, { json: values.json, picture, say });
+        }
         const deployed = await readDeployedStack(config, master);
         deployed.notes.forEach(say);
         const declared = declaredMatrix({
@@ -91,18 +105,14 @@ async function main(argv: string[]): Promise<number> {
         });
         const report = verdict.report;
         const svgPath = resolve(values.picture ?? `verify-${settings.stackFile.stack}.svg`);
-        const picture = await writeGraphPicture(report, { svgPath, pngPath: svgPath.replace(/\.svg$/i, "") + ".png" });
-        const pictureLines = [
-            `picture: ${picture.svg}`,
-            picture.png === undefined ? `no PNG: ${picture.pngSkipped}` : `picture: ${picture.png}`,
-        ];
+        const picture = await writeGraphPicture(report, pictureFiles(svgPath));
         const decided = `${verdict.fresh ? "decided" : "gave up"} after ${Math.round(verdict.elapsedMs / 100) / 10} s (${verdict.fetches} fetches of /responses)`;
         if (values.json) {
             process.stdout.write(reportJson(report));
-            [...pictureLines, decided].forEach(say);
+            [...pictureLines(picture), decided].forEach(say);
         } else {
             process.stdout.write(formatReportTable(report, { color: colorWanted(process.stdout, process.env) }));
-            process.stdout.write(`\n${[...pictureLines, decided].join("\n")}\n`);
+            process.stdout.write(`\n${[...pictureLines(picture), decided].join("\n")}\n`);
         }
         return report.exitCode;
     } finally {

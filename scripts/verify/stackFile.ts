@@ -11,15 +11,17 @@
 // - sdk/go/common/workspace/project.go: `stackConfigDir` says where the stack files
 //   live; `config` holds project-level values, each a plain value or
 //   `{type, description, items, default, value, secret}`, which the stack's own values override.
+// - sdk/go/common/tokens/stack_name.go ParseStackName: a stack name is 1 to 100 letters, digits, `_`, `.` and `-`.
 // - pkg/workspace/workspace.go settingsPath: `pulumi stack select` records the stack in
 //   `$PULUMI_HOME/workspaces/<project>-<sha1 of Pulumi.yaml's path>-workspace.json` as `{"stack": ...}`.
 // Secrets cannot be decrypted here (that needs the stack's secrets provider, i.e. the CLI):
 // such keys are listed, not read.
 import { createHash } from "crypto";
-import { existsSync, readdirSync, readFileSync } from "fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from "fs";
 import { homedir } from "os";
 import { join, resolve } from "path";
 import { parseDocument } from "yaml";
+import { defaultMaxOutputBytes } from "@calico-stars/providers/ssh";
 import { VerifyInputError } from "@calico-stars/providers/verify";
 
 export interface StackFileConfig {
@@ -39,8 +41,30 @@ export interface StackFileConfig {
 
 const projectConfigFields = ["type", "description", "items", "default", "value", "secret"];
 
+/** The file's text, refused past the cap the SSH and HTTP reads have: a larger one is no stack file. */
+function readCapped(path: string): string {
+    const limit = defaultMaxOutputBytes;
+    const buffer = Buffer.alloc(limit + 1);
+    const fd = openSync(path, "r");
+    let length = 0;
+    try {
+        for (let read = 1; read > 0 && length <= limit;) {
+            read = readSync(fd, buffer, length, buffer.length - length, null);
+            length += read;
+        }
+    } finally {
+        closeSync(fd);
+    }
+    if (length > limit) {
+        throw new VerifyInputError(
+            `${path} is larger than ${limit} bytes, which no stack file is; refusing to read it`,
+        );
+    }
+    return buffer.toString("utf8", 0, length);
+}
+
 function readYaml(path: string): unknown {
-    const document = parseDocument(readFileSync(path, "utf8"), { version: "1.2" });
+    const document = parseDocument(readCapped(path), { version: "1.2" });
     if (document.errors.length > 0) {
         throw new VerifyInputError(`${path} is not valid YAML: ${document.errors[0].message}`);
     }
@@ -65,6 +89,21 @@ function holdsSecure(value: unknown): boolean {
 /** The string pulumi.Config gets for a decoded YAML value (object.go MarshalString). */
 export function configText(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** Why `name` is no stack name, in ParseStackName's words, or undefined when it is one. */
+function stackNameProblem(name: string): string | undefined {
+    if (name === "") {
+        return "a stack name may not be empty";
+    }
+    if (name.length > 100) {
+        return "a stack name cannot exceed 100 characters";
+    }
+    const invalid = /[^A-Za-z0-9_.-]/.exec(name);
+    return invalid === null
+        ? undefined
+        : "a stack name may only contain alphanumeric, hyphens, underscores, or periods: " +
+              `invalid character ${JSON.stringify(invalid[0])} at position ${invalid.index}`;
 }
 
 function qualified(key: string, project: string): string {
@@ -127,6 +166,10 @@ export function readStackConfig(
                 stackFiles.length === 0 ? "there is no stack file" : `there are several: ${stackFiles.join(", ")}`
             }; name one with --stack <name>`,
         );
+    }
+    const nameProblem = stackNameProblem(stack);
+    if (nameProblem !== undefined) {
+        throw new VerifyInputError(`stack ${JSON.stringify(stack)} is not a stack name: ${nameProblem}`);
     }
     const path = join(stackDir, `Pulumi.${stack}.yaml`);
     if (!existsSync(path)) {

@@ -1,7 +1,7 @@
 // Credentials changed in the stack config, then refresh or destroy: Pulumi configures the dynamic providers from
 // the config saved at the last up (the default provider's inputs in the checkpoint), and each @pulumi/command keeps
 // its connection (key, host key, dial attempts) in its own state. So until an up saves the change, refresh and
-// destroy log in as the last up did. This is what README's operations section tells users (run `up` after
+// destroy log in as the last up did. This is what docs/operations.md tells users (run `up` after
 // changing credentials, before `destroy`). Run by the test engine, and by the Pulumi CLI where one is installed;
 // needs root and the sandbox, and skips, saying so, without.
 import * as assert from "assert";
@@ -101,7 +101,8 @@ for (const kind of lifecycleDrivers)
                     stack.driver.destroy(),
                     /(refusing vagrant@10\.197\.0\.12:22: host key SHA256:\S+ is not among the configured hostKeys|agent-prep-10\.197\.0\.12.*ssh: handshake failed: ssh: host key mismatch)/s,
                 );
-                // (the test itself trusts only the sandbox's host keys: it looks at the cluster once the old key is back)
+                // (the test itself trusts only the sandbox's host keys: it looks at the cluster once the old key is
+                // back)
                 await stack.driver.up();
                 await stack.driver.refresh();
             } finally {

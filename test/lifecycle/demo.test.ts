@@ -1,10 +1,11 @@
-// The stars demo alive on the sandbox (issue 11): the runbook walked step by step, each step checked by what a
+// The stars demo alive on the sandbox: the runbook walked step by step, each step checked by what a
 // person would see (the UI, the collector's /responses and the graph the page draws), then the program doing it all
 // with `up`, a policy change seen in the graph, a real browser drawing the UI, and `destroy` leaving nothing.
 // The runbook's hand walk looks at the UI from the master, through its OUTPUT DNAT rule: with only the runbook's two
 // rules, the dev box (this root namespace) gets no answer through the PREROUTING rule, because the collector's replies
 // go from its agent straight back, around the master's DNAT (see test/sandbox/dataplane.test.ts). The program's up
 // also masquerades what the master DNATs, so from then on the UI is looked at, and the browser runs, from the dev box.
+import type { EtcdNode } from "../../sandbox/calico/etcd";
 import * as assert from "assert";
 import * as fs from "fs";
 import * as http from "http";
@@ -146,9 +147,11 @@ describe("the stars demo, alive on the sandbox", function () {
             const put = await stack.marathon("PUT", "/v2/groups/calico-stars", renderStarsGroup(parameters));
             assert.strictEqual(put.status, 200, put.body);
             await workload.waitUntilDeployed(JSON.parse(put.body).deploymentId, 60000);
-            const apps = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body).apps;
+            const { apps } = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body) as {
+                apps: { id: string; tasksRunning: number }[];
+            };
             assert.deepStrictEqual(
-                apps.map((app: any) => [app.id, app.tasksRunning]).sort(),
+                apps.map((app) => [app.id, app.tasksRunning]).sort(),
                 ["backend", "client", "frontend", "management-ui"].map((id) => [`/calico-stars/${id}`, 1]),
             );
             assert.strictEqual((await workload.mesosContainers()).length, 4);
@@ -406,13 +409,15 @@ describe("the stars demo, alive on the sandbox", function () {
             }
             const keys = (await (
                 await fetch(`${stack.cluster.etcd.url}/v2/keys/calico/v1/host?recursive=true`)
-            ).json()) as any;
+            ).json()) as { node?: EtcdNode };
             const endpoints: string[] = [];
-            const walk = (node: any) => {
+            const walk = (node: EtcdNode) => {
                 if (/\/endpoint\/[^/]+$/.test(node.key ?? "")) endpoints.push(node.key);
                 (node.nodes ?? []).forEach(walk);
             };
-            walk(keys.node ?? {});
+            if (keys.node !== undefined) {
+                walk(keys.node);
+            }
             assert.deepStrictEqual(endpoints, [], "Calico endpoints in etcd");
         });
     });

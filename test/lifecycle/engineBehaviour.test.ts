@@ -144,7 +144,7 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
             assert.ok(!customNames(engine.state()).includes("note"));
 
             const locked =
-                /the stack is currently locked by 1 lock\(s\)\. Either wait for the other process\(es\) to end or delete the lock file with `pulumi cancel`\.\n  file:\/\/.*: created by .* \(pid \d+\) at /;
+                /the stack is currently locked by 1 lock\(s\)\. Either wait for the other process\(es\) to end or delete the lock file with `pulumi cancel`\.\n {2}file:\/\/.*: created by .* \(pid \d+\) at /;
             engine.setConfig("engine-fixture:content", "hello");
             assert.match((await runError(engine.up())).message, locked);
             assert.match((await runError(engine.refresh({ clearPendingCreates: true }))).message, locked);
@@ -304,7 +304,9 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
             const engine = commandEngine({}, key());
             const result = await engine.up();
             assert.equal(result.outputs.remoteStdout, "created");
-            const connection = plaintext(stateOf(engine.state({ showSecrets: true }), "remote")?.inputs.connection);
+            const connection = plaintext<Record<string, unknown>>(
+                stateOf(engine.state({ showSecrets: true }), "remote")?.inputs.connection,
+            );
             assert.deepEqual(
                 { ...connection, privateKey: "(key)" },
                 {

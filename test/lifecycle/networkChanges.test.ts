@@ -111,14 +111,17 @@ for (const kind of lifecycleDrivers)
         const addressesOn = async (network: string) => {
             const workload = new Workload(stack.cluster);
             const inspected = await Promise.all(
-                stack.cluster.agents.map((agent: any) => workload.docker(agent, ["network", "inspect", network])),
+                stack.cluster.agents.map((agent) => workload.docker(agent, ["network", "inspect", network])),
             );
             const endpoints = new Map(
                 inspected.flatMap((text) =>
-                    Object.values(JSON.parse(text)[0].Containers ?? {}).map((c: any): [string, string] => [
-                        c.EndpointID,
-                        c.IPv4Address.split("/")[0],
-                    ]),
+                    Object.values(
+                        (
+                            JSON.parse(text) as {
+                                Containers?: Record<string, { EndpointID: string; IPv4Address: string }>;
+                            }[]
+                        )[0].Containers ?? {},
+                    ).map((c): [string, string] => [c.EndpointID, c.IPv4Address.split("/")[0]]),
                 ),
             );
             return [...endpoints.values()];

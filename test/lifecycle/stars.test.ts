@@ -1,14 +1,20 @@
 // The program's whole lifecycle on the sandbox cluster: up, no-op up, a policy change previewed then applied,
 // refresh after a hand edit, destroy. Run by the test engine (through the real dynamic provider host), and by the
 // Pulumi CLI through the Automation API where one is installed: the same assertions for both.
+import type { MarathonGroup } from "@calico-stars/providers/marathon";
+import type { DeployedResource } from "@calico-stars/providers/verify";
 import * as assert from "assert";
 import { runbookPolicy } from "../../components/config";
 import { managedResources, StackRun } from "../../engine";
 import { oneRuleChange, profiles, SandboxStack, sshHostOf } from "../../scripts/sandboxStack";
 import { driverTitle, lifecycleDrivers, startStackOrSkip } from "../support/sandboxStack";
 import { waitFor } from "../support/workload";
+import { configuredMatrix, connectivityOf } from "../../components/connectivity";
+import { stackConfig } from "../support/verifyFixtures";
 
-/** The runbook's `rule show` after step 1 (libnetwork's defaults), and after step 5 with `ports` for its `port` slip. */
+/**
+ * The runbook's `rule show` after step 1 (libnetwork's defaults), and after step 5 with `ports` for its `port` slip.
+ */
 const runbookDefaults = (profile: string) =>
     `Inbound rules:\n   1 allow from tag ${profile}\nOutbound rules:\n   1 allow\n`;
 const runbookSteps: { command: string[]; profile: string; ruleShow: string }[] = [
@@ -121,7 +127,10 @@ for (const kind of lifecycleDrivers)
         };
         const on = (...args: Parameters<SandboxStack["on"]>) => stack.on(...args);
         const ruleShow = (profile: string) => stack.ruleShow(profile);
-        /** What the cluster holds that the program manages: networks, profiles in etcd, DNAT rules, the group, resources files. */
+        /**
+         * What the cluster holds that the program manages: networks, profiles in etcd, DNAT rules, the group, resources
+         * files.
+         */
         const snapshot = async (): Promise<Record<string, string>> => ({
             networks: (await stack.networks()).join("\n"),
             profiles: await on(stack.master, ["calicoctl", "profile", "show"]),
@@ -194,8 +203,8 @@ for (const kind of lifecycleDrivers)
                 `-A POSTROUTING -d 192.168.255.254/32 -p tcp -m tcp --dport 9001 -m conntrack --ctstate DNAT -m comment --comment "calico-stars:${owner}" -j MASQUERADE`,
                 `-A PREROUTING -i eth1 -p tcp -m tcp --dport 9001 -m comment --comment "calico-stars:${owner}" -j DNAT --to-destination 192.168.255.254:9001`,
             ]);
-            const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body);
-            assert.deepStrictEqual(group.apps.map((a: any) => a.id).sort(), [
+            const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body) as MarathonGroup;
+            assert.deepStrictEqual(group.apps.map((a) => a.id).sort(), [
                 "/calico-stars/backend",
                 "/calico-stars/client",
                 "/calico-stars/frontend",
@@ -204,11 +213,12 @@ for (const kind of lifecycleDrivers)
             assert.deepStrictEqual(
                 JSON.parse(
                     await on(stack.agent, ["cat", "/var/tmp/calico-stars/calico-stars/calico-stars-resources.json"]),
-                ).map((r: any) => r.id),
+                ).map((r: DeployedResource) => r.id),
                 ["C", "F", "B"],
             );
             assert.strictEqual(result.outputs.uiUrl, `http://${stack.cluster.master.address}:9001`);
             assert.deepStrictEqual(result.outputs.profiles["frontend"].inbound, runbookPolicy.frontend.inbound);
+            assert.deepStrictEqual(result.outputs.connectivity, connectivityOf(configuredMatrix(stackConfig())));
             await stack.assertConverged();
         });
 
@@ -264,7 +274,9 @@ for (const kind of lifecycleDrivers)
         });
 
         it("a new Mesos-DNS domain rewrites the resources file on every agent and the group's probe URLs, and restarts the collector, which lists the new URLs", async function () {
-            /** The collector's /resources through the master's DNAT (the OUTPUT rule), as demo.test.ts looks at the UI. */
+            /**
+             * The collector's /resources through the master's DNAT (the OUTPUT rule), as demo.test.ts looks at the UI.
+             */
             const collectorUrls = async () =>
                 JSON.parse(
                     await on(stack.master, [
@@ -278,7 +290,7 @@ for (const kind of lifecycleDrivers)
                         "-",
                         `http://${stack.cluster.master.address}:9001/resources`,
                     ]),
-                ).resources.map((r: any) => r.url);
+                ).resources.map((r: DeployedResource) => r.url);
             const urls = (domain: string) =>
                 ["client", "frontend", "backend"].map((app) => `http://${app}-calico-stars.${domain}:9000/status`);
             assert.deepStrictEqual(await collectorUrls(), urls("marathon.mesos"));
@@ -290,13 +302,13 @@ for (const kind of lifecycleDrivers)
                     "/var/tmp/calico-stars/calico-stars/calico-stars-resources.json",
                 ]);
                 assert.deepStrictEqual(
-                    JSON.parse(file).map((r: any) => r.url),
+                    JSON.parse(file).map((r: DeployedResource) => r.url),
                     urls("mesos.example"),
                 );
             }
-            const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body);
+            const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body) as MarathonGroup;
             assert.match(
-                group.apps.find((a: any) => a.id === "/calico-stars/client").cmd,
+                group.apps.find((a) => a.id === "/calico-stars/client")!.cmd,
                 /--urls=http:\/\/frontend-calico-stars\.mesos\.example:9000\/status,/,
             );
             // star-collect reads the file once, at start: the new URLs show only if Marathon restarted it (its task is

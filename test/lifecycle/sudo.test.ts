@@ -232,8 +232,18 @@ describe("the program as vagrant with sudo on the sandbox, as on the reference c
             commands.filter((command) => command.argv[0] === "sudo").map((command) => programOf(command.argv)),
         );
         // not vacuous: each kind of privileged command the program has did run, under sudo
-        for (const program of ["docker", "calicoctl", "iptables", "sh", "rm"]) {
+        for (const program of ["docker", "calicoctl", "iptables", "sh"]) {
             assert.ok(programs.has(program), `no \`sudo -n ${program}\` ran: ${[...programs].join(", ")}`);
+        }
+        // the resources file's write and its removal are each a script for `sudo -n sh -c`
+        const sudoScripts = commands
+            .filter((command) => command.argv[0] === "sudo" && programOf(command.argv) === "sh")
+            .map((command) => command.argv.join(" "));
+        for (const step of ['mv -f -- "$tmp" "$dir/$name"', 'rm -f -- "$1/$2" "$1/$2.owner"']) {
+            assert.ok(
+                sudoScripts.some((script) => script.includes(step)),
+                `no \`sudo -n sh -c\` script ran \`${step}\``,
+            );
         }
         const unprivileged = commands.filter(
             (command) => needsRoot(command) && !(command.argv[0] === "sudo" && command.argv[1] === "-n"),
@@ -301,7 +311,11 @@ describe("the program as vagrant with sudo on the sandbox, as on the reference c
             providers.IptablesDnat.create({ ...dnat.inputs, host: forgetful } as never),
             /iptables: not found/,
         );
-        const place = { baseDir: "/var/tmp/calico-stars", groupPath: "calico-stars" };
+        const place = {
+            baseDir: "/var/tmp/calico-stars",
+            groupPath: "calico-stars",
+            ownerId: String(dnat.inputs.ownerId),
+        };
         const write = (host: typeof agent) =>
             runCommand(host, agentPrepCreate(host, stack.cluster.docker.image, place), { stdin: "[]\n" });
         const refused = await write({ ...agent, sudo: false });

@@ -1,7 +1,9 @@
-// verify on the sandbox (issue 12): the VerifyPolicy resource inside `up` (config verifyPolicy), and `npm run verify`
-// as a user runs it, against the stack file the sandbox writes (Pulumi.sandbox.yaml): a pass after `up`, the JSON
-// report against the committed schema, the picture, a hand edit with calicoctl named by edge and rule, and an `up`
-// that fails with the report when an edge the policy allows is dropped by hand on the agents.
+// verify on the sandbox: the VerifyPolicy resource inside `up` (config verifyPolicy), and `npm run verify` as a user
+// runs it, against the stack file the sandbox writes (Pulumi.sandbox.yaml): a pass after `up`, the JSON report against
+// the committed schema, the picture, a hand edit with calicoctl named by edge and rule, and an `up` that fails with the
+// report when an edge the policy allows is dropped by hand on the agents. Also the effect of a change before it is
+// applied: the stack output `connectivity` in the engine's preview of a one-rule change, and `verify --plan` before
+// and after the hand edit.
 import * as assert from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -15,10 +17,16 @@ import { drawnEdges } from "../../scripts/verify/graphSvg";
 import { reportSchemaFileName } from "../../scripts/verify/reportSchema";
 import type { VerifyReport } from "@calico-stars/providers/verify";
 import { StackRunError } from "../../engine";
+import { configuredMatrix, connectivityOf } from "../../components/connectivity";
+import type { Plan } from "../../scripts/verify/plan";
+import { stackConfig } from "../support/verifyFixtures";
 
 const projectDir = path.resolve(__dirname, "../..");
+/** The runbook's edges, as the stack output says them (no host or address appears in them). */
+const runbookConnectivity = connectivityOf(configuredMatrix(stackConfig()));
 const artifacts = path.join(projectDir, "test/artifacts");
 const picture = path.join(artifacts, "verify-sandbox.svg");
+const planPicture = path.join(artifacts, "verify-plan-sandbox.svg");
 
 interface VerifyRun {
     code: number | null;
@@ -28,12 +36,12 @@ interface VerifyRun {
 }
 
 /** `npm run verify -- --stack sandbox ...` in the project directory, as a user runs it. */
-function runVerify(args: string[]): Promise<VerifyRun> {
+function runVerify(args: string[], picturePath = picture): Promise<VerifyRun> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
         const child = spawn(
             "npm",
-            ["run", "--silent", "verify", "--", "--stack", "sandbox", "--picture", picture, ...args],
+            ["run", "--silent", "verify", "--", "--stack", "sandbox", "--picture", picturePath, ...args],
             { cwd: projectDir, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
         );
         const out: Buffer[] = [];
@@ -52,6 +60,16 @@ function runVerify(args: string[]): Promise<VerifyRun> {
             });
         });
     });
+}
+
+/** An SVG element as fast-xml-parser reads it: attributes as fields, the children that may repeat as lists. */
+interface SvgGroup {
+    class?: string;
+    "data-panel"?: string;
+    "data-node"?: string;
+    "data-edge"?: string;
+    g?: SvgGroup[];
+    path?: SvgGroup[];
 }
 
 describe("verify on the sandbox", function () {
@@ -80,6 +98,7 @@ describe("verify on the sandbox", function () {
         const run = await stack.driver.up();
         timings["up with verifyPolicy"] = Date.now() - started;
         assert.strictEqual(verifyStep(run.steps)?.op, "create");
+        assert.deepStrictEqual(run.outputs.connectivity, runbookConnectivity);
         const state = await stack.driver.exportStack();
         const check = state.deployment.resources.find((r) => r.urn.endsWith("::verify-policy"))!;
         assert.deepStrictEqual(
@@ -111,6 +130,22 @@ describe("verify on the sandbox", function () {
             const run = await stack.driver.preview();
             const step = run.steps.find((s) => s.name.endsWith("verify-policy"));
             assert.deepStrictEqual([step?.op, step?.diffKeys], ["update", ["declared"]]);
+            // the edges it opens and closes, in the stack output, and nothing replaced
+            const changed = Object.keys(run.outputs.connectivity)
+                .filter((edge) => run.outputs.connectivity[edge] !== runbookConnectivity[edge])
+                .map((edge) => [edge, run.outputs.connectivity[edge]]);
+            assert.deepStrictEqual(changed, [
+                [
+                    "client -> backend:9000",
+                    'allowed by client outbound rule 1 "allow" and backend inbound rule 3 "allow tcp from tag client to ports 9000"',
+                ],
+                ["frontend -> backend:9000", "blocked by backend inbound: no rule matched (default drop)"],
+            ]);
+            assert.deepStrictEqual(Object.keys(run.outputs.connectivity), Object.keys(runbookConnectivity));
+            assert.deepStrictEqual(
+                run.steps.filter((s) => s.op === "replace" || (s.replaceKeys ?? []).length > 0),
+                [],
+            );
         } finally {
             await stack.driver.setConfig("calico-stars:policy", JSON.stringify(runbookPolicy));
         }
@@ -134,6 +169,18 @@ describe("verify on the sandbox", function () {
             run.stdout.includes(`picture: ${picture.replace(/\.svg$/, ".png")}\n`) || run.stdout.includes("no PNG: "),
             run.stdout,
         );
+    });
+
+    it("verify --plan after up: no edge would change, exit 0", async function () {
+        const run = await runVerify(["--plan"], planPicture);
+        timings["verify --plan: unchanged"] = run.ms;
+        console.log(run.stdout.replace(/^/gm, "        "));
+        assert.strictEqual(run.code, 0, run.stdout + run.stderr);
+        assert.match(
+            run.stdout,
+            /^verify --plan: up would open or close no edge: 10 edges: 0 opens, 0 closes, 0 unknown, 0 rules only, 10 unchanged\n/,
+        );
+        assert.ok(run.stdout.includes(`picture: ${planPicture}\n`), run.stdout);
     });
 
     let jsonReport: VerifyReport | undefined;
@@ -170,20 +217,22 @@ describe("verify on the sandbox", function () {
             ignoreAttributes: false,
             attributeNamePrefix: "",
             isArray: (name) => ["g", "path", "marker"].includes(name),
-        }).parse(svg);
-        const panels = parsed.svg.g.filter((g: any) => g.class === "panel");
+        }).parse(svg) as { svg: SvgGroup };
+        const panels = (parsed.svg.g ?? []).filter((g) => g.class === "panel");
         assert.deepStrictEqual(
-            panels.map((panel: any) => panel["data-panel"]),
+            panels.map((panel) => panel["data-panel"]),
             ["declared", "observed"],
         );
         for (const panel of panels) {
             assert.deepStrictEqual(
-                panel.g.filter((g: any) => g.class === "node").map((g: any) => g["data-node"]),
+                (panel.g ?? []).filter((g) => g.class === "node").map((g) => g["data-node"]),
                 report.nodes.map((node) => node.id),
             );
             assert.deepStrictEqual(
-                panel.path.filter((p: any) => p.class.startsWith("edge")).map((p: any) => p["data-edge"]),
-                drawnEdges(report, panel["data-panel"]).map((edge) => `${edge.source}->${edge.target}`),
+                (panel.path ?? []).filter((p) => p.class?.startsWith("edge")).map((p) => p["data-edge"]),
+                drawnEdges(report, panel["data-panel"] as "declared" | "observed").map(
+                    (edge) => `${edge.source}->${edge.target}`,
+                ),
             );
         }
         const png = picture.replace(/\.svg$/, ".png");
@@ -222,6 +271,36 @@ describe("verify on the sandbox", function () {
             ),
             run.stdout,
         );
+    });
+
+    it("verify --plan after the hand edit names the edge up would restore and the rule behind it, exit 1", async function () {
+        const run = await runVerify(["--plan"], planPicture);
+        timings["verify --plan: the hand edit"] = run.ms;
+        console.log(run.stdout.replace(/^/gm, "        "));
+        assert.strictEqual(run.code, 1, run.stdout + run.stderr);
+        assert.ok(
+            run.stdout.includes(
+                "\nopens frontend -> backend:9000\n" +
+                    "    now:      blocked by backend inbound: no rule matched (default drop)\n" +
+                    '    after up: allowed by frontend outbound rule 1 "allow" and backend inbound rule 3 "allow tcp from tag frontend to ports 9000"\n',
+            ),
+            run.stdout,
+        );
+        const json = await runVerify(["--plan", "--json"], planPicture);
+        assert.strictEqual(json.code, 1, json.stderr);
+        const plan = JSON.parse(json.stdout) as Plan;
+        assert.deepStrictEqual(
+            plan.edges.filter((edge) => edge.change !== "none").map((edge) => [edge.change, edge.edge]),
+            [["opens", "frontend -> backend:9000"]],
+        );
+        assert.deepStrictEqual(plan.edges.find((edge) => edge.change === "opens")!.afterUp.rules[1], {
+            profile: "backend",
+            direction: "inbound",
+            position: 3,
+            text: "allow tcp from tag frontend to ports 9000",
+        });
+        const svg = fs.readFileSync(planPicture, "utf8");
+        assert.ok(svg.includes('class="edge opens" data-edge="frontend-&gt;backend"'), svg);
     });
 
     it("refresh records the broken edge, and the next up rewrites the rule and checks again until it holds", async function () {

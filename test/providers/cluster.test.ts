@@ -1,7 +1,11 @@
 // The Docker network, profile rules and DNAT providers against a real sshd on loopback, with recording
 // stand-ins for docker, calicoctl and iptables behind it (test/support/standins/fakeCluster.ts).
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "shell-quote";
 import { dnatRules, ownerKey, providers } from "@calico-stars/providers";
+import type { DockerNetworkOutputs, IptablesDnatOutputs, ProfileRulesOutputs } from "@calico-stars/providers";
 import { runChecked, sshStats } from "@calico-stars/providers/ssh";
 import { loopbackSshdSuite } from "../support/loopbackSshd";
 
@@ -139,12 +143,29 @@ describe("cluster providers over a real sshd", function () {
             assert.strictEqual((await providers.DockerNetwork.read!(id, outs)).id, "");
         });
 
-        it("reads a network from its ID and host alone, as an import would", async function () {
+        it("reads a network from its ID, host and the importer's owner id, as an import would, as the importer's own when it made it", async function () {
             const { id } = await providers.DockerNetwork.create({ host: env.host, networkName: "imported", ownerId });
-            assert.deepStrictEqual(await providers.DockerNetwork.read!(id, { host: env.host } as any), {
-                id,
-                props: { host: env.host, networkName: "imported", networkId: id, ownerId, adopted: false },
-            });
+            assert.deepStrictEqual(
+                await providers.DockerNetwork.read!(id, { host: env.host, ownerId } as DockerNetworkOutputs),
+                {
+                    id,
+                    props: { host: env.host, networkName: "imported", networkId: id, ownerId, adopted: false },
+                },
+            );
+        });
+
+        it("reads an imported network that carries another stack's owner option as adopted, so destroy leaves it", async function () {
+            const id = foreignNetwork("theirs", { [ownerKey]: "ffffffff" });
+            for (const importer of [{ ownerId }, {}]) {
+                const { props } = await providers.DockerNetwork.read!(id, {
+                    host: env.host,
+                    ...importer,
+                } as DockerNetworkOutputs);
+                assert.strictEqual(props!.adopted, true, JSON.stringify(importer));
+                await providers.DockerNetwork.delete!(id, props as DockerNetworkOutputs);
+                assert.strictEqual(env.sshd.cluster().networks[id]?.Name, "theirs");
+            }
+            assert.ok(!env.sshd.commands().some((c) => c.includes(`network rm ${id}`)));
         });
 
         it("reads a network from state written before owner options existed as its own, not adopted, so destroy still removes it", async function () {
@@ -153,13 +174,13 @@ describe("cluster providers over a real sshd", function () {
                 host: env.host,
                 networkName: "older",
                 networkId: id,
-            } as any);
+            } as DockerNetworkOutputs);
             assert.strictEqual(props!.adopted, false);
         });
 
         it("says what is missing when read has no host", async function () {
             await assert.rejects(
-                providers.DockerNetwork.read!("abc", {} as any),
+                providers.DockerNetwork.read!("abc", {} as DockerNetworkOutputs),
                 /ConfigError: Docker network abc: cannot read it without its host/,
             );
         });
@@ -262,7 +283,10 @@ describe("cluster providers over a real sshd", function () {
         });
 
         it("reads a profile from the host and its name alone, as an import would", async function () {
-            const { props } = await providers.ProfileRules.read!("n1", { host: env.host, profile: "frontend" } as any);
+            const { props } = await providers.ProfileRules.read!("n1", {
+                host: env.host,
+                profile: "frontend",
+            } as ProfileRulesOutputs);
             assert.deepStrictEqual([props!.networkId, props!.outbound], ["n1", ["allow"]]);
         });
 
@@ -406,9 +430,60 @@ describe("cluster providers over a real sshd", function () {
             );
         });
 
+        it("runs every iptables of create, read, update and delete as sudo -n iptables on a host with sudo", async function () {
+            // a sudo that runs the command only when it may not prompt, as on a host whose sudo wants a password
+            const sudo = path.join(env.sshd.dir, "bin", "sudo");
+            fs.writeFileSync(
+                sudo,
+                '#!/bin/sh\n[ "$1" = "-n" ] || { echo "sudo: a password is required" >&2; exit 1; }\nshift\nexec "$@"\n',
+                { mode: 0o755 },
+            );
+            const natBefore = env.sshd.cluster().nat;
+            try {
+                const sudoInputs = { ...inputs(), host: { ...env.host, sudo: true } };
+                const steps: [string, () => Promise<unknown>][] = [
+                    ["create", () => providers.IptablesDnat.create(sudoInputs)],
+                    ["read", () => providers.IptablesDnat.read!("h", { ...sudoInputs, rules: [] })],
+                    [
+                        "update",
+                        () =>
+                            providers.IptablesDnat.update!(
+                                "h",
+                                { ...sudoInputs, rules: dnatRules(sudoInputs) },
+                                { ...sudoInputs, publicPort: 9101 },
+                            ),
+                    ],
+                    [
+                        "delete",
+                        () => providers.IptablesDnat.delete!("h", { ...sudoInputs, publicPort: 9101, rules: [] }),
+                    ],
+                ];
+                for (const [step, run] of steps) {
+                    const before = env.sshd.commands().length;
+                    await run();
+                    const words = env.sshd
+                        .commands()
+                        .slice(before)
+                        .flatMap((text) => parse(text));
+                    const iptables = words.flatMap((word, i) =>
+                        word === "iptables" ? [words.slice(i - 2, i + 1)] : [],
+                    );
+                    assert.ok(iptables.length >= 3, `${step} runs iptables for each rule`);
+                    assert.deepStrictEqual(
+                        iptables.filter((run) => run[0] !== "sudo" || run[1] !== "-n"),
+                        [],
+                        `${step}: iptables without sudo -n`,
+                    );
+                }
+                assert.deepStrictEqual(env.sshd.cluster().nat, natBefore);
+            } finally {
+                fs.rmSync(sudo);
+            }
+        });
+
         it("says what is missing when read lacks the owner id, since only its own rules are ever looked at", async function () {
             await assert.rejects(
-                providers.IptablesDnat.read!("h", { host: env.host } as any),
+                providers.IptablesDnat.read!("h", { host: env.host } as IptablesDnatOutputs),
                 /DNAT rules h: cannot read them without .*ownerId/,
             );
         });

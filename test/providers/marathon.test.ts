@@ -230,6 +230,47 @@ describe("MarathonGroup through a forwarded channel", function () {
             assert.strictEqual(marathon!.count("DELETE", "/"), 0);
         });
 
+        it("claims a free path or the stack's own group before the agents are touched, refuses what the group itself would refuse, and writes nothing to Marathon", async function () {
+            let group: object | undefined;
+            await script((r) =>
+                r.method === "GET" && r.path === "/v2/groups/calico-stars" && group !== undefined
+                    ? { status: 200, json: group }
+                    : undefined,
+            );
+            const claim = {
+                host: env.host,
+                marathonHost: "127.0.0.1",
+                marathonPort: marathon!.port,
+                groupId: "/calico-stars",
+                ownerId,
+                deploymentTimeoutSeconds: 1,
+            };
+            const withApp = (labels: Record<string, string>) => ({
+                id: "/calico-stars",
+                apps: [{ ...app("client"), id: "/calico-stars/client", labels }],
+                groups: [],
+            });
+            assert.deepStrictEqual(await providers.MarathonGroupClaim.create(claim), {
+                id: "/calico-stars",
+                outs: claim,
+            });
+            group = withApp({ "calico-stars.owner": ownerId });
+            assert.strictEqual((await providers.MarathonGroupClaim.create(claim)).id, "/calico-stars");
+            group = withApp({ "calico-stars.owner": "ffffffff" });
+            await assert.rejects(
+                providers.MarathonGroupClaim.create(claim),
+                /OwnershipError: Marathon group \/calico-stars holds what this stack \(owner 0a1b2c3d\) did not make: app \/calico-stars\/client \(calico-stars\.owner=ffffffff\); refusing to take over it/,
+            );
+            group = { id: "/calico-stars", apps: [], groups: [] };
+            await assert.rejects(
+                providers.MarathonGroupClaim.create(claim),
+                /Marathon group \/calico-stars exists, empty, and was not made by this stack/,
+            );
+            // once the stack holds the claim, an emptied group is its own, seen through another Marathon address too
+            await providers.MarathonGroupClaim.update!("/calico-stars", claim, { ...claim, marathonHost: "localhost" });
+            assert.deepStrictEqual([marathon!.count("PUT", "/"), marathon!.count("DELETE", "/")], [0, 0]);
+        });
+
         it("refuses to create into an existing empty group it did not make, but deletes its own emptied group without force", async function () {
             await script((r) =>
                 r.method === "GET" && r.path === "/v2/groups/calico-stars"

@@ -1,11 +1,21 @@
 // The SSH layer against a real OpenSSH server on loopback.
 import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
 import { writeResourcesFile } from "../../components/agentPrep";
-import { configureSsh, httpOverSsh, runChecked, runCommand, sshStats } from "@calico-stars/providers/ssh";
+import {
+    closeAllConnections,
+    configureSsh,
+    httpOverSsh,
+    parseSshSettings,
+    runChecked,
+    runCommand,
+    sshStats,
+} from "@calico-stars/providers/ssh";
 import { loopbackSshdSuite } from "../support/loopbackSshd";
 
 describe("SSH layer over a real sshd", function () {
@@ -60,6 +70,27 @@ describe("SSH layer over a real sshd", function () {
         await assert.rejects(
             runCommand(env.host, ["head", "-c", "100000", "/dev/zero"]),
             /`head -c 100000 \/dev\/zero` printed more than 4096 bytes on stdout; stopped it/,
+        );
+    });
+
+    it("caps what a command prints at 8 MiB with the settings the stack config builds, which name no cap", async function () {
+        const config: Record<string, string> = {
+            "calico-stars:sshPrivateKeyPath": env.sshd.privateKeyPath,
+            "calico-stars:hostKeyFingerprints": JSON.stringify({
+                [`[127.0.0.1]:${env.sshd.port}`]: [env.sshd.hostKeyFingerprint],
+            }),
+        };
+        const settings = parseSshSettings((key) => config[key]);
+        assert.strictEqual(settings.maxOutputBytes, undefined);
+        configureSsh(settings);
+        const mebibytes8 = 8 * 1024 * 1024;
+        assert.strictEqual(
+            (await runCommand(env.host, ["head", "-c", String(mebibytes8), "/dev/zero"])).stdout.length,
+            mebibytes8,
+        );
+        await assert.rejects(
+            runCommand(env.host, ["head", "-c", String(mebibytes8 + 1), "/dev/zero"]),
+            /printed more than 8388608 bytes on stdout; stopped it/,
         );
     });
 
@@ -136,6 +167,75 @@ describe("SSH layer over a real sshd", function () {
         assert.strictEqual(env.sshd.commands().length, before);
     });
 
+    describe("known_hosts read as the real ssh reads it", function () {
+        /** A hashed known_hosts name, as ssh-keygen -H writes it (hostfile.c host_hash). */
+        const hashed = (name: string) => {
+            const salt = crypto.randomBytes(20);
+            return `|1|${salt.toString("base64")}|${crypto.createHmac("sha1", salt).update(name).digest("base64")}`;
+        };
+
+        /** What OpenSSH's own client makes of the host with this known_hosts file. */
+        const opensshVerdict = (knownHosts: string, name: string) => {
+            const run = spawnSync(
+                "ssh",
+                [
+                    ...["-F", "/dev/null", "-T", "-i", env.sshd.privateKeyPath, "-p", String(env.sshd.port)],
+                    ...["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes"],
+                    ...["-o", `UserKnownHostsFile=${knownHosts}`, "-o", "GlobalKnownHostsFile=/dev/null"],
+                    ...["-o", "UpdateHostKeys=no", "-o", "ConnectTimeout=5", `root@${name}`, "true"],
+                ],
+                { encoding: "utf8", timeout: 20000 },
+            );
+            return run.status === 0 ? "accepted" : /REVOKED HOST KEY/.test(run.stderr) ? "revoked" : run.stderr;
+        };
+
+        const ourVerdict = async (knownHosts: string, name: string) => {
+            await closeAllConnections();
+            configureSsh(env.sshd.settings({ hostKeyFingerprints: {}, knownHostsPath: knownHosts }));
+            try {
+                await runCommand({ ...env.host, address: name }, ["true"]);
+                return "accepted";
+            } catch (err) {
+                return /is marked @revoked/.test((err as Error).message) ? "revoked" : (err as Error).message;
+            }
+        };
+
+        const cases: { what: string; name: string; knownHosts: (port: number, key: string) => string; is: string }[] = [
+            {
+                what: "CRLF line ends, the key listed and revoked",
+                name: "127.0.0.1",
+                knownHosts: (port, key) => `[127.0.0.1]:${port} ${key}\r\n@revoked [127.0.0.1]:${port} ${key}\r\n`,
+                is: "revoked",
+            },
+            {
+                what: "CRLF line ends, the key listed",
+                name: "127.0.0.1",
+                knownHosts: (port, key) => `[127.0.0.1]:${port} ${key}\r\n`,
+                is: "accepted",
+            },
+            {
+                what: "a host written in capitals, revoked by a hashed entry of its lower-case name",
+                name: "LocalHost",
+                knownHosts: (port, key) =>
+                    `@revoked ${hashed(`[localhost]:${port}`)} ${key}\n[localhost]:${port} ${key}\n`,
+                is: "revoked",
+            },
+            {
+                what: "a host written in capitals, listed by a hashed entry of its lower-case name",
+                name: "LocalHost",
+                knownHosts: (port, key) => `${hashed(`[localhost]:${port}`)} ${key}\n`,
+                is: "accepted",
+            },
+        ];
+        for (const { what, name, knownHosts, is } of cases) {
+            it(`agrees with ssh: ${what}`, async function () {
+                const file = path.join(env.sshd.dir, `known_hosts_${crypto.randomBytes(4).toString("hex")}`);
+                fs.writeFileSync(file, knownHosts(env.sshd.port, env.sshd.hostPublicKey));
+                assert.deepStrictEqual([opensshVerdict(file, name), await ourVerdict(file, name)], [is, is]);
+            });
+        }
+    });
+
     it("says so when the user is refused, without retrying or showing the key", async function () {
         const wrongUser = { ...env.host, user: "nobody-here" };
         await assert.rejects(runCommand(wrongUser, ["true"]), (err: Error) => {
@@ -161,13 +261,13 @@ describe("SSH layer over a real sshd", function () {
     });
 
     it("writes the resources file over SSH from stdin, and refuses a resources directory that is a symbolic link", async function () {
-        const place = { baseDir: path.join(env.sshd.dir, "resources"), groupPath: "calico-stars" };
+        const place = { baseDir: path.join(env.sshd.dir, "resources"), groupPath: "calico-stars", ownerId: "0a1b2c3d" };
         await runChecked(env.host, writeResourcesFile(env.host, place), { stdin: '[{"id": "C"}]\n' });
         assert.strictEqual(
             fs.readFileSync(path.join(place.baseDir, "calico-stars", "calico-stars-resources.json"), "utf8"),
             '[{"id": "C"}]\n',
         );
-        const linked = { baseDir: path.join(env.sshd.dir, "linked"), groupPath: "calico-stars" };
+        const linked = { ...place, baseDir: path.join(env.sshd.dir, "linked") };
         fs.symlinkSync(place.baseDir, linked.baseDir);
         await assert.rejects(
             runChecked(env.host, writeResourcesFile(env.host, linked), { stdin: "[]\n" }),

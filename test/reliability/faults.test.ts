@@ -1,6 +1,7 @@
 // Faults on the sandbox cluster while the program runs through the real dynamic provider host: each
 // failed run must say what failed where, and the next run must converge to exactly what is declared.
 // Needs root and the sandbox's Debian packages; skips, saying so, without them.
+import type { MarathonApp, MarathonGroup } from "@calico-stars/providers/marathon";
 import { waitUntil } from "../../sandbox/lib/wait";
 import * as assert from "assert";
 import { execFileSync } from "child_process";
@@ -142,7 +143,10 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             await converges();
         });
 
-        /** The providers' pool names the host; @pulumi/command (v1.2.1, retrying every dial error) names its resource and the attempts (an update when the prep's connection changed). */
+        /**
+         * The providers' pool names the host; @pulumi/command (v1.2.1, retrying every dial error) names its resource
+         * and the attempts (an update when the prep's connection changed).
+         */
         const wrongKey =
             /(cannot log in to vagrant@10\.197\.0\.1[1-3]:22: the server refused every offered key|(Create|Update) of agent-prep-10\.197\.0\.1[23] \(command:remote:Command\) failed: after 3 failed attempts: ssh: handshake failed: ssh: unable to authenticate, attempted methods \[none publickey\], no supported methods remain)/;
 
@@ -206,11 +210,11 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
     describe("Marathon", function () {
         it("waits out a deployment another client started (409), then applies", async function () {
             await stack.marathonFaults({ deployDelayMs: 1500 });
-            const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body);
+            const group = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body) as MarathonGroup;
             // The collector is left alone: its fixed ip makes a restart under the default upgradeStrategy hang
             // (test/sandbox/workload.test.ts), and this test is about the 409.
-            const fixedIp = (app: any) => (app.container?.docker?.parameters ?? []).some((p: any) => p.key === "ip");
-            const byHand = group.apps.map((app: any) => ({
+            const fixedIp = (app: MarathonApp) => app.container.docker.parameters.some((p) => p.key === "ip");
+            const byHand = group.apps.map((app) => ({
                 ...app,
                 cmd: fixedIp(app) ? app.cmd : `${app.cmd} `,
                 version: undefined,
@@ -222,9 +226,9 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             faultsInjected.push("409 deployment lock");
             changeGroup();
             await converges();
-            const cmds = JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body).apps.map(
-                (a: any) => a.cmd,
-            );
+            const cmds = (
+                JSON.parse((await stack.marathon("GET", "/v2/groups/calico-stars")).body) as MarathonGroup
+            ).apps.map((a) => a.cmd);
             assert.ok(
                 cmds.every((cmd: string) => !cmd.endsWith(" ")),
                 "the program's definition won over the hand edit",
@@ -279,7 +283,7 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
         it("reports a network and profile removed by hand on refresh, and up rebuilds both", async function () {
             // Docker removes no network a container uses: the client task's container goes with it, on its agent
             const [task] = JSON.parse((await stack.marathon("GET", "/v2/apps/calico-stars/client/tasks")).body).tasks;
-            const taskAgent = sshHostOf(stack.cluster.agents.find((agent: any) => agent.address === task.host));
+            const taskAgent = sshHostOf(stack.cluster.agents.find((agent) => agent.address === task.host));
             await stack.on(taskAgent, [
                 "sh",
                 "-c",
@@ -343,7 +347,8 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
                     () => stack.engine.destroy({ parallel: 8 }),
                     /Delete of network-client \(.*\) failed: .*docker network rm [0-9a-f]+` exited 1: .*network client id [0-9a-f]+ has active endpoints/,
                 );
-                // the network carries the owner id, so the id's level waits and the id stays in state as long as the network does
+                // the network carries the owner id, so the id's level waits and the id stays in state as long as the
+                // network does
                 assert.deepStrictEqual(managedResources(stack.engine.state()), ["owner", "network-client"]);
                 assert.deepStrictEqual(await stack.networks(), ["client"]);
             } finally {
@@ -424,9 +429,7 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
             const places: Record<string, string> = {
                 "the state after every run (pulumi stack export, serialized __provider included)": states.join("\n"),
                 "errors and diagnostics of every run": seen.join("\n"),
-                "the hosts' audit logs": stack.cluster.hosts
-                    .map((h: any) => fs.readFileSync(h.auditLog, "utf8"))
-                    .join("\n"),
+                "the hosts' audit logs": stack.cluster.hosts.map((h) => fs.readFileSync(h.auditLog, "utf8")).join("\n"),
             };
             assert.ok(
                 states.some((state) => state.includes("__provider")) &&

@@ -1,4 +1,4 @@
-// Hostile stack config (issue 4, "Bad input"): shell metacharacters, quotes, newlines, $(...), backticks
+// Hostile stack config: shell metacharacters, quotes, newlines, $(...), backticks
 // and leading dashes in every string a user can set; malformed ports, CIDRs and IPs; and the semantic
 // mistakes (a tag naming no network, a duplicate network, an empty policy, a profile for an unmanaged
 // network, a malformed stars template, an unknown key). Each must be refused by config validation with
@@ -10,7 +10,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError, parseStackConfig, runbookNetworks, runbookPolicy } from "../../components/config";
+import { ConfigError, parseStackConfig, runbookNetworks, runbookPolicy, StarsTemplate } from "../../components/config";
 import { emulators, RunError, TestEngine } from "../../engine";
 import { SandboxStack, sandboxStackConfig } from "../../scripts/sandboxStack";
 import { startStackOrSkip } from "../support/sandboxStack";
@@ -28,7 +28,9 @@ type Policy = Record<string, { inbound: string[]; outbound: string[] }>;
 
 const projectDir = path.resolve(__dirname, "../..");
 const json = JSON.stringify;
-const starsTemplate = JSON.parse(fs.readFileSync(path.join(projectDir, "components/stars.json"), "utf8"));
+const starsTemplate = JSON.parse(
+    fs.readFileSync(path.join(projectDir, "components/stars.json"), "utf8"),
+) as StarsTemplate;
 
 /** The runbook's networks plus one more, at index 4. */
 const withNetwork = (name: string) => json([...runbookNetworks, { name }]);
@@ -41,7 +43,7 @@ const withRule = (profile: "backend" | "client", direction: "inbound" | "outboun
     });
 const withProfile = (profile: string) =>
     json({ ...runbookPolicy, [profile]: { inbound: [], outbound: ["allow"] } } satisfies Policy);
-const withTemplate = (edit: (template: any) => void) => {
+const withTemplate = (edit: (template: StarsTemplate) => void) => {
     const template = structuredClone(starsTemplate);
     edit(template);
     return json(template);
@@ -389,14 +391,14 @@ const hostileInputs: HostileInput[] = [
     {
         key: "starsTemplate",
         value: withTemplate((t) => {
-            delete t.probes;
+            delete (t as Partial<StarsTemplate>).probes;
         }),
         expect: /calico-stars:starsTemplate\.probes: Invalid input: expected array/,
     },
     {
         key: "starsTemplate",
         value: withTemplate((t) => {
-            t.command = "reboot";
+            (t as Record<string, unknown>).command = "reboot";
         }),
         expect: /calico-stars:starsTemplate: Unrecognized key: "command"/,
     },
@@ -577,7 +579,7 @@ const hostileInputs: HostileInput[] = [
     {
         key: "hostKeys",
         value: json({ "$(id)": [fakeHostKey] }),
-        expect: /calico-stars:hostKeys\["\$\(id\)"\]: must be a host address, or address:port/,
+        expect: /calico-stars:hostKeys\["\$\(id\)"\]: must be a host address, or \[address\]:port/,
     },
     {
         key: "hostKeys",
@@ -599,7 +601,7 @@ const hostileInputs: HostileInput[] = [
     {
         key: "hostKeyFingerprints",
         value: json({ "10.197.0.11:99999": ["SHA256:" + "A".repeat(43)] }),
-        expect: /calico-stars:hostKeyFingerprints\.10\.197\.0\.11:99999: must be a host address, or address:port/,
+        expect: /calico-stars:hostKeyFingerprints\.10\.197\.0\.11:99999: must be a host address, or \[address\]:port/,
     },
 
     // ---- unknown keys

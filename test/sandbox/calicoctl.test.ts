@@ -64,7 +64,9 @@ function startProcess(cluster: Cluster, name: string, command: string, args: str
     return child;
 }
 
-/** Waits until `ready` holds; fails once `timeoutMs` has passed or the process has exited, quoting the end of its log. */
+/**
+ * Waits until `ready` holds; fails once `timeoutMs` has passed or the process has exited, quoting the end of its log.
+ */
 async function waitFor(
     what: string,
     child: ChildProcess,
@@ -290,7 +292,8 @@ describe("sandbox calicoctl stand-in and libnetwork plugin (real etcd and docker
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "calicoctl-test-"));
         cluster = { dir, etcdAuthority: "", dockerSocket: path.join(dir, "docker.sock"), processes: new Map() };
         await startEtcd(cluster);
-        // calico-node's startup creates the default pool before the plugin is used (sandbox/calico/datastore.ts startNode)
+        // calico-node's startup creates the default pool before the plugin is used (sandbox/calico/datastore.ts
+        // startNode)
         await etcdPut("/calico/v1/ipam/v4/pool/192.168.0.0-16", '{"cidr": "192.168.0.0/16"}');
         await startDockerd(cluster, await startPlugin(cluster));
     });

@@ -211,7 +211,8 @@ describe("sandbox cluster (sandbox/cli.ts)", function () {
             text.includes(`\n      - ${cluster.hostKeys["10.197.0.11"][0]}\n`),
             `each host key on one line, as Pulumi writes it:\n${text}`,
         );
-        // written in full, so that README's `pulumi config set --path 'policy.backend.inbound[2]' ...` edits a rule in place
+        // written in full, so that README's `pulumi config set --path 'policy.backend.inbound[2]' ...` edits a rule in
+        // place
         assert.deepEqual(config["calico-stars:policy"], runbookPolicy);
         assert.equal(config["calico-stars:verifyPolicy"], true);
     });
@@ -602,7 +603,8 @@ describe("sandbox cluster from a checkout under /tmp, a directory every host and
         );
         // as a checkout after `npm ci` (Mesos-DNS needs dns-packet)
         fs.symlinkSync(path.resolve(sandboxDir, "../node_modules"), path.join(dir, "node_modules"));
-        // the copy's own compiled cli, so its layout is the copy's
+        // the copy's own compiled cli, so its layout is the copy's; a module known only at run time
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- its path is the copy's
         copy = { sandbox: require(path.join(dir, "sandbox", "dist", "cli.js")) as Sandbox, dir };
         const cluster = await copy.sandbox.up();
         assert.ok(cluster.sshPrivateKeyPath.startsWith(`${dir}/`), cluster.sshPrivateKeyPath);

@@ -300,7 +300,7 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
             assert.deepStrictEqual([status, headers.get("content-type")], [503, "text/html;charset=ISO-8859-1"]);
             assert.match(
                 body,
-                /<h2>HTTP ERROR 503<\/h2>\n<p>Problem accessing \/v2\/groups\/leaderless\. Reason:\n<pre>    Could not determine the current leader<\/pre>/,
+                /<h2>HTTP ERROR 503<\/h2>\n<p>Problem accessing \/v2\/groups\/leaderless\. Reason:\n<pre> {4}Could not determine the current leader<\/pre>/,
             );
             await sleep(350);
             assert.strictEqual((await api("GET", "/v2/groups/leaderless")).status, 404);

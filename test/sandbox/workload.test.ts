@@ -33,6 +33,14 @@ function app(
     };
 }
 
+/** What `docker inspect` shows of a container, in the fields these tests read (Docker Engine API, ContainerJSON). */
+interface InspectedContainer {
+    Config: { Env: string[]; Entrypoint: string[]; Cmd: string[] };
+    State: { Running: boolean };
+    NetworkSettings: { Networks: Record<string, { IPAddress: string }> };
+    Mounts: { Destination: string }[];
+}
+
 describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Mesos-DNS", function () {
     this.timeout(120000);
     let cluster: sandbox.Cluster;
@@ -76,8 +84,10 @@ describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Meso
         assert.strictEqual(containers.length, 2, containers.join(", "));
         for (const task of tasks) {
             const agent = workload.agentOf(task);
-            const inspected = JSON.parse(await workload.docker(agent, ["inspect", ...containers]).catch(() => "[]"));
-            const container = inspected.find((c: any) => c.Config.Env.includes(`MESOS_TASK_ID=${task.id}`));
+            const inspected = JSON.parse(
+                await workload.docker(agent, ["inspect", ...containers]).catch(() => "[]"),
+            ) as InspectedContainer[];
+            const container = inspected.find((c) => c.Config.Env.includes(`MESOS_TASK_ID=${task.id}`));
             assert.ok(container, `no container on ${agent.name} runs task ${task.id}`);
             assert.deepStrictEqual(
                 [
@@ -89,7 +99,7 @@ describe("the sandbox's workload: Marathon's tasks on the Mesos agents, and Meso
                 [true, task.ipAddresses[0].ipAddress, ["/bin/sh"], ["-c", "sleep 1000"]],
             );
             assert.ok(
-                container.Mounts.some((mount: any) => mount.Destination === "/mnt/mesos/sandbox"),
+                container.Mounts.some((mount) => mount.Destination === "/mnt/mesos/sandbox"),
                 "the task's sandbox is mounted at /mnt/mesos/sandbox",
             );
         }

@@ -143,7 +143,7 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
         await waitForPort(port, 5000);
     } catch (err) {
         child.kill("SIGKILL");
-        throw new Error(`${(err as Error).message}: ${stderr}`);
+        throw new Error(`${(err as Error).message}: ${stderr}`, { cause: err });
     }
     const fingerprint = execFileSync("ssh-keygen", ["-lf", path.join(dir, "host_key.pub")], { encoding: "utf8" }).split(
         " ",
@@ -175,7 +175,7 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
         settings: (overrides = {}) => ({
             privateKeyPath: path.join(dir, "client_key"),
             hostKeys: {},
-            hostKeyFingerprints: { [`127.0.0.1:${port}`]: [fingerprint] },
+            hostKeyFingerprints: { [`[127.0.0.1]:${port}`]: [fingerprint] },
             insecureSkipHostKeyVerification: false,
             connectTimeoutMs: 5000,
             commandTimeoutMs: 30000,

@@ -21,7 +21,7 @@ export interface ChangeReply {
     deploymentId: string;
 }
 
-export interface Action {
+interface Action {
     action: string;
     app: string;
 }

@@ -1,11 +1,14 @@
 // Pulumi mocks for the program: they record every registration (inputs and
 // the URNs it depends on) and throw on a type the program should not create.
+import type { PlainProperties } from "../../engine";
 import * as pulumi from "@pulumi/pulumi";
+import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 
 export interface Registration {
     type: string;
     name: string;
-    inputs: Record<string, any>;
+    inputs: PlainProperties;
     dependencies: string[];
     /** The URN given as deletedWith, or "". */
     deletedWith: string;
@@ -18,11 +21,11 @@ export const dynamicType = (name: string) => `pulumi-nodejs:dynamic/calico-stars
 export class ProgramMocks implements pulumi.runtime.Mocks {
     readonly registrations: Registration[] = [];
 
-    newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: PlainProperties } {
         const registration = this.registrations.find(
             (r) => r.name === args.name && r.type === args.type && r.inputs === undefined,
         );
-        const inputs = args.inputs as Record<string, any>;
+        const inputs = args.inputs as PlainProperties;
         if (registration) {
             registration.inputs = inputs;
         } else {
@@ -37,16 +40,18 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
                 return { id: `${args.name}-id`, state: { ...inputs, stdout: "", stderr: "" } };
             case dynamicType("DockerNetwork"):
                 return { id: `id-${inputs.networkName}`, state: { ...inputs, networkId: `id-${inputs.networkName}` } };
+            case dynamicType("MarathonGroupClaim"):
             case dynamicType("ProfileRules"):
             case dynamicType("IptablesDnat"):
             case dynamicType("MarathonGroup"):
+            case dynamicType("VerifyPolicy"):
                 return { id: `${args.name}-id`, state: { ...inputs } };
             default:
                 throw new Error(`unexpected resource type ${args.type} (${args.name})`);
         }
     }
 
-    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+    call(args: pulumi.runtime.MockCallArgs): PlainProperties {
         throw new Error(`unexpected call ${args.token}`);
     }
 
@@ -68,14 +73,16 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
  * monitor's request has them, so record them from there.
  */
 export function recordDependencies(mocks: ProgramMocks): void {
-    const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
     const original = MockMonitor.prototype.registerResource;
-    MockMonitor.prototype.registerResource = function (req: any, callback: any) {
+    MockMonitor.prototype.registerResource = function (
+        req: RegisterResourceRequest,
+        callback: Parameters<typeof original>[1],
+    ) {
         const timeouts = req.getCustomtimeouts();
         mocks.registrations.push({
             type: req.getType(),
             name: req.getName(),
-            inputs: undefined as any,
+            inputs: undefined as unknown as PlainProperties,
             dependencies: req.getDependenciesList(),
             deletedWith: req.getDeletedwith(),
             customTimeouts: timeouts && {

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { fencedBlocks, shellBlocks, simpleCommands } from "../../scripts/readmeShell";
 
-export interface PulumiCli {
+interface PulumiCli {
     global: { flags: string[] };
     commands: Record<string, { flags: string[] }>;
 }

@@ -29,7 +29,7 @@ export function dockerChecked(host: DataplaneHost, ...args: string[]): string {
 }
 
 /** Async, so that probes from several containers run side by side. */
-export function dockerAsync(host: DataplaneHost, ...args: string[]): Promise<Outcome> {
+function dockerAsync(host: DataplaneHost, ...args: string[]): Promise<Outcome> {
     return new Promise((resolve) => {
         const child = spawn("/usr/bin/docker", ["-H", host.dockerHost, ...args], { stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
@@ -45,7 +45,7 @@ export function dockerAsync(host: DataplaneHost, ...args: string[]): Promise<Out
 }
 
 /** calicoctl as run on `host` (its ETCD_AUTHORITY and its own dockerd for network names). */
-export function calicoctl(host: DataplaneHost, args: string[], input = ""): Outcome {
+function calicoctl(host: DataplaneHost, args: string[], input = ""): Outcome {
     const result = spawnSync(calicoctlPath, args, {
         input,
         encoding: "utf8",

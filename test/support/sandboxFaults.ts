@@ -1,6 +1,6 @@
-// Faults a test injects into the sandbox's own processes: a host's sshd stopped (with or without its open
-// sessions) and started again, etcd stopped and started again, the keys root and vagrant may log in with replaced, a host
-// given a new host key. Marathon's faults are its own API (SandboxStack.marathonFaults).
+// Faults a test injects into the sandbox's own processes: a host's sshd stopped (with or without its open sessions) and
+// started again, etcd stopped and started again, the keys root and vagrant may log in with replaced, a host given a new
+// host key. Marathon's faults are its own API (SandboxStack.marathonFaults).
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import { Host, hosts, paths, programs } from "../../sandbox/lib/layout";
@@ -49,7 +49,10 @@ export async function restartEtcd(): Promise<void> {
     await startEtcd();
 }
 
-/** The public keys root and vagrant may log in with on every host (one authorized_keys file, sshd reads it at each login). */
+/**
+ * The public keys root and vagrant may log in with on every host (one authorized_keys file, sshd reads it at each
+ * login).
+ */
 export function authorizedKeys(): string {
     return fs.readFileSync(paths.authorizedKeys, "utf8");
 }

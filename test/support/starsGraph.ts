@@ -5,7 +5,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-export interface StarsEdge {
+/** The little of the page's DOM the graph is read with (the project compiles without the DOM's types). */
+interface PageWindow {
+    document: { querySelectorAll(selector: string): Iterable<{ getAttribute(name: string): string | null }> };
+}
+
+interface StarsEdge {
     from: string;
     to: string;
     reachable: boolean;
@@ -35,7 +40,7 @@ export function graphOf(responses: Record<string, Response | null>): StarsGraph 
     return sorted({ nodes: nodes.map(([id]) => id), edges });
 }
 
-export function sorted(graph: StarsGraph): StarsGraph {
+function sorted(graph: StarsGraph): StarsGraph {
     return {
         nodes: [...graph.nodes].sort(),
         edges: [...graph.edges].sort((a, b) => `${a.from}${a.to}`.localeCompare(`${b.from}${b.to}`)),
@@ -62,7 +67,7 @@ export function describeGraph(graph: StarsGraph): string {
 
 export const chromiumPath = "/usr/bin/chromium";
 /** The flags the project runs Chromium with: nothing fetched from outside, no sandbox (root in CI). */
-export const chromiumFlags = [
+const chromiumFlags = [
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
@@ -74,7 +79,8 @@ export const chromiumFlags = [
 
 /**
  * Loads `url` in headless Chromium run inside network namespace `namespace` (through `ip netns exec`), or in this
- * process's own when none is given, waits for the page to draw, saves a screenshot and returns the graph the page's DOM holds.
+ * process's own when none is given, waits for the page to draw, saves a screenshot and returns the graph the page's DOM
+ * holds.
  */
 export async function browseGraph(url: string, namespace: string | undefined, screenshot: string): Promise<StarsGraph> {
     const { chromium } = await import("playwright-core");
@@ -104,10 +110,10 @@ export async function browseGraph(url: string, namespace: string | undefined, sc
         await page.screenshot({ path: screenshot });
         // runs in the page; the project compiles without the DOM's types
         const drawn: StarsGraph = await page.evaluate(() => ({
-            nodes: [...(globalThis as any).document.querySelectorAll(".node")].map(
-                (node: any) => node.getAttribute("data-id") ?? "",
+            nodes: [...(globalThis as unknown as PageWindow).document.querySelectorAll(".node")].map(
+                (node) => node.getAttribute("data-id") ?? "",
             ),
-            edges: [...(globalThis as any).document.querySelectorAll(".edge")].map((edge: any) => ({
+            edges: [...(globalThis as unknown as PageWindow).document.querySelectorAll(".edge")].map((edge) => ({
                 from: edge.getAttribute("data-source") ?? "",
                 to: edge.getAttribute("data-target") ?? "",
                 reachable: edge.getAttribute("data-reachable") === "true",

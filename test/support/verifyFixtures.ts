@@ -3,7 +3,7 @@
 import { parseStackConfig, StarsConfig } from "../../components/config";
 import { starsParameters } from "../../components/starsTemplate";
 import type { DeclaredMatrix } from "@calico-stars/providers/verify";
-import { declaredMatrixForStack } from "../../components/verifyPolicy";
+import { declaredMatrixForStack, stackProfiles } from "../../components/connectivity";
 
 /** A stack config with the program's defaults: only the hosts are given, plus `extra` keys. */
 export function stackConfig(extra: Record<string, unknown> = {}): StarsConfig {
@@ -19,11 +19,7 @@ export function stackConfig(extra: Record<string, unknown> = {}): StarsConfig {
 }
 
 export function declaredOf(config: StarsConfig, addresses?: Record<string, string>): DeclaredMatrix {
-    return declaredMatrixForStack(
-        starsParameters(config, "test-owner"),
-        { networks: config.networks.map((n) => n.name), policy: config.policy },
-        { addresses },
-    );
+    return declaredMatrixForStack(starsParameters(config, "test-owner"), stackProfiles(config), { addresses });
 }
 
 /** The probe URL the default config renders. */

@@ -41,10 +41,17 @@ export function waitFor<T>(
     return waitUntil(what, check, { timeoutMs, pauseMs });
 }
 
+/** An app's counts in Marathon's GET /v2/apps/<id>. */
+interface AppStatus {
+    tasksRunning: number;
+    tasksStaged: number;
+    deployments: { id: string }[];
+}
+
 export class Workload {
     constructor(readonly cluster: WorkloadCluster) {}
 
-    async marathon<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    async marathon<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
         const response = await fetch(`${this.cluster.marathon.url}${path}`, {
             method,
             headers: { "Content-Type": "application/json" },
@@ -67,8 +74,8 @@ export class Workload {
         return reply.body.tasks.filter((task) => task.appId === appId);
     }
 
-    async app(appId: string): Promise<{ tasksRunning: number; tasksStaged: number; deployments: { id: string }[] }> {
-        return (await this.marathon("GET", `/v2/apps${appId}`)).body.app;
+    async app(appId: string): Promise<AppStatus> {
+        return (await this.marathon<{ app: AppStatus }>("GET", `/v2/apps${appId}`)).body.app;
     }
 
     /** PUTs the group and returns its deployment id. */

@@ -4,7 +4,12 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { agentPrepCreate, removeResourcesFile, writeResourcesFile } from "../../components/agentPrep";
+import {
+    agentPrepCreate,
+    removeResourcesFile,
+    ResourcesFilePlace,
+    writeResourcesFile,
+} from "../../components/agentPrep";
 
 const asUser = { sudo: false };
 
@@ -15,23 +20,75 @@ function run(script: string, stdin = ""): { code: number; stderr: string } {
 
 describe("the resources file on an agent", function () {
     let root: string;
-    let place: { baseDir: string; groupPath: string };
+    let place: ResourcesFilePlace;
     const file = () => path.join(place.baseDir, place.groupPath, "calico-stars-resources.json");
+    const otherStack = () => ({ ...place, ownerId: "ffffffff" });
 
     beforeEach(function () {
         root = fs.mkdtempSync(path.join(os.tmpdir(), "calico-stars-prep-"));
-        place = { baseDir: path.join(root, "calico-stars"), groupPath: "team/stars" };
+        place = { baseDir: path.join(root, "calico-stars"), groupPath: "team/stars", ownerId: "0a1b2c3d" };
     });
 
     afterEach(function () {
         fs.rmSync(root, { recursive: true, force: true });
     });
 
-    it("creates the directories and writes stdin to the file, readable by all, leaving no temporary file", function () {
+    it("creates the directories and writes stdin to the file, readable by all, marked with the stack's owner id, leaving no temporary file", function () {
         assert.deepStrictEqual(run(writeResourcesFile(asUser, place).script, "[1]\n"), { code: 0, stderr: "" });
         assert.strictEqual(fs.readFileSync(file(), "utf8"), "[1]\n");
         assert.strictEqual(fs.statSync(file()).mode & 0o777, 0o644);
-        assert.deepStrictEqual(fs.readdirSync(path.dirname(file())), ["calico-stars-resources.json"]);
+        assert.strictEqual(fs.readFileSync(`${file()}.owner`, "utf8"), "0a1b2c3d\n");
+        assert.deepStrictEqual(fs.readdirSync(path.dirname(file())).sort(), [
+            "calico-stars-resources.json",
+            "calico-stars-resources.json.owner",
+        ]);
+    });
+
+    it("refuses a file another stack marked, leaving it as it was", function () {
+        assert.strictEqual(run(writeResourcesFile(asUser, otherStack()).script, "[1]\n").code, 0);
+        const result = run(writeResourcesFile(asUser, place).script, "[2]\n");
+        assert.strictEqual(result.code, 3);
+        assert.match(
+            result.stderr,
+            /refusing to write the resources file under \S+stars: calico-stars-resources\.json belongs to another stack \(owner id ffffffff in calico-stars-resources\.json\.owner\), not to this one \(0a1b2c3d\)/,
+        );
+        assert.deepStrictEqual(
+            [fs.readFileSync(file(), "utf8"), fs.readFileSync(`${file()}.owner`, "utf8")],
+            ["[1]\n", "ffffffff\n"],
+        );
+    });
+
+    it("refuses a mark that is a symbolic link, reading nothing through it", function () {
+        fs.mkdirSync(path.dirname(file()), { recursive: true });
+        fs.writeFileSync(path.join(root, "elsewhere"), "0a1b2c3d\n");
+        fs.symlinkSync(path.join(root, "elsewhere"), `${file()}.owner`);
+        const result = run(writeResourcesFile(asUser, place).script, "[1]\n");
+        assert.deepStrictEqual([result.code, fs.existsSync(file())], [3, false]);
+        assert.match(result.stderr, /belongs to another stack \(owner id \? in/);
+    });
+
+    it("takes over a file without a mark, which a version before marks wrote", function () {
+        fs.mkdirSync(path.dirname(file()), { recursive: true });
+        fs.writeFileSync(file(), "[0]\n");
+        assert.strictEqual(run(writeResourcesFile(asUser, place).script, "[1]\n").code, 0);
+        assert.deepStrictEqual(
+            [fs.readFileSync(file(), "utf8"), fs.readFileSync(`${file()}.owner`, "utf8")],
+            ["[1]\n", "0a1b2c3d\n"],
+        );
+    });
+
+    it("leaves another stack's file on delete, saying so, and succeeds", function () {
+        run(writeResourcesFile(asUser, otherStack()).script, "[1]\n");
+        const result = run(removeResourcesFile(asUser, place).script);
+        assert.strictEqual(result.code, 0);
+        assert.match(
+            result.stderr,
+            /leaving \S+calico-stars-resources\.json: it belongs to another stack \(owner id ffffffff\)/,
+        );
+        assert.deepStrictEqual(
+            [fs.readFileSync(file(), "utf8"), fs.readFileSync(`${file()}.owner`, "utf8")],
+            ["[1]\n", "ffffffff\n"],
+        );
     });
 
     it("replaces the file by a rename, so a reader never sees half of it", function () {
@@ -79,16 +136,23 @@ describe("the resources file on an agent", function () {
         assert.deepStrictEqual([result.code, /it belongs to uid 65534, not 0/.test(result.stderr)], [3, true]);
     });
 
-    it("removes the file on delete, and deleting again succeeds", function () {
+    it("removes the file and its mark on delete, and deleting again succeeds", function () {
         run(writeResourcesFile(asUser, place).script, "[1]\n");
         assert.strictEqual(run(removeResourcesFile(asUser, place).script).code, 0);
+        assert.strictEqual(run(removeResourcesFile(asUser, place).script).code, 0);
+        assert.deepStrictEqual(fs.readdirSync(path.dirname(file())), []);
+    });
+
+    it("removes a file without a mark on delete, as a version before marks did", function () {
+        fs.mkdirSync(path.dirname(file()), { recursive: true });
+        fs.writeFileSync(file(), "[0]\n");
         assert.strictEqual(run(removeResourcesFile(asUser, place).script).code, 0);
         assert.ok(!fs.existsSync(file()));
     });
 
     it("writes and removes with sudo -n on hosts that need it, as every other command does", function () {
         assert.match(writeResourcesFile({ sudo: true }, place).script, /^sudo -n sh -c /);
-        assert.match(removeResourcesFile({ sudo: true }, place).script, /^sudo -n rm -f -- /);
+        assert.match(removeResourcesFile({ sudo: true }, place).script, /^sudo -n sh -c /);
         assert.match(
             agentPrepCreate({ sudo: true }, "djosborne/star:v0.5.0", place).script,
             /^sudo -n docker inspect --type=image djosborne\/star:v0\.5\.0 >\/dev\/null 2>&1 \|\| sudo -n docker pull djosborne\/star:v0\.5\.0 && sudo -n sh -c /,

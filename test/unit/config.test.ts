@@ -2,7 +2,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError, parseStackConfig, runbookPolicy, StarsConfig } from "../../components/config";
+import { acceptedHostKey } from "@calico-stars/providers/ssh";
+import { clusterHosts, ConfigError, parseStackConfig, runbookPolicy, StarsConfig } from "../../components/config";
 
 // @pulumi/command verifies the agents only against a full public key
 const agentHostKeys = {
@@ -144,7 +145,7 @@ describe("stack config", function () {
     });
 
     it("rejects a stars template whose command could run something else", function () {
-        const template = JSON.parse(require("fs").readFileSync(`${__dirname}/../../components/stars.json`, "utf8"));
+        const template = JSON.parse(fs.readFileSync(`${__dirname}/../../components/stars.json`, "utf8"));
         template.probeCmd = "star-probe --urls={{urls}}; curl evil";
         assert.match(
             problemWith({ "calico-stars:starsTemplate": JSON.stringify(template) }),
@@ -198,6 +199,64 @@ describe("stack config", function () {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+
+    describe("with insecureSkipHostKeyVerification, the key @pulumi/command checks each agent against", function () {
+        const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHiG";
+        let dir: string;
+        const insecureWith = (knownHosts: string) => {
+            const file = path.join(dir, `known_hosts_${Math.random().toString(16).slice(2)}`);
+            fs.writeFileSync(file, knownHosts);
+            return {
+                "calico-stars:hostKeys": undefined,
+                "calico-stars:knownHostsPath": file,
+                "calico-stars:insecureSkipHostKeyVerification": "true",
+            };
+        };
+        const commandKeys = (config: StarsConfig) =>
+            clusterHosts(config).agents.map((agent) => acceptedHostKey(config, agent));
+
+        before(function () {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "calico-stars-insecure-"));
+        });
+
+        after(function () {
+            fs.rmSync(dir, { recursive: true, force: true });
+        });
+
+        it("refuses, before any resource exists, an agent whose only key known_hosts revokes", function () {
+            assert.match(
+                problemWith(insecureWith(`172.24.197.102 ${key}\n@revoked * ${key}\n172.24.197.103 ${key}\n`)),
+                /calico-stars:hostKeys: every key listed for 172\.24\.197\.102 \(.*\) is marked @revoked/,
+            );
+        });
+
+        it("refuses an agent known_hosts names only in a @revoked line, since no key would be checked", function () {
+            assert.match(
+                problemWith(insecureWith(`@revoked 172.24.197.10? ${key}\n`)),
+                /calico-stars:hostKeys: \S+ marks a key @revoked for 172\.24\.197\.102 \(line 1\), which a client given no key to check would accept/,
+            );
+        });
+
+        it("still hands over the key known_hosts lists, and no key only for an agent nothing names", function () {
+            const config = parse(insecureWith(`172.24.197.102 ${key}\n`));
+            assert.deepStrictEqual(commandKeys(config), [{ key }, { key: undefined }]);
+        });
+    });
+
+    it("takes [address]:port as a host-key key, and refuses address:port, naming the spelling to use", function () {
+        const fingerprint = "SHA256:" + "A".repeat(43);
+        assert.deepStrictEqual(
+            parse({ "calico-stars:hostKeyFingerprints": JSON.stringify({ "[172.24.197.101]:2222": [fingerprint] }) })
+                .hostKeyFingerprints,
+            { "[172.24.197.101]:2222": [fingerprint] },
+        );
+        assert.match(
+            problemWith({
+                "calico-stars:hostKeyFingerprints": JSON.stringify({ "172.24.197.101:2222": [fingerprint] }),
+            }),
+            /calico-stars:hostKeyFingerprints\.172\.24\.197\.101:2222: write \[172\.24\.197\.101\]:2222 for a host on port 2222, as known_hosts does/,
+        );
     });
 
     it("accepts a host key line and rejects a fingerprint in its place", function () {

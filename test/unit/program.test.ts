@@ -1,7 +1,10 @@
 import * as assert from "assert";
+import type { MarathonGroup } from "@calico-stars/providers/marathon";
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../../components/config";
+import { configuredMatrix, connectivityOf } from "../../components/connectivity";
+import { StarsDemo } from "../../components/starsDemo";
 import { providerModuleText } from "../../components/packagedResource";
 import { renderResourcesFile, renderStarsGroup, starsParameters } from "../../components/starsTemplate";
 import { dynamicType, ProgramMocks, recordDependencies, settled, valueOf } from "../support/programMocks";
@@ -32,6 +35,7 @@ describe("the calico-stars program", function () {
     });
 
     const inputsOf = (name: string) => mocks.named(name).inputs;
+    const groupApps = () => (inputsOf("marathon-group").group as MarathonGroup).apps;
 
     it("creates one Docker network per runbook network, on the calico driver's resource", function () {
         assert.deepStrictEqual(
@@ -62,7 +66,7 @@ describe("the calico-stars program", function () {
 
     it("gives the collector Marathon's kill-first upgrade strategy, so its fixed IP is free for the new task, and the probes the default", function () {
         assert.deepStrictEqual(
-            inputsOf("marathon-group").group.apps.map((a: any) => [a.id, a.upgradeStrategy]),
+            groupApps().map((a) => [a.id, a.upgradeStrategy]),
             [
                 ["management-ui", { minimumHealthCapacity: 0, maximumOverCapacity: 0 }],
                 ["client", undefined],
@@ -156,11 +160,27 @@ describe("the calico-stars program", function () {
         }
     });
 
+    it("claims the group's path through the master, for this stack, before the agents' prep touches any agent", function () {
+        assert.deepStrictEqual(
+            [inputsOf("marathon-group-claim").host.address, inputsOf("marathon-group-claim").groupId],
+            ["10.1.0.11", "/calico-stars"],
+        );
+        assert.strictEqual(inputsOf("marathon-group-claim").ownerId, "0a1b2c3d");
+        for (const prep of ["agent-prep-10.1.0.12", "agent-prep-10.1.0.13"]) {
+            const deps = mocks.registrations.filter((r) => r.name === prep && r.dependencies.length > 0)[0]
+                .dependencies;
+            assert.ok(
+                deps.some((urn) => urn.endsWith("::marathon-group-claim")),
+                `${prep} depends on ${deps.join(", ")}`,
+            );
+        }
+    });
+
     it("puts the group on Marathon through the master with four apps on their networks", function () {
         const inputs = inputsOf("marathon-group");
         assert.strictEqual(inputs.host.address, "10.1.0.11");
         assert.deepStrictEqual(
-            inputs.group.apps.map((a: any) => [a.id, a.container.docker.parameters]),
+            (inputs.group as MarathonGroup).apps.map((a) => [a.id, a.container.docker.parameters]),
             [
                 [
                     "management-ui",
@@ -192,15 +212,13 @@ describe("the calico-stars program", function () {
     });
 
     it("labels every app with the stack's ownership id", function () {
-        assert.ok(
-            inputsOf("marathon-group").group.apps.every((a: any) => a.labels["calico-stars.owner"] === "0a1b2c3d"),
-        );
+        assert.ok(groupApps().every((a) => a.labels["calico-stars.owner"] === "0a1b2c3d"));
     });
 
     it("labels the collector, and only it, with a short SHA-256 of the resources file placed on the agents", function () {
         const sha256 = createHash("sha256").update(inputsOf("agent-prep-10.1.0.12").stdin).digest("hex");
         assert.deepStrictEqual(
-            inputsOf("marathon-group").group.apps.map((a: any) => [a.id, a.labels["calico-stars.resources-sha256"]]),
+            groupApps().map((a) => [a.id, a.labels["calico-stars.resources-sha256"]]),
             [
                 ["management-ui", sha256.slice(0, 16)],
                 ["client", undefined],
@@ -226,7 +244,7 @@ describe("the calico-stars program", function () {
     });
 
     it("gives the probes hyphenated Mesos-DNS names and the collector a resources file with the very same URLs", function () {
-        const client = inputsOf("marathon-group").group.apps.find((a: any) => a.id === "client");
+        const client = groupApps().find((a) => a.id === "client")!;
         assert.strictEqual(
             client.cmd,
             "/star/target/debug/star-probe --http-port=9000 --urls=http://frontend-calico-stars.marathon.mesos:9000/status,http://backend-calico-stars.marathon.mesos:9000/status",
@@ -239,34 +257,32 @@ describe("the calico-stars program", function () {
     });
 
     it("points the collector's uris at the file placed on the agents", function () {
-        const collector = inputsOf("marathon-group").group.apps.find((a: any) => a.id === "management-ui");
+        const collector = groupApps().find((a) => a.id === "management-ui")!;
         assert.deepStrictEqual(collector.uris, [
             "file:///var/tmp/calico-stars/calico-stars/calico-stars-resources.json",
         ]);
         assert.match(
             inputsOf("agent-prep-10.1.0.13").create,
-            / calico-stars-resources \/var\/tmp\/calico-stars calico-stars calico-stars-resources\.json$/,
+            / calico-stars-resources \/var\/tmp\/calico-stars calico-stars calico-stars-resources\.json 0a1b2c3d$/,
         );
     });
 
     it("pre-pulls the image on each agent only when it is missing, then writes the resources file, in one command", function () {
         const prePull =
             "docker inspect --type=image djosborne/star:v0.5.0 >/dev/null 2>&1 || docker pull djosborne/star:v0.5.0";
+        const removal =
+            / calico-stars-resources \/var\/tmp\/calico-stars\/calico-stars calico-stars-resources\.json 0a1b2c3d$/;
         assert.deepStrictEqual(
             mocks
                 .ofType("command:remote:Command")
-                .map((r) => [r.name, r.inputs.create.startsWith(`${prePull} && sh -c 'set -e\n`), r.inputs.delete]),
+                .map((r) => [
+                    r.name,
+                    r.inputs.create.startsWith(`${prePull} && sh -c 'set -e\n`),
+                    r.inputs.delete.startsWith("sh -c '") && removal.test(r.inputs.delete),
+                ]),
             [
-                [
-                    "agent-prep-10.1.0.12",
-                    true,
-                    "rm -f -- /var/tmp/calico-stars/calico-stars/calico-stars-resources.json",
-                ],
-                [
-                    "agent-prep-10.1.0.13",
-                    true,
-                    "rm -f -- /var/tmp/calico-stars/calico-stars/calico-stars-resources.json",
-                ],
+                ["agent-prep-10.1.0.12", true, true],
+                ["agent-prep-10.1.0.13", true, true],
             ],
         );
     });
@@ -339,6 +355,7 @@ describe("the calico-stars program", function () {
             [dynamicType("DockerNetwork")]: 4,
             [dynamicType("ProfileRules")]: 4,
             "command:remote:Command": 2,
+            [dynamicType("MarathonGroupClaim")]: 1,
             [dynamicType("MarathonGroup")]: 1,
             [dynamicType("IptablesDnat")]: 1,
         });
@@ -355,6 +372,37 @@ describe("the calico-stars program", function () {
         assert.deepStrictEqual((await valueOf(program.profiles))["management-ui"], {
             inbound: ["allow tcp to ports 9001"],
             outbound: ["allow"],
+        });
+    });
+
+    it("exports every edge of the demo as connectivity, computed from the config alone", async function () {
+        const connectivity = await valueOf(program.connectivity);
+        assert.deepStrictEqual(
+            connectivity,
+            connectivityOf(configuredMatrix(parseStackConfig((key) => stackConfig[key]))),
+        );
+        assert.strictEqual(
+            connectivity["client -> frontend:9000"],
+            'allowed by client outbound rule 1 "allow" and frontend inbound rule 3 "allow tcp from tag client to ports 9000"',
+        );
+    });
+
+    describe("with verifyPolicy on", function () {
+        const config = parseStackConfig((key) => (key === "calico-stars:verifyPolicy" ? "true" : stackConfig[key]));
+        let demo: StarsDemo;
+
+        before(async function () {
+            demo = new StarsDemo("stars-checked", { config });
+            await valueOf(demo.profiles);
+            await settled(mocks);
+        });
+
+        it("exports the same connectivity, which is the matrix the check holds the collector to", async function () {
+            const connectivity = await valueOf(demo.connectivity);
+            assert.deepStrictEqual(connectivity, await valueOf(program.connectivity));
+            const check = mocks.ofType(dynamicType("VerifyPolicy"));
+            assert.strictEqual(check.length, 1);
+            assert.deepStrictEqual(connectivityOf(check[0].inputs.declared), connectivity);
         });
     });
 });

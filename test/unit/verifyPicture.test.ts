@@ -1,10 +1,12 @@
 import * as assert from "assert";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { writeGraphPicture } from "../../scripts/verify/picture";
-import { drawnEdges, renderGraphSvg } from "../../scripts/verify/graphSvg";
+import { drawnEdges, renderGraphSvg, renderPlanSvg } from "../../scripts/verify/graphSvg";
+import { planOf } from "../../scripts/verify/plan";
+import { runbookPolicy } from "../../components/config";
 import { compareMatrices, observedMatrix, VerifyReport } from "@calico-stars/providers/verify";
 import { findExecutable, svgToPng } from "../../scripts/verify/svgToPng";
 import { declaredOf, healthyProbes, responsesBody, stackConfig } from "../support/verifyFixtures";
@@ -127,6 +129,63 @@ describe("verify's picture", function () {
         });
     });
 
+    describe("verify --plan's SVG, for the one-rule change (backend admits client instead of frontend)", function () {
+        const backend = {
+            inbound: [...runbookPolicy.backend.inbound.slice(0, 2), "allow tcp from tag client to ports 9000"],
+            outbound: ["allow"],
+        };
+        const plan = planOf(
+            stackConfig({ policy: { ...runbookPolicy, backend } }),
+            new Map(Object.entries(runbookPolicy)),
+        );
+        const { svg } = renderPlanSvg(plan);
+        const edge = (panel: { edges: Element[] }, name: string) => panel.edges.find((e) => e["data-edge"] === name)!;
+
+        it("is well-formed XML with a panel now and one after up, each with every node and every edge", function () {
+            assert.strictEqual(XMLValidator.validate(svg), true);
+            const found = panels(svg);
+            assert.deepStrictEqual(Object.keys(found), ["now", "afterUp"]);
+            for (const panel of Object.values(found)) {
+                assert.deepStrictEqual(
+                    panel.nodes.map((node) => node["data-node"]),
+                    ["outside", "management-ui", "client", "frontend", "backend"],
+                );
+                assert.strictEqual(panel.edges.length, 10);
+            }
+        });
+
+        it("draws the edge up opens in lime and the one it closes in orange, in both panels, blocked where it is", function () {
+            const { now, afterUp } = panels(svg);
+            const look = (panel: { edges: Element[] }, name: string) => {
+                const found = edge(panel, name);
+                return [found.class, found.stroke, found["data-reach"]];
+            };
+            assert.deepStrictEqual(
+                [look(now, "client->backend"), look(afterUp, "client->backend")],
+                [
+                    ["edge opens", "#B8FF3B", "blocked"],
+                    ["edge opens", "#B8FF3B", "reachable"],
+                ],
+            );
+            assert.deepStrictEqual(
+                [look(now, "frontend->backend"), look(afterUp, "frontend->backend")],
+                [
+                    ["edge closes", "#FF6A00", "reachable"],
+                    ["edge closes", "#FF6A00", "blocked"],
+                ],
+            );
+            assert.deepStrictEqual(look(afterUp, "client->frontend"), ["edge", "#24CBFF", "reachable"]);
+        });
+
+        it("names the changes in its legend", function () {
+            assert.ok(
+                svg.includes(
+                    "lime: up opens it (client -&gt; backend:9000) · orange: up closes it (frontend -&gt; backend:9000)",
+                ),
+            );
+        });
+    });
+
     describe("the PNG", function () {
         let dir: string;
         beforeEach(function () {
@@ -170,6 +229,31 @@ describe("verify's picture", function () {
             assert.ok(readFileSync(written.svg, "utf8").startsWith("<?xml"));
             const { width, height } = renderGraphSvg(troubled);
             assert.deepStrictEqual(pngSize(written.png!), [width, height]);
+        });
+
+        it("replaces a symbolic link at a picture's path instead of writing through it", async function () {
+            this.timeout(60000);
+            for (const name of ["other.svg", "other.png"]) {
+                writeFileSync(join(dir, name), "someone else's file\n");
+            }
+            symlinkSync(join(dir, "other.svg"), join(dir, "verify.svg"));
+            symlinkSync(join(dir, "other.png"), join(dir, "verify.png"));
+            const written = await writeGraphPicture(troubled, {
+                svgPath: join(dir, "verify.svg"),
+                pngPath: join(dir, "verify.png"),
+                timeoutMs: 50000,
+            });
+            assert.deepStrictEqual(
+                ["other.svg", "other.png"].map((name) => readFileSync(join(dir, name), "utf8")),
+                ["someone else's file\n", "someone else's file\n"],
+            );
+            assert.ok(lstatSync(written.svg).isFile() && readFileSync(written.svg, "utf8").startsWith("<?xml"));
+            assert.ok(!lstatSync(join(dir, "verify.png"), { throwIfNoEntry: false })?.isSymbolicLink());
+            assert.deepStrictEqual(
+                readdirSync(dir).filter((name) => name.startsWith(".")),
+                [],
+                "no scratch directory left",
+            );
         });
 
         it("is written by a headless Chromium when that is the converter present", async function () {

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { providers } from "@calico-stars/providers";
 import { verifyPolicyArgs } from "../../components/verifyPolicy";
 import { starsParameters } from "../../components/starsTemplate";
-import { declaredMatrixForStack } from "../../components/verifyPolicy";
+import { declaredMatrixForStack, stackProfiles } from "../../components/connectivity";
 import { declaredOf, stackConfig } from "../support/verifyFixtures";
 
 const master = { address: "10.1.0.11", port: 22, user: "vagrant", sudo: false };
@@ -18,11 +18,9 @@ describe("the VerifyPolicy resource", function () {
     describe("its inputs from the stack config", function () {
         it("hold the declared matrix of the group the program deploys, as plain data", function () {
             const config = stackConfig();
-            const expected = declaredMatrixForStack(
-                starsParameters(config, "0"),
-                { networks: config.networks.map((n) => n.name), policy: config.policy },
-                { outsideAddress: "10.1.0.11" },
-            );
+            const expected = declaredMatrixForStack(starsParameters(config, "0"), stackProfiles(config), {
+                outsideAddress: "10.1.0.11",
+            });
             assert.deepStrictEqual(args.declared, JSON.parse(JSON.stringify(expected)));
             assert.deepStrictEqual(
                 inputs.declared.edges.map((edge) => edge.reach),

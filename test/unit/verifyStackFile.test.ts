@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { createHash } from "crypto";
 import * as fs from "fs";
+import { mkdirSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../../components/config";
@@ -140,6 +141,36 @@ describe("verify's reading of the stack files, without the Pulumi CLI", function
                     `stack prod: there is no ${path.join(dir, "Pulumi.prod.yaml")} (stack files: Pulumi.a.yaml)`,
             );
         });
+
+        it("refuses a stack file larger than 8 MiB before parsing it, and reads one of 8 MiB", function () {
+            const ofSize = (bytes: number) => `config: {}\n${"#".repeat(bytes - "config: {}\n".length - 1)}\n`;
+            project({ "Pulumi.big.yaml": ofSize(8 * 1024 * 1024 + 1), "Pulumi.edge.yaml": ofSize(8 * 1024 * 1024) });
+            assert.throws(
+                () => readStackConfig(dir, "big", noHome()),
+                (error: Error) =>
+                    error instanceof VerifyInputError &&
+                    error.message ===
+                        `${path.join(dir, "Pulumi.big.yaml")} is larger than 8388608 bytes, which no stack file is; refusing to read it`,
+            );
+            assert.strictEqual(readStackConfig(dir, "edge", noHome()).stack, "edge");
+        });
+
+        for (const stack of ["/../../outside/evil", "../evil", "a/b", "", "x".repeat(101)]) {
+            it(`refuses ${JSON.stringify(stack.length > 20 ? `${stack.slice(0, 8)}... (${stack.length})` : stack)}, which is no stack name (Pulumi's rule), before reading anything`, function () {
+                // a stack file where the name would lead, so that only the name's check can refuse it
+                mkdirSync(path.join(dir, "project"));
+                mkdirSync(path.join(dir, "outside"));
+                fs.writeFileSync(path.join(dir, "outside", "evil.yaml"), "config: {}\n");
+                project({});
+                fs.renameSync(path.join(dir, "Pulumi.yaml"), path.join(dir, "project", "Pulumi.yaml"));
+                assert.throws(
+                    () => readStackConfig(path.join(dir, "project"), stack, noHome()),
+                    (error: Error) =>
+                        error instanceof VerifyInputError &&
+                        error.message.startsWith(`stack ${JSON.stringify(stack)} is not a stack name: a stack name `),
+                );
+            });
+        }
 
         it("says where a stack file is not YAML", function () {
             project({ "Pulumi.a.yaml": "config: [\n" });

@@ -24,7 +24,7 @@ import { command, privileged, runChecked, sh, SshHost, sshHostSchema } from "./s
 import { networkName, ownerId, ownerKey } from "./validators";
 
 /** What a network is made from; the DockerNetwork resource (components/dockerNetwork.ts) takes these as its args. */
-export const dockerNetworkInputs = z.object({
+const dockerNetworkInputs = z.object({
     /** The host whose Docker daemon creates the network (networks are cluster-wide through the cluster store). */
     host: sshHostSchema,
     /** The Docker network's name; also the Calico tag other profiles use for it. */
@@ -269,9 +269,12 @@ export const dockerNetworkProvider: Provider<DockerNetworkInputs, DockerNetworkO
             networkName: props?.networkName ?? found.name,
             networkId: found.id,
             ownerId: props?.ownerId ?? found.owner,
-            // state from before adoption existed says nothing, and means made by the stack; a read without
-            // state (an import) takes a network without any owner option as adopted, so destroy leaves it
-            adopted: props?.adopted ?? (props?.networkName === undefined && found.owner === undefined),
+            // state from before adoption existed says nothing, and means made by the stack. A read without state (an
+            // import) takes the network as the importer's only when its owner option is the importer's id: any other,
+            // another stack's or one with no owner option, reads as adopted, so destroy leaves it
+            adopted:
+                props?.adopted ??
+                (props?.networkName === undefined && (props?.ownerId === undefined || found.owner !== props.ownerId)),
         } as DockerNetworkOutputs);
         if (props?.subnet !== undefined && !found.subnets.includes(props.subnet)) {
             // drift that refresh shows; a missing key, never `undefined`, which gRPC's Struct cannot carry

@@ -2,7 +2,7 @@
 // tell the kinds apart.
 
 /** The base class: each kind names itself after its class. */
-export class CalicoStarsError extends Error {
+class CalicoStarsError extends Error {
     constructor(message: string) {
         super(message);
         this.name = new.target.name;

@@ -12,7 +12,7 @@ import { command, joined, privileged, runChecked, sh, ShellScript, SshHost, sshH
 import { interfaceName, ipv4, ownerId, port } from "./validators";
 
 /** What the forwarding is made from; the IptablesDnat resource (components/iptablesDnat.ts) takes these as its args. */
-export const iptablesDnatInputs = z.object({
+const iptablesDnatInputs = z.object({
     /** The host whose nat table gets the rules (the runbook browses the master). */
     host: sshHostSchema,
     /** The interface outside traffic arrives on (`eth1` on the Vagrant cluster). */
@@ -34,7 +34,7 @@ export interface IptablesDnatOutputs extends IptablesDnatInputs {
     rules: string[][];
 }
 
-export function ownershipComment(ownerId: string): string {
+function ownershipComment(ownerId: string): string {
     return `calico-stars:${ownerId}`;
 }
 

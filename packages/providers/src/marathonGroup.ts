@@ -22,7 +22,7 @@ import { absoluteGroupId, foreignContent, marathonGroupSchema, normalizeGroup } 
 import { ownerId, ownerKey, port } from "./validators";
 
 /** What the group is made from; the MarathonGroup resource (components/marathonGroup.ts) takes these as its args. */
-export const marathonGroupInputs = z
+const marathonGroupInputs = z
     .object({
         /** The host whose sshd forwards to Marathon (the master). */
         host: sshHostSchema,
@@ -30,7 +30,10 @@ export const marathonGroupInputs = z
         marathonHost: z.string().min(1),
         /** Marathon's port. */
         marathonPort: port,
-        /** The group to PUT, apps with ids relative to the group; every app carries the owner id under its ownerKey label. */
+        /**
+         * The group to PUT, apps with ids relative to the group; every app carries the owner id under its ownerKey
+         * label.
+         */
         group: marathonGroupSchema,
         /** This stack's ownership id. */
         ownerId,
@@ -94,23 +97,34 @@ function refuseForeign(tree: MarathonGroupJson, ownerId: string, action: string)
 }
 
 /**
- * PUTs the group after checking what is there. `madeByStack`: the state says this stack created the group,
- * so an empty group is its own (its apps were removed by hand); on create, an empty group is someone else's,
+ * Refuses a group at `id` that is not this stack's to write. `madeByStack`: the state says this stack created the
+ * group, so an empty group is its own (its apps were removed by hand); otherwise an empty group is someone else's,
  * since this stack never PUTs a group without its apps.
  */
+export async function refuseTakeover(
+    marathon: MarathonClient,
+    id: string,
+    ownerId: string,
+    madeByStack: boolean,
+): Promise<void> {
+    const existing = await marathon.group(id);
+    if (existing === undefined) {
+        return;
+    }
+    if (!madeByStack && isEmpty(existing)) {
+        throw new OwnershipError(
+            `Marathon group ${id} exists, empty, and was not made by this stack (it never makes a group without its apps); ` +
+                `refusing to take it over. Remove it (DELETE /v2/groups${id}) or choose another calico-stars:groupId`,
+        );
+    }
+    refuseForeign(existing, ownerId, "take over");
+}
+
+/** PUTs the group after checking what is there (refuseTakeover). */
 async function putGroup(inputs: MarathonGroupInputs, madeByStack: boolean): Promise<MarathonGroupOutputs> {
     const marathon = clientFor(inputs);
     const id = absoluteGroupId(inputs.group);
-    const existing = await marathon.group(id);
-    if (existing !== undefined) {
-        if (!madeByStack && isEmpty(existing)) {
-            throw new OwnershipError(
-                `Marathon group ${id} exists, empty, and was not made by this stack (it never makes a group without its apps); ` +
-                    `refusing to take it over. Remove it (DELETE /v2/groups${id}) or choose another calico-stars:groupId`,
-            );
-        }
-        refuseForeign(existing, inputs.ownerId, "take over");
-    }
+    await refuseTakeover(marathon, id, inputs.ownerId, madeByStack);
     const { version } = await marathon.putGroup(id, inputs.group, inputs.forceDeployments ?? false);
     return withoutUndefined({ ...inputs, version });
 }

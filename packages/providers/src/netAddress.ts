@@ -9,7 +9,7 @@ export function isDnsName(value: string): boolean {
     return hostnamePattern.test(value) && !/(^|\.)[0-9]+$/.test(value);
 }
 
-export function isIp(value: string): boolean {
+function isIp(value: string): boolean {
     return net.isIP(value) !== 0;
 }
 

@@ -34,15 +34,20 @@ const ruleListSchema = z.array(z.string()).transform((rules, ctx) =>
     }),
 );
 
-/** What a profile's rules are made from; the ProfileRules resource (components/profileRules.ts) takes these as its args. */
-export const profileRulesInputs = z.object({
+/**
+ * What a profile's rules are made from; the ProfileRules resource (components/profileRules.ts) takes these as its args.
+ */
+const profileRulesInputs = z.object({
     /** Any host with calicoctl and access to the cluster's etcd. */
     host: sshHostSchema,
     /** The profile's name: the Docker network's name, which calicoctl maps to the network ID. */
     profile: z.string().min(1),
     /** The Docker network's ID, so that a replaced network replaces its rules. */
     networkId: z.string().min(1),
-    /** Inbound rules in calicoctl's grammar, in order, e.g. "allow tcp from tag management-ui to ports 9000"; stored in calicoctl's spelling. */
+    /**
+     * Inbound rules in calicoctl's grammar, in order, e.g. "allow tcp from tag management-ui to ports 9000"; stored in
+     * calicoctl's spelling.
+     */
     inbound: ruleListSchema,
     /** Outbound rules in calicoctl's grammar, in order. */
     outbound: ruleListSchema,
@@ -149,7 +154,10 @@ function sameList(a: unknown, b: unknown): boolean {
 export const profileRulesProvider: Provider<ProfileRulesInputs, ProfileRulesOutputs> = {
     configure: configureFromStack,
 
-    /** Rejects a rule outside calicoctl's grammar before anything runs, and stores each rule in calicoctl's own spelling. */
+    /**
+     * Rejects a rule outside calicoctl's grammar before anything runs, and stores each rule in calicoctl's own
+     * spelling.
+     */
     async check(_olds, news) {
         return checkInputs<ProfileRulesInputs>(profileRulesInputs, news);
     },

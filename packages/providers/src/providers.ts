@@ -3,6 +3,7 @@
 import { dockerNetworkProvider } from "./dockerNetwork";
 import { iptablesDnatProvider } from "./iptablesDnat";
 import { marathonGroupProvider } from "./marathonGroup";
+import { marathonGroupClaimProvider } from "./marathonGroupClaim";
 import { profileRulesProvider } from "./profileRules";
 import { verifyPolicyProvider } from "./verifyPolicy";
 
@@ -10,6 +11,7 @@ export const providers = {
     DockerNetwork: dockerNetworkProvider,
     ProfileRules: profileRulesProvider,
     IptablesDnat: iptablesDnatProvider,
+    MarathonGroupClaim: marathonGroupClaimProvider,
     MarathonGroup: marathonGroupProvider,
     VerifyPolicy: verifyPolicyProvider,
 };

@@ -10,7 +10,10 @@ export const address = z.string().refine(isAddress, "must be an IP address or a 
 
 export const ipv4 = z.string().refine(isIpv4, "must be an IPv4 address");
 
-/** The key under which everything this stack makes carries its ownership id: a Docker network's driver option, a Marathon app's label. */
+/**
+ * The key under which everything this stack makes carries its ownership id: a Docker network's driver option, a
+ * Marathon app's label.
+ */
 export const ownerKey = "calico-stars.owner";
 
 /** This stack's ownership id: the random hex every object it makes is marked with. */
@@ -37,7 +40,10 @@ export const networkName = z
 
 const marathonSegment = "[a-z0-9]([a-z0-9-]*[a-z0-9])?";
 const marathonPath = new RegExp(`^${marathonSegment}(/${marathonSegment})*$`);
-/** Marathon routes `/v2/groups/<x>/apps` and `.../versions[/...]` to other listings (GroupsResource, v0.14.2 and v1.1.1). */
+/**
+ * Marathon routes `/v2/groups/<x>/apps` and `.../versions[/...]` to other listings (GroupsResource, v0.14.2 and
+ * v1.1.1).
+ */
 const marathonReservedSegments = ["apps", "versions"];
 
 function marathonPathProblem(path: string, form: string): string | undefined {

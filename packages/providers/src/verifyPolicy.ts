@@ -30,7 +30,7 @@ import { formatReportTable } from "./verify/reportTable";
 import { compareMatrices, VerifyReport, VerifyResult } from "./verify/report";
 
 /** What the check is made from; the VerifyPolicy resource (components/verifyPolicy.ts) takes these as its args. */
-export const verifyPolicyInputs = z.object({
+const verifyPolicyInputs = z.object({
     /** The host whose sshd forwards to the collector (the master). */
     host: sshHostSchema,
     /** The collector's fixed Calico address, as the master reaches it. */

@@ -1,10 +1,19 @@
-// Host-key verdicts as OpenSSH reaches them from known_hosts (openssh-portable V_9_9_P2 hostfile.c, match.c).
+// Host-key verdicts as OpenSSH reaches them from known_hosts (openssh-portable V_9_9_P2 hostfile.c, match.c), where
+// it matters held against this machine's ssh-keygen and ssh.
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { acceptedHostKey, hostKeyVerdict, matchPattern, matchPatternList } from "../src/ssh/hostKeys";
+import { utils } from "ssh2";
+import {
+    acceptedHostKey,
+    hostKeyVerdict,
+    matchPattern,
+    matchPatternList,
+    sha256Fingerprint,
+} from "../src/ssh/hostKeys";
 import type { SshHost, SshSettings } from "../src/ssh";
 
 const keyA = Buffer.from("host key A: not a real key, only bytes to compare");
@@ -16,6 +25,7 @@ const hashed = (name: string) => {
     return `|1|${salt.toString("base64")}|${crypto.createHmac("sha1", salt).update(name).digest("base64")}`;
 };
 const host = (address: string, port = 22): SshHost => ({ address, port, user: "root", sudo: false });
+const publicLine = (key: Buffer) => `ssh-ed25519 ${key.toString("base64")}`;
 
 describe("known_hosts patterns (match.c)", function () {
     it("matches * and ? over the whole name", function () {
@@ -109,6 +119,29 @@ describe("host-key verdicts", function () {
         assert.match(
             hostKeyVerdict(other, keyA, settingsWith([line("10.197.0.12", keyA)]))!,
             /\[10\.197\.0\.12\]:2222 is not in /,
+        );
+    });
+
+    it("takes a configured key under [address]:port for that port only, and an IPv6 address that ends in :22 as an address", function () {
+        const ipv6 = { hostKeys: { "2001:db8::1:22": [publicLine(keyA)], "2001:db8::1": [publicLine(keyB)] } };
+        assert.deepStrictEqual(
+            [keyA, keyB].map((key) => hostKeyVerdict(host("2001:db8::1"), key, settingsWith([], ipv6)) ?? "accepted"),
+            ["host key " + sha256Fingerprint(keyA) + " is not among the configured hostKeys", "accepted"],
+        );
+        const byPort = {
+            hostKeyFingerprints: {
+                "[10.0.0.9]:2222": [sha256Fingerprint(keyA)],
+                "10.0.0.9": [sha256Fingerprint(keyB)],
+            },
+        };
+        assert.deepStrictEqual(
+            [host("10.0.0.9", 2222), host("10.0.0.9")].map(
+                (h) => hostKeyVerdict(h, keyA, settingsWith([], byPort)) ?? "accepted",
+            ),
+            [
+                "accepted",
+                `host key ${sha256Fingerprint(keyA)} is not among the configured hostKeyFingerprints (${sha256Fingerprint(keyB)})`,
+            ],
         );
     });
 
@@ -214,5 +247,84 @@ describe("the host key handed to @pulumi/command", function () {
             (found as { problem: string }).problem,
             /@cert-authority entries \(host certificates\) are not supported/,
         );
+    });
+});
+
+describe("known_hosts as OpenSSH reads it, held against ssh-keygen and ssh", function () {
+    let dir: string;
+    /** A real ed25519 public key line, which ssh-keygen can parse. */
+    const realKey = () => utils.generateKeyPairSync("ed25519").public.split(" ").slice(0, 2).join(" ");
+    const keyBytes = (keyLine: string) => Buffer.from(keyLine.split(" ")[1], "base64");
+    const file = (text: string) => {
+        const written = path.join(dir, `known_hosts_${crypto.randomBytes(4).toString("hex")}`);
+        fs.writeFileSync(written, text);
+        return written;
+    };
+    const settings = (knownHostsPath: string, overrides: Partial<SshSettings> = {}): SshSettings => ({
+        hostKeys: {},
+        hostKeyFingerprints: {},
+        knownHostsPath,
+        insecureSkipHostKeyVerification: false,
+        connectTimeoutMs: 1,
+        commandTimeoutMs: 1,
+        connectAttempts: 1,
+        ...overrides,
+    });
+
+    before(function () {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "calico-stars-openssh-"));
+    });
+
+    after(function () {
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("reads a key on a CRLF line as the key itself, as ssh-keygen does, so @revoked holds on every path", function () {
+        const key = realKey();
+        const known = file(`10.0.0.7 ${key}\r\n@revoked 10.0.0.7 ${key}\r\n`);
+        // ssh-keygen -l prints the fingerprint of the key it read from each (unmarked) line
+        const printed = execFileSync("ssh-keygen", ["-l", "-f", known], { encoding: "utf8" }).split(" ")[1];
+        assert.strictEqual(printed, sha256Fingerprint(keyBytes(key)));
+        const pinnedBy: Partial<SshSettings>[] = [
+            {},
+            { hostKeys: { "10.0.0.7": [key] } },
+            { hostKeyFingerprints: { "10.0.0.7": [printed] } },
+            { insecureSkipHostKeyVerification: true },
+        ];
+        for (const overrides of pinnedBy) {
+            assert.match(
+                hostKeyVerdict(host("10.0.0.7"), keyBytes(key), settings(known, overrides)) ?? "(accepted)",
+                /is marked @revoked in \S+ \(line 2\)/,
+                JSON.stringify(overrides),
+            );
+        }
+        assert.match(
+            (acceptedHostKey({ hostKeys: {}, knownHostsPath: known }, host("10.0.0.7")) as { problem: string }).problem,
+            /every key listed for 10\.0\.0\.7 .* is marked @revoked/,
+        );
+    });
+
+    it("looks a host written in capitals up under the lower-case name ssh uses, so a hashed @revoked entry holds", function () {
+        const key = realKey();
+        const known = file(`@revoked ${hashed("host9.example.com")} ${key}\nhost9.example.com ${key}\n`);
+        // the name ssh looks the host up under (ssh -G), and the line ssh-keygen -F finds for that name
+        const sshName = /^hostname (\S+)$/m.exec(
+            execFileSync("ssh", ["-G", "-T", "-F", "/dev/null", "Host9.Example.com"], { encoding: "utf8" }),
+        )![1];
+        assert.strictEqual(sshName, "host9.example.com");
+        assert.match(
+            execFileSync("ssh-keygen", ["-F", sshName, "-f", known], { encoding: "utf8" }),
+            /found: line 1 REVOKED/,
+        );
+        assert.match(
+            hostKeyVerdict(host("Host9.Example.com"), keyBytes(key), settings(known)) ?? "(accepted)",
+            /is marked @revoked in \S+ \(line 1\)/,
+        );
+    });
+
+    it("accepts a host written in capitals through a hashed entry of its lower-case name", function () {
+        const key = realKey();
+        const known = file(`${hashed("[host9.example.com]:2222")} ${key}\n`);
+        assert.strictEqual(hostKeyVerdict(host("Host9.Example.com", 2222), keyBytes(key), settings(known)), undefined);
     });
 });

@@ -46,7 +46,9 @@ export function ruleUpdateInput(profile: string, rules: ProfileRulesJson): strin
     return JSON.stringify({ id: profile, inbound_rules: rules.inbound_rules, outbound_rules: rules.outbound_rules });
 }
 
-/** Writes a profile's whole rule set back (defaults, or an adopted network's own rules); a profile already gone is fine. */
+/**
+ * Writes a profile's whole rule set back (defaults, or an adopted network's own rules); a profile already gone is fine.
+ */
 export async function restoreProfileRules(
     host: SshHost,
     profile: string,

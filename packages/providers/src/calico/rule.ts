@@ -1,19 +1,13 @@
-// calicoctl 0.x profile-rule grammar: the text after `rule add inbound|outbound`,
-// the JSON that `rule json` prints and `rule update` reads, and Rule.pprint().
-// Everything that passes through here may end up on a shell command line or in
-// etcd, so anything outside the grammar is an error, never "best effort".
-//
-// The grammar is what every calicoctl from v0.17.0 to v0.23.0 (with the libcalico v0.12-v0.18 each pins)
-// accepts through `rule update`, which is how the program writes: sources are
-// projectcalico/calico-containers calicoctl/calico_ctl/profile.py (docopt usage, validate_arguments,
-// parse_ports, profile_rule_update) and projectcalico/libcalico pycalico/datastore_datatypes.py (Rule) and
-// pycalico/util.py (validate_ports, validate_icmp_type) at those tags. Each case, with calicoctl v0.19.0's
-// own answer, is in test/unit/calicoRuleVectors.json.
+// calicoctl 0.x's profile-rule grammar: the text after `rule add inbound|outbound`, the JSON `rule json` prints and
+// `rule update` reads, and Rule.pprint(). What passes here may reach a shell or etcd, so anything outside the grammar
+// is an error. It is what calicoctl v0.17.0-v0.23.0 (libcalico v0.12-v0.18) accept through `rule update`
+// (calico-containers calicoctl/calico_ctl/profile.py, libcalico pycalico/datastore_datatypes.py Rule and util.py);
+// test/unit/calicoRuleVectors.json holds each case with calicoctl v0.19.0's own answer.
 import { canonicalCidr, cidrVersion, Fail, quote } from "./cidr";
 import { RuleSyntaxError } from "../errors";
 
-export type RuleAction = "allow" | "deny";
-export type RuleProtocol = "tcp" | "udp" | "icmp" | "icmpv6";
+type RuleAction = "allow" | "deny";
+type RuleProtocol = "tcp" | "udp" | "icmp" | "icmpv6";
 
 /** One rule as calicoctl's `rule json` stores it (keys exactly as in calicoctl's JSON). */
 export interface CalicoRule {
@@ -85,7 +79,7 @@ const GRAMMAR_SUMMARY =
 const SINGULAR_PORT_HINT = `the keyword is "ports", plural, not "port"`;
 const KEYWORDS = new Set([...ACTIONS, ...PROTOCOLS, "type", "code", "from", "to", "ports", "tag", "cidr"]);
 
-const TAG_PATTERN = /^[a-zA-Z0-9_.][a-zA-Z0-9_.\-]*$/;
+const TAG_PATTERN = /^[a-zA-Z0-9_.][a-zA-Z0-9_.-]*$/;
 const DIGITS = /^[0-9]+$/;
 const MAX_PORT = 65535;
 /** libcalico v0.12-v0.15's validate_icmp_type is `0 <= int(x) < 255` (calicoctl v0.17-v0.20); v0.16 on allows 255. */

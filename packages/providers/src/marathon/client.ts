@@ -38,7 +38,7 @@ export interface MarathonTiming {
 const forceHint =
     "a deployment that never finishes blocks every later change of these apps (HTTP 409) until it ends: " +
     "cancel it (DELETE /v2/deployments/<id>), or set calico-stars:forceDeployments to true, which sends the PUT with ?force=true " +
-    'and so cancels the deployments in its way (README, "On a shared cluster")';
+    "and so cancels the deployments in its way (docs/sharedCluster.md)";
 
 export interface MarathonAppJson {
     id: string;

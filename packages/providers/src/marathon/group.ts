@@ -39,8 +39,11 @@ export type UpgradeStrategy = z.output<typeof upgradeStrategySchema>;
 export type MarathonApp = z.output<typeof marathonAppSchema>;
 export type MarathonGroup = z.output<typeof marathonGroupSchema>;
 
-/** What Marathon gives an app that names none (v0.14.2 and v1.1.1 UpgradeStrategy.empty): start the new task, then kill the old. */
-export const marathonDefaultUpgradeStrategy: UpgradeStrategy = { minimumHealthCapacity: 1, maximumOverCapacity: 1 };
+/**
+ * What Marathon gives an app that names none (v0.14.2 and v1.1.1 UpgradeStrategy.empty): start the new task, then kill
+ * the old.
+ */
+const marathonDefaultUpgradeStrategy: UpgradeStrategy = { minimumHealthCapacity: 1, maximumOverCapacity: 1 };
 
 export function absoluteGroupId(group: { id: string }): string {
     return group.id.startsWith("/") ? group.id : `/${group.id}`;

@@ -30,7 +30,7 @@ export interface RunCheckedOptions extends RunOptions {
     shownAs?: readonly string[] | ShellScript;
 }
 
-export function abbreviate(text: string): string {
+function abbreviate(text: string): string {
     return text.length > 600 ? `${text.slice(0, 600)}…` : text;
 }
 
@@ -88,7 +88,7 @@ export async function runChecked(
     return result;
 }
 
-export function commandFailure(
+function commandFailure(
     host: SshHost,
     argvOrScript: readonly string[] | ShellScript,
     result: CommandResult,
@@ -105,9 +105,17 @@ export function commandFailure(
  */
 export function execOnce(client: Pick<Client, "exec">, spec: ExecSpec): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
+        if (Date.now() >= spec.deadline) {
+            reject(spec.timedOut("before its channel opened"));
+            return;
+        }
         let settled = false;
         let channelRef: ClientChannel | undefined;
-        let timer: NodeJS.Timeout | undefined;
+        const timer = setTimeout(() => {
+            const phase = channelRef === undefined ? "before its channel opened" : "";
+            channelRef?.close();
+            finish(() => reject(spec.timedOut(phase)));
+        }, spec.deadline - Date.now());
         const finish = (outcome: () => void) => {
             if (!settled) {
                 settled = true;
@@ -115,15 +123,6 @@ export function execOnce(client: Pick<Client, "exec">, spec: ExecSpec): Promise<
                 outcome();
             }
         };
-        if (Date.now() >= spec.deadline) {
-            finish(() => reject(spec.timedOut("before its channel opened")));
-            return;
-        }
-        timer = setTimeout(() => {
-            const phase = channelRef === undefined ? "before its channel opened" : "";
-            channelRef?.close();
-            finish(() => reject(spec.timedOut(phase)));
-        }, spec.deadline - Date.now());
         client.exec(spec.command, (err, channel) => {
             if (err) {
                 const refused = new SshError(

@@ -13,7 +13,7 @@ import { HttpRequest, HttpResponse, SshHost } from "./types";
 const connectFailed = 2;
 
 /** Thrown when sshd could not reach the target (say, Marathon not listening yet): the caller may retry. */
-export interface ForwardRefused {
+interface ForwardRefused {
     forwardRefused: true;
 }
 
@@ -42,7 +42,13 @@ function exchange(
     limits: { what: string; deadline: number; timedOut: (phase: string) => Error; maxBytes: number },
 ): Promise<HttpResponse> {
     return new Promise<HttpResponse>((resolve, reject) => {
-        let timer: NodeJS.Timeout | undefined;
+        const timer = setTimeout(
+            () => {
+                req.destroy();
+                fail(limits.timedOut(""));
+            },
+            Math.max(0, limits.deadline - Date.now()),
+        );
         let done = false;
         const fail = (err: Error) => {
             if (!done) {
@@ -92,13 +98,6 @@ function exchange(
                 });
                 res.on("error", (err) => fail(err));
             },
-        );
-        timer = setTimeout(
-            () => {
-                req.destroy();
-                fail(limits.timedOut(""));
-            },
-            Math.max(0, limits.deadline - Date.now()),
         );
         req.on("error", fail);
         req.end(request.body);

@@ -5,7 +5,7 @@ export { runChecked, runCommand } from "./exec";
 export { acceptedHostKey } from "./hostKeys";
 export { httpOverSsh, isForwardRefused } from "./http";
 export { closeAllConnections, configureSsh, hostLabel, resetSshStats, sshStats } from "./pool";
-export { expandHome, parseSshSettings, sshConfigShape, sshSettingsFrom } from "./settings";
+export { defaultMaxOutputBytes, expandHome, parseSshSettings, sshConfigShape, sshSettingsFrom } from "./settings";
 export type { SshConfig, SshSettings } from "./settings";
 export { command, commandLine, joined, privileged, quote, sh } from "./shell";
 export type { ShellScript } from "./shell";

@@ -113,7 +113,8 @@ export async function withChannel<T>(
                     resolve();
                 },
             };
-            // leaving the queue and failing in one step, so that no finishing channel hands its slot to a waiter that gave up
+            // leaving the queue and failing in one step, so that no finishing channel hands its slot to a waiter that
+            // gave up
             const timer = setTimeout(
                 () => {
                     pooled.waiting = pooled.waiting.filter((w) => w !== waiter);
@@ -225,15 +226,20 @@ function connectOnce(host: SshHost, settings: SshSettings): Promise<Client> {
         if (settings.agentSocket !== undefined) {
             config.agent = settings.agentSocket;
         }
+        let settled = false;
         client.once("ready", () => {
+            settled = true;
             pool.stats.connections++;
-            client.removeAllListeners("error");
-            client.on("error", () => {
-                // a later failure closes the client; in-flight commands report it themselves
-            });
             resolve(client);
         });
-        client.once("error", (err: Error) => {
+        // one listener for the client's whole life: ssh2 can emit a second error (a handshake timeout, then
+        // "Connection lost before handshake"), and an error event no one listens to ends the process
+        client.on("error", (err: Error) => {
+            if (settled) {
+                // a later failure closes the client; in-flight commands report it themselves
+                return;
+            }
+            settled = true;
             client.end();
             if (hostKeyProblem !== undefined) {
                 reject(new HostKeyRejected(`refusing ${hostLabel(host)}: ${hostKeyProblem}`));

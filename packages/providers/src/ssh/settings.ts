@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import { z } from "zod";
-import { isAddress, splitHostPort } from "../netAddress";
+import { isAddress, isPortText, splitHostPort } from "../netAddress";
 import { ConfigGetter, parseConfigKeys } from "../stackConfig";
 
 /** How to authenticate and verify hosts; read from stack config in `configure`, never a resource input. */
@@ -12,9 +12,9 @@ export interface SshSettings {
     privateKeyPath?: string;
     passphrase?: string;
     agentSocket?: string;
-    /** address (or address:port) -> accepted public keys, "ssh-ed25519 AAAA..." */
+    /** address (any port) or [address]:port -> accepted public keys, "ssh-ed25519 AAAA..." */
     hostKeys: Record<string, string[]>;
-    /** address (or address:port) -> accepted "SHA256:..." fingerprints */
+    /** address (any port) or [address]:port -> accepted "SHA256:..." fingerprints */
     hostKeyFingerprints: Record<string, string[]>;
     knownHostsPath?: string;
     insecureSkipHostKeyVerification: boolean;
@@ -52,19 +52,34 @@ function isSocket(path: string): boolean {
 }
 
 const localFile = z.string().refine(isReadableFile, "must name a readable file on the machine that runs pulumi");
-/** Keys of hostKeys and hostKeyFingerprints: how the host-key check looks a host up. */
-const hostKeyTarget = z
-    .string()
-    .refine((s) => isAddress(s) || isAddress(splitHostPort(s)?.host ?? ""), "must be a host address, or address:port");
-const publicKey = z
-    .string()
-    .regex(
-        /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+\/]+={0,3}( [^\x00-\x1f\x7f]*)?$/,
-        'must be a public key line such as "ssh-ed25519 AAAA..." (ssh-keyscan prints them)',
-    );
+/**
+ * Keys of hostKeys and hostKeyFingerprints: an address, or `[address]:port` as known_hosts spells a host on another
+ * port (misc.c put_host_port); `address:port` is refused, since `2001:db8::1:22` is an IPv6 address of its own.
+ */
+const hostKeyTarget = z.string().superRefine((target, ctx) => {
+    const bracketed = /^\[(.+)\]:([^:]*)$/.exec(target);
+    if (isAddress(target) || (bracketed !== null && isAddress(bracketed[1]) && isPortText(bracketed[2]))) {
+        return;
+    }
+    const hostPort = splitHostPort(target);
+    const port = target.slice(target.lastIndexOf(":") + 1);
+    ctx.addIssue({
+        code: "custom",
+        message:
+            hostPort !== undefined && isAddress(hostPort.host)
+                ? `write [${hostPort.host}]:${port} for a host on port ${port}, as known_hosts does: address:port reads as an IPv6 address`
+                : "must be a host address, or [address]:port for a host on another port than 22",
+    });
+});
+const publicKey = z.string().regex(
+    // the comment may hold any text but control characters
+    // eslint-disable-next-line no-control-regex
+    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [^\x00-\x1f\x7f]*)?$/,
+    'must be a public key line such as "ssh-ed25519 AAAA..." (ssh-keyscan prints them)',
+);
 const fingerprint = z
     .string()
-    .regex(/^SHA256:[A-Za-z0-9+\/]{43}$/, "must be an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters)");
+    .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, "must be an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters)");
 
 /** The SSH connection's config keys, shared by the program's schema and the providers' configure(). */
 export const sshConfigShape = {

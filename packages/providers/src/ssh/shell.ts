@@ -14,7 +14,7 @@ export function quote(arg: string): string {
     if (arg.includes("\0")) {
         throw new Error("a command argument contains a NUL byte");
     }
-    if (/^[A-Za-z0-9_\/.:,=@%+-]+$/.test(arg)) {
+    if (/^[A-Za-z0-9_/.:,=@%+-]+$/.test(arg)) {
         return arg;
     }
     return `'${arg.replace(/'/g, `'\\''`)}'`;

@@ -3,7 +3,7 @@
 export { VerifyInputError } from "../errors";
 export { declaredMatrix, outsideNodeId } from "./declaredMatrix";
 export type { DeclaredMatrixInput } from "./declaredMatrix";
-export { describeOutcome, evaluateFlow } from "./felixEvaluator";
+export { describeOutcome, describeRule, evaluateFlow, isDrop } from "./felixEvaluator";
 export type { ChainOutcome, Flow, FlowEnd, FlowVerdict, NearMiss, RuleRef } from "./felixEvaluator";
 export { agreesWithDeclared, awaitVerdict, describeCollector, fetchResponses } from "./liveCheck";
 export type { CollectorEndpoint, LiveVerdict, ReadResponses } from "./liveCheck";

@@ -1,19 +1,13 @@
-// Which Marathon app a URL's host names, and whether Mesos-DNS answers for it.
-//
-// - Marathon names a task after its app's path reversed and joined with dots
-//   (mesosphere/marathon, PathId.toHostname: `path.reverse.mkString(".")`, used as
-//   the TaskInfo name): /calico-stars/frontend runs as "frontend.calico-stars".
-// - Mesos-DNS v0.5.0 (mesosphere/mesos-dns tag v0.5.0, records/generator.go,
-//   RecordGenerator.taskRecords) serves `<label(task name)>.<framework>.<domain>`,
-//   where label is records/labels/labels.go RFC1123: lower case, `.` and `_` become
-//   `-`, other characters dropped, leading `-` trimmed, cut at 63, trailing `-`
-//   trimmed. So "frontend-calico-stars.marathon.mesos" resolves, and the dotted
-//   "frontend.calico-stars.marathon.mesos" of the runbook's stars.json does not.
-// The program's `mesosDnsDomain` ("marathon.mesos") is `<framework>.<domain>`.
+// Which Marathon app a URL's host names, and whether Mesos-DNS answers for it: Mesos-DNS serves a task's name
+// mapped to an RFC 1123 label, so "frontend-calico-stars.marathon.mesos" resolves and the runbook's dotted
+// "frontend.calico-stars.marathon.mesos" does not. `mesosDnsDomain` ("marathon.mesos") is `<framework>.<domain>`.
 
 const maxLabelLength = 63;
 
-/** Marathon's task name for an app, from the group's id and the app's (relative or absolute) id. */
+/**
+ * Marathon's task name for an app: its path reversed, joined with dots (mesosphere/marathon, PathId.toHostname),
+ * so /calico-stars/frontend runs as "frontend.calico-stars".
+ */
 export function marathonTaskName(groupId: string, appId: string): string {
     const path = appId.startsWith("/") ? appId : `${groupId.replace(/\/+$/, "")}/${appId}`;
     return path
@@ -23,7 +17,10 @@ export function marathonTaskName(groupId: string, appId: string): string {
         .join(".");
 }
 
-/** Mesos-DNS v0.5.0's labels.RFC1123. */
+/**
+ * Mesos-DNS v0.5.0's labels.RFC1123 (records/labels/labels.go): lower case, `.` and `_` become `-`, other characters
+ * dropped, leading `-` trimmed, cut at 63, trailing `-` trimmed.
+ */
 export function rfc1123Label(name: string): string {
     const mapped = [...name]
         .map((c) => {
@@ -42,7 +39,7 @@ export function rfc1123Label(name: string): string {
     return head + tail.slice(0, maxLabelLength - head.length);
 }
 
-/** The A record Mesos-DNS serves for the app's task. */
+/** The A record Mesos-DNS v0.5.0 serves for the app's task (records/generator.go, RecordGenerator.taskRecords). */
 export function mesosDnsName(groupId: string, appId: string, domain: string): string {
     return `${rfc1123Label(marathonTaskName(groupId, appId))}.${domain}`.toLowerCase();
 }

@@ -27,14 +27,14 @@ export type CollectorFetch =
     | { kind: "unreachable"; /** e.g. "connect timed out after 10 s". */ reason: string }
     | { kind: "not-fetched"; /** Why not, e.g. "no SSH connection to the master". */ reason: string };
 
-export interface StarTarget {
+interface StarTarget {
     /** The URL the probe fetches. */
     url: string;
     /** Whether its last fetch got any HTTP response. */
     reachable: boolean;
 }
 
-export interface StarResponse {
+interface StarResponse {
     /** The resource URL the collector fetched. */
     url: string;
     /** The probe's HTTP status. */

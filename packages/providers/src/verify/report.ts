@@ -129,11 +129,10 @@ export const verifyReportSchema = z
     .strict()
     .describe("calico-stars verify: the declared reachability matrix against the observed one");
 
-export type EdgeStatus = z.output<typeof edgeStatusSchema>;
+type EdgeStatus = z.output<typeof edgeStatusSchema>;
 export type VerifyResult = z.output<typeof verifyResultSchema>;
-export type EdgeBlock = z.output<typeof edgeBlockSchema>;
-export type DeclaredSide = z.output<typeof declaredSideSchema>;
-export type ObservedSide = z.output<typeof observedSideSchema>;
+type DeclaredSide = z.output<typeof declaredSideSchema>;
+type ObservedSide = z.output<typeof observedSideSchema>;
 export type ReportEdge = z.output<typeof reportEdgeSchema>;
 export type Mismatch = z.output<typeof mismatchSchema>;
 export type VerifyReport = z.output<typeof verifyReportSchema>;

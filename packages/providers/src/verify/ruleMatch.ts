@@ -1,27 +1,12 @@
-// Does one Calico rule match one packet? Each clause becomes one iptables
-// match in Felix, and the rule matches when all of them do. A clause that needs
-// something verify does not know (an address Calico's IPAM handed out, a
-// client's ephemeral source port) answers "maybe", naming the clause.
-//
-// Felix 1.4.0b1 (the one calico-node v0.19.0 installs: projectcalico/calico-containers
-// v0.19.0 calico_node/build.sh pins projectcalico/calico.git@1.4.0b1), read from
-// projectcalico/felix tag 1.4.0b1, calico/felix/plugins/fiptgenerator.py,
-// FelixIptablesGenerator._rule_to_iptables_fragments_inner:
-// - `protocol` -> `--protocol`; absent, any protocol.
-// - `src_net`/`dst_net` -> `--source`/`--destination`, but only when the CIDR's IP
-//   version is the chain's: an IPv6 CIDR is left out of the IPv4 chain, so that
-//   clause restricts nothing there.
-// - `src_tag`/`dst_tag` -> `--match set --match-set <tag's ipset> src|dst`: the ipset
-//   holds the addresses of the endpoints whose profiles carry the tag
-//   (calico/felix/ipsets.py, IpsetManager.on_tags_update / _on_endpoint_data_update).
-// - `src_ports`/`dst_ports` -> `--match multiport --source-ports|--destination-ports`,
-//   ports and "a:b" ranges.
-// - `icmp_type`[/`icmp_code`] -> `--match icmp --icmp-type T[/C]` (IPv4).
+// Does one Calico rule match one packet? Each clause becomes one iptables match in Felix, and the rule matches when
+// all of them do; a clause that needs what verify does not know (an address IPAM handed out, a client's source
+// port) answers "maybe". Felix 1.4.0b1 (calico-node v0.19.0), calico/felix/plugins/fiptgenerator.py,
+// _rule_to_iptables_fragments_inner; each clause's match is said beside it in matchRule.
 import { BlockList, isIPv4 } from "net";
 import { z } from "zod";
 import type { CalicoRule } from "../calico/rule";
 
-export type Tri = "yes" | "no" | "maybe";
+type Tri = "yes" | "no" | "maybe";
 
 /** The rule keys that each become one match. */
 export const clauseSchema = z.enum([
@@ -39,7 +24,7 @@ export const clauseSchema = z.enum([
 export type Clause = z.output<typeof clauseSchema>;
 
 /** An inclusive range of ports. */
-export interface PortRange {
+interface PortRange {
     /** First port. */
     first: number;
     /** Last port. */
@@ -78,15 +63,21 @@ export interface RuleMatch {
 }
 
 /** Linux's default net.ipv4.ip_local_port_range: where a client's source port comes from. */
-export const ephemeralPorts: PortRange = { first: 32768, last: 60999 };
+const ephemeralPorts: PortRange = { first: 32768, last: 60999 };
 
 export function matchRule(rule: CalicoRule, packet: Packet, source: PacketEnd, target: PacketEnd): RuleMatch {
     const clauses: [Clause, Tri][] = [
+        // --protocol; absent, any protocol
         ["protocol", rule.protocol === undefined || rule.protocol === packet.protocol ? "yes" : "no"],
+        // --match icmp --icmp-type T[/C]
         ["icmp_type", rule.icmp_type === undefined ? "yes" : matchValue(rule.icmp_type, packet.icmpType)],
         ["icmp_code", rule.icmp_code === undefined ? "yes" : matchValue(rule.icmp_code, packet.icmpCode)],
+        // --match set: the tag's ipset holds the addresses of the endpoints whose profiles carry the tag
+        // (calico/felix/ipsets.py, IpsetManager)
         ["src_tag", rule.src_tag === undefined ? "yes" : matchTag(rule.src_tag, source)],
+        // --source/--destination, only in the chain of the CIDR's IP version
         ["src_net", rule.src_net === undefined ? "yes" : matchNet(rule.src_net, source.address)],
+        // --match multiport, ports and "a:b" ranges
         [
             "src_ports",
             rule.src_ports === undefined ? "yes" : matchPorts(rule.src_ports, packet.srcPort ?? ephemeralPorts),

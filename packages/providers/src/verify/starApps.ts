@@ -12,7 +12,7 @@
 import type { MarathonGroup } from "../marathon/group";
 import { VerifyInputError } from "../errors";
 
-export type StarRole = "collector" | "probe" | "other";
+type StarRole = "collector" | "probe" | "other";
 
 export interface DeployedApp {
     /** The app's id within the group, e.g. "frontend". */
