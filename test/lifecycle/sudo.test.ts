@@ -276,6 +276,7 @@ describe("the program as vagrant with sudo on the sandbox, as on the reference c
             [
                 ...profiles.flatMap((profile) => [`network-${profile}`, `profile-${profile}`]),
                 "marathon-group",
+                "marathon-group-claim",
                 `dnat-${master.address}`,
                 ...stack.cluster.agents.map((agent) => `agent-prep-${agent.address}`),
             ]
@@ -292,6 +293,7 @@ describe("the program as vagrant with sudo on the sandbox, as on the reference c
             [
                 ["update", `dnat-${master.address}`],
                 ["update", "marathon-group"],
+                ["update", "marathon-group-claim"],
             ],
         );
         const unchanged = await stack.driver.preview();
