@@ -1,9 +1,16 @@
 // Stack config -> StarsDemo -> stack outputs.
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
+import { staleBuild } from "./components/builtSources";
 import { ConfigError, parseStackConfig, projectName } from "./components/config";
 import { expandHome } from "@calico-stars/providers/ssh";
 import { StarsDemo } from "./components/starsDemo";
+
+// before anything is registered: a program compiled from other sources than those beside it stops here
+const stale = staleBuild(__filename);
+if (stale !== undefined) {
+    throw new pulumi.RunError(stale);
+}
 
 /** Never read by the program itself except as secrets, so they cannot leak into plain inputs. */
 const secretKeys = ["sshPrivateKey", "sshPrivateKeyPassphrase"];

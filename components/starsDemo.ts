@@ -51,9 +51,13 @@ export class StarsDemo extends pulumi.ComponentResource {
 
         const owner = new random.RandomId("owner", { byteLength: 4 }, parent);
 
-        // the owner id is recorded on each network it creates, so networks wait for it
-        const networks = config.networks.map(
-            (network) =>
+        // The owner id is recorded on each network it creates, so networks wait for it. Each network waits for the one
+        // before: a delete-before-replace deletes the group only in the first replaced network's chain, and a chain
+        // registered beside it could `docker network rm` while the group's tasks still hold that network
+        // (pulumi/pulumi v3.248.0, pkg/resource/deploy/step_generator.go, calculateDependentReplacements).
+        const networks: DockerNetwork[] = [];
+        for (const network of config.networks) {
+            networks.push(
                 new DockerNetwork(
                     `network-${network.name}`,
                     {
@@ -64,12 +68,16 @@ export class StarsDemo extends pulumi.ComponentResource {
                         adopt: config.adoptNetworks.includes(network.name),
                         etcdAuthority: config.etcdAuthority,
                     },
-                    parent,
+                    { parent: this, dependsOn: networks.slice(-1) },
                 ),
-        );
+            );
+        }
 
         const networkNamed = (name: string) => networks[config.networks.findIndex((n) => n.name === name)];
-        const networkIdOf = (name: string) => networkNamed(name).networkId;
+        // A network's Docker ID is its resource's ID, which an update keeps even in a preview, where its outputs are
+        // unknown (pulumi/pulumi v3.248.0, pkg/resource/deploy/step.go, UpdateStep.Apply): a change of connection
+        // settings (sudo, sshUser, a port) updates the network and must not preview as a replacement of all that names it.
+        const networkIdOf = (name: string) => networkNamed(name).id;
         // calicoctl resolves every tag to a network ID, so each profile waits for all networks. Removing a
         // network drops its profile (libnetwork), so rules deleted with their network skip the reset to defaults.
         const profileRules = Object.entries(config.policy).map(
@@ -199,7 +207,7 @@ export class StarsDemo extends pulumi.ComponentResource {
                 "verify-policy",
                 verifyPolicyArgs(config, master, {
                     groupVersion: group.version,
-                    networkIds: networks.map((n) => n.networkId),
+                    networkIds: networks.map((n) => n.id),
                 }),
                 { parent: this, dependsOn: [group, ...profileRules] },
             );
@@ -207,7 +215,7 @@ export class StarsDemo extends pulumi.ComponentResource {
 
         this.uiUrl = pulumi.output(`http://${dnatHosts[0].address}:${config.uiPort}`);
         this.networkIds = pulumi
-            .all(networks.map((n) => n.networkId))
+            .all(networks.map((n) => n.id))
             .apply((ids) => Object.fromEntries(config.networks.map((n, i) => [n.name, ids[i]])));
         this.profiles = pulumi
             .all(profileRules.map((p) => pulumi.all([p.profile, p.inbound, p.outbound])))

@@ -156,7 +156,6 @@ export class Deployment {
                 name: defaultProviderName(version),
                 parent: "",
                 custom: true,
-                remote: false,
                 object: defaultProviderInputs(pkg, version, this.ctx.config, this.ctx.secretKeys),
                 dependencies: [],
                 propertyDependencies: {},
@@ -165,8 +164,8 @@ export class Deployment {
                 ignoreChanges: [],
                 replaceOnChanges: [],
                 additionalSecretOutputs: [],
-                importId: "",
                 deletedWith: "",
+                unmodeledOptions: [],
             }).then((reply) => `${reply.urn}::${reply.id}`);
             this.defaultProviders.set(key, ref);
         }
@@ -217,9 +216,10 @@ export class Deployment {
             throw new Error(`duplicate resource URN ${urn}`);
         }
         this.registeredUrns.add(urn);
-        if (registration.remote || registration.importId !== "") {
+        if (registration.unmodeledOptions.length > 0) {
             throw new Error(
-                `${registration.name} (${registration.type}): remote components and imports are not modeled by the test engine`,
+                `${registration.name} (${registration.type}): the test engine does not model the resource option ` +
+                    `${registration.unmodeledOptions.join(", ")}; it refuses what it would otherwise ignore`,
             );
         }
         const resource = newState(urn, registration);
@@ -378,5 +378,6 @@ function newState(urn: string, registration: Registration): StateResource {
         ...(registration.deletedWith !== "" && { deletedWith: registration.deletedWith }),
         ...(registration.ignoreChanges.length > 0 && { ignoreChanges: registration.ignoreChanges }),
         ...(registration.replaceOnChanges.length > 0 && { replaceOnChanges: registration.replaceOnChanges }),
+        ...(registration.customTimeouts !== undefined && { customTimeouts: registration.customTimeouts }),
     };
 }

@@ -17,6 +17,7 @@ export class EngineDriver implements StackDriver {
         this.engine.setConfig(key, value, options);
     }
 
+    /** `pulumi up --yes`: a preview first, so a Check or Diff that fails on a value not known yet fails the up. */
     up(): Promise<StackRun> {
         return this.wrap(this.engine.up());
     }

@@ -1,6 +1,6 @@
 // Messages between the engine (parent) and the program runner (child process), over Node's IPC channel; they stand
 // in for the resource monitor's gRPC calls (pulumi/pulumi v3.248.0, proto/pulumi/resource.proto).
-import { PropertyMap } from "./types";
+import { CustomTimeouts, PropertyMap } from "./types";
 
 /** A RegisterResourceRequest, as much of it as the engine models. */
 export interface Registration {
@@ -9,7 +9,6 @@ export interface Registration {
     /** The parent's URN; "" only for the root stack. */
     parent: string;
     custom: boolean;
-    remote: boolean;
     /** Inputs in RPC form: secrets wrapped, unknowns (preview) as the sentinel string. */
     object: PropertyMap;
     dependencies: string[];
@@ -22,9 +21,12 @@ export interface Registration {
     ignoreChanges: string[];
     replaceOnChanges: string[];
     additionalSecretOutputs: string[];
-    importId: string;
     /** The URN named by the deletedWith option, or "". */
     deletedWith: string;
+    /** The customTimeouts option in seconds, each one the program set. */
+    customTimeouts?: CustomTimeouts;
+    /** The options set that the engine does not model, by the name a program gives them; the engine refuses them. */
+    unmodeledOptions: string[];
 }
 
 export interface RegistrationReply {

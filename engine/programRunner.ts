@@ -10,6 +10,7 @@ import * as path from "path";
 import type * as pulumiModule from "@pulumi/pulumi";
 import type * as resourceProto from "@pulumi/pulumi/proto/resource_pb";
 import type * as structProto from "google-protobuf/google/protobuf/struct_pb";
+import { goDurationSeconds } from "./goDuration";
 import {
     EngineMessage,
     ProgramMessage,
@@ -20,7 +21,7 @@ import {
     RegistrationReply,
 } from "./programMessages";
 import { pulumiSdkDir, requireFromSdk } from "./pulumiSdk";
-import { PropertyMap } from "./types";
+import { CustomTimeouts, PropertyMap } from "./types";
 
 type Callback<T> = (error: Error | null, response?: T) => void;
 
@@ -64,6 +65,7 @@ function request<T>(message: WithoutSeq<ProgramRequest>): Promise<T> {
 }
 
 function toRegistration(req: resourceProto.RegisterResourceRequest): Registration {
+    const customTimeouts = customTimeoutsOf(req);
     const propertyDependencies: Record<string, string[]> = {};
     req.getPropertydependenciesMap().forEach((deps, key) => {
         propertyDependencies[key] = deps.getUrnsList();
@@ -73,7 +75,6 @@ function toRegistration(req: resourceProto.RegisterResourceRequest): Registratio
         name: req.getName(),
         parent: req.getParent(),
         custom: req.getCustom(),
-        remote: req.getRemote(),
         object: (req.getObject()?.toJavaScript() ?? {}) as PropertyMap,
         dependencies: req.getDependenciesList(),
         propertyDependencies,
@@ -86,15 +87,57 @@ function toRegistration(req: resourceProto.RegisterResourceRequest): Registratio
         ignoreChanges: req.getIgnorechangesList(),
         replaceOnChanges: req.getReplaceonchangesList(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-        importId: req.getImportid(),
         deletedWith: req.getDeletedwith(),
+        ...(customTimeouts !== undefined && { customTimeouts }),
+        unmodeledOptions: unmodeledOptions(req),
     };
+}
+
+function customTimeoutsOf(req: resourceProto.RegisterResourceRequest): CustomTimeouts | undefined {
+    const set = req.getCustomtimeouts();
+    const texts = {
+        create: set?.getCreate(),
+        update: set?.getUpdate(),
+        delete: set?.getDelete(),
+        read: set?.getRead(),
+    };
+    const timeouts = Object.entries(texts).filter((entry): entry is [string, string] => !!entry[1]);
+    return timeouts.length === 0
+        ? undefined
+        : Object.fromEntries(timeouts.map(([operation, text]) => [operation, goDurationSeconds(text)]));
+}
+
+/** The options set in the request (resource.proto, RegisterResourceRequest) that the engine does not model. */
+function unmodeledOptions(req: resourceProto.RegisterResourceRequest): string[] {
+    const hooks = req.getHooks()?.toObject() ?? {};
+    const options: Record<string, boolean> = {
+        protect: req.hasProtect() && req.getProtect() === true,
+        retainOnDelete: req.hasRetainondelete() && req.getRetainondelete() === true,
+        aliases: req.getAliasesList().length > 0 || req.getAliasurnsList().length > 0,
+        replaceWith: req.getReplaceWithList().length > 0,
+        replacementTrigger: req.hasReplacementTrigger(),
+        transforms: req.getTransformsList().length > 0,
+        hooks: Object.values(hooks).some((names) => Array.isArray(names) && names.length > 0),
+        hideDiffs: req.getHidediffsList().length > 0,
+        pluginDownloadURL: req.getPlugindownloadurl() !== "",
+        envVarMappings: req.getEnvvarmappingsMap().getLength() > 0,
+        "a package reference (a parameterized provider)": req.getPackageref() !== "",
+        import: req.getImportid() !== "",
+        "remote (a component a provider constructs)": req.getRemote(),
+    };
+    return Object.keys(options).filter((option) => options[option]);
 }
 
 function forwardRegistrations(): void {
     const overrides: MonitorOverrides = {
         registerResource(req, done) {
-            request<RegistrationReply>({ kind: "register", registration: toRegistration(req) }).then(
+            let registration: Registration;
+            try {
+                registration = toRegistration(req);
+            } catch (error) {
+                return done(error as Error);
+            }
+            request<RegistrationReply>({ kind: "register", registration }).then(
                 (reply) => {
                     const response = new resourceMessages.RegisterResourceResponse();
                     response.setUrn(reply.urn);

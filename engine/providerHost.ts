@@ -1,5 +1,6 @@
 // The real dynamic provider host (`@pulumi/pulumi/cmd/dynamic-provider`), spawned and called over gRPC the way the CLI
-// does: one process per operation, Configure first, then per-resource calls.
+// does: one process per operation, Configure first, then per-resource calls. Create, Update and Delete carry the
+// resource's custom timeout, as the engine sends it; the host never reads it.
 // Follows pulumi/pulumi v3.248.0, sdk/nodejs/cmd/dynamic-provider/index.ts (the host) and proto/pulumi/provider.proto.
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
@@ -10,12 +11,14 @@ import type * as providerProto from "@pulumi/pulumi/proto/provider_pb";
 import type * as statusProto from "@pulumi/pulumi/proto/status_pb";
 import type * as structProto from "google-protobuf/google/protobuf/struct_pb";
 import { pulumiSdkDir, requireFromSdk } from "./pulumiSdk";
-import { PropertyMap, RpcCall } from "./types";
+import { CustomTimeouts, PropertyMap, RpcCall } from "./types";
 
 export interface ResourceRef {
     urn: string;
     type: string;
     name: string;
+    /** The customTimeouts of the state the operation works on (the new one, the old one for a delete; step.go). */
+    timeouts?: CustomTimeouts;
 }
 
 interface CheckResult {
@@ -163,6 +166,7 @@ export class ProviderHost {
         const request = new this.modules.messages.CreateRequest();
         this.identify(request, ref);
         request.setProperties(this.struct(properties));
+        request.setTimeout(ref.timeouts?.create ?? 0);
         const response = await this.unary<providerProto.CreateResponse>("Create", ref.urn, (done) =>
             this.client.create(request, done),
         );
@@ -203,6 +207,7 @@ export class ProviderHost {
         request.setOlds(this.struct(olds));
         request.setNews(this.struct(news));
         request.setOldInputs(this.struct(oldInputs));
+        request.setTimeout(ref.timeouts?.update ?? 0);
         const response = await this.unary<providerProto.UpdateResponse>("Update", ref.urn, (done) =>
             this.client.update(request, done),
         );
@@ -215,6 +220,7 @@ export class ProviderHost {
         request.setId(id);
         request.setProperties(this.struct(properties));
         request.setOldInputs(this.struct(oldInputs));
+        request.setTimeout(ref.timeouts?.delete ?? 0);
         await this.unary("Delete", ref.urn, (done) => this.client.delete(request, done));
     }
 

@@ -114,10 +114,14 @@ function dialOnce(connection: Connection, agent: string | undefined): Promise<Cl
 /**
  * dialWithRetry: EVERY dial error (refused, timed out, authentication, host key) is retried until `dialErrorLimit`
  * retries have failed (-1: no limit), 100 ms apart and 1.5 times longer each time up to 5 s, each retry logged.
- * The retry loop: retry.Until, pulumi/pulumi v3.224.0, sdk/go/common/util/retry/until.go.
+ * The retry loop: retry.Until, pulumi/pulumi v3.224.0, sdk/go/common/util/retry/until.go. The operation's custom
+ * timeout, in whole seconds, is the context's deadline (pulumi/pulumi-go-provider v1.3.0, middleware/cancel/cancel.go),
+ * which ends the loop in a pause between dials; a dial or a command already running is not cut short.
  */
 async function dial(connection: Connection, context: EmulatorContext): Promise<Client> {
     const agent = agentSocket(connection);
+    const timeoutMs = Math.trunc(context.timeoutSeconds ?? 0) * 1000;
+    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
     let delayMs = 100;
     for (let dials = 1; ; dials++) {
         try {
@@ -128,6 +132,10 @@ async function dial(connection: Connection, context: EmulatorContext): Promise<C
                 throw new Error(`after ${dials - 1} failed attempts: ${(error as Error).message}`, { cause: error });
             }
             context.log(`Dial ${dials}/${limit === -1 ? "inf" : limit} failed: retrying`);
+            if (Date.now() + delayMs > deadline) {
+                await sleep(Math.max(0, deadline - Date.now()));
+                throw new Error("context deadline exceeded", { cause: error });
+            }
             await sleep(delayMs);
             delayMs = Math.min(delayMs * 1.5, 5000);
         }

@@ -4,7 +4,7 @@
 import { randomUUID } from "crypto";
 import { ProviderDiff, ProviderHost, ResourceRef } from "./providerHost";
 import { annotateSecrets, asJsonMap, changedKeys, makeSecret, revealedMap } from "./propertyValues";
-import { EmulatorContext, PropertyMap, ResourceEmulator, RpcCall, StateResource } from "./types";
+import { CustomTimeouts, EmulatorContext, PropertyMap, ResourceEmulator, RpcCall, StateResource } from "./types";
 import { isDynamicType, isProviderType, nameOf } from "./urns";
 
 interface ReadResult {
@@ -136,7 +136,7 @@ class EmulatorDriver implements ResourceDriver {
 
     async create(ref: ResourceRef, inputs: PropertyMap): Promise<{ id: string; properties: PropertyMap }> {
         this.record({ method: "Create", urn: ref.urn });
-        const created = await this.emulator.create(revealedMap(inputs), this.context(ref));
+        const created = await this.emulator.create(revealedMap(inputs), this.context(ref, "create"));
         return { id: created.id, properties: asJsonMap(created.outputs) };
     }
 
@@ -145,7 +145,7 @@ class EmulatorDriver implements ResourceDriver {
         if (this.emulator.read === undefined) {
             return { id, properties: revealedMap(outputs), inputs: revealedMap(inputs) };
         }
-        const read = await this.emulator.read(id, revealedMap(outputs), revealedMap(inputs), this.context(ref));
+        const read = await this.emulator.read(id, revealedMap(outputs), revealedMap(inputs), this.context(ref, "read"));
         return read === undefined
             ? { id: "", properties: {} }
             : {
@@ -161,18 +161,23 @@ class EmulatorDriver implements ResourceDriver {
         const plainNews = revealedMap(news);
         return asJsonMap(
             this.emulator.update
-                ? await this.emulator.update(id, plainOlds, plainNews, this.context(ref))
+                ? await this.emulator.update(id, plainOlds, plainNews, this.context(ref, "update"))
                 : { ...plainOlds, ...plainNews },
         );
     }
 
     async delete(ref: ResourceRef, id: string, outputs: PropertyMap): Promise<void> {
         this.record({ method: "Delete", urn: ref.urn });
-        await this.emulator.delete?.(id, revealedMap(outputs), this.context(ref));
+        await this.emulator.delete?.(id, revealedMap(outputs), this.context(ref, "delete"));
     }
 
-    private context(ref: ResourceRef): EmulatorContext {
-        return { name: ref.name, log: (message) => this.log(`[${ref.type} ${ref.name}] ${message}`) };
+    private context(ref: ResourceRef, operation: keyof CustomTimeouts): EmulatorContext {
+        const timeoutSeconds = ref.timeouts?.[operation];
+        return {
+            name: ref.name,
+            log: (message) => this.log(`[${ref.type} ${ref.name}] ${message}`),
+            ...(timeoutSeconds !== undefined && { timeoutSeconds }),
+        };
     }
 }
 
@@ -238,5 +243,10 @@ export class ResourceDrivers {
 }
 
 export function resourceRef(resource: StateResource): ResourceRef {
-    return { urn: resource.urn, type: resource.type, name: nameOf(resource.urn) };
+    return {
+        urn: resource.urn,
+        type: resource.type,
+        name: nameOf(resource.urn),
+        ...(resource.customTimeouts !== undefined && { timeouts: resource.customTimeouts }),
+    };
 }

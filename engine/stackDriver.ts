@@ -26,6 +26,7 @@ export interface StackDriver {
     readonly name: string;
     /** `pulumi config set [--secret] <key> <value>` (keys with their namespace). */
     setConfig(key: string, value: string, options?: { secret?: boolean }): Promise<void>;
+    /** `pulumi up --yes`; the test engine previews first as the CLI does, the Automation API does not. */
     up(): Promise<StackRun>;
     preview(): Promise<StackRun>;
     /** `pulumi refresh --yes [--clear-pending-creates]`. */

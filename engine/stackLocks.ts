@@ -4,7 +4,7 @@
 import { randomUUID } from "crypto";
 import * as os from "os";
 
-interface Lock {
+export interface StackLock {
     path: string;
     createdBy: string;
     pid: number;
@@ -12,7 +12,7 @@ interface Lock {
 }
 
 export class StackLocks {
-    private readonly locks: Lock[] = [];
+    private readonly locks: StackLock[] = [];
 
     constructor(
         private readonly project: string,
@@ -24,7 +24,7 @@ export class StackLocks {
     }
 
     /** A new lock file for a run, named as the diy backend names it. */
-    take(): Lock {
+    take(): StackLock {
         const lock = {
             path: `file://~/.pulumi/locks/organization/${this.project}/${this.stack}/${randomUUID()}.json`,
             createdBy: `${os.userInfo().username}@${os.hostname()}`,
@@ -36,7 +36,7 @@ export class StackLocks {
     }
 
     /** Removes a run's own lock, if it took one and `pulumi cancel` has not removed it already. */
-    release(lock: Lock | undefined): void {
+    release(lock: StackLock | undefined): void {
         const at = lock === undefined ? -1 : this.locks.indexOf(lock);
         if (at >= 0) {
             this.locks.splice(at, 1);

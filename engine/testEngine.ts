@@ -16,9 +16,18 @@ import { ProviderHost } from "./providerHost";
 import { revealedMap } from "./propertyValues";
 import { refresh } from "./refresh";
 import { SecretCipher } from "./secretCipher";
-import { StackLocks } from "./stackLocks";
+import { StackLock, StackLocks } from "./stackLocks";
 import { StepContext } from "./steps";
-import { EngineOptions, RefreshOptions, RunError, RunOptions, RunResult, StateFile, PlainProperties } from "./types";
+import {
+    EngineOptions,
+    PlainProperties,
+    RefreshOptions,
+    RunError,
+    RunOptions,
+    RunResult,
+    StateFile,
+    UpOptions,
+} from "./types";
 import { rootStackType } from "./urns";
 
 interface Stoppable {
@@ -27,11 +36,18 @@ interface Stoppable {
 
 type RunKind = "update" | "preview" | "refresh" | "destroy";
 
-/** A run in progress: what its checkpoint holds right now, so that a kill leaves exactly that. */
+/** The stack's lock as one operation holds it: a kill abandons it, and then it stays until `pulumi cancel`. */
+interface LockLease {
+    lock: StackLock;
+    abandoned: boolean;
+}
+
+/** A run in progress: what its checkpoint holds right now, so that a kill leaves exactly that, and its lock. */
 interface ActiveRun {
     kind: RunKind;
     checkpoint: RunCheckpoint;
     killed: boolean;
+    lease?: LockLease;
 }
 
 export class TestEngine {
@@ -59,8 +75,32 @@ export class TestEngine {
         }
     }
 
-    up(options: RunOptions = {}): Promise<RunResult> {
-        return this.deploy("update", options);
+    /**
+     * Like `pulumi up --yes`: the stack locked first (pkg/backend/diy/backend.go, Update), then under that one lock a
+     * preview and, unless it fails, the update (pkg/backend/apply.go, PreviewThenPromptThenExecute), each running the
+     * program. The result is the update's. `skipPreview` is `--skip-preview`, which the Automation API's Stack.up
+     * always passes (sdk/nodejs/automation/stack.ts).
+     */
+    async up(options: UpOptions = {}): Promise<RunResult> {
+        if (options.skipPreview) {
+            return this.deploy("update", options);
+        }
+        if (this.locks.held) {
+            throw new RunError(this.locks.refusal(), new RunJournal().result({}));
+        }
+        const lease: LockLease = { lock: this.locks.take(), abandoned: false };
+        // the update's program loads the SDK while the preview runs; its journal's times count from the up's start
+        const update = this.launchProgram();
+        try {
+            await this.deploy("preview", options, lease);
+            update.journal.mark("preview finished");
+            return await this.deploy("update", options, lease, update);
+        } finally {
+            await this.stop(update.program);
+            if (!lease.abandoned) {
+                this.locks.release(lease.lock);
+            }
+        }
     }
 
     /** Check and Diff only: never Create, Update, Delete or Read, and the checkpoint is left as it was. */
@@ -82,13 +122,15 @@ export class TestEngine {
                 await refresh(ctx, executor);
                 return revealedMap(ctx.checkpoint.base.find((r) => r.type === rootStackType)?.outputs ?? {});
             },
-            () => {
-                if (options.clearPendingCreates) {
-                    this.checkpoint = {
-                        ...this.checkpoint,
-                        pendingOperations: this.checkpoint.pendingOperations.filter((op) => op.type !== "creating"),
-                    };
-                }
+            {
+                beforeStart: () => {
+                    if (options.clearPendingCreates) {
+                        this.checkpoint = {
+                            ...this.checkpoint,
+                            pendingOperations: this.checkpoint.pendingOperations.filter((op) => op.type !== "creating"),
+                        };
+                    }
+                },
             },
         );
     }
@@ -127,6 +169,9 @@ export class TestEngine {
     async close(): Promise<void> {
         for (const run of this.active) {
             run.killed = true;
+            if (run.lease !== undefined) {
+                run.lease.abandoned = true;
+            }
             if (run.kind !== "preview") {
                 this.checkpoint = run.checkpoint.snapshot();
             }
@@ -134,7 +179,8 @@ export class TestEngine {
         await Promise.all([...this.running].map((process) => this.stop(process)));
     }
 
-    private deploy(kind: "update" | "preview", options: RunOptions): Promise<RunResult> {
+    /** A program process, forked ahead of its run, and the journal of that run, which its output goes to. */
+    private launchProgram(): { journal: RunJournal; program: ProgramRun } {
         const journal = new RunJournal();
         const program = this.track(
             ProgramRun.launch({
@@ -142,6 +188,17 @@ export class TestEngine {
                 onDiagnostic: (line) => journal.diagnostics.push(line),
             }),
         );
+        return { journal, program };
+    }
+
+    /** `lease`: the lock of the `up` this run is part of; `launched`: its program process, when forked already. */
+    private deploy(
+        kind: "update" | "preview",
+        options: RunOptions,
+        lease?: LockLease,
+        launched = this.launchProgram(),
+    ): Promise<RunResult> {
+        const { journal, program } = launched;
         const preview = kind === "preview";
         const params = {
             project: this.opts.project,
@@ -187,30 +244,34 @@ export class TestEngine {
                 await deployment.deleteLeftovers();
                 return revealedMap(deployment.stackOutputs);
             },
-            undefined,
-            program,
+            { program, lease },
         );
     }
 
+    /**
+     * One run. It takes the stack's lock unless it is a preview, or runs within an `up` that holds it (`lease`);
+     * `beforeStart` changes the checkpoint once the lock is held; `program` is the run's program process.
+     */
     private async run(
         kind: RunKind,
         journal: RunJournal,
         options: RunOptions,
         operation: (ctx: StepContext, executor: StepExecutor, host: ProviderHost) => Promise<PlainProperties>,
-        beforeStart?: () => void,
-        program?: ProgramRun,
+        extras: { beforeStart?: () => void; program?: ProgramRun; lease?: LockLease } = {},
     ): Promise<RunResult> {
-        if (kind !== "preview" && this.locks.held) {
+        const { beforeStart, program } = extras;
+        if (extras.lease === undefined && kind !== "preview" && this.locks.held) {
             await (program && this.stop(program));
             throw new RunError(this.locks.refusal(), journal.result({}));
         }
-        const lock = kind === "preview" ? undefined : this.locks.take();
+        const ownLease = extras.lease === undefined && kind !== "preview";
+        const lease = ownLease ? { lock: this.locks.take(), abandoned: false } : extras.lease;
         beforeStart?.();
         const checkpoint = new RunCheckpoint(
             structuredClone(this.checkpoint.resources),
             structuredClone(this.checkpoint.pendingOperations),
         );
-        const active: ActiveRun = { kind, checkpoint, killed: false };
+        const active: ActiveRun = { kind, checkpoint, killed: false, lease };
         this.active.add(active);
         const executor = new StepExecutor(
             options.parallel ?? this.opts.parallel ?? defaultParallelism(),
@@ -257,7 +318,9 @@ export class TestEngine {
                 if (kind !== "preview") {
                     this.checkpoint = checkpoint.snapshot();
                 }
-                this.locks.release(lock);
+                if (ownLease) {
+                    this.locks.release(lease!.lock);
+                }
             }
         }
         journal.mark("processes stopped");

@@ -4,6 +4,14 @@
 /** A resource's properties as the engine stores them: secrets stay wrapped, unknowns are the sentinel string. */
 export type PropertyMap = Record<string, unknown>;
 
+/** The customTimeouts option, in seconds per operation (sdk/go/common/resource/custom_timeouts.go). */
+export interface CustomTimeouts {
+    create?: number;
+    update?: number;
+    delete?: number;
+    read?: number;
+}
+
 export interface EngineOptions {
     /** Where Pulumi.yaml lives: the provider host runs here, the program where Pulumi.yaml and package.json say (programEntry.ts). */
     projectDir: string;
@@ -23,6 +31,11 @@ export interface RunOptions {
     parallel?: number;
 }
 
+export interface UpOptions extends RunOptions {
+    /** `pulumi up --skip-preview`: the update alone, as the Automation API runs it. */
+    skipPreview?: boolean;
+}
+
 export interface RefreshOptions extends RunOptions {
     /** `pulumi refresh --clear-pending-creates`: drops every pending CREATE from the checkpoint first. */
     clearPendingCreates?: boolean;
@@ -33,6 +46,8 @@ export interface EmulatorContext {
     /** The resource's name, as the engine passes it with each call. */
     name: string;
     log(message: string): void;
+    /** The operation's custom timeout, as the engine sends it with the call. */
+    timeoutSeconds?: number;
 }
 
 /** Properties in plain text as a plugin or a test reads them: JSON from gRPC's Struct, each reader knowing its shape. */
@@ -125,6 +140,8 @@ export interface StateResource {
     pendingReplacement?: boolean;
     ignoreChanges?: string[];
     replaceOnChanges?: string[];
+    /** Kept in the checkpoint only when set (pkg/resource/stack/deployment.go, SerializeResource). */
+    customTimeouts?: CustomTimeouts;
     initErrors?: string[];
 }
 

@@ -5,6 +5,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { ResourceEmulator, TestEngine } from "../../engine";
 import {
     callsTo,
@@ -43,7 +44,11 @@ describe("lifecycle test engine: a stack's life on the fixture", function () {
             link: "create",
         });
         assert.equal(fs.readFileSync(file("link.txt"), "utf8"), `-> ${file("note.txt")}\n`);
-        assert.deepEqual(result.outputs, { notePath: file("note.txt"), linkPath: file("link.txt") });
+        assert.deepEqual(result.outputs, {
+            noteId: file("note.txt"),
+            notePath: file("note.txt"),
+            linkPath: file("link.txt"),
+        });
         const link = engine.state().deployment.resources.find((r) => r.urn.endsWith("::link"));
         assert.equal(
             link?.urn,
@@ -84,8 +89,15 @@ describe("lifecycle test engine: a stack's life on the fixture", function () {
         const note = result.steps.find((s) => s.name === "note");
         const link = result.steps.find((s) => s.name === "link");
         assert.deepEqual([note?.op, note?.diffKeys], ["update", ["content"]]);
-        // The note's path is not an input, so in preview it is unknown and reaches the link as the sentinel.
+        // The note's path is not an input, so in preview it is unknown and reaches the link as the sentinel (and so
+        // is the link's); the note's ID is the old one, which an update keeps even in a preview (step.go,
+        // UpdateStep.Apply).
         assert.deepEqual([link?.op, link?.diffKeys], ["update", ["target"]]);
+        assert.deepEqual(result.outputs, {
+            noteId: file("note.txt"),
+            notePath: pulumi.runtime.unknownValue,
+            linkPath: pulumi.runtime.unknownValue,
+        });
         assert.deepEqual(
             result.rpcCalls.filter((c) => !["Configure", "Check", "Diff"].includes(c.method)),
             [],

@@ -408,8 +408,8 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
                 "Update link",
                 "Delete note",
             ]);
-            // the replacement was checked a second time, without olds
-            assert.equal(fs.readFileSync(file("checks.log"), "utf8"), "with olds\nwithout olds\n");
+            // the replacement was checked a second time, without olds: in the preview the up runs first, then in the update
+            assert.equal(fs.readFileSync(file("checks.log"), "utf8"), "with olds\nwithout olds\n".repeat(2));
             assert.ok(!fs.existsSync(file("note.txt")) && fs.existsSync(file("renamed.txt")));
         });
 
@@ -435,6 +435,61 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
                 "Create note",
             ]);
             assert.equal(opsByName(result).link, "replace");
+        });
+
+        it("customTimeouts: kept in the checkpoint; the command's create gives up in the pause after a dial once its timeout passed", async function () {
+            const closed = await freePort();
+            const engine = engineWith(
+                {
+                    noteOptions: JSON.stringify({ customTimeouts: { create: "1m30s", delete: "500ms" } }),
+                    remoteConnection: JSON.stringify({ host: "127.0.0.1", port: closed, dialErrorLimit: -1 }),
+                    remoteOptions: JSON.stringify({ customTimeouts: { create: "2s" } }),
+                },
+                emulators,
+            );
+            const started = Date.now();
+            const error = await runError(engine.up());
+            // without the timeout, dialErrorLimit -1 retries for ever
+            assert.match(
+                error.message,
+                /Create of remote \(command:remote:Command\) failed: context deadline exceeded$/,
+            );
+            assert.ok(Date.now() - started >= 2000, "not before the timeout");
+            assert.ok(
+                error.result.diagnostics.filter((line) => line.includes("Dial ")).length >= 3,
+                error.result.diagnostics.join("\n"),
+            );
+            assert.deepEqual(stateOf(engine.state(), "note")?.customTimeouts, { create: 90, delete: 0.5 });
+        });
+
+        it("refuses the options it does not model, naming them, before anything is created", async function () {
+            const engine = engineWith({
+                noteOptions: JSON.stringify({ protect: true, retainOnDelete: true, hideDiffs: ["content"] }),
+            });
+            const error = await runError(engine.up());
+            assert.match(
+                error.message,
+                /note \(pulumi-nodejs:dynamic\/fixture:Note\): the test engine does not model the resource option protect, retainOnDelete, hideDiffs; it refuses what it would otherwise ignore/,
+            );
+            assert.ok(!fs.existsSync(file("note.txt")));
+            assert.deepEqual(customNames(engine.state()), []);
+        });
+    });
+
+    describe("8. up previews first, as `pulumi up` does without --skip-preview", function () {
+        it("a Check that throws on a value a preview does not know fails the up before anything is written; with --skip-preview the same up goes through", async function () {
+            const engine = engineWith({ withStamp: "true", stampRefusesUnknown: "true" });
+            const error = await runError(engine.up());
+            assert.match(
+                error.message,
+                /Check of stamp \(pulumi-nodejs:dynamic\/fixture:Stamp\) failed: .*notePath is not known yet/,
+            );
+            assert.deepEqual(fs.readdirSync(dir), []);
+            assert.deepEqual(customNames(engine.state()), []);
+            assert.ok(!engine.locked, "the up's lock is released");
+            const skipped = await engine.up({ skipPreview: true });
+            assert.equal(opsByName(skipped).stamp, "create");
+            assert.equal(stampFiles().length, 1);
         });
     });
 });

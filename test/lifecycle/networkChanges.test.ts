@@ -6,8 +6,9 @@
 // creates the new network and rules first and deletes the old network at the end, its rules with it. Each case also
 // with a hand-made container still on the network, which makes `docker network rm` fail: the run fails naming the
 // network and the container, and the profile left behind holds libnetwork's defaults. The cluster is checked after
-// every run (rule show, docker network ls). Run by the test engine, and by the Pulumi CLI where one is installed;
-// needs root and the sandbox, and skips, saying so, without.
+// every run (rule show, docker network ls). Two networks with new subnets in one up are replaced one after the other,
+// each after the group is gone, and that up converges. Run by the test engine, and by the Pulumi CLI where one is
+// installed; needs root and the sandbox, and skips, saying so, without.
 import * as assert from "assert";
 import { runbookNetworks, runbookPolicy } from "../../components/config";
 import { managedResources, StackRunError } from "../../engine";
@@ -19,7 +20,8 @@ import {
     withExtraNetwork,
     startStackOrSkip,
 } from "../support/sandboxStack";
-import { Workload } from "../support/workload";
+import { waitFor, Workload } from "../support/workload";
+import { setTimeout as sleep } from "timers/promises";
 
 for (const kind of lifecycleDrivers)
     describe(`a network's subnet or name changed, run by ${driverTitle(kind)}`, function () {
@@ -124,6 +126,24 @@ for (const kind of lifecycleDrivers)
             );
             return [...endpoints.values()];
         };
+        /**
+         * Holds the group's next delete (its deployment stops at its first step) for `ms` once it is listed, unless
+         * the run `ended` before it began.
+         */
+        const holdGroupDelete = async (ms: number, ended: () => boolean) => {
+            await stack.marathonFaults({ hangDeployments: true });
+            try {
+                const workload = new Workload(stack.cluster);
+                const stopping = async () =>
+                    (await workload.deployments()).some((deployment) =>
+                        deployment.currentActions.some((action) => action.action === "StopApplication"),
+                    );
+                await waitFor("the group's delete to begin", async () => (await stopping()) || ended(), 120000);
+                await sleep(ended() ? 0 : ms);
+            } finally {
+                await stack.marathonFaults("reset");
+            }
+        };
         /** The commands the hosts ran since `before` (audit entries, by time). */
         const commandsSince = (before: Set<string>) =>
             stack
@@ -207,6 +227,61 @@ for (const kind of lifecycleDrivers)
                 [defaultCollectorIp],
                 "the collector's task, on the new network",
             );
+            await stack.assertConverged(policy, networks);
+        });
+
+        it("new subnets for two app networks in one up, the group's tasks slow to stop: the group goes first, both networks are replaced one after the other, and that one up converges", async function () {
+            const clientSubnet = "10.98.0.0/16";
+            await addPool(otherSubnet.subnet);
+            await addPool(clientSubnet);
+            await configure(
+                {
+                    networks: [
+                        { name: "management-ui", subnet: otherSubnet.subnet },
+                        { name: "client", subnet: clientSubnet },
+                        ...runbookNetworks.slice(2),
+                    ],
+                    policy: runbookPolicy,
+                },
+                otherSubnet.collectorIp,
+            );
+            // The group's delete is held 5 s once it began, as tasks slow to stop hold it: a network removed in that
+            // time still has their containers on it. Marathon's faults are the engine's alone to switch.
+            let ended = false;
+            const held = kind === "engine" ? holdGroupDelete(5000, () => ended) : Promise.resolve();
+            let result;
+            try {
+                result = await stack.driver.up();
+            } finally {
+                ended = true;
+                await held;
+            }
+            assert.deepStrictEqual(
+                result.steps
+                    .filter((s) => s.op === "replace")
+                    .map((s) => s.name)
+                    .sort(),
+                [
+                    "marathon-group",
+                    "network-client",
+                    "network-management-ui",
+                    "profile-client",
+                    "profile-management-ui",
+                ],
+            );
+            assert.deepStrictEqual(await subnetOf("management-ui"), [otherSubnet.subnet]);
+            assert.deepStrictEqual(await subnetOf("client"), [clientSubnet]);
+            assert.deepStrictEqual(
+                await addressesOn("management-ui"),
+                [otherSubnet.collectorIp],
+                "the collector's task, on the new network",
+            );
+            const [clientAddress] = await addressesOn("client");
+            assert.ok(clientAddress?.startsWith("10.98."), `the client's task, on the new network: ${clientAddress}`);
+            await stack.assertConverged(policy, networks);
+            // back to the runbook's networks for the cases below, in one up as well
+            await configure({ networks: runbookNetworks, policy: runbookPolicy });
+            await stack.driver.up();
             await stack.assertConverged(policy, networks);
         });
 

@@ -1,14 +1,16 @@
 // The program logs in as the reference cluster's hosts are logged into: vagrant, with `sudo: true`. Here the
 // sandbox (vagrant as on the centos/7 boxes) is strict enough to catch a privileged command that forgot its
 // `sudo -n`, and every command the program ran through a whole lifecycle is read back from the hosts' audit logs
-// and checked for it. Run by the test engine; needs root and the sandbox, and skips, saying so, without.
+// and checked for it; and a change of how the program logs in previews as no replacement. Run by the test engine;
+// needs root and the sandbox, and skips, saying so, without.
 import * as assert from "assert";
 import * as path from "path";
 import { runbookPolicy } from "../../components/config";
 import { agentPrepCreate } from "../../components/agentPrep";
 import { providers } from "@calico-stars/providers";
 import { runCommand } from "@calico-stars/providers/ssh";
-import { oneRuleChange, programHostOf, SandboxStack } from "../../scripts/sandboxStack";
+import { StackRun } from "../../engine";
+import { oneRuleChange, profiles, programHostOf, SandboxStack } from "../../scripts/sandboxStack";
 import { startStackOrSkip } from "../support/sandboxStack";
 
 /** Programs that need root on the reference hosts (docker does too for the program, whose `sudo` covers it). */
@@ -250,6 +252,52 @@ describe("the program as vagrant with sudo on the sandbox, as on the reference c
             unprivileged.map((command) => `${command.host}: ${command.argv.join(" ")} (in: ${command.text})`),
             [],
         );
+    });
+
+    it("connection settings are no identity: sudo true -> false, or the master's user and port, preview as updates, with no replacement", async function () {
+        await stack.driver.up();
+        const master = stack.cluster.master;
+        const changes = (run: StackRun) =>
+            run.steps
+                .filter((step) => step.op !== "same")
+                .map((step) => [step.op, step.name])
+                .sort();
+        const previewWith = async (key: string, value: string, restored: string) => {
+            await stack.driver.setConfig(`calico-stars:${key}`, value);
+            try {
+                return changes(await stack.driver.preview());
+            } finally {
+                await stack.driver.setConfig(`calico-stars:${key}`, restored);
+            }
+        };
+        // every resource that logs in somewhere runs its commands differently, and nothing is replaced
+        assert.deepStrictEqual(
+            await previewWith("sudo", "false", "true"),
+            [
+                ...profiles.flatMap((profile) => [`network-${profile}`, `profile-${profile}`]),
+                "marathon-group",
+                "marathon-group-claim",
+                `dnat-${master.address}`,
+                ...stack.cluster.agents.map((agent) => `agent-prep-${agent.address}`),
+            ]
+                .map((name) => ["update", name])
+                .sort(),
+        );
+        const masterEndpoint = { address: master.address, port: master.port, user: master.user };
+        assert.deepStrictEqual(
+            await previewWith(
+                "master",
+                JSON.stringify({ ...masterEndpoint, port: master.port + 1, user: "root" }),
+                JSON.stringify(masterEndpoint),
+            ),
+            [
+                ["update", `dnat-${master.address}`],
+                ["update", "marathon-group"],
+                ["update", "marathon-group-claim"],
+            ],
+        );
+        const unchanged = await stack.driver.preview();
+        assert.deepStrictEqual(changes(unchanged), [], "the config is as it was");
     });
 
     it("a program command without sudo fails as vagrant: the DNAT rules' iptables, and the resources file in the directory root made", async function () {

@@ -340,8 +340,9 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
                 ])
             ).trim();
             try {
-                // Pulumi deletes in dependency levels; as `pulumi destroy --parallel 8`, the networks' whole level (the
-                // four networks) has started before the first failure, so only network-client and what it needs stay
+                // Pulumi deletes in dependency levels and starts no level after a failure; each network depends on the
+                // one before it, so backend and frontend go first, and network-client, the network before it and the
+                // level after them (the group's claim) stay
                 await fails(
                     "network in use on destroy",
                     () => stack.engine.destroy({ parallel: 8 }),
@@ -349,8 +350,13 @@ describe("faults on the sandbox: a clear error, then convergence", function () {
                 );
                 // the network carries the owner id, so the id's level waits and the id stays in state as long as the
                 // network does
-                assert.deepStrictEqual(managedResources(stack.engine.state()), ["owner", "network-client"]);
-                assert.deepStrictEqual(await stack.networks(), ["client"]);
+                assert.deepStrictEqual(managedResources(stack.engine.state()), [
+                    "owner",
+                    "marathon-group-claim",
+                    "network-management-ui",
+                    "network-client",
+                ]);
+                assert.deepStrictEqual(await stack.networks(), ["client", "management-ui"]);
             } finally {
                 await stack.on(stack.agent, ["docker", "rm", "-f", container]);
             }
