@@ -257,7 +257,9 @@ const configSchema = z
         resourcesDir: remotePath.default("/var/tmp/calico-stars"),
         starsTemplate: starsTemplateSchema.optional(),
         verifyPolicy: z.boolean().default(false),
-        /** The check's timeout; by default a little past the longest time a change can take to show (verify's bounds). */
+        /**
+         * The check's timeout; by default a little past the longest time a change can take to show (verify's bounds).
+         */
         verifyTimeoutSeconds: z.number().positive().max(3600).optional(),
     })
     .strict();

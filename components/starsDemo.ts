@@ -76,7 +76,8 @@ export class StarsDemo extends pulumi.ComponentResource {
         const networkNamed = (name: string) => networks[config.networks.findIndex((n) => n.name === name)];
         // A network's Docker ID is its resource's ID, which an update keeps even in a preview, where its outputs are
         // unknown (pulumi/pulumi v3.248.0, pkg/resource/deploy/step.go, UpdateStep.Apply): a change of connection
-        // settings (sudo, sshUser, a port) updates the network and must not preview as a replacement of all that names it.
+        // settings (sudo, sshUser, a port) updates the network and must not preview as a replacement of all that names
+        // it.
         const networkIdOf = (name: string) => networkNamed(name).id;
         // calicoctl resolves every tag to a network ID, so each profile waits for all networks. Removing a
         // network drops its profile (libnetwork), so rules deleted with their network skip the reset to defaults.
@@ -92,8 +93,9 @@ export class StarsDemo extends pulumi.ComponentResource {
                         outbound: rules.outbound,
                         tagNetworkIds: Object.fromEntries(policyTags(rules).map((tag) => [tag, networkIdOf(tag)])),
                         etcdAuthority: config.etcdAuthority,
-                        // an adopted network's profile gets back the rules it had before adoption. Only adopted networks
-                        // pass the output: one absent from a network's state would read as unknown in every preview.
+                        // an adopted network's profile gets back the rules it had before adoption. Only adopted
+                        // networks pass the output: one absent from a network's state would read as unknown in every
+                        // preview.
                         rulesOnDelete: config.adoptNetworks.includes(profile)
                             ? networkNamed(profile).rulesBeforeAdoption
                             : undefined,

@@ -107,7 +107,9 @@ export class AutomationDriver implements StackDriver {
         await this.stack.setConfig(key, { value, secret: options.secret ?? false });
     }
 
-    /** Stack.up runs `pulumi up --yes --skip-preview` (sdk/nodejs/automation/stack.ts): the update without a preview. */
+    /**
+     * Stack.up runs `pulumi up --yes --skip-preview` (sdk/nodejs/automation/stack.ts): the update without a preview.
+     */
     up(): Promise<StackRun> {
         return this.run(false, (onEvent, onOutput) => this.stack.up({ onEvent, onOutput }));
     }

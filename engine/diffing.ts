@@ -15,7 +15,9 @@ const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 interface DiffResult {
     changes: "some" | "none";
     replaceKeys: string[];
-    /** The keys the provider reported as changed; the dynamic provider host reports none (DiffResponse has no diffs). */
+    /**
+     * The keys the provider reported as changed; the dynamic provider host reports none (DiffResponse has no diffs).
+     */
     changedKeys: string[];
     deleteBeforeReplace: boolean;
 }

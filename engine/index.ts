@@ -27,8 +27,9 @@
 // - refresh (refresh.ts): Read on every custom resource in parallel, errors not stopping the others, a Diff deciding
 //   same or update, gone resources dropped with every reference to them;
 // - unknowns in preview (Create and Update return the checked inputs, as for a provider without preview support; an
-//   updated resource keeps its ID), secrets (plain to providers, re-marked on outputs, encrypted in the export), additionalSecretOutputs, partial state
-//   on failure, "created but failed to initialise" (steps.ts, propertyValues.ts);
+//   updated resource keeps its ID), secrets (plain to providers, re-marked on outputs, encrypted in the export),
+//   additionalSecretOutputs, partial state on failure, "created but failed to initialise" (steps.ts,
+//   propertyValues.ts);
 // - customTimeouts (programRunner.ts, goDuration.ts): kept in the checkpoint and sent with Create, Update and Delete,
 //   which the dynamic provider host ignores and @pulumi/command's emulator honours as its plugin does.
 //

@@ -10,7 +10,10 @@ export class RunJournal {
     private readonly startedAt = performance.now();
     private readonly timings: RunTimings = { marks: [], hostCalls: [] };
 
-    /** A point in the run; `epochMs` places one another process measured (performance.timeOrigin + performance.now() there). */
+    /**
+     * A point in the run; `epochMs` places one another process measured (performance.timeOrigin + performance.now()
+     * there).
+     */
     mark(event: string, epochMs?: number): void {
         const at = epochMs === undefined ? performance.now() : epochMs - performance.timeOrigin;
         this.timings.marks.push({ event, atMs: at - this.startedAt });

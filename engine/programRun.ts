@@ -33,9 +33,9 @@ export class ProgramRun {
     }
 
     /**
-     * Forks the runner now, so that it loads the SDK while the provider host starts. The runner is TypeScript, so ts-node
-     * is registered for it (transpile-only) whatever the project says; it also loads a program that Pulumi.yaml leaves
-     * to ts-node, where the language host would type-check it too (`npm test` runs tsc for that).
+     * Forks the runner now, so that it loads the SDK while the provider host starts. The runner is TypeScript, so
+     * ts-node is registered for it (transpile-only) whatever the project says; it also loads a program that Pulumi.yaml
+     * leaves to ts-node, where the language host would type-check it too (`npm test` runs tsc for that).
      */
     static launch(launch: ProgramLaunch): ProgramRun {
         const entry = programEntry(launch.projectDir);
@@ -54,7 +54,10 @@ export class ProgramRun {
         return new ProgramRun(child);
     }
 
-    /** Runs the program to its end, answering with when the runner reached each point; rejects if it fails or exits without finishing. */
+    /**
+     * Runs the program to its end, answering with when the runner reached each point; rejects if it fails or exits
+     * without finishing.
+     */
     run(params: ProgramParams, handlers: ProgramHandlers): Promise<ProgramTimings> {
         return new Promise<ProgramTimings>((resolve, reject) => {
             this.child.on("message", (message: ProgramMessage) => {

@@ -161,7 +161,10 @@ function forwardRegistrations(): void {
     Object.assign(pulumi.runtime.getMonitor()!, overrides);
 }
 
-/** As the Node.js language host does: the module's exports (or what its exported function returns) are the stack outputs. */
+/**
+ * As the Node.js language host does: the module's exports (or what its exported function returns) are the stack
+ * outputs.
+ */
 async function runProgram(): Promise<unknown> {
     if (typescript !== "true" && /\.[cm]?ts$/.test(programPath)) {
         // without ts-node, Node would take the file for JavaScript and fail on its first type annotation

@@ -224,7 +224,10 @@ export class ProviderHost {
         await this.unary("Delete", ref.urn, (done) => this.client.delete(request, done));
     }
 
-    /** Kills the host and waits until its output is drained; a host that is gone already is no error (see ProgramRun.stop). */
+    /**
+     * Kills the host and waits until its output is drained; a host that is gone already is no error (see
+     * ProgramRun.stop).
+     */
     async stop(): Promise<void> {
         this.client.close();
         this.process.kill("SIGKILL");

@@ -142,7 +142,9 @@ async function dial(connection: Connection, context: EmulatorContext): Promise<C
     }
 }
 
-/** CommandOutputs.run: one connection, one session; a failure is "<exit status>: running <quoted command>:\n<output>". */
+/**
+ * CommandOutputs.run: one connection, one session; a failure is "<exit status>: running <quoted command>:\n<output>".
+ */
 async function run(
     connection: Connection,
     command: string,

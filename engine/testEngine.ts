@@ -152,7 +152,9 @@ export class TestEngine {
         return this.locks.held;
     }
 
-    /** `pulumi stack export`, or with `showSecrets` `pulumi stack export --show-secrets` (secrets as JSON plaintext). */
+    /**
+     * `pulumi stack export`, or with `showSecrets` `pulumi stack export --show-secrets` (secrets as JSON plaintext).
+     */
     state(options: { showSecrets?: boolean } = {}): StateFile {
         return exportCheckpoint(this.checkpoint, options.showSecrets ? undefined : this.cipher);
     }

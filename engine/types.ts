@@ -13,7 +13,10 @@ export interface CustomTimeouts {
 }
 
 export interface EngineOptions {
-    /** Where Pulumi.yaml lives: the provider host runs here, the program where Pulumi.yaml and package.json say (programEntry.ts). */
+    /**
+     * Where Pulumi.yaml lives: the provider host runs here, the program where Pulumi.yaml and package.json say
+     * (programEntry.ts).
+     */
     projectDir: string;
     project: string;
     stack: string;
@@ -50,7 +53,9 @@ export interface EmulatorContext {
     timeoutSeconds?: number;
 }
 
-/** Properties in plain text as a plugin or a test reads them: JSON from gRPC's Struct, each reader knowing its shape. */
+/**
+ * Properties in plain text as a plugin or a test reads them: JSON from gRPC's Struct, each reader knowing its shape.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the one untyped bag; its readers know their resource
 export type PlainProperties = Record<string, any>;
 
@@ -110,7 +115,10 @@ export interface RunTimings {
 
 export interface RunResult {
     steps: StepRecord[];
-    /** Stack outputs, secrets in plain text (like `pulumi stack output --show-secrets`); in preview, unknowns are the sentinel string. */
+    /**
+     * Stack outputs, secrets in plain text (like `pulumi stack output --show-secrets`); in preview, unknowns are the
+     * sentinel string.
+     */
     outputs: PlainProperties;
     /** What the provider host and the program printed, line by line, prefixed with their origin. */
     diagnostics: string[];

@@ -189,9 +189,9 @@ export class SandboxStack {
     }
 
     /**
-     * Fails unless the cluster holds exactly what the program declares: the networks (the runbook's four unless
-     * named), each profile's rules as `policy` says (rule show, line by line), the three DNAT rules (PREROUTING, OUTPUT and
-     * the POSTROUTING masquerade), and the group's four apps.
+     * Fails unless the cluster holds exactly what the program declares: the networks (the runbook's four unless named),
+     * each profile's rules as `policy` says (rule show, line by line), the three DNAT rules (PREROUTING, OUTPUT and the
+     * POSTROUTING masquerade), and the group's four apps.
      */
     async assertConverged(
         policy: Record<string, { inbound: string[]; outbound: string[] }> = runbookPolicy,

@@ -1,16 +1,14 @@
 // Marathon's tasks: the task tracker, the launch queue with its rate limiter, offers from the agents and the status
 // updates that come back, after mesosphere/marathon v0.14.2:
-//   core/launchqueue/impl/RateLimiter.scala      a failed task delays the next launch of its app by backoffSeconds,
-//                                                 times backoffFactor for each further failure, at most
-//                                                 maxLaunchDelaySeconds; overdue delays are dropped every 10 s
-//                                                 (RateLimiterActor), so a later failure starts again at backoffSeconds;
-//   core/task/tracker/impl/steps/*.scala         each status update updates the tracker, adds a launch delay on
-//                                                 TASK_ERROR/FAILED/FINISHED/LOST (NotifyRateLimiterStepImpl), is
-//                                                 published to the deployment actors, and a terminal one triggers a
-//                                                 scale check of its app (ScaleAppUpdateStepImpl);
-//   MarathonSchedulerActor.scale                 the scale check queues the missing tasks or kills the extra ones,
-//                                                 unless a deployment holds the app's lock (withLockFor);
-//   mesos/TaskBuilder.scala                      what a launched task carries (name, environment, URIs, container).
+// - core/launchqueue/impl/RateLimiter.scala: a failed task delays the next launch of its app by backoffSeconds, times
+//   backoffFactor for each further failure, at most maxLaunchDelaySeconds; overdue delays are dropped every 10 s
+//   (RateLimiterActor), so a later failure starts again at backoffSeconds;
+// - core/task/tracker/impl/steps/*.scala: each status update updates the tracker, adds a launch delay on
+//   TASK_ERROR/FAILED/FINISHED/LOST (NotifyRateLimiterStepImpl), is published to the deployment actors, and a
+//   terminal one triggers a scale check of its app (ScaleAppUpdateStepImpl);
+// - MarathonSchedulerActor.scale: the scale check queues the missing tasks or kills the extra ones, unless a
+//   deployment holds the app's lock (withLockFor);
+// - mesos/TaskBuilder.scala: what a launched task carries (name, environment, URIs, container).
 // Offers: every offer cycle each agent offers what its running tasks leave free, in random order as Mesos 0.28's
 // allocator shuffles agents (src/master/allocator/mesos/hierarchical.cpp, HierarchicalAllocatorProcess::allocate),
 // and a queued task goes to the first agent whose offer fits its cpus and mem (Marathon's ResourceMatcher).

@@ -9,7 +9,9 @@ import { programs } from "../lib/layout";
 
 const sysctlTimeoutMs = 5000;
 
-/** What the kernel accepts (net/ipv4/sysctl_net_ipv4.c: tcp_syn_retries_min 1, tcp_syn_retries_max MAX_TCP_SYNCNT 127). */
+/**
+ * What the kernel accepts (net/ipv4/sysctl_net_ipv4.c: tcp_syn_retries_min 1, tcp_syn_retries_max MAX_TCP_SYNCNT 127).
+ */
 export function isSynRetries(text: string): boolean {
     return /^[0-9]{1,3}$/.test(text) && Number(text) >= 1 && Number(text) <= 127;
 }

@@ -7,10 +7,10 @@
 //   ResourcesSerializer: GET /resources answers `{"resources": [{"id": .., "url": ..}]}`,
 //   in the order of a HashMap's keys, so verify puts them back in the template's order.
 // - Marathon v0.14.2 GET /v2/tasks: `{"tasks": [{"appId": .., "ipAddresses": [{"ipAddress": ..}], "startedAt": ..}]}`
-//   (mesosphere/marathon v0.14.2, api/v2/TasksResource.scala); the addresses are what Mesos reports for the task, which may be none.
-// When the collector does not answer, the resources file is rendered from the stack config by the function the
-// program deploys it with: it is the only other copy here, and with no answer from the collector every edge
-// that depends on it is unknown anyway; the report notes it.
+// (mesosphere/marathon v0.14.2, api/v2/TasksResource.scala); the addresses are what Mesos reports for the task, which
+// may be none. When the collector does not answer, the resources file is rendered from the stack config by the function
+// the program deploys it with: it is the only other copy here, and with no answer from the collector every edge that
+// depends on it is unknown anyway; the report notes it.
 import { z } from "zod";
 import type { StarsConfig } from "../../components/config";
 import { ownerKey } from "@calico-stars/providers";

@@ -59,7 +59,10 @@ export interface PlanEdge {
     afterUp: PlanSide;
 }
 
-/** unchanged: up opens or closes no edge; changes: it does; incomplete: nothing changes that can be told, some edge cannot. */
+/**
+ * unchanged: up opens or closes no edge; changes: it does; incomplete: nothing changes that can be told, some edge
+ * cannot.
+ */
 type PlanResult = "unchanged" | "changes" | "incomplete";
 
 const planExitCodes = { unchanged: 0, changes: 1, incomplete: 2 } as const satisfies Record<PlanResult, number>;

@@ -312,7 +312,8 @@ describe("the stars demo, alive on the sandbox", function () {
             timings["runbook's final graph (ms)"] = String(
                 await waitForGraph(fromMaster, FINAL_GRAPH, "the runbook's final graph"),
             );
-            // the runbook's third slip: its two DNAT rules alone leave a browser on the hosts' network without an answer
+            // the runbook's third slip: its two DNAT rules alone leave a browser on the hosts' network without an
+            // answer
             assert.strictEqual(await fromDevBox("/"), undefined, "the dev box, through the runbook's PREROUTING rule");
         });
 

@@ -408,7 +408,8 @@ describe("lifecycle test engine, as Pulumi 3.248 runs the fixture", function () 
                 "Update link",
                 "Delete note",
             ]);
-            // the replacement was checked a second time, without olds: in the preview the up runs first, then in the update
+            // the replacement was checked a second time, without olds: in the preview the up runs first, then in the
+            // update
             assert.equal(fs.readFileSync(file("checks.log"), "utf8"), "with olds\nwithout olds\n".repeat(2));
             assert.ok(!fs.existsSync(file("note.txt")) && fs.existsSync(file("renamed.txt")));
         });

@@ -45,8 +45,8 @@ for (const kind of lifecycleDrivers)
             networks = changed.networks.map((n) => n.name);
         };
         /**
-         * A network's --subnet must be a Calico pool, and calicoctl refuses a pool overlapping another, so a new subnet for
-         * the collector's network is a new pool, written as `calicoctl pool add <cidr>` writes it (libcalico's
+         * A network's --subnet must be a Calico pool, and calicoctl refuses a pool overlapping another, so a new subnet
+         * for the collector's network is a new pool, written as `calicoctl pool add <cidr>` writes it (libcalico's
          * add_ip_pool; the calicoctl stand-in has the profile command only).
          */
         const addPool = async (cidr: string) => {
@@ -81,7 +81,10 @@ for (const kind of lifecycleDrivers)
                 await stack.on(stack.agent, ["docker", "rm", "-f", id]);
             }
         };
-        /** The up fails on `docker network rm`, naming the network and the container still on it, and saying the profile was reset. */
+        /**
+         * The up fails on `docker network rm`, naming the network and the container still on it, and saying the profile
+         * was reset.
+         */
         const failsOnRemoval = async (network: string, container: string) => {
             await assert.rejects(stack.driver.up(), (error: Error) => {
                 assert.ok(error instanceof StackRunError, String(error));
@@ -306,8 +309,8 @@ for (const kind of lifecycleDrivers)
             await stack.assertConverged(policy, networks);
         });
 
-        // The old network's rules went with it (deletedWith), so their Delete never ran and the checkpoint no longer holds
-        // them: only the network's own failed delete can take the stack's rules off the profile it leaves behind.
+        // The old network's rules went with it (deletedWith), so their Delete never ran and the checkpoint no longer
+        // holds them: only the network's own failed delete can take the stack's rules off the profile it leaves behind.
         it("a network renamed while a container still uses the old one: the run fails naming it and the container, the old profile holds libnetwork's defaults, the new one its rules, and the next up converges", async function () {
             const container = await runContainerOn("store");
             await configure(withExtraNetwork("db"));

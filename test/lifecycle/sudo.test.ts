@@ -118,7 +118,10 @@ function programOf(argv: string[]): string {
     return path.basename(rest[0] ?? "");
 }
 
-/** Whether a command needs root on the reference hosts: a privileged program, or a root-owned path in its words or redirections. */
+/**
+ * Whether a command needs root on the reference hosts: a privileged program, or a root-owned path in its words or
+ * redirections.
+ */
 function needsRoot(command: SimpleCommand): boolean {
     return (
         privilegedPrograms.has(programOf(command.argv)) ||

@@ -388,7 +388,8 @@ describe("verify on the sandbox", function () {
             await stack.on(sshHostOf(agent), ["iptables", "-I", ...rule]);
             dropped.push({ host: sshHostOf(agent), rule });
         }
-        // a policy change makes the up check again: backend admits client instead of frontend, client -> frontend stays allowed
+        // a policy change makes the up check again: backend admits client instead of frontend, client -> frontend stays
+        // allowed
         await stack.driver.setConfig("calico-stars:policy", JSON.stringify(oneRuleChange));
         const started = Date.now();
         const failure = await stack.driver.up().then(

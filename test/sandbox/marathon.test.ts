@@ -1,4 +1,5 @@
-// The sandbox's Marathon stand-in beyond groups: deployments, tasks and upgrades, other routes, its files, fault injection and command line.
+// The sandbox's Marathon stand-in beyond groups: deployments, tasks and upgrades, other routes, its files, fault
+// injection and command line.
 import * as assert from "assert";
 import { spawn } from "child_process";
 import * as path from "path";

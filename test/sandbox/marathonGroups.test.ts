@@ -1,4 +1,5 @@
-// The sandbox's Marathon stand-in, its group API: PUT, validation, POST, GET and DELETE as Marathon v0.14.2 answers them.
+// The sandbox's Marathon stand-in, its group API: PUT, validation, POST, GET and DELETE as Marathon v0.14.2 answers
+// them.
 import * as assert from "assert";
 import {
     marathonStandinSuite,

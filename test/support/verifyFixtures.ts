@@ -29,7 +29,9 @@ export function probeUrl(app: string): string {
 
 const resourceIds: Record<string, string> = { client: "C", frontend: "F", backend: "B" };
 
-/** A /responses body as star-collect writes it: probe -> its targets (reachable or not), or null when its fetch failed. */
+/**
+ * A /responses body as star-collect writes it: probe -> its targets (reachable or not), or null when its fetch failed.
+ */
 export function responsesBody(probes: Record<string, Record<string, boolean> | null>): string {
     const responses = Object.fromEntries(
         Object.entries(probes).map(([app, targets]) => [

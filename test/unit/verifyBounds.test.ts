@@ -151,7 +151,8 @@ describe("how long a change can take to show in verify's reading", function () {
                 schedules.map((schedule) => (schedule.app === "client" ? { ...schedule, requestsPerRound } : schedule));
             const reachable = (requests: number) =>
                 boundsOf(declared, busy(requests), everyApp(2))["client -> frontend"][0];
-            // up to 4 requests a round, none waits behind more than 3 others: one connect limit; the 5th waits for a 2nd
+            // up to 4 requests a round, none waits behind more than 3 others: one connect limit; the 5th waits for a
+            // 2nd
             assert.deepStrictEqual([1, 2, 4, 5, 8, 9].map(reachable), [27, 28, 30, 38, 41, 49]);
         });
 

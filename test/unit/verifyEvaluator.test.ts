@@ -39,7 +39,10 @@ function evaluate(policy: Record<string, PolicyText>, source: FlowEnd, target: F
     return summary(evaluateFlow(profiles(policy), { source, target, packet }));
 }
 
-/** The runbook's commands, as written, turned into policy (with `port` read as `ports`, the only way calicoctl takes it). */
+/**
+ * The runbook's commands, as written, turned into policy (with `port` read as `ports`, the only way calicoctl takes
+ * it).
+ */
 const runbookAsWritten: Record<string, PolicyText> = {
     "management-ui": { inbound: ["allow tcp to ports 9001"], outbound: ["allow"] },
     client: {

@@ -31,7 +31,10 @@ function scripted(script: (sinceStartMs: number) => CollectorFetch): ReadRespons
     };
 }
 
-/** Every edge's bound: verify's own fetch `outsideMs`, the others `reachableMs` for a reachable reading, `blockedMs` for a blocked one. */
+/**
+ * Every edge's bound: verify's own fetch `outsideMs`, the others `reachableMs` for a reachable reading, `blockedMs` for
+ * a blocked one.
+ */
 function bounds(
     matrix: DeclaredMatrix,
     { reachableMs, blockedMs, outsideMs = 0 }: { reachableMs: number; blockedMs: number; outsideMs?: number },

@@ -35,7 +35,10 @@ function panels(svg: string): Record<string, { nodes: Element[]; edges: Element[
 }
 
 const declared = declaredOf(stackConfig());
-/** Backend not fetched by the collector (its node hollow, its edges unknown), client no longer probing backend, frontend cut off from client. */
+/**
+ * Backend not fetched by the collector (its node hollow, its edges unknown), client no longer probing backend, frontend
+ * cut off from client.
+ */
 const troubled: VerifyReport = compareMatrices(
     declared,
     observedMatrix(declared, {

@@ -116,7 +116,8 @@ export const verifyPolicyProvider: Provider<VerifyPolicyInputs, VerifyPolicyOutp
         return checkInputs<VerifyPolicyInputs>(verifyPolicyInputs, news);
     },
 
-    // the agents, the schedules (the group's, which groupVersion follows) and the timeout say only how to check, not what
+    // the agents, the schedules (the group's, which groupVersion follows) and the timeout say only how to check, not
+    // what
     async diff(_id, olds, news) {
         const checked = (inputs: VerifyPolicyInputs) =>
             JSON.stringify([
@@ -136,7 +137,10 @@ export const verifyPolicyProvider: Provider<VerifyPolicyInputs, VerifyPolicyOutp
         return { id: `${inputs.collectorIp}:${inputs.collectorPort}`, outs: await verify(inputs) };
     },
 
-    /** One reading of /responses, taken as it is: what the collector shows now. Needs the host, the collector and the declared matrix. */
+    /**
+     * One reading of /responses, taken as it is: what the collector shows now. Needs the host, the collector and the
+     * declared matrix.
+     */
     async read(id, props) {
         const host = requireHost(props, `policy check ${id}`);
         const parsed = verifyPolicyInputs

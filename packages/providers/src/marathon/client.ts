@@ -251,7 +251,9 @@ export class MarathonClient {
         }
     }
 
-    /** Sends a write; on 409 (locked) waits for the listed deployments, or pauses when none is listed, and tries again. */
+    /**
+     * Sends a write; on 409 (locked) waits for the listed deployments, or pauses when none is listed, and tries again.
+     */
     private async writeThroughLocks(
         method: "PUT" | "DELETE",
         path: string,
@@ -316,7 +318,9 @@ export class MarathonClient {
         return answer;
     }
 
-    /** DELETE ?force=true of the group (the caller has checked that the stack owns all of it); waits for the deployment. */
+    /**
+     * DELETE ?force=true of the group (the caller has checked that the stack owns all of it); waits for the deployment.
+     */
     async deleteGroup(id: string, force: boolean): Promise<void> {
         const what = `DELETE ${id}`;
         const answer = await this.writeThroughLocks(
@@ -330,7 +334,9 @@ export class MarathonClient {
         }
     }
 
-    /** What is wrong with each app of the group, or nothing when every one runs its instances and no deployment remains. */
+    /**
+     * What is wrong with each app of the group, or nothing when every one runs its instances and no deployment remains.
+     */
     private async appProblems(
         groupId: string,
         apps: { id: string; instances?: number }[],

@@ -39,7 +39,10 @@ export const ruleRefSchema = z
     })
     .strict();
 
-/** An allow rule meant for these peers that failed on one clause only (a port, the protocol): the likely slip when nothing matched. */
+/**
+ * An allow rule meant for these peers that failed on one clause only (a port, the protocol): the likely slip when
+ * nothing matched.
+ */
 export const nearMissSchema = z
     .object({ rule: ruleRefSchema, clause: clauseSchema.describe("the one clause that did not match") })
     .strict();
@@ -67,7 +70,10 @@ export const flowVerdictSchema = z.object({
     outbound: chainOutcomeSchema,
     /** The target's inbound rules. */
     inbound: chainOutcomeSchema,
-    /** The outcome that settles it: the first drop (or undecided) on the path, else the inbound allow (or the outbound one when inbound is not policed). */
+    /**
+     * The outcome that settles it: the first drop (or undecided) on the path, else the inbound allow (or the outbound
+     * one when inbound is not policed).
+     */
     deciding: chainOutcomeSchema,
 });
 
@@ -169,7 +175,10 @@ function evaluateChain(
     return { kind: "default-drop", profile: profileName, direction, nearMisses };
 }
 
-/** As `rule show` prints it; a rule read back from a cluster may hold what this grammar refuses (ICMP type 255 from calicoctl v0.21 on). */
+/**
+ * As `rule show` prints it; a rule read back from a cluster may hold what this grammar refuses (ICMP type 255 from
+ * calicoctl v0.21 on).
+ */
 function ruleText(rule: CalicoRule): string {
     try {
         return formatRule(rule);
@@ -183,7 +192,9 @@ function isNearMiss(failed: Clause[]): boolean {
     return failed.length === 1 && !peerClauses.includes(failed[0]);
 }
 
-/** One line naming what an outcome rests on, e.g. `frontend inbound rule 3 "allow tcp from tag client to ports 9000"`. */
+/**
+ * One line naming what an outcome rests on, e.g. `frontend inbound rule 3 "allow tcp from tag client to ports 9000"`.
+ */
 export function describeOutcome(outcome: ChainOutcome): string {
     switch (outcome.kind) {
         case "allowed":

@@ -14,7 +14,9 @@ export const matrixNodeSchema = z
         /** Its part in the demo. */
         kind: z.enum(["outside", "collector", "probe"]),
         label: z.string().describe("what the picture writes on the node (a probe's resource id)"),
-        /** The probe's URL in the collector's resources file: the UI draws an edge to it when a target URL equals it. */
+        /**
+         * The probe's URL in the collector's resources file: the UI draws an edge to it when a target URL equals it.
+         */
         resourceUrl: z.string().optional(),
         /** Its Calico profile (Docker network). */
         profile: z.string().optional(),

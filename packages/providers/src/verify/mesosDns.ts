@@ -44,7 +44,9 @@ export function mesosDnsName(groupId: string, appId: string, domain: string): st
     return `${rfc1123Label(marathonTaskName(groupId, appId))}.${domain}`.toLowerCase();
 }
 
-/** The task name with the domain appended and nothing mapped: the runbook's dotted form, which Mesos-DNS never serves. */
+/**
+ * The task name with the domain appended and nothing mapped: the runbook's dotted form, which Mesos-DNS never serves.
+ */
 export function dottedTaskName(groupId: string, appId: string, domain: string): string {
     return `${marathonTaskName(groupId, appId)}.${domain}`.toLowerCase();
 }
