@@ -313,9 +313,9 @@ describe("verify on the sandbox", function () {
         assert.strictEqual(run.code, 1, run.stdout + run.stderr);
         assert.ok(
             run.stdout.includes(
-                "\nopens frontend -> backend:9000\n" +
-                    "    now:      blocked by backend inbound: no rule matched (default drop)\n" +
-                    '    after up: allowed by frontend outbound rule 1 "allow" and backend inbound rule 3 "allow tcp from tag frontend to ports 9000"\n',
+                "\nopens client -> frontend:9000\n" +
+                    "    now:      blocked by frontend inbound: no rule matched (default drop)\n" +
+                    '    after up: allowed by client outbound rule 1 "allow" and frontend inbound rule 3 "allow tcp from tag client to ports 9000"\n',
             ),
             run.stdout,
         );
@@ -324,16 +324,16 @@ describe("verify on the sandbox", function () {
         const plan = JSON.parse(json.stdout) as Plan;
         assert.deepStrictEqual(
             plan.edges.filter((edge) => edge.change !== "none").map((edge) => [edge.change, edge.edge]),
-            [["opens", "frontend -> backend:9000"]],
+            [["opens", "client -> frontend:9000"]],
         );
         assert.deepStrictEqual(plan.edges.find((edge) => edge.change === "opens")!.afterUp.rules[1], {
-            profile: "backend",
+            profile: "frontend",
             direction: "inbound",
             position: 3,
-            text: "allow tcp from tag frontend to ports 9000",
+            text: "allow tcp from tag client to ports 9000",
         });
         const svg = fs.readFileSync(planPicture, "utf8");
-        assert.ok(svg.includes('class="edge opens" data-edge="frontend-&gt;backend"'), svg);
+        assert.ok(svg.includes('class="edge opens" data-edge="client-&gt;frontend"'), svg);
     });
 
     it("refresh records the broken edge, and the next up rewrites the rule and checks again until it holds", async function () {
