@@ -8,7 +8,9 @@
 //                        beyond ceil(instances * minimumHealthCapacity), start new tasks up to
 //                        instances * (1 + maximumOverCapacity) in all (one more when nothing could move otherwise),
 //                        kill an old task for each new one that runs; a new task that fails is queued again;
-//   AppStopActor         StopApplication: kill every task and wait for each to end; then the app's queue is purged.
+//   AppStopActor         StopApplication: kill every task and wait for each to end; then SchedulerActions.stopApp
+//                        (DeploymentActor.stopApp) kills what the tracker still has of the app, a task the launch
+//                        queue started meanwhile, and purges the app's queue.
 // A deployment is listed from its first step on (DeploymentsResource lists DeploymentStepInfo), so a plan without
 // steps is never listed. Cancelling one (force, or DELETE /v2/deployments) stops its actors where they stand and
 // purges its apps' launch queues (MarathonSchedulerActor.deploymentFailed).
@@ -259,9 +261,6 @@ export class Deployments {
             await this.until(deployment, () => !this.faults.hangDeployments);
             deployment.running = step.map((planned) => this.perform(planned));
             await Promise.all(deployment.running.map((action) => action.promise));
-            step.filter((planned) => planned.action === "StopApplication").forEach((planned) =>
-                this.tasks.purge(planned.app.id),
-            );
         }
         await this.until(
             deployment,
@@ -280,12 +279,14 @@ export class Deployments {
                 return this.scale(app, planned.scaleTo);
             case "RestartApplication":
                 return app.instances === 0 ? startTasks(this.tasks, app, 0) : replaceTasks(this.tasks, app);
-            case "StopApplication":
-                return killTasks(
+            case "StopApplication": {
+                const stopping = killTasks(
                     this.tasks,
                     app.id,
                     this.tasks.tasksOf(app.id).map((task) => task.id),
                 );
+                return { promise: stopping.promise.then(() => this.tasks.stopApp(app)), cancel: stopping.cancel };
+            }
         }
     }
 
