@@ -8,10 +8,15 @@
 //                        beyond ceil(instances * minimumHealthCapacity), start new tasks up to
 //                        instances * (1 + maximumOverCapacity) in all (one more when nothing could move otherwise),
 //                        kill an old task for each new one that runs; a new task that fails is queued again;
-//   AppStopActor         StopApplication: kill every task and wait for each to end; then the app's queue is purged.
+//   AppStopActor         StopApplication: kill every task and wait for each to end; then SchedulerActions.stopApp
+//                        (DeploymentActor.stopApp) kills what the tracker still has of the app, a task the launch
+//                        queue started meanwhile, and purges the app's queue.
 // A deployment is listed from its first step on (DeploymentsResource lists DeploymentStepInfo), so a plan without
-// steps is never listed. Cancelling one (force, or DELETE /v2/deployments) stops its actors where they stand and
-// purges its apps' launch queues (MarathonSchedulerActor.deploymentFailed).
+// steps is never listed, and one is not listed yet when its write is answered: MarathonSchedulerActor.deploy
+// answers at once while deploymentRepository.store runs, and only then sends DeploymentManager PerformDeployment,
+// whose DeploymentActor reports its first step (the fault switch deploymentStartDelayMs stretches that time).
+// Cancelling one (force, or DELETE /v2/deployments) stops its actors where they stand and purges its apps' launch
+// queues (MarathonSchedulerActor.deploymentFailed).
 import * as crypto from "crypto";
 import type { TaskState } from "../mesos/protocol";
 import type { Faults } from "./faults";
@@ -209,6 +214,11 @@ export class Deployment {
         this.affectedApps = affectedAppIds(plan.steps);
     }
 
+    /** Listed in /v2/deployments and in its apps' `deployments`: its first step has begun. */
+    get listed(): boolean {
+        return this.currentStep > 0;
+    }
+
     /** DeploymentsResource's JSON of a deployment. */
     render(): Record<string, unknown> {
         return {
@@ -254,14 +264,12 @@ export class Deployments {
     }
 
     async run(deployment: Deployment) {
+        await this.until(deployment, () => Date.now() - deployment.startedAt >= this.faults.deploymentStartDelayMs);
         for (const [index, step] of deployment.steps.entries()) {
             deployment.currentStep = index + 1;
             await this.until(deployment, () => !this.faults.hangDeployments);
             deployment.running = step.map((planned) => this.perform(planned));
             await Promise.all(deployment.running.map((action) => action.promise));
-            step.filter((planned) => planned.action === "StopApplication").forEach((planned) =>
-                this.tasks.purge(planned.app.id),
-            );
         }
         await this.until(
             deployment,
@@ -280,12 +288,14 @@ export class Deployments {
                 return this.scale(app, planned.scaleTo);
             case "RestartApplication":
                 return app.instances === 0 ? startTasks(this.tasks, app, 0) : replaceTasks(this.tasks, app);
-            case "StopApplication":
-                return killTasks(
+            case "StopApplication": {
+                const stopping = killTasks(
                     this.tasks,
                     app.id,
                     this.tasks.tasksOf(app.id).map((task) => task.id),
                 );
+                return { promise: stopping.promise.then(() => this.tasks.stopApp(app)), cancel: stopping.cancel };
+            }
         }
     }
 
@@ -351,7 +361,9 @@ export class Deployments {
     }
 
     list() {
-        return [...this.running.values()].map((deployment) => deployment.render());
+        return [...this.running.values()]
+            .filter((deployment) => deployment.listed)
+            .map((deployment) => deployment.render());
     }
 
     get(id: string): Deployment | undefined {

@@ -140,6 +140,13 @@ export class Tasks extends EventEmitter {
         this.queue.delete(appId);
     }
 
+    /** SchedulerActions.stopApp: kill what the tracker still has of the app, purge its queue, reset its delay. */
+    stopApp(app: App) {
+        this.tasksOf(app.id).forEach((task) => this.kill(task));
+        this.purge(app.id);
+        this.resetDelay(app);
+    }
+
     /** QueuedTaskInfo.totalTaskCount: left to launch plus launched. */
     totalTaskCount(appId: string) {
         return (this.queue.get(appId)?.left ?? 0) + this.count(appId);
