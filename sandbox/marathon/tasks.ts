@@ -140,7 +140,7 @@ export class Tasks extends EventEmitter {
         this.queue.delete(appId);
     }
 
-    /** SchedulerActions.stopApp: kill what the tracker still has of the app, purge its queue, reset its delay. */
+    /** v0.14.2 MarathonSchedulerActor.scala SchedulerActions.stopApp: kill what is tracked, purge, reset the delay. */
     stopApp(app: App) {
         this.tasksOf(app.id).forEach((task) => this.kill(task));
         this.purge(app.id);

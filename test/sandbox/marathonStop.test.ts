@@ -2,44 +2,18 @@
 // with an agent that holds a kill until the test lets it end.
 import * as assert from "assert";
 import { setTimeout as sleep } from "timers/promises";
-import type { TaskInfo } from "../../sandbox/mesos/protocol";
-import type { Agent, AgentState, AgentTask } from "../../sandbox/marathon/agents";
+import { SimulatedAgent } from "../../sandbox/marathon/agents";
 import { Deployments } from "../../sandbox/marathon/deployments";
 import { Faults } from "../../sandbox/marathon/faults";
 import type { App } from "../../sandbox/marathon/groupUpdate";
 import { Tasks } from "../../sandbox/marathon/tasks";
 
-/** Runs nothing: a launched task runs at once; a kill ends it only once `release` is called for it. */
-class HoldingAgent implements Agent {
-    readonly name = "holding-agent";
-    readonly launched: string[] = [];
-    private readonly tasks = new Map<string, AgentTask>();
+/** SimulatedAgent whose kill of a held task does nothing until `release` is called for it. */
+class HoldingAgent extends SimulatedAgent {
     private readonly held = new Set<string>();
 
-    async state(): Promise<AgentState> {
-        return {
-            id: "holding-S0",
-            hostname: "127.0.0.1",
-            resources: { cpus: 64, mem: 65536 },
-            tasks: [...this.tasks.values()],
-        };
-    }
-
-    async launch(task: TaskInfo) {
-        this.launched.push(task.taskId);
-        this.tasks.set(task.taskId, {
-            id: task.taskId,
-            state: "TASK_RUNNING",
-            ipAddresses: [],
-            message: "",
-            version: task.version,
-        });
-    }
-
     async kill(taskId: string) {
-        if (this.held.has(taskId)) return;
-        const task = this.tasks.get(taskId);
-        if (task) task.state = "TASK_KILLED";
+        if (!this.held.has(taskId)) await super.kill(taskId);
     }
 
     hold(taskId: string) {
@@ -50,8 +24,6 @@ class HoldingAgent implements Agent {
         this.held.delete(taskId);
         void this.kill(taskId);
     }
-
-    close() {}
 }
 
 function app(id: string): App {
@@ -75,7 +47,7 @@ function app(id: string): App {
 
 describe("sandbox Marathon stand-in: stopping an app", function () {
     it("kills a task its launch queue started while another app of the same step was still stopping, and leaves none queued", async function () {
-        const agent = new HoldingAgent();
+        const agent = new HoldingAgent(0);
         const apps = new Map([app("/g/client"), app("/g/frontend")].map((a) => [a.id, a]));
         const faults = new Faults(0);
         const tasks: Tasks = new Tasks({
@@ -121,7 +93,7 @@ describe("sandbox Marathon stand-in: stopping an app", function () {
             assert.deepStrictEqual(
                 tasks.all().map((task) => `${task.appId} ${task.state}`),
                 [],
-                `left running after the stop; the agent launched ${agent.launched.join(", ")}`,
+                "left running after the stop",
             );
             assert.strictEqual(tasks.totalTaskCount("/g/client"), 0, "nothing of client left in the queue");
         } finally {
