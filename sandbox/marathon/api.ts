@@ -1,8 +1,8 @@
 // Marathon's REST API v2 over the group store, the deployments and the tasks (mesosphere/marathon v0.14.2
 // api/v2/GroupsResource.scala, AppsResource.scala, AppTasksResource.scala, TasksResource.scala,
 // DeploymentsResource.scala). A change is planned (plan.ts), refused with 409 while a running deployment touches the
-// same apps (MarathonSchedulerActor.deploy: withLockFor the plan's affected apps; `force` cancels those deployments),
-// stored at once, then deployed.
+// same apps (MarathonSchedulerActor.deploy: withLockFor the plan's affected apps, the 409 naming those deployments
+// DeploymentManager lists; `force` cancels them), stored at once, then deployed.
 import { Deployments } from "./deployments";
 import { Faults } from "./faults";
 import {
@@ -92,7 +92,9 @@ export class Marathon {
         const affected = affectedAppIds(plan.steps);
         if (affected.length > 0 && this.faults.appsLocked()) return locked([]);
         const conflicts = this.deployments.conflicting(affected);
-        if (conflicts.length > 0 && !force) return locked(conflicts.map((deployment) => deployment.id));
+        if (conflicts.length > 0 && !force) {
+            return locked(conflicts.filter((deployment) => deployment.listed).map((deployment) => deployment.id));
+        }
         conflicts.forEach((deployment) => this.deployments.cancel(deployment));
         this.store.replaceSubtree(rootId, { groups: desired.groups, apps: plan.apps }, version);
         const deployment = this.deployments.start({ version, steps: plan.steps, rollback: { rootId, ...before } });
@@ -111,14 +113,21 @@ export class Marathon {
         };
     }
 
-    /** The app with its counts and deployments (AppInfo with embed counts, deployments). */
-    renderApp(app: App): Record<string, unknown> {
+    /**
+     * The app with its counts and the deployments listed on it (AppInfo with embed counts, deployments:
+     * AppInfoBaseData lists what DeploymentManager lists), and with `withTasks` its tasks (embed tasks).
+     */
+    renderApp(app: App, withTasks = false): Record<string, unknown> {
         return {
             ...app,
             ...this.tasks.counts(app.id),
             tasksHealthy: 0,
             tasksUnhealthy: 0,
-            deployments: this.deployments.conflicting([app.id]).map(({ id }) => ({ id })),
+            deployments: this.deployments
+                .conflicting([app.id])
+                .filter((deployment) => deployment.listed)
+                .map(({ id }) => ({ id })),
+            ...(withTasks && { tasks: this.tasks.tasksOf(app.id).map((task) => this.renderTask(task)) }),
         };
     }
 
@@ -221,8 +230,11 @@ export class Marathon {
         return reply;
     }
 
-    /** @param path the part after /v2/apps */
-    getApps(path: string) {
+    /**
+     * @param path the part after /v2/apps; the list embeds the tasks when asked to (embed=apps.tasks, or tasks with
+     * another prefix or none: AppInfoEmbedResolver), a single app always (AppsResource.show)
+     */
+    getApps(request: Request, path: string) {
         const tasks = appTasks.exec(path);
         if (tasks && this.store.apps.has(absoluteId(tasks[1], rootGroupId))) {
             return ok({
@@ -230,10 +242,14 @@ export class Marathon {
             });
         }
         const appId = absoluteId(path, rootGroupId);
-        if (appId === rootGroupId)
-            return ok({ apps: sortById([...this.store.apps.values()]).map((app) => this.renderApp(app)) });
+        if (appId === rootGroupId) {
+            const withTasks = request.query.getAll("embed").some((embed) => /^(apps?\.)?tasks$/.test(embed));
+            return ok({
+                apps: sortById([...this.store.apps.values()]).map((app) => this.renderApp(app, withTasks)),
+            });
+        }
         const app = this.store.apps.get(appId);
-        return app ? ok({ app: this.renderApp(app) }) : failure(404, `App '${appId}' does not exist`);
+        return app ? ok({ app: this.renderApp(app, true) }) : failure(404, `App '${appId}' does not exist`);
     }
 
     getTasks() {

@@ -12,8 +12,11 @@
 //                        (DeploymentActor.stopApp) kills what the tracker still has of the app, a task the launch
 //                        queue started meanwhile, and purges the app's queue.
 // A deployment is listed from its first step on (DeploymentsResource lists DeploymentStepInfo), so a plan without
-// steps is never listed. Cancelling one (force, or DELETE /v2/deployments) stops its actors where they stand and
-// purges its apps' launch queues (MarathonSchedulerActor.deploymentFailed).
+// steps is never listed, and one is not listed yet when its write is answered: MarathonSchedulerActor.deploy
+// answers at once while deploymentRepository.store runs, and only then sends DeploymentManager PerformDeployment,
+// whose DeploymentActor reports its first step (the fault switch deploymentStartDelayMs stretches that time).
+// Cancelling one (force, or DELETE /v2/deployments) stops its actors where they stand and purges its apps' launch
+// queues (MarathonSchedulerActor.deploymentFailed).
 import * as crypto from "crypto";
 import type { TaskState } from "../mesos/protocol";
 import type { Faults } from "./faults";
@@ -211,6 +214,11 @@ export class Deployment {
         this.affectedApps = affectedAppIds(plan.steps);
     }
 
+    /** Listed in /v2/deployments and in its apps' `deployments`: its first step has begun. */
+    get listed(): boolean {
+        return this.currentStep > 0;
+    }
+
     /** DeploymentsResource's JSON of a deployment. */
     render(): Record<string, unknown> {
         return {
@@ -256,6 +264,7 @@ export class Deployments {
     }
 
     async run(deployment: Deployment) {
+        await this.until(deployment, () => Date.now() - deployment.startedAt >= this.faults.deploymentStartDelayMs);
         for (const [index, step] of deployment.steps.entries()) {
             deployment.currentStep = index + 1;
             await this.until(deployment, () => !this.faults.hangDeployments);
@@ -352,7 +361,9 @@ export class Deployments {
     }
 
     list() {
-        return [...this.running.values()].map((deployment) => deployment.render());
+        return [...this.running.values()]
+            .filter((deployment) => deployment.listed)
+            .map((deployment) => deployment.render());
     }
 
     get(id: string): Deployment | undefined {

@@ -4,7 +4,9 @@
 //   failNext          {status, count, method?, pathPrefix?}: the next matching requests fail with that status;
 //   lockAppsForMs     for this long, a change to any app answers 409 with an empty `deployments` list, as when a
 //                     scale or a task kill rather than a deployment holds the apps' lock;
-//   noLeaderForMs     for this long, every /v2 request answers 503 as Marathon does without an elected leader.
+//   noLeaderForMs     for this long, every /v2 request answers 503 as Marathon does without an elected leader;
+//   deploymentStartDelayMs  a new deployment begins its first step, and so is listed (in /v2/deployments and in its
+//                     apps' `deployments`), only this long after its write was answered (deployments.ts says why).
 import { report } from "./groupUpdate";
 import { isObject } from "./json";
 import { failure, locked, noLeader, Reply, Violation } from "./replies";
@@ -23,6 +25,7 @@ export interface FaultSwitches {
     failNext: FailNext | null;
     lockAppsForMs: number;
     noLeaderForMs: number;
+    deploymentStartDelayMs: number;
 }
 
 interface RequestLine {
@@ -35,6 +38,7 @@ const injectedFailureMessage = "Internal server error (injected)";
 export class Faults {
     deployDelayMs: number;
     hangDeployments = false;
+    deploymentStartDelayMs = 0;
     private failNext: FailNext | null = null;
     private lockAppsUntil = 0;
     private noLeaderUntil = 0;
@@ -46,6 +50,7 @@ export class Faults {
     reset(): void {
         this.deployDelayMs = this.initialDeployDelayMs;
         this.hangDeployments = false;
+        this.deploymentStartDelayMs = 0;
         this.failNext = null;
         this.lockAppsUntil = 0;
         this.noLeaderUntil = 0;
@@ -59,6 +64,7 @@ export class Faults {
             failNext: this.failNext,
             lockAppsForMs: remaining(this.lockAppsUntil),
             noLeaderForMs: remaining(this.noLeaderUntil),
+            deploymentStartDelayMs: this.deploymentStartDelayMs,
         };
     }
 
@@ -76,6 +82,7 @@ export class Faults {
         const deployDelayMs = number("deployDelayMs");
         const lockAppsForMs = number("lockAppsForMs");
         const noLeaderForMs = number("noLeaderForMs");
+        const deploymentStartDelayMs = number("deploymentStartDelayMs");
         if (body.hangDeployments !== undefined && typeof body.hangDeployments !== "boolean") {
             report(errors, "/hangDeployments", "expected a boolean");
         }
@@ -86,6 +93,7 @@ export class Faults {
         if (failNext !== undefined) this.failNext = failNext;
         if (lockAppsForMs !== undefined) this.lockAppsUntil = Date.now() + lockAppsForMs;
         if (noLeaderForMs !== undefined) this.noLeaderUntil = Date.now() + noLeaderForMs;
+        if (deploymentStartDelayMs !== undefined) this.deploymentStartDelayMs = deploymentStartDelayMs;
         return [];
     }
 

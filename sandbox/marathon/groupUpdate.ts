@@ -7,7 +7,16 @@ import type { Violation, Reply } from "./replies";
 
 export type AppDefinition = JsonObject & { id: string; instances: number; cpus: number; mem: number };
 
-export type App = AppDefinition & { version: string };
+/**
+ * AppDefinition.VersionInfo (state/AppDefinition.scala): when the app last changed in number (a scale) and in
+ * configuration (a change that restarts its tasks); `version` is the later of the two.
+ */
+interface VersionInfo {
+    lastScalingAt: string;
+    lastConfigChangeAt: string;
+}
+
+export type App = AppDefinition & { version: string; versionInfo: VersionInfo };
 export interface GroupRecord {
     id: string;
     dependencies: unknown[];

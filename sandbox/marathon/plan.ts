@@ -4,7 +4,9 @@
 //   3. then, in the target's dependency order, ScaleApplication for a new app or a change of `instances` only
 //      (AppDefinition.isOnlyScaleChange), RestartApplication for any other change (needsRestart).
 // Empty steps are dropped, so an unchanged group gives a plan without steps. App dependencies are not read:
-// every app falls in one dependency class (see sandbox/README.md).
+// every app falls in one dependency class (see sandbox/README.md). Each changed app gets the change's version and
+// its versionInfo (upgrade/GroupVersioningUtil.scala, updateVersionInfoForChangedApps): a new or reconfigured app
+// has it as both times, a scale only as lastScalingAt; an unchanged app keeps its own.
 import { canonicalJson, definedFieldsExcept } from "./json";
 import type { AppDefinition, App } from "./groupUpdate";
 
@@ -25,9 +27,12 @@ export function deploymentPlan(
     version: string,
 ): { apps: App[]; steps: Step[] } {
     const original = new Map(originalApps.map((app) => [app.id, app]));
-    const apps = targetDefinitions.map((definition) => {
+    const apps = targetDefinitions.map((definition): App => {
         const previous = original.get(definition.id);
-        return previous && sameDefinition(previous, definition) ? previous : { ...definition, version };
+        if (previous && sameDefinition(previous, definition)) return previous;
+        const lastConfigChangeAt =
+            previous && isOnlyScaleChange(previous, definition) ? previous.versionInfo.lastConfigChangeAt : version;
+        return { ...definition, version, versionInfo: { lastScalingAt: version, lastConfigChangeAt } };
     });
     const targetIds = new Set(apps.map((app) => app.id));
     const stops = originalApps.filter((app) => !targetIds.has(app.id)).map((app) => action("StopApplication", app, 0));
@@ -52,9 +57,8 @@ function sortedByApp(actions: Action[]) {
 }
 
 function sameDefinition(left: AppDefinition, right: AppDefinition) {
-    return (
-        canonicalJson(definedFieldsExcept(left, ["version"])) === canonicalJson(definedFieldsExcept(right, ["version"]))
-    );
+    const versionless = (app: AppDefinition) => canonicalJson(definedFieldsExcept(app, ["version", "versionInfo"]));
+    return versionless(left) === versionless(right);
 }
 
 function isOnlyScaleChange(from: AppDefinition, to: AppDefinition) {

@@ -23,7 +23,7 @@ const routeTable: { pattern: RegExp; methods: Record<string, Handler> }[] = [
         pattern: /^\/v2\/deployments\/([^/]+)$/,
         methods: { DELETE: (marathon, request, id) => marathon.deleteDeployment(request, id) },
     },
-    { pattern: /^\/v2\/apps(\/.*)?$/, methods: { GET: (marathon, _request, id) => marathon.getApps(id) } },
+    { pattern: /^\/v2\/apps(\/.*)?$/, methods: { GET: (marathon, request, id) => marathon.getApps(request, id) } },
     { pattern: /^\/v2\/tasks\/?$/, methods: { GET: (marathon) => marathon.getTasks() } },
     {
         pattern: /^\/_sandbox\/faults$/,

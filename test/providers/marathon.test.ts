@@ -7,12 +7,15 @@ import { sshStats } from "@calico-stars/providers/ssh";
 import { freePort, loopbackSshdSuite } from "../support/loopbackSshd";
 import {
     allRunning,
+    appStatus,
     deployment,
     locked,
     MarathonReply,
     MarathonRequest,
     ScriptedMarathon,
+    scriptedVersion,
     startScriptedMarathon,
+    task,
 } from "../support/standins/scriptedMarathon";
 import { startMarathon } from "../../sandbox/marathon";
 
@@ -32,6 +35,13 @@ const app = (id: string, cmd = "star-probe") => ({
 });
 const group = (cmd?: string) => ({ id: "/calico-stars", apps: [app("client", cmd)] });
 
+/** An app as GET /v2/apps/{id} shows it, in the fields these tests read. */
+interface StandinApp {
+    cmd: string;
+    versionInfo: { lastConfigChangeAt: string };
+    tasks: { version: string; startedAt: string | null }[];
+}
+
 describe("MarathonGroup through a forwarded channel", function () {
     this.timeout(60000);
     const env = loopbackSshdSuite();
@@ -47,8 +57,18 @@ describe("MarathonGroup through a forwarded channel", function () {
             deploymentTimeoutSeconds: 5,
         });
 
+        /** The stand-in, asked directly (not through sshd), as a test looks at it. */
+        const standin = async <T>(method: string, urlPath: string, body?: unknown): Promise<T> => {
+            const response = await fetch(`http://127.0.0.1:${marathon.port}${urlPath}`, {
+                method,
+                ...(body !== undefined && { body: JSON.stringify(body) }),
+            });
+            assert.strictEqual(response.status, 200, `${method} ${urlPath}`);
+            return (await response.json()) as T;
+        };
+
         before(async function () {
-            marathon = await startMarathon({ listen: "127.0.0.1:0", deployDelayMs: 150 });
+            marathon = await startMarathon({ listen: "127.0.0.1:0", deployDelayMs: 150, simulatedTaskStartMs: 200 });
         });
 
         after(async function () {
@@ -81,6 +101,34 @@ describe("MarathonGroup through a forwarded channel", function () {
             );
             const { props } = await providers.MarathonGroup.read!("/calico-stars", { ...inputs(), version: "v" });
             assert.strictEqual(props!.group.apps[0].cmd, "star-probe --b");
+        });
+
+        it("an update (a restart) returns only once the new version's tasks run, though its deployment is not listed for a while", async function () {
+            await providers.MarathonGroup.update!(
+                "/calico-stars",
+                { ...inputs(), version: "v" },
+                inputs("star-probe --b"),
+            );
+            // the old task runs and no deployment is listed: all that "the apps run" used to look at
+            await standin("POST", "/_sandbox/faults", { deploymentStartDelayMs: 1500 });
+            try {
+                const started = Date.now();
+                await providers.MarathonGroup.update!(
+                    "/calico-stars",
+                    { ...inputs(), version: "v" },
+                    inputs("star-probe --c"),
+                );
+                assert.ok(Date.now() - started >= 1500, `returned after ${Date.now() - started} ms`);
+                const { app } = await standin<{ app: StandinApp }>("GET", "/v2/apps/calico-stars/client");
+                assert.strictEqual(app.cmd, "star-probe --c");
+                assert.deepStrictEqual(
+                    app.tasks.map((task) => [task.version, task.startedAt !== null]),
+                    [[app.versionInfo.lastConfigChangeAt, true]],
+                    "the new version's task runs, the old one is gone",
+                );
+            } finally {
+                await standin("DELETE", "/_sandbox/faults");
+            }
         });
 
         it("refuses to take over a group another stack made, naming its apps", async function () {
@@ -342,22 +390,14 @@ describe("MarathonGroup through a forwarded channel", function () {
                     ? {
                           status: 200,
                           json: {
-                              apps: [
-                                  {
-                                      id: "/calico-stars/client",
-                                      instances: 1,
-                                      tasksRunning: 0,
-                                      tasksStaged: 1,
-                                      deployments: [{ id: "d-old" }],
-                                  },
-                              ],
+                              apps: [appStatus("/calico-stars/client", 1, [task(scriptedVersion, false)], ["d-old"])],
                           },
                       }
                     : undefined,
             );
             await assert.rejects(
                 providers.MarathonGroup.create(inputs()),
-                /PUT \/calico-stars: the group's apps are not running within 1 s: app \/calico-stars\/client: 0 of 1 tasks running \(1 staged\); app \/calico-stars\/client: deployment d-old still in progress/,
+                /PUT \/calico-stars: the group's apps are not running within 1 s: app \/calico-stars\/client: 0 of 1 tasks of its current version running \(1 staged\); app \/calico-stars\/client: deployment d-old still in progress/,
             );
         });
 
@@ -366,22 +406,34 @@ describe("MarathonGroup through a forwarded channel", function () {
                 r.path === "/v2/apps" && marathon!.count("GET", "/v2/apps") < 3
                     ? {
                           status: 200,
-                          json: {
-                              apps: [
-                                  {
-                                      id: "/calico-stars/client",
-                                      instances: 1,
-                                      tasksRunning: 0,
-                                      tasksStaged: 1,
-                                      deployments: [],
-                                  },
-                              ],
-                          },
+                          json: { apps: [appStatus("/calico-stars/client", 1, [task(scriptedVersion, false)])] },
                       }
                     : undefined,
             );
             await providers.MarathonGroup.create(inputs({ deploymentTimeoutSeconds: 5 }));
             assert.strictEqual(marathon!.count("GET", "/v2/apps"), 3);
+            assert.deepStrictEqual(
+                marathon!.requests
+                    .filter((r) => r.path === "/v2/apps")
+                    .map((r) => [r.query.get("id"), r.query.getAll("embed")]),
+                Array(3).fill(["/calico-stars/", ["apps.tasks"]]),
+            );
+        });
+
+        it("after a PUT whose deployment is not listed yet, a task of the app's earlier version does not count: it waits, and names it at the deadline", async function () {
+            const earlier = "2025-12-31T23:59:00.000Z";
+            await script((r) =>
+                r.path === "/v2/apps"
+                    ? {
+                          status: 200,
+                          json: { apps: [appStatus("/calico-stars/client", 1, [task(earlier, true)])] },
+                      }
+                    : undefined,
+            );
+            await assert.rejects(
+                providers.MarathonGroup.create(inputs()),
+                /PUT \/calico-stars: the group's apps are not running within 1 s: app \/calico-stars\/client: 0 of 1 tasks of its current version running \(0 staged\); app \/calico-stars\/client: 1 tasks of an earlier version still there/,
+            );
         });
 
         it("refuses an answer of the wrong shape, naming the request", async function () {

@@ -94,6 +94,47 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
             );
         });
 
+        it("versions a change as Marathon does: a reconfigured app at the change, a scale only in lastScalingAt, an unchanged app not at all", async function () {
+            const first = await deployedGroup("versioned", [probe("client"), probe("frontend"), probe("backend")]);
+            const { body } = await putGroup("versioned", {
+                apps: [
+                    probe("client", "star-probe --changed"),
+                    { ...probe("frontend"), instances: 2 },
+                    probe("backend"),
+                ],
+            });
+            await waitUntilFinished(body.deploymentId);
+            const { body: listed } = await api<{ apps: App[] }>("GET", "/v2/apps?embed=apps.tasks");
+            const versions = Object.fromEntries(
+                listed.apps
+                    .filter((app) => app.id.startsWith("/versioned/"))
+                    .map((app) => [app.id, [app.version, app.versionInfo]]),
+            );
+            assert.deepStrictEqual(versions, {
+                "/versioned/client": [body.version, { lastScalingAt: body.version, lastConfigChangeAt: body.version }],
+                "/versioned/frontend": [
+                    body.version,
+                    { lastScalingAt: body.version, lastConfigChangeAt: first.version },
+                ],
+                "/versioned/backend": [
+                    first.version,
+                    { lastScalingAt: first.version, lastConfigChangeAt: first.version },
+                ],
+            });
+        });
+
+        it("lists the apps' tasks when asked (embed=apps.tasks), each with the version it started from", async function () {
+            const { version } = await deployedGroup("embedded", [probe("client")]);
+            const plain = (await api<{ apps: App[] }>("GET", "/v2/apps")).body.apps;
+            const embedded = (await api<{ apps: App[] }>("GET", "/v2/apps?embed=apps.tasks")).body.apps;
+            const client = (apps: App[]) => apps.find((app) => app.id === "/embedded/client")!;
+            assert.strictEqual(client(plain).tasks, undefined);
+            assert.deepStrictEqual(
+                (client(embedded).tasks as Task[]).map((task) => [task.appId, task.version, task.startedAt !== null]),
+                [["/embedded/client", version, true]],
+            );
+        });
+
         it("kills the tasks of a deleted group", async function () {
             await deployedGroup("doomed", [probe("client"), probe("frontend")]);
             const { body } = await api<ChangeReply>("DELETE", "/v2/groups/doomed");
@@ -226,8 +267,22 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
             assert.deepStrictEqual(
                 [shown, reset],
                 [
-                    { deployDelayMs: 5, hangDeployments: true, failNext: null, lockAppsForMs: 0, noLeaderForMs: 0 },
-                    { deployDelayMs, hangDeployments: false, failNext: null, lockAppsForMs: 0, noLeaderForMs: 0 },
+                    {
+                        deployDelayMs: 5,
+                        hangDeployments: true,
+                        failNext: null,
+                        lockAppsForMs: 0,
+                        noLeaderForMs: 0,
+                        deploymentStartDelayMs: 0,
+                    },
+                    {
+                        deployDelayMs,
+                        hangDeployments: false,
+                        failNext: null,
+                        lockAppsForMs: 0,
+                        noLeaderForMs: 0,
+                        deploymentStartDelayMs: 0,
+                    },
                 ],
             );
         });
@@ -250,6 +305,29 @@ describe("sandbox Marathon stand-in: deployments, tasks, routes, files and fault
             );
             await sleep(350);
             assert.strictEqual((await api("GET", "/v2/groups/leaderless")).status, 404);
+        });
+
+        it("with deploymentStartDelayMs a new deployment begins, and is listed in /v2/deployments and on its apps, only after the delay; its apps are locked meanwhile, with none listed", async function () {
+            const first = await deployedGroup("late", [probe("client")]);
+            await api("POST", "/_sandbox/faults", { deploymentStartDelayMs: 300 });
+            const { body } = await putGroup("late", { apps: [probe("client", "star-probe --changed")] });
+            const client = async () => (await api<{ app: App }>("GET", "/v2/apps/late/client")).body.app;
+            assert.strictEqual(await isListed(body.deploymentId), false);
+            assert.deepStrictEqual((await client()).deployments, []);
+            assert.deepStrictEqual(
+                ((await client()).tasks as Task[]).map((task) => task.version),
+                [first.version],
+                "the old task runs on",
+            );
+            const locked = await putGroup("late", { apps: [probe("client", "star-probe --again")] });
+            assert.deepStrictEqual([locked.status, locked.body.deployments], [409, []]);
+            await waitFor("the deployment to be listed", () => isListed(body.deploymentId));
+            assert.deepStrictEqual((await client()).deployments, [{ id: body.deploymentId }]);
+            await waitUntilFinished(body.deploymentId);
+            assert.deepStrictEqual(
+                ((await client()).tasks as Task[]).map((task) => task.version),
+                [body.version],
+            );
         });
 
         it("gives an injected 409 the lock's body with no deployments", async function () {

@@ -105,6 +105,7 @@ describe("sandbox Marathon stand-in: groups", function () {
                         acceptedResourceRoles: null,
                         ipAddress: null,
                         version,
+                        versionInfo: { lastScalingAt: version, lastConfigChangeAt: version },
                         tasksStaged: 0,
                         tasksRunning: 1,
                         tasksHealthy: 0,

@@ -90,18 +90,44 @@ export function locked(deploymentIds: string[]): MarathonReply {
     };
 }
 
-/** GET /v2/apps for a group whose apps all run their instances, with no deployment left. */
+/** The version scripted answers give an app, its tasks and a write. */
+export const scriptedVersion = "2026-01-01T00:00:00.000Z";
+
+/** A task as GET /v2/apps?embed=apps.tasks shows it: started (running) or staged, of an app version. */
+export function task(version: string, running: boolean): object {
+    return { id: `task-${Math.random().toString(16).slice(2)}`, version, startedAt: running ? version : null };
+}
+
+/** An app as GET /v2/apps?embed=apps.tasks shows it, at `version`, with its tasks and the deployments listed on it. */
+export function appStatus(
+    id: string,
+    instances: number,
+    tasks: object[],
+    deployments: string[] = [],
+    version = scriptedVersion,
+): object {
+    return {
+        id,
+        instances,
+        version,
+        versionInfo: { lastScalingAt: version, lastConfigChangeAt: version },
+        tasks,
+        deployments: deployments.map((deploymentId) => ({ id: deploymentId })),
+    };
+}
+
+/** GET /v2/apps?embed=apps.tasks for a group whose apps all run their instances, with no deployment left. */
 export function allRunning(groupId: string, apps: { id: string; instances: number }[]): MarathonReply {
     return {
         status: 200,
         json: {
-            apps: apps.map((app) => ({
-                id: `${groupId}/${app.id}`,
-                instances: app.instances,
-                tasksRunning: app.instances,
-                tasksStaged: 0,
-                deployments: [],
-            })),
+            apps: apps.map((app) =>
+                appStatus(
+                    `${groupId}/${app.id}`,
+                    app.instances,
+                    Array.from({ length: app.instances }, () => task(scriptedVersion, true)),
+                ),
+            ),
         },
     };
 }
@@ -110,7 +136,7 @@ export function allRunning(groupId: string, apps: { id: string; instances: numbe
 export function deployment(id: string, app: string, action = "StartApplication"): object {
     return {
         id,
-        version: "2026-01-01T00:00:00.000Z",
+        version: scriptedVersion,
         affectedApps: [app],
         steps: [[{ action, app }]],
         currentActions: [{ action, app }],

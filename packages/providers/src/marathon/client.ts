@@ -7,7 +7,10 @@
 // - 409 with deployments listed: wait for them, then try again; 409 with none listed, or only finished
 //   ones (a scale or task kill holds the lock, or the listing lags): a growing pause, then try again;
 // - after a PUT, its deployment must be gone from /v2/deployments, and then every app must run its
-//   instances with no deployment left on it: an unchanged PUT plans nothing and "succeeds" at once.
+//   instances on tasks of its current configuration, none of an older one left, and no deployment listed on it:
+//   an unchanged PUT plans nothing and "succeeds" at once, and a deployment is listed only once its first step
+//   began (v0.14.2 MarathonSchedulerActor.deploy answers before it sends PerformDeployment; DeploymentManager
+//   lists the DeploymentStepInfo its DeploymentActor reports), while the old tasks still count as running.
 // Past the deadline, every wait ends in a MarathonError saying what it waited for.
 import { setTimeout as sleep } from "timers/promises";
 import * as pulumi from "@pulumi/pulumi";
@@ -95,6 +98,7 @@ const lockSchema = z
     .object({ message: z.string().nullish(), deployments: z.array(z.object({ id: z.string() }).loose()).nullish() })
     .loose();
 
+/** An app as GET /v2/apps?embed=apps.tasks shows it (v0.14.2 and v1.1.1 AppInfo, V2AppDefinition's versionInfo). */
 const appStatusSchema = z
     .object({
         apps: z.array(
@@ -102,8 +106,11 @@ const appStatusSchema = z
                 .object({
                     id: z.string(),
                     instances: z.number(),
-                    tasksRunning: z.number().nullish(),
-                    tasksStaged: z.number().nullish(),
+                    version: z.string().nullish(),
+                    versionInfo: z.object({ lastConfigChangeAt: z.string() }).loose().nullish(),
+                    tasks: z
+                        .array(z.object({ version: z.string(), startedAt: z.string().nullish() }).loose())
+                        .nullish(),
                     deployments: z.array(z.object({ id: z.string() }).loose()).nullish(),
                 })
                 .loose(),
@@ -298,8 +305,9 @@ export class MarathonClient {
     }
 
     /**
-     * PUTs the group, waits for its deployment, then for every app to run its instances: an unchanged PUT
-     * (say, a create tried again after a timeout) plans nothing, so its answer alone proves nothing.
+     * PUTs the group, waits for its deployment, then for every app to run its instances on tasks of its current
+     * version: an unchanged PUT (say, a create tried again after a timeout) plans nothing, and a deployment not
+     * listed yet looks finished while the old tasks still run, so neither the answer nor the listing proves anything.
      */
     async putGroup(
         id: string,
@@ -342,11 +350,11 @@ export class MarathonClient {
         apps: { id: string; instances?: number }[],
         what: string,
     ): Promise<string[]> {
-        // GET /v2/apps embeds counts and deployments in v0.14.2 and v1.1.1 alike (AppsResource.index); `id`
-        // filters by substring, so the answer is narrowed to the group here
+        // GET /v2/apps embeds deployments, and with embed=apps.tasks the tasks, in v0.14.2 and v1.1.1 alike
+        // (AppsResource.index, AppInfoEmbedResolver); `id` filters by substring, so the answer is narrowed here
         const response = await this.send(
             "GET",
-            `/v2/apps?id=${encodeURIComponent(`${groupId}/`)}`,
+            `/v2/apps?id=${encodeURIComponent(`${groupId}/`)}&embed=apps.tasks`,
             undefined,
             `${what}: GET /v2/apps`,
         );
@@ -360,12 +368,23 @@ export class MarathonClient {
             if (found === undefined) {
                 return [`app ${id} is not there`];
             }
+            // a task runs the configuration of the app's version when it started, and a scale keeps the configuration
+            // (v0.14.2 GroupVersioningUtil: versionInfo.lastConfigChangeAt); an app without versionInfo has its
+            // version, and one without either counts every task
+            const current = Date.parse(found.versionInfo?.lastConfigChangeAt ?? found.version ?? "");
+            const tasks = found.tasks ?? [];
+            const ofCurrent = tasks.filter((task) => !(Date.parse(task.version) < current));
+            const running = ofCurrent.filter((task) => task.startedAt).length;
+            const older = tasks.length - ofCurrent.length;
             const problems: string[] = [];
-            const running = found.tasksRunning ?? 0;
             if (running < found.instances) {
                 problems.push(
-                    `app ${id}: ${running} of ${found.instances} tasks running (${found.tasksStaged ?? 0} staged)`,
+                    `app ${id}: ${running} of ${found.instances} tasks of its current version running ` +
+                        `(${ofCurrent.length - running} staged)`,
                 );
+            }
+            if (older > 0) {
+                problems.push(`app ${id}: ${older} tasks of an earlier version still there`);
             }
             if ((found.deployments ?? []).length > 0) {
                 problems.push(
