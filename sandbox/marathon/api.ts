@@ -92,9 +92,7 @@ export class Marathon {
         const affected = affectedAppIds(plan.steps);
         if (affected.length > 0 && this.faults.appsLocked()) return locked([]);
         const conflicts = this.deployments.conflicting(affected);
-        if (conflicts.length > 0 && !force) {
-            return locked(conflicts.filter((deployment) => deployment.listed).map((deployment) => deployment.id));
-        }
+        if (conflicts.length > 0 && !force) return locked(this.deployments.listedOn(affected));
         conflicts.forEach((deployment) => this.deployments.cancel(deployment));
         this.store.replaceSubtree(rootId, { groups: desired.groups, apps: plan.apps }, version);
         const deployment = this.deployments.start({ version, steps: plan.steps, rollback: { rootId, ...before } });
@@ -123,10 +121,7 @@ export class Marathon {
             ...this.tasks.counts(app.id),
             tasksHealthy: 0,
             tasksUnhealthy: 0,
-            deployments: this.deployments
-                .conflicting([app.id])
-                .filter((deployment) => deployment.listed)
-                .map(({ id }) => ({ id })),
+            deployments: this.deployments.listedOn([app.id]).map((id) => ({ id })),
             ...(withTasks && { tasks: this.tasks.tasksOf(app.id).map((task) => this.renderTask(task)) }),
         };
     }

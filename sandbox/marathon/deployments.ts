@@ -356,6 +356,13 @@ export class Deployments {
         );
     }
 
+    /** The ids of the listed deployments whose plan touches any of `appIds`: what a 409 and an app name. */
+    listedOn(appIds: string[]): string[] {
+        return this.conflicting(appIds)
+            .filter((deployment) => deployment.listed)
+            .map((deployment) => deployment.id);
+    }
+
     isLocked(appId: string) {
         return this.conflicting([appId]).length > 0;
     }
